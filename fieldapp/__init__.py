@@ -1,0 +1,129 @@
+"""fieldapp: door-to-door digital campaigns, from village laptops to the commune centre."""
+import datetime
+import os
+
+from flask import Flask, g, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from fieldapp.errors import FieldappError, error_response
+from fieldapp.site import Site
+from fieldapp import text
+
+__all__ = ["create_app", "csrf"]
+__version__ = "0.1.0"
+
+csrf = CSRFProtect()
+MAX_BODY = 4 * 1024 * 1024
+
+
+def create_app(config=None):
+    """Build the Flask app for the data directory in config["DATA_DIR"]."""
+    config = dict(config or {})
+    data_dir = config.get("DATA_DIR") or os.environ.get("FIELDAPP_DATA") or "fieldapp-data"
+    site = Site(data_dir)
+    app = Flask(__name__)
+    app.config.from_mapping(
+        SECRET_KEY=site.secret_key(),
+        DATA_DIR=site.data_dir,
+        MAX_CONTENT_LENGTH=MAX_BODY,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_NAME="fieldapp_session",
+        PERMANENT_SESSION_LIFETIME=datetime.timedelta(days=7),
+        WTF_CSRF_TIME_LIMIT=None,
+        JSON_SORT_KEYS=False,
+    )
+    app.config.update(config)
+    app.json.ensure_ascii = False
+    app.extensions["fieldapp_site"] = site
+    csrf.init_app(app)
+
+    from fieldapp.views import api, auth_pages, village
+    app.register_blueprint(auth_pages.bp)
+    app.register_blueprint(village.bp)
+    app.register_blueprint(api.bp)
+    csrf.exempt(api.bp)
+    for module in _optional_blueprints():
+        app.register_blueprint(module.bp)
+
+    app.jinja_env.filters.update(percent=text.percent, vn_date=text.vn_date,
+                                 vn_number=text.vn_number)
+    app.add_url_rule("/healthz", "healthz", lambda: jsonify({"status": "ok"}))
+    _register_errors(app)
+    _register_headers(app)
+    return app
+
+
+def _optional_blueprints():
+    """Blueprints of rooms that register themselves (commune, round, guides...)."""
+    import importlib
+    modules = []
+    for name in ("fieldapp.views.round", "fieldapp.views.guides", "fieldapp.views.commune",
+                 "fieldapp.views.reports", "fieldapp.views.procedures"):
+        try:
+            modules.append(importlib.import_module(name))
+        except ModuleNotFoundError as error:
+            if error.name != name:
+                raise
+    return modules
+
+
+def wants_json():
+    """True when the client should get JSON errors (API calls and JSON clients)."""
+    return request.path.startswith("/api/") or request.path == "/healthz" or (
+        request.accept_mimetypes.best == "application/json")
+
+
+def _register_errors(app):
+    """Turn every error into the one JSON shape or a Vietnamese page, in one place."""
+    messages = {400: "Yêu cầu không hợp lệ.", 401: "Bạn cần đăng nhập.",
+                403: "Bạn không có quyền làm việc này.", 404: "Không tìm thấy trang này.",
+                405: "Phương thức không được phép.", 413: "Dữ liệu gửi lên quá lớn.",
+                429: "Quá nhiều lần thử.", 500: "Máy chủ gặp lỗi. Dữ liệu của bạn không bị thay đổi."}
+    codes = {400: "bad_request", 401: "not_signed_in", 403: "forbidden", 404: "not_found",
+             405: "method_not_allowed", 413: "too_large", 429: "locked", 500: "server_error"}
+
+    def render(status, code, message, details=None):
+        if wants_json():
+            return error_response(status, code, message, details)
+        return render_template("error.html", status=status, message=message,
+                               details=details), status
+
+    @app.errorhandler(FieldappError)
+    def domain_error(error):
+        return render(error.status, error.code, error.message, error.details)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return render(400, "csrf", "Phiên biểu mẫu đã hết hạn hoặc không hợp lệ. "
+                                   "Hãy tải lại trang và gửi lại.")
+
+    from werkzeug.exceptions import HTTPException
+
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        status = error.code or 500
+        return render(status, codes.get(status, "http_error"),
+                      messages.get(status, error.description))
+
+    @app.errorhandler(Exception)
+    def unexpected(error):
+        app.logger.exception("unexpected error on %s %s", request.method, request.path)
+        return render(500, "server_error", messages[500])
+
+
+def _register_headers(app):
+    """Security headers on every response."""
+
+    @app.after_request
+    def headers(response):
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        if g.get("user") is not None or request.path.startswith("/api/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response

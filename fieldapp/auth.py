@@ -1,0 +1,192 @@
+"""Users, secrets, lockout and API tokens (SPEC §5).
+
+PINs and passwords are hashed with scrypt (werkzeug); API tokens are random and stored
+as SHA-256 only. Repeated failures lock an account for a while.
+"""
+import datetime
+import hashlib
+import re
+import secrets
+
+from tinydb import Query
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from fieldapp.errors import Forbidden, Invalid, Locked, NotSignedIn
+
+__all__ = ["ROLES", "ROLE_LABELS", "add_user", "check_secret_rule", "authenticate",
+           "get_user", "issue_token", "user_for_token", "revoke_tokens", "set_active",
+           "set_secret", "list_users", "public_user", "MAX_FAILURES", "LOCK_MINUTES"]
+
+ROLES = ("volunteer", "lead", "staff", "admin")
+ROLE_LABELS = {"volunteer": "Tình nguyện viên", "lead": "Tổ trưởng",
+               "staff": "Cán bộ xã", "admin": "Quản trị"}
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,31}$")
+PIN_RE = re.compile(r"^[0-9]{6}$")
+MAX_FAILURES = 5
+LOCK_MINUTES = 15
+TOKEN_DAYS = 7
+_DUMMY_HASH = generate_password_hash("not-a-secret-000000")
+User = Query()
+
+
+def _now():
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+def check_secret_rule(role, secret):
+    """Raise Invalid unless the secret suits the role: a 6-digit PIN or a password."""
+    if not isinstance(secret, str):
+        raise Invalid("Mã PIN hoặc mật khẩu không hợp lệ.")
+    if role in ("volunteer", "lead"):
+        if not PIN_RE.match(secret):
+            raise Invalid("Mã PIN phải gồm đúng 6 chữ số.")
+        if len(set(secret)) == 1 or secret in ("123456", "654321", "012345"):
+            raise Invalid("Mã PIN quá dễ đoán, hãy chọn mã khác.")
+    elif len(secret) < 10:
+        raise Invalid("Mật khẩu phải có ít nhất 10 ký tự.")
+
+
+def public_user(user):
+    """What may be shown of a user: username, role, village."""
+    return {"username": user["username"], "role": user["role"],
+            "village_id": user.get("village_id")}
+
+
+def add_user(site, username, role, secret, village_id=None):
+    """Create a user; raise Invalid with a Vietnamese message when something is wrong."""
+    if not isinstance(username, str) or not USERNAME_RE.match(username):
+        raise Invalid("Tên đăng nhập chỉ gồm chữ thường không dấu, số, dấu . _ - (2–32 ký tự).")
+    if role not in ROLES:
+        raise Invalid(f"Vai trò không hợp lệ: {role}.")
+    if role in ("volunteer", "lead"):
+        if site.kind != "village":
+            raise Invalid("Tình nguyện viên và tổ trưởng chỉ có ở máy của thôn.")
+        village_id = village_id or (site.village_ids[0] if len(site.village_ids) == 1 else None)
+        if village_id not in site.village_ids:
+            raise Invalid("Thôn không thuộc trạm này.")
+    elif role == "staff" and site.kind != "commune":
+        raise Invalid("Cán bộ xã chỉ có ở máy của xã.")
+    else:
+        village_id = None
+    check_secret_rule(role, secret)
+    users = site.table("users")
+    with site.meta_lock:
+        if users.contains(User.username == username):
+            raise Invalid(f"Tên đăng nhập {username} đã có.")
+        users.insert({"username": username, "role": role, "village_id": village_id,
+                      "secret_hash": generate_password_hash(secret), "active": True,
+                      "failures": 0, "locked_until": None, "created_at": _now().isoformat()})
+    return get_user(site, username)
+
+
+def get_user(site, username):
+    """The stored user, or None."""
+    if not isinstance(username, str):
+        return None
+    with site.meta_lock:
+        return site.table("users").get(User.username == username)
+
+
+def list_users(site, village_id=None):
+    """Users, optionally of one village, sorted by username."""
+    with site.meta_lock:
+        rows = site.table("users").all()
+    return sorted((u for u in rows if village_id is None or u.get("village_id") == village_id),
+                  key=lambda u: u["username"])
+
+
+def authenticate(site, username, secret):
+    """Return the user for a correct username and secret; raise NotSignedIn or Locked.
+
+    Unknown users cost the same hash as known ones, and every failure counts towards a
+    lock of LOCK_MINUTES after MAX_FAILURES.
+    """
+    user = get_user(site, username)
+    if not isinstance(secret, str) or len(secret) > 200:
+        secret = ""
+    if user is None:
+        check_password_hash(_DUMMY_HASH, secret)
+        raise NotSignedIn("Sai tên đăng nhập hoặc mã PIN / mật khẩu.")
+    now = _now()
+    if user.get("locked_until") and datetime.datetime.fromisoformat(user["locked_until"]) > now:
+        raise Locked("Tài khoản tạm khóa do nhập sai nhiều lần. Hãy thử lại sau "
+                     f"{LOCK_MINUTES} phút hoặc nhờ tổ trưởng mở khóa.")
+    ok = check_password_hash(user["secret_hash"], secret)
+    users = site.table("users")
+    with site.meta_lock:
+        fresh = users.get(User.username == username)
+        if ok:
+            if fresh["failures"] or fresh.get("locked_until"):
+                users.update({"failures": 0, "locked_until": None}, User.username == username)
+        else:
+            failures = fresh["failures"] + 1
+            locked = (now + datetime.timedelta(minutes=LOCK_MINUTES)).isoformat() \
+                if failures >= MAX_FAILURES else None
+            users.update({"failures": 0 if locked else failures, "locked_until": locked},
+                         User.username == username)
+    if not ok:
+        raise NotSignedIn("Sai tên đăng nhập hoặc mã PIN / mật khẩu.")
+    if not user.get("active", True):
+        raise Forbidden("Tài khoản đã bị khóa. Hãy liên hệ tổ trưởng.")
+    return user
+
+
+def _token_hash(token):
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def issue_token(site, user, kind="api", days=TOKEN_DAYS):
+    """Make a random bearer token for a user; only its hash is stored."""
+    token = secrets.token_urlsafe(32)
+    expires = None if days is None else (_now() + datetime.timedelta(days=days)).isoformat()
+    with site.meta_lock:
+        site.table("tokens").insert({"hash": _token_hash(token), "username": user["username"],
+                                     "kind": kind, "created_at": _now().isoformat(),
+                                     "expires_at": expires, "revoked": False})
+    return token
+
+
+def user_for_token(site, token, kind="api"):
+    """The active user a bearer token belongs to; raise NotSignedIn if it is not valid."""
+    if not isinstance(token, str) or not 20 <= len(token) <= 100:
+        raise NotSignedIn("Thiếu hoặc sai mã đăng nhập (token).")
+    Token = Query()
+    with site.meta_lock:
+        row = site.table("tokens").get((Token.hash == _token_hash(token)) & (Token.kind == kind))
+    if row is None or row["revoked"]:
+        raise NotSignedIn("Mã đăng nhập không hợp lệ hoặc đã bị thu hồi. Hãy đăng nhập lại.")
+    if row["expires_at"] and datetime.datetime.fromisoformat(row["expires_at"]) < _now():
+        raise NotSignedIn("Phiên đăng nhập đã hết hạn. Hãy đăng nhập lại.")
+    user = get_user(site, row["username"])
+    if user is None or not user.get("active", True):
+        raise NotSignedIn("Tài khoản không còn hoạt động.")
+    return user
+
+
+def revoke_tokens(site, username, kind=None):
+    """Revoke every token of a user (of one kind, or all)."""
+    Token = Query()
+    cond = Token.username == username
+    if kind:
+        cond = cond & (Token.kind == kind)
+    with site.meta_lock:
+        site.table("tokens").update({"revoked": True}, cond)
+
+
+def set_active(site, username, active):
+    """Enable or disable a user; disabling revokes their tokens."""
+    with site.meta_lock:
+        site.table("users").update({"active": active, "failures": 0, "locked_until": None},
+                                   User.username == username)
+    if not active:
+        revoke_tokens(site, username)
+
+
+def set_secret(site, username, role, secret):
+    """Replace a user's PIN or password; their tokens are revoked."""
+    check_secret_rule(role, secret)
+    with site.meta_lock:
+        site.table("users").update({"secret_hash": generate_password_hash(secret),
+                                    "failures": 0, "locked_until": None},
+                                   User.username == username)
+    revoke_tokens(site, username)

@@ -1,0 +1,198 @@
+"""The record rules of SPEC §3, written once for the HTML forms, the API and the phone.
+
+`RULES` describes every record type's fields; `validate_data` applies them and returns
+the cleaned data and a {field: Vietnamese message} dict. The round app receives the same
+description as JSON (`rules_as_json`) and checks with it before saving.
+"""
+import datetime
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+__all__ = ["Field", "RULES", "CHOICES", "TYPE_LABELS", "validate_data", "rules_as_json",
+           "UUID_RE", "MIN_BIRTH_YEAR"]
+
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+PHONE_RE = re.compile(r"^\+?[0-9][0-9 .-]{6,18}[0-9]$")
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+MIN_BIRTH_YEAR = 1900
+
+CHOICES = {
+    "sex": {"male": "Nam", "female": "Nữ"},
+    "vneid": {"none": "Chưa có", "installed": "Đã cài ứng dụng",
+              "level1": "Mức 1", "level2": "Mức 2"},
+    "outcome": {"met": "Gặp được", "absent": "Vắng nhà", "refused": "Từ chối"},
+    "help": {"vneid_install": "Cài VNeID", "vneid_level2": "Kích hoạt mức 2",
+             "vneid_password_reset": "Lấy lại mật khẩu VNeID",
+             "phone_number_update": "Cập nhật số điện thoại",
+             "bank_account": "Mở tài khoản ngân hàng",
+             "online_filing": "Nộp hồ sơ trực tuyến",
+             "online_payment": "Thanh toán trực tuyến",
+             "guide_shared": "Gửi hướng dẫn"},
+    "service_area": {"land": "Đất đai", "construction": "Xây dựng", "investment": "Đầu tư",
+                     "civil_status": "Hộ tịch", "social_insurance": "Bảo hiểm xã hội",
+                     "business": "Kinh doanh", "other": "Khác"},
+    "rating": {1: "1 – Rất không hài lòng", 2: "2 – Không hài lòng", 3: "3 – Bình thường",
+               4: "4 – Hài lòng", 5: "5 – Rất hài lòng"},
+}
+
+TYPE_LABELS = {"household": "Hộ gia đình", "person": "Người dân",
+               "visit": "Lần đến nhà", "survey": "Khảo sát hài lòng"}
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of a record's data."""
+    name: str
+    kind: str                 # text, phone, year, bool, choice, choices, date, ref, rating
+    label: str
+    required: bool = False
+    max_length: int = 200
+    choices: str = ""         # key into CHOICES
+    multiline: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+RULES = {
+    "household": (
+        Field("head_name", "text", "Họ tên chủ hộ", required=True, max_length=120),
+        Field("address", "text", "Địa chỉ", max_length=200),
+        Field("phone", "phone", "Số điện thoại"),
+        Field("note", "text", "Ghi chú", max_length=1000, multiline=True),
+    ),
+    "person": (
+        Field("household_id", "ref", "Hộ gia đình", required=True),
+        Field("full_name", "text", "Họ và tên", required=True, max_length=120),
+        Field("birth_year", "year", "Năm sinh", required=True),
+        Field("sex", "choice", "Giới tính", choices="sex"),
+        Field("phone", "phone", "Số điện thoại"),
+        Field("vneid", "choice", "Tài khoản VNeID", required=True, choices="vneid"),
+        Field("bank_account", "bool", "Có tài khoản ngân hàng", required=True),
+        Field("uses_online_services", "bool", "Đã nộp hồ sơ trực tuyến", required=True),
+        Field("paid_online", "bool", "Đã thanh toán trực tuyến"),
+    ),
+    "visit": (
+        Field("household_id", "ref", "Hộ gia đình", required=True),
+        Field("visited_on", "date", "Ngày đến", required=True),
+        Field("outcome", "choice", "Kết quả", required=True, choices="outcome"),
+        Field("help", "choices", "Đã hỗ trợ", choices="help"),
+        Field("note", "text", "Ghi chú", max_length=1000, multiline=True),
+    ),
+    "survey": (
+        Field("household_id", "ref", "Hộ gia đình"),
+        Field("person_id", "ref", "Người được hỏi"),
+        Field("surveyed_on", "date", "Ngày khảo sát", required=True),
+        Field("service_area", "choice", "Lĩnh vực thủ tục", required=True,
+              choices="service_area"),
+        Field("rating", "rating", "Mức độ hài lòng", required=True, choices="rating"),
+        Field("comment", "text", "Ý kiến", max_length=1000, multiline=True),
+    ),
+}
+
+
+def _clean_text(value, rule):
+    if not isinstance(value, str):
+        return None, "phải là chữ"
+    text = unicodedata.normalize("NFC", value).strip()
+    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in text):
+        return None, "có ký tự không hợp lệ"
+    if len(text) > rule.max_length:
+        return None, f"dài quá {rule.max_length} ký tự"
+    return text, None
+
+
+def _check(value, rule, today):
+    """Return (clean value, None) or (None, Vietnamese reason) for one present value."""
+    kind = rule.kind
+    if kind == "text":
+        return _clean_text(value, rule)
+    if kind == "phone":
+        text, error = _clean_text(value, rule)
+        if error or text == "":
+            return text, error
+        return (text, None) if PHONE_RE.match(text) else (None, "không phải số điện thoại")
+    if kind in ("year", "rating"):
+        if isinstance(value, bool) or not isinstance(value, int):
+            return None, "phải là số nguyên"
+        if kind == "rating":
+            return (value, None) if 1 <= value <= 5 else (None, "phải từ 1 đến 5")
+        if value > today.year:
+            return None, "không thể ở tương lai"
+        if value < MIN_BIRTH_YEAR:
+            return None, f"phải từ {MIN_BIRTH_YEAR} trở đi"
+        return value, None
+    if kind == "bool":
+        return (value, None) if isinstance(value, bool) else (None, "phải là có hoặc không")
+    if kind == "choice":
+        return (value, None) if value in CHOICES[rule.choices] and isinstance(value, str) \
+            else (None, "giá trị không hợp lệ")
+    if kind == "choices":
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            return None, "phải là danh sách"
+        if any(v not in CHOICES[rule.choices] for v in value):
+            return None, "có giá trị không hợp lệ"
+        return sorted(set(value), key=list(CHOICES[rule.choices]).index), None
+    if kind == "date":
+        if not isinstance(value, str) or not DATE_RE.match(value):
+            return None, "phải là ngày dạng YYYY-MM-DD"
+        try:
+            day = datetime.date.fromisoformat(value)
+        except ValueError:
+            return None, "không phải ngày có thật"
+        if day > today + datetime.timedelta(days=1):
+            return None, "không thể ở tương lai"
+        if day.year < 2000:
+            return None, "ngày quá xa"
+        return value, None
+    if kind == "ref":
+        return (value, None) if isinstance(value, str) and UUID_RE.match(value) \
+            else (None, "mã tham chiếu không hợp lệ")
+    raise AssertionError(f"unknown field kind {kind}")
+
+
+def validate_data(record_type, data, today=None, partial=False):
+    """Check a record's data; return (clean data, {field: message}).
+
+    With `partial` (tombstones), required fields may be missing.
+    """
+    today = today or datetime.date.today()
+    rules = RULES.get(record_type)
+    if rules is None:
+        return {}, {"type": "loại bản ghi không hợp lệ"}
+    if not isinstance(data, dict):
+        return {}, {"data": "phải là một đối tượng JSON"}
+    errors, clean = {}, {}
+    known = {rule.name for rule in rules}
+    for name in data:
+        if name not in known:
+            errors[str(name)[:60]] = "trường không được phép"
+    for rule in rules:
+        value = data.get(rule.name)
+        if value is None or value == "" or value == []:
+            if rule.required and not partial:
+                errors[rule.name] = f"{rule.label}: bắt buộc"
+            elif value is not None and rule.kind in ("text", "phone", "choices"):
+                clean[rule.name] = value
+            continue
+        value, error = _check(value, rule, today)
+        if error:
+            errors[rule.name] = f"{rule.label}: {error}"
+        else:
+            clean[rule.name] = value
+    return clean, errors
+
+
+def rules_as_json(today=None):
+    """The rules as plain JSON for the phone app."""
+    today = today or datetime.date.today()
+    return {
+        "types": {t: [{"name": r.name, "kind": r.kind, "label": r.label,
+                       "required": r.required, "max_length": r.max_length,
+                       "choices": r.choices, "multiline": r.multiline} for r in rules]
+                  for t, rules in RULES.items()},
+        "choices": {k: [[key, label] for key, label in v.items()] for k, v in CHOICES.items()},
+        "type_labels": TYPE_LABELS,
+        "min_birth_year": MIN_BIRTH_YEAR,
+        "max_year": today.year,
+        "phone_pattern": PHONE_RE.pattern,
+    }

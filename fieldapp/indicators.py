@@ -1,0 +1,229 @@
+"""The indicator engine of SPEC §4, computed from stored versions, never from counters.
+
+A record counts as of a date D in the state of its latest version stamped on or before
+the end of D in Vietnam. Adult indicators use a village's official adult population as
+denominator where it is set.
+"""
+import datetime
+from dataclasses import dataclass, fields
+
+from fieldapp.periods import local_cutoff, periods_from_settings
+
+__all__ = ["DEFINITIONS", "LABELS", "DEFAULT_TARGETS", "snapshot", "tally", "Counts",
+           "indicator_list", "compute", "volunteer_stats", "today_local"]
+
+LCI = ("land", "construction", "investment")
+
+
+@dataclass(frozen=True)
+class Definition:
+    key: str
+    label: str
+    target: float | None
+    numerator: str
+    denominator: str      # a Counts field, or "adults" for the official-population rule
+
+
+DEFINITIONS = (
+    Definition("adult_online_usage", "Người trưởng thành sử dụng dịch vụ công trực tuyến",
+               0.50, "adults_online", "adults"),
+    Definition("satisfaction", "Người dân hài lòng với dịch vụ công trực tuyến",
+               0.90, "surveys_satisfied", "surveys"),
+    Definition("satisfaction_land_construction_investment",
+               "Hài lòng với thủ tục đất đai, xây dựng, đầu tư", 0.85,
+               "surveys_lci_satisfied", "surveys_lci"),
+    Definition("household_vneid_level2", "Hộ có ít nhất 1 thành viên định danh mức 2",
+               1.00, "households_level2", "households"),
+    Definition("adult_vneid_level2", "Người trưởng thành có định danh điện tử mức 2",
+               None, "adults_level2", "adults"),
+    Definition("adult_bank_account", "Người trưởng thành có tài khoản ngân hàng",
+               1.00, "adults_bank", "adults"),
+    Definition("households_visited", "Hộ đã được đến tận nhà hướng dẫn",
+               1.00, "households_visited", "households"),
+)
+LABELS = {d.key: d.label for d in DEFINITIONS}
+DEFAULT_TARGETS = {d.key: d.target for d in DEFINITIONS}
+
+
+@dataclass
+class Counts:
+    """What the indicators of one village are made of."""
+    households: int = 0
+    households_level2: int = 0
+    households_visited: int = 0
+    adults: int = 0
+    adults_online: int = 0
+    adults_level2: int = 0
+    adults_bank: int = 0
+    surveys: int = 0
+    surveys_satisfied: int = 0
+    surveys_lci: int = 0
+    surveys_lci_satisfied: int = 0
+
+
+def today_local():
+    """Today's date in Vietnam."""
+    return (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=7)).date()
+
+
+def snapshot(histories, day):
+    """The live records as of the end of `day`: latest version on or before, not deleted."""
+    cutoff = local_cutoff(day)
+    live = []
+    for history in histories.values():
+        for version in reversed(history):
+            if version["updated_at"] <= cutoff:
+                if not version["deleted"]:
+                    live.append(version)
+                break
+    return live
+
+
+def tally(records, year, adult_age=18):
+    """Count, per village, what the indicators need from a snapshot of records."""
+    oldest_adult_year = year - adult_age
+    households, level2_homes, visited_homes = {}, set(), set()
+    counts = {}
+    for record in records:
+        village = counts.setdefault(record["village_id"], Counts())
+        data, kind = record["data"], record["type"]
+        if kind == "household":
+            households[record["id"]] = village
+            village.households += 1
+        elif kind == "person":
+            if data.get("vneid") == "level2":
+                level2_homes.add(data.get("household_id"))
+            if data.get("birth_year", year) <= oldest_adult_year:
+                village.adults += 1
+                village.adults_online += data.get("uses_online_services") is True
+                village.adults_level2 += data.get("vneid") == "level2"
+                village.adults_bank += data.get("bank_account") is True
+        elif kind == "visit":
+            if data.get("outcome") == "met":
+                visited_homes.add(data.get("household_id"))
+        elif kind == "survey":
+            satisfied = data.get("rating", 0) >= 4
+            village.surveys += 1
+            village.surveys_satisfied += satisfied
+            if data.get("service_area") in LCI:
+                village.surveys_lci += 1
+                village.surveys_lci_satisfied += satisfied
+    for home_id, village in households.items():
+        village.households_level2 += home_id in level2_homes
+        village.households_visited += home_id in visited_homes
+    return counts
+
+
+def _entry(definition, numerator, denominator, source, target):
+    value = numerator / denominator if denominator else None
+    met = None if value is None or target is None else value >= target
+    return {"key": definition.key, "label": definition.label, "numerator": numerator,
+            "denominator": denominator, "value": value, "target": target, "met": met,
+            "denominator_source": source}
+
+
+def indicator_list(counts_by_village, villages, targets):
+    """The indicator list for a group of villages (one village, or the whole commune).
+
+    `villages` maps village id to its settings (adult_population, targets); the adult
+    denominator is the sum of each village's official or registered count.
+    """
+    total = Counts()
+    for counts in counts_by_village.values():
+        for f in fields(Counts):
+            setattr(total, f.name, getattr(total, f.name) + getattr(counts, f.name))
+    adult_denominator, sources = 0, set()
+    for village_id in set(villages) | set(counts_by_village):
+        official = (villages.get(village_id) or {}).get("adult_population")
+        if official:
+            adult_denominator += official
+            sources.add("official")
+        else:
+            adult_denominator += counts_by_village.get(village_id, Counts()).adults
+            sources.add("registered")
+    adult_source = sources.pop() if len(sources) == 1 else ("mixed" if sources else "registered")
+    out = []
+    for definition in DEFINITIONS:
+        numerator = getattr(total, definition.numerator)
+        if definition.denominator == "adults":
+            denominator, source = adult_denominator, adult_source
+        else:
+            denominator, source = getattr(total, definition.denominator), "registered"
+        out.append(_entry(definition, numerator, denominator, source,
+                          targets.get(definition.key, definition.target)))
+    return out
+
+
+def _village_targets(settings, village):
+    targets = dict(DEFAULT_TARGETS)
+    targets.update(settings.get("targets") or {})
+    targets.update(village.get("targets") or {})
+    return targets
+
+
+def _lists_as_of(settings, histories, day, village_ids):
+    """(group list, {village: list}) for one date."""
+    villages = {v["id"]: v for v in settings.get("villages", [])}
+    counts = tally(snapshot(histories, day), day.year, settings.get("adult_age", 18))
+    ids = [v for v in villages if v in village_ids] if village_ids else list(villages)
+    ids += sorted(v for v in counts if v not in villages and (not village_ids or v in village_ids))
+    by_village = {vid: indicator_list({vid: counts.get(vid, Counts())},
+                                      {vid: villages.get(vid, {})},
+                                      _village_targets(settings, villages.get(vid, {})))
+                  for vid in ids}
+    commune_targets = dict(DEFAULT_TARGETS, **(settings.get("targets") or {}))
+    group = indicator_list({vid: counts[vid] for vid in ids if vid in counts},
+                           {vid: villages.get(vid, {}) for vid in ids}, commune_targets)
+    if len(ids) == 1:
+        group = by_village[ids[0]]
+    return group, by_village
+
+
+def compute(settings, histories, as_of=None, village_ids=None):
+    """The indicators answer of SPEC §6 for the site, or for some of its villages."""
+    as_of = as_of or today_local()
+    group, by_village = _lists_as_of(settings, histories, as_of, village_ids)
+    by_period, previous = [], None
+    for period in periods_from_settings(settings.get("campaign") or {}):
+        if period.start > as_of:
+            break
+        day = min(period.end, as_of)
+        current, _ = _lists_as_of(settings, histories, day, village_ids)
+        for entry in current:
+            before = previous and next(e for e in previous if e["key"] == entry["key"])
+            entry["change"] = (entry["value"] - before["value"]
+                               if before and before["value"] is not None
+                               and entry["value"] is not None else None)
+        by_period.append(dict(period.as_json(), as_of=day.isoformat(),
+                              complete=period.end <= as_of, indicators=current))
+        previous = current
+    return {"commune_code": settings.get("commune_code"), "as_of": as_of.isoformat(),
+            "indicators": group, "by_village": by_village, "by_period": by_period}
+
+
+def volunteer_stats(histories, as_of=None):
+    """Per volunteer (village, author): households visited, activations, accounts, surveys."""
+    records = snapshot(histories, as_of or today_local())
+    stats = {}
+    for record in records:
+        if record["type"] not in ("visit", "survey"):
+            continue
+        row = stats.setdefault((record["village_id"], record["author"]), {
+            "village_id": record["village_id"], "author": record["author"], "visits": 0,
+            "households_visited": set(), "vneid_level2": 0, "bank_account": 0, "surveys": 0})
+        data = record["data"]
+        if record["type"] == "survey":
+            row["surveys"] += 1
+            continue
+        row["visits"] += 1
+        if data.get("outcome") == "met":
+            row["households_visited"].add(data.get("household_id"))
+        row["vneid_level2"] += "vneid_level2" in data.get("help", [])
+        row["bank_account"] += "bank_account" in data.get("help", [])
+    rows = []
+    for row in stats.values():
+        row["households_visited"] = len(row["households_visited"])
+        row["score"] = (row["households_visited"] + row["vneid_level2"]
+                        + row["bank_account"] + row["surveys"])
+        rows.append(row)
+    return sorted(rows, key=lambda r: (-r["score"], r["village_id"], r["author"]))

@@ -1,0 +1,68 @@
+"""Campaign periods (SPEC §4): consecutive, inclusive date ranges."""
+import datetime
+from dataclasses import dataclass
+
+__all__ = ["Period", "weekly_periods", "monthly_periods", "periods_from_settings",
+           "local_cutoff", "local_date_of", "TZ_OFFSET"]
+
+TZ_OFFSET = datetime.timedelta(hours=7)   # Asia/Ho_Chi_Minh has no daylight saving
+
+
+@dataclass(frozen=True)
+class Period:
+    """One campaign period, numbered from 1, with inclusive start and end dates."""
+    number: int
+    start: datetime.date
+    end: datetime.date
+
+    def as_json(self):
+        """The period as the API shows it."""
+        return {"period": self.number, "start": self.start.isoformat(),
+                "end": self.end.isoformat()}
+
+
+def weekly_periods(start, end):
+    """7-day periods from `start`; a remainder shorter than a week joins the last one.
+
+    Phú Riềng's 25/7–25/8/2025 gives 25–31/7, 1–7/8, 8–14/8, 15–25/8.
+    """
+    if end < start:
+        raise ValueError("campaign end is before its start")
+    periods, day, number = [], start, 1
+    while day <= end:
+        last = min(day + datetime.timedelta(days=6), end)
+        periods.append(Period(number, day, last))
+        day, number = last + datetime.timedelta(days=1), number + 1
+    if len(periods) > 1 and (periods[-1].end - periods[-1].start).days < 6:
+        tail = periods.pop()
+        periods[-1] = Period(periods[-1].number, periods[-1].start, tail.end)
+    return periods
+
+
+def monthly_periods(start, end):
+    """Calendar-month periods, clipped to the campaign."""
+    periods, day, number = [], start, 1
+    while day <= end:
+        next_month = (day.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
+        last = min(next_month - datetime.timedelta(days=1), end)
+        periods.append(Period(number, day, last))
+        day, number = last + datetime.timedelta(days=1), number + 1
+    return periods
+
+
+def periods_from_settings(campaign):
+    """The explicit periods stored in a campaign's settings."""
+    return [Period(p["period"], datetime.date.fromisoformat(p["start"]),
+                   datetime.date.fromisoformat(p["end"])) for p in campaign.get("periods", [])]
+
+
+def local_cutoff(day):
+    """The last UTC timestamp (SPEC format) that falls on `day` in Vietnam."""
+    moment = datetime.datetime.combine(day, datetime.time(23, 59, 59, 999000)) - TZ_OFFSET
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.999Z")
+
+
+def local_date_of(stamp):
+    """The Vietnamese calendar date of a SPEC UTC timestamp."""
+    moment = datetime.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    return (moment + TZ_OFFSET).date()

@@ -1,0 +1,126 @@
+"""Record envelopes (SPEC §3): checking a version, making one, and finding records."""
+import datetime
+import re
+import uuid
+from dataclasses import dataclass
+
+from fieldapp.forms.rules import RULES, UUID_RE, validate_data
+from fieldapp.text import fold, nfc
+
+__all__ = ["utc_now", "new_id", "check_version", "make_version", "VersionCheck",
+           "ENVELOPE", "live_records", "search_households", "VILLAGE_RE", "DEVICE_RE"]
+
+UPDATED_AT_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
+VILLAGE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+DEVICE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
+ENVELOPE = ("id", "type", "village_id", "updated_at", "device_id", "author", "deleted", "data")
+FUTURE_TOLERANCE = datetime.timedelta(hours=24)
+
+
+def utc_now():
+    """The current UTC time as SPEC timestamps have it: 2025-07-28T09:15:02.123Z."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+
+
+def new_id():
+    """A new record id."""
+    return str(uuid.uuid4())
+
+
+@dataclass
+class VersionCheck:
+    """The outcome of checking one submitted version."""
+    version: dict | None
+    errors: dict
+    id: str | None = None
+
+
+def check_version(raw, now=None, check_future=True):
+    """Validate one version (envelope and data); return a VersionCheck.
+
+    The cleaned version has its text in NFC and trimmed; nothing else is changed.
+    """
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    if not isinstance(raw, dict):
+        return VersionCheck(None, {"record": "phải là một đối tượng JSON"})
+    record_id = raw.get("id") if isinstance(raw.get("id"), str) else None
+    errors = {}
+    for key in raw:
+        if key not in ENVELOPE:
+            errors[str(key)[:60]] = "trường không được phép"
+    for key in ENVELOPE:
+        if key not in raw:
+            errors[key] = "bắt buộc"
+    if record_id is not None and not UUID_RE.match(record_id):
+        errors["id"] = "phải là UUID chữ thường"
+    if "type" in raw and raw["type"] not in RULES:
+        errors["type"] = "loại bản ghi không hợp lệ"
+    if "village_id" in raw and not (isinstance(raw["village_id"], str)
+                                    and VILLAGE_RE.match(raw["village_id"])):
+        errors["village_id"] = "mã thôn không hợp lệ"
+    stamp = raw.get("updated_at")
+    if "updated_at" in raw:
+        if not isinstance(stamp, str) or not UPDATED_AT_RE.match(stamp):
+            errors["updated_at"] = "phải là giờ UTC dạng 2025-07-28T09:15:02.123Z"
+        else:
+            try:
+                moment = datetime.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+                if check_future and moment > now + FUTURE_TOLERANCE:
+                    errors["updated_at"] = "giờ ở tương lai: kiểm tra đồng hồ điện thoại"
+            except ValueError:
+                errors["updated_at"] = "không phải thời điểm có thật"
+    if "device_id" in raw and not (isinstance(raw["device_id"], str)
+                                   and DEVICE_RE.match(raw["device_id"])):
+        errors["device_id"] = "mã thiết bị không hợp lệ"
+    if "author" in raw and not (isinstance(raw["author"], str) and 0 < len(raw["author"]) <= 64):
+        errors["author"] = "người ghi không hợp lệ"
+    if "deleted" in raw and not isinstance(raw["deleted"], bool):
+        errors["deleted"] = "phải là true hoặc false"
+    data = {}
+    if "data" in raw and raw.get("type") in RULES:
+        data, data_errors = validate_data(raw["type"], raw["data"], now.date(),
+                                          partial=raw.get("deleted") is True)
+        errors.update({f"data.{k}": v for k, v in data_errors.items()})
+    if errors:
+        return VersionCheck(None, errors, record_id)
+    version = {key: raw[key] for key in ENVELOPE}
+    version["author"] = nfc(version["author"])
+    version["data"] = data
+    return VersionCheck(version, {}, record_id)
+
+
+def make_version(record_type, village_id, data, author, device_id, record_id=None,
+                 deleted=False):
+    """Build a new version made on this server (pages, demo)."""
+    return {"id": record_id or new_id(), "type": record_type, "village_id": village_id,
+            "updated_at": utc_now(), "device_id": device_id, "author": author,
+            "deleted": deleted, "data": data}
+
+
+def live_records(store, village_ids=None, record_type=None):
+    """Current, not deleted versions, optionally of some villages and one type."""
+    return [v for v in store.currents()
+            if not v["deleted"]
+            and (record_type is None or v["type"] == record_type)
+            and (village_ids is None or v["village_id"] in village_ids)]
+
+
+def search_households(store, village_ids, query):
+    """Households of the villages whose head, address, phone or members match `query`.
+
+    Case and Vietnamese diacritics are ignored. Returns versions sorted by head name.
+    """
+    households = live_records(store, village_ids, "household")
+    needle = fold(query or "")
+    if needle:
+        members = {}
+        for person in live_records(store, village_ids, "person"):
+            members.setdefault(person["data"]["household_id"], []).append(
+                person["data"].get("full_name", ""))
+        def haystack(h):
+            d = h["data"]
+            return fold(" ".join([d.get("head_name", ""), d.get("address", ""),
+                                  d.get("phone", ""), *members.get(h["id"], [])]))
+        households = [h for h in households if needle in haystack(h)]
+    return sorted(households, key=lambda h: fold(h["data"].get("head_name", "")))

@@ -1,0 +1,50 @@
+"""Saving records for a signed-in user: the checks every write path shares."""
+import datetime
+
+from fieldapp.records import check_version
+
+__all__ = ["save_versions", "MAX_RECORDS_PER_REQUEST"]
+
+MAX_RECORDS_PER_REQUEST = 500
+WRITER_ROLES = ("volunteer", "lead")
+
+
+def _ownership_errors(store, version, user, villages):
+    """Errors from who may write this version: village, author, and the record's identity."""
+    errors = {}
+    if version["village_id"] not in villages:
+        errors["village_id"] = "Bạn chỉ được ghi dữ liệu của thôn mình."
+    if user is not None and version["author"] != user["username"]:
+        errors["author"] = "Người ghi phải là chính tài khoản đang đăng nhập."
+    existing = store.current(version["id"])
+    if existing is not None:
+        if existing["type"] != version["type"]:
+            errors["type"] = "Mã bản ghi này đã dùng cho loại bản ghi khác."
+        if existing["village_id"] != version["village_id"]:
+            errors["village_id"] = "Bản ghi này thuộc thôn khác."
+    return errors
+
+
+def save_versions(site, raws, user, villages, now=None):
+    """Check and store versions; return [{"id","status","errors"}] in the given order.
+
+    Each version is accepted, a duplicate (already stored), or rejected with its errors;
+    rejected versions change nothing. Accepted ones are written in one group commit.
+    """
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    results, valid, slots = [], [], []
+    for raw in raws:
+        check = check_version(raw, now)
+        errors = check.errors
+        if not errors:
+            errors = _ownership_errors(site.store, check.version, user, villages)
+        if errors:
+            results.append({"id": check.id, "status": "rejected", "errors": errors})
+        else:
+            slots.append(len(results))
+            results.append(None)
+            valid.append(check.version)
+    if valid:
+        for slot, stored in zip(slots, site.store.submit(valid)):
+            results[slot] = {"id": stored.id, "status": stored.status, "errors": {}}
+    return results

@@ -1,0 +1,95 @@
+"""A site's data directory: settings, users, tokens and the record store.
+
+    DATA/settings.json   site settings (commune, villages, campaign, targets)
+    DATA/meta.json       TinyDB: users, tokens, login cards, and whatever sync keeps
+    DATA/records/*.json  TinyDB: every record version (storage.RecordStore)
+    DATA/secret_key      Flask session key      DATA/site_key.pem  Ed25519 site key
+"""
+import json
+import os
+import secrets
+
+from storage import FileLock, RecordStore, open_tinydb
+from storage.durable import atomic_write_bytes
+
+__all__ = ["Site", "SiteMissing", "create_site_files", "write_json"]
+
+
+class SiteMissing(Exception):
+    """The data directory has not been initialised."""
+
+
+class Site:
+    """Everything stored in one data directory, opened once per process."""
+
+    def __init__(self, data_dir):
+        self.data_dir = os.path.abspath(data_dir)
+        settings_path = os.path.join(self.data_dir, "settings.json")
+        if not os.path.exists(settings_path):
+            raise SiteMissing(f"{self.data_dir} is not a fieldapp data directory: run init")
+        self.lock = FileLock(os.path.join(self.data_dir, ".lock"))
+        self.store = RecordStore(self.data_dir, lock=self.lock)
+        self.meta = open_tinydb(os.path.join(self.data_dir, "meta.json"))
+        # meta (users, tokens) has its own lock so sign-ins never wait on record writes
+        self.meta_lock = FileLock(os.path.join(self.data_dir, ".meta.lock"))
+        self._settings_path = settings_path
+        self._settings_mtime = None
+        self._settings = None
+
+    @property
+    def settings(self):
+        """The site settings, re-read only when the file changed."""
+        mtime = os.stat(self._settings_path).st_mtime_ns
+        if mtime != self._settings_mtime:
+            with open(self._settings_path, encoding="utf-8") as handle:
+                self._settings = json.load(handle)
+            self._settings_mtime = mtime
+        return self._settings
+
+    def save_settings(self, settings):
+        """Replace the settings atomically."""
+        with self.lock:
+            write_json(self._settings_path, settings)
+        self._settings_mtime = None
+
+    @property
+    def kind(self):
+        """'village' or 'commune'."""
+        return self.settings["site"]
+
+    @property
+    def village_ids(self):
+        """The ids of the villages this site holds."""
+        return [v["id"] for v in self.settings.get("villages", [])]
+
+    def village(self, village_id):
+        """The settings of one village, or None."""
+        return next((v for v in self.settings.get("villages", []) if v["id"] == village_id), None)
+
+    def table(self, name):
+        """A TinyDB table of the meta database."""
+        return self.meta.table(name)
+
+    def secret_key(self):
+        """The Flask session key, made at init."""
+        with open(os.path.join(self.data_dir, "secret_key"), encoding="ascii") as handle:
+            return handle.read().strip()
+
+    def close(self):
+        """Close the meta database."""
+        self.meta.close()
+
+
+def write_json(path, value):
+    """Write a JSON file atomically, human-readable."""
+    atomic_write_bytes(path, json.dumps(value, ensure_ascii=False, indent=1).encode("utf-8"))
+
+
+def create_site_files(data_dir, settings):
+    """Initialise a data directory with its settings and a session key."""
+    os.makedirs(data_dir, exist_ok=True)
+    os.chmod(data_dir, 0o700)
+    write_json(os.path.join(data_dir, "settings.json"), settings)
+    atomic_write_bytes(os.path.join(data_dir, "secret_key"),
+                       secrets.token_hex(32).encode("ascii"))
+

@@ -1,0 +1,1 @@
+"""Blueprints per audience: sign-in, village pages, API, and the other rooms."""

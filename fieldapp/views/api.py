@@ -1,0 +1,135 @@
+"""JSON API v1 (SPEC §6): login, records, indicators, rules."""
+import datetime
+
+from flask import Blueprint, g, jsonify, request
+
+from fieldapp import auth
+from fieldapp.access import api, check_village, get_site, visible_villages
+from fieldapp.errors import BadRequest
+from fieldapp.forms.rules import rules_as_json
+from fieldapp.indicators import compute, today_local
+from fieldapp.recordsvc import MAX_RECORDS_PER_REQUEST, WRITER_ROLES, save_versions
+from fieldapp.records import utc_now
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+MAX_PULL = 2000
+
+
+def json_body(*required):
+    """The request's JSON object; raise BadRequest when it is not one or lacks a key."""
+    body = request.get_json(silent=True, force=True)
+    if not isinstance(body, dict):
+        raise BadRequest("Nội dung gửi lên không phải một đối tượng JSON hợp lệ.")
+    missing = [key for key in required if key not in body]
+    if missing:
+        raise BadRequest("Thiếu trường: " + ", ".join(missing), {"missing": missing})
+    return body
+
+
+def int_arg(name, default, low=0, high=None):
+    """An integer query argument within bounds; raise BadRequest otherwise."""
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadRequest(f"Tham số {name} phải là số nguyên.") from None
+    if value < low or (high is not None and value > high):
+        raise BadRequest(f"Tham số {name} nằm ngoài khoảng cho phép.")
+    return value
+
+
+def date_arg(name):
+    """A YYYY-MM-DD query argument, or today in Vietnam."""
+    raw = request.args.get(name)
+    if not raw:
+        return today_local()
+    try:
+        return datetime.date.fromisoformat(raw)
+    except ValueError:
+        raise BadRequest(f"Tham số {name} phải là ngày dạng YYYY-MM-DD.") from None
+
+
+@bp.post("/login")
+def login():
+    """Exchange a username and PIN or password for a bearer token."""
+    body = json_body("username", "secret")
+    site = get_site()
+    user = auth.authenticate(site, body["username"], body["secret"])
+    token = auth.issue_token(site, user)
+    return jsonify({"token": token, "user": auth.public_user(user),
+                    "expires_in_days": auth.TOKEN_DAYS})
+
+
+@bp.post("/logout")
+@api()
+def logout():
+    """Revoke the caller's token."""
+    auth.revoke_tokens(get_site(), g.user["username"], "api")
+    return jsonify({"status": "ok"})
+
+
+@bp.get("/records")
+@api("volunteer", "lead", "staff", "admin")
+def records():
+    """Versions the caller may see, stored after change sequence `since`."""
+    since = int_arg("since", 0)
+    limit = int_arg("limit", MAX_PULL, 1, MAX_PULL)
+    villages = set(visible_villages(g.user))
+    site = get_site()
+    site.store.refresh()
+    rows = site.store.versions_since(since, limit + 1, lambda v: v["village_id"] in villages)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_since = rows[-1][0] if rows else max(since, 0)
+    if not more:
+        next_since = max(next_since, site.store.last_seq)
+    return jsonify({"records": [v for _, v in rows], "next_since": next_since,
+                    "more": more, "server_time": utc_now()})
+
+
+@bp.post("/records")
+@api(*WRITER_ROLES)
+def post_records():
+    """Store versions; answer a status per record: accepted, duplicate or rejected."""
+    body = json_body("records")
+    raws = body["records"]
+    if not isinstance(raws, list):
+        raise BadRequest("Trường records phải là một danh sách.")
+    if len(raws) > MAX_RECORDS_PER_REQUEST:
+        raise BadRequest(f"Tối đa {MAX_RECORDS_PER_REQUEST} bản ghi mỗi lần gửi.")
+    site = get_site()
+    results = save_versions(site, raws, g.user, visible_villages(g.user))
+    return jsonify({"results": results, "server_time": utc_now()})
+
+
+@bp.get("/indicators")
+@api("volunteer", "lead", "staff", "admin")
+def indicators():
+    """The indicators answer of SPEC §6, for the caller's villages."""
+    as_of = date_arg("as_of")
+    village_id = request.args.get("village_id")
+    villages = visible_villages(g.user)
+    if village_id:
+        check_village(g.user, village_id)
+        villages = [village_id]
+    site = get_site()
+    site.store.refresh()
+    return jsonify(compute(site.settings, site.store.histories(), as_of, villages))
+
+
+@bp.get("/rules")
+def rules():
+    """The record rules, for the phone app to check before saving (no personal data)."""
+    return jsonify(rules_as_json())
+
+
+@bp.get("/me")
+@api()
+def me():
+    """Who the token belongs to."""
+    return jsonify({"user": auth.public_user(g.user), "server_time": utc_now()})
+
+

@@ -1,0 +1,65 @@
+"""Sign-in and sign-out pages."""
+from flask import Blueprint, redirect, render_template, request, session, url_for
+
+from fieldapp import auth
+from fieldapp.access import current_user, get_site
+from fieldapp.errors import FieldappError
+from fieldapp.forms import LoginForm
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(target):
+    """Only local paths may be returned to after sign-in."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Sign in with a username and a PIN or password."""
+    form = LoginForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            user = auth.authenticate(get_site(), (form.username.data or "").strip().lower(),
+                                     form.secret.data or "")
+        except FieldappError as failure:
+            error = failure.message
+        else:
+            session.clear()
+            session.permanent = True
+            session["username"] = user["username"]
+            session["stamp"] = user["created_at"]
+            return redirect(_safe_next(request.args.get("next")) or url_for("auth.home"))
+    elif request.method == "POST":
+        error = "Phiên biểu mẫu đã hết hạn. Hãy thử lại."
+    return render_template("login.html", form=form, error=error), 401 if error else 200
+
+
+@bp.post("/logout")
+def logout():
+    """Sign out."""
+    session.clear()
+    return redirect(url_for("auth.login"))
+
+
+@bp.get("/")
+def home():
+    """Send each person to where their work starts."""
+    user = current_user()
+    if user is None:
+        return redirect(url_for("auth.login"))
+    site = get_site()
+    if site.kind == "commune":
+        return redirect(url_for("commune.dashboard") if "commune.dashboard" in
+                        _endpoints() else url_for("village.dashboard"))
+    if user["role"] == "volunteer":
+        return redirect(url_for("village.households"))
+    return redirect(url_for("village.dashboard"))
+
+
+def _endpoints():
+    from flask import current_app
+    return current_app.view_functions

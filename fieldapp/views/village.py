@@ -1,0 +1,221 @@
+"""Village pages: dashboard, households, record forms, volunteer accounts."""
+import datetime
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from fieldapp import auth
+from fieldapp.access import check_village, current_user, get_site, page, visible_villages
+from fieldapp.errors import BadRequest, FieldappError, NotFound
+from fieldapp.forms import ActionForm, VolunteerForm, form_to_data, record_form
+from fieldapp.forms.rules import CHOICES, RULES, TYPE_LABELS
+from fieldapp.indicators import compute, today_local, volunteer_stats
+from fieldapp.records import live_records, make_version, search_households
+
+bp = Blueprint("village", __name__)
+RECORD_ROLES = ("volunteer", "lead")
+PAGE_SIZE = 50
+
+
+def _record_or_404(record_id):
+    """The current, visible, not deleted version of a record."""
+    user = current_user()
+    version = get_site().store.current(record_id)
+    if version is None or version["deleted"]:
+        raise NotFound("Không tìm thấy bản ghi này (có thể đã bị xóa).")
+    check_village(user, version["village_id"])
+    return version
+
+
+def _as_of():
+    raw = request.args.get("as_of")
+    if not raw:
+        return today_local()
+    try:
+        return datetime.date.fromisoformat(raw)
+    except ValueError:
+        raise BadRequest("Ngày không hợp lệ, hãy chọn lại.") from None
+
+
+@bp.get("/village/dashboard")
+@page("lead", "admin", site_kind="village")
+def dashboard():
+    """Indicators against targets, by period, and the volunteers' work."""
+    site = get_site()
+    site.store.refresh()
+    as_of = _as_of()
+    villages = visible_villages(current_user())
+    histories = site.store.histories()
+    answer = compute(site.settings, histories, as_of, villages)
+    stats = [row for row in volunteer_stats(histories, as_of) if row["village_id"] in villages]
+    return render_template("dashboard.html", answer=answer, as_of=as_of, stats=stats,
+                           settings=site.settings)
+
+
+@bp.get("/households")
+@page(*RECORD_ROLES, site_kind="village")
+def households():
+    """Households of the village, searchable without case or diacritics."""
+    site = get_site()
+    site.store.refresh()
+    query = request.args.get("q", "")[:100]
+    villages = visible_villages(current_user())
+    found = search_households(site.store, villages, query)
+    visited = {v["data"]["household_id"] for v in live_records(site.store, villages, "visit")
+               if v["data"].get("outcome") == "met"}
+    page_no = max(1, min(request.args.get("page", 1, type=int) or 1, 10_000))
+    shown = found[(page_no - 1) * PAGE_SIZE: page_no * PAGE_SIZE]
+    return render_template("households.html", households=shown, total=len(found), q=query,
+                           visited=visited, page_no=page_no,
+                           pages=max(1, -(-len(found) // PAGE_SIZE)))
+
+
+@bp.get("/households/<record_id>")
+@page(*RECORD_ROLES, site_kind="village")
+def household(record_id):
+    """A household with its people, visits and surveys."""
+    home = _record_or_404(record_id)
+    if home["type"] != "household":
+        raise NotFound("Không tìm thấy hộ này.")
+    site = get_site()
+    related = [v for v in live_records(site.store, [home["village_id"]])
+               if v["data"].get("household_id") == record_id]
+    people = sorted((v for v in related if v["type"] == "person"),
+                    key=lambda v: v["data"]["birth_year"])
+    visits = sorted((v for v in related if v["type"] == "visit"),
+                    key=lambda v: v["data"]["visited_on"], reverse=True)
+    surveys = sorted((v for v in related if v["type"] == "survey"),
+                     key=lambda v: v["data"]["surveyed_on"], reverse=True)
+    return render_template("household.html", home=home, people=people, visits=visits,
+                           surveys=surveys, choices=CHOICES, action=ActionForm())
+
+
+def _members(household_id, village_id):
+    return [(p["id"], p["data"]["full_name"])
+            for p in live_records(get_site().store, [village_id], "person")
+            if p["data"]["household_id"] == household_id]
+
+
+@bp.route("/records/new/<record_type>", methods=["GET", "POST"])
+@page(*RECORD_ROLES, site_kind="village")
+def new_record(record_type):
+    """Add a household, or a person, visit or survey to a household."""
+    if record_type not in RULES:
+        raise NotFound("Không có loại bản ghi này.")
+    user = current_user()
+    home = None
+    if record_type != "household":
+        home = _record_or_404(request.args.get("household_id", ""))
+        if home["type"] != "household":
+            raise NotFound("Không tìm thấy hộ này.")
+    village_id = home["village_id"] if home else user["village_id"]
+    defaults = {"visited_on": today_local().isoformat(),
+                "surveyed_on": today_local().isoformat(), "vneid": "none"}
+    return _edit(record_type, None, home, village_id, defaults)
+
+
+@bp.route("/records/<record_id>/edit", methods=["GET", "POST"])
+@page(*RECORD_ROLES, site_kind="village")
+def edit_record(record_id):
+    """Edit any record; the change is stored as a new version."""
+    version = _record_or_404(record_id)
+    home = None
+    if version["type"] != "household":
+        home = get_site().store.current(version["data"].get("household_id", "")) or None
+    return _edit(version["type"], version, home, version["village_id"], {})
+
+
+def _edit(record_type, version, home, village_id, defaults):
+    user = current_user()
+    members = _members(home["id"], village_id) if home else []
+    initial = dict(defaults, **(version["data"] if version else {}))
+    form = record_form(record_type, members, data=None if request.method == "POST" else {
+        k: (str(v) if isinstance(v, int) and not isinstance(v, bool) else v)
+        for k, v in initial.items()})
+    if form.validate_on_submit():
+        fixed = {"household_id": home["id"]} if home else {}
+        data, errors = form_to_data(record_type, form, fixed)
+        for name, message in errors.items():
+            if name in form:
+                form[name].errors = list(form[name].errors) + [message]
+            else:
+                flash(message, "error")
+        if not errors:
+            new = make_version(record_type, village_id, data, user["username"],
+                               f"web-{user['username']}", record_id=version and version["id"])
+            get_site().store.submit([new])
+            flash("Đã lưu.", "ok")
+            target = home["id"] if home else new["id"]
+            return redirect(url_for("village.household", record_id=target))
+    return render_template("record_form.html", form=form, record_type=record_type,
+                           type_label=TYPE_LABELS[record_type], version=version, home=home,
+                           rules=RULES[record_type]), 422 if form.errors else 200
+
+
+@bp.post("/records/<record_id>/delete")
+@page(*RECORD_ROLES, site_kind="village")
+def delete_record(record_id):
+    """Delete a record: a tombstone version, kept in the history."""
+    version = _record_or_404(record_id)
+    user = current_user()
+    tomb = make_version(version["type"], version["village_id"], version["data"],
+                        user["username"], f"web-{user['username']}", record_id=record_id,
+                        deleted=True)
+    get_site().store.submit([tomb])
+    flash("Đã xóa.", "ok")
+    if version["type"] == "household":
+        return redirect(url_for("village.households"))
+    return redirect(url_for("village.household", record_id=version["data"]["household_id"]))
+
+
+@bp.route("/volunteers", methods=["GET", "POST"])
+@page("lead", "admin", site_kind="village")
+def volunteers():
+    """The lead's volunteer accounts: add, disable, enable, new PIN."""
+    site = get_site()
+    user = current_user()
+    village_id = user.get("village_id") or site.village_ids[0]
+    form = VolunteerForm()
+    if form.validate_on_submit():
+        try:
+            auth.add_user(site, (form.username.data or "").strip().lower(),
+                          form.role.data or "volunteer", form.pin.data or "", village_id)
+        except FieldappError as error:
+            form.username.errors = [error.message]
+        else:
+            flash(f"Đã tạo tài khoản {form.username.data.strip().lower()}.", "ok")
+            return redirect(url_for("village.volunteers"))
+    users = [u for u in auth.list_users(site, village_id)]
+    return render_template("volunteers.html", form=form, users=users, action=ActionForm(),
+                           roles=auth.ROLE_LABELS), 422 if form.errors else 200
+
+
+@bp.post("/volunteers/<username>/<action>")
+@page("lead", "admin", site_kind="village")
+def volunteer_action(username, action):
+    """Disable, enable or reset the PIN of a volunteer of the lead's village."""
+    site = get_site()
+    user = current_user()
+    target = auth.get_user(site, username)
+    if target is None or target["role"] not in ("volunteer", "lead"):
+        raise NotFound("Không có tài khoản này.")
+    if user["role"] == "lead":
+        check_village(user, target["village_id"])
+    if target["username"] == user["username"]:
+        raise BadRequest("Bạn không thể tự khóa hoặc đổi mã của chính mình ở đây.")
+    if action == "disable":
+        auth.set_active(site, username, False)
+        flash(f"Đã khóa {username}; các phiên đăng nhập của người này bị thu hồi.", "ok")
+    elif action == "enable":
+        auth.set_active(site, username, True)
+        flash(f"Đã mở khóa {username}.", "ok")
+    elif action == "pin":
+        pin = request.form.get("pin", "")
+        try:
+            auth.set_secret(site, username, target["role"], pin)
+        except FieldappError as error:
+            flash(error.message, "error")
+        else:
+            flash(f"Đã đổi mã PIN của {username}.", "ok")
+    else:
+        raise NotFound("Không có thao tác này.")
+    return redirect(url_for("village.volunteers"))

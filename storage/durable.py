@@ -1,0 +1,117 @@
+"""TinyDB storage that survives a crash at any moment, and a lock between processes.
+
+TinyDB's own JSONStorage rewrites its file in place, so a crash can leave half a file.
+AtomicJSONStorage writes a temporary file in the same directory, fsyncs it, renames it
+over the old one and fsyncs the directory. It also keeps the last state in memory, so
+reads never re-parse the file unless another process has replaced it.
+"""
+import fcntl
+import json
+import os
+import threading
+
+from tinydb import TinyDB
+from tinydb.storages import Storage
+
+__all__ = ["AtomicJSONStorage", "FileLock", "open_tinydb", "atomic_write_bytes", "file_signature"]
+
+
+def file_signature(path):
+    """Return what identifies one written state of a file (inode, size, mtime), or None."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def atomic_write_bytes(path, payload):
+    """Replace `path` with `payload` so that a crash leaves the old or the new file, whole."""
+    directory = os.path.dirname(os.path.abspath(path))
+    tmp = f"{path}.tmp-{os.getpid()}-{threading.get_ident()}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    dir_fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+class AtomicJSONStorage(Storage):
+    """A TinyDB Storage: atomic, fsynced writes; reads served from memory."""
+
+    def __init__(self, path, create_dirs=True):
+        if create_dirs:
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        self.path = path
+        self._data = None
+        self._signature = None
+
+    def read(self):
+        """Return the stored tables (a fresh top-level dict), or None for a new file."""
+        signature = file_signature(self.path)
+        if signature is None:
+            return None
+        if signature != self._signature:
+            with open(self.path, "rb") as handle:
+                self._data = json.loads(handle.read() or b"{}")
+            self._signature = signature
+        # TinyDB replaces whole tables in what read() returns; copy so a failed write
+        # cannot leave the cache changed.
+        return {name: dict(table) for name, table in self._data.items()}
+
+    def write(self, data):
+        """Write all tables atomically and remember them as the cached state."""
+        payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        atomic_write_bytes(self.path, payload)
+        self._data = data
+        self._signature = file_signature(self.path)
+
+    def close(self):
+        """Nothing to release: files are only open while read or written."""
+
+
+def open_tinydb(path):
+    """Open a TinyDB database on `path` with atomic storage."""
+    return TinyDB(path, storage=AtomicJSONStorage)
+
+
+class FileLock:
+    """An exclusive lock on a data directory, shared by threads and processes.
+
+    Threads of one process queue on a threading lock; processes on flock(2). It is
+    re-entrant within a thread so a commit may take it while a command already holds it.
+    """
+
+    def __init__(self, path):
+        self.path = path
+        self._thread_lock = threading.RLock()
+        self._depth = 0
+        self._fd = None
+
+    def __enter__(self):
+        self._thread_lock.acquire()
+        if self._depth == 0:
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+        self._depth += 1
+        return self
+
+    def __exit__(self, *exc):
+        self._depth -= 1
+        if self._depth == 0:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+        self._thread_lock.release()
+        return False

@@ -1,0 +1,285 @@
+"""The record store: every version of every record, durable, with a change sequence.
+
+Versions live in TinyDB files under `records/`, one file per partition (the local site,
+or at the commune one per sending site), as table `versions` keyed by the site's change
+sequence number. Everything is indexed in memory; a file replaced by another process is
+noticed by its signature and reloaded. Writers are grouped: while one thread commits,
+the others queue, and the next commit writes all of their versions with one rewrite and
+one fsync per partition (group commit).
+"""
+import bisect
+import json
+import os
+import re
+import threading
+from dataclasses import dataclass, field
+
+from storage.canonical import canonical_json, sha256_hex
+from storage.durable import FileLock, atomic_write_bytes, file_signature
+
+__all__ = ["RecordStore", "StorageError", "Conflict", "version_key", "Result"]
+
+_PARTITION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,79}$")
+
+
+class StorageError(Exception):
+    """Raised when the store cannot do what was asked (bad partition, disk failure)."""
+
+
+class _Digest:
+    """Compares versions by the SHA-256 of their canonical JSON, computed only on a tie."""
+
+    __slots__ = ("version", "_hex")
+
+    def __init__(self, version):
+        self.version = version
+        self._hex = None
+
+    @property
+    def hex(self):
+        if self._hex is None:
+            self._hex = sha256_hex(self.version)
+        return self._hex
+
+    def __eq__(self, other):
+        return self.hex == other.hex
+
+    def __lt__(self, other):
+        return self.hex < other.hex
+
+
+def version_key(version):
+    """The SPEC ordering key of a version: (updated_at, device_id, sha256)."""
+    return (version["updated_at"], version["device_id"], _Digest(version))
+
+
+def identity(version):
+    """A version's identity: (id, updated_at, device_id)."""
+    return (version["id"], version["updated_at"], version["device_id"])
+
+
+@dataclass
+class Result:
+    """What became of one submitted version."""
+    id: str
+    status: str            # accepted | duplicate
+    seq: int | None = None
+
+
+@dataclass
+class Conflict:
+    """A record with competing edits: current versions from more than one partition differ."""
+    id: str
+    partitions: list = field(default_factory=list)
+
+
+@dataclass
+class _Request:
+    versions: list
+    partition: str
+    done: bool = False
+    results: list | None = None
+    error: BaseException | None = None
+
+
+class RecordStore:
+    """All versions of all records in `directory`, with in-memory indexes."""
+
+    def __init__(self, directory, lock=None):
+        self.directory = os.path.join(directory, "records")
+        os.makedirs(self.directory, exist_ok=True)
+        self.lock = lock or FileLock(os.path.join(directory, ".lock"))
+        self._commit_lock = threading.Lock()
+        self._pending_lock = threading.Lock()
+        self._pending = []
+        self._read_lock = threading.RLock()
+        self._signatures = {}
+        self._docs = {}          # partition -> {seq(str): version}
+        self._reset_indexes()
+        with self.lock:
+            self._refresh(force=True)
+
+    # -- loading ---------------------------------------------------------------
+
+    def _reset_indexes(self):
+        self._history = {}       # id -> versions sorted by version_key
+        self._seen = {}          # identity -> list of versions with that identity
+        self._seq_of = {}        # id(version) -> seq
+        self._partition_of = {}  # id(version) -> partition
+        self._by_seq = []        # (seq, version) sorted by seq
+        self.last_seq = 0
+
+    def _path(self, partition):
+        return os.path.join(self.directory, f"{partition}.json")
+
+    def _partitions_on_disk(self):
+        return sorted(name[:-5] for name in os.listdir(self.directory)
+                      if name.endswith(".json") and _PARTITION.match(name[:-5]))
+
+    def _refresh(self, force=False):
+        """Reload from disk if another process has replaced a partition file."""
+        names = self._partitions_on_disk()
+        signatures = {name: file_signature(self._path(name)) for name in names}
+        if not force and signatures == self._signatures:
+            return
+        with self._read_lock:
+            docs = {}
+            for name in names:
+                with open(self._path(name), "rb") as handle:
+                    tables = json.loads(handle.read() or b"{}")
+                docs[name] = tables.get("versions", {})
+            self._docs = docs
+            self._signatures = signatures
+            self._reset_indexes()
+            entries = [(int(seq), name, version)
+                       for name, table in docs.items() for seq, version in table.items()]
+            entries.sort(key=lambda entry: entry[0])
+            for seq, name, version in entries:
+                self._index(version, seq, name)
+
+    def _index(self, version, seq, partition):
+        self._seen.setdefault(identity(version), []).append(version)
+        history = self._history.setdefault(version["id"], [])
+        if not history or version_key(history[-1]) < version_key(version):
+            history.append(version)
+        else:
+            keys = [version_key(v) for v in history]
+            history.insert(bisect.bisect(keys, version_key(version)), version)
+        self._seq_of[id(version)] = seq
+        self._partition_of[id(version)] = partition
+        self._by_seq.append((seq, version))
+        self.last_seq = max(self.last_seq, seq)
+
+    # -- writing ---------------------------------------------------------------
+
+    def submit(self, versions, partition="local"):
+        """Store versions (already validated); return a Result per version, in order.
+
+        A version whose identity and content are already stored is a duplicate. The
+        whole call is one unit: it is written with one rewrite of its partition, grouped
+        with whatever other threads submit meanwhile.
+        """
+        if not _PARTITION.match(partition):
+            raise StorageError(f"invalid partition name: {partition!r}")
+        request = _Request(list(versions), partition)
+        with self._pending_lock:
+            self._pending.append(request)
+        with self._commit_lock:
+            if not request.done:
+                with self._pending_lock:
+                    group, self._pending = self._pending, []
+                self._commit(group)
+        if request.error is not None:
+            raise request.error
+        return request.results
+
+    def _commit(self, group):
+        """Write every request of the group: one rewrite and fsync per touched partition."""
+        try:
+            with self.lock:
+                self._refresh()
+                staged, touched = self._stage(group)
+                for partition in touched:
+                    table = dict(self._docs.get(partition, {}))
+                    table.update({str(seq): v for seq, v, p in staged if p == partition})
+                    payload = json.dumps({"versions": table}, ensure_ascii=False,
+                                         separators=(",", ":")).encode("utf-8")
+                    atomic_write_bytes(self._path(partition), payload)
+                    with self._read_lock:
+                        self._docs[partition] = table
+                        self._signatures[partition] = file_signature(self._path(partition))
+                with self._read_lock:
+                    for seq, version, partition in staged:
+                        self._index(version, seq, partition)
+        except BaseException as error:  # every waiter learns of the failure
+            with self.lock:
+                self._refresh(force=True)
+            for request in group:
+                request.error, request.done = StorageError(f"storage write failed: {error}"), True
+            return
+        for request in group:
+            request.done = True
+
+    def _stage(self, group):
+        """Decide, without changing anything, the seq of every new version of the group."""
+        seq = self.last_seq
+        staged, touched, fresh = [], [], {}
+        for request in group:
+            request.results = []
+            for version in request.versions:
+                key = identity(version)
+                same = self._seen.get(key, []) + fresh.get(key, [])
+                if any(canonical_json(v) == canonical_json(version) for v in same):
+                    request.results.append(Result(version["id"], "duplicate"))
+                    continue
+                seq += 1
+                fresh.setdefault(key, []).append(version)
+                staged.append((seq, version, request.partition))
+                if request.partition not in touched:
+                    touched.append(request.partition)
+                request.results.append(Result(version["id"], "accepted", seq))
+        return staged, touched
+
+    # -- reading ---------------------------------------------------------------
+
+    def refresh(self):
+        """Pick up changes another process wrote; cheap when there are none."""
+        with self.lock:
+            self._refresh()
+
+    def current(self, record_id):
+        """Return the current version of a record (tombstones included), or None."""
+        history = self._history.get(record_id)
+        return history[-1] if history else None
+
+    def history(self, record_id):
+        """Return every version of a record, oldest first by the SPEC ordering."""
+        return list(self._history.get(record_id, ()))
+
+    def histories(self):
+        """Return {id: versions oldest first}; a snapshot safe to iterate."""
+        with self._read_lock:
+            return {rid: list(h) for rid, h in self._history.items()}
+
+    def currents(self):
+        """Yield the current version of every record (tombstones included)."""
+        with self._read_lock:
+            heads = [h[-1] for h in self._history.values()]
+        return heads
+
+    def versions_since(self, seq, limit=None, accept=None):
+        """Return [(seq, version)] after `seq`, in order, filtered by `accept(version)`."""
+        with self._read_lock:
+            start = bisect.bisect(self._by_seq, seq, key=lambda entry: entry[0])
+            tail = self._by_seq[start:]
+        out = []
+        for entry in tail:
+            if accept is None or accept(entry[1]):
+                out.append(entry)
+                if limit is not None and len(out) >= limit:
+                    break
+        return out
+
+    def seq_of(self, version):
+        """Return the change sequence number a stored version was given."""
+        return self._seq_of.get(id(version))
+
+    def partition_of(self, version):
+        """Return the partition a stored version was written to."""
+        return self._partition_of.get(id(version))
+
+    def conflicts(self):
+        """Records whose latest versions from different partitions differ."""
+        found = []
+        with self._read_lock:
+            for record_id, history in self._history.items():
+                heads = {}
+                for version in history:
+                    heads[self._partition_of[id(version)]] = version
+                if len(heads) > 1 and len({canonical_json(v["data"]) + bytes([v["deleted"]])
+                                           for v in heads.values()}) > 1:
+                    found.append(Conflict(record_id, sorted(heads)))
+        return found
+
+    def __len__(self):
+        return len(self._by_seq)
