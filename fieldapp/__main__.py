@@ -1,0 +1,4 @@
+"""`python -m fieldapp` runs the command line."""
+from fieldapp.cli import main
+
+main()

@@ -1,0 +1,75 @@
+"""Small builders of sites, users and record versions for tests."""
+import datetime
+import uuid
+
+from fieldapp.auth import add_user
+from fieldapp.cli import init_site
+from fieldapp.site import Site
+
+COMMUNE = "25264"
+START, END = datetime.date(2025, 7, 25), datetime.date(2025, 8, 25)
+LEAD_PIN, VOL_PIN, PASSWORD = "482913", "730164", "mat-khau-dai-2025"
+
+
+def village_site(path, village_id="thon-3", name="Thôn 3", adult_population=None,
+                 users=True):
+    """A village site at `path` with a lead `lan` and a volunteer `minh` (and admin)."""
+    init_site(str(path), "village", COMMUNE,
+              [{"id": village_id, "name": name, "adult_population": adult_population,
+                "targets": {}}], START, END)
+    site = Site(str(path))
+    if users:
+        add_user(site, "lan", "lead", LEAD_PIN, village_id)
+        add_user(site, "minh", "volunteer", VOL_PIN, village_id)
+        add_user(site, "quantri", "admin", PASSWORD)
+    return site
+
+
+def commune_site(path, villages=(("thon-3", "Thôn 3", None),), users=True):
+    """A commune site at `path` with staff `canbo` and admin `quantri`."""
+    init_site(str(path), "commune", COMMUNE,
+              [{"id": v, "name": n, "adult_population": a, "targets": {}} for v, n, a in villages],
+              START, END)
+    site = Site(str(path))
+    if users:
+        add_user(site, "canbo", "staff", PASSWORD)
+        add_user(site, "quantri", "admin", PASSWORD)
+    return site
+
+
+def stamp(day, hour=10, minute=0, ms=0):
+    """A SPEC timestamp for a local (Vietnam) date and hour."""
+    local = datetime.datetime.combine(day, datetime.time(hour, minute, 0, ms * 1000))
+    utc = local - datetime.timedelta(hours=7)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms:03d}Z"
+
+
+def version(kind, data, village_id="thon-3", day=START, hour=10, author="minh",
+            device_id="ph-minh", record_id=None, deleted=False, minute=0, ms=0):
+    """A record version."""
+    return {"id": record_id or str(uuid.uuid4()), "type": kind, "village_id": village_id,
+            "updated_at": stamp(day, hour, minute, ms), "device_id": device_id,
+            "author": author, "deleted": deleted, "data": data}
+
+
+def household(head="Nguyễn Văn An", **kw):
+    return version("household", {"head_name": head, "address": "Xóm 1"}, **kw)
+
+
+def person(household_id, name="Trần Thị Bình", birth_year=1980, vneid="none",
+           bank_account=False, online=False, **kw):
+    return version("person", {"household_id": household_id, "full_name": name,
+                              "birth_year": birth_year, "vneid": vneid,
+                              "bank_account": bank_account, "uses_online_services": online}, **kw)
+
+
+def visit(household_id, outcome="met", help=(), day=START, **kw):
+    return version("visit", {"household_id": household_id, "visited_on": day.isoformat(),
+                             "outcome": outcome, "help": list(help)}, day=day, **kw)
+
+
+def survey(area="civil_status", rating=5, day=START, household_id=None, **kw):
+    data = {"surveyed_on": day.isoformat(), "service_area": area, "rating": rating}
+    if household_id:
+        data["household_id"] = household_id
+    return version("survey", data, day=day, **kw)
