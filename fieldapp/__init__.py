@@ -48,6 +48,12 @@ def create_app(config=None):
 
     app.jinja_env.filters.update(percent=text.percent, vn_date=text.vn_date,
                                  vn_number=text.vn_number)
+    @app.context_processor
+    def navigation():
+        from fieldapp.access import current_user
+        from fieldapp.nav import nav_links
+        return {"nav_links": nav_links(current_user(), site.kind), "site_settings": site.settings}
+
     app.add_url_rule("/healthz", "healthz", lambda: jsonify({"status": "ok"}))
     _register_errors(app)
     _register_headers(app)

@@ -68,6 +68,21 @@ def _uuid(rng):
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
+def _name(fake, rng, sex, last=None):
+    """A Vietnamese full name: family, middle and given name fitting the sex."""
+    if sex == "male":
+        middle = rng.choice(["Văn", "Văn", "Đức", "Hữu", "Minh", "Quang", "Công"])
+        given = fake.first_name_male()
+    else:
+        middle = rng.choice(["Thị", "Thị", "Thị", "Ngọc", "Thu", "Kim", "Thanh"])
+        given = fake.first_name_female()
+    return f"{last or fake.last_name()} {middle} {given}"
+
+
+def _phone(rng):
+    return f"0{rng.choice([3, 7, 8, 9])}{rng.randint(10000000, 99999999)}"
+
+
 def _village_versions(village_id, households, volunteers, rng, fake):
     """Every version of one village's four weeks, oldest first."""
     versions = []
@@ -86,30 +101,30 @@ def _village_versions(village_id, households, volunteers, rng, fake):
         day = START + datetime.timedelta(days=rng.randint(0, 2))
         last = fake.last_name()
         head_year = rng.randint(1948, 1996)
+        head_sex = rng.choice(["male", "male", "female"])
+        head = _name(fake, rng, head_sex, last)
         home = add("household", {
-            "head_name": f"{last} {fake.middle_name()} {fake.first_name()}",
-            "address": f"Số {rng.randint(1, 250)}, {rng.choice(streets)}",
-            "phone": f"0{rng.choice([3, 7, 8, 9])}{rng.randint(10000000, 99999999)}",
-            "note": ""}, day, author)
-        members = [(home["data"]["head_name"], head_year)]
+            "head_name": head, "address": f"Số {rng.randint(1, 250)}, {rng.choice(streets)}",
+            "phone": _phone(rng), "note": ""}, day, author)
+        members = [(head, head_year, head_sex)]
         if rng.random() < 0.85:
-            members.append((f"{fake.last_name()} {fake.middle_name()} {fake.first_name()}",
-                            head_year + rng.randint(-4, 6)))
+            sex = "female" if head_sex == "male" else "male"
+            members.append((_name(fake, rng, sex), head_year + rng.randint(-4, 6), sex))
         for _ in range(rng.choice([0, 1, 1, 2, 2, 3])):
-            members.append((f"{last} {fake.middle_name()} {fake.first_name()}",
-                            min(head_year + rng.randint(20, 32), 2022)))
+            sex = rng.choice(["male", "female"])
+            members.append((_name(fake, rng, sex, last),
+                            min(head_year + rng.randint(20, 32), 2022), sex))
         if rng.random() < 0.3:
-            members.append((f"{last} {fake.middle_name()} {fake.first_name()}",
-                            head_year - rng.randint(22, 30)))
+            sex = rng.choice(["male", "female"])
+            members.append((_name(fake, rng, sex, last), head_year - rng.randint(22, 30), sex))
         people = []
-        for name, year in members:
+        for name, year, sex in members:
             adult = year <= 2007
             vneid = rng.choices(["none", "installed", "level1", "level2"],
                                 [30, 20, 15, 35] if adult else [70, 20, 5, 5])[0]
             people.append(add("person", {
                 "household_id": home["id"], "full_name": name, "birth_year": year,
-                "sex": rng.choice(["male", "female"]),
-                "phone": f"0{rng.choice([3, 7, 8, 9])}{rng.randint(10000000, 99999999)}" if adult else "",
+                "sex": sex, "phone": _phone(rng) if adult else "",
                 "vneid": vneid, "bank_account": adult and rng.random() < 0.55,
                 "uses_online_services": adult and rng.random() < 0.15,
                 "paid_online": False}, day, author))
