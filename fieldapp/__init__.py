@@ -65,7 +65,8 @@ def _optional_blueprints():
     import importlib
     modules = []
     for name in ("fieldapp.views.round", "fieldapp.views.guides", "fieldapp.views.commune",
-                 "fieldapp.views.reports", "fieldapp.views.procedures"):
+                 "fieldapp.views.batches", "fieldapp.views.reports",
+                 "fieldapp.views.procedures"):
         try:
             modules.append(importlib.import_module(name))
         except ModuleNotFoundError as error:

@@ -10,9 +10,11 @@ NAV = [
     ("village.dashboard", "Chỉ số", ("lead", "admin"), "village"),
     ("village.volunteers", "Tổ viên", ("lead", "admin"), "village"),
     ("commune.dashboard", "Chỉ số xã", ("staff", "admin"), "commune"),
-    ("commune.imports", "Nhận dữ liệu", ("staff", "admin"), "commune"),
+    ("batches.imports", "Nhận dữ liệu", ("staff", "admin"), "commune"),
     ("commune.villages", "Thôn & chỉ tiêu", ("staff", "admin"), "commune"),
     ("commune.conflicts", "Xung đột", ("staff", "admin"), "commune"),
+    ("commune.commendations", "Khen thưởng", ("staff", "admin"), "commune"),
+    ("commune.users", "Tài khoản", ("admin",), "commune"),
     ("procedures.figures", "Hồ sơ TTHC", ("staff", "admin"), "commune"),
     ("reports.index", "Báo cáo", ("lead", "staff", "admin"), None),
 ]
