@@ -124,12 +124,13 @@ def _check(value, rule, today):
     if kind == "bool":
         return (value, None) if isinstance(value, bool) else (None, "phải là có hoặc không")
     if kind == "choice":
-        return (value, None) if value in CHOICES[rule.choices] and isinstance(value, str) \
+        return (value, None) if isinstance(value, str) and value in CHOICES[rule.choices] \
             else (None, "giá trị không hợp lệ")
     if kind == "choices":
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             return None, "phải là danh sách"
-        if any(v not in CHOICES[rule.choices] for v in value):
+        if len(value) > len(CHOICES[rule.choices]) * 2 or any(
+                v not in CHOICES[rule.choices] for v in value):
             return None, "có giá trị không hợp lệ"
         return sorted(set(value), key=list(CHOICES[rule.choices]).index), None
     if kind == "date":

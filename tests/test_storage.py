@@ -1,0 +1,145 @@
+"""The durable store: atomic files, every version kept, the SPEC ordering, group commit."""
+import json
+import os
+import threading
+
+import pytest
+from hypothesis import given, settings, strategies as st
+from tinydb import TinyDB
+
+from storage import AtomicJSONStorage, RecordStore, version_key
+from storage.canonical import canonical_json, sha256_hex
+from tests.factories import household
+
+
+def test_a_stored_version_survives_reopening_and_is_a_tinydb_file(tmp_path):
+    store = RecordStore(str(tmp_path))
+    home = household()
+    assert [r.status for r in store.submit([home])] == ["accepted"]
+    reopened = RecordStore(str(tmp_path))
+    assert reopened.current(home["id"]) == home
+    db = TinyDB(str(tmp_path / "records" / "local.json"), storage=AtomicJSONStorage)
+    assert db.table("versions").all() == [home]
+
+
+def test_resubmitting_the_same_version_is_a_duplicate_and_writes_nothing(tmp_path):
+    store = RecordStore(str(tmp_path))
+    home = household()
+    store.submit([home])
+    before = os.stat(tmp_path / "records" / "local.json")
+    assert [r.status for r in store.submit([dict(home)])] == ["duplicate"]
+    after = os.stat(tmp_path / "records" / "local.json")
+    assert (before.st_ino, before.st_mtime_ns) == (after.st_ino, after.st_mtime_ns)
+    assert len(store) == 1
+
+
+def test_every_version_is_kept_and_the_latest_is_current(tmp_path):
+    store = RecordStore(str(tmp_path))
+    first = household("Lê Văn Một", hour=9)
+    second = dict(household("Lê Văn Hai", hour=11), id=first["id"])
+    third = dict(household("Lê Văn Ba", hour=10), id=first["id"])
+    store.submit([first, second, third])
+    assert store.current(first["id"])["data"]["head_name"] == "Lê Văn Hai"
+    assert [v["data"]["head_name"] for v in store.history(first["id"])] == [
+        "Lê Văn Một", "Lê Văn Ba", "Lê Văn Hai"]
+
+
+def test_ties_on_time_and_device_are_broken_by_the_content_hash(tmp_path):
+    a = household("Nguyễn A")
+    b = dict(household("Nguyễn B"), id=a["id"], updated_at=a["updated_at"])
+    expected = max([a, b], key=lambda v: sha256_hex(v))
+    for order in ([a, b], [b, a]):
+        directory = tmp_path / order[0]["data"]["head_name"].replace(" ", "")
+        store = RecordStore(str(directory))
+        store.submit(order)
+        assert store.current(a["id"]) == expected
+
+
+def test_the_change_sequence_numbers_new_versions_in_order(tmp_path):
+    store = RecordStore(str(tmp_path))
+    results = store.submit([household(), household()])
+    results += store.submit([household()])
+    assert [r.seq for r in results] == [1, 2, 3]
+    assert [seq for seq, _ in store.versions_since(1)] == [2, 3]
+    assert RecordStore(str(tmp_path)).last_seq == 3
+
+
+def test_files_are_replaced_atomically_and_no_temporary_file_is_left(tmp_path):
+    store = RecordStore(str(tmp_path))
+    store.submit([household() for _ in range(5)])
+    names = os.listdir(tmp_path / "records")
+    assert names == ["local.json"]
+    with open(tmp_path / "records" / "local.json", "rb") as handle:
+        assert len(json.load(handle)["versions"]) == 5
+
+
+def test_a_failed_write_stores_nothing_and_raises(tmp_path, monkeypatch):
+    store = RecordStore(str(tmp_path))
+    store.submit([household()])
+    original = (tmp_path / "records" / "local.json").read_bytes()
+    import storage.store as module
+
+    def broken(path, payload):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(module, "atomic_write_bytes", broken)
+    with pytest.raises(module.StorageError):
+        store.submit([household()])
+    assert len(store) == 1
+    assert (tmp_path / "records" / "local.json").read_bytes() == original
+
+
+def test_another_process_writing_is_seen_on_refresh(tmp_path):
+    ours, theirs = RecordStore(str(tmp_path)), RecordStore(str(tmp_path))
+    home = household()
+    theirs.submit([home])
+    assert ours.current(home["id"]) is None
+    ours.refresh()
+    assert ours.current(home["id"]) == home
+    # and our next write keeps theirs
+    ours.submit([household()])
+    assert len(RecordStore(str(tmp_path))) == 2
+
+
+def test_concurrent_submissions_are_grouped_and_none_is_lost(tmp_path, monkeypatch):
+    store = RecordStore(str(tmp_path))
+    import storage.store as module
+    writes = []
+    real = module.atomic_write_bytes
+
+    def counting(path, payload):
+        writes.append(path)
+        real(path, payload)
+    monkeypatch.setattr(module, "atomic_write_bytes", counting)
+    made = [[household(f"Hộ {t}-{i}") for i in range(10)] for t in range(16)]
+    barrier = threading.Barrier(16)
+
+    def worker(batch):
+        barrier.wait()
+        for version in batch:
+            assert store.submit([version])[0].status == "accepted"
+    threads = [threading.Thread(target=worker, args=(b,)) for b in made]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(RecordStore(str(tmp_path))) == 160
+    assert len(writes) < 160     # group commit: fewer rewrites than submissions
+
+
+def test_canonical_json_sorts_keys_and_normalises_to_nfc():
+    decomposed = "Nguye\u0302\u0303n"
+    assert canonical_json({"b": 1, "a": decomposed}) == '{"a":"Nguyễn","b":1}'.encode()
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.permutations(range(6)), st.integers(1, 3))
+def test_arrival_order_and_repetition_do_not_change_the_state(tmp_path_factory, order, repeat):
+    base = household("Phạm Thị Hoa")
+    versions = [dict(household(f"Phạm Thị Hoa {n}", hour=8 + n // 2,
+                               device_id=f"ph-{n % 2}"), id=base["id"]) for n in range(6)]
+    store = RecordStore(str(tmp_path_factory.mktemp("order")))
+    for _ in range(repeat):
+        for index in order:
+            store.submit([versions[index]])
+    assert store.current(base["id"]) == max(versions, key=version_key)
+    assert len(store) == 6
