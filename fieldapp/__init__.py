@@ -54,6 +54,12 @@ def create_app(config=None):
         from fieldapp.nav import nav_links
         return {"nav_links": nav_links(current_user(), site.kind), "site_settings": site.settings}
 
+    @app.before_request
+    def pick_up_other_writers():
+        # a CLI command (import, user add) may have written since the last request
+        if request.endpoint != "healthz":
+            site.store.refresh()
+
     app.add_url_rule("/healthz", "healthz", lambda: jsonify({"status": "ok"}))
     _register_errors(app)
     _register_headers(app)

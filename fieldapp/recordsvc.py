@@ -32,6 +32,7 @@ def save_versions(site, raws, user, villages, now=None):
     rejected versions change nothing. Accepted ones are written in one group commit.
     """
     now = now or datetime.datetime.now(datetime.timezone.utc)
+    site.store.refresh()
     results, valid, slots = [], [], []
     for raw in raws:
         check = check_version(raw, now)

@@ -4,13 +4,19 @@ WTForms renders the fields and checks CSRF; the rules, shared with the API and t
 decide what is valid, so a rule is never written twice.
 """
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, PasswordField, RadioField, SelectField,
+from wtforms import (BooleanField, PasswordField, RadioField, SelectChoice, SelectField,
                      SelectMultipleField, StringField, TextAreaField)
 from wtforms import widgets
 
 from fieldapp.forms.rules import CHOICES, RULES, validate_data
 
-__all__ = ["record_form", "form_to_data", "LoginForm", "VolunteerForm", "ActionForm"]
+__all__ = ["record_form", "form_to_data", "choice_list", "LoginForm", "VolunteerForm",
+           "ActionForm"]
+
+
+def choice_list(pairs):
+    """WTForms choices from (value, label) pairs."""
+    return [SelectChoice(str(value), label) for value, label in pairs]
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -35,15 +41,16 @@ def _field(rule, household_members):
     if rule.kind == "bool":
         return BooleanField(rule.label)
     if rule.kind in ("choice", "rating"):
-        choices = [(str(k), v) for k, v in CHOICES[rule.choices].items()]
+        choices = list(CHOICES[rule.choices].items())
         if not rule.required:
             choices = [("", "— Không chọn —")] + choices
-        return LooseRadioField(label, choices=choices, validate_choice=False)
+        return LooseRadioField(label, choices=choice_list(choices), validate_choice=False)
     if rule.kind == "choices":
-        return MultiCheckboxField(label, choices=list(CHOICES[rule.choices].items()))
+        return MultiCheckboxField(label, choices=choice_list(CHOICES[rule.choices].items()))
     if rule.kind == "ref":
         if rule.name == "person_id":
-            return SelectField(label, choices=[("", "— Không chọn —")] + household_members,
+            return SelectField(label, choices=choice_list([("", "— Không chọn —")]
+                                                          + household_members),
                                validate_choice=False)
         return None          # household_id comes from the page, not from a field
     render = {"maxlength": rule.max_length}
@@ -99,9 +106,9 @@ class VolunteerForm(FlaskForm):
         "autocapitalize": "none", "maxlength": 32})
     pin = PasswordField("Mã PIN 6 số", render_kw={"inputmode": "numeric", "maxlength": 6,
                                                   "autocomplete": "new-password"})
-    role = LooseRadioField("Vai trò", choices=[("volunteer", "Tình nguyện viên"),
-                                               ("lead", "Tổ trưởng")], default="volunteer",
-                           validate_choice=False)
+    role = LooseRadioField("Vai trò", choices=choice_list([("volunteer", "Tình nguyện viên"),
+                                                           ("lead", "Tổ trưởng")]),
+                           default="volunteer", validate_choice=False)
 
 
 class ActionForm(FlaskForm):

@@ -110,7 +110,7 @@ def _check(value, rule, today):
         text, error = _clean_text(value, rule)
         if error or text == "":
             return text, error
-        return (text, None) if PHONE_RE.match(text) else (None, "không phải số điện thoại")
+        return (text, None) if PHONE_RE.match(text) else (None, "sai dạng (ví dụ 0912 345 678)")
     if kind in ("year", "rating"):
         if isinstance(value, bool) or not isinstance(value, int):
             return None, "phải là số nguyên"
@@ -176,6 +176,8 @@ def validate_data(record_type, data, today=None, partial=False):
                 clean[rule.name] = value
             continue
         value, error = _check(value, rule, today)
+        if value == "" and rule.required and not partial:
+            error = "bắt buộc"
         if error:
             errors[rule.name] = f"{rule.label}: {error}"
         else:
