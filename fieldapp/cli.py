@@ -175,8 +175,10 @@ def terminal_qr(text):
 def run_server(app, host, port, announce=True):
     """Serve the app with waitress; print the address and its QR code."""
     import waitress
+    # waitress reads whole bodies up to its own limit; keep it above Flask's so that an
+    # oversized request still gets the JSON 413, and only absurd ones are cut by waitress
     server = waitress.create_server(app, host=host, port=port, threads=8,
-                                    max_request_body_size=app.config["MAX_CONTENT_LENGTH"],
+                                    max_request_body_size=4 * app.config["MAX_CONTENT_LENGTH"],
                                     ident="fieldapp")
     real_port = server.effective_port
     if announce:
