@@ -1,0 +1,687 @@
+// The round app (SPEC §5a): the village's records kept on the phone, edits queued in an
+// outbox in localStorage, sent to POST /api/v1/records when the laptop answers.
+// Storage keys (prefix "fa."): device, auth, since, skew, lock, r:<id> (server-known
+// versions), o:<id> ({v, errors}: the latest unsent version of a record).
+const BOOT = JSON.parse(document.getElementById('boot').textContent);
+const R = BOOT.rules;
+const P = 'fa.';
+const BATCH = 500;
+const TIMEOUT = 20000;
+const SKEW_WARN = 5 * 60000;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const PHONE = new RegExp(R.phone_pattern);
+const ENV = { updated_at: 'Giờ ghi', author: 'Người ghi', village_id: 'Thôn', id: 'Mã bản ghi',
+  type: 'Loại bản ghi', device_id: 'Mã điện thoại', record: 'Bản ghi' };
+const FULL = 'Bộ nhớ trình duyệt trên điện thoại đã đầy nên chưa lưu được. Hãy về gần máy ' +
+  'thôn và bấm "Gửi ngay" để gửi các thay đổi đang chờ, rồi lưu lại. Những gì bạn vừa nhập ' +
+  'vẫn còn trên màn hình.';
+const $ = (id) => document.getElementById(id);
+const choices = {};
+for (const [k, list] of Object.entries(R.choices)) choices[k] = new Map(list);
+
+// ---- storage -------------------------------------------------------------------------
+const store = {
+  get(k) {
+    try { const raw = localStorage.getItem(P + k); return raw == null ? null : JSON.parse(raw); }
+    catch (e) { return null; }
+  },
+  set(k, v) {
+    try { localStorage.setItem(P + k, JSON.stringify(v)); }
+    catch (e) {
+      if (e.name === 'QuotaExceededError' || e.code === 22) { const f = new Error(FULL); f.full = true; throw f; }
+      throw e;
+    }
+  },
+  del(k) { localStorage.removeItem(P + k); },
+  keys(prefix) {
+    const out = [];
+    for (let i = 0; i < localStorage.length; i++) {
+      const k = localStorage.key(i);
+      if (k && k.startsWith(P + prefix)) out.push(k.slice(P.length));
+    }
+    return out;
+  },
+};
+
+function hex(n) {
+  const b = crypto.getRandomValues(new Uint8Array(n));
+  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+}
+
+// UUID v4 from getRandomValues: crypto.randomUUID needs a secure context.
+function uuid() {
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const s = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
+}
+
+// The current version is the greatest (updated_at, device_id, content): SPEC §3. The
+// server breaks exact ties by a SHA-256 the page cannot compute off a secure context;
+// comparing the JSON text is as deterministic for the local view.
+function cmp(a, b) {
+  for (const k of ['updated_at', 'device_id']) {
+    if (a[k] !== b[k]) return a[k] < b[k] ? -1 : 1;
+  }
+  const x = JSON.stringify(a); const y = JSON.stringify(b);
+  return x === y ? 0 : x < y ? -1 : 1;
+}
+
+export const fold = (s) => (s || '').toLowerCase().normalize('NFD').replace(/đ/g, 'd')
+  .replace(/[\u0300-\u036f]/g, '').replace(/\s+/g, ' ').trim();
+
+// ---- state ---------------------------------------------------------------------------
+const tab = hex(6);
+let device = store.get('device');
+if (!device) { device = 'ph-' + hex(6); store.set('device', device); }
+let auth = store.get('auth');
+let view = new Map();       // id -> version shown (newest of cache and outbox)
+let box = new Map();        // id -> {v, errors}
+let index = [];             // [household, folded text]
+let syncing = false;
+let net = '';
+let lastPull = 0;
+let notice = null;
+let keep = false;           // keep the banner through the next hash change
+
+function reload() {
+  view = new Map();
+  box = new Map();
+  for (const k of store.keys('r:')) { const v = store.get(k); if (v) view.set(v.id, v); }
+  for (const k of store.keys('o:')) {
+    const e = store.get(k);
+    if (!e) continue;
+    box.set(e.v.id, e);
+    const old = view.get(e.v.id);
+    if (!old || cmp(e.v, old) >= 0) view.set(e.v.id, e.v);
+  }
+  const members = new Map();
+  for (const v of view.values()) {
+    if (v.type === 'person' && !v.deleted) {
+      const list = members.get(v.data.household_id) || [];
+      list.push(v.data.full_name);
+      members.set(v.data.household_id, list);
+    }
+  }
+  index = live('household').map((h) => [h, fold([h.data.head_name, h.data.address, h.data.phone,
+    ...(members.get(h.id) || [])].join(' '))]);
+  index.sort((a, b) => fold(a[0].data.head_name).localeCompare(fold(b[0].data.head_name), 'vi'));
+}
+
+function live(type, test) {
+  const out = [];
+  for (const v of view.values()) if (v.type === type && !v.deleted && (!test || test(v))) out.push(v);
+  return out;
+}
+
+function putCache(v) {
+  const old = store.get('r:' + v.id);
+  if (!old || cmp(v, old) > 0) store.set('r:' + v.id, v);
+}
+
+// ---- saving --------------------------------------------------------------------------
+function save(type, id, data, deleted = false) {
+  const known = store.get('r:' + id);
+  let t = Date.now();
+  if (known) t = Math.max(t, Date.parse(known.updated_at) + 1);
+  const v = { id, type, village_id: auth.user.village_id, updated_at: new Date(t).toISOString(),
+    device_id: device, author: auth.user.username, deleted, data };
+  store.set('o:' + id, { v });
+  reload();
+  counts();
+  setTimeout(sync, 300);
+  return v;
+}
+
+// ---- network -------------------------------------------------------------------------
+class NetError extends Error {}
+
+async function api(method, path, body, anonymous) {
+  const ctl = new AbortController();
+  const timer = setTimeout(() => ctl.abort(), TIMEOUT);
+  const headers = { Accept: 'application/json' };
+  if (body) headers['Content-Type'] = 'application/json';
+  if (!anonymous && auth && auth.token) headers.Authorization = 'Bearer ' + auth.token;
+  let res; let json = null;
+  try {
+    res = await fetch(path, { method, headers, body: body && JSON.stringify(body),
+      signal: ctl.signal, cache: 'no-store', credentials: 'omit' });
+    json = await res.json().catch(() => null);
+  } catch (e) {
+    throw new NetError('Không kết nối được máy thôn.');
+  } finally { clearTimeout(timer); }
+  const msg = json && json.error && json.error.message;
+  if (res.status === 401 && !anonymous) {
+    signedOut(msg || 'Phiên đăng nhập đã hết hạn.');
+    throw new Error('signed out');
+  }
+  if (!res.ok) {
+    const e = new Error(msg || `Máy thôn trả lỗi ${res.status}. Hãy thử lại sau.`);
+    e.status = res.status;
+    throw e;
+  }
+  if (json && json.server_time) clock(json.server_time);
+  return json;
+}
+
+function clock(serverTime) {
+  const skew = Date.parse(serverTime) - Date.now();
+  store.set('skew', skew);
+  counts();
+}
+
+function lock() {
+  const l = store.get('lock');
+  const now = Date.now();
+  if (l && l.tab !== tab && l.until > now) return false;
+  store.set('lock', { tab, until: now + 2 * TIMEOUT });
+  return true;
+}
+
+function unlock() {
+  const l = store.get('lock');
+  if (l && l.tab === tab) store.del('lock');
+}
+
+async function sync() {
+  if (syncing || !auth || !auth.token) return;
+  if (!navigator.onLine) { setNet('off'); return; }
+  if (!lock()) { setNet('other'); return; }
+  syncing = true;
+  setNet('busy');
+  try {
+    await push();
+    await pull();
+    setNet('on');
+  } catch (e) {
+    if (e instanceof NetError) setNet('off');
+    else if (e.message !== 'signed out') { setNet('on'); say(e.message); }
+  } finally {
+    syncing = false;
+    unlock();
+    reload();
+    counts();
+    if (!editing()) render();
+  }
+}
+
+async function push() {
+  const items = [...box.values()].filter((e) => !e.errors).map((e) => e.v)
+    .sort((a, b) => (a.updated_at < b.updated_at ? -1 : 1));
+  let rejected = 0;
+  for (let i = 0; i < items.length; i += BATCH) {
+    const batch = items.slice(i, i + BATCH);
+    const res = await api('POST', '/api/v1/records', { records: batch });
+    res.results.forEach((r, j) => {
+      const sent = batch[j];
+      const cur = store.get('o:' + sent.id);
+      // Edited again while this was in flight: the newer version stays queued.
+      if (!cur || cur.v.updated_at !== sent.updated_at || cur.v.device_id !== sent.device_id) return;
+      if (r.status === 'rejected') {
+        rejected += 1;
+        cur.errors = r.errors || { record: 'bị từ chối' };
+        store.set('o:' + sent.id, cur);
+      } else {
+        store.del('o:' + sent.id);
+        try { putCache(sent); } catch (e) { /* the pull brings it back */ }
+      }
+    });
+    reload();
+    counts();
+  }
+  if (rejected) say(`${rejected} thay đổi bị máy thôn từ chối. Hãy xem lý do ở danh sách và sửa lại.`);
+}
+
+async function pull() {
+  let since = store.get('since') || 0;
+  for (let n = 0; n < 100; n++) {
+    const res = await api('GET', `/api/v1/records?since=${since}&limit=1000`);
+    for (const v of res.records) putCache(v);
+    since = res.next_since;
+    store.set('since', since);
+    if (!res.more) break;
+  }
+  lastPull = Date.now();
+}
+
+// ---- signing in ----------------------------------------------------------------------
+function pendingAuthor() {
+  for (const e of box.values()) return e.v.author;
+  return null;
+}
+
+function signedIn(answer) {
+  const other = pendingAuthor();
+  if (other && other !== answer.user.username) {
+    throw new Error(`Điện thoại này còn ${box.size} thay đổi của ${other} chưa gửi. ` +
+      `Hãy để ${other} đăng nhập và gửi xong trước.`);
+  }
+  if (!auth || !auth.user || auth.user.village_id !== answer.user.village_id) {
+    for (const k of store.keys('r:')) store.del(k);
+    store.del('since');
+  }
+  auth = { token: answer.token, user: answer.user };
+  store.set('auth', auth);
+  reload();
+  location.hash = '';
+  render();
+  sync();
+}
+
+function signedOut(message) {
+  auth = auth && { token: null, user: auth.user };
+  store.set('auth', auth);
+  const n = box.size;
+  notice = message + (n ? ` ${n} thay đổi chờ gửi vẫn còn nguyên trên máy; đăng nhập lại để gửi.` : '');
+  render();
+}
+
+async function signOut() {
+  if (box.size) { say('Còn thay đổi chưa gửi: hãy gửi xong rồi mới đăng xuất.'); return; }
+  api('POST', '/api/v1/logout', {}).catch(() => {});
+  for (const k of store.keys('r:')) store.del(k);
+  store.del('since');
+  store.del('auth');
+  auth = null;
+  reload();
+  location.hash = '';
+  render();
+}
+
+async function redeemCard(code) {
+  history.replaceState(null, '', location.pathname);
+  try {
+    signedIn(await api('POST', '/api/v1/login/card', { code }, true));
+  } catch (e) {
+    notice = e instanceof NetError ? 'Không kết nối được máy thôn để dùng thẻ. Hãy nối Wi-Fi của máy thôn rồi quét lại.' : e.message;
+    render();
+  }
+}
+
+// ---- rendering helpers ---------------------------------------------------------------
+function h(tag, props, ...kids) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(props || {})) {
+    if (v == null || v === false) continue;
+    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else if (k === 'value' || k === 'checked') el[k] = v;
+    else el.setAttribute(k, v === true ? '' : v);
+  }
+  for (const c of kids.flat(3)) if (c != null && c !== false) el.append(c);
+  return el;
+}
+
+function say(text, kind = 'error', sticky = false) {
+  keep = sticky;
+  const b = $('banner');
+  b.replaceChildren(text ? h('p', { class: 'flash ' + kind }, text) : '');
+}
+
+function setNet(state) {
+  net = state;
+  counts();
+}
+
+const NET = { on: 'Đã nối máy thôn', off: 'Mất kết nối', busy: 'Đang gửi…', other: 'Thẻ khác đang gửi', '': '' };
+
+function counts() {
+  const n = box.size;
+  const bad = [...box.values()].filter((e) => e.errors).length;
+  $('count').textContent = n ? `${n} thay đổi chờ gửi${bad ? ` (${bad} bị từ chối)` : ''}`
+    : 'Không có thay đổi chờ gửi';
+  $('outbox').className = 'outbox' + (n ? ' waiting' : '');
+  $('send').hidden = !auth || !auth.token || !n;
+  $('net').textContent = NET[net];
+  $('net').className = 'net ' + net;
+  const skew = store.get('skew');
+  const old = $('skew');
+  if (old) old.remove();
+  if (skew != null && Math.abs(skew) > SKEW_WARN) {
+    const mins = Math.round(Math.abs(skew) / 60000);
+    const amount = mins >= 120 ? `${Math.round(mins / 60)} giờ` : `${mins} phút`;
+    $('banner').before(h('p', { id: 'skew', class: 'flash warn' },
+      `Đồng hồ điện thoại ${skew < 0 ? 'nhanh' : 'chậm'} ${amount} so với máy thôn. Hãy chỉnh lại ` +
+      'ngày giờ của điện thoại; thay đổi ghi giờ sai quá 24 giờ sẽ bị từ chối.'));
+  }
+}
+
+const today = () => {
+  const d = new Date();
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+};
+const vnDate = (s) => (s ? s.slice(0, 10).split('-').reverse().join('/') : '');
+const label = (set, key) => (choices[set] && choices[set].get(key)) || key;
+const editing = () => location.hash.startsWith('#e=') || location.hash.startsWith('#n=');
+
+function go(hash) { location.hash = hash; }
+
+function errorText(errors) {
+  return Object.entries(errors).map(([k, m]) => (k.startsWith('data.') ? m : `${ENV[k] || k}: ${m}`));
+}
+
+function title(v) {
+  const d = v.data || {};
+  if (v.type === 'household') return d.head_name;
+  if (v.type === 'person') return d.full_name;
+  if (v.type === 'visit') return `Đến nhà ${vnDate(d.visited_on)}`;
+  return `Khảo sát ${vnDate(d.surveyed_on)}`;
+}
+
+function mark(v) {
+  const e = box.get(v.id);
+  if (!e) return null;
+  return e.errors ? h('em', { class: 'tag bad' }, 'bị từ chối') : h('em', { class: 'tag' }, 'chờ gửi');
+}
+
+// ---- views ---------------------------------------------------------------------------
+function render() {
+  const main = $('main');
+  const who = auth && auth.token ? auth.user : null;
+  $('title').textContent = who ? `Đi vòng · ${BOOT.villages[who.village_id] || who.village_id}` : 'Đi vòng';
+  counts();
+  if (!who) { main.replaceChildren(signInView()); return; }
+  const [key, arg = ''] = location.hash.slice(1).split('=');
+  let node;
+  if (key === 'h' && view.get(arg)) node = householdView(view.get(arg));
+  else if (key === 'e' && view.get(arg)) node = formView(view.get(arg).type, view.get(arg));
+  else if (key === 'n') { const [type, parent] = arg.split('/'); node = R.types[type] ? formView(type, null, parent) : listView(); }
+  else node = listView();
+  main.replaceChildren(node);
+}
+
+function signInView() {
+  const last = auth && auth.user;
+  const msg = h('p', { id: 'signin-msg', class: notice ? 'flash error' : 'hint', role: 'alert' },
+    notice || 'Đăng nhập bằng tài khoản và mã PIN 6 số do tổ trưởng cấp, hoặc quét thẻ đăng nhập QR.');
+  notice = null;
+  const form = h('form', { class: 'card', novalidate: true, onsubmit: async (ev) => {
+    ev.preventDefault();
+    const username = form.elements.username.value.trim().toLowerCase();
+    const secret = form.elements.secret.value;
+    if (!username || !secret) { msg.className = 'flash error'; msg.textContent = 'Hãy nhập tên đăng nhập và mã PIN.'; return; }
+    const button = form.querySelector('button');
+    button.disabled = true;
+    try {
+      signedIn(await api('POST', '/api/v1/login', { username, secret }, true));
+    } catch (e) {
+      msg.className = 'flash error';
+      msg.textContent = e instanceof NetError ? 'Không kết nối được máy thôn. Hãy nối Wi-Fi của máy thôn rồi thử lại.' : e.message;
+      button.disabled = false;
+    }
+  } },
+  h('div', { class: 'field' }, h('label', { for: 'username' }, 'Tên đăng nhập'),
+    h('input', { id: 'username', name: 'username', autocomplete: 'username', autocapitalize: 'none',
+      value: last ? last.username : '', required: true })),
+  h('div', { class: 'field' }, h('label', { for: 'secret' }, 'Mã PIN'),
+    h('input', { id: 'secret', name: 'secret', type: 'password', inputmode: 'numeric',
+      autocomplete: 'current-password', required: true })),
+  h('button', { class: 'primary wide', type: 'submit' }, 'Đăng nhập'));
+  return h('section', { 'aria-labelledby': 'signin-h' }, h('h2', { id: 'signin-h' }, 'Đăng nhập'), msg, form);
+}
+
+function listView() {
+  const q = h('input', { id: 'q', type: 'search', autocomplete: 'off', value: sessionStorage.getItem('q') || '',
+    placeholder: 'Tên, địa chỉ, số điện thoại' });
+  const list = h('ul', { class: 'list', id: 'households' });
+  const info = h('p', { class: 'hint', id: 'found' });
+  const fill = () => {
+    const needle = fold(q.value);
+    sessionStorage.setItem('q', q.value);
+    const hits = needle ? index.filter(([, text]) => text.includes(needle)) : index;
+    const met = new Set(live('visit', (v) => v.data.outcome === 'met').map((v) => v.data.household_id));
+    list.replaceChildren(...hits.slice(0, 60).map(([v]) => h('li', {},
+      h('a', { href: '#h=' + v.id }, h('strong', {}, v.data.head_name),
+        h('span', {}, v.data.address || ''), met.has(v.id) ? h('em', { class: 'tag ok' }, 'đã gặp') : null, mark(v)))));
+    if (!hits.length) list.append(h('li', { class: 'empty' }, needle ? 'Không tìm thấy hộ nào.' : 'Chưa có hộ nào trên máy.'));
+    info.textContent = `${hits.length} hộ` + (hits.length > 60 ? ' (hiện 60 hộ đầu, gõ thêm để tìm)' : '');
+  };
+  q.addEventListener('input', fill);
+  fill();
+  const bad = [...box.values()].filter((e) => e.errors);
+  return h('section', {},
+    bad.length ? h('div', { class: 'card rejected', id: 'rejected' },
+      h('h2', {}, `${bad.length} thay đổi bị từ chối`),
+      h('p', {}, 'Máy thôn chưa nhận những thay đổi này. Chúng vẫn được giữ trên điện thoại: bấm vào để sửa rồi lưu lại.'),
+      h('ul', { class: 'list' }, bad.map((e) => h('li', {}, h('a', { href: '#e=' + e.v.id },
+        h('strong', {}, `${R.type_labels[e.v.type]}: ${title(e.v) || ''}`),
+        errorText(e.errors).map((t) => h('span', { class: 'err' }, t))))))) : null,
+    h('div', { class: 'field' }, h('label', { for: 'q' }, 'Tìm hộ'), q),
+    h('a', { class: 'button primary wide', href: '#n=household' }, '+ Thêm hộ mới'),
+    info, list,
+    h('p', { class: 'row' }, h('button', { type: 'button', onclick: signOut }, 'Đăng xuất'),
+      auth.user.role === 'lead' ? h('a', { class: 'button', href: '/round/cards' }, 'Thẻ đăng nhập QR') : null,
+      h('span', { class: 'hint' }, `${auth.user.username} · máy ${device}`)));
+}
+
+function householdView(hh) {
+  const d = hh.data;
+  const of = (type) => live(type, (v) => v.data.household_id === hh.id);
+  const people = of('person').sort((a, b) => a.data.birth_year - b.data.birth_year);
+  const visits = of('visit').sort((a, b) => (a.data.visited_on < b.data.visited_on ? 1 : -1));
+  const surveys = of('survey');
+  const item = (v, ...rest) => h('li', {}, h('a', { href: '#e=' + v.id }, h('strong', {}, title(v)), ...rest, mark(v)));
+  return h('section', {},
+    h('a', { href: '#', class: 'back' }, '← Danh sách hộ'),
+    h('h2', {}, d.head_name, ' ', mark(hh)),
+    h('p', { class: 'sub' }, [d.address, d.phone].filter(Boolean).join(' · ')),
+    d.note ? h('p', {}, d.note) : null,
+    h('div', { class: 'actions' },
+      h('a', { class: 'button primary', href: `#n=visit/${hh.id}` }, '+ Ghi lần đến nhà'),
+      h('a', { class: 'button', href: `#n=person/${hh.id}` }, '+ Thêm người'),
+      h('a', { class: 'button', href: `#n=survey/${hh.id}` }, '+ Khảo sát hài lòng'),
+      h('a', { class: 'button', href: '#e=' + hh.id }, 'Sửa thông tin hộ')),
+    h('h3', {}, `Thành viên (${people.length})`),
+    h('ul', { class: 'list', id: 'people' }, people.map((p) => item(p,
+      h('span', {}, `${p.data.birth_year} · VNeID: ${label('vneid', p.data.vneid)}`),
+      p.data.bank_account ? h('em', { class: 'tag ok' }, 'có TK ngân hàng') : null,
+      p.data.uses_online_services ? h('em', { class: 'tag ok' }, 'dùng DVC') : null))),
+    h('h3', {}, `Lần đến nhà (${visits.length})`),
+    h('ul', { class: 'list', id: 'visits' }, visits.map((v) => item(v,
+      h('span', {}, label('outcome', v.data.outcome)),
+      (v.data.help || []).map((k) => h('em', { class: 'tag' }, label('help', k)))))),
+    h('h3', {}, `Khảo sát (${surveys.length})`),
+    h('ul', { class: 'list', id: 'surveys' }, surveys.map((v) => item(v,
+      h('span', {}, `${label('service_area', v.data.service_area)} · ${v.data.rating}/5`)))));
+}
+
+function input(rule, value, parent) {
+  const id = 'i-' + rule.name;
+  const desc = 'e-' + rule.name;
+  const req = rule.required ? h('span', { class: 'req' }, ' *') : null;
+  const opts = choices[rule.choices] ? [...choices[rule.choices]] : [];
+  const group = (type, selected) => h('fieldset', { 'aria-describedby': desc },
+    h('legend', {}, rule.label, req),
+    h('div', { class: type === 'checkbox' ? 'options stack' : 'options' }, opts.map(([k, text]) => h('label', { class: 'option' },
+      h('input', { type, name: rule.name, id: `${id}-${k}`, value: String(k), checked: selected(k) }), h('span', {}, text)))));
+  switch (rule.kind) {
+    case 'bool':
+      return h('label', { class: 'check' }, h('input', { type: 'checkbox', id, name: rule.name, checked: !!value, 'aria-describedby': desc }),
+        h('span', {}, rule.label));
+    case 'choices':
+      return group('checkbox', (k) => (value || []).includes(k));
+    case 'rating':
+      return group('radio', (k) => k === value);
+    case 'choice':
+      if (opts.length <= 4) return group('radio', (k) => k === value);
+      return [h('label', { for: id }, rule.label, req), h('select', { id, name: rule.name, 'aria-describedby': desc },
+        h('option', { value: '' }, '— Chọn —'), opts.map(([k, text]) => h('option', { value: k, selected: k === value }, text)))];
+    case 'ref': {
+      if (rule.name === 'household_id') return h('input', { type: 'hidden', name: rule.name, value: value || parent || '' });
+      const members = live('person', (p) => p.data.household_id === parent);
+      return [h('label', { for: id }, rule.label), h('select', { id, name: rule.name, 'aria-describedby': desc },
+        h('option', { value: '' }, '— Không chọn —'), members.map((p) => h('option', { value: p.id, selected: p.id === value }, p.data.full_name)))];
+    }
+    default: {
+      const attrs = { id, name: rule.name, value: value == null ? '' : String(value), 'aria-describedby': desc, maxlength: rule.max_length };
+      let el;
+      if (rule.multiline) el = h('textarea', attrs);
+      else if (rule.kind === 'date') el = h('input', { ...attrs, type: 'date', value: value || today(), maxlength: null });
+      else if (rule.kind === 'year') el = h('input', { ...attrs, inputmode: 'numeric', maxlength: 4, autocomplete: 'off' });
+      else if (rule.kind === 'phone') el = h('input', { ...attrs, type: 'tel', autocomplete: 'off' });
+      else el = h('input', { ...attrs, type: 'text', autocomplete: 'off' });
+      return [h('label', { for: id }, rule.label, req), el];
+    }
+  }
+}
+
+function read(form, type) {
+  const data = {};
+  for (const rule of R.types[type]) {
+    const els = form.elements;
+    if (rule.kind === 'bool') { data[rule.name] = els[rule.name].checked; continue; }
+    if (rule.kind === 'choices') {
+      data[rule.name] = [...form.querySelectorAll(`input[name="${rule.name}"]:checked`)].map((x) => x.value);
+      continue;
+    }
+    const el = els[rule.name];
+    if (!el) continue;
+    let v = el.value;
+    if (v == null || v === '') {
+      if (rule.kind === 'text' || rule.kind === 'phone') data[rule.name] = '';
+      continue;
+    }
+    if (rule.kind === 'text' || rule.kind === 'phone') v = v.normalize('NFC').trim();
+    else if (rule.kind === 'year') v = /^\s*\d+\s*$/.test(v) ? parseInt(v, 10) : v;
+    else if (rule.kind === 'rating') v = Number(v);
+    data[rule.name] = v;
+  }
+  return data;
+}
+
+// The same checks as fieldapp/forms/rules.py, from the rules it publishes.
+export function check(type, data) {
+  const errors = {};
+  for (const rule of R.types[type]) {
+    const v = data[rule.name];
+    if (v == null || v === '' || (Array.isArray(v) && !v.length)) {
+      if (rule.required) errors[rule.name] = `${rule.label}: bắt buộc`;
+      continue;
+    }
+    const why = check1(rule, v);
+    if (why) errors[rule.name] = `${rule.label}: ${why}`;
+  }
+  return errors;
+}
+
+function check1(rule, v) {
+  const set = choices[rule.choices];
+  switch (rule.kind) {
+    case 'text': case 'phone':
+      if (typeof v !== 'string') return 'phải là chữ';
+      if (/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/.test(v)) return 'có ký tự không hợp lệ';
+      if ([...v].length > rule.max_length) return `dài quá ${rule.max_length} ký tự`;
+      if (rule.kind === 'phone' && !PHONE.test(v)) return 'không phải số điện thoại';
+      return null;
+    case 'year':
+      if (!Number.isInteger(v)) return 'phải là số nguyên';
+      if (v > Math.max(R.max_year, new Date().getFullYear())) return 'không thể ở tương lai';
+      if (v < R.min_birth_year) return `phải từ ${R.min_birth_year} trở đi`;
+      return null;
+    case 'rating':
+      return Number.isInteger(v) && v >= 1 && v <= 5 ? null : 'phải từ 1 đến 5';
+    case 'bool':
+      return typeof v === 'boolean' ? null : 'phải là có hoặc không';
+    case 'choice':
+      return set.has(v) ? null : 'giá trị không hợp lệ';
+    case 'choices':
+      return v.every((x) => set.has(x)) ? null : 'có giá trị không hợp lệ';
+    case 'date': {
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(v)) return 'phải là ngày dạng YYYY-MM-DD';
+      const day = new Date(v + 'T00:00:00Z');
+      if (isNaN(day) || day.toISOString().slice(0, 10) !== v) return 'không phải ngày có thật';
+      if (day - new Date(today() + 'T00:00:00Z') > 86400000) return 'không thể ở tương lai';
+      if (day.getUTCFullYear() < 2000) return 'ngày quá xa';
+      return null;
+    }
+    case 'ref':
+      return UUID.test(v) ? null : 'mã tham chiếu không hợp lệ';
+    default:
+      return null;
+  }
+}
+
+function formView(type, version, parent) {
+  const rules = R.types[type];
+  const data = version ? version.data : {};
+  parent = parent || data.household_id;
+  const pending = version && box.get(version.id);
+  const top = h('div', { id: 'form-errors', role: 'alert' });
+  const form = h('form', { class: 'card', novalidate: true, id: 'record-form' },
+    rules.map((rule) => h('div', { class: 'field', id: 'f-' + rule.name },
+      input(rule, data[rule.name], parent), h('p', { class: 'err', id: 'e-' + rule.name }))),
+    h('button', { class: 'primary wide', type: 'submit' }, 'Lưu trên điện thoại'));
+  const back = () => go(type === 'household' ? (version ? '#h=' + version.id : '#') : '#h=' + parent);
+  const show = (errors) => {
+    for (const rule of rules) {
+      const msg = errors[rule.name] || errors['data.' + rule.name] || '';
+      const field = $('f-' + rule.name);
+      $('e-' + rule.name).textContent = msg;
+      field.classList.toggle('has-error', !!msg);
+      const el = form.elements[rule.name];
+      if (el && el.setAttribute) { if (msg) el.setAttribute('aria-invalid', 'true'); else el.removeAttribute('aria-invalid'); }
+    }
+    const rest = Object.entries(errors).filter(([k]) => !rules.some((r) => r.name === k || 'data.' + r.name === k));
+    top.replaceChildren(...(Object.keys(errors).length ? [h('p', { class: 'flash error' },
+      'Chưa lưu được: hãy sửa những chỗ báo đỏ.', ...errorText(Object.fromEntries(rest)).map((t) => [h('br'), t]))] : []));
+  };
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const fresh = read(form, type);
+    const errors = check(type, fresh);
+    show(errors);
+    if (Object.keys(errors).length) {
+      const first = form.querySelector('.has-error input, .has-error select, .has-error textarea');
+      if (first) first.focus();
+      return;
+    }
+    try {
+      const v = save(type, version ? version.id : uuid(), fresh);
+      say(`Đã lưu ${R.type_labels[type].toLowerCase()} trên điện thoại.`, 'ok', true);
+      go(type === 'household' ? '#h=' + v.id : '#h=' + parent);
+    } catch (e) {
+      say(e.message);
+    }
+  });
+  if (pending && pending.errors) show(pending.errors);
+  return h('section', {},
+    h('a', { href: version ? (type === 'household' ? '#h=' + version.id : '#h=' + parent) : (parent ? '#h=' + parent : '#'), class: 'back', onclick: (ev) => { ev.preventDefault(); back(); } }, '← Quay lại'),
+    h('h2', {}, (version ? 'Sửa: ' : 'Thêm: ') + R.type_labels[type]),
+    top, form,
+    version ? h('button', { type: 'button', class: 'danger', onclick: () => {
+      if (!confirm(`Xóa ${R.type_labels[type].toLowerCase()} này?`)) return;
+      try { save(type, version.id, version.data, true); say('Đã xóa trên điện thoại.', 'ok', true); go(type === 'household' ? '#' : '#h=' + parent); }
+      catch (e) { say(e.message); }
+    } }, 'Xóa') : null);
+}
+
+// ---- start ---------------------------------------------------------------------------
+function start() {
+  try { localStorage.setItem(P + 'probe', '1'); localStorage.removeItem(P + 'probe'); }
+  catch (e) {
+    $('main').replaceChildren(h('p', { class: 'flash error' }, 'Trình duyệt không cho lưu dữ liệu (chế độ ẩn danh hoặc bộ nhớ đầy). Hãy mở bằng cửa sổ thường.'));
+    return;
+  }
+  reload();
+  window.addEventListener('hashchange', () => { if (!keep) say(''); keep = false; render(); window.scrollTo(0, 0); });
+  window.addEventListener('storage', (e) => {
+    if (!e.key || !e.key.startsWith(P) || e.key === P + 'lock') return;
+    if (e.key === P + 'auth') auth = store.get('auth');
+    reload();
+    counts();
+    if (!editing()) render();
+  });
+  window.addEventListener('beforeunload', (e) => {
+    if (box.size) { e.preventDefault(); e.returnValue = ''; }
+  });
+  window.addEventListener('online', sync);
+  window.addEventListener('offline', () => setNet('off'));
+  $('send').addEventListener('click', () => { say(''); sync(); });
+  setInterval(() => { if (box.size || Date.now() - lastPull > 60000) sync(); }, 15000);
+  const card = /^#card=([A-Za-z0-9_-]{16,64})$/.exec(location.hash);
+  if (card) { redeemCard(card[1]); return; }
+  render();
+  sync();
+}
+
+start();

@@ -1,0 +1,115 @@
+"""The round app for volunteers' phones (SPEC §5a) and its one-time QR login cards.
+
+`/round` is a static shell: the rules and the village names are rendered into it as JSON
+data (not script), everything else goes through the JSON API with a bearer token kept on
+the phone. No personal data is in the page itself.
+"""
+import base64
+import io
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+
+from fieldapp import auth, cards, csrf
+from fieldapp.access import current_user, get_site, page
+from fieldapp.errors import BadRequest, FieldappError
+from fieldapp.forms import ActionForm
+from fieldapp.forms.rules import rules_as_json
+from fieldapp.text import vn_date
+
+bp = Blueprint("round", __name__)
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+@bp.get("/round")
+def app():
+    """The offline round app (signing in happens inside it, against the API)."""
+    site = get_site()
+    boot = {"rules": rules_as_json(),
+            "villages": {v["id"]: v["name"] for v in site.settings.get("villages", [])},
+            "site_name": site.settings.get("site_name", "")}
+    return render_template("round.html", boot=boot)
+
+
+@bp.post("/api/v1/login/card")
+@csrf.exempt
+def login_card():
+    """Trade a one-time login card's code for an API token (the card is then used up)."""
+    body = request.get_json(silent=True, force=True)
+    if not isinstance(body, dict) or not isinstance(body.get("code"), str):
+        raise BadRequest("Thiếu mã thẻ đăng nhập.")
+    site = get_site()
+    user = cards.redeem_card(site, body["code"])
+    token = auth.issue_token(site, user)
+    return jsonify({"token": token, "user": auth.public_user(user),
+                    "expires_in_days": auth.TOKEN_DAYS})
+
+
+def _base_url():
+    """This site's address as a phone on the laptop's Wi-Fi reaches it."""
+    parts = urlsplit(request.host_url)
+    if parts.hostname in LOCAL_HOSTS:
+        from fieldapp.cli import lan_address
+        port = f":{parts.port}" if parts.port else ""
+        return f"{parts.scheme}://{lan_address()}{port}/"
+    return request.host_url
+
+
+def _qr_data_uri(text):
+    """An SVG QR code of `text` as a data: URI (the CSP allows data: images)."""
+    import qrcode
+    import qrcode.image.svg
+    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=12,
+                        border=2)
+    out = io.BytesIO()
+    image.save(out)
+    return "data:image/svg+xml;base64," + base64.b64encode(out.getvalue()).decode("ascii")
+
+
+def _lead_village(user):
+    site = get_site()
+    return user.get("village_id") or site.village_ids[0]
+
+
+@bp.route("/round/cards", methods=["GET", "POST"])
+@page("lead", "admin", site_kind="village")
+def login_cards():
+    """The lead's one-time login cards: make one for a volunteer (printed once), list, revoke."""
+    site = get_site()
+    user = current_user()
+    village_id = _lead_village(user)
+    form = ActionForm()
+    people = cards.card_users(site, village_id)
+    made = None
+    status = 200
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            raise BadRequest("Phiên biểu mẫu đã hết hạn. Hãy tải lại trang.")
+        username = request.form.get("username", "")
+        if username not in {u["username"] for u in people}:
+            flash("Hãy chọn một tổ viên đang hoạt động của thôn.", "error")
+            status = 422
+        else:
+            try:
+                row, code = cards.create_card(site, username, user["username"])
+            except FieldappError as error:
+                flash(error.message, "error")
+                status = error.status
+            else:
+                url = cards.card_url(_base_url(), code)
+                made = {"row": row, "url": url, "qr": _qr_data_uri(url)}
+    return render_template("round_cards.html", form=form, people=people, made=made,
+                           cards=cards.list_cards(site, village_id),
+                           labels=cards.STATUS_LABELS, vn_date=vn_date,
+                           days=cards.CARD_DAYS), status
+
+
+@bp.post("/round/cards/<card_id>/revoke")
+@page("lead", "admin", site_kind="village")
+def revoke_card(card_id):
+    """Revoke a card so it can no longer sign anyone in."""
+    if not ActionForm().validate_on_submit():
+        raise BadRequest("Phiên biểu mẫu đã hết hạn. Hãy tải lại trang.")
+    cards.revoke_card(get_site(), card_id, current_user())
+    flash("Đã thu hồi thẻ; thẻ này không đăng nhập được nữa.", "ok")
+    return redirect(url_for("round.login_cards"))
