@@ -1,21 +1,12 @@
 """Fixtures: a fresh village site per test, the Flask client, the CLI runner, and the
 real `fieldapp serve` on 127.0.0.1 for HTTP, crash and browser tests."""
-import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
-
 import pytest
 from click.testing import CliRunner
 
 from fieldapp import create_app
 from fieldapp.cli import main
 from tests import factories
+from tests.live import LiveServer, free_port  # noqa: F401  (re-exported for test modules)
 
 
 @pytest.fixture
@@ -38,82 +29,6 @@ def client(app):
 @pytest.fixture
 def runner():
     return CliRunner()
-
-
-def free_port():
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class LiveServer:
-    """A real `fieldapp serve` subprocess in its own process group."""
-
-    def __init__(self, data_dir, port=None):
-        self.data_dir = str(data_dir)
-        self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process = None
-
-    def start(self, timeout=20):
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "fieldapp", "--data", self.data_dir, "serve",
-             "--host", "127.0.0.1", "--port", str(self.port)],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError("server exited: " + self.process.stdout.read().decode())
-            try:
-                with urllib.request.urlopen(self.url + "/healthz", timeout=1) as response:
-                    if response.status == 200:
-                        return self
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("server did not answer /healthz in time")
-
-    def kill(self):
-        """kill -9 the whole process group."""
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(10)
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        if self.process and self.process.stdout:
-            self.process.stdout.close()
-
-    def request(self, method, path, body=None, token=None, raw=None, headers=None):
-        """(status, parsed JSON or text) of one request."""
-        data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
-        req = urllib.request.Request(self.url + path, data=data, method=method,
-                                     headers=dict(headers or {}))
-        if data is not None:
-            req.add_header("Content-Type", "application/json")
-        if token:
-            req.add_header("Authorization", f"Bearer {token}")
-        try:
-            with urllib.request.urlopen(req, timeout=30) as response:
-                status, payload = response.status, response.read()
-        except urllib.error.HTTPError as error:
-            status, payload = error.code, error.read()
-        try:
-            return status, json.loads(payload)
-        except ValueError:
-            return status, payload.decode("utf-8", "replace")
-
-    def login(self, username, secret):
-        status, body = self.request("POST", "/api/v1/login",
-                                    {"username": username, "secret": secret})
-        assert status == 200, body
-        return body["token"]
 
 
 @pytest.fixture
