@@ -1,0 +1,232 @@
+"""The batch format of SPEC §7: canonical bytes, signing, reading and the format checks.
+
+A batch is signed over the canonical JSON of every field but `signature`. Canonical JSON
+sorts keys, so the records' canonical bytes sit whole inside that payload: we serialise
+the records once (for their hash) and build the signed payload around them. A file
+written by `batch_bytes` is itself canonical, so on import the records' bytes are simply
+a slice of the file; any other layout falls back to serialising the parsed records.
+"""
+import gzip
+import hashlib
+import json
+import re
+import unicodedata
+import zlib
+
+from storage.canonical import canonical_json
+from sync import keys
+from sync.errors import BatchRejected
+
+__all__ = ["FORMAT", "VERSION", "FIELDS", "SITE_FIELDS", "records_bytes", "signed_payload",
+           "sign_batch", "batch_bytes", "read_batch", "check_batch", "MAX_BATCH_BYTES",
+           "open_batch_file", "gzip_bytes"]
+
+FORMAT, VERSION = "fieldapp-batch", 1
+FIELDS = ("format", "version", "batch_id", "commune_code", "site", "created_at", "since_seq",
+          "until_seq", "record_count", "records_sha256", "records", "signature")
+SITE_FIELDS = ("id", "name", "village_ids", "public_key")
+MAX_BATCH_BYTES = 256 * 1024 * 1024       # decompressed; a commune's whole campaign fits
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+STAMP_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
+VILLAGE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+HEX64_RE = re.compile(r"^[0-9a-f]{64}$")
+
+
+def records_bytes(records):
+    """The canonical JSON bytes of the records list (C-speed when already NFC)."""
+    text = json.dumps(records, ensure_ascii=False, sort_keys=True, separators=(",", ":"),
+                      allow_nan=False)
+    # JSON quotes are starters that compose with nothing, so an NFC text has NFC strings
+    if unicodedata.is_normalized("NFC", text):
+        return text.encode("utf-8")
+    return canonical_json(records)
+
+
+def _split(fields):
+    """(before, after): canonical pieces of the non-record fields around `"records":`."""
+    before = {k: v for k, v in fields.items() if k < "records"}
+    after = {k: v for k, v in fields.items() if k > "records"}
+    head = canonical_json(before)[:-1] + (b"," if before else b"") + b'"records":'
+    tail = b"," + canonical_json(after)[1:] if after else b"}"
+    return head, tail
+
+
+def signed_payload(batch, records_canonical):
+    """The bytes the signature covers: canonical JSON of every field but `signature`."""
+    fields = {k: v for k, v in batch.items() if k not in ("records", "signature")}
+    head, tail = _split(fields)
+    return head + records_canonical + tail
+
+
+def sign_batch(fields, records, private_key):
+    """A complete batch: `fields` plus records, their count and hash, and the signature."""
+    body = records_bytes(records)
+    batch = dict(fields, record_count=len(records),
+                 records_sha256=hashlib.sha256(body).hexdigest(), records=records)
+    batch["signature"] = keys.sign(private_key, signed_payload(batch, body))
+    return batch
+
+
+def batch_bytes(batch):
+    """The canonical JSON file content of a whole batch (signature included)."""
+    fields = {k: v for k, v in batch.items() if k != "records"}
+    head, tail = _split(fields)
+    return head + records_bytes(batch["records"]) + tail
+
+
+# -- reading -------------------------------------------------------------------
+
+def _decompress(raw):
+    """Inflate a gzip file, refusing what is cut short or too large to be a batch."""
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        out = inflater.decompress(raw, MAX_BATCH_BYTES + 1)
+    except zlib.error:
+        raise BatchRejected("not_json", "Tệp nén .gz bị hỏng, không giải nén được.") from None
+    if len(out) > MAX_BATCH_BYTES:
+        raise BatchRejected("too_large", "Lô dữ liệu quá lớn sau khi giải nén.")
+    if not inflater.eof:
+        raise BatchRejected("truncated", "Tệp nén .gz bị cắt cụt (chép chưa hết?).")
+    return out
+
+
+def read_batch(data):
+    """Parse a batch from bytes (plain or gzip) or take a dict; return (batch, raw or None)."""
+    if isinstance(data, dict):
+        return data, None
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise BatchRejected("format", "Không phải lô dữ liệu fieldapp.")
+    raw = bytes(data)
+    if not raw.strip():
+        raise BatchRejected("empty", "Tệp rỗng: không có lô dữ liệu nào.")
+    if raw[:2] == b"\x1f\x8b":
+        raw = _decompress(raw)
+        if not raw.strip():
+            raise BatchRejected("empty", "Tệp rỗng: không có lô dữ liệu nào.")
+    elif len(raw) > MAX_BATCH_BYTES:
+        raise BatchRejected("too_large", "Lô dữ liệu quá lớn.")
+    try:
+        batch = json.loads(raw)
+    except UnicodeDecodeError:
+        raise BatchRejected("not_json", "Tệp không phải văn bản UTF-8: có thể đã bị hỏng.") from None
+    except (ValueError, RecursionError) as error:
+        where = f" (vị trí {error.pos})" if hasattr(error, "pos") else ""
+        cut = isinstance(error, json.JSONDecodeError) and error.pos >= len(raw.rstrip()) - 1
+        if cut:
+            raise BatchRejected("truncated", "Tệp bị cắt cụt: nội dung JSON kết thúc "
+                                             "giữa chừng (chép chưa hết?).") from None
+        raise BatchRejected("not_json", f"Tệp không phải JSON hợp lệ{where}.") from None
+    return batch, raw
+
+
+def _format_errors(batch):
+    """Field-level problems of a parsed batch whose format and version are right."""
+    errors = []
+    missing = [f for f in FIELDS if f not in batch]
+    extra = [str(f)[:40] for f in batch if f not in FIELDS]
+    if missing:
+        errors.append("thiếu trường " + ", ".join(missing))
+    if extra:
+        errors.append("có trường lạ " + ", ".join(extra))
+    def bad(name, test):
+        if name in batch and not test(batch[name]):
+            errors.append(f"trường {name} không hợp lệ")
+    is_int = lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0
+    bad("batch_id", lambda v: isinstance(v, str) and UUID_RE.match(v))
+    bad("commune_code", lambda v: isinstance(v, str) and v.isdigit() and len(v) <= 10)
+    bad("created_at", lambda v: isinstance(v, str) and STAMP_RE.match(v))
+    bad("since_seq", is_int)
+    bad("until_seq", is_int)
+    bad("record_count", is_int)
+    bad("records_sha256", lambda v: isinstance(v, str) and HEX64_RE.match(v))
+    bad("records", lambda v: isinstance(v, list))
+    bad("signature", lambda v: isinstance(v, str) and len(v) <= 200)
+    site = batch.get("site")
+    if "site" in batch:
+        if not isinstance(site, dict) or set(site) != set(SITE_FIELDS):
+            errors.append("trường site phải có đúng: " + ", ".join(SITE_FIELDS))
+        else:
+            if not (isinstance(site["id"], str) and UUID_RE.match(site["id"])):
+                errors.append("site.id phải là UUID")
+            if not (isinstance(site["name"], str) and 0 < len(site["name"]) <= 120):
+                errors.append("site.name không hợp lệ")
+            ids = site["village_ids"]
+            if not (isinstance(ids, list) and 0 < len(ids) <= 100 and len(set(map(str, ids))) == len(ids)
+                    and all(isinstance(v, str) and VILLAGE_RE.match(v) for v in ids)):
+                errors.append("site.village_ids phải là danh sách mã thôn")
+            if not keys.valid_public_key(site["public_key"]):
+                errors.append("site.public_key không phải khóa Ed25519")
+    if is_int(batch.get("since_seq")) and is_int(batch.get("until_seq")) \
+            and batch["until_seq"] < batch["since_seq"]:
+        errors.append("until_seq nhỏ hơn since_seq")
+    return errors
+
+
+def _fast_records_bytes(batch, raw):
+    """The records' bytes as a slice of a canonically written file, or None."""
+    if raw is None:
+        return None
+    fields = {k: v for k, v in batch.items() if k != "records"}
+    head, tail = _split(fields)
+    body = raw.rstrip()
+    if not (body.startswith(head) and body.endswith(tail)):
+        return None
+    sliced = body[len(head):len(body) - len(tail)]
+    try:
+        if not unicodedata.is_normalized("NFC", sliced.decode("utf-8")):
+            return None
+    except UnicodeDecodeError:
+        return None
+    return sliced
+
+
+def check_batch(batch, raw, commune_code):
+    """Checks 1–4 of SPEC §7 in order; raise BatchRejected. Return the payload checked.
+
+    format and version, commune code, record count and hash, signature. The site key's
+    pinning and the records are checked by the importer, which knows the stored state.
+    """
+    if not isinstance(batch, dict) or batch.get("format") != FORMAT:
+        raise BatchRejected("format", "Đây không phải lô dữ liệu fieldapp "
+                                      "(tệp JSON của chương trình khác?).")
+    if batch.get("version") != VERSION:
+        shown = str(batch.get("version"))[:20]
+        raise BatchRejected("version", f"Phiên bản định dạng lô {shown} không được hỗ trợ "
+                                       f"(máy này đọc phiên bản {VERSION}). Hãy cập nhật fieldapp.")
+    errors = _format_errors(batch)
+    if errors:
+        raise BatchRejected("format", "Lô dữ liệu sai định dạng: " + "; ".join(errors) + ".")
+    if batch["commune_code"] != str(commune_code):
+        raise BatchRejected("commune", f"Lô này của xã mã {batch['commune_code']}, "
+                                       f"không phải xã này (mã {commune_code}).")
+    records = batch["records"]
+    if batch["record_count"] != len(records):
+        raise BatchRejected("count", f"Số bản ghi không khớp: lô ghi {batch['record_count']} "
+                                     f"nhưng có {len(records)} bản ghi.")
+    body = _fast_records_bytes(batch, raw)
+    if body is None or hashlib.sha256(body).hexdigest() != batch["records_sha256"]:
+        try:
+            body = records_bytes(records)
+        except (TypeError, ValueError):
+            raise BatchRejected("hash", "Mã băm bản ghi không khớp: dữ liệu đã bị thay đổi "
+                                        "hoặc hỏng.") from None
+    if hashlib.sha256(body).hexdigest() != batch["records_sha256"]:
+        raise BatchRejected("hash", "Mã băm bản ghi không khớp: dữ liệu đã bị thay đổi hoặc hỏng.")
+    payload = signed_payload(batch, body)
+    if not keys.verify(batch["site"]["public_key"], payload, batch["signature"]):
+        raise BatchRejected("signature", "Chữ ký của lô không đúng: lô đã bị sửa sau khi "
+                                         "xuất, hoặc không phải do trạm này ký.")
+    return payload
+
+
+def open_batch_file(path):
+    """The bytes of a batch file (gzip is detected by content, not by name)."""
+    with open(path, "rb") as handle:
+        return handle.read(MAX_BATCH_BYTES + 1)
+
+
+def gzip_bytes(payload):
+    """Gzip bytes with a deterministic header (no name, no time)."""
+    return gzip.compress(payload, compresslevel=6, mtime=0)

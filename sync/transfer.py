@@ -1,0 +1,280 @@
+"""Export a village site's changes as a signed batch; import batches at the commune.
+
+Import checks a batch in the order of SPEC §7, then stores every version with one
+`store.submit` call into the sending site's own partition. Storing every version and
+choosing the current one by (updated_at, device_id, sha256) makes import idempotent and
+independent of order. Villages the commune does not know yet are added to its settings
+with the sending site's name, so staff can rename them and set targets later.
+"""
+import datetime
+import hashlib
+import os
+import uuid
+from dataclasses import asdict, dataclass, field
+
+from tinydb import Query
+
+from fieldapp.errors import Invalid
+from fieldapp.records import check_version, utc_now
+from storage import FileLock
+from storage.canonical import canonical_json
+from storage.durable import atomic_write_bytes
+from sync import keys
+from sync.batch import (FORMAT, VERSION, batch_bytes, check_batch, gzip_bytes, read_batch,
+                        sign_batch)
+from sync.errors import BatchRejected
+
+__all__ = ["export_batch", "mark_exported", "write_batch_file", "import_batch", "Receipt",
+           "partition_for", "competing_edits", "imported_batches", "known_sites"]
+
+
+def partition_for(site_id):
+    """The record-store partition of a sending site (its id is a checked UUID)."""
+    return f"site-{site_id}"
+
+
+# -- export ----------------------------------------------------------------------
+
+def _last_exported(site):
+    with site.meta_lock:
+        rows = site.table("exports").all()
+    return max((row["until_seq"] for row in rows), default=0)
+
+
+def export_batch(site, all_versions=False, remember=False):
+    """A signed batch of the versions changed since the last export (or all of them).
+
+    With `remember`, the batch counts as exported at once; callers that still have to
+    write or send it call `mark_exported` once that has worked.
+    """
+    if site.kind != "village":
+        raise Invalid("Chỉ máy của thôn mới xuất lô dữ liệu.")
+    keys.create_site_key(site.data_dir)
+    private = keys.load_site_key(site.data_dir)
+    settings = site.settings
+    since = 0 if all_versions else _last_exported(site)
+    villages = set(site.village_ids)
+    site.store.refresh()
+    rows = site.store.versions_since(since, accept=lambda v: v["village_id"] in villages)
+    fields = {
+        "format": FORMAT, "version": VERSION, "batch_id": str(uuid.uuid4()),
+        "commune_code": str(settings["commune_code"]),
+        "site": {"id": settings["site_id"], "name": settings["site_name"],
+                 "village_ids": site.village_ids, "public_key": keys.public_key_b64(private)},
+        "created_at": utc_now(), "since_seq": since,
+        "until_seq": rows[-1][0] if rows else since,
+    }
+    batch = sign_batch(fields, [version for _, version in rows], private)
+    if remember:
+        mark_exported(site, batch)
+    return batch
+
+
+def mark_exported(site, batch, destination=""):
+    """Remember that a batch left this site, so the next export starts after it."""
+    with site.meta_lock:
+        site.table("exports").insert({
+            "batch_id": batch["batch_id"], "since_seq": batch["since_seq"],
+            "until_seq": batch["until_seq"], "record_count": batch["record_count"],
+            "created_at": batch["created_at"], "destination": destination[:200]})
+
+
+def write_batch_file(batch, path):
+    """Write a batch as canonical JSON, gzip-compressed when `path` ends in .gz."""
+    payload = batch_bytes(batch)
+    if str(path).endswith(".gz"):
+        payload = gzip_bytes(payload)
+    atomic_write_bytes(str(path), payload)
+    return len(payload)
+
+
+# -- import ----------------------------------------------------------------------
+
+@dataclass
+class Receipt:
+    """What an import did: how many versions were new or duplicates, and the conflicts."""
+    batch_id: str
+    site_id: str
+    site_name: str
+    village_ids: list
+    since_seq: int
+    until_seq: int
+    record_count: int
+    new: int = 0
+    duplicate: int = 0
+    conflicts: list = field(default_factory=list)
+    already_imported: bool = False
+    added_villages: list = field(default_factory=list)
+    imported_at: str = ""
+    created_at: str = ""
+
+    def as_json(self):
+        """The receipt as the API returns it."""
+        return asdict(self)
+
+    def summary(self):
+        """One Vietnamese line for people."""
+        if self.already_imported:
+            return (f"Lô của {self.site_name} đã được nhận trước đây ({self.imported_at[:10]}); "
+                    f"không có gì thay đổi.")
+        text = (f"Đã nhận lô của {self.site_name}: {self.record_count} bản ghi, "
+                f"{self.new} mới, {self.duplicate} trùng")
+        if self.conflicts:
+            text += f", {len(self.conflicts)} bản ghi có chỉnh sửa xung đột cần xem lại"
+        return text + "."
+
+
+def competing_edits(store, record_ids):
+    """Ids among `record_ids` whose latest versions from different partitions differ."""
+    found = []
+    for record_id in record_ids:
+        heads = {}
+        for version in store.history(record_id):
+            heads[store.partition_of(version)] = version
+        if len(heads) > 1 and len({canonical_json(v["data"]) + bytes([v["deleted"]])
+                                   for v in heads.values()}) > 1:
+            found.append(record_id)
+    return sorted(found)
+
+
+def _check_records(store, records, village_ids, now):
+    """(cleaned versions, [{id, index, errors}]) for every record of a batch."""
+    versions, bad, seen = [], [], {}
+    allowed = set(village_ids)
+    for index, raw in enumerate(records):
+        check = check_version(raw, now)
+        errors = dict(check.errors)
+        version = check.version
+        if version is not None:
+            if version["village_id"] not in allowed:
+                errors["village_id"] = "thôn này không thuộc trạm gửi lô"
+            kind = (version["type"], version["village_id"])
+            known = seen.get(version["id"])
+            if known is None:
+                current = store.current(version["id"])
+                known = seen[version["id"]] = kind if current is None else (
+                    current["type"], current["village_id"])
+            if known != kind:
+                errors["id"] = "mã bản ghi đã dùng cho bản ghi khác loại hoặc khác thôn"
+        if errors:
+            bad.append({"id": check.id, "index": index, "errors": errors})
+        else:
+            versions.append(version)
+    return versions, bad
+
+
+def _add_unknown_villages(site, batch):
+    """Add the batch's villages the commune does not list yet; return their ids."""
+    sender = batch["site"]
+    missing = [v for v in sender["village_ids"] if site.village(v) is None]
+    if missing:
+        settings = dict(site.settings)
+        settings["villages"] = list(settings.get("villages", [])) + [
+            {"id": v, "name": sender["name"] if len(sender["village_ids"]) == 1
+             else f"{sender['name']} ({v})", "adult_population": None, "targets": {}}
+            for v in missing]
+        site.save_settings(settings)
+    return missing
+
+
+def import_batch(site, data, source="", authorize=None, now=None):
+    """Check and store one batch (bytes, gz bytes or dict); return a Receipt.
+
+    Raise BatchRejected naming the problem (and the records at fault); then nothing is
+    stored. `authorize(batch)` may raise to refuse a sender before anything is stored.
+    """
+    if site.kind != "commune":
+        raise BatchRejected("site_kind", "Chỉ máy của xã mới nhận lô dữ liệu.")
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    batch, raw = read_batch(data)
+    check_batch(batch, raw, site.settings["commune_code"])
+    if authorize is not None:
+        authorize(batch)
+    sender = batch["site"]
+    with FileLock(os.path.join(site.data_dir, ".import.lock")):
+        with site.meta_lock:
+            pinned = site.table("sites").get(Query().site_id == sender["id"])
+            earlier = site.table("batches").get(Query().batch_id == batch["batch_id"])
+        if pinned is not None and pinned["public_key"] != sender["public_key"]:
+            raise BatchRejected(
+                "key", f"Trạm {pinned['name']} đã gửi lô trước đây bằng một khóa khác "
+                       f"(dấu vân tay {keys.fingerprint(pinned['public_key'])}, lô này "
+                       f"{keys.fingerprint(sender['public_key'])}). Lô bị từ chối. Nếu máy của "
+                       "thôn đã được cài lại, cán bộ xã cần gỡ khóa cũ trước.")
+        receipt = Receipt(batch["batch_id"], sender["id"], sender["name"],
+                          list(sender["village_ids"]), batch["since_seq"], batch["until_seq"],
+                          batch["record_count"], created_at=batch["created_at"])
+        if earlier is not None:
+            if earlier["records_sha256"] != batch["records_sha256"]:
+                raise BatchRejected("batch_id", "Mã lô này đã dùng cho một lô khác đã nhận: "
+                                                "lô bị từ chối.")
+            receipt.already_imported = True
+            receipt.imported_at = earlier["imported_at"]
+            receipt.new, receipt.duplicate = 0, batch["record_count"]
+            receipt.conflicts = competing_edits(site.store, {r["id"] for r in batch["records"]})
+            return receipt
+        site.store.refresh()
+        versions, bad = _check_records(site.store, batch["records"], sender["village_ids"], now)
+        if bad:
+            listed = ", ".join(str(b["id"] or f"#{b['index'] + 1}") for b in bad[:5])
+            more = f" và {len(bad) - 5} bản ghi khác" if len(bad) > 5 else ""
+            raise BatchRejected("records", f"{len(bad)} bản ghi trong lô không hợp lệ "
+                                           f"({listed}{more}). Cả lô bị từ chối, chưa lưu gì.",
+                                bad)
+        results = site.store.submit(versions, partition_for(sender["id"])) if versions else []
+        receipt.new = sum(r.status == "accepted" for r in results)
+        receipt.duplicate = len(results) - receipt.new
+        receipt.conflicts = competing_edits(site.store, {v["id"] for v in versions})
+        receipt.added_villages = _add_unknown_villages(site, batch)
+        receipt.imported_at = utc_now()
+        _remember(site, batch, receipt, source)
+    return receipt
+
+
+def _remember(site, batch, receipt, source):
+    """Record the batch in `batches` and pin the sender's key in `sites`."""
+    sender = batch["site"]
+    Site = Query()
+    with site.meta_lock:
+        site.table("batches").insert({
+            "batch_id": batch["batch_id"], "site_id": sender["id"], "site_name": sender["name"],
+            "village_ids": list(sender["village_ids"]), "created_at": batch["created_at"],
+            "imported_at": receipt.imported_at, "since_seq": batch["since_seq"],
+            "until_seq": batch["until_seq"], "record_count": batch["record_count"],
+            "records_sha256": batch["records_sha256"], "new": receipt.new,
+            "duplicate": receipt.duplicate, "conflicts": receipt.conflicts,
+            "source": str(source)[:200]})
+        sites = site.table("sites")
+        row = {"site_id": sender["id"], "name": sender["name"],
+               "village_ids": list(sender["village_ids"]), "public_key": sender["public_key"],
+               "last_import": receipt.imported_at}
+        if sites.contains(Site.site_id == sender["id"]):
+            sites.update(row, Site.site_id == sender["id"])
+        else:
+            sites.insert(dict(row, first_seen=receipt.imported_at))
+
+
+def imported_batches(site, site_id=None):
+    """Imported batches, newest first, optionally of one sending site."""
+    with site.meta_lock:
+        rows = site.table("batches").all()
+    rows = [dict(r) for r in rows if site_id is None or r["site_id"] == site_id]
+    return sorted(rows, key=lambda r: r["imported_at"], reverse=True)
+
+
+def known_sites(site):
+    """Sending sites whose key is pinned, by name."""
+    with site.meta_lock:
+        rows = site.table("sites").all()
+    return sorted((dict(r) for r in rows), key=lambda r: (r["name"], r["site_id"]))
+
+
+def forget_site_key(site, site_id):
+    """Unpin a site's key (a reinstalled laptop); its next batch pins the new key."""
+    with site.meta_lock:
+        site.table("sites").remove(Query().site_id == site_id)
+
+
+def batch_digest(data):
+    """SHA-256 of raw batch bytes, to name what was received in logs without content."""
+    return hashlib.sha256(data).hexdigest()[:12]
