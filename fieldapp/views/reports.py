@@ -1,0 +1,108 @@
+"""Downloads for leads and commune staff: the weekly report PDF, QR sheets, CSV exports.
+
+A lead gets their village's figures; staff and admins get every village of the site.
+"""
+import datetime
+
+from flask import Blueprint, Response, render_template, request
+
+from fieldapp.access import current_user, get_site, page, visible_villages
+from fieldapp.errors import BadRequest, Forbidden
+from fieldapp.forms import ActionForm
+from fieldapp.indicators import today_local
+from fieldapp.periods import periods_from_settings
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+ROLES = ("lead", "staff", "admin")
+
+
+def _period():
+    """The ?period= number, or None; BadRequest when it is not a number."""
+    raw = request.args.get("period", "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or len(raw) > 4:
+        raise BadRequest("Số đợt không hợp lệ: hãy chọn một đợt trong danh sách.")
+    return int(raw)
+
+
+def _download(body, mimetype, filename):
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _base_url():
+    return request.host_url.rstrip("/")
+
+
+@bp.get("/")
+@page(*ROLES)
+def index():
+    """The download page: one report per started period, the QR sheets, the CSV files."""
+    site = get_site()
+    user = current_user()
+    today = today_local()
+    periods = [p for p in periods_from_settings(site.settings.get("campaign") or {})
+               if p.start <= today]
+    names = [v["name"] for v in site.settings.get("villages", [])
+             if v["id"] in visible_villages(user)]
+    return render_template("report/index.html", periods=periods[::-1], today=today,
+                           names=names, form=ActionForm(),
+                           login_cards=user["role"] == "lead" and site.kind == "village")
+
+
+@bp.get("/report.pdf")
+@page(*ROLES)
+def report_pdf():
+    """The chairman's report of a period, for the villages this user may see."""
+    from fieldapp.report import site_report_pdf
+    period = _period()
+    pdf = site_report_pdf(get_site(), period, None, visible_villages(current_user()))
+    stamp = f"dot-{period}" if period else today_local().isoformat()
+    return _download(pdf, "application/pdf", f"bao-cao-{stamp}.pdf")
+
+
+@bp.get("/indicators.csv")
+@page(*ROLES)
+def indicators_csv():
+    """Indicators at the end of every period up to the chosen one."""
+    from fieldapp.csvexport import indicators_csv as build
+    site = get_site()
+    site.store.refresh()
+    body = build(site.settings, site.store.histories(), visible_villages(current_user()),
+                 _period())
+    return _download(body.encode("utf-8"), "text/csv", "chi-so.csv")
+
+
+@bp.get("/volunteers.csv")
+@page(*ROLES)
+def volunteers_csv():
+    """Volunteer statistics up to today."""
+    from fieldapp.csvexport import volunteers_csv as build
+    site = get_site()
+    site.store.refresh()
+    body = build(site.settings, site.store.histories(), visible_villages(current_user()))
+    return _download(body.encode("utf-8"), "text/csv", "to-vien.csv")
+
+
+@bp.get("/qr.pdf")
+@page(*ROLES)
+def qr_pdf():
+    """Guide cards and the Wi-Fi card; the QR codes point at the address in use."""
+    from fieldapp.qrsheet import site_sheets_pdf
+    pdf, _ = site_sheets_pdf(get_site(), _base_url())
+    return _download(pdf, "application/pdf", "the-huong-dan.pdf")
+
+
+@bp.post("/qr-login.pdf")
+@page("lead", site_kind="village")
+def qr_login_pdf():
+    """The same sheets plus a new one-time login card per active volunteer (CSRF checked)."""
+    from fieldapp.qrsheet import site_sheets_pdf
+    user = current_user()
+    if not user.get("village_id"):
+        raise Forbidden("Chỉ tổ trưởng của thôn mới in được thẻ đăng nhập.")
+    pdf, _ = site_sheets_pdf(get_site(), _base_url(), user["village_id"], user["username"])
+    return _download(pdf, "application/pdf",
+                     f"the-dang-nhap-{datetime.date.today().isoformat()}.pdf")
