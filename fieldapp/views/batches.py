@@ -1,0 +1,218 @@
+"""Receiving sync batches at the commune: the push API, the import page, the history of
+batches per sending site, and per-site push tokens (only their hashes are stored)."""
+import datetime
+import hashlib
+import secrets
+
+from flask import Blueprint, current_app, flash, g, jsonify, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from tinydb import Query
+from wtforms import SelectField, StringField
+
+from fieldapp import csrf
+from fieldapp.access import get_site, page
+from fieldapp.auth import user_for_token
+from fieldapp.errors import FieldappError, Forbidden, NotFound, NotSignedIn
+from fieldapp.forms import ActionForm
+from sync import keys
+from sync.transfer import forget_site_key, import_batch, imported_batches, known_sites
+
+bp = Blueprint("batches", __name__)
+STAFF = ("staff", "admin")
+PUSH_PREFIX = "fa-push-"
+MAX_FILES = 20
+
+
+def _hash(token):
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _now():
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+# -------------------------------------------------------------- push API
+
+def _push_token_row(site, token):
+    """The live push-token row of a bearer token; raise NotSignedIn."""
+    with site.meta_lock:
+        row = site.table("push_tokens").get(Query().hash == _hash(token))
+    if row is None or row["revoked"]:
+        raise NotSignedIn("Mã gửi dữ liệu không hợp lệ hoặc đã bị thu hồi.")
+    return row
+
+
+def _push_guard(row):
+    """Refuse a batch from another village or another machine than the token's."""
+    def authorize(batch):
+        sender = batch["site"]
+        if set(sender["village_ids"]) - {row["village_id"]}:
+            raise Forbidden(f"Mã gửi này chỉ dùng cho thôn {row['village_id']}.")
+        if row.get("site_id") and row["site_id"] != sender["id"]:
+            raise Forbidden("Mã gửi này đã được một máy khác dùng; hãy xin cán bộ xã mã mới.")
+    return authorize
+
+
+@bp.post("/api/v1/batches")
+@csrf.exempt
+def receive():
+    """Import a pushed batch (JSON or gzip body) → the receipt, or the JSON error."""
+    site = get_site()
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        raise NotSignedIn("Thiếu mã đăng nhập: gửi tiêu đề Authorization: Bearer TOKEN.")
+    token = header[7:].strip()
+    authorize, row = None, None
+    if token.startswith(PUSH_PREFIX):
+        row = _push_token_row(site, token)
+        authorize, source = _push_guard(row), f"push:{row['label']}"
+    else:
+        user = user_for_token(site, token, "api")
+        if user["role"] not in STAFF:
+            raise Forbidden("Chỉ cán bộ xã hoặc mã gửi của thôn mới gửi được lô dữ liệu.")
+        g.user, source = user, f"api:{user['username']}"
+    if site.kind != "commune":
+        raise NotFound("Máy này không phải máy của xã: không nhận lô dữ liệu.")
+    receipt = import_batch(site, request.get_data(cache=False), source=source,
+                           authorize=authorize)
+    if row is not None:
+        with site.meta_lock:
+            site.table("push_tokens").update({"site_id": receipt.site_id, "last_used": _now()},
+                                             doc_ids=[row.doc_id])
+    return jsonify({"receipt": receipt.as_json(), "message": receipt.summary()})
+
+
+# -------------------------------------------------------------- import page
+
+class ImportForm(FlaskForm):
+    files = FileField("Tệp lô dữ liệu (.json hoặc .json.gz)",
+                      render_kw={"multiple": True, "accept": ".json,.gz,application/json,application/gzip"})
+
+
+@bp.route("/commune/import", methods=["GET", "POST"])
+@page(*STAFF, site_kind="commune")
+def imports():
+    """Upload batch files; show each one's receipt or why it was refused."""
+    site = get_site()
+    form = ImportForm()
+    results, status = [], 200
+    if form.validate_on_submit():
+        uploads = [f for f in request.files.getlist("files") if f and f.filename][:MAX_FILES]
+        if not uploads:
+            form.files.errors = ["Hãy chọn ít nhất một tệp lô dữ liệu."]
+            status = 422
+        for upload in uploads:
+            name = upload.filename[:120]
+            try:
+                receipt = import_batch(site, upload.read(), source=f"upload:{name}")
+            except FieldappError as error:
+                status = 422
+                results.append({"name": name, "ok": False, "message": error.message,
+                                "records": (error.details or {}).get("records", []),
+                                "records_total": (error.details or {}).get("records_total", 0)})
+            else:
+                results.append({"name": name, "ok": True, "receipt": receipt,
+                                "message": receipt.summary()})
+    elif form.errors:
+        status = 422
+    conflicts_url = url_for("commune.conflicts") \
+        if "commune.conflicts" in current_app.view_functions else None
+    return render_template("batches/import.html", form=form, results=results,
+                           recent=imported_batches(site)[:5], conflicts_url=conflicts_url), status
+
+
+# -------------------------------------------------------------- history
+
+@bp.get("/commune/batches")
+@page(*STAFF, site_kind="commune")
+def history():
+    """The batches received, grouped by sending site, newest first."""
+    site = get_site()
+    batches = imported_batches(site)
+    chosen = request.args.get("site", "")[:40]
+    sites = known_sites(site)
+    if chosen:
+        sites = [s for s in sites if s["site_id"] == chosen]
+        if not sites:
+            raise NotFound("Không có trạm gửi này.")
+    for sender in sites:
+        sender["batches"] = [b for b in batches if b["site_id"] == sender["site_id"]]
+        sender["fingerprint"] = keys.fingerprint(sender["public_key"])
+        sender["versions"] = sum(b["new"] for b in sender["batches"])
+    names = {v["id"]: v["name"] for v in site.settings.get("villages", [])}
+    return render_template("batches/history.html", sites=sites, names=names,
+                           action=ActionForm(), chosen=chosen)
+
+
+@bp.post("/commune/batches/<site_id>/forget-key")
+@page("admin", site_kind="commune")
+def forget_key(site_id):
+    """Unpin a sending site's key, for a village laptop that was reinstalled."""
+    site = get_site()
+    if not ActionForm().validate_on_submit():
+        raise FieldappError("Phiên biểu mẫu không hợp lệ, hãy tải lại trang.")
+    if not any(s["site_id"] == site_id for s in known_sites(site)):
+        raise NotFound("Không có trạm gửi này.")
+    forget_site_key(site, site_id)
+    flash("Đã gỡ khóa cũ: lô tiếp theo của trạm này sẽ ghi nhận khóa mới.", "ok")
+    return redirect(url_for("batches.history"))
+
+
+# -------------------------------------------------------------- push tokens
+
+class PushTokenForm(FlaskForm):
+    village_id = SelectField("Thôn", validate_choice=False)
+    label = StringField("Ghi chú (ví dụ: máy tính của tổ trưởng)",
+                        render_kw={"maxlength": 60})
+
+
+@bp.route("/commune/push-tokens", methods=["GET", "POST"])
+@page(*STAFF, site_kind="commune")
+def push_tokens():
+    """Issue a push token for one village's laptop; list and revoke the others."""
+    site = get_site()
+    villages = site.settings.get("villages", [])
+    form = PushTokenForm()
+    form.village_id.choices = [(v["id"], v["name"]) for v in villages]
+    issued, status = None, 200
+    if form.validate_on_submit():
+        village_id = form.village_id.data
+        label = (form.label.data or "").strip()[:60]
+        if site.village(village_id) is None:
+            form.village_id.errors = ["Hãy chọn một thôn của xã."]
+            status = 422
+        else:
+            token = PUSH_PREFIX + secrets.token_urlsafe(32)
+            with site.meta_lock:
+                site.table("push_tokens").insert({
+                    "hash": _hash(token), "village_id": village_id,
+                    "label": label or site.village(village_id)["name"],
+                    "created_at": _now(), "created_by": g.user["username"],
+                    "revoked": False, "site_id": None, "last_used": None})
+            issued = {"token": token, "village": site.village(village_id)["name"],
+                      "command": f"fieldapp push {request.host_url} --token {token}"}
+    elif form.errors:
+        status = 422
+    with site.meta_lock:
+        rows = [dict(r, doc_id=r.doc_id) for r in site.table("push_tokens").all()]
+    rows.sort(key=lambda r: (r["revoked"], r["created_at"]), reverse=False)
+    names = {v["id"]: v["name"] for v in villages}
+    return render_template("batches/push_tokens.html", form=form, rows=rows, names=names,
+                           issued=issued, action=ActionForm()), status
+
+
+@bp.post("/commune/push-tokens/<int:token_id>/revoke")
+@page(*STAFF, site_kind="commune")
+def revoke_push_token(token_id):
+    """Revoke a push token: that laptop can no longer push."""
+    site = get_site()
+    if not ActionForm().validate_on_submit():
+        raise FieldappError("Phiên biểu mẫu không hợp lệ, hãy tải lại trang.")
+    with site.meta_lock:
+        table = site.table("push_tokens")
+        if table.get(doc_id=token_id) is None:
+            raise NotFound("Không có mã gửi này.")
+        table.update({"revoked": True}, doc_ids=[token_id])
+    flash("Đã thu hồi mã gửi.", "ok")
+    return redirect(url_for("batches.push_tokens"))

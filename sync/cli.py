@@ -1,0 +1,118 @@
+"""`fieldapp export`, `fieldapp import` and `fieldapp push` (SPEC §8)."""
+import json
+import os
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import click
+
+from fieldapp.cli import main
+from fieldapp.errors import FieldappError
+
+__all__ = ["export", "import_files", "push"]
+
+PUSH_PATH = "/api/v1/batches"
+
+
+@main.command()
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True),
+              help="Batch file to write (.json, or .json.gz to compress).")
+@click.option("--all", "all_versions", is_flag=True,
+              help="Export every version, not only the changes since the last export.")
+@click.pass_obj
+def export(obj, out, all_versions):
+    """Write this village's changes as a signed batch file (e.g. onto a USB stick)."""
+    from sync.transfer import export_batch, mark_exported, write_batch_file
+    site = obj.site()
+    try:
+        batch = export_batch(site, all_versions=all_versions)
+    except FieldappError as error:
+        raise click.ClickException(error.message) from None
+    try:
+        size = write_batch_file(batch, out)
+    except OSError as error:
+        raise click.ClickException(f"Không ghi được {out}: {error.strerror}.") from None
+    mark_exported(site, batch, destination=os.path.abspath(out))
+    if batch["record_count"] == 0:
+        click.echo(f"Không có thay đổi mới kể từ lần xuất trước; đã ghi lô rỗng vào {out}.")
+        return
+    scope = "toàn bộ dữ liệu" if all_versions else \
+        f"các thay đổi #{batch['since_seq'] + 1}–#{batch['until_seq']}"
+    click.echo(f"Đã xuất {batch['record_count']} bản ghi ({scope}) vào {out} "
+               f"({max(1, size // 1024)} kB).")
+
+
+@main.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.pass_context
+def import_files(ctx, files):
+    """Import batch files at the commune; one line per file, exit 1 if any was refused."""
+    from sync.batch import open_batch_file
+    from sync.transfer import import_batch
+    site = ctx.obj.site()
+    failed = 0
+    for path in files:
+        try:
+            data = open_batch_file(path)
+            receipt = import_batch(site, data, source=f"file:{os.path.basename(path)}")
+        except OSError as error:
+            failed += 1
+            click.echo(f"{path}: LỖI — không đọc được tệp ({error.strerror}).")
+        except FieldappError as error:
+            failed += 1
+            click.echo(f"{path}: TỪ CHỐI — {error.message}")
+        else:
+            click.echo(f"{path}: {receipt.summary()}")
+    if failed:
+        ctx.exit(1)
+
+
+def _endpoint(url):
+    """The batches endpoint of a commune address given with or without its path."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise click.BadParameter("cần địa chỉ dạng http://máy-của-xã:8080", param_hint="URL")
+    path = parts.path.rstrip("/")
+    if not path.endswith(PUSH_PATH):
+        path += PUSH_PATH
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+
+
+@main.command()
+@click.argument("url")
+@click.option("--token", required=True, envvar="FIELDAPP_PUSH_TOKEN",
+              help="Push token issued by commune staff for this village ($FIELDAPP_PUSH_TOKEN).")
+@click.option("--all", "all_versions", is_flag=True, help="Send every version, not only changes.")
+@click.option("--timeout", default=120, show_default=True, type=click.IntRange(1, 3600),
+              help="Seconds to wait for the commune.")
+@click.pass_obj
+def push(obj, url, token, all_versions, timeout):
+    """Send this village's changes to the commune centre over the network."""
+    from sync.batch import batch_bytes, gzip_bytes
+    from sync.transfer import export_batch, mark_exported
+    endpoint = _endpoint(url)
+    site = obj.site()
+    try:
+        batch = export_batch(site, all_versions=all_versions)
+    except FieldappError as error:
+        raise click.ClickException(error.message) from None
+    request = urllib.request.Request(endpoint, data=gzip_bytes(batch_bytes(batch)), method="POST",
+                                     headers={"Content-Type": "application/json",
+                                              "Content-Encoding": "gzip",
+                                              "Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            answer = json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        try:
+            message = json.loads(error.read())["error"]["message"]
+        except (ValueError, KeyError, TypeError):
+            message = f"máy của xã trả lời lỗi HTTP {error.code}"
+        raise click.ClickException(f"Máy của xã từ chối lô: {message}") from None
+    except (urllib.error.URLError, OSError, ValueError) as error:
+        reason = getattr(error, "reason", error)
+        raise click.ClickException(f"Không kết nối được tới {endpoint}: {reason}. "
+                                   "Dữ liệu vẫn còn trên máy; hãy thử lại sau.") from None
+    mark_exported(site, batch, destination=endpoint)
+    click.echo(answer.get("message") or "Máy của xã đã nhận lô.")
