@@ -1,0 +1,297 @@
+"""The chairman's report: figures in the PDF text equal the ones worked out by hand here,
+periods compared, shortfalls counted, empty sites honest, bad periods refused, names
+with any Vietnamese characters (and hostile ones) printed as written."""
+import csv
+import datetime
+import io
+import re
+import subprocess
+
+import pytest
+
+from fieldapp.cli import main
+from fieldapp import csvexport, report
+from tests import factories
+from tests.conftest import csrf_token, login_page
+from tests.factories import household, person, survey, visit
+
+D = datetime.date
+
+
+def pdf_text(path):
+    """The text of a PDF, laid out as on the page (poppler)."""
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True,
+                          capture_output=True, text=True).stdout
+
+
+def section(text_, start, end=None):
+    """The text between two section headings."""
+    tail = text_[text_.index(start):]
+    return tail[:tail.index(end)] if end else tail
+
+
+def line_with(text_, *needles):
+    """The one line that holds every needle, in order; fail when there is none."""
+    pattern = re.compile(r"\s.*".join(re.escape(n) for n in needles))
+    found = [line for line in text_.splitlines() if pattern.search(line)]
+    assert found, f"no line with {needles} in:\n{text_}"
+    return found[0]
+
+
+def seed(site):
+    """Two periods of work in thon-3 whose indicators are worked out by hand in the tests.
+
+    End of period 1 (31/07): 4 households, adults p1 p2 p4 p5 (p3 is a child).
+    End of period 2 (07/08): a 5th household, p2 and p5 updated, more visits and a survey.
+    """
+    p1, p2 = D(2025, 7, 25), D(2025, 8, 3)
+    homes = [household(f"Hộ {n}", day=p1) for n in range(1, 5)]
+    h1, h2, h3, h4 = (h["id"] for h in homes)
+    first_p2 = person(h2, "Lê Văn Bảy", 1990, day=p1)
+    first_p5 = person(h4, "Đặng Thị Ếch", 1960, day=p1)
+    versions = homes + [
+        person(h1, "Nguyễn Thị Ánh", 1980, "level2", True, True, day=p1),
+        first_p2,
+        person(h3, "Trần Bé", 2012, day=p1),
+        person(h4, "Phạm Văn Dũng", 1975, "level2", True, False, day=p1),
+        first_p5,
+        visit(h1, "met", ["vneid_level2", "bank_account"], day=D(2025, 7, 26)),
+        visit(h2, "absent", day=D(2025, 7, 27)),
+        survey("land", 5, day=D(2025, 7, 28)),
+        survey("civil_status", 3, day=D(2025, 7, 28)),
+        # period 2
+        person(h2, "Lê Văn Bảy", 1990, "level2", True, True, day=p2, record_id=first_p2["id"]),
+        person(h4, "Đặng Thị Ếch", 1960, "none", True, False, day=p2, record_id=first_p5["id"]),
+        visit(h2, "met", ["vneid_level2"], day=p2, author="lan", device_id="ph-lan"),
+        visit(h3, "met", day=D(2025, 8, 4)),
+        visit(h4, "met", day=D(2025, 8, 4)),
+        survey("construction", 4, day=D(2025, 8, 5)),
+        household("Hộ 5", day=D(2025, 8, 5)),
+    ]
+    site.store.submit(versions)
+    return versions
+
+
+# (label start, numerator/denominator, value) at the end of period 2, in report order
+PERIOD2 = [("Người trưởng thành sử", "2/4", "50,0 %"), ("Người dân hài lòng", "2/3", "66,7 %"),
+           ("Hài lòng với thủ tục", "2/2", "100,0 %"), ("Hộ có ít nhất 1", "3/5", "60,0 %"),
+           ("Người trưởng thành có", "3/4", "75,0 %"), ("Người trưởng thành có", "4/4", "100,0 %"),
+           ("Hộ đã được đến", "4/5", "80,0 %")]
+PERIOD1 = ["25,0 %", "50,0 %", "100,0 %", "50,0 %", "50,0 %", "50,0 %", "25,0 %"]
+CHANGES = ["+25,0", "+16,7", "0,0", "+10,0", "+25,0", "+50,0", "+55,0"]
+
+
+@pytest.fixture(scope="module")
+def village_report(tmp_path_factory):
+    """The period-2 report of the seeded village, written by `fieldapp report`."""
+    from click.testing import CliRunner
+    root = tmp_path_factory.mktemp("report")
+    site = factories.village_site(root / "village")
+    seed(site)
+    out = root / "report.pdf"
+    result = CliRunner().invoke(main, ["--data", site.data_dir, "report", "--out", str(out),
+                                       "--period", "2"])
+    assert result.exit_code == 0, result.output
+    return pdf_text(out)
+
+
+def test_report_figures_equal_the_indicators_worked_out_by_hand(village_report):
+    text_ = section(village_report, "2. Kết quả so với chỉ tiêu", "3. So sánh")
+    lines = [line_with(text_, label, fraction, value) for label, fraction, value in PERIOD2]
+    assert len(set(lines)) == len(lines)
+    for line, change in zip(lines, CHANGES):
+        assert change in line
+    assert "Đạt" in lines[0] and "Chưa đạt" in lines[3]
+
+
+def test_report_compares_the_period_with_every_earlier_one(village_report):
+    assert "tuần 2" in village_report and "25/07/2025" in village_report
+    text_ = section(village_report, "3. So sánh tuần 2 với tuần 1", "4. Chỉ tiêu chưa đạt")
+    values = [line_with(text_, start, p1, p2) for (start, _, p2), p1 in zip(PERIOD2, PERIOD1)]
+    assert len(values) == 7
+
+
+def test_report_says_what_is_behind_and_how_many_are_missing(village_report):
+    text_ = section(village_report, "4. Chỉ tiêu chưa đạt", "5. Đề nghị biểu dương")
+    # satisfaction 2/3 vs 90 %: (0.9*3 - 2) / (1 - 0.9) = 7 more satisfied answers
+    line_with(text_, "Người dân hài lòng", "66,7 %", "90 %", "23,3", "7 ý kiến hài lòng")
+    line_with(text_, "Hộ có ít nhất 1", "60,0 %", "100 %", "40,0", "2 hộ")
+    line_with(text_, "Hộ đã được đến", "80,0 %", "100 %", "20,0", "1 hộ")
+    assert "Người trưởng thành sử dụng" not in text_      # 50 % meets its target
+
+
+def test_report_commends_the_volunteers_with_their_figures(village_report):
+    text_ = section(village_report, "5. Đề nghị biểu dương")
+    # minh: 3 households met (2 in week 2), 1 level-2 help, 1 bank help, 3 surveys
+    assert re.search(r"minh\s+3\s+2\s+1\s+1\s+3", text_), text_
+    assert re.search(r"lan\s+1\s+1\s+1\s+0\s+0", text_), text_
+    assert text_.index("minh") < text_.index("lan")
+
+
+def test_pdf_uses_a_named_font_with_vietnamese_glyphs(tmp_path):
+    site = factories.village_site(tmp_path / "v", name="Thôn Đồng Ễnh Ương", users=False)
+    data = report.report_data(site.settings, {}, period=1)
+    out = tmp_path / "r.pdf"
+    out.write_bytes(report.render_pdf(report.render_html(data)))
+    fonts = subprocess.run(["pdffonts", str(out)], capture_output=True, text=True).stdout
+    names = [line.split()[0] for line in fonts.splitlines()[2:]]
+    assert names and all("DejaVu-Sans" in name for name in names), fonts
+    assert "Type 3" not in fonts
+    text_ = pdf_text(out)
+    assert "THÔN ĐỒNG ỄNH ƯƠNG" in text_ and "Thôn Đồng Ễnh Ương" in text_
+    assert "Chưa có số liệu" in text_                     # no records: an honest empty report
+
+
+def commune_with(tmp_path, villages):
+    site = factories.commune_site(tmp_path / "commune", villages=villages)
+    return site
+
+
+def test_commune_report_covers_each_village_and_escapes_names(tmp_path, runner):
+    hostile = '<b>Ấp</b> Mới & "Đồng" </style><script>x</script>'
+    site = commune_with(tmp_path, (("thon-3", "Thôn 3", None), ("ap-moi", hostile, None)))
+    a, b, c = (household(f"Hộ {n}", village_id=v) for n, v in
+               ((1, "thon-3"), (2, "thon-3"), (3, "ap-moi")))
+    site.store.submit([a, b, c, visit(a["id"], "met", village_id="thon-3"),
+                       visit(c["id"], "met", village_id="ap-moi", author="tu", device_id="ph-tu")],
+                      partition="batch-1")
+    html = report.render_html(report.report_data(site.settings, site.store.histories(), 1))
+    assert "<b>Ấp</b>" not in html and "&lt;b&gt;Ấp&lt;/b&gt;" in html
+    out = tmp_path / "c.pdf"
+    result = runner.invoke(main, ["--data", site.data_dir, "report", "--out", str(out),
+                                  "--period", "1"])
+    assert result.exit_code == 0, result.output
+    text_ = pdf_text(out)
+    assert "<b>Ấp</b> Mới" in text_                      # printed as written, not as markup
+    line_with(section(text_, "2. Kết quả so với chỉ tiêu"), "Hộ đã được đến", "2/3", "66,7 %")
+    villages = section(text_, "4. Kết quả từng thôn", "5. Chỉ tiêu chưa đạt")
+    line_with(villages, "Hộ đã được đến", "50,0 %", "100,0 %")
+    line_with(villages, "1/2", "1/1")
+
+
+def test_empty_commune_gives_an_honest_report(tmp_path, runner):
+    site = commune_with(tmp_path, ())
+    out = tmp_path / "e.pdf"
+    result = runner.invoke(main, ["--data", site.data_dir, "report", "--out", str(out),
+                                  "--period", "4"])
+    assert result.exit_code == 0, result.output
+    text_ = pdf_text(out)
+    assert "Chưa có số liệu" in text_ and "chưa có thôn nào" in text_
+    assert "Chưa có tổ viên nào" in text_
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--period", "9"], "Không có đợt 9: chiến dịch có các đợt 1–4."),
+    (["--period", "0"], "0 is not in the range"),
+    (["--as-of", "2025-13-01"], "YYYY-MM-DD"),
+    (["--as-of", "2025-07-01"], "chưa có đợt nào để báo cáo"),
+])
+def test_bad_periods_get_a_clear_error_and_no_file(site, runner, tmp_path, args, message):
+    out = tmp_path / "x.pdf"
+    result = runner.invoke(main, ["--data", site.data_dir, "report", "--out", str(out)] + args)
+    assert result.exit_code != 0 and message in result.output, result.output
+    assert "Traceback" not in result.output and not out.exists()
+
+
+def test_choose_period_defaults_to_the_latest_started_period():
+    settings = {"campaign": {"periods": [p.as_json() for p in
+                                         __import__("fieldapp.periods").periods.weekly_periods(
+                                             factories.START, factories.END)]}}
+    period, cutoff, _ = report.choose_period(settings, today=D(2025, 8, 10))
+    assert (period.number, cutoff) == (3, D(2025, 8, 10))
+    period, cutoff, _ = report.choose_period(settings, period=1, today=D(2026, 1, 1))
+    assert (period.number, cutoff) == (1, D(2025, 7, 31))
+
+
+def test_a_section_can_be_added_without_touching_the_others(site):
+    extra = report.Section("extra", "Hồ sơ thủ tục hành chính", "report/_summary.html",
+                           lambda data: {"met": 0, "with_target": 0, "known": 0, "items": {},
+                                         "empty": True})
+    report.register_section(extra, before="commendations")
+    try:
+        html = report.render_html(report.report_data(site.settings, {}, 1))
+    finally:
+        report.SECTIONS.remove(extra)
+    assert "6. Hồ sơ thủ tục hành chính" not in html and "5. Hồ sơ thủ tục hành chính" in html
+
+
+def test_still_needed_counts_people_households_and_answers():
+    entry = {"key": "households_visited", "target": 1.0, "numerator": 7, "denominator": 10,
+             "met": False}
+    assert report.still_needed(entry) == 3
+    entry = {"key": "adult_online_usage", "target": 0.5, "numerator": 0, "denominator": 3,
+             "met": False}
+    assert report.still_needed(entry) == 2
+    entry = {"key": "satisfaction", "target": 0.9, "numerator": 8, "denominator": 10,
+             "met": False}
+    assert report.still_needed(entry) == 10          # (8 + 10) / (10 + 10) = 90 %
+    assert report.points(0.0526) == "+5,3" and report.points(-0.1) == "−10,0"
+
+
+# ---------------------------------------------------------------- pages and CSV
+
+def test_report_pages_need_a_lead_staff_or_admin(client, site):
+    assert client.get("/reports/").status_code == 302
+    assert client.get("/reports/report.pdf").status_code == 302
+    login_page(client, "minh", factories.VOL_PIN)
+    for path in ("/reports/", "/reports/report.pdf", "/reports/qr.pdf", "/reports/indicators.csv"):
+        response = client.get(path)
+        assert response.status_code == 403, path
+        assert "không có quyền" in response.get_data(as_text=True)
+
+
+def test_lead_downloads_the_report_and_bad_periods_get_a_vietnamese_page(client, site):
+    seed(site)
+    login_page(client, "lan", factories.LEAD_PIN)
+    page = client.get("/reports/").get_data(as_text=True)
+    assert "Báo cáo đợt 4" in page and "Báo cáo đợt 1" in page
+    response = client.get("/reports/report.pdf?period=2")
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    assert "attachment" in response.headers["Content-Disposition"]
+    missing = client.get("/reports/report.pdf?period=7")
+    assert missing.status_code == 404
+    assert "Không có đợt 7" in missing.get_data(as_text=True)
+    bad = client.get("/reports/report.pdf?period=%3Cb%3E")
+    assert bad.status_code == 400 and "Số đợt không hợp lệ" in bad.get_data(as_text=True)
+
+
+def test_login_cards_sheet_needs_the_form_token(client, site):
+    login_page(client, "lan", factories.LEAD_PIN)
+    assert client.post("/reports/qr-login.pdf").status_code == 400
+    token = csrf_token(client, "/reports/")
+    response = client.post("/reports/qr-login.pdf", data={"csrf_token": token})
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+
+
+def test_indicator_csv_has_a_bom_and_parses_back_to_the_figures(client, site):
+    seed(site)
+    login_page(client, "lan", factories.LEAD_PIN)
+    response = client.get("/reports/indicators.csv?period=2")
+    assert response.status_code == 200 and response.data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
+    assert list(rows[0]) == list(csvexport.INDICATOR_COLUMNS)
+    period2 = [r for r in rows if r["Đợt"] == "2"]
+    assert [f'{r["Tử số"]}/{r["Mẫu số"]}' for r in period2] == [f for _, f, _ in PERIOD2]
+    assert [r["Tỷ lệ"] for r in period2] == [v for _, _, v in PERIOD2]
+    assert [r["Tỷ lệ"] for r in rows if r["Đợt"] == "1"] == PERIOD1
+    assert {r["Phạm vi"] for r in rows} == {"Thôn 3"} and period2[0]["Đến ngày"] == "07/08/2025"
+
+
+def test_volunteer_csv_counts_each_volunteers_work(client, site):
+    versions = seed(site)
+    login_page(client, "lan", factories.LEAD_PIN)
+    response = client.get("/reports/volunteers.csv")
+    assert response.data.startswith(b"\xef\xbb\xbf")
+    rows = {r["Tổ viên"]: r for r in csv.DictReader(io.StringIO(response.data.decode("utf-8-sig")))}
+    for author in ("minh", "lan"):
+        mine = [v for v in versions if v["author"] == author]
+        visits = [v for v in mine if v["type"] == "visit"]
+        assert int(rows[author]["Lần đến nhà"]) == len(visits)
+        assert int(rows[author]["Hộ đã đến"]) == len(
+            {v["data"]["household_id"] for v in visits if v["data"]["outcome"] == "met"})
+        assert int(rows[author]["Phiếu khảo sát"]) == sum(v["type"] == "survey" for v in mine)
+
+
+def test_csv_cells_cannot_start_a_formula():
+    body = csvexport.to_csv(("a",), [("=HYPERLINK(1)",), ("Thôn 3",)])
+    assert body.splitlines()[1] == "'=HYPERLINK(1)" and body.splitlines()[2] == "Thôn 3"
