@@ -108,12 +108,13 @@ def read_batch(data):
     elif len(raw) > MAX_BATCH_BYTES:
         raise BatchRejected("too_large", "Lô dữ liệu quá lớn.")
     try:
-        batch = json.loads(raw)
+        batch = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise BatchRejected("not_json", "Tệp không phải văn bản UTF-8: có thể đã bị hỏng.") from None
     except (ValueError, RecursionError) as error:
         where = f" (vị trí {error.pos})" if hasattr(error, "pos") else ""
-        cut = isinstance(error, json.JSONDecodeError) and error.pos >= len(raw.rstrip()) - 1
+        cut = isinstance(error, json.JSONDecodeError) and (
+            error.pos >= len(error.doc.rstrip()) - 1 or error.msg.startswith("Unterminated string"))
         if cut:
             raise BatchRejected("truncated", "Tệp bị cắt cụt: nội dung JSON kết thúc "
                                              "giữa chừng (chép chưa hết?).") from None

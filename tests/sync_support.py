@@ -1,0 +1,66 @@
+"""Helpers for the sync tests: village sites with records, re-signed batches, snapshots."""
+import hashlib
+import os
+
+from sync import keys
+from sync.batch import sign_batch
+from tests import factories
+
+
+def filled_village(path, village_id="thon-3", name="Thôn 3", households=3):
+    """A village site with `households` households, each with one adult and a visit."""
+    site = factories.village_site(path, village_id, name, users=False)
+    versions = []
+    for n in range(households):
+        home = factories.household(f"Hộ {n}", village_id=village_id)
+        versions += [home,
+                     factories.person(home["id"], f"Người {n}", 1980, vneid="level2",
+                                      village_id=village_id),
+                     factories.visit(home["id"], village_id=village_id)]
+    site.store.submit(versions)
+    return site
+
+
+def resign(batch, data_dir, **changes):
+    """The batch with `changes` applied and signed again with the site's key in `data_dir`."""
+    fields = {k: v for k, v in batch.items()
+              if k not in ("records", "record_count", "records_sha256", "signature")}
+    fields.update({k: v for k, v in changes.items()
+                   if k not in ("records", "record_count", "records_sha256")})
+    signed = sign_batch(fields, changes.get("records", batch["records"]),
+                        keys.load_site_key(data_dir))
+    for key in ("record_count", "records_sha256"):
+        if key in changes:
+            signed[key] = changes[key]
+    if "record_count" in changes or "records_sha256" in changes:
+        from sync.batch import records_bytes, signed_payload
+        signed["signature"] = keys.sign(keys.load_site_key(data_dir),
+                                        signed_payload(signed, records_bytes(signed["records"])))
+    return signed
+
+
+def snapshot(data_dir):
+    """{relative path: sha256} of every stored file of a data directory (locks excluded)."""
+    out = {}
+    for root, _, files in os.walk(data_dir):
+        for name in files:
+            path = os.path.join(root, name)
+            if name.startswith(".") and name.endswith("lock"):
+                continue
+            with open(path, "rb") as handle:
+                out[os.path.relpath(path, data_dir)] = hashlib.sha256(handle.read()).hexdigest()
+    return out
+
+
+def state(site):
+    """The logical stored state: every version, and the current version of every record."""
+    site.store.refresh()
+    histories = site.store.histories()
+    return ({rid: [factories_key(v) for v in h] for rid, h in histories.items()},
+            {rid: h[-1] for rid, h in histories.items()})
+
+
+def factories_key(version):
+    """A comparable identity-and-content of one version."""
+    from storage.canonical import canonical_json
+    return canonical_json(version)

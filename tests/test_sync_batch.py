@@ -1,0 +1,239 @@
+"""Batch format and import checks (SPEC §7): every bad input is refused whole, naming the
+problem, and leaves the commune's stored files byte-identical."""
+import gzip
+import json
+import os
+
+import pytest
+
+from fieldapp.indicators import compute
+from sync import keys
+from sync.batch import batch_bytes, gzip_bytes
+from sync.errors import BatchRejected
+from sync.transfer import export_batch, import_batch, imported_batches, known_sites
+from tests import factories
+from tests.sync_support import filled_village, resign, snapshot
+
+
+@pytest.fixture
+def village(tmp_path):
+    return filled_village(tmp_path / "village")
+
+
+@pytest.fixture
+def commune(tmp_path):
+    return factories.commune_site(tmp_path / "commune", users=False)
+
+
+def refused(commune, data, problem, words=()):
+    """Import `data`, expect a refusal with `problem`, and nothing stored."""
+    before = snapshot(commune.data_dir)
+    with pytest.raises(BatchRejected) as caught:
+        import_batch(commune, data)
+    assert caught.value.problem == problem, caught.value.message
+    assert caught.value.status == 422
+    assert caught.value.details["problem"] == problem
+    for word in words:
+        assert word in caught.value.message
+    assert snapshot(commune.data_dir) == before
+    return caught.value
+
+
+def test_site_key_is_private_and_made_at_init(village):
+    path = os.path.join(village.data_dir, keys.KEY_FILE)
+    assert os.stat(path).st_mode & 0o777 == 0o600
+    public = keys.create_site_key(village.data_dir)      # idempotent: same key
+    assert public == keys.public_key_b64(keys.load_site_key(village.data_dir))
+
+
+def test_batch_file_is_canonical_and_signature_verifies(village):
+    batch = export_batch(village, all_versions=True)
+    body = batch_bytes(batch)
+    assert json.loads(body) == batch
+    from storage.canonical import canonical_json
+    assert body == canonical_json(batch)
+    assert batch["record_count"] == 9 and batch["since_seq"] == 0 and batch["until_seq"] == 9
+    unsigned = {k: v for k, v in batch.items() if k != "signature"}
+    assert keys.verify(batch["site"]["public_key"], canonical_json(unsigned), batch["signature"])
+
+
+def test_round_trip_stores_every_version_and_pins_the_key(village, commune):
+    batch = export_batch(village, all_versions=True)
+    receipt = import_batch(commune, batch_bytes(batch), source="test")
+    assert (receipt.new, receipt.duplicate, receipt.conflicts) == (9, 0, [])
+    assert {v["id"] for v in commune.store.currents()} == {v["id"] for v in village.store.currents()}
+    assert [s["public_key"] for s in known_sites(commune)] == [batch["site"]["public_key"]]
+    row = imported_batches(commune)[0]
+    assert (row["batch_id"], row["record_count"], row["new"], row["until_seq"]) == \
+        (batch["batch_id"], 9, 9, 9)
+
+
+def test_reimporting_a_batch_changes_nothing_and_says_so(village, commune):
+    data = gzip_bytes(batch_bytes(export_batch(village, all_versions=True)))
+    import_batch(commune, data)
+    before = snapshot(commune.data_dir)
+    again = import_batch(commune, data)
+    assert again.already_imported and again.new == 0 and again.duplicate == 9
+    assert "đã được nhận trước đây" in again.summary()
+    assert snapshot(commune.data_dir) == before
+
+
+def test_export_is_incremental(village, commune):
+    first = export_batch(village, remember=True)
+    assert first["record_count"] == 9
+    assert export_batch(village)["record_count"] == 0
+    home = factories.household("Hộ mới")
+    village.store.submit([home])
+    second = export_batch(village, remember=True)
+    assert [v["id"] for v in second["records"]] == [home["id"]]
+    assert (second["since_seq"], second["until_seq"]) == (9, 10)
+    assert export_batch(village, all_versions=True)["record_count"] == 10
+    for batch in (second, first):                     # any order
+        import_batch(commune, batch)
+    assert len(commune.store) == 10
+
+
+def test_unknown_villages_are_added_with_the_site_name(tmp_path, commune):
+    other = filled_village(tmp_path / "v5", "thon-5", "Thôn 5", households=1)
+    receipt = import_batch(commune, export_batch(other))
+    assert receipt.added_villages == ["thon-5"]
+    assert commune.village("thon-5") == {"id": "thon-5", "name": "Thôn 5",
+                                         "adult_population": None, "targets": {}}
+
+
+# -- bad input: every case of the issue --------------------------------------
+
+def test_one_byte_changed_in_a_record_is_a_hash_mismatch(village, commune):
+    body = batch_bytes(export_batch(village))
+    at = body.index("Người 1".encode())
+    refused(commune, body[:at] + b"X" + body[at + 1:], "hash", ["băm"])
+
+
+def test_one_byte_changed_in_the_header_breaks_the_signature(village, commune):
+    body = batch_bytes(export_batch(village))
+    changed = body.replace('"name":"Thôn 3"'.encode(), '"name":"Thôn 4"'.encode())
+    assert changed != body
+    refused(commune, changed, "signature", ["Chữ ký"])
+
+
+@pytest.mark.parametrize("cut", [1, 100, 2000])
+def test_truncated_file_is_refused(village, commune, cut):
+    body = batch_bytes(export_batch(village))
+    refused(commune, body[:-cut], "truncated", ["cắt cụt"])
+    packed = gzip_bytes(body)
+    refused(commune, packed[:max(11, len(packed) - cut)], "truncated", ["cắt cụt"])
+
+
+def test_empty_file_is_refused(commune):
+    refused(commune, b"", "empty", ["rỗng"])
+    refused(commune, b"  \n", "empty")
+    refused(commune, gzip.compress(b""), "empty")
+
+
+def test_not_json_is_refused(commune):
+    refused(commune, b"PK\x03\x04 this is a zip", "not_json", ["JSON"])
+    refused(commune, b"\xff\xfe{}", "not_json")
+    refused(commune, b"[" * 100000, "not_json")
+
+
+@pytest.mark.parametrize("other", [b"{}", b"[1, 2, 3]", b'"batch"', b"null",
+                                   b'{"format": "other-app", "version": 1, "records": []}',
+                                   b'{"type": "FeatureCollection", "features": []}'])
+def test_another_programs_json_is_refused(commune, other):
+    refused(commune, other, "format", ["không phải lô dữ liệu fieldapp"])
+
+
+def test_unknown_format_version_is_refused(village, commune):
+    batch = export_batch(village)
+    refused(commune, resign(batch, village.data_dir, version=2), "version", ["Phiên bản", "2"])
+
+
+def test_missing_or_extra_fields_are_refused(village, commune):
+    batch = export_batch(village)
+    missing = {k: v for k, v in batch.items() if k != "site"}
+    assert "thiếu trường site" in refused(commune, missing, "format").message
+    assert "trường lạ extra" in refused(commune, dict(batch, extra=1), "format").message
+
+
+def test_another_communes_batch_is_refused(village, commune):
+    batch = resign(export_batch(village), village.data_dir, commune_code="25261")
+    refused(commune, batch, "commune", ["25261", "25264"])
+
+
+def test_wrong_record_count_is_refused(village, commune):
+    batch = export_batch(village)
+    refused(commune, resign(batch, village.data_dir, record_count=8), "count", ["8", "9"])
+
+
+def test_wrong_hash_is_refused(village, commune):
+    batch = export_batch(village)
+    refused(commune, resign(batch, village.data_dir, records_sha256="0" * 64), "hash")
+
+
+def test_bad_signature_is_refused(tmp_path, village, commune):
+    batch = export_batch(village)
+    stranger = factories.village_site(tmp_path / "stranger", users=False)
+    forged = resign(batch, stranger.data_dir)        # signed with another key
+    refused(commune, forged, "signature")
+    refused(commune, dict(batch, signature="AAAA"), "signature")
+
+
+def test_a_known_site_with_a_new_key_is_refused(village, commune):
+    import_batch(commune, export_batch(village, remember=True))
+    os.unlink(os.path.join(village.data_dir, keys.KEY_FILE))
+    keys.create_site_key(village.data_dir)
+    village.store.submit([factories.household("Hộ sau cài lại")])
+    error = refused(commune, export_batch(village), "key", ["khóa khác"])
+    assert "Thôn 3" in error.message
+
+
+def test_an_invalid_record_inside_refuses_the_whole_batch(village, commune):
+    batch = export_batch(village)
+    records = [dict(r) for r in batch["records"]]
+    person = next(r for r in records if r["type"] == "person")
+    person["data"] = dict(person["data"], birth_year=1700)
+    records[0] = dict(records[0], device_id="bad device!")
+    error = refused(commune, resign(batch, village.data_dir, records=records), "records",
+                    [person["id"], "Cả lô bị từ chối"])
+    listed = {r["id"]: r["errors"] for r in error.details["records"]}
+    assert set(listed) == {person["id"], records[0]["id"]}
+    assert "data.birth_year" in listed[person["id"]] and "device_id" in listed[records[0]["id"]]
+    assert error.details["records_total"] == 2
+
+
+def test_records_of_a_village_the_site_does_not_hold_are_refused(village, commune):
+    batch = export_batch(village)
+    records = batch["records"] + [factories.household("Lạc thôn", village_id="thon-9")]
+    error = refused(commune, resign(batch, village.data_dir, records=records), "records")
+    assert error.details["records"][0]["errors"] == {"village_id": "thôn này không thuộc trạm gửi lô"}
+
+
+def test_a_reused_batch_id_with_other_content_is_refused(village, commune):
+    batch = export_batch(village)
+    import_batch(commune, batch)
+    village.store.submit([factories.household("Khác")])
+    other = resign(export_batch(village), village.data_dir, batch_id=batch["batch_id"])
+    refused(commune, other, "batch_id")
+
+
+def test_only_a_commune_site_imports(village):
+    with pytest.raises(BatchRejected) as caught:
+        import_batch(village, export_batch(village))
+    assert caught.value.problem == "site_kind"
+
+
+def test_non_canonical_layout_still_verifies(village, commune):
+    batch = export_batch(village)
+    pretty = json.dumps(batch, indent=2, ensure_ascii=True).encode()
+    assert import_batch(commune, pretty).new == 9
+
+
+def test_indicators_at_the_commune_match_the_village(village, commune):
+    import_batch(commune, export_batch(village))
+    day = factories.END
+    at_village = compute(village.settings, village.store.histories(), day)
+    at_commune = compute(commune.settings, commune.store.histories(), day)
+    assert at_commune["indicators"] == at_village["indicators"]
+    households = at_commune["indicators"][3]
+    assert (households["key"], households["numerator"], households["denominator"]) == \
+        ("household_vneid_level2", 3, 3)
