@@ -5,7 +5,7 @@ import datetime
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import PasswordField, RadioField, StringField
+from wtforms import PasswordField, RadioField, SelectChoice, StringField
 
 from fieldapp import annex, auth
 from fieldapp.access import current_user, get_site, page
@@ -25,7 +25,7 @@ SHORT_LABELS = {
 }
 MAX_CAMPAIGN_DAYS = 731
 CONFLICTS_PER_PAGE = 50
-MAX_CSV_BYTES = 512 * 1024
+MAX_CSV_BYTES = 256 * 1024
 
 
 # ---------------------------------------------------------------- shared helpers
@@ -129,8 +129,8 @@ class CampaignForm(FlaskForm):
     campaign_name = StringField("Tên chiến dịch", render_kw={"maxlength": 120})
     campaign_start = StringField("Ngày bắt đầu", render_kw={"type": "date"})
     campaign_end = StringField("Ngày kết thúc", render_kw={"type": "date"})
-    period_kind = RadioField("Chia đợt theo", choices=[("week", "Tuần (7 ngày)"),
-                                                       ("month", "Tháng")],
+    period_kind = RadioField("Chia đợt theo", choices=[SelectChoice("week", "Tuần (7 ngày)"),
+                                                       SelectChoice("month", "Tháng")],
                              validate_choice=False)
 
 
@@ -358,7 +358,7 @@ def import_annex():
     if not content:
         errors = ["Hãy chọn một tệp CSV."]
     elif len(content) > MAX_CSV_BYTES:
-        errors = ["Tệp quá lớn (tối đa 512 KB)."]
+        errors = ["Tệp quá lớn (tối đa 256 KB)."]
     else:
         try:
             rows, errors = annex.read_annex_csv(content)
@@ -496,7 +496,8 @@ class StaffForm(FlaskForm):
         "autocapitalize": "none", "maxlength": 32, "autocomplete": "off"})
     password = PasswordField("Mật khẩu (ít nhất 10 ký tự)", render_kw={
         "autocomplete": "new-password", "maxlength": 200})
-    role = RadioField("Vai trò", choices=[("staff", "Cán bộ xã"), ("admin", "Quản trị")],
+    role = RadioField("Vai trò", choices=[SelectChoice("staff", "Cán bộ xã"),
+                                          SelectChoice("admin", "Quản trị")],
                       default="staff", validate_choice=False)
 
 

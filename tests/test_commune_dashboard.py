@@ -1,0 +1,222 @@
+"""The commune dashboard: numbers checked against the test's own arithmetic, roles, filters."""
+import datetime
+import html
+import re
+
+import shutil
+
+import pytest
+
+from fieldapp import create_app
+from fieldapp.auth import get_user
+from fieldapp.site import Site
+from tests import factories as f
+from tests.conftest import login_page
+
+D = datetime.date
+VILLAGES = (("thon-1", "Thôn 1", 10), ("thon-2", "Thôn 2", None))
+
+
+def page_text(response):
+    """The visible text of a page, tags stripped, whitespace collapsed."""
+    body = re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))
+    return " ".join(html.unescape(body).split())
+
+
+def card(response, label):
+    """The text of the indicator card whose label is `label`."""
+    body = response.get_data(as_text=True)
+    cards = body.split('<ul class="indicators commune-cards">', 1)[1].split("</ul>", 1)[0]
+    for item in cards.split("<li ")[1:]:
+        text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", item)).split())
+        if text.startswith(label.split(">", 1)[-1]) or label in text:
+            return text
+    raise AssertionError(f"no card {label}")
+
+
+@pytest.fixture(scope="session")
+def commune_template(tmp_path_factory):
+    """One commune site made once (scrypt hashes are slow); each test gets a copy."""
+    path = tmp_path_factory.mktemp("commune-template") / "commune"
+    f.commune_site(path, villages=VILLAGES).close()
+    return path
+
+
+@pytest.fixture
+def commune(commune_template, tmp_path):
+    shutil.copytree(commune_template, tmp_path / "commune")
+    site = Site(str(tmp_path / "commune"))
+    yield site
+    site.close()
+
+
+@pytest.fixture
+def client(commune):
+    return create_app({"DATA_DIR": commune.data_dir, "TESTING": True}).test_client()
+
+
+def sign_in(client, username):
+    """Sign a test client in without the page (the login page is tested elsewhere)."""
+    user = get_user(get_site_of(client), username)
+    with client.session_transaction() as session:
+        session["username"], session["stamp"] = username, user["created_at"]
+    return client
+
+
+def get_site_of(client):
+    return client.application.extensions["fieldapp_site"]
+
+
+@pytest.fixture
+def staff(client):
+    return sign_in(client, "canbo")
+
+
+def seed(commune):
+    """Two villages, with a change in week 4. Returns nothing; the tests do the arithmetic."""
+    p1, p2, p4 = D(2025, 7, 26), D(2025, 8, 2), D(2025, 8, 18)
+    h1 = f.household(village_id="thon-1", day=p1)
+    h2 = f.household(village_id="thon-1", day=p1, head="Lê Văn Cường")
+    h3 = f.household(village_id="thon-2", day=p1, head="Phạm Thị Dung")
+    late = f.person(h3["id"], birth_year=1970, online=False, village_id="thon-2", day=p1)
+    late_online = dict(late, updated_at=f.stamp(p4), data=dict(late["data"],
+                                                                uses_online_services=True))
+    village_1 = [
+        h1, h2,
+        f.person(h1["id"], birth_year=1980, online=True, vneid="level2", bank_account=True,
+                 village_id="thon-1", day=p1),
+        f.person(h1["id"], birth_year=1990, village_id="thon-1", day=p1),
+        f.person(h2["id"], birth_year=2015, online=True, village_id="thon-1", day=p1),
+        f.visit(h1["id"], village_id="thon-1", day=p1, author="an"),
+        f.visit(h2["id"], outcome="absent", village_id="thon-1", day=p2, author="an"),
+        f.survey(rating=5, village_id="thon-1", day=p2, author="an"),
+        f.survey(rating=2, area="land", village_id="thon-1", day=p2, author="an"),
+    ]
+    village_2 = [
+        h3,
+        f.person(h3["id"], birth_year=1960, online=True, vneid="level2", village_id="thon-2",
+                 day=p2, author="binh", device_id="ph-binh"),
+        late,
+        f.visit(h3["id"], village_id="thon-2", day=p2, author="binh", device_id="ph-binh"),
+    ]
+    commune.store.submit(village_1, partition="site-1")
+    commune.store.submit(village_2 + [late_online], partition="site-2")
+
+
+def test_anonymous_is_sent_to_login(client):
+    for path in ("/commune/", "/commune/villages", "/commune/conflicts",
+                 "/commune/commendations", "/commune/users", "/commune/villages/thon-1"):
+        response = client.get(path)
+        assert response.status_code == 302, path
+        assert response.headers["Location"].startswith("/login"), path
+
+
+def test_an_api_token_does_not_open_pages(client):
+    token = client.post("/api/v1/login", json={"username": "canbo", "secret": f.PASSWORD})
+    assert token.status_code == 200
+    response = client.get("/commune/", headers={"Authorization": "Bearer " + token.json["token"]})
+    assert response.status_code == 302
+
+
+def test_empty_commune_says_how_to_import(staff):
+    response = staff.get("/commune/")
+    assert response.status_code == 200
+    text = page_text(response)
+    assert "Xã chưa nhận dữ liệu nào" in text
+    assert "fieldapp import" in text and "fieldapp export" in text
+
+
+def test_dashboard_numbers_match_the_records(commune, staff):
+    seed(commune)
+    response = staff.get("/commune/")          # today is after the campaign: clipped to 25/08
+    assert response.status_code == 200
+    text = page_text(response)
+    assert "tính đến ngày cuối chiến dịch" in text
+    assert "25/08/2025" in text
+    # adults: thon-1 official 10 (1 online); thon-2 registered 2 (both online after week 4)
+    online = card(response, "Người trưởng thành sử dụng dịch vụ công trực tuyến")
+    assert "25,0 %" in online and "3/12" in online
+    assert "Chưa đạt" in online and "hỗn hợp" in online
+    # week 3 ended with 2/12, so the change is +1/12 = 8,3 points
+    assert f"tăng {100 / 12:.1f}".replace(".", ",") + " điểm %" in online
+    visited = card(response, "Hộ đã được đến tận nhà hướng dẫn")
+    assert "66,7 %" in visited and "2/3" in visited and "Chưa đạt" in visited
+    level2 = card(response, "Hộ có ít nhất 1 thành viên định danh mức 2")
+    assert "66,7 %" in level2 and "2/3" in level2
+    satisfied = card(response, "Người dân hài lòng với dịch vụ công trực tuyến")
+    assert "50,0 %" in satisfied and "1/2" in satisfied
+    lci = card(response, "Hài lòng với thủ tục đất đai, xây dựng, đầu tư")
+    assert "0,0 %" in lci and "0/1" in lci
+    adult_level2 = card(response, "Người trưởng thành có định danh điện tử mức 2")
+    assert "Không đặt chỉ tiêu" in adult_level2 and "2/12" in adult_level2
+    # per village: thon-2 meets the online target (2/2), thon-1 does not (1/10)
+    by_village = text.split("Theo thôn", 1)[1].split("Theo đợt", 1)[0]
+    row_1 = by_village.split("Thôn 1", 1)[1].split("Thôn 2", 1)[0]
+    row_2 = by_village.split("Thôn 2", 1)[1]
+    assert row_1.split()[:4] == ["10,0", "%", "1/10", "✘"]
+    assert row_2.split()[:5] == ["100,0", "%", "2/2", "✔", "Đạt"]
+    # four weekly periods
+    for label in ("Đợt 1", "Đợt 2", "Đợt 3", "Đợt 4"):
+        assert label in text
+
+
+def test_as_of_and_village_filter(commune, staff):
+    seed(commune)
+    response = staff.get("/commune/?as_of=2025-07-31")
+    online = card(response, "Người trưởng thành sử dụng dịch vụ công trực tuyến")
+    # end of week 1: thon-1 has 1 online of 10; thon-2's registered adults: 1 (not online)
+    assert "1/11" in online and f"{100 / 11:.1f}".replace(".", ",") + " %" in online
+    response = staff.get("/commune/?village=thon-2&as_of=2025-08-25")
+    assert response.status_code == 200
+    online = card(response, "Người trưởng thành sử dụng dịch vụ công trực tuyến")
+    assert "100,0 %" in online and "2/2" in online and "✔ Đạt" in online
+    assert "số đã ghi nhận" in online
+    assert "Theo thôn" not in page_text(response)
+    official = card(staff.get("/commune/?village=thon-1"),
+                    "Người trưởng thành sử dụng dịch vụ công trực tuyến")
+    assert "1/10" in official and "chính thức" in official
+
+
+@pytest.mark.parametrize("query", ["as_of=2025-13-01", "as_of=hôm-nay", "village=thon-9",
+                                   "as_of=1800-01-01"])
+def test_bad_filters_get_a_clear_page(commune, staff, query):
+    seed(commune)
+    response = staff.get("/commune/?" + query)
+    assert response.status_code == 400
+    text = page_text(response)
+    assert "không hợp lệ" in text or "Không có thôn" in text or "2000–2100" in text
+
+
+def test_staff_pages_and_admin_only_users(commune, client):
+    seed(commune)
+    assert login_page(client, "canbo", f.PASSWORD).status_code == 302
+    for path in ("/commune/", "/commune/villages", "/commune/conflicts",
+                 "/commune/commendations", "/commune/villages/thon-1"):
+        assert client.get(path).status_code == 200, path
+    assert client.get("/commune/users").status_code == 403
+    client.post("/logout", data={"csrf_token": re.search(
+        r'name="csrf_token" value="([^"]+)"', client.get("/commune/").get_data(as_text=True)
+    ).group(1)})
+    assert login_page(client, "quantri", f.PASSWORD).status_code == 302
+    assert client.get("/commune/users").status_code == 200
+
+
+def test_commune_pages_do_not_exist_on_a_village_site(tmp_path):
+    village = f.village_site(tmp_path / "village")
+    client = create_app({"DATA_DIR": village.data_dir, "TESTING": True}).test_client()
+    login_page(client, "quantri", f.PASSWORD)
+    assert client.get("/commune/").status_code == 404
+    assert client.get("/commune/users").status_code == 404
+
+
+def test_hostile_village_names_are_escaped(commune, staff):
+    settings = dict(commune.settings)
+    settings["villages"] = [dict(v) for v in settings["villages"]]
+    settings["villages"][0]["name"] = '<script>alert("x")</script>'
+    commune.save_settings(settings)
+    seed(commune)
+    for path in ("/commune/", "/commune/villages", "/commune/commendations",
+                 "/commune/villages/thon-1"):
+        body = staff.get(path).get_data(as_text=True)
+        assert "<script>alert" not in body, path
+        assert "&lt;script&gt;alert" in body, path
