@@ -1,11 +1,14 @@
 """The record store: every version of every record, durable, with a change sequence.
 
-Versions live in TinyDB files under `records/`, one file per partition (the local site,
-or at the commune one per sending site), as table `versions` keyed by the site's change
-sequence number. Everything is indexed in memory; a file replaced by another process is
-noticed by its signature and reloaded. Writers are grouped: while one thread commits,
-the others queue, and the next commit writes all of their versions with one rewrite and
-one fsync per partition (group commit).
+Versions live in TinyDB files under `records/`, as table `versions` keyed by the site's
+change sequence number. Each partition (the local site, or at the commune one per sending
+site) is a series of segment files `<partition>.<n>.json`; a commit rewrites only the open
+segment, and a new segment starts when it would grow past SEGMENT_SIZE, so the cost of a
+write does not grow with the village. One submission always lands in one file, so a batch
+is stored with one atomic write. Everything is indexed in memory; a file replaced by
+another process is noticed by its signature and reloaded. Writers are grouped: while one
+thread commits, the others queue, and the next commit writes all of their versions with
+one rewrite and one fsync per touched partition (group commit).
 """
 import bisect
 import json
@@ -20,6 +23,8 @@ from storage.durable import FileLock, atomic_write_bytes, file_signature
 __all__ = ["RecordStore", "StorageError", "Conflict", "version_key", "Result"]
 
 _PARTITION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,79}$")
+_SEGMENT = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_-]{0,79})\.(\d{4,})$")
+SEGMENT_SIZE = 1000
 
 
 class StorageError(Exception):
@@ -94,7 +99,7 @@ class RecordStore:
         self._pending = []
         self._read_lock = threading.RLock()
         self._signatures = {}
-        self._docs = {}          # partition -> {seq(str): version}
+        self._docs = {}          # segment file stem -> {seq(str): version}
         self._reset_indexes()
         with self.lock:
             self._refresh(force=True)
@@ -109,12 +114,23 @@ class RecordStore:
         self._by_seq = []        # (seq, version) sorted by seq
         self.last_seq = 0
 
-    def _path(self, partition):
-        return os.path.join(self.directory, f"{partition}.json")
+    def _path(self, stem):
+        return os.path.join(self.directory, f"{stem}.json")
 
     def _partitions_on_disk(self):
+        """The stems of every segment file, e.g. ['local.0001', 'local.0002']."""
         return sorted(name[:-5] for name in os.listdir(self.directory)
-                      if name.endswith(".json") and _PARTITION.match(name[:-5]))
+                      if name.endswith(".json") and _SEGMENT.match(name[:-5]))
+
+    def _segment_for(self, partition, adding):
+        """The stem to write `adding` new versions of a partition to."""
+        stems = [stem for stem in self._docs if _SEGMENT.match(stem).group(1) == partition]
+        if not stems:
+            return f"{partition}.0001"
+        last = max(stems, key=lambda stem: int(stem.rsplit(".", 1)[1]))
+        if len(self._docs[last]) and len(self._docs[last]) + adding > SEGMENT_SIZE:
+            return f"{partition}.{int(last.rsplit('.', 1)[1]) + 1:04d}"
+        return last
 
     def _refresh(self, force=False):
         """Reload from disk if another process has replaced a partition file."""
@@ -131,7 +147,7 @@ class RecordStore:
             self._docs = docs
             self._signatures = signatures
             self._reset_indexes()
-            entries = [(int(seq), name, version)
+            entries = [(int(seq), name.rsplit(".", 1)[0], version)
                        for name, table in docs.items() for seq, version in table.items()]
             entries.sort(key=lambda entry: entry[0])
             for seq, name, version in entries:
@@ -180,14 +196,16 @@ class RecordStore:
                 self._refresh()
                 staged, touched = self._stage(group)
                 for partition in touched:
-                    table = dict(self._docs.get(partition, {}))
-                    table.update({str(seq): v for seq, v, p in staged if p == partition})
+                    new = {str(seq): v for seq, v, p in staged if p == partition}
+                    stem = self._segment_for(partition, len(new))
+                    table = dict(self._docs.get(stem, {}))
+                    table.update(new)
                     payload = json.dumps({"versions": table}, ensure_ascii=False,
                                          separators=(",", ":")).encode("utf-8")
-                    atomic_write_bytes(self._path(partition), payload)
+                    atomic_write_bytes(self._path(stem), payload)
                     with self._read_lock:
-                        self._docs[partition] = table
-                        self._signatures[partition] = file_signature(self._path(partition))
+                        self._docs[stem] = table
+                        self._signatures[stem] = file_signature(self._path(stem))
                 with self._read_lock:
                     for seq, version, partition in staged:
                         self._index(version, seq, partition)

@@ -5,6 +5,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -30,14 +31,16 @@ class LiveServer:
 
     def start(self, timeout=20):
         env = dict(os.environ, PYTHONUNBUFFERED="1")
+        # a file, not a pipe: an unread pipe fills up and blocks the server
+        self.log = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "fieldapp", "--data", self.data_dir, "serve",
              "--host", "127.0.0.1", "--port", str(self.port)],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+            stdout=self.log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError("server exited: " + self.process.stdout.read().decode())
+                raise RuntimeError("server exited: " + self.output())
             try:
                 with urllib.request.urlopen(self.url + "/healthz", timeout=1) as response:
                     if response.status == 200:
@@ -59,8 +62,14 @@ class LiveServer:
                 self.process.wait(10)
             except subprocess.TimeoutExpired:
                 self.kill()
-        if self.process and self.process.stdout:
-            self.process.stdout.close()
+        if getattr(self, "log", None) is not None:
+            self.log.close()
+            self.log = None
+
+    def output(self):
+        """What the server printed so far."""
+        self.log.seek(0)
+        return self.log.read().decode("utf-8", "replace")
 
     def request(self, method, path, body=None, token=None, raw=None, headers=None):
         """(status, parsed JSON or text) of one request."""

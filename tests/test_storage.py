@@ -18,7 +18,7 @@ def test_a_stored_version_survives_reopening_and_is_a_tinydb_file(tmp_path):
     assert [r.status for r in store.submit([home])] == ["accepted"]
     reopened = RecordStore(str(tmp_path))
     assert reopened.current(home["id"]) == home
-    db = TinyDB(str(tmp_path / "records" / "local.json"), storage=AtomicJSONStorage)
+    db = TinyDB(str(tmp_path / "records" / "local.0001.json"), storage=AtomicJSONStorage)
     assert db.table("versions").all() == [home]
 
 
@@ -26,9 +26,9 @@ def test_resubmitting_the_same_version_is_a_duplicate_and_writes_nothing(tmp_pat
     store = RecordStore(str(tmp_path))
     home = household()
     store.submit([home])
-    before = os.stat(tmp_path / "records" / "local.json")
+    before = os.stat(tmp_path / "records" / "local.0001.json")
     assert [r.status for r in store.submit([dict(home)])] == ["duplicate"]
-    after = os.stat(tmp_path / "records" / "local.json")
+    after = os.stat(tmp_path / "records" / "local.0001.json")
     assert (before.st_ino, before.st_mtime_ns) == (after.st_ino, after.st_mtime_ns)
     assert len(store) == 1
 
@@ -68,15 +68,32 @@ def test_files_are_replaced_atomically_and_no_temporary_file_is_left(tmp_path):
     store = RecordStore(str(tmp_path))
     store.submit([household() for _ in range(5)])
     names = os.listdir(tmp_path / "records")
-    assert names == ["local.json"]
-    with open(tmp_path / "records" / "local.json", "rb") as handle:
+    assert names == ["local.0001.json"]
+    with open(tmp_path / "records" / "local.0001.json", "rb") as handle:
         assert len(json.load(handle)["versions"]) == 5
+
+
+def test_segments_bound_the_rewrite_and_a_submission_stays_in_one_file(tmp_path, monkeypatch):
+    import storage.store as module
+    monkeypatch.setattr(module, "SEGMENT_SIZE", 10)
+    store = RecordStore(str(tmp_path))
+    for _ in range(3):
+        store.submit([household() for _ in range(4)])      # 4, 8, then a new segment
+    store.submit([household() for _ in range(25)])          # larger than a segment: one file
+    sizes = {}
+    for name in sorted(os.listdir(tmp_path / "records")):
+        with open(tmp_path / "records" / name, "rb") as handle:
+            sizes[name] = len(json.load(handle)["versions"])
+    assert sizes == {"local.0001.json": 8, "local.0002.json": 4, "local.0003.json": 25}
+    reopened = RecordStore(str(tmp_path))
+    assert len(reopened) == 37 and reopened.last_seq == 37
+    assert {reopened.partition_of(v) for v in reopened.currents()} == {"local"}
 
 
 def test_a_failed_write_stores_nothing_and_raises(tmp_path, monkeypatch):
     store = RecordStore(str(tmp_path))
     store.submit([household()])
-    original = (tmp_path / "records" / "local.json").read_bytes()
+    original = (tmp_path / "records" / "local.0001.json").read_bytes()
     import storage.store as module
 
     def broken(path, payload):
@@ -85,7 +102,7 @@ def test_a_failed_write_stores_nothing_and_raises(tmp_path, monkeypatch):
     with pytest.raises(module.StorageError):
         store.submit([household()])
     assert len(store) == 1
-    assert (tmp_path / "records" / "local.json").read_bytes() == original
+    assert (tmp_path / "records" / "local.0001.json").read_bytes() == original
 
 
 def test_another_process_writing_is_seen_on_refresh(tmp_path):
