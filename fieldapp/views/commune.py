@@ -424,12 +424,14 @@ def conflicts():
     found = site.store.conflicts()
     page_no = max(1, min(request.args.get("page", 1, type=int) or 1, 10_000))
     shown = found[(page_no - 1) * CONFLICTS_PER_PAGE: page_no * CONFLICTS_PER_PAGE]
+    senders = _senders(site)
     items = []
     for conflict in shown:
         history = site.store.history(conflict.id)
         heads = {}
         for version in history:
             heads[site.store.partition_of(version)] = version
+        sent_by = {id(v): senders.get(p, p) for p, v in heads.items()}
         current = site.store.current(conflict.id)
         competing = sorted(heads.values(), key=lambda v: (v["updated_at"], v["device_id"]),
                            reverse=True)
@@ -438,6 +440,7 @@ def conflicts():
                       "title": _record_title(current), "village_id": current["village_id"],
                       "fields": fields, "versions": [
                           {"author": v["author"], "device_id": v["device_id"],
+                           "sender": sent_by[id(v)],
                            "when": _local_time(v["updated_at"]),
                            "current": v is current or v == current,
                            "values": [(f, _display(v, f)) for f in fields]}
@@ -445,6 +448,17 @@ def conflicts():
     return render_template("commune/conflicts.html", items=items, total=len(found),
                            page_no=page_no, names=_names(site), labels=_field_labels(),
                            pages=max(1, -(-len(found) // CONFLICTS_PER_PAGE)))
+
+
+def _senders(site):
+    """{partition: the sending site's name}, from the keys pinned by sync."""
+    try:
+        from sync.transfer import known_sites, partition_for
+    except ModuleNotFoundError as error:
+        if error.name not in ("sync", "sync.transfer"):
+            raise
+        return {}
+    return {partition_for(row["site_id"]): row["name"] for row in known_sites(site)}
 
 
 def _field_labels():
