@@ -12,7 +12,7 @@ def index():
     return render_template("guides/index.html", guides=GUIDES)
 
 
-@bp.get("/<slug>")
+@bp.get("/<path:slug>")
 def guide(slug):
     """One guide, step by step; an unknown slug gets a friendly page listing the others."""
     found = guide_by_slug(slug)
