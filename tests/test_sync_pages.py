@@ -1,0 +1,129 @@
+"""Staff pages for batches: import upload (CSRF), receipt or refusal, history, push tokens."""
+import io
+import json
+import re
+
+import pytest
+
+from fieldapp import create_app
+from sync.batch import batch_bytes, gzip_bytes
+from sync.transfer import export_batch
+from tests import factories
+from tests.conftest import csrf_token, login_page
+from tests.sync_support import filled_village, resign, snapshot
+
+
+@pytest.fixture
+def commune(tmp_path):
+    return factories.commune_site(tmp_path / "commune")
+
+
+@pytest.fixture
+def staff(commune):
+    client = create_app({"DATA_DIR": commune.data_dir, "TESTING": True}).test_client()
+    assert login_page(client, "canbo", factories.PASSWORD).status_code == 302
+    return client
+
+
+def upload(client, *files):
+    return client.post("/commune/import", content_type="multipart/form-data", data={
+        "csrf_token": csrf_token(client, "/commune/import"),
+        "files": [(io.BytesIO(body), name) for name, body in files]})
+
+
+def test_pages_need_a_signed_in_staff_member(commune, site):
+    anonymous = create_app({"DATA_DIR": commune.data_dir}).test_client()
+    for path in ("/commune/import", "/commune/batches", "/commune/push-tokens"):
+        response = anonymous.get(path)
+        assert response.status_code == 302 and "/login" in response.location
+    village = create_app({"DATA_DIR": site.data_dir}).test_client()
+    login_page(village, "lan", factories.LEAD_PIN)
+    assert village.get("/commune/import").status_code == 403
+    login_page(village, "quantri", factories.PASSWORD)
+    assert village.get("/commune/import").status_code == 404
+
+
+def test_upload_shows_the_receipt(tmp_path, staff, commune):
+    village = filled_village(tmp_path / "village")
+    page = staff.get("/commune/import").get_data(as_text=True)
+    assert 'enctype="multipart/form-data"' in page and 'name="csrf_token"' in page
+    response = upload(staff, ("thon-3.json.gz", gzip_bytes(batch_bytes(export_batch(village)))))
+    text = response.get_data(as_text=True)
+    assert response.status_code == 200, text
+    assert "Đã nhận lô của Thôn 3: 9 bản ghi, 9 mới, 0 trùng." in text
+    from fieldapp.site import Site
+    assert len(Site(commune.data_dir).store) == 9
+    history = staff.get("/commune/batches").get_data(as_text=True)
+    assert "Thôn 3" in history and "#1–#9" in history
+
+
+def test_refused_upload_names_the_problem_and_the_records(tmp_path, staff, commune):
+    village = filled_village(tmp_path / "village")
+    batch = export_batch(village)
+    records = [dict(r) for r in batch["records"]]
+    records[1] = dict(records[1], updated_at="hôm qua")
+    bad = batch_bytes(resign(batch, village.data_dir, records=records))
+    before = snapshot(commune.data_dir)
+    response = upload(staff, ("sai.json", bad), ("rong.json", b""))
+    text = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Bị từ chối" in text and "1 bản ghi trong lô không hợp lệ" in text
+    assert records[1]["id"] in text and "updated_at" in text
+    assert "Tệp rỗng" in text
+    assert snapshot(commune.data_dir) == before
+
+
+def test_upload_without_csrf_or_file_is_refused(staff, commune):
+    before = snapshot(commune.data_dir)
+    response = staff.post("/commune/import", content_type="multipart/form-data",
+                          data={"files": [(io.BytesIO(b"{}"), "x.json")]})
+    assert response.status_code == 400
+    response = staff.post("/commune/import", data={
+        "csrf_token": csrf_token(staff, "/commune/import")})
+    assert response.status_code == 422 and "Hãy chọn ít nhất một tệp" in response.get_data(as_text=True)
+    assert snapshot(commune.data_dir) == before
+
+
+def test_site_names_are_escaped(tmp_path, staff):
+    village = filled_village(tmp_path / "village")
+    batch = export_batch(village)
+    evil = dict(batch["site"], name="<script>alert(1)</script>")
+    upload(staff, ("x.json", batch_bytes(resign(batch, village.data_dir, site=evil))))
+    text = staff.get("/commune/batches").get_data(as_text=True)
+    assert "<script>alert" not in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+
+
+def test_push_tokens_are_shown_once_and_stored_hashed(staff, commune, tmp_path):
+    response = staff.post("/commune/push-tokens", data={
+        "csrf_token": csrf_token(staff, "/commune/push-tokens"), "village_id": "thon-3",
+        "label": "Máy chị Lan"})
+    text = response.get_data(as_text=True)
+    token = re.search(r"fa-push-[A-Za-z0-9_-]{43}", text).group(0)
+    assert "fieldapp push http://localhost/ --token " + token in text
+    assert token not in (tmp_path / "commune" / "meta.json").read_text()
+    listing = staff.get("/commune/push-tokens").get_data(as_text=True)
+    assert "Máy chị Lan" in listing and token not in listing
+    bad = staff.post("/commune/push-tokens", data={
+        "csrf_token": csrf_token(staff, "/commune/push-tokens"), "village_id": "thon-99"})
+    assert bad.status_code == 422 and "Hãy chọn một thôn" in bad.get_data(as_text=True)
+
+
+def test_admin_can_unpin_a_reinstalled_laptops_key(tmp_path, commune):
+    import os
+    from sync import keys
+    from sync.errors import BatchRejected
+    from sync.transfer import import_batch
+    village = filled_village(tmp_path / "village")
+    import_batch(commune, export_batch(village, remember=True))
+    os.unlink(os.path.join(village.data_dir, keys.KEY_FILE))
+    keys.create_site_key(village.data_dir)
+    with pytest.raises(BatchRejected):
+        import_batch(commune, export_batch(village, all_versions=True))
+    admin = create_app({"DATA_DIR": commune.data_dir}).test_client()
+    login_page(admin, "quantri", factories.PASSWORD)
+    page = admin.get("/commune/batches").get_data(as_text=True)
+    action = re.search(r'action="(/commune/batches/[0-9a-f-]+/forget-key)"', page).group(1)
+    response = admin.post(action, data={"csrf_token": csrf_token(admin, "/commune/batches")})
+    assert response.status_code == 302
+    receipt = import_batch(commune, export_batch(village, all_versions=True))
+    assert receipt.duplicate == 9
