@@ -109,7 +109,8 @@ def new_record(record_type):
             raise NotFound("Không tìm thấy hộ này.")
     village_id = home["village_id"] if home else user["village_id"]
     defaults = {"visited_on": today_local().isoformat(),
-                "surveyed_on": today_local().isoformat(), "vneid": "none"}
+                "surveyed_on": today_local().isoformat(), "vneid": "none",
+                "outcome": "met"}
     return _edit(record_type, None, home, village_id, defaults)
 
 
