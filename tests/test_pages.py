@@ -155,3 +155,30 @@ def test_security_headers_and_cookie_flags(client):
     headers = client.get("/households").headers
     assert "script-src 'self'" in headers["Content-Security-Policy"]
     assert headers["X-Content-Type-Options"] == "nosniff" and headers["X-Frame-Options"] == "DENY"
+
+
+def test_the_admin_sets_wifi_population_and_campaign(client, site):
+    login_page(client, "quantri", "mat-khau-dai-2025")
+    token = csrf_token(client, "/settings")
+    bad = client.post("/settings", data={"csrf_token": token, "village_name": "Thôn 3",
+                                         "adult_population": "-5", "campaign_start": "2025-08-01",
+                                         "campaign_end": "2025-07-01", "wifi_ssid": "x",
+                                         "wifi_password": "short"})
+    assert bad.status_code == 422
+    page = bad.get_data(as_text=True)
+    assert "số nguyên dương" in page and "sau ngày bắt đầu" in page and "8 đến 63" in page
+    site_settings = site.settings
+    assert site_settings["wifi"]["ssid"] == ""
+    ok = client.post("/settings", data={"csrf_token": token, "village_name": "Thôn Ba",
+                                        "adult_population": "1.250", "campaign_start": "2025-07-25",
+                                        "campaign_end": "2025-08-25", "wifi_ssid": "fieldapp-thon3",
+                                        "wifi_password": "matkhau123"})
+    assert ok.status_code == 302
+    saved = site.settings
+    assert saved["villages"][0]["adult_population"] == 1250
+    assert saved["wifi"] == {"ssid": "fieldapp-thon3", "password": "matkhau123"}
+    assert len(saved["campaign"]["periods"]) == 4
+
+
+def test_only_the_admin_opens_settings(lead):
+    assert lead.get("/settings").status_code == 403

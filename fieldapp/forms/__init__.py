@@ -113,3 +113,15 @@ class VolunteerForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A form with only its CSRF token, for buttons that change something."""
+
+
+class VillageSettingsForm(FlaskForm):
+    """The village admin's settings: Wi-Fi for the QR sheet, population, campaign dates."""
+    village_name = StringField("Tên thôn", render_kw={"maxlength": 80})
+    adult_population = StringField("Số người trưởng thành (số chính thức, để trống nếu chưa có)",
+                                   render_kw={"inputmode": "numeric", "maxlength": 7})
+    campaign_start = StringField("Ngày bắt đầu chiến dịch", render_kw={"type": "date"})
+    campaign_end = StringField("Ngày kết thúc chiến dịch", render_kw={"type": "date"})
+    wifi_ssid = StringField("Tên Wi-Fi của máy (SSID)", render_kw={"maxlength": 32})
+    wifi_password = StringField("Mật khẩu Wi-Fi", render_kw={"maxlength": 63,
+                                                              "autocomplete": "off"})

@@ -6,7 +6,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from fieldapp import auth
 from fieldapp.access import check_village, current_user, get_site, page, visible_villages
 from fieldapp.errors import BadRequest, FieldappError, NotFound
-from fieldapp.forms import ActionForm, VolunteerForm, form_to_data, record_form
+from fieldapp.forms import (ActionForm, VillageSettingsForm, VolunteerForm, form_to_data,
+                            record_form)
+from fieldapp.periods import weekly_periods
 from fieldapp.forms.rules import CHOICES, RULES, TYPE_LABELS
 from fieldapp.indicators import compute, today_local, volunteer_stats
 from fieldapp.records import live_records, make_version, search_households
@@ -220,3 +222,63 @@ def volunteer_action(username, action):
     else:
         raise NotFound("Không có thao tác này.")
     return redirect(url_for("village.volunteers"))
+
+
+def _settings_errors(form):
+    """Check the settings form; return (clean values, {field: message})."""
+    errors, clean = {}, {}
+    name = (form.village_name.data or "").strip()
+    if not name:
+        errors["village_name"] = "Hãy nhập tên thôn."
+    clean["village_name"] = name
+    raw = (form.adult_population.data or "").strip().replace(".", "")
+    if raw and not (raw.isdigit() and 0 < int(raw) < 1_000_000):
+        errors["adult_population"] = "Phải là số nguyên dương, hoặc để trống."
+    clean["adult_population"] = int(raw) if raw.isdigit() and int(raw) > 0 else None
+    for key in ("campaign_start", "campaign_end"):
+        try:
+            clean[key] = datetime.date.fromisoformat(form[key].data or "")
+        except ValueError:
+            errors[key] = "Hãy chọn ngày."
+    if "campaign_start" in clean and "campaign_end" in clean \
+            and clean["campaign_end"] < clean["campaign_start"]:
+        errors["campaign_end"] = "Ngày kết thúc phải sau ngày bắt đầu."
+    ssid, password = (form.wifi_ssid.data or "").strip(), form.wifi_password.data or ""
+    if len(ssid) > 32:
+        errors["wifi_ssid"] = "Tên Wi-Fi dài tối đa 32 ký tự."
+    if password and not 8 <= len(password) <= 63:
+        errors["wifi_password"] = "Mật khẩu Wi-Fi dài từ 8 đến 63 ký tự."
+    clean["wifi"] = {"ssid": ssid, "password": password}
+    return clean, errors
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@page("admin", site_kind="village")
+def settings():
+    """The village admin's settings."""
+    site = get_site()
+    current = site.settings
+    village = current["villages"][0]
+    form = VillageSettingsForm(data=None if request.method == "POST" else {
+        "village_name": village["name"], "adult_population": village.get("adult_population") or "",
+        "campaign_start": current["campaign"]["start"], "campaign_end": current["campaign"]["end"],
+        "wifi_ssid": current.get("wifi", {}).get("ssid", ""),
+        "wifi_password": current.get("wifi", {}).get("password", "")})
+    if form.validate_on_submit():
+        clean, errors = _settings_errors(form)
+        for name, message in errors.items():
+            form[name].errors = [message]
+        if not errors:
+            updated = dict(current)
+            updated["villages"] = [dict(village, name=clean["village_name"],
+                                        adult_population=clean["adult_population"])]
+            updated["site_name"] = clean["village_name"]
+            start, end = clean["campaign_start"], clean["campaign_end"]
+            updated["campaign"] = dict(current["campaign"], start=start.isoformat(),
+                                       end=end.isoformat(),
+                                       periods=[p.as_json() for p in weekly_periods(start, end)])
+            updated["wifi"] = clean["wifi"]
+            site.save_settings(updated)
+            flash("Đã lưu cài đặt.", "ok")
+            return redirect(url_for("village.settings"))
+    return render_template("settings.html", form=form), 422 if form.errors else 200
