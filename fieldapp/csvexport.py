@@ -54,20 +54,22 @@ def _rows(scope, village_id, period, entries):
 def indicators_csv(settings, histories, village_ids=None, period=None, today=None):
     """Indicators of the group and each village at the end of every period up to `period`."""
     chosen, cutoff, periods = choose_period(settings, period, None, today)
-    ids = village_ids if village_ids is not None else [v["id"] for v in settings.get("villages", [])]
     names = {v["id"]: v["name"] for v in settings.get("villages", [])}
-    flat = dict(settings, campaign={})
+    flat = dict(settings, campaign={})      # no periods: the figures at one date only
     rows = []
     for p in periods:
         if p.number > chosen.number:
             break
-        day = cutoff if p.number == chosen.number else p.end
-        answer = compute(flat, histories, day, ids)
-        scope = names[ids[0]] if len(ids) == 1 and ids[0] in names else "Toàn xã"
-        rows += _rows(scope, ids[0] if len(ids) == 1 else "", p, answer["indicators"])
-        if len(ids) > 1:
-            for village_id, entries in answer["by_village"].items():
-                rows += _rows(names.get(village_id, village_id), village_id, p, entries)
+        answer = compute(flat, histories, cutoff if p.number == chosen.number else p.end,
+                         village_ids or None)
+        by_village = answer["by_village"]
+        if len(by_village) == 1 and (settings.get("site") == "village" or village_ids):
+            village_id = next(iter(by_village))
+            rows += _rows(names.get(village_id, village_id), village_id, p, answer["indicators"])
+            continue
+        rows += _rows("Toàn xã", "", p, answer["indicators"])
+        for village_id, entries in by_village.items():
+            rows += _rows(names.get(village_id, village_id), village_id, p, entries)
     return to_csv(INDICATOR_COLUMNS, rows)
 
 

@@ -48,8 +48,8 @@ class ReportData:
 
     @property
     def is_village(self):
-        """True when the report covers a single village."""
-        return len(self.villages) == 1
+        """True when the report is a village site's, covering its one village."""
+        return self.settings.get("site") == "village" and len(self.villages) == 1
 
     @property
     def period_word(self):
@@ -294,8 +294,9 @@ def choose_period(settings, period=None, as_of=None, today=None):
 def report_data(settings, histories, period=None, as_of=None, village_ids=None, today=None):
     """Gather the report's figures for the villages in `village_ids` (default: all)."""
     chosen, cutoff, periods = choose_period(settings, period, as_of, today)
-    ids = list(village_ids) if village_ids is not None else [v["id"] for v in settings.get("villages", [])]
-    villages = [v for v in settings.get("villages", []) if v["id"] in ids]
+    # None: every village, including records of a village missing from the settings
+    ids = list(village_ids) if village_ids else None
+    villages = [v for v in settings.get("villages", []) if ids is None or v["id"] in ids]
     answer = compute(settings, histories, cutoff, ids)
     before, stats_before = None, {}
     if chosen.start > periods[0].start:
@@ -304,8 +305,9 @@ def report_data(settings, histories, period=None, as_of=None, village_ids=None, 
         flat = dict(settings, campaign={})
         before = compute(flat, histories, previous_end, ids)["by_village"]
         stats_before = {(r["village_id"], r["author"]): r
-                        for r in volunteer_stats(histories, previous_end) if r["village_id"] in ids}
-    stats = [r for r in volunteer_stats(histories, cutoff) if r["village_id"] in ids]
+                        for r in volunteer_stats(histories, previous_end)
+                        if ids is None or r["village_id"] in ids}
+    stats = [r for r in volunteer_stats(histories, cutoff) if ids is None or r["village_id"] in ids]
     return ReportData(settings=settings, villages=villages, period=chosen, periods=periods,
                       as_of=cutoff, answer=answer, before=before, stats=stats,
                       stats_before=stats_before, generated_on=today or today_local())

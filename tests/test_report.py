@@ -295,3 +295,31 @@ def test_volunteer_csv_counts_each_volunteers_work(client, site):
 def test_csv_cells_cannot_start_a_formula():
     body = csvexport.to_csv(("a",), [("=HYPERLINK(1)",), ("Thôn 3",)])
     assert body.splitlines()[1] == "'=HYPERLINK(1)" and body.splitlines()[2] == "Thôn 3"
+
+
+def test_staff_get_the_whole_commune_in_csv_and_pdf(tmp_path):
+    from fieldapp import create_app
+    site = commune_with(tmp_path, (("thon-3", "Thôn 3", 10), ("ap-moi", "Ấp Mới", None)))
+    a, b = household("Hộ 1", village_id="thon-3"), household("Hộ 2", village_id="ap-moi")
+    site.store.submit([a, b, visit(b["id"], "met", village_id="ap-moi"),
+                       person(a["id"], "Ông Ba", 1950, online=True, village_id="thon-3")],
+                      partition="batch-1")
+    client = create_app({"DATA_DIR": site.data_dir, "TESTING": True}).test_client()
+    login_page(client, "canbo", factories.PASSWORD)
+    response = client.get("/reports/indicators.csv?period=1")
+    rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
+    visited = {r["Phạm vi"]: (r["Tử số"], r["Mẫu số"], r["Tỷ lệ"]) for r in rows
+               if r["Mã chỉ số"] == "households_visited"}
+    assert visited == {"Toàn xã": ("1", "2", "50,0 %"), "Thôn 3": ("0", "1", "0,0 %"),
+                       "Ấp Mới": ("1", "1", "100,0 %")}
+    online = {r["Phạm vi"]: (r["Tử số"], r["Mẫu số"], r["Mẫu số theo"]) for r in rows
+              if r["Mã chỉ số"] == "adult_online_usage"}
+    # Thôn 3 counts on its official 10 adults, Ấp Mới on the 0 registered: 1/10 in all
+    assert online["Toàn xã"] == ("1", "10", "kết hợp") and online["Thôn 3"][1] == "10"
+    pdf = client.get("/reports/report.pdf?period=1")
+    assert pdf.status_code == 200
+    out = tmp_path / "staff.pdf"
+    out.write_bytes(pdf.data)
+    text_ = pdf_text(out)
+    assert "Ấp Mới" in text_ and "Thôn 3" in text_
+    line_with(section(text_, "2. Kết quả so với chỉ tiêu"), "Hộ đã được đến", "1/2", "50,0 %")

@@ -32,6 +32,11 @@ def _download(body, mimetype, filename):
     return response
 
 
+def _scope(user):
+    """The villages of a download: a lead's own, or None (the whole site) for the others."""
+    return visible_villages(user) if user["role"] == "lead" else None
+
+
 def _base_url():
     return request.host_url.rstrip("/")
 
@@ -58,7 +63,7 @@ def report_pdf():
     """The chairman's report of a period, for the villages this user may see."""
     from fieldapp.report import site_report_pdf
     period = _period()
-    pdf = site_report_pdf(get_site(), period, None, visible_villages(current_user()))
+    pdf = site_report_pdf(get_site(), period, None, _scope(current_user()))
     stamp = f"dot-{period}" if period else today_local().isoformat()
     return _download(pdf, "application/pdf", f"bao-cao-{stamp}.pdf")
 
@@ -70,8 +75,7 @@ def indicators_csv():
     from fieldapp.csvexport import indicators_csv as build
     site = get_site()
     site.store.refresh()
-    body = build(site.settings, site.store.histories(), visible_villages(current_user()),
-                 _period())
+    body = build(site.settings, site.store.histories(), _scope(current_user()), _period())
     return _download(body.encode("utf-8"), "text/csv", "chi-so.csv")
 
 
@@ -82,7 +86,7 @@ def volunteers_csv():
     from fieldapp.csvexport import volunteers_csv as build
     site = get_site()
     site.store.refresh()
-    body = build(site.settings, site.store.histories(), visible_villages(current_user()))
+    body = build(site.settings, site.store.histories(), _scope(current_user()))
     return _download(body.encode("utf-8"), "text/csv", "to-vien.csv")
 
 
