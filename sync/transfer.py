@@ -114,11 +114,12 @@ class Receipt:
 
     def summary(self):
         """One Vietnamese line for people."""
+        from fieldapp.text import vn_date, vn_number
         if self.already_imported:
-            return (f"Lô của {self.site_name} đã được nhận trước đây ({self.imported_at[:10]}); "
+            return (f"Lô của {self.site_name} đã được nhận trước đây ({vn_date(self.imported_at)}); "
                     f"không có gì thay đổi.")
-        text = (f"Đã nhận lô của {self.site_name}: {self.record_count} bản ghi, "
-                f"{self.new} mới, {self.duplicate} trùng")
+        text = (f"Đã nhận lô của {self.site_name}: {vn_number(self.record_count)} bản ghi, "
+                f"{vn_number(self.new)} mới, {vn_number(self.duplicate)} trùng")
         if self.conflicts:
             text += f", {len(self.conflicts)} bản ghi có chỉnh sửa xung đột cần xem lại"
         return text + "."

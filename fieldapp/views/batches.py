@@ -32,6 +32,14 @@ def _now():
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
 
+def _local(stamp):
+    """A stored UTC time as Vietnamese local time: 25/08/2025 14:02."""
+    if not stamp:
+        return "—"
+    moment = datetime.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    return (moment + datetime.timedelta(hours=7)).strftime("%d/%m/%Y %H:%M")
+
+
 # -------------------------------------------------------------- push API
 
 def _push_token_row(site, token):
@@ -140,6 +148,10 @@ def history():
         sender["batches"] = [b for b in batches if b["site_id"] == sender["site_id"]]
         sender["fingerprint"] = keys.fingerprint(sender["public_key"])
         sender["versions"] = sum(b["new"] for b in sender["batches"])
+        for key in ("first_seen", "last_import"):
+            sender[key + "_local"] = _local(sender.get(key))
+        for row in sender["batches"]:
+            row["when"] = _local(row["imported_at"])
     names = {v["id"]: v["name"] for v in site.settings.get("villages", [])}
     return render_template("batches/history.html", sites=sites, names=names,
                            action=ActionForm(), chosen=chosen)
@@ -196,7 +208,9 @@ def push_tokens():
         status = 422
     with site.meta_lock:
         rows = [dict(r, doc_id=r.doc_id) for r in site.table("push_tokens").all()]
-    rows.sort(key=lambda r: (r["revoked"], r["created_at"]), reverse=False)
+    rows.sort(key=lambda r: (r["revoked"], r["created_at"]))
+    for row in rows:
+        row["created_local"], row["used_local"] = _local(row["created_at"]), _local(row["last_used"])
     names = {v["id"]: v["name"] for v in villages}
     return render_template("batches/push_tokens.html", form=form, rows=rows, names=names,
                            issued=issued, action=ActionForm()), status
