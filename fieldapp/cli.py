@@ -241,6 +241,35 @@ def demo(obj, port, host, no_serve, seed):
         serve_demo(summary, host, port)
 
 
+@main.command()
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False),
+              help="Backup file to write (.tar.gz).")
+@click.pass_obj
+def backup(obj, out_path):
+    """Make a consistent backup of the data directory, even while the server runs."""
+    from fieldapp.backup import make_backup
+    obj.site()
+    manifest = make_backup(obj.data_dir, out_path)
+    click.echo(f"Đã sao lưu {len(manifest['files'])} tệp vào {out_path}.")
+
+
+@main.command()
+@click.argument("archive", type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True,
+              help="Replace an existing data directory (it is kept aside, not deleted).")
+@click.pass_obj
+def restore(obj, archive, force):
+    """Restore a backup made by `fieldapp backup` into the data directory."""
+    from fieldapp.backup import BackupError, restore_backup
+    try:
+        aside = restore_backup(archive, obj.data_dir, force)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Đã khôi phục {obj.data_dir} từ {archive}."
+               + (f" Dữ liệu cũ được giữ ở {aside}." if aside else ""))
+    click.echo("Hãy khởi động lại `fieldapp serve` nếu nó đang chạy.")
+
+
 for _module in ("sync.cli", "fieldapp.report_cli"):
     try:
         __import__(_module)
