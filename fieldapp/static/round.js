@@ -80,6 +80,7 @@ let view = new Map();       // id -> version shown (newest of cache and outbox)
 let box = new Map();        // id -> {v, errors}
 let index = [];             // [household, folded text]
 let syncing = false;
+let again = false;          // asked to sync while a sync was running
 let net = '';
 let lastPull = 0;
 let notice = null;
@@ -185,7 +186,8 @@ function unlock() {
 }
 
 async function sync() {
-  if (syncing || !auth || !auth.token) return;
+  if (syncing) { again = true; return; }
+  if (!auth || !auth.token) return;
   if (!navigator.onLine) { setNet('off'); return; }
   if (!lock()) { setNet('other'); return; }
   syncing = true;
@@ -196,10 +198,12 @@ async function sync() {
     setNet('on');
   } catch (e) {
     if (e instanceof NetError) setNet('off');
-    else if (e.message !== 'signed out') { setNet('on'); say(e.message); }
+    else if (e.message === 'signed out') setNet('');
+    else { setNet('on'); say(e.message); }
   } finally {
     syncing = false;
     unlock();
+    if (again) { again = false; setTimeout(sync, 100); }
     reload();
     counts();
     if (!editing()) render();
@@ -262,6 +266,7 @@ function signedIn(answer) {
     store.del('since');
   }
   auth = { token: answer.token, user: answer.user };
+  notice = null;
   store.set('auth', auth);
   reload();
   location.hash = '';
@@ -274,6 +279,7 @@ function signedOut(message) {
   store.set('auth', auth);
   const n = box.size;
   notice = message + (n ? ` ${n} thay đổi chờ gửi vẫn còn nguyên trên máy; đăng nhập lại để gửi.` : '');
+  say('');
   render();
 }
 
@@ -331,7 +337,7 @@ function counts() {
   $('count').textContent = n ? `${n} thay đổi chờ gửi${bad ? ` (${bad} bị từ chối)` : ''}`
     : 'Không có thay đổi chờ gửi';
   $('outbox').className = 'outbox' + (n ? ' waiting' : '');
-  $('send').hidden = !auth || !auth.token || !n;
+  $('send').hidden = !auth || !auth.token || n === bad;
   $('net').textContent = NET[net];
   $('net').className = 'net ' + net;
   const skew = store.get('skew');
@@ -339,7 +345,7 @@ function counts() {
   if (old) old.remove();
   if (skew != null && Math.abs(skew) > SKEW_WARN) {
     const mins = Math.round(Math.abs(skew) / 60000);
-    const amount = mins >= 120 ? `${Math.round(mins / 60)} giờ` : `${mins} phút`;
+    const amount = mins >= 2880 ? `${Math.round(mins / 1440)} ngày` : mins >= 120 ? `${Math.round(mins / 60)} giờ` : `${mins} phút`;
     $('banner').before(h('p', { id: 'skew', class: 'flash warn' },
       `Đồng hồ điện thoại ${skew < 0 ? 'nhanh' : 'chậm'} ${amount} so với máy thôn. Hãy chỉnh lại ` +
       'ngày giờ của điện thoại; thay đổi ghi giờ sai quá 24 giờ sẽ bị từ chối.'));
@@ -394,7 +400,6 @@ function signInView() {
   const last = auth && auth.user;
   const msg = h('p', { id: 'signin-msg', class: notice ? 'flash error' : 'hint', role: 'alert' },
     notice || 'Đăng nhập bằng tài khoản và mã PIN 6 số do tổ trưởng cấp, hoặc quét thẻ đăng nhập QR.');
-  notice = null;
   const form = h('form', { class: 'card', novalidate: true, onsubmit: async (ev) => {
     ev.preventDefault();
     const username = form.elements.username.value.trim().toLowerCase();
@@ -615,8 +620,8 @@ function formView(type, version, parent) {
   const show = (errors) => {
     for (const rule of rules) {
       const msg = errors[rule.name] || errors['data.' + rule.name] || '';
-      const field = $('f-' + rule.name);
-      $('e-' + rule.name).textContent = msg;
+      const field = form.querySelector('#f-' + rule.name);
+      form.querySelector('#e-' + rule.name).textContent = msg;
       field.classList.toggle('has-error', !!msg);
       const el = form.elements[rule.name];
       if (el && el.setAttribute) { if (msg) el.setAttribute('aria-invalid', 'true'); else el.removeAttribute('aria-invalid'); }
