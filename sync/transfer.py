@@ -246,13 +246,13 @@ def _remember(site, batch, receipt, source):
             "duplicate": receipt.duplicate, "conflicts": receipt.conflicts,
             "source": str(source)[:200]})
         sites = site.table("sites")
+        pinned = sites.get(Site.site_id == sender["id"])
         row = {"site_id": sender["id"], "name": sender["name"],
-               "village_ids": list(sender["village_ids"]), "public_key": sender["public_key"],
-               "last_import": receipt.imported_at}
-        if sites.contains(Site.site_id == sender["id"]):
-            sites.update(row, Site.site_id == sender["id"])
-        else:
+               "village_ids": list(sender["village_ids"]), "public_key": sender["public_key"]}
+        if pinned is None:
             sites.insert(dict(row, first_seen=receipt.imported_at))
+        elif any(pinned.get(k) != v for k, v in row.items()):     # renamed: one more write
+            sites.update(row, Site.site_id == sender["id"])
 
 
 def imported_batches(site, site_id=None):

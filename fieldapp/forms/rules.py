@@ -90,11 +90,15 @@ RULES = {
 }
 
 
+# the Unicode category Cc (C0 and C1 controls) except newline and tab, as one regex
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 def _clean_text(value, rule):
     if not isinstance(value, str):
         return None, "phải là chữ"
     text = unicodedata.normalize("NFC", value).strip()
-    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in text):
+    if CONTROL_RE.search(text):
         return None, "có ký tự không hợp lệ"
     if len(text) > rule.max_length:
         return None, f"dài quá {rule.max_length} ký tự"

@@ -148,6 +148,8 @@ def history():
         sender["batches"] = [b for b in batches if b["site_id"] == sender["site_id"]]
         sender["fingerprint"] = keys.fingerprint(sender["public_key"])
         sender["versions"] = sum(b["new"] for b in sender["batches"])
+        sender["last_import"] = sender["batches"][0]["imported_at"] if sender["batches"] \
+            else sender["first_seen"]
         for key in ("first_seen", "last_import"):
             sender[key + "_local"] = _local(sender.get(key))
         for row in sender["batches"]:

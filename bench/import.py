@@ -1,0 +1,236 @@
+"""Import a commune-scale set of sync batches, against merely parsing the same files.
+
+Makes 8 village sites holding 150,000 record versions in all (realistic field sizes:
+Vietnamese names, addresses, notes, several edits per person), each exporting four
+incremental batch files as its weeks go by. Then, in one process that did none of that
+work: times `json.loads` of every file (best of --parse-runs), the import of every file
+into a fresh commune site, and every indicator for the commune, every village and every
+period (`compute` for the commune, then for each village); and reports peak RSS.
+Last line: a JSON object with ratio_import_vs_parse (goal <= 3),
+indicators_s_per_100k_versions as a ratio to parse time per 100k versions (goal <= 1)
+and peak_rss_mb (goal <= 400).
+
+    python bench/import.py [--versions 150000] [--villages 8] [--keep DIR]
+"""
+import argparse
+import datetime
+import json
+import os
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+COMMUNE = "25264"
+START, END = datetime.date(2025, 7, 25), datetime.date(2025, 8, 25)
+LAST = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi",
+        "Đỗ", "Hồ", "Ngô", "Dương", "Lý", "Điểu", "Thị"]
+MIDDLE = ["Văn", "Thị", "Hữu", "Đức", "Minh", "Ngọc", "Thanh", "Quốc", "Thu", "Xuân", "Kim"]
+FIRST = ["An", "Bình", "Chi", "Dũng", "Giang", "Hà", "Hải", "Hạnh", "Hiếu", "Hoa", "Hùng",
+         "Hương", "Khánh", "Lan", "Linh", "Long", "Mai", "Nam", "Nga", "Phúc", "Phương",
+         "Quân", "Sơn", "Tâm", "Thảo", "Thắng", "Trang", "Trung", "Tuấn", "Vân", "Yến"]
+NOTES = ["", "", "", "Cả nhà đi làm rẫy, hẹn quay lại chiều thứ Bảy",
+         "Đã hướng dẫn cài VNeID, chờ kích hoạt mức 2 tại công an xã",
+         "Điện thoại cũ không cài được ứng dụng", "Con trai ở TP.HCM, về cuối tháng"]
+COMMENTS = ["", "", "Cán bộ hướng dẫn tận tình", "Mạng yếu, tải hồ sơ lâu",
+            "Thủ tục nhanh hơn đi trực tiếp", "Cần hướng dẫn thêm phần thanh toán trực tuyến"]
+HELP = ["vneid_install", "vneid_level2", "vneid_password_reset", "phone_number_update",
+        "bank_account", "online_filing", "online_payment", "guide_shared"]
+
+
+def stamp(rng, week):
+    """A UTC timestamp on a random day of campaign week `week` (0–3), working hours."""
+    first = START + datetime.timedelta(days=7 * week)
+    last = END if week == 3 else first + datetime.timedelta(days=6)
+    day = first + datetime.timedelta(days=rng.randint(0, (last - first).days))
+    moment = datetime.datetime.combine(day, datetime.time(rng.randint(0, 11), rng.randint(0, 59),
+                                                          rng.randint(0, 59)))
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{rng.randint(0, 999):03d}Z", day
+
+
+def village_weeks(village_id, target, rng):
+    """About `target` versions of one village, grouped by campaign week (4 lists)."""
+    weeks = [[] for _ in range(4)]
+    devices = [f"ph-{village_id}-{n}" for n in range(6)]
+    authors = [f"tnv{n}.{village_id.replace('-', '')}" for n in range(6)]
+    def add(kind, data, week, record_id=None, deleted=False):
+        when, day = stamp(rng, week)
+        n = rng.randrange(6)
+        version = {"id": record_id or str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                   "type": kind, "village_id": village_id, "updated_at": when,
+                   "device_id": devices[n], "author": authors[n], "deleted": deleted,
+                   "data": data}
+        weeks[week].append(version)
+        return version, day
+    count = 0
+    while count < target:
+        week = rng.randrange(4)
+        last = rng.choice(LAST)
+        head = f"{last} {rng.choice(MIDDLE)} {rng.choice(FIRST)}"
+        home, day = add("household", {"head_name": head, "phone": f"09{rng.randint(10**7, 10**8 - 1)}",
+                                      "address": f"Tổ {rng.randint(1, 12)}, {village_id.replace('-', ' ').title()}, xã Phú Riềng",
+                                      "note": rng.choice(NOTES)}, week)
+        count += 1
+        people = []
+        for _ in range(rng.choice([2, 3, 3, 4, 4, 5])):
+            year = rng.randint(1945, 2020)
+            data = {"household_id": home["id"], "full_name": f"{last} {rng.choice(MIDDLE)} {rng.choice(FIRST)}",
+                    "birth_year": year, "sex": rng.choice(["male", "female"]),
+                    "phone": f"03{rng.randint(10**7, 10**8 - 1)}" if year < 2007 else "",
+                    "vneid": rng.choice(["none", "installed", "level1", "level2"]),
+                    "bank_account": rng.random() < 0.5, "uses_online_services": rng.random() < 0.2,
+                    "paid_online": False}
+            people.append(add("person", data, week)[0])
+            count += 1
+        for later in range(week, 4):
+            if rng.random() < 0.6:
+                helped = rng.sample(HELP, rng.randint(1, 4))
+                add("visit", {"household_id": home["id"], "visited_on": day.isoformat(),
+                              "outcome": rng.choice(["met", "met", "met", "absent"]),
+                              "help": helped, "note": rng.choice(NOTES)}, later)
+                count += 1
+                for person in people:
+                    if rng.random() < 0.45:
+                        data = dict(person["data"], vneid="level2",
+                                    bank_account=person["data"]["bank_account"] or rng.random() < 0.5,
+                                    uses_online_services=rng.random() < 0.6)
+                        person = add("person", data, later, record_id=person["id"])[0]
+                        count += 1
+                if rng.random() < 0.5:
+                    add("survey", {"household_id": home["id"], "person_id": people[0]["id"],
+                                   "surveyed_on": day.isoformat(), "rating": rng.randint(1, 5),
+                                   "service_area": rng.choice(["land", "construction", "investment",
+                                                               "civil_status", "social_insurance",
+                                                               "business", "other"]),
+                                   "comment": rng.choice(COMMENTS)}, later)
+                    count += 1
+    for week in weeks:
+        week.sort(key=lambda v: v["updated_at"])
+    return weeks
+
+
+def generate(root, total, villages):
+    """Village sites under root/villages and their batch files under root/batches."""
+    from fieldapp.cli import init_site
+    from fieldapp.site import Site
+    from sync.transfer import export_batch, write_batch_file
+    rng = random.Random(2025)
+    os.makedirs(os.path.join(root, "batches"))
+    for n in range(villages):
+        village_id = f"ap-{n + 1}"
+        site_dir = os.path.join(root, "villages", village_id)
+        init_site(site_dir, "village", COMMUNE, [{"id": village_id, "name": f"Ấp {n + 1}",
+                                                 "adult_population": None, "targets": {}}],
+                  START, END)
+        site = Site(site_dir)
+        for week, versions in enumerate(village_weeks(village_id, total // villages, rng)):
+            site.store.submit(versions)
+            batch = export_batch(site, remember=True)
+            write_batch_file(batch, os.path.join(root, "batches", f"{village_id}-w{week + 1}.json"))
+        site.close()
+
+
+def measure(root, parse_runs):
+    """Time parsing, importing and indicators in this (fresh) process."""
+    from fieldapp.cli import init_site
+    from fieldapp.indicators import compute
+    from fieldapp.site import Site
+    from sync.transfer import import_batch
+    folder = os.path.join(root, "batches")
+    files = sorted(os.path.join(folder, name) for name in os.listdir(folder))
+    size = sum(os.path.getsize(path) for path in files)
+
+    parse = []
+    versions = 0
+    for _ in range(parse_runs):
+        start = time.perf_counter()
+        for path in files:
+            with open(path, "rb") as handle:
+                versions += len(json.loads(handle.read())["records"])
+        parse.append(time.perf_counter() - start)
+    versions //= parse_runs
+    parse_s = min(parse)
+
+    villages = sorted(os.listdir(os.path.join(root, "villages")))
+    commune_dir = os.path.join(root, "commune")
+    init_site(commune_dir, "commune", COMMUNE,
+              [{"id": v, "name": v, "adult_population": 900 if i % 2 else None, "targets": {}}
+               for i, v in enumerate(villages)], START, END)
+    commune = Site(commune_dir)
+    start = time.perf_counter()
+    new = 0
+    for path in files:
+        with open(path, "rb") as handle:
+            new += import_batch(commune, handle.read(), source="bench").new
+    import_s = time.perf_counter() - start
+    assert new == versions == len(commune.store), (new, versions, len(commune.store))
+
+    start = time.perf_counter()
+    histories = commune.store.histories()
+    answer = compute(commune.settings, histories, END)
+    per_village = [compute(commune.settings, histories, END, [v]) for v in villages]
+    indicators_s = time.perf_counter() - start
+    assert len(answer["by_period"]) == 4 and all(len(a["by_period"]) == 4 for a in per_village)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"files": len(files), "megabytes": round(size / 2**20, 1), "versions": versions,
+            "parse_s": round(parse_s, 3), "import_s": round(import_s, 3),
+            "indicators_s": round(indicators_s, 3), "peak_rss_mb": round(peak, 1)}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--versions", type=int, default=150_000, help="Record versions in all.")
+    parser.add_argument("--villages", type=int, default=8, help="Village sites.")
+    parser.add_argument("--parse-runs", type=int, default=2, help="Parse passes (best kept).")
+    parser.add_argument("--keep", help="Work in this directory and keep it.")
+    parser.add_argument("--generate", help=argparse.SUPPRESS)
+    parser.add_argument("--measure", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.generate:
+        generate(args.generate, args.versions, args.villages)
+        return
+    if args.measure:
+        print(json.dumps(measure(args.measure, args.parse_runs)))
+        return
+    root = args.keep or tempfile.mkdtemp(prefix="bench-import-")
+    if args.keep and os.path.exists(root):
+        shutil.rmtree(root)
+    try:
+        start = time.perf_counter()
+        subprocess.run([sys.executable, __file__, "--generate", root, "--versions",
+                        str(args.versions), "--villages", str(args.villages)], check=True)
+        print(f"generated {args.versions} versions in {time.perf_counter() - start:.1f} s")
+        # measured in a process of its own, so generation does not count in peak RSS
+        out = subprocess.run([sys.executable, __file__, "--measure", root, "--parse-runs",
+                              str(args.parse_runs)], check=True, capture_output=True, text=True)
+        numbers = json.loads(out.stdout.strip().splitlines()[-1])
+    finally:
+        if not args.keep:
+            shutil.rmtree(root, ignore_errors=True)
+    per_100k = 100_000 / numbers["versions"]
+    print(f"{numbers['files']} batch files, {numbers['megabytes']} MB, {numbers['versions']} versions")
+    print(f"json.loads of every file:  {numbers['parse_s']:.2f} s")
+    print(f"import of every file:      {numbers['import_s']:.2f} s")
+    print(f"indicators (commune, {args.villages} villages, every period): {numbers['indicators_s']:.2f} s")
+    print(f"peak RSS of the measuring process: {numbers['peak_rss_mb']:.0f} MB")
+    result = {
+        "ratio_import_vs_parse": round(numbers["import_s"] / numbers["parse_s"], 2),
+        "indicators_s_per_100k_versions": round(
+            (numbers["indicators_s"] * per_100k) / (numbers["parse_s"] * per_100k), 2),
+        "peak_rss_mb": numbers["peak_rss_mb"],
+        "import_s": numbers["import_s"], "parse_s": numbers["parse_s"],
+        "indicators_s": numbers["indicators_s"],
+        "indicators_seconds_per_100k": round(numbers["indicators_s"] * per_100k, 3),
+        "versions": numbers["versions"],
+    }
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
