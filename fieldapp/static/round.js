@@ -16,6 +16,7 @@ const FULL = 'Bộ nhớ trình duyệt trên điện thoại đã đầy nên c
   'thôn và bấm "Gửi ngay" để gửi các thay đổi đang chờ, rồi lưu lại. Những gì bạn vừa nhập ' +
   'vẫn còn trên màn hình.';
 const $ = (id) => document.getElementById(id);
+const collator = new Intl.Collator('vi');
 const choices = {};
 for (const [k, list] of Object.entries(R.choices)) choices[k] = new Map(list);
 
@@ -33,13 +34,8 @@ const store = {
     }
   },
   del(k) { localStorage.removeItem(P + k); },
-  keys(prefix) {
-    const out = [];
-    for (let i = 0; i < localStorage.length; i++) {
-      const k = localStorage.key(i);
-      if (k && k.startsWith(P + prefix)) out.push(k.slice(P.length));
-    }
-    return out;
+  keys(prefix) {   // one Object.keys call: localStorage.key(i) in a loop is quadratic
+    return Object.keys(localStorage).filter((k) => k.startsWith(P + prefix)).map((k) => k.slice(P.length));
   },
 };
 
@@ -106,8 +102,8 @@ function reload() {
     }
   }
   index = live('household').map((h) => [h, fold([h.data.head_name, h.data.address, h.data.phone,
-    ...(members.get(h.id) || [])].join(' '))]);
-  index.sort((a, b) => fold(a[0].data.head_name).localeCompare(fold(b[0].data.head_name), 'vi'));
+    ...(members.get(h.id) || [])].join(' ')), fold(h.data.head_name)]);
+  index.sort((a, b) => collator.compare(a[2], b[2]));
 }
 
 function live(type, test) {
@@ -192,6 +188,7 @@ async function sync() {
   if (!lock()) { setNet('other'); return; }
   syncing = true;
   setNet('busy');
+  reload();                  // another tab may have queued changes a moment ago
   try {
     await push();
     await pull();
@@ -226,12 +223,13 @@ async function push() {
         rejected += 1;
         cur.errors = r.errors || { record: 'bị từ chối' };
         store.set('o:' + sent.id, cur);
+        box.set(sent.id, cur);
       } else {
         store.del('o:' + sent.id);
+        box.delete(sent.id);
         try { putCache(sent); } catch (e) { /* the pull brings it back */ }
       }
     });
-    reload();
     counts();
   }
   if (rejected) say(`${rejected} thay đổi bị máy thôn từ chối. Hãy xem lý do ở danh sách và sửa lại.`);
@@ -669,12 +667,15 @@ function start() {
   }
   reload();
   window.addEventListener('hashchange', () => { if (!keep) say(''); keep = false; render(); window.scrollTo(0, 0); });
+  let later = 0;
   window.addEventListener('storage', (e) => {
     if (!e.key || !e.key.startsWith(P) || e.key === P + 'lock') return;
-    if (e.key === P + 'auth') auth = store.get('auth');
-    reload();
-    counts();
-    if (!editing()) render();
+    clearTimeout(later);
+    later = setTimeout(() => {
+      auth = store.get('auth');
+      reload();
+      if (auth && auth.token && editing()) counts(); else render();
+    }, 50);
   });
   window.addEventListener('beforeunload', (e) => {
     if (box.size) { e.preventDefault(); e.returnValue = ''; }

@@ -1,0 +1,172 @@
+"""The round app's weight, and how fast Chromium flushes a 500-change outbox.
+
+Loads /round in the system Chromium (http://fieldapp.lan:PORT, not a secure context) and
+sums the uncompressed bytes of everything the page loads: the page, its script, its style
+(goal: round_bytes <= 50 KB); the JSON the API answers is data and reported apart.
+Then, best of --runs: 500 changes put in a signed-in phone's outbox while offline are sent
+when it comes back online (the time, in the page's clock, from the browser's `online`
+event until the screen shows no change waiting), against Python POSTing the
+same 500 records in one request to a second, identical server. Last line: a JSON object
+with round_bytes and ratio_sync_vs_direct (goal <= 3).
+
+    python bench/round.py [--runs 5]
+"""
+import argparse
+import datetime
+import json
+import os
+import random
+import shutil
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from tests import factories  # noqa: E402
+from tests.live import LiveServer  # noqa: E402
+
+ARGS = ["--no-sandbox", "--host-resolver-rules=MAP fieldapp.lan 127.0.0.1",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--no-first-run", "--disable-gpu"]
+# In the page's own clock: when it comes back online, and when the outbox count on screen
+# turns to none (measured there, so Playwright's polling is not counted).
+CLOCKS = """() => {
+  window.addEventListener('online', () => { window.benchOnline = performance.now(); });
+  new MutationObserver(() => {
+    if (document.getElementById('count').textContent === 'Không có thay đổi chờ gửi'
+        && window.benchOnline && !window.benchEmpty) window.benchEmpty = performance.now();
+  }).observe(document.getElementById('count'), {childList: true, characterData: true, subtree: true});
+}"""
+# The outbox is empty in storage, and the page has seen it empty on screen.
+EMPTY = """() => window.benchEmpty && !Object.keys(localStorage).some(k => k.startsWith('fa.o:'))"""
+NAMES = ["Nguyễn Văn An", "Trần Thị Bình", "Lê Hoàng Cường", "Phạm Thị Dung", "Đặng Văn Đức",
+         "Võ Thị Hạnh", "Huỳnh Minh Khoa", "Bùi Thị Lan", "Đỗ Quốc Nam", "Điểu Thị Xuân"]
+
+
+def changes(n=500, seed=0):
+    """n record versions as the phone makes them: households, people, visits, surveys."""
+    rng = random.Random(seed)
+    base = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=1)
+    out = []
+
+    def version(kind, data):
+        moment = base + datetime.timedelta(milliseconds=len(out) * 7)
+        out.append({"id": str(uuid.UUID(int=rng.getrandbits(128), version=4)), "type": kind,
+                    "village_id": "thon-3",
+                    "updated_at": moment.strftime("%Y-%m-%dT%H:%M:%S.")
+                    + f"{moment.microsecond // 1000:03d}Z",
+                    "device_id": "ph-bench", "author": "minh", "deleted": False, "data": data})
+        return out[-1]["id"]
+
+    today = datetime.date.today().isoformat()
+    while len(out) < n:
+        home = version("household", {"head_name": rng.choice(NAMES), "address": f"Tổ {rng.randint(1, 9)}",
+                                     "phone": "", "note": ""})
+        for _ in range(3):
+            if len(out) < n:
+                version("person", {"household_id": home, "full_name": rng.choice(NAMES),
+                                   "birth_year": rng.randint(1940, 2010), "phone": "",
+                                   "vneid": rng.choice(["none", "installed", "level1", "level2"]),
+                                   "bank_account": rng.random() < 0.6,
+                                   "uses_online_services": rng.random() < 0.4,
+                                   "paid_online": False})
+        if len(out) < n:
+            version("visit", {"household_id": home, "visited_on": today, "outcome": "met",
+                              "help": ["vneid_level2"], "note": ""})
+        if len(out) < n:
+            version("survey", {"household_id": home, "surveyed_on": today,
+                               "service_area": "civil_status", "rating": rng.randint(1, 5),
+                               "comment": ""})
+    return out
+
+
+def post(server, token, records):
+    """Seconds for one POST of `records` by Python; check every one was accepted."""
+    body = json.dumps({"records": records}).encode()
+    request = urllib.request.Request(server.url + "/api/v1/records", data=body, method="POST",
+                                     headers={"Content-Type": "application/json",
+                                              "Authorization": "Bearer " + token})
+    start = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=120) as response:
+        answer = json.loads(response.read())
+    elapsed = time.perf_counter() - start
+    assert {r["status"] for r in answer["results"]} == {"accepted"}, answer["results"][:3]
+    return elapsed
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5, help="Repetitions; the best is kept.")
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+    root = tempfile.mkdtemp(prefix="bench-round-")
+    phone_site = factories.village_site(os.path.join(root, "phone"))
+    direct_site = factories.village_site(os.path.join(root, "direct"))
+    phone_server = LiveServer(phone_site.data_dir).start()
+    direct_server = LiveServer(direct_site.data_dir).start()
+    try:
+        direct_token = direct_server.login("minh", factories.VOL_PIN)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=shutil.which("chromium"),
+                                                 args=ARGS)
+            context = browser.new_context(viewport={"width": 360, "height": 740},
+                                          locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh")
+            page = context.new_page()
+            loaded = []
+            page.on("response", lambda r: loaded.append(
+                (r.request.resource_type, r.url, len(r.body()))))
+            page.goto(f"http://fieldapp.lan:{phone_server.port}/round")
+            page.wait_for_selector("#username")
+            page.fill("#username", "minh")
+            page.fill("#secret", factories.VOL_PIN)
+            page.click("button[type=submit]")
+            page.wait_for_selector("#q")
+            page.wait_for_function("() => document.getElementById('net').textContent "
+                                   "=== 'Đã nối máy thôn'")
+            page.evaluate(CLOCKS)
+            app = [(kind, url, size) for kind, url, size in loaded
+                   if kind not in ("fetch", "xhr")]
+            data_bytes = sum(size for kind, _, size in loaded if kind in ("fetch", "xhr"))
+            round_bytes = sum(size for _, _, size in app)
+            for kind, url, size in app:
+                print(f"{kind:>10} {size:>7} B  {url.split('/', 3)[-1]}")
+            print(f"round_bytes {round_bytes} (app), API data on first sync {data_bytes}")
+
+            sync_times, direct_times = [], []
+            for run in range(args.runs):
+                records = changes(500, seed=run)
+                context.set_offline(True)
+                page.wait_for_function("() => !navigator.onLine")
+                page.evaluate("""records => { for (const v of records)
+                    localStorage.setItem('fa.o:' + v.id, JSON.stringify({v})); }""", records)
+                page.evaluate("() => { window.benchOnline = window.benchEmpty = null; }")
+                context.set_offline(False)
+                page.wait_for_function(EMPTY, timeout=120000)
+                sync_times.append(page.evaluate("() => (window.benchEmpty - window.benchOnline) / 1000"))
+                page.wait_for_function("() => document.getElementById('net').textContent "
+                                       "=== 'Đã nối máy thôn'", timeout=120000)
+                direct_times.append(post(direct_server, direct_token, records))
+                print(f"run {run + 1}: chromium flush {sync_times[-1]:.3f} s, "
+                      f"python one POST {direct_times[-1]:.3f} s")
+            browser.close()
+        phone_site.store.refresh()
+        direct_site.store.refresh()
+        held = len(phone_site.store.histories())
+        assert held == len(direct_site.store.histories()) == 500 * args.runs, held
+    finally:
+        phone_server.stop()
+        direct_server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+    ratio = min(sync_times) / min(direct_times)
+    print(f"best chromium flush {min(sync_times):.3f} s, best direct POST "
+          f"{min(direct_times):.3f} s, ratio {ratio:.2f} (goal <= 3)")
+    print(json.dumps({"round_bytes": round_bytes, "ratio_sync_vs_direct": round(ratio, 2),
+                      "sync_s": round(min(sync_times), 3), "direct_s": round(min(direct_times), 3),
+                      "outbox_changes": 500}))
+
+
+if __name__ == "__main__":
+    main()
