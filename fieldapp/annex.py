@@ -226,7 +226,8 @@ def merge_villages(villages, rows):
         if "adult_population" in row:
             village["adult_population"] = row["adult_population"]
         if "targets" in row:
-            village["targets"] = dict(row["targets"])
+            kept = {k: v for k, v in village["targets"].items() if k not in TARGET_HEADERS}
+            village["targets"] = dict(kept, **row["targets"])
     return merged
 
 

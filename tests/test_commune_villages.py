@@ -214,3 +214,21 @@ def test_template_download_round_trips(commune, staff):
     before = stored(commune)["villages"]
     assert upload(staff, body).status_code == 302
     assert stored(commune)["villages"] == before
+
+
+def test_targets_kept_by_other_pages_survive_every_edit(commune, staff):
+    settings = stored(commune)
+    settings["targets"]["full_online_rate"] = 0.8
+    settings["villages"][0]["targets"] = {"full_online_rate": 0.7, "satisfaction": 0.95}
+    commune.save_settings(settings)
+    data = {"t_" + key: "" for key in stored(commune)["targets"] if key != "full_online_rate"}
+    assert post(staff, "/commune/villages/targets", dict(data, t_satisfaction="91")
+                ).status_code == 302
+    assert post(staff, "/commune/villages/thon-1", {
+        "village_name": "Thôn 1", "adult_population": "10", "t_households_visited": "99"},
+        page="/commune/villages/thon-1").status_code == 302
+    assert upload(staff, "Mã thôn;Chỉ tiêu hài lòng (%)\nthon-1;93\n".encode()).status_code == 302
+    settings = stored(commune)
+    assert settings["targets"]["full_online_rate"] == 0.8
+    assert settings["targets"]["satisfaction"] == 0.91
+    assert settings["villages"][0]["targets"] == {"full_online_rate": 0.7, "satisfaction": 0.93}

@@ -158,7 +158,9 @@ def conflicts():
     """Records with competing edits from different sites, side by side."""
     site = get_site()
     site.store.refresh()
-    found = site.store.conflicts()
+    # newest first: the edits most likely still being argued about
+    found = sorted(site.store.conflicts(),
+                   key=lambda c: site.store.current(c.id)["updated_at"], reverse=True)
     page_no = max(1, min(request.args.get("page", 1, type=int) or 1, 10_000))
     shown = found[(page_no - 1) * CONFLICTS_PER_PAGE: page_no * CONFLICTS_PER_PAGE]
     senders = _senders(site)

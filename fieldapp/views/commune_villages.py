@@ -161,7 +161,9 @@ def commune_targets():
     values, ok = _read_targets(form)
     if not ok:
         return _villages_page(targets=form, status=422)
-    update_settings(lambda settings: settings.__setitem__("targets", values))
+    # other rooms may keep their own targets here (procedure figures): keep them
+    update_settings(lambda settings: settings.__setitem__(
+        "targets", dict(settings.get("targets") or {}, **values)))
     flash("Đã lưu chỉ tiêu của xã.", "ok")
     return redirect(url_for("commune.villages"))
 
@@ -231,8 +233,10 @@ def village(village_id):
             def change(settings):
                 for stored in settings.get("villages", []):
                     if stored["id"] == village_id:
-                        stored.update(row, targets={k: v for k, v in values.items()
-                                                    if v is not None})
+                        kept = {k: v for k, v in (stored.get("targets") or {}).items()
+                                if k not in values}
+                        stored.update(row, targets=dict(kept, **{
+                            k: v for k, v in values.items() if v is not None}))
             update_settings(change)
             flash(f"Đã lưu {row['name']}.", "ok")
             return redirect(url_for("commune.villages"))
