@@ -53,7 +53,7 @@ def parse_percent(raw):
     text = (raw or "").strip().replace("\u00a0", " ")
     if not text:
         return None
-    number = text.rstrip("%").strip().replace(",", ".")
+    number = (text[:-1] if text.endswith("%") else text).strip().replace(",", ".")
     if not re.fullmatch(r"\d{1,3}(\.\d{1,2})?", number):
         raise AnnexError(f"“{text}” không phải tỉ lệ phần trăm (ví dụ 50 hoặc 52,5).")
     value = float(number)
@@ -92,6 +92,9 @@ def parse_village_name(raw):
         raise AnnexError(f"Tên thôn dài quá {NAME_MAX} ký tự.")
     if any(ord(ch) < 32 for ch in text):
         raise AnnexError("Tên thôn có ký tự điều khiển.")
+    if text[0] in "=+-@":
+        # a spreadsheet would run it as a formula when the annex is opened again
+        raise AnnexError("Tên thôn không được bắt đầu bằng = + - @.")
     return text
 
 
@@ -239,6 +242,7 @@ def annex_template(villages):
     for v in villages or [{"id": "thon-1", "name": "Thôn 1", "adult_population": 850,
                            "targets": {"adult_online_usage": 0.5}}]:
         targets = v.get("targets") or {}
-        writer.writerow([v["id"], v["name"], v.get("adult_population") or ""]
+        name = "'" + v["name"] if v["name"][:1] in ("=", "+", "-", "@") else v["name"]
+        writer.writerow([v["id"], name, v.get("adult_population") or ""]
                         + [format_percent_input(targets.get(k)) for k in TARGET_HEADERS])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
