@@ -161,6 +161,7 @@ def test_a_full_round_offline_survives_a_closed_tab_and_syncs_exactly_once(phone
     page.select_option("#i-service_area", "land")
     page.check("#i-rating-4")
     page.select_option("#i-person_id", label="Phạm Văn Quý")
+    shot(page, "3b-survey-form")
     save(page)
     page.wait_for_selector("#surveys li")
     assert count(page) == "5 thay đổi chờ gửi"

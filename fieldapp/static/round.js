@@ -454,6 +454,7 @@ function listView() {
     info, list,
     h('p', { class: 'row' }, h('button', { type: 'button', onclick: signOut }, 'Đăng xuất'),
       auth.user.role === 'lead' ? h('a', { class: 'button', href: '/round/cards' }, 'Thẻ đăng nhập QR') : null,
+      h('a', { class: 'button', href: '/' }, 'Trang máy thôn'),
       h('span', { class: 'hint' }, `${auth.user.username} · máy ${device}`)));
 }
 
@@ -666,7 +667,13 @@ function start() {
     return;
   }
   reload();
-  window.addEventListener('hashchange', () => { if (!keep) say(''); keep = false; render(); window.scrollTo(0, 0); });
+  window.addEventListener('hashchange', () => {
+    if (!keep) say('');
+    keep = false;
+    render();
+    window.scrollTo(0, 0);
+    $('main').focus({ preventScroll: true });   // screen readers start at the new view
+  });
   let later = 0;
   window.addEventListener('storage', (e) => {
     if (!e.key || !e.key.startsWith(P) || e.key === P + 'lock') return;
