@@ -220,3 +220,20 @@ def test_hostile_village_names_are_escaped(commune, staff):
         body = staff.get(path).get_data(as_text=True)
         assert "<script>alert" not in body, path
         assert "&lt;script&gt;alert" in body, path
+
+
+def test_change_is_against_the_last_period_ended_before_the_date(commune, staff):
+    seed(commune)
+    # 10/08 is in week 3: compared with the end of week 2 (07/08), when 2 of 12 were online
+    # as now, so no change; after the campaign (10/09) compared with week 4's end (25/08)
+    response = staff.get("/commune/?as_of=2025-08-10")
+    assert "so với cuối đợt 2 (07/08/2025)" in page_text(response)
+    assert "= không đổi" in card(response, "Người trưởng thành sử dụng dịch vụ công trực tuyến")
+    response = staff.get("/commune/?as_of=2025-08-25")
+    assert "so với cuối đợt 3 (14/08/2025)" in page_text(response)
+    response = staff.get("/commune/?as_of=2025-09-10")
+    assert "so với cuối đợt 4 (25/08/2025)" in page_text(response)
+    assert "= không đổi" in card(response, "Người trưởng thành sử dụng dịch vụ công trực tuyến")
+    response = staff.get("/commune/?as_of=2025-07-28")
+    assert "so với cuối đợt" not in page_text(response)
+    assert "—" in card(response, "Người trưởng thành sử dụng dịch vụ công trực tuyến")

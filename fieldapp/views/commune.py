@@ -91,11 +91,16 @@ def update_settings(change):
         site.save_settings(settings)
 
 
-def _with_changes(answer):
-    """The current indicators, each with the change since the previous period's end."""
-    last = answer["by_period"][-1]["indicators"] if answer["by_period"] else []
-    changes = {entry["key"]: entry.get("change") for entry in last}
-    return [dict(entry, change=changes.get(entry["key"])) for entry in answer["indicators"]]
+def _with_changes(answer, as_of):
+    """(indicators each with the change since the end of the last period before `as_of`,
+    that period or None)."""
+    before = [p for p in answer["by_period"] if p["end"] < as_of.isoformat()]
+    if not before:
+        return [dict(entry, change=None) for entry in answer["indicators"]], None
+    then = {entry["key"]: entry["value"] for entry in before[-1]["indicators"]}
+    return [dict(entry, change=None if entry["value"] is None or then[entry["key"]] is None
+                 else entry["value"] - then[entry["key"]])
+            for entry in answer["indicators"]], before[-1]
 
 
 # ---------------------------------------------------------------- dashboard
@@ -111,9 +116,10 @@ def dashboard():
     village_id = _village_filter(site)
     histories = site.store.histories()
     answer = compute(settings, histories, as_of, [village_id] if village_id else None)
+    indicators, previous = _with_changes(answer, as_of)
     return render_template("commune/dashboard.html", answer=answer, as_of=as_of, note=note,
                            village_id=village_id, names=_names(site), settings=settings,
-                           empty=not histories, indicators=_with_changes(answer),
+                           empty=not histories, indicators=indicators, previous=previous,
                            short=SHORT_LABELS,
                            has_imports="batches.imports" in current_app.view_functions,
                            has_procedures="procedures.figures" in current_app.view_functions)
