@@ -153,7 +153,8 @@ def build_comparison(data):
         return None
     rows = []
     for index, definition in enumerate(DEFINITIONS):
-        rows.append({"label": definition.label, "target": periods[-1]["indicators"][index]["target"],
+        rows.append({"label": definition.label,
+                     "target": periods[-1]["indicators"][index]["target"],
                      "cells": [p["indicators"][index] for p in periods]})
     chart = periods_svg(periods, data.period_word) if _has_values(data) else None
     return {"periods": periods, "rows": rows, "chart": chart}

@@ -30,15 +30,17 @@ def bars_svg(items):
     parts = []
     for i, entry in enumerate(items):
         y = i * row
-        parts.append(f'<text x="{left}" y="{y + 13}" font-size="12">{escape(entry["label"])}</text>')
+        parts.append(f'<text x="{left}" y="{y + 13}" font-size="12">'
+                     f'{escape(entry["label"])}</text>')
         parts.append(f'<rect x="{left}" y="{y + 18}" width="{scale}" height="14" fill="#e6e6e6"/>')
         if entry["value"] is None:
             parts.append(f'<text x="{left + 6}" y="{y + 29}" font-size="11" fill="#444">'
                          'chưa có số liệu</text>')
         else:
             bar = min(entry["value"], 1.0) * scale
-            colour = "#0a6b2d" if entry["met"] else ("#a40e0e" if entry["met"] is False else "#0b4f9c")
-            parts.append(f'<rect x="{left}" y="{y + 18}" width="{bar:.1f}" height="14" fill="{colour}"/>')
+            colour = {True: "#0a6b2d", False: "#a40e0e"}.get(entry["met"], "#0b4f9c")
+            parts.append(f'<rect x="{left}" y="{y + 18}" width="{bar:.1f}" height="14" '
+                         f'fill="{colour}"/>')
             parts.append(f'<text x="{left + scale + 8}" y="{y + 30}" font-size="12" '
                          f'font-weight="bold">{_pct(entry["value"])}</text>')
         if entry["target"] is not None:
@@ -51,7 +53,8 @@ def bars_svg(items):
                  f'<text x="{left + 8}" y="{legend_y + 4}" font-size="11">chỉ tiêu</text>'
                  f'<rect x="{left + 80}" y="{legend_y - 5}" width="12" height="10" fill="#0a6b2d"/>'
                  f'<text x="{left + 96}" y="{legend_y + 4}" font-size="11">đạt</text>'
-                 f'<rect x="{left + 140}" y="{legend_y - 5}" width="12" height="10" fill="#a40e0e"/>'
+                 f'<rect x="{left + 140}" y="{legend_y - 5}" width="12" height="10" '
+                 'fill="#a40e0e"/>'
                  f'<text x="{left + 156}" y="{legend_y + 4}" font-size="11">chưa đạt</text>')
     return _svg(width, legend_y + 14, "".join(parts), "Biểu đồ chỉ số so với chỉ tiêu")
 
@@ -92,7 +95,8 @@ def periods_svg(periods, word="tuần"):
         x, y = (4 + (i % 2) * 320), height + 4 + (i // 2) * 18
         legend.append(f'<line x1="{x}" y1="{y}" x2="{x + 26}" y2="{y}" stroke="{colour}" '
                       f'stroke-width="2.5" stroke-dasharray="{dash}"/>'
-                      f'<text x="{x + 32}" y="{y + 4}" font-size="10.5">{escape(LABELS[key])}</text>')
+                      f'<text x="{x + 32}" y="{y + 4}" font-size="10.5">'
+                      f'{escape(LABELS[key])}</text>')
     total = height + 4 + ((len(SERIES) + 1) // 2) * 18
     return _svg(width, total, "".join(parts + legend), "Biểu đồ chỉ số qua các đợt")
 

@@ -47,7 +47,8 @@ def with_wifi(site, ssid, password):
 
 def test_wifi_payload_escapes_reserved_characters():
     assert qrsheet.wifi_payload("Thon3", "secret-123") == "WIFI:T:WPA;S:Thon3;P:secret-123;;"
-    assert qrsheet.wifi_payload('a;b,c:d"e\\', 'p;1') == 'WIFI:T:WPA;S:a\\;b\\,c\\:d\\"e\\\\;P:p\\;1;;'
+    assert (qrsheet.wifi_payload('a;b,c:d"e\\', 'p;1')
+            == 'WIFI:T:WPA;S:a\\;b\\,c\\:d\\"e\\\\;P:p\\;1;;')
     assert qrsheet.wifi_payload("Open", "") == "WIFI:T:nopass;S:Open;;"
 
 

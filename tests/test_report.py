@@ -11,6 +11,7 @@ import pytest
 
 from fieldapp.cli import main
 from fieldapp import csvexport, report
+from fieldapp.periods import weekly_periods
 from tests import factories
 from tests.conftest import csrf_token, login_page
 from tests.factories import household, person, survey, visit
@@ -143,8 +144,8 @@ def test_pdf_uses_a_named_font_with_vietnamese_glyphs(tmp_path):
 
 
 def commune_with(tmp_path, villages):
-    site = factories.commune_site(tmp_path / "commune", villages=villages)
-    return site
+    """A commune site of `villages` ((id, name, adult population), …)."""
+    return factories.commune_site(tmp_path / "commune", villages=villages)
 
 
 def test_commune_report_covers_each_village_and_escapes_names(tmp_path, runner):
@@ -194,9 +195,8 @@ def test_bad_periods_get_a_clear_error_and_no_file(site, runner, tmp_path, args,
 
 
 def test_choose_period_defaults_to_the_latest_started_period():
-    settings = {"campaign": {"periods": [p.as_json() for p in
-                                         __import__("fieldapp.periods").periods.weekly_periods(
-                                             factories.START, factories.END)]}}
+    weeks = weekly_periods(factories.START, factories.END)
+    settings = {"campaign": {"periods": [p.as_json() for p in weeks]}}
     period, cutoff, _ = report.choose_period(settings, today=D(2025, 8, 10))
     assert (period.number, cutoff) == (3, D(2025, 8, 10))
     period, cutoff, _ = report.choose_period(settings, period=1, today=D(2026, 1, 1))
