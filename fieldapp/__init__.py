@@ -116,8 +116,12 @@ def _register_errors(app):
     @app.errorhandler(HTTPException)
     def http_error(error):
         status = error.code or 500
-        return render(status, codes.get(status, "http_error"),
-                      messages.get(status, error.description))
+        response = app.make_response(render(status, codes.get(status, "http_error"),
+                                            messages.get(status, error.description)))
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":    # e.g. Allow on a 405
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(error):

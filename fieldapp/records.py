@@ -45,6 +45,7 @@ def check_version(raw, now=None, check_future=True):
     if not isinstance(raw, dict):
         return VersionCheck(None, {"record": "phải là một đối tượng JSON"})
     record_id = raw.get("id") if isinstance(raw.get("id"), str) else None
+    record_type = raw.get("type") if isinstance(raw.get("type"), str) else None
     errors = {}
     for key in raw:
         if key not in ENVELOPE:
@@ -52,9 +53,9 @@ def check_version(raw, now=None, check_future=True):
     for key in ENVELOPE:
         if key not in raw:
             errors[key] = "bắt buộc"
-    if record_id is not None and not UUID_RE.match(record_id):
+    if "id" in raw and (record_id is None or not UUID_RE.match(record_id)):
         errors["id"] = "phải là UUID chữ thường"
-    if "type" in raw and raw["type"] not in RULES:
+    if "type" in raw and record_type not in RULES:
         errors["type"] = "loại bản ghi không hợp lệ"
     if "village_id" in raw and not (isinstance(raw["village_id"], str)
                                     and VILLAGE_RE.match(raw["village_id"])):
@@ -78,8 +79,8 @@ def check_version(raw, now=None, check_future=True):
     if "deleted" in raw and not isinstance(raw["deleted"], bool):
         errors["deleted"] = "phải là true hoặc false"
     data = {}
-    if "data" in raw and raw.get("type") in RULES:
-        data, data_errors = validate_data(raw["type"], raw["data"], now.date(),
+    if "data" in raw and record_type in RULES:
+        data, data_errors = validate_data(record_type, raw["data"], now.date(),
                                           partial=raw.get("deleted") is True)
         errors.update({f"data.{k}": v for k, v in data_errors.items()})
     if errors:

@@ -59,7 +59,7 @@ def test_every_record_type_has_rules_for_the_spec_fields():
 
 
 @pytest.mark.parametrize("change", [
-    {"id": "ABC"}, {"type": "pet"}, {"village_id": "Thôn 3"}, {"updated_at": "2025-07-28 09:15"},
+    {"id": "ABC"}, {"type": "pet"}, {"type": {}}, {"type": ["household"]}, {"id": {}}, {"village_id": "Thôn 3"}, {"updated_at": "2025-07-28 09:15"},
     {"updated_at": "2099-01-01T00:00:00.000Z"}, {"device_id": ""}, {"author": 5},
     {"deleted": "no"}, {"extra": 1}, {"data": []},
 ])

@@ -44,7 +44,7 @@ def int_arg(name, default, low=0, high=None):
 def date_arg(name):
     """A YYYY-MM-DD query argument, or today in Vietnam."""
     raw = request.args.get(name)
-    if not raw:
+    if raw is None:
         return today_local()
     try:
         return datetime.date.fromisoformat(raw)
@@ -120,7 +120,15 @@ def indicators():
     return jsonify(compute(site.settings, site.store.histories(), as_of, villages))
 
 
+@bp.get("/openapi.json")
+def openapi_json():
+    """The OpenAPI description of this API (no data, public like the guides)."""
+    from fieldapp.openapi import openapi
+    return jsonify(openapi())
+
+
 @bp.get("/rules")
+@api()
 def rules():
     """The record rules, for the phone app to check before saving (no personal data)."""
     return jsonify(rules_as_json())
