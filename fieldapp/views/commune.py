@@ -21,6 +21,7 @@ SHORT_LABELS = {
     "satisfaction_land_construction_investment": "Hài lòng đất đai, XD, ĐT",
     "household_vneid_level2": "Hộ có mức 2", "adult_vneid_level2": "Người có mức 2",
     "adult_bank_account": "Tài khoản NH", "households_visited": "Hộ đã đến",
+    "volunteers_trained": "Tổ viên được tập huấn",
 }
 CONFLICTS_PER_PAGE = 50
 
