@@ -9,6 +9,7 @@ NAV = [
     ("round.app", "Đi vòng", ("volunteer", "lead"), "village"),
     ("village.dashboard", "Chỉ số", ("lead", "admin"), "village"),
     ("village.volunteers", "Tổ viên", ("lead", "admin"), "village"),
+    ("batches.export", "Gửi lên xã", ("lead", "admin"), "village"),
     ("village.settings", "Cài đặt", ("admin",), "village"),
     ("commune.dashboard", "Chỉ số xã", ("staff", "admin"), "commune"),
     ("batches.imports", "Nhận dữ liệu", ("staff", "admin"), "commune"),

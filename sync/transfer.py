@@ -26,7 +26,7 @@ from sync.batch import (FORMAT, VERSION, batch_bytes, check_batch, gzip_bytes, r
                         sign_batch)
 from sync.errors import BatchRejected
 
-__all__ = ["export_batch", "mark_exported", "write_batch_file", "import_batch", "Receipt",
+__all__ = ["export_batch", "mark_exported", "last_exported", "write_batch_file", "import_batch", "Receipt",
            "partition_for", "competing_edits", "imported_batches", "known_sites"]
 
 
@@ -37,7 +37,8 @@ def partition_for(site_id):
 
 # -- export ----------------------------------------------------------------------
 
-def _last_exported(site):
+def last_exported(site):
+    """The last change sequence number exported from this site (0 if none)."""
     with site.meta_lock:
         rows = site.table("exports").all()
     return max((row["until_seq"] for row in rows), default=0)
@@ -54,7 +55,7 @@ def export_batch(site, all_versions=False, remember=False):
     keys.create_site_key(site.data_dir)
     private = keys.load_site_key(site.data_dir)
     settings = site.settings
-    since = 0 if all_versions else _last_exported(site)
+    since = 0 if all_versions else last_exported(site)
     villages = set(site.village_ids)
     site.store.refresh()
     rows = site.store.versions_since(since, accept=lambda v: v["village_id"] in villages)

@@ -127,3 +127,34 @@ def test_admin_can_unpin_a_reinstalled_laptops_key(tmp_path, commune):
     assert response.status_code == 302
     receipt = import_batch(commune, export_batch(village, all_versions=True))
     assert receipt.duplicate == 9
+
+
+def test_lead_downloads_a_batch_the_commune_imports(tmp_path, site, commune, staff):
+    from fieldapp.site import Site
+    site.store.submit([factories.household("Hộ tải về")])
+    lead = create_app({"DATA_DIR": site.data_dir}).test_client()
+    login_page(lead, "lan", factories.LEAD_PIN)
+    page = lead.get("/export").get_data(as_text=True)
+    assert "<strong>1</strong> thay đổi chưa gửi" in page
+    token = csrf_token(lead, "/export")
+    response = lead.post("/export", data={"csrf_token": token, "scope": "new"})
+    assert response.status_code == 200 and response.mimetype == "application/gzip"
+    assert "attachment" in response.headers["Content-Disposition"]
+    body = response.get_data()
+    assert "<strong>0</strong> thay đổi chưa gửi" in lead.get("/export").get_data(as_text=True)
+    again = lead.post("/export", data={"csrf_token": token, "scope": "all"})
+    assert json.loads(__import__("gzip").decompress(again.get_data()))["record_count"] == 1
+    result = upload(staff, ("thon-3.json.gz", body))
+    assert "1 bản ghi, 1 mới" in result.get_data(as_text=True)
+    assert len(Site(commune.data_dir).store) == 1
+
+
+def test_export_page_is_for_the_lead_of_a_village_site(site, commune, staff):
+    volunteer = create_app({"DATA_DIR": site.data_dir}).test_client()
+    login_page(volunteer, "minh", factories.VOL_PIN)
+    assert volunteer.get("/export").status_code == 403
+    assert volunteer.post("/export", data={"scope": "all"}).status_code == 400   # no CSRF
+    assert staff.get("/export").status_code == 403
+    admin = create_app({"DATA_DIR": commune.data_dir}).test_client()
+    login_page(admin, "quantri", factories.PASSWORD)
+    assert admin.get("/export").status_code == 404

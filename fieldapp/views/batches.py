@@ -4,7 +4,8 @@ import datetime
 import hashlib
 import secrets
 
-from flask import Blueprint, current_app, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import (Blueprint, Response, current_app, flash, g, jsonify, redirect,
+                   render_template, request, url_for)
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from tinydb import Query
@@ -16,7 +17,9 @@ from fieldapp.auth import user_for_token
 from fieldapp.errors import FieldappError, Forbidden, NotFound, NotSignedIn
 from fieldapp.forms import ActionForm
 from sync import keys
-from sync.transfer import forget_site_key, import_batch, imported_batches, known_sites
+from sync.batch import batch_bytes, gzip_bytes
+from sync.transfer import (export_batch, forget_site_key, import_batch, imported_batches,
+                           known_sites, last_exported, mark_exported)
 
 bp = Blueprint("batches", __name__)
 STAFF = ("staff", "admin")
@@ -232,3 +235,34 @@ def revoke_push_token(token_id):
         table.update({"revoked": True}, doc_ids=[token_id])
     flash("Đã thu hồi mã gửi.", "ok")
     return redirect(url_for("batches.push_tokens"))
+
+
+# -------------------------------------------------------------- village export
+
+@bp.route("/export", methods=["GET", "POST"])
+@page("lead", "admin", site_kind="village")
+def export():
+    """Download this village's changes (or everything) as a signed .json.gz batch."""
+    site = get_site()
+    if ActionForm().validate_on_submit():
+        everything = request.form.get("scope") == "all"
+        batch = export_batch(site, all_versions=everything)
+        body = gzip_bytes(batch_bytes(batch))
+        mark_exported(site, batch, destination=f"download:{g.user['username']}")
+        day = batch["created_at"][:10].replace("-", "")
+        name = f"{site.village_ids[0] if site.village_ids else 'thon'}-{day}-" \
+               f"{batch['until_seq']}{'-all' if everything else ''}.json.gz"
+        return Response(body, mimetype="application/gzip", headers={
+            "Content-Disposition": f'attachment; filename="{name}"'})
+    since = last_exported(site)
+    site.store.refresh()
+    villages = set(site.village_ids)
+    pending = len(site.store.versions_since(since, accept=lambda v: v["village_id"] in villages))
+    with site.meta_lock:
+        rows = sorted((dict(r) for r in site.table("exports").all()),
+                      key=lambda r: r["created_at"], reverse=True)[:10]
+    for row in rows:
+        row["when"] = _local(row["created_at"])
+        row["how"] = "qua mạng" if row.get("destination", "").startswith("http") else "tệp"
+    return render_template("batches/export.html", pending=pending, rows=rows,
+                           action=ActionForm())
