@@ -26,8 +26,14 @@ __all__ = ["Section", "SECTIONS", "register_section", "ReportData", "choose_peri
            "still_needed"]
 
 UNITS = {"adults": "người", "households": "hộ", "surveys": "ý kiến hài lòng",
-         "surveys_lci": "ý kiến hài lòng"}
+         "surveys_lci": "ý kiến hài lòng", "members": "thành viên tổ"}
+RATED = ("surveys", "surveys_lci")      # denominators that grow with each new answer
 DENOMINATORS = {d.key: d.denominator for d in DEFINITIONS}
+
+
+def unit(key):
+    """What an indicator counts: người, hộ, ý kiến hài lòng… ('' when unknown)."""
+    return UNITS.get(DENOMINATORS.get(key), "")
 STATIC = os.path.join(os.path.dirname(__file__), "static")
 
 
@@ -106,12 +112,16 @@ def still_needed(entry):
     if target is None or not den or entry["met"]:
         return None
     goal = Fraction(str(target))
-    if DENOMINATORS[entry["key"]] in ("surveys", "surveys_lci"):
+    if DENOMINATORS.get(entry["key"]) in RATED:
         # each new satisfied answer also grows the denominator: (n + x) / (d + x) >= t
         if goal >= 1:
             return None
         return max(0, math.ceil((goal * den - num) / (1 - goal)))
     return max(0, math.ceil(goal * den) - num)
+
+
+EMPTY = {"key": "", "value": None, "numerator": 0, "denominator": 0, "target": None,
+         "met": None, "change": None}
 
 
 def _entries(items):
@@ -122,7 +132,7 @@ def _behind_rows(label, items):
     """The indicators of one scope that have a target and do not meet it."""
     return [{"scope": label, "entry": entry,
              "gap": None if entry["value"] is None else entry["target"] - entry["value"],
-             "needed": still_needed(entry), "unit": UNITS[DENOMINATORS[entry["key"]]]}
+             "needed": still_needed(entry), "unit": unit(entry["key"])}
             for entry in items if entry["target"] is not None and not entry["met"]]
 
 
@@ -142,7 +152,7 @@ def build_indicators(data):
     current = data.answer["by_period"][-1]["indicators"] if data.answer["by_period"] else []
     changes = {e["key"]: e.get("change") for e in current}
     return {"rows": [dict(e, change=changes.get(e["key"]), needed=still_needed(e),
-                          unit=UNITS[DENOMINATORS[e["key"]]]) for e in data.answer["indicators"]],
+                          unit=unit(e["key"])) for e in data.answer["indicators"]],
             "chart": bars_svg(data.answer["indicators"]) if _has_values(data) else None}
 
 
@@ -151,11 +161,10 @@ def build_comparison(data):
     periods = data.answer["by_period"]
     if not periods:
         return None
-    rows = []
-    for index, definition in enumerate(DEFINITIONS):
-        rows.append({"label": definition.label,
-                     "target": periods[-1]["indicators"][index]["target"],
-                     "cells": [p["indicators"][index] for p in periods]})
+    by_key = [_entries(p["indicators"]) for p in periods]
+    rows = [{"label": entry["label"], "target": entry["target"],
+             "cells": [cells.get(entry["key"], EMPTY) for cells in by_key]}
+            for entry in periods[-1]["indicators"]]
     chart = periods_svg(periods, data.period_word) if _has_values(data) else None
     return {"periods": periods, "rows": rows, "chart": chart}
 
@@ -169,12 +178,11 @@ def _village_matrix(data, cell):
     tables = []
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
-        rows = []
-        for index, definition in enumerate(DEFINITIONS):
-            cells = [cell(village_id, data.answer["by_village"][village_id][index])
-                     for village_id in chunk]
-            rows.append({"label": definition.label, "cells": cells,
-                         "target": data.answer["indicators"][index]["target"]})
+        lists = {v: _entries(data.answer["by_village"][v]) for v in chunk}
+        rows = [{"label": entry["label"], "target": entry["target"],
+                 "cells": [cell(v, lists[v][entry["key"]]) if entry["key"] in lists[v]
+                           else dict(EMPTY, key=entry["key"]) for v in chunk]}
+                for entry in data.answer["indicators"]]
         tables.append({"names": [data.village_name(v) for v in chunk], "rows": rows})
     return tables
 
@@ -204,7 +212,7 @@ def build_behind(data):
         tables = _village_matrix(data, lambda village_id, entry: dict(
             entry, gap=None if entry["value"] is None or entry["target"] is None
             else entry["target"] - entry["value"], needed=still_needed(entry),
-            unit=UNITS[DENOMINATORS[entry["key"]]]))
+            unit=unit(entry["key"])))
         for table in tables:
             table["rows"] = [r for r in table["rows"] if r["target"] is not None]
     return {"rows": rows, "tables": tables}

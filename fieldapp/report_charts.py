@@ -81,8 +81,8 @@ def periods_svg(periods, word="tuần"):
     for key, colour, dash in SERIES:
         points = []
         for i, period in enumerate(periods):
-            entry = next(e for e in period["indicators"] if e["key"] == key)
-            if entry["value"] is not None:
+            entry = next((e for e in period["indicators"] if e["key"] == key), None)
+            if entry is not None and entry["value"] is not None:
                 y = top + plot_h * (1 - min(entry["value"], 1.0))
                 points.append((x_of(i), y))
         if len(points) > 1:
@@ -92,6 +92,8 @@ def periods_svg(periods, word="tuần"):
         parts += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{colour}"/>' for x, y in points]
     legend = []
     for i, (key, colour, dash) in enumerate(SERIES):
+        if key not in LABELS:
+            continue
         x, y = (4 + (i % 2) * 320), height + 4 + (i // 2) * 18
         legend.append(f'<line x1="{x}" y1="{y}" x2="{x + 26}" y2="{y}" stroke="{colour}" '
                       f'stroke-width="2.5" stroke-dasharray="{dash}"/>'

@@ -78,6 +78,9 @@ PERIOD2 = [("Người trưởng thành sử", "2/4", "50,0 %"), ("Người dân 
            ("Hài lòng với thủ tục", "2/2", "100,0 %"), ("Hộ có ít nhất 1", "3/5", "60,0 %"),
            ("Người trưởng thành có", "3/4", "75,0 %"), ("Người trưởng thành có", "4/4", "100,0 %"),
            ("Hộ đã được đến", "4/5", "80,0 %")]
+KEYS = ["adult_online_usage", "satisfaction", "satisfaction_land_construction_investment",
+        "household_vneid_level2", "adult_vneid_level2", "adult_bank_account",
+        "households_visited"]
 PERIOD1 = ["25,0 %", "50,0 %", "100,0 %", "50,0 %", "50,0 %", "50,0 %", "25,0 %"]
 CHANGES = ["+25,0", "+16,7", "0,0", "+10,0", "+25,0", "+50,0", "+55,0"]
 
@@ -270,11 +273,14 @@ def test_indicator_csv_has_a_bom_and_parses_back_to_the_figures(client, site):
     assert response.status_code == 200 and response.data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert list(rows[0]) == list(csvexport.INDICATOR_COLUMNS)
-    period2 = [r for r in rows if r["Đợt"] == "2"]
-    assert [f'{r["Tử số"]}/{r["Mẫu số"]}' for r in period2] == [f for _, f, _ in PERIOD2]
-    assert [r["Tỷ lệ"] for r in period2] == [v for _, _, v in PERIOD2]
-    assert [r["Tỷ lệ"] for r in rows if r["Đợt"] == "1"] == PERIOD1
-    assert {r["Phạm vi"] for r in rows} == {"Thôn 3"} and period2[0]["Đến ngày"] == "07/08/2025"
+    period1 = {r["Mã chỉ số"]: r for r in rows if r["Đợt"] == "1"}
+    period2 = {r["Mã chỉ số"]: r for r in rows if r["Đợt"] == "2"}
+    assert [f'{period2[k]["Tử số"]}/{period2[k]["Mẫu số"]}' for k in KEYS] == [
+        f for _, f, _ in PERIOD2]
+    assert [period2[k]["Tỷ lệ"] for k in KEYS] == [v for _, _, v in PERIOD2]
+    assert [period1[k]["Tỷ lệ"] for k in KEYS] == PERIOD1
+    assert {r["Phạm vi"] for r in rows} == {"Thôn 3"}
+    assert period2["households_visited"]["Đến ngày"] == "07/08/2025"
 
 
 def test_volunteer_csv_counts_each_volunteers_work(client, site):
