@@ -26,7 +26,7 @@ def export(obj, out, all_versions):
     from sync.transfer import export_batch, mark_exported, write_batch_file
     site = obj.site()
     try:
-        batch = export_batch(site, all_versions=all_versions)
+        batch = export_batch(site, all_versions=all_versions, remember=False)
     except FieldappError as error:
         raise click.ClickException(error.message) from None
     try:
@@ -94,7 +94,7 @@ def push(obj, url, token, all_versions, timeout):
     endpoint = _endpoint(url)
     site = obj.site()
     try:
-        batch = export_batch(site, all_versions=all_versions)
+        batch = export_batch(site, all_versions=all_versions, remember=False)
     except FieldappError as error:
         raise click.ClickException(error.message) from None
     request = urllib.request.Request(endpoint, data=gzip_bytes(batch_bytes(batch)), method="POST",

@@ -44,11 +44,11 @@ def last_exported(site):
     return max((row["until_seq"] for row in rows), default=0)
 
 
-def export_batch(site, all_versions=False, remember=False):
+def export_batch(site, all_versions=False, remember=True):
     """A signed batch of the versions changed since the last export (or all of them).
 
-    With `remember`, the batch counts as exported at once; callers that still have to
-    write or send it call `mark_exported` once that has worked.
+    With `remember` the batch counts as exported at once; callers that still have to
+    write or send it pass remember=False and call `mark_exported` once that has worked.
     """
     if site.kind != "village":
         raise Invalid("Chỉ máy của thôn mới xuất lô dữ liệu.")

@@ -246,7 +246,7 @@ def export():
     site = get_site()
     if ActionForm().validate_on_submit():
         everything = request.form.get("scope") == "all"
-        batch = export_batch(site, all_versions=everything)
+        batch = export_batch(site, all_versions=everything, remember=False)
         body = gzip_bytes(batch_bytes(batch))
         mark_exported(site, batch, destination=f"download:{g.user['username']}")
         day = batch["created_at"][:10].replace("-", "")
