@@ -5,6 +5,8 @@ Import checks a batch in the order of SPEC §7, then stores every version with o
 choosing the current one by (updated_at, device_id, sha256) makes import idempotent and
 independent of order. Villages the commune does not know yet are added to its settings
 with the sending site's name, so staff can rename them and set targets later.
+Competing edits are counted between sending sites (store partitions): the phones of one
+village were already merged, by the same rule, on that village's laptop.
 """
 import contextlib
 import datetime
