@@ -25,6 +25,7 @@ TARGET_HEADERS = {
     "adult_vneid_level2": "Chỉ tiêu người có định danh mức 2 (%)",
     "adult_bank_account": "Chỉ tiêu tài khoản ngân hàng (%)",
     "households_visited": "Chỉ tiêu hộ được đến tận nhà (%)",
+    "volunteers_trained": "Chỉ tiêu thành viên tổ được tập huấn (%)",
 }
 CSV_HEADERS = {"id": "Mã thôn", "name": "Tên thôn",
                "adult_population": "Số người trưởng thành", **TARGET_HEADERS}

@@ -40,6 +40,8 @@ DEFINITIONS = (
                1.00, "adults_bank", "adults"),
     Definition("households_visited", "Hộ đã được đến tận nhà hướng dẫn",
                1.00, "households_visited", "households"),
+    Definition("volunteers_trained", "Thành viên tổ công nghệ số được tập huấn",
+               0.90, "members_trained", "members"),
 )
 LABELS = {d.key: d.label for d in DEFINITIONS}
 DEFAULT_TARGETS = {d.key: d.target for d in DEFINITIONS}
@@ -59,6 +61,8 @@ class Counts:
     surveys_satisfied: int = 0
     surveys_lci: int = 0
     surveys_lci_satisfied: int = 0
+    members: int = 0
+    members_trained: int = 0
 
 
 def today_local():
@@ -101,6 +105,10 @@ def tally(records, year, adult_age=18):
         elif kind == "visit":
             if data.get("outcome") == "met":
                 visited_homes.add(data.get("household_id"))
+        elif kind == "member":
+            if data.get("active") is True:
+                village.members += 1
+                village.members_trained += bool(data.get("trained_on"))
         elif kind == "survey":
             satisfied = data.get("rating", 0) >= 4
             village.surveys += 1

@@ -16,6 +16,8 @@ def _ownership_errors(store, version, user, villages):
         errors["village_id"] = "Bạn chỉ được ghi dữ liệu của thôn mình."
     if user is not None and version["author"] != user["username"]:
         errors["author"] = "Người ghi phải là chính tài khoản đang đăng nhập."
+    if version["type"] == "member" and (user is None or user["role"] != "lead"):
+        errors["type"] = "Chỉ tổ trưởng mới cập nhật danh sách thành viên tổ."
     existing = store.current(version["id"])
     if existing is not None:
         if existing["type"] != version["type"]:

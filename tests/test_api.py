@@ -162,7 +162,7 @@ def test_indicators_answer_has_the_spec_shape(client, site, api_token):
     keys = [e["key"] for e in answer["indicators"]]
     assert keys == ["adult_online_usage", "satisfaction", "satisfaction_land_construction_investment",
                     "household_vneid_level2", "adult_vneid_level2", "adult_bank_account",
-                    "households_visited"]
+                    "households_visited", "volunteers_trained"]
     for entry in answer["indicators"]:
         assert {"key", "label", "numerator", "denominator", "value", "target", "met",
                 "denominator_source"} <= set(entry)

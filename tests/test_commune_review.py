@@ -113,9 +113,10 @@ def test_commendations_rank_volunteers_and_villages(commune, staff):
     assert rows[2] == ["2", "binh Thôn 2", "3", "1", "0", "0", "2"]
     text = page_text(response)
     ranking = text.split("Thôn theo mức hoàn thành chỉ tiêu", 1)[1]
-    # thon-2 meets 5 of its 6 targets (no land/construction survey); thon-1 fewer
+    # thon-2 meets 5 of its 7 targets (no land/construction survey, no trained team
+    # roster); thon-1 fewer
     assert ranking.index("Thôn 2") < ranking.index("Thôn 1")
-    assert "Thôn 2 Đạt 5/6 chỉ tiêu" in ranking
+    assert "Thôn 2 Đạt 5/7 chỉ tiêu" in ranking
 
 
 def test_commendations_when_nothing_happened(staff):

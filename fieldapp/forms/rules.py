@@ -9,7 +9,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-__all__ = ["Field", "RULES", "CHOICES", "TYPE_LABELS", "validate_data", "rules_as_json",
+__all__ = ["Field", "RULES", "CHOICES", "TYPE_LABELS", "DOOR_TO_DOOR", "validate_data",
+           "rules_as_json",
            "UUID_RE", "MIN_BIRTH_YEAR"]
 
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -32,12 +33,14 @@ CHOICES = {
     "service_area": {"land": "Đất đai", "construction": "Xây dựng", "investment": "Đầu tư",
                      "civil_status": "Hộ tịch", "social_insurance": "Bảo hiểm xã hội",
                      "business": "Kinh doanh", "other": "Khác"},
+    "member_role": {"volunteer": "Tình nguyện viên", "lead": "Tổ trưởng"},
     "rating": {1: "1 – Rất không hài lòng", 2: "2 – Không hài lòng", 3: "3 – Bình thường",
                4: "4 – Hài lòng", 5: "5 – Rất hài lòng"},
 }
 
 TYPE_LABELS = {"household": "Hộ gia đình", "person": "Người dân",
-               "visit": "Lần đến nhà", "survey": "Khảo sát hài lòng"}
+               "visit": "Lần đến nhà", "survey": "Khảo sát hài lòng",
+               "member": "Thành viên tổ công nghệ số"}
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,17 @@ RULES = {
         Field("rating", "rating", "Mức độ hài lòng", required=True, choices="rating"),
         Field("comment", "text", "Ý kiến", max_length=1000, multiline=True),
     ),
+    # the team roster: written by the lead from the accounts page, counted by the commune
+    "member": (
+        Field("full_name", "text", "Họ và tên", required=True, max_length=120),
+        Field("username", "text", "Tên đăng nhập", max_length=32),
+        Field("role", "choice", "Vai trò", choices="member_role"),
+        Field("active", "bool", "Đang tham gia tổ", required=True),
+        Field("trained_on", "date", "Ngày tập huấn"),
+        Field("training_topic", "text", "Nội dung tập huấn", max_length=200),
+    ),
 }
+DOOR_TO_DOOR = ("household", "person", "visit", "survey")
 
 
 # the Unicode category Cc (C0 and C1 controls) except newline and tab, as one regex

@@ -1,0 +1,45 @@
+"""Reading a CSV that a commune officer saved from Excel: UTF-8 with or without BOM,
+comma or semicolon separated. Messages are Vietnamese."""
+import csv
+import io
+
+__all__ = ["CsvError", "read_table", "BOM"]
+
+BOM = "\ufeff"
+MAX_BYTES = 2 * 1024 * 1024
+
+
+class CsvError(Exception):
+    """A file that cannot be read as a table; `message` is Vietnamese."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+def read_table(content, max_rows=1000):
+    """Return (header cells, [(line number, cells)]) of the non-empty rows; raise CsvError."""
+    if len(content) > MAX_BYTES:
+        raise CsvError("Tệp quá lớn.")
+    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise CsvError("Tệp đang ở dạng UTF-16. Hãy lưu lại dưới dạng “CSV UTF-8”.")
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise CsvError("Tệp không phải văn bản UTF-8. Trong Excel hãy chọn Lưu thành → "
+                       "“CSV UTF-8 (phân tách bằng dấu phẩy)”.") from None
+    lines = text.splitlines()
+    if not lines or not lines[0].strip():
+        raise CsvError("Tệp trống: dòng đầu phải là tiêu đề cột.")
+    delimiter = ";" if lines[0].count(";") > lines[0].count(",") else ","
+    try:
+        table = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    except csv.Error as error:
+        raise CsvError(f"Tệp CSV bị lỗi định dạng: {error}.") from None
+    body = [(n, cells) for n, cells in enumerate(table[1:], start=2)
+            if any(c.strip() for c in cells)]
+    if not body:
+        raise CsvError("Tệp chỉ có dòng tiêu đề, chưa có số liệu.")
+    if len(body) > max_rows:
+        raise CsvError(f"Tệp có quá {max_rows} dòng.")
+    return [h.strip() for h in table[0]], body
