@@ -11,6 +11,7 @@ Last line: a JSON object with report_s and ratio_report_vs_indicators (goal <= 5
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -23,10 +24,17 @@ FIELDAPP = [sys.executable, "-m", "fieldapp"]
 
 
 def timed(args):
-    """Seconds one command takes; fail loudly if it fails."""
+    """(wall, CPU) seconds one command takes; fail loudly if it fails.
+
+    CPU time (user + system of the child) is printed too: on a shared, busy machine it
+    varies far less than wall time.
+    """
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(FIELDAPP + args, check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def site_dir(root):
@@ -86,15 +94,21 @@ def main():
         indicator_runs = [timed(["--data", path, "indicators", "--json", "--as-of",
                                  cutoff.isoformat()]) for _ in range(args.runs)]
         pages = subprocess.run(["pdfinfo", out], capture_output=True, text=True).stdout
-    report_s = statistics.median(report_runs)
-    indicators_s = statistics.median(indicator_runs)
+    report_s = statistics.median(w for w, _ in report_runs)
+    indicators_s = statistics.median(w for w, _ in indicator_runs)
+    report_cpu = statistics.median(c for _, c in report_runs)
+    indicators_cpu = statistics.median(c for _, c in indicator_runs)
     print(f"{scope}: {versions} versions, period {args.period} (to {cutoff})")
+    print(f"load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     print("in-process seconds: " + ", ".join(f"{k} {v:.3f}" for k, v in stages.items()))
-    print(f"fieldapp report: {report_s:.3f} s   fieldapp indicators --json: {indicators_s:.3f} s")
+    print(f"fieldapp report: {report_s:.3f} s wall, {report_cpu:.3f} s CPU   "
+          f"fieldapp indicators --json: {indicators_s:.3f} s wall, {indicators_cpu:.3f} s CPU")
     print(next((line for line in pages.splitlines() if line.startswith("Pages")), ""))
     print(json.dumps({"scope": scope, "versions": versions, "report_s": round(report_s, 3),
                       "indicators_s": round(indicators_s, 3),
                       "ratio_report_vs_indicators": round(report_s / indicators_s, 2),
+                      "report_cpu_s": round(report_cpu, 3),
+                      "ratio_cpu": round(report_cpu / indicators_cpu, 2),
                       "inprocess_pdf_s": round(stages["pdf"], 3),
                       "inprocess_compute_s": round(stages["compute"], 3)}))
 
