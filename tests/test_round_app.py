@@ -413,3 +413,41 @@ def test_two_tabs_share_one_outbox_and_send_it_once(phone, live_server, site):
     assert sorted(h[0]["data"]["head_name"] for h in histories.values()) == [
         "Hộ ở thẻ thứ hai", "Hộ ở thẻ thứ nhất"]
     assert all(len(h) == 1 for h in histories.values())
+
+
+def test_the_phone_checks_a_record_exactly_as_the_server_does(phone, live_server):
+    """The JS checks use the rules the server publishes; their verdicts must agree."""
+    from fieldapp.forms.rules import validate_data
+    home = "8c0b5c1e-1d2e-4f3a-9b4c-5d6e7f809102"
+    cases = [
+        ("household", {"head_name": "Nguyễn Văn An", "address": "Xóm 1", "phone": "0912 345 678"}),
+        ("household", {"head_name": ""}),
+        ("household", {"head_name": "   "}),
+        ("household", {"head_name": "A" * 121}),
+        ("household", {"head_name": "Tab\tok", "note": "bell\x07"}),
+        ("household", {"head_name": "An", "phone": "12ab"}),
+        ("household", {"head_name": "Ánh" * 40}),
+        ("person", {"household_id": home, "full_name": "Lê Thị B", "birth_year": 1899,
+                    "vneid": "level3", "bank_account": "yes", "uses_online_services": True}),
+        ("person", {"household_id": "not-a-uuid", "full_name": "Lê Thị B", "birth_year": 2999,
+                    "vneid": "level2", "bank_account": False, "uses_online_services": False,
+                    "sex": "other"}),
+        ("person", {"household_id": home, "full_name": "Lê Thị B", "birth_year": "1980",
+                    "vneid": "none", "bank_account": True, "uses_online_services": False}),
+        ("person", {}),
+        ("visit", {"household_id": home, "visited_on": "2025-02-30", "outcome": "met",
+                   "help": ["vneid_install", "teleport"]}),
+        ("visit", {"household_id": home, "visited_on": "2099-01-01", "outcome": "gone"}),
+        ("visit", {"household_id": home, "visited_on": "1999-12-31", "outcome": "absent"}),
+        ("visit", {"household_id": home, "visited_on": "28/07/2025", "outcome": "refused",
+                   "help": ["guide_shared"], "note": "Hẹn lại"}),
+        ("survey", {"surveyed_on": "2025-08-01", "service_area": "land", "rating": 0}),
+        ("survey", {"surveyed_on": "2025-08-01", "service_area": "moon", "rating": 6,
+                    "person_id": "X"}),
+        ("survey", {"surveyed_on": "2025-08-01", "service_area": "civil_status", "rating": 5,
+                    "comment": "Tốt"}),
+    ]
+    page = open_round(phone(), live_server)
+    got = page.evaluate("""async cases => { const m = await import('/static/round.js');
+        return cases.map(([type, data]) => m.check(type, data)); }""", cases)
+    assert got == [validate_data(kind, data)[1] for kind, data in cases]

@@ -139,3 +139,11 @@ def test_the_round_page_is_a_light_shell_without_inline_code(client, site):
     assert " style=" not in html and "<style" not in html
     assert '"phone_pattern"' in html and "Thôn 3" in html
     assert len(response.data) < 10_000
+
+
+def test_everything_the_round_page_loads_weighs_under_50_kb(client, site):
+    html = client.get("/round").get_data(as_text=True)
+    assets = re.findall(r'(?:src|href)="(/static/[^"]+)"', html)
+    assert sorted(assets) == ["/static/round.css", "/static/round.js"]
+    total = len(html.encode()) + sum(len(client.get(path).data) for path in assets)
+    assert total <= 50 * 1024

@@ -557,7 +557,8 @@ function read(form, type) {
 export function check(type, data) {
   const errors = {};
   for (const rule of R.types[type]) {
-    const v = data[rule.name];
+    let v = data[rule.name];
+    if (typeof v === 'string' && (rule.kind === 'text' || rule.kind === 'phone')) v = v.normalize('NFC').trim();
     if (v == null || v === '' || (Array.isArray(v) && !v.length)) {
       if (rule.required) errors[rule.name] = `${rule.label}: bắt buộc`;
       continue;
@@ -575,7 +576,7 @@ function check1(rule, v) {
       if (typeof v !== 'string') return 'phải là chữ';
       if (/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/.test(v)) return 'có ký tự không hợp lệ';
       if ([...v].length > rule.max_length) return `dài quá ${rule.max_length} ký tự`;
-      if (rule.kind === 'phone' && !PHONE.test(v)) return 'không phải số điện thoại';
+      if (rule.kind === 'phone' && !PHONE.test(v)) return 'sai dạng (ví dụ 0912 345 678)';
       return null;
     case 'year':
       if (!Number.isInteger(v)) return 'phải là số nguyên';
