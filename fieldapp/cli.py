@@ -210,10 +210,10 @@ def serve(obj, host, port):
 @click.pass_obj
 def indicators(obj, as_of, as_json):
     """Print the indicators against their targets."""
-    from fieldapp.indicators import compute
+    from fieldapp.indicators import site_indicators
     from fieldapp.text import percent
     site = obj.site()
-    answer = compute(site.settings, site.store.histories(), _date(as_of, "--as-of"))
+    answer = site_indicators(site, _date(as_of, "--as-of"))
     if as_json:
         click.echo(json.dumps(answer, ensure_ascii=False, indent=1))
         return

@@ -10,7 +10,7 @@ from dataclasses import dataclass, fields
 from fieldapp.periods import local_cutoff, periods_from_settings
 
 __all__ = ["DEFINITIONS", "LABELS", "DEFAULT_TARGETS", "snapshot", "tally", "Counts",
-           "indicator_list", "compute", "volunteer_stats", "today_local"]
+           "indicator_list", "compute", "site_indicators", "volunteer_stats", "today_local"]
 
 LCI = ("land", "construction", "investment")
 
@@ -235,3 +235,27 @@ def volunteer_stats(histories, as_of=None):
                         + row["bank_account"] + row["surveys"])
         rows.append(row)
     return sorted(rows, key=lambda r: (-r["score"], r["village_id"], r["author"]))
+
+
+def site_indicators(site, as_of=None, village_ids=None):
+    """The indicators answer for a site: door-to-door indicators from its stored versions,
+    and at the commune (whole commune view) the one-stop shop's procedure rates too."""
+    as_of = as_of or today_local()
+    settings = site.settings
+    answer = compute(settings, site.store.histories(), as_of, village_ids)
+    if site.kind != "commune" or (village_ids and set(village_ids) != set(site.village_ids)):
+        return answer
+    from fieldapp.procedures import figures, procedure_indicators
+    current, by_period = procedure_indicators(settings, figures(site), as_of)
+    answer["indicators"] = answer["indicators"] + current
+    previous = None
+    for period in answer["by_period"]:
+        entries = by_period.get(period["period"], [])
+        for entry in entries:
+            before = previous and next(e for e in previous if e["key"] == entry["key"])
+            entry["change"] = (entry["value"] - before["value"]
+                               if before and before["value"] is not None
+                               and entry["value"] is not None else None)
+        period["indicators"] = period["indicators"] + entries
+        previous = entries
+    return answer

@@ -17,7 +17,7 @@ NAV = [
     ("commune.conflicts", "Xung đột", ("staff", "admin"), "commune"),
     ("commune.commendations", "Khen thưởng", ("staff", "admin"), "commune"),
     ("commune.users", "Tài khoản", ("admin",), "commune"),
-    ("procedures.figures", "Hồ sơ TTHC", ("staff", "admin"), "commune"),
+    ("procedures.figures_page", "Hồ sơ TTHC", ("staff", "admin"), "commune"),
     ("reports.index", "Báo cáo", ("lead", "staff", "admin"), None),
 ]
 

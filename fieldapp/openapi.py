@@ -5,6 +5,7 @@ answers as described (schemathesis), so this file cannot drift from the code qui
 """
 from fieldapp.forms.rules import CHOICES, RULES
 from fieldapp.indicators import DEFINITIONS
+from fieldapp.procedures import DEFAULT_TARGETS as PROCEDURE_TARGETS
 
 __all__ = ["openapi"]
 
@@ -68,14 +69,15 @@ def openapi():
     indicator = {"type": "object", "required": ["key", "label", "numerator", "denominator",
                                                 "value", "target", "met", "denominator_source"],
                  "properties": {
-                     "key": {"type": "string", "enum": [d.key for d in DEFINITIONS]},
+                     "key": {"type": "string", "enum": [d.key for d in DEFINITIONS]
+                             + list(PROCEDURE_TARGETS)},
                      "label": {"type": "string"}, "numerator": {"type": "integer"},
                      "denominator": {"type": "integer"},
                      "value": {"type": "number", "nullable": True},
                      "target": {"type": "number", "nullable": True},
                      "met": {"type": "boolean", "nullable": True},
-                     "denominator_source": {"type": "string",
-                                            "enum": ["official", "registered", "mixed"]},
+                     "denominator_source": {"type": "string", "enum": [
+                         "official", "registered", "mixed", "one_stop_shop"]},
                      "change": {"type": "number", "nullable": True}}}
     login_answer = _ok({"type": "object", "required": ["token", "user"], "properties": {
         "token": {"type": "string"}, "expires_in_days": {"type": "integer"},

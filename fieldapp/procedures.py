@@ -9,15 +9,13 @@ the period's own figures alongside, a target and a baseline year.
 import datetime
 from dataclasses import dataclass
 
-from tinydb import Query
-
 from fieldapp.csvtable import CsvError, read_table
 from fieldapp.forms.rules import CHOICES
 from fieldapp.periods import periods_from_settings
 from fieldapp.text import fold
 
 __all__ = ["AREAS", "COLUMNS", "PARTS", "RATES", "DEFAULT_TARGETS", "FiguresError",
-           "check_figures", "save_period", "figures", "read_figures_csv", "template_csv",
+           "check_figures", "save_figures", "figures", "read_figures_csv", "template_csv",
            "procedure_indicators", "settings_targets", "LCI"]
 
 AREAS = dict(CHOICES["service_area"])
@@ -112,15 +110,17 @@ def check_figures(rows, where=lambda area: AREAS[area]):
     return clean
 
 
-def save_period(site, period, clean, username):
-    """Replace the figures of one period (all areas given) in one write."""
+def save_figures(site, by_period, username):
+    """Replace the figures of the given periods ({period: {area: values}}) in one write."""
     now = datetime.datetime.now(datetime.timezone.utc).isoformat()
-    Figure = Query()
     table = site.table("procedures")
     with site.meta_lock:
-        table.remove(Figure.period == period)
-        table.insert_multiple([dict(values, period=period, area=area, updated_at=now,
-                                    updated_by=username) for area, values in clean.items()])
+        # plain dicts: re-inserted Documents keep their ids, which new rows would reuse
+        kept = [dict(row) for row in table.all() if row["period"] not in by_period]
+        fresh = [dict(values, period=period, area=area, updated_at=now, updated_by=username)
+                 for period, rows in by_period.items() for area, values in rows.items()]
+        table.truncate()
+        table.insert_multiple(kept + fresh)
 
 
 def figures(site):

@@ -7,7 +7,7 @@ from fieldapp import auth
 from fieldapp.access import api, check_village, get_site, visible_villages
 from fieldapp.errors import BadRequest
 from fieldapp.forms.rules import rules_as_json
-from fieldapp.indicators import compute, today_local
+from fieldapp.indicators import site_indicators, today_local
 from fieldapp.recordsvc import MAX_RECORDS_PER_REQUEST, WRITER_ROLES, save_versions
 from fieldapp.records import utc_now
 
@@ -117,7 +117,7 @@ def indicators():
         villages = [village_id]
     site = get_site()
     site.store.refresh()
-    return jsonify(compute(site.settings, site.store.histories(), as_of, villages))
+    return jsonify(site_indicators(site, as_of, villages))
 
 
 @bp.get("/openapi.json")
