@@ -327,16 +327,17 @@ function setNet(state) {
   counts();
 }
 
-const NET = { on: 'Đã nối máy thôn', off: 'Mất kết nối', busy: 'Đang gửi…', other: 'Thẻ khác đang gửi', '': '' };
+const NET = { on: 'Đã nối máy thôn', off: 'Mất kết nối', busy: 'Đang đồng bộ…', other: 'Thẻ khác đang gửi', '': '' };
 
 function counts() {
   const n = box.size;
   const bad = [...box.values()].filter((e) => e.errors).length;
-  $('count').textContent = n ? `${n} thay đổi chờ gửi${bad ? ` (${bad} bị từ chối)` : ''}`
-    : 'Không có thay đổi chờ gửi';
+  const text = n ? `${n} thay đổi chờ gửi${bad ? ` (${bad} bị từ chối)` : ''}` : 'Không có thay đổi chờ gửi';
+  // Rewrite live regions only on change, so screen readers do not repeat them.
+  if ($('count').textContent !== text) $('count').textContent = text;
   $('outbox').className = 'outbox' + (n ? ' waiting' : '');
   $('send').hidden = !auth || !auth.token || n === bad;
-  $('net').textContent = NET[net];
+  if ($('net').textContent !== NET[net]) $('net').textContent = NET[net];
   $('net').className = 'net ' + net;
   const skew = store.get('skew');
   const old = $('skew');
@@ -688,6 +689,7 @@ function start() {
   window.addEventListener('beforeunload', (e) => {
     if (box.size) { e.preventDefault(); e.returnValue = ''; }
   });
+  window.addEventListener('pagehide', unlock);
   window.addEventListener('online', sync);
   window.addEventListener('offline', () => setNet('off'));
   $('send').addEventListener('click', () => { say(''); sync(); });
