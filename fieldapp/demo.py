@@ -189,6 +189,47 @@ def _village_versions(village_id, households, volunteers, rng, fake):
     return versions
 
 
+def _roster(site, village_id, lead, volunteers, rng, fake):
+    """The team roster: the lead and volunteers, most trained before the campaign."""
+    from fieldapp.records import member_record_id
+    out = []
+    for username in [lead] + volunteers:
+        sex = rng.choice(["male", "female"])
+        data = {"full_name": _name(fake, rng, sex), "username": username,
+                "role": "lead" if username == lead else "volunteer", "active": True}
+        if username == lead or rng.random() < 0.75:
+            data.update(trained_on=(START - datetime.timedelta(days=rng.randint(1, 5))).isoformat(),
+                        training_topic="Hướng dẫn cài đặt, kích hoạt VNeID và nộp hồ sơ trực tuyến")
+        out.append({"id": member_record_id(site.settings["site_id"], username), "type": "member",
+                    "village_id": village_id, "updated_at": _stamp(START - datetime.timedelta(days=6), rng),
+                    "device_id": f"web-{lead}", "author": lead, "deleted": False, "data": data})
+    return out
+
+
+def _procedure_figures(commune, rng):
+    """Four weeks of the one-stop shop's figures, improving week by week, and a baseline."""
+    from fieldapp.procedures import AREAS, save_figures
+    volume = {"land": 60, "construction": 15, "investment": 4, "civil_status": 120,
+              "social_insurance": 50, "business": 20, "other": 25}
+    by_period = {}
+    for week in range(1, 5):
+        rows = {}
+        for area in AREAS:
+            received = rng.randint(volume[area] // 2, volume[area])
+            online = int(received * min(0.35 + 0.1 * week + rng.uniform(-0.05, 0.05), 1))
+            settled = rng.randint(received * 3 // 4, received)
+            with_fee = int(settled * (0.6 if area in ("land", "construction", "business") else 0.2))
+            rows[area] = {"received": received, "received_online": online,
+                          "full_online": min(int(online * (0.5 + 0.08 * week)), settled),
+                          "settled": settled, "with_fee": with_fee,
+                          "paid_online": int(with_fee * min(0.3 + 0.1 * week, 1)),
+                          "digitised": int(received * min(0.6 + 0.07 * week, 1))}
+        by_period[week] = rows
+    save_figures(commune, by_period, "canbo")
+    commune.save_settings(dict(commune.settings, procedure_baseline={
+        "year": 2024, "values": {"full_online_rate": 0.0756, "online_payment_rate": 0.4398}}))
+
+
 def build_demo(root, seed=2025):
     """Build the demo under `root` (replacing an earlier demo there); return a DemoSummary."""
     from faker import Faker
@@ -217,6 +258,7 @@ def build_demo(root, seed=2025):
             add_user(site, username, "volunteer", VOLUNTEER_PIN, village_id)
         add_user(site, "quantri", "admin", STAFF_PASSWORD)
         versions = _village_versions(village_id, households, volunteers + [lead], rng, fake)
+        versions += _roster(site, village_id, lead, volunteers, rng, fake)
         site.store.submit(versions)
         summary.villages.append((village_id, name, site_dir, lead, volunteers))
         site.close()
@@ -228,6 +270,7 @@ def build_demo(root, seed=2025):
     commune = Site(summary.commune_dir)
     add_user(commune, "canbo", "staff", STAFF_PASSWORD)
     add_user(commune, "quantri", "admin", STAFF_PASSWORD)
+    _procedure_figures(commune, rng)
     commune.close()
     _send_batches(summary)
     return summary

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from fieldapp.forms.rules import RULES, UUID_RE, validate_data
 from fieldapp.text import fold, nfc
 
-__all__ = ["utc_now", "new_id", "check_version", "make_version", "VersionCheck",
+__all__ = ["utc_now", "new_id", "member_record_id", "check_version", "make_version", "VersionCheck",
            "ENVELOPE", "live_records", "search_households", "VILLAGE_RE", "DEVICE_RE"]
 
 UPDATED_AT_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
@@ -26,6 +26,11 @@ def utc_now():
 def new_id():
     """A new record id."""
     return str(uuid.uuid4())
+
+
+def member_record_id(site_id, username):
+    """The roster record of an account: the same id every time for the same site and user."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"fieldapp:{site_id}:{username}"))
 
 
 @dataclass

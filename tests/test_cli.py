@@ -62,14 +62,14 @@ def test_the_demo_builds_a_realistic_commune(runner, tmp_path):
     root = tmp_path / "demo"
     result = runner.invoke(main, ["--data", str(root), "demo", "--no-serve"])
     assert result.exit_code == 0, result.output
-    counts = {"household": 0, "person": 0, "visit": 0, "survey": 0}
+    counts = {"household": 0, "person": 0, "visit": 0, "survey": 0, "member": 0}
     villages = sorted(p.name for p in (root / "villages").iterdir())
     assert len(villages) >= 5
     for name in villages:
         for version in Site(str(root / "villages" / name)).store.currents():
             counts[version["type"]] += 1
     assert 900 <= counts["household"] <= 1100 and 3000 <= counts["person"] <= 4000
-    assert counts["visit"] > 500 and counts["survey"] > 200
+    assert counts["visit"] > 500 and counts["survey"] > 200 and counts["member"] >= 5 * 4
     assert "truong.phubinh" in result.output and "135790" in result.output
     site = Site(str(root / "villages" / villages[0]))
     answer = compute(site.settings, site.store.histories(), None)

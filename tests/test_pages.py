@@ -182,3 +182,41 @@ def test_the_admin_sets_wifi_population_and_campaign(client, site):
 
 def test_only_the_admin_opens_settings(lead):
     assert lead.get("/settings").status_code == 403
+
+
+def test_the_lead_records_training_and_the_village_counts_it(lead, site):
+    from fieldapp.indicators import compute
+    from fieldapp.records import member_record_id
+
+    def member_id(site, username):
+        return member_record_id(site.settings["site_id"], username)
+    token = csrf_token(lead, "/volunteers")
+    response = lead.post("/volunteers", data={"csrf_token": token, "username": "hoa",
+                                              "full_name": "Lò Thị Hoa", "pin": "582014",
+                                              "role": "volunteer"})
+    assert response.status_code == 302
+    lead.post("/volunteers/minh/training", data={"csrf_token": token, "trained_on": "2025-07-26",
+                                                  "training_topic": "Kích hoạt VNeID mức 2"})
+    bad = lead.post("/volunteers/hoa/training", data={"csrf_token": token,
+                                                       "trained_on": "26/07/2025"})
+    assert bad.status_code == 400
+    site.store.refresh()
+    hoa = site.store.current(member_id(site, "hoa"))
+    assert hoa["type"] == "member" and hoa["data"]["full_name"] == "Lò Thị Hoa"
+    assert "trained_on" not in hoa["data"]
+    answer = compute(site.settings, site.store.histories(), None)
+    trained = next(e for e in answer["indicators"] if e["key"] == "volunteers_trained")
+    assert (trained["numerator"], trained["denominator"]) == (1, 2)     # minh of minh, hoa
+    assert "Đã tập huấn 26/07/2025" in lead.get("/volunteers").get_data(as_text=True)
+    lead.post("/volunteers/hoa/disable", data={"csrf_token": token})
+    site.store.refresh()
+    assert site.store.current(member_id(site, "hoa"))["data"]["active"] is False
+
+
+def test_a_volunteer_cannot_post_roster_records(client, site, api_token):
+    from tests.factories import version
+    member = version("member", {"full_name": "Giả mạo", "active": True,
+                                "trained_on": "2025-07-26"})
+    result = client.post("/api/v1/records", json={"records": [member]},
+                         headers={"Authorization": f"Bearer {api_token}"}).json["results"][0]
+    assert result["status"] == "rejected" and "type" in result["errors"]

@@ -102,6 +102,7 @@ class LoginForm(FlaskForm):
 
 class VolunteerForm(FlaskForm):
     """The lead adds a volunteer account."""
+    full_name = StringField("Họ và tên", render_kw={"maxlength": 120})
     username = StringField("Tên đăng nhập (không dấu)", render_kw={
         "autocapitalize": "none", "maxlength": 32})
     pin = PasswordField("Mã PIN 6 số", render_kw={"inputmode": "numeric", "maxlength": 6,

@@ -9,9 +9,9 @@ from fieldapp.errors import BadRequest, FieldappError, NotFound
 from fieldapp.forms import (ActionForm, VillageSettingsForm, VolunteerForm, form_to_data,
                             record_form)
 from fieldapp.periods import weekly_periods
-from fieldapp.forms.rules import CHOICES, RULES, TYPE_LABELS
+from fieldapp.forms.rules import CHOICES, DOOR_TO_DOOR, RULES, TYPE_LABELS, validate_data
 from fieldapp.indicators import compute, today_local, volunteer_stats
-from fieldapp.records import live_records, make_version, search_households
+from fieldapp.records import live_records, make_version, member_record_id, search_households
 
 bp = Blueprint("village", __name__)
 RECORD_ROLES = ("volunteer", "lead")
@@ -101,7 +101,7 @@ def _members(household_id, village_id):
 @page(*RECORD_ROLES, site_kind="village")
 def new_record(record_type):
     """Add a household, or a person, visit or survey to a household."""
-    if record_type not in RULES:
+    if record_type not in DOOR_TO_DOOR:
         raise NotFound("Không có loại bản ghi này.")
     user = current_user()
     home = None
@@ -170,6 +170,27 @@ def delete_record(record_id):
     return redirect(url_for("village.household", record_id=version["data"]["household_id"]))
 
 
+def _write_member(site, account, lead, **changes):
+    """Write the roster record of an account with some fields changed."""
+    record_id = member_record_id(site.settings["site_id"], account["username"])
+    current = site.store.current(record_id)
+    data = dict(current["data"]) if current else {
+        "full_name": account["username"], "username": account["username"],
+        "role": account["role"], "active": account.get("active", True)}
+    data.update({k: v for k, v in changes.items()})
+    clean, errors = validate_data("member", data)
+    if errors:
+        raise BadRequest(" ".join(errors.values()))
+    site.store.submit([make_version("member", account["village_id"], clean, lead["username"],
+                                    f"web-{lead['username']}", record_id=record_id)])
+
+
+def roster(site, village_id):
+    """{username: member data} of the village's current roster records."""
+    return {v["data"].get("username"): v["data"]
+            for v in live_records(site.store, [village_id], "member")}
+
+
 @bp.route("/volunteers", methods=["GET", "POST"])
 @page("lead", "admin", site_kind="village")
 def volunteers():
@@ -180,8 +201,10 @@ def volunteers():
     form = VolunteerForm()
     if form.validate_on_submit():
         try:
-            auth.add_user(site, (form.username.data or "").strip().lower(),
-                          form.role.data or "volunteer", form.pin.data or "", village_id)
+            added = auth.add_user(site, (form.username.data or "").strip().lower(),
+                                  form.role.data or "volunteer", form.pin.data or "", village_id)
+            _write_member(site, added, user,
+                          full_name=(form.full_name.data or "").strip() or added["username"])
         except FieldappError as error:
             form.username.errors = [error.message]
         else:
@@ -189,7 +212,8 @@ def volunteers():
             return redirect(url_for("village.volunteers"))
     users = [u for u in auth.list_users(site, village_id)]
     return render_template("volunteers.html", form=form, users=users, action=ActionForm(),
-                           roles=auth.ROLE_LABELS), 422 if form.errors else 200
+                           roles=auth.ROLE_LABELS, roster=roster(site, village_id),
+                           today=today_local()), 422 if form.errors else 200
 
 
 @bp.post("/volunteers/<username>/<action>")
@@ -203,8 +227,16 @@ def volunteer_action(username, action):
         raise NotFound("Không có tài khoản này.")
     if user["role"] == "lead":
         check_village(user, target["village_id"])
+    if action == "training":
+        topic = request.form.get("training_topic", "").strip()
+        _write_member(site, target, user, trained_on=request.form.get("trained_on") or None,
+                      training_topic=topic)
+        flash(f"Đã ghi tập huấn của {username}.", "ok")
+        return redirect(url_for("village.volunteers"))
     if target["username"] == user["username"]:
         raise BadRequest("Bạn không thể tự khóa hoặc đổi mã của chính mình ở đây.")
+    if action in ("disable", "enable") and user["role"] == "lead":
+        _write_member(site, target, user, active=action == "enable")
     if action == "disable":
         auth.set_active(site, username, False)
         flash(f"Đã khóa {username}; các phiên đăng nhập của người này bị thu hồi.", "ok")
