@@ -21,7 +21,7 @@ VOLUNTEER_COLUMNS = ("Mã thôn", "Thôn", "Tổ viên", "Lần đến nhà", "H
                      "Hỗ trợ kích hoạt mức 2", "Hỗ trợ mở tài khoản NH", "Phiếu khảo sát",
                      "Điểm")
 SOURCES = {"official": "số dân chính thức", "registered": "số đã ghi nhận",
-           "mixed": "kết hợp"}
+           "mixed": "kết hợp", "one_stop_shop": "bộ phận một cửa"}
 MET = {True: "Đạt", False: "Chưa đạt", None: ""}
 
 
@@ -51,9 +51,15 @@ def _rows(scope, village_id, period, entries):
                SOURCES.get(e["denominator_source"], e["denominator_source"]))
 
 
-def indicators_csv(settings, histories, village_ids=None, period=None, today=None):
-    """Indicators of the group and each village at the end of every period up to `period`."""
+def indicators_csv(settings, histories, village_ids=None, period=None, today=None,
+                   procedure_figures=None):
+    """Indicators of the group and each village at the end of every period up to `period`;
+    with the commune's `procedure_figures`, its one-stop-shop rates too."""
     chosen, cutoff, periods = choose_period(settings, period, None, today)
+    procedures = {}
+    if procedure_figures:
+        from fieldapp.procedures import procedure_indicators
+        procedures = procedure_indicators(settings, procedure_figures, cutoff)[1]
     names = {v["id"]: v["name"] for v in settings.get("villages", [])}
     flat = dict(settings, campaign={})      # no periods: the figures at one date only
     rows = []
@@ -67,7 +73,7 @@ def indicators_csv(settings, histories, village_ids=None, period=None, today=Non
             village_id = next(iter(by_village))
             rows += _rows(names.get(village_id, village_id), village_id, p, answer["indicators"])
             continue
-        rows += _rows("Toàn xã", "", p, answer["indicators"])
+        rows += _rows("Toàn xã", "", p, answer["indicators"] + procedures.get(p.number, []))
         for village_id, entries in by_village.items():
             rows += _rows(names.get(village_id, village_id), village_id, p, entries)
     return to_csv(INDICATOR_COLUMNS, rows)

@@ -353,4 +353,10 @@ def site_report_pdf(site, period=None, as_of=None, village_ids=None):
     """The report of a site (or of some of its villages) as PDF bytes."""
     site.store.refresh()
     data = report_data(site.settings, site.store.histories(), period, as_of, village_ids)
+    if site.kind == "commune" and not village_ids:
+        from fieldapp.procedures import figures
+        data.extra["procedure_figures"] = figures(site)
     return render_pdf(render_html(data))
+
+
+import fieldapp.report_procedures  # noqa: E402,F401  (registers its section)

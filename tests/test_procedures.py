@@ -144,3 +144,59 @@ def test_only_commune_staff_reach_the_figures(client, commune):
     anonymous = create_app({"DATA_DIR": commune.data_dir}).test_client()
     assert anonymous.get("/commune/procedures/").status_code == 302
     assert anonymous.get("/commune/procedures/template.csv").status_code == 302
+
+
+def test_the_weekly_report_shows_the_same_procedure_figures(commune, runner, tmp_path):
+    import subprocess
+    from fieldapp.procedures import save_figures
+    from fieldapp.text import percent
+    save_figures(commune, {1: WEEK1, 2: WEEK2}, "canbo")
+    commune.save_settings(dict(commune.settings, procedure_baseline={
+        "year": 2024, "values": {"full_online_rate": 0.0756}}))
+    out = tmp_path / "report.pdf"
+    result = runner.invoke(main, ["--data", commune.data_dir, "report", "--out", str(out),
+                                  "--period", "2"])
+    assert result.exit_code == 0, result.output
+    text = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    section = text.split("Hồ sơ thủ tục hành chính", 1)[1]
+    first = section.split("Hồ sơ tiếp nhận trực tuyến", 1)[0]
+    week1 = sum(v["full_online"] for v in WEEK1.values()) / sum(v["settled"] for v in WEEK1.values())
+    week2 = sum(v["full_online"] for v in WEEK2.values()) / sum(v["settled"] for v in WEEK2.values())
+    full = sum(v["full_online"] for w in (WEEK1, WEEK2) for v in w.values())
+    settled = sum(v["settled"] for w in (WEEK1, WEEK2) for v in w.values())
+    for expected in (percent(week1), percent(week2), percent(full / settled),
+                     f"{full}/{settled}", "7,6 %", "Năm 2024"):
+        assert expected in first or expected in section[:2000], expected
+    change = round((week2 - week1) * 100, 1)
+    assert (f"+{change}" if change > 0 else f"−{abs(change)}").replace(".", ",") in first
+
+
+def test_the_indicators_csv_carries_the_procedure_rates(staff, commune):
+    import csv
+    import io
+    from fieldapp.procedures import save_figures
+    from fieldapp.text import percent
+    save_figures(commune, {1: WEEK1}, "canbo")
+    response = staff.get("/reports/indicators.csv?period=1")
+    assert response.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
+    full = next(r for r in rows if r["Mã chỉ số"] == "full_online_rate" and r["Đợt"] == "1")
+    expected = (sum(v["full_online"] for v in WEEK1.values()),
+                sum(v["settled"] for v in WEEK1.values()))
+    assert (int(full["Tử số"]), int(full["Mẫu số"])) == expected
+    assert full["Tỷ lệ"] == percent(expected[0] / expected[1])
+    assert full["Mẫu số theo"] == "bộ phận một cửa"
+
+
+def test_the_commune_dashboard_shows_the_procedure_rates(staff, commune):
+    from fieldapp.procedures import save_figures
+    from fieldapp.text import percent
+    assert "Hồ sơ thủ tục hành chính (luỹ kế)" not in staff.get(
+        "/commune/?as_of=2025-08-10").get_data(as_text=True)
+    save_figures(commune, {1: WEEK1, 2: WEEK2}, "canbo")
+    page = staff.get("/commune/?as_of=2025-08-10").get_data(as_text=True)
+    paid = sum(v["paid_online"] for w in (WEEK1, WEEK2) for v in w.values())
+    fee = sum(v["with_fee"] for w in (WEEK1, WEEK2) for v in w.values())
+    assert "Hồ sơ thủ tục hành chính (luỹ kế)" in page
+    assert percent(paid / fee) in page and f"{paid}/{fee}" in page

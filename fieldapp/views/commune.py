@@ -106,6 +106,13 @@ def _with_changes(answer, as_of):
 
 # ---------------------------------------------------------------- dashboard
 
+def _procedures(site, as_of):
+    """The one-stop shop's cumulative rates, or None before any figures are entered."""
+    from fieldapp.procedures import figures, procedure_indicators
+    stored = figures(site)
+    return procedure_indicators(site.settings, stored, as_of)[0] if stored else None
+
+
 @bp.get("/")
 @page(*STAFF, site_kind="commune")
 def dashboard():
@@ -123,7 +130,7 @@ def dashboard():
                            empty=not histories, indicators=indicators, previous=previous,
                            short=SHORT_LABELS,
                            has_imports="batches.imports" in current_app.view_functions,
-                           has_procedures="procedures.figures" in current_app.view_functions)
+                           procedures=_procedures(site, as_of) if not village_id else None)
 
 
 # ---------------------------------------------------------------- conflicts

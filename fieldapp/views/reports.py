@@ -75,7 +75,12 @@ def indicators_csv():
     from fieldapp.csvexport import indicators_csv as build
     site = get_site()
     site.store.refresh()
-    body = build(site.settings, site.store.histories(), _scope(current_user()), _period())
+    scope = _scope(current_user())
+    stored = None
+    if site.kind == "commune" and not scope:
+        from fieldapp.procedures import figures
+        stored = figures(site)
+    body = build(site.settings, site.store.histories(), scope, _period(), procedure_figures=stored)
     return _download(body.encode("utf-8"), "text/csv", "chi-so.csv")
 
 
