@@ -47,7 +47,7 @@ def create_app(config=None):
         app.register_blueprint(module.bp)
 
     app.jinja_env.filters.update(percent=text.percent, vn_date=text.vn_date,
-                                 vn_number=text.vn_number)
+                                 vn_number=text.vn_number, points=text.points)
     @app.context_processor
     def navigation():
         from fieldapp.access import current_user

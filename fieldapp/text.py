@@ -1,7 +1,7 @@
 """Vietnamese text helpers: NFC, search folding, and display formats."""
 import unicodedata
 
-__all__ = ["nfc", "fold", "percent", "vn_date", "vn_number"]
+__all__ = ["nfc", "fold", "percent", "points", "vn_date", "vn_number"]
 
 
 def nfc(text):
@@ -21,6 +21,13 @@ def percent(value, digits=1):
     if value is None:
         return "—"
     return f"{value * 100:.{digits}f}".replace(".", ",") + " %"
+
+
+def points(value):
+    """A difference of two ratios in percentage points, unsigned: 0.146 -> '14,6'."""
+    if value is None:
+        return "—"
+    return f"{abs(value) * 100:.1f}".replace(".", ",")
 
 
 def vn_number(value):

@@ -64,8 +64,23 @@ def figures_page():
     current, by_period = procedure_indicators(settings, stored, today)
     return render_template("procedures/figures.html", periods=periods, chosen=chosen,
                            cells=cells, areas=AREAS, columns=COLUMNS, errors=errors, form=form,
-                           upload=UploadForm(), current=current, by_period=by_period,
-                           settings=settings), 422 if errors else 200
+                           upload=UploadForm(), current=current,
+                           chips=period_chips(by_period), settings=settings), \
+        422 if errors else 200
+
+
+def period_chips(by_period):
+    """Each period's own rate and its change from the previous period, shaped like the
+    `by_period` of the indicators answer so the indicator cards can show them."""
+    out, previous = [], None
+    for number, entries in by_period.items():
+        cells = [{"value": e["period_value"],
+                  "change": None if previous is None or e["period_value"] is None
+                  or previous[i]["value"] is None else e["period_value"] - previous[i]["value"]}
+                 for i, e in enumerate(entries)]
+        out.append({"period": number, "indicators": cells})
+        previous = cells
+    return out
 
 
 @bp.post("/import")
@@ -90,12 +105,13 @@ def import_csv():
     stored = figures(site)
     chosen = periods[-1]
     current, by_period = procedure_indicators(site.settings, stored, today_local())
+    chips = period_chips(by_period)
     cells = {area: {c: stored.get(chosen.number, {}).get(area, {}).get(c, "") for c in COLUMNS}
              for area in AREAS}
     return render_template("procedures/figures.html", periods=periods, chosen=chosen,
                            cells=cells, areas=AREAS, columns=COLUMNS, errors=errors,
                            form=FiguresForm(), upload=upload, current=current,
-                           by_period=by_period, settings=site.settings, csv_failed=True), 422
+                           chips=chips, settings=site.settings, csv_failed=True), 422
 
 
 @bp.get("/template.csv")
