@@ -1,13 +1,13 @@
 """Who is signed in, what they may do, and which villages they may see."""
 import functools
 
-from flask import current_app, g, redirect, request, session, url_for
+from flask import current_app, flash, g, redirect, request, session, url_for
 
-from fieldapp.auth import get_user, user_for_token
+from fieldapp.auth import get_user, set_active, user_for_token
 from fieldapp.errors import Forbidden, NotFound, NotSignedIn
 
 __all__ = ["get_site", "current_user", "page", "api", "visible_villages", "check_village",
-           "bearer_user"]
+           "bearer_user", "switch_account"]
 
 
 def get_site():
@@ -77,3 +77,10 @@ def api(*roles):
             return view(*args, **kwargs)
         return wrapped
     return decorator
+
+
+def switch_account(site, username, active):
+    """Enable or disable an account (disabling revokes its tokens) and say so."""
+    set_active(site, username, active)
+    flash(f"Đã mở khóa {username}." if active else
+          f"Đã khóa {username}; các phiên đăng nhập của người này bị thu hồi.", "ok")

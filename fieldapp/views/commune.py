@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, RadioField, SelectChoice, StringField
 
 from fieldapp import annex, auth
-from fieldapp.access import current_user, get_site, page
+from fieldapp.access import current_user, get_site, page, switch_account
 from fieldapp.errors import BadRequest, FieldappError, NotFound
 from fieldapp.forms import ActionForm
 from fieldapp.forms.rules import CHOICES, TYPE_LABELS
@@ -303,12 +303,8 @@ def user_action(username, action):
         raise NotFound("Không có tài khoản này.")
     if target["username"] == current_user()["username"]:
         raise BadRequest("Bạn không thể tự khóa hoặc đổi mật khẩu của chính mình ở đây.")
-    if action == "disable":
-        auth.set_active(site, username, False)
-        flash(f"Đã khóa {username}; các phiên đăng nhập của người này bị thu hồi.", "ok")
-    elif action == "enable":
-        auth.set_active(site, username, True)
-        flash(f"Đã mở khóa {username}.", "ok")
+    if action in ("disable", "enable"):
+        switch_account(site, username, action == "enable")
     elif action == "password":
         try:
             auth.set_secret(site, username, target["role"], request.form.get("password", ""))

@@ -4,7 +4,8 @@ import datetime
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from fieldapp import auth
-from fieldapp.access import check_village, current_user, get_site, page, visible_villages
+from fieldapp.access import (check_village, current_user, get_site, page,
+                             switch_account, visible_villages)
 from fieldapp.errors import BadRequest, FieldappError, NotFound
 from fieldapp.forms import (ActionForm, VillageSettingsForm, VolunteerForm, form_to_data,
                             record_form)
@@ -237,12 +238,8 @@ def volunteer_action(username, action):
         raise BadRequest("Bạn không thể tự khóa hoặc đổi mã của chính mình ở đây.")
     if action in ("disable", "enable") and user["role"] == "lead":
         _write_member(site, target, user, active=action == "enable")
-    if action == "disable":
-        auth.set_active(site, username, False)
-        flash(f"Đã khóa {username}; các phiên đăng nhập của người này bị thu hồi.", "ok")
-    elif action == "enable":
-        auth.set_active(site, username, True)
-        flash(f"Đã mở khóa {username}.", "ok")
+    if action in ("disable", "enable"):
+        switch_account(site, username, action == "enable")
     elif action == "pin":
         pin = request.form.get("pin", "")
         try:
