@@ -8,6 +8,7 @@ import csv
 import io
 import re
 
+from fieldapp.csvtable import CsvError, read_table
 from fieldapp.indicators import DEFINITIONS
 from fieldapp.records import VILLAGE_RE
 from fieldapp.text import fold, nfc
@@ -130,32 +131,17 @@ def _column_of(header):
     return None
 
 
-def _decode(content):
-    if content.startswith(b"\xff\xfe") or content.startswith(b"\xfe\xff"):
-        raise AnnexError("Tệp đang ở dạng UTF-16. Hãy lưu lại dưới dạng “CSV UTF-8”.")
-    try:
-        return content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise AnnexError("Tệp không phải văn bản UTF-8. Trong Excel hãy chọn "
-                         "Lưu thành → “CSV UTF-8 (phân tách bằng dấu phẩy)”.") from None
-
-
 def read_annex_csv(content):
     """Parse an annex CSV (bytes) into [{id, name, adult_population?, targets}].
 
     Returns (rows, errors): errors are Vietnamese lines naming the row and column;
     when there are errors the rows must not be used.
     """
-    text = _decode(content)
-    lines = text.splitlines()
-    if not lines or not lines[0].strip():
-        raise AnnexError("Tệp trống: dòng đầu phải là tiêu đề cột (Mã thôn, Tên thôn, ...).")
-    delimiter = ";" if lines[0].count(";") > lines[0].count(",") else ","
     try:
-        table = list(csv.reader(io.StringIO(text), delimiter=delimiter))
-    except csv.Error as error:
-        raise AnnexError(f"Tệp CSV bị lỗi định dạng: {error}.") from None
-    header = table[0]
+        header, body = read_table(content, MAX_ROWS, rows_are="thôn nào",
+                                  header_hint=" (Mã thôn, Tên thôn, ...)")
+    except CsvError as error:
+        raise AnnexError(error.message) from None
     columns = [_column_of(h) for h in header]
     unknown = [h for h, c in zip(header, columns) if c is None and h.strip()]
     if unknown:
@@ -166,12 +152,6 @@ def read_annex_csv(content):
         raise AnnexError("Có cột bị lặp lại trong dòng tiêu đề.")
     if "name" not in columns and "id" not in columns:
         raise AnnexError("Thiếu cột “Mã thôn” hoặc “Tên thôn”.")
-    body = [(n, cells) for n, cells in enumerate(table[1:], start=2)
-            if any(c.strip() for c in cells)]
-    if not body:
-        raise AnnexError("Tệp chỉ có dòng tiêu đề, chưa có thôn nào.")
-    if len(body) > MAX_ROWS:
-        raise AnnexError(f"Tệp có quá {MAX_ROWS} dòng.")
     rows, errors, ids = [], [], {}
     for number, cells in body:
         if len(cells) > len(header):

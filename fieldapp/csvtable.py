@@ -17,8 +17,11 @@ class CsvError(Exception):
         self.message = message
 
 
-def read_table(content, max_rows=1000):
-    """Return (header cells, [(line number, cells)]) of the non-empty rows; raise CsvError."""
+def read_table(content, max_rows=1000, rows_are="số liệu", header_hint=""):
+    """Return (header cells, [(line number, cells)]) of the non-empty rows; raise CsvError.
+
+    `rows_are` and `header_hint` only word the messages ("chưa có thôn nào", "(Mã thôn…)").
+    """
     if len(content) > MAX_BYTES:
         raise CsvError("Tệp quá lớn.")
     if content.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -30,7 +33,7 @@ def read_table(content, max_rows=1000):
                        "“CSV UTF-8 (phân tách bằng dấu phẩy)”.") from None
     lines = text.splitlines()
     if not lines or not lines[0].strip():
-        raise CsvError("Tệp trống: dòng đầu phải là tiêu đề cột.")
+        raise CsvError(f"Tệp trống: dòng đầu phải là tiêu đề cột{header_hint}.")
     delimiter = ";" if lines[0].count(";") > lines[0].count(",") else ","
     try:
         table = list(csv.reader(io.StringIO(text), delimiter=delimiter))
@@ -39,7 +42,7 @@ def read_table(content, max_rows=1000):
     body = [(n, cells) for n, cells in enumerate(table[1:], start=2)
             if any(c.strip() for c in cells)]
     if not body:
-        raise CsvError("Tệp chỉ có dòng tiêu đề, chưa có số liệu.")
+        raise CsvError(f"Tệp chỉ có dòng tiêu đề, chưa có {rows_are}.")
     if len(body) > max_rows:
         raise CsvError(f"Tệp có quá {max_rows} dòng.")
     return [h.strip() for h in table[0]], body
