@@ -1,5 +1,8 @@
 """Fixtures: a fresh village site per test, the Flask client, the CLI runner, and the
 real `fieldapp serve` on 127.0.0.1 for HTTP, crash and browser tests."""
+import shutil
+from types import SimpleNamespace
+
 import pytest
 from click.testing import CliRunner
 
@@ -64,3 +67,37 @@ def csrf_token(client, path):
     match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
     assert match, f"no CSRF token on {path}"
     return match.group(1)
+
+
+CHROMIUM_ARGS = ["--no-sandbox", "--host-resolver-rules=MAP fieldapp.lan 127.0.0.1",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-gpu"]
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """The system Chromium driven by Playwright, one per test module."""
+    if not shutil.which("chromium"):
+        pytest.skip("no system Chromium (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=shutil.which("chromium"),
+                                             args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def phone(chromium):
+    """A 360×740 phone page in Vietnamese; `.errors` collects console errors (a CSP refusal,
+    a script error) and `.failed` the (status, url) of 4xx/5xx answers."""
+    context = chromium.new_context(viewport={"width": 360, "height": 740}, locale="vi-VN",
+                                   timezone_id="Asia/Ho_Chi_Minh")
+    page = context.new_page()
+    found = SimpleNamespace(page=page, errors=[], failed=[])
+    page.on("console", lambda m: found.errors.append(m.text) if m.type == "error"
+            and not m.text.startswith("Failed to load resource") else None)
+    page.on("response", lambda r: found.failed.append((r.status, r.url)) if r.status >= 400
+            and not r.url.endswith("/favicon.ico") else None)
+    yield found
+    context.close()

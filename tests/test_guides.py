@@ -1,6 +1,5 @@
 """Citizen guides: public, complete, readable on a 360 px phone; every other page needs
 sign-in."""
-import shutil
 import unicodedata
 
 import pytest
@@ -88,30 +87,17 @@ def test_every_other_page_needs_sign_in(app):
     assert checked > 10
 
 
-def test_guide_pages_fit_a_360px_phone(live_server, tmp_path):
-    playwright = pytest.importorskip("playwright.sync_api")
-    chromium = shutil.which("chromium")
-    if not chromium:
-        pytest.skip("no system Chromium")
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-        try:
-            page = browser.new_context(viewport={"width": 360, "height": 740},
-                                       locale="vi-VN").new_page()
-            errors, failed = [], []
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error"
-                    and not m.text.startswith("Failed to load resource") else None)
-            page.on("response", lambda r: failed.append(r.url) if r.status >= 400
-                    and not r.url.endswith(("/guides/khong-co", "/favicon.ico")) else None)
-            for path in ["/guides/", "/guides/khong-co"] + [f"/guides/{g.slug}" for g in GUIDES]:
-                page.goto(live_server.url + path)
-                width = page.evaluate("document.documentElement.scrollWidth")
-                assert width <= 360, (path, width)
-                small = page.evaluate("""[...document.querySelectorAll('main a')]
-                    .filter(a => a.getBoundingClientRect().height < 44).map(a => a.textContent)""")
-                assert not small, (path, small)
-            page.goto(live_server.url + f"/guides/{GUIDES[1].slug}")
-            page.screenshot(path=str(tmp_path / "guide.png"), full_page=True)
-            assert not errors and not failed, (errors, failed)     # e.g. a CSP refusal
-        finally:
-            browser.close()
+def test_guide_pages_fit_a_360px_phone(live_server, phone, tmp_path):
+    page, errors = phone.page, phone.errors
+    for path in ["/guides/", "/guides/khong-co"] + [f"/guides/{g.slug}" for g in GUIDES]:
+        page.goto(live_server.url + path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 360, (path, width)
+        small = page.evaluate("""[...document.querySelectorAll('main a')]
+            .filter(a => a.getBoundingClientRect().height < 44).map(a => a.textContent)""")
+        assert not small, (path, small)
+    page.goto(live_server.url + f"/guides/{GUIDES[1].slug}")
+    page.screenshot(path=str(tmp_path / "guide.png"), full_page=True)
+    failed = [(status, url) for status, url in phone.failed if not url.endswith("/guides/khong-co")]
+    assert not errors and not failed, (errors, failed)     # e.g. a CSP refusal
+
