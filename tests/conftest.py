@@ -7,7 +7,6 @@ import pytest
 from click.testing import CliRunner
 
 from fieldapp import create_app
-from fieldapp.cli import main
 from tests import factories
 from tests.live import LiveServer, free_port  # noqa: F401  (re-exported for test modules)
 
