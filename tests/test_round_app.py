@@ -85,8 +85,13 @@ def count(page):
 
 
 def wait_count(page, text, timeout=15000):
-    page.wait_for_function("t => document.getElementById('count').textContent === t", arg=text,
-                           timeout=timeout)
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    try:
+        page.wait_for_function("t => document.getElementById('count').textContent === t",
+                               arg=text, timeout=timeout)
+    except PlaywrightTimeout:
+        raise AssertionError(f"count never showed {text!r}; the page says: "
+                             + page.inner_text("body")) from None
 
 
 def wait_net(page, text):
@@ -183,6 +188,7 @@ def test_a_full_round_offline_survives_a_closed_tab_and_syncs_exactly_once(phone
     page.wait_for_selector("#q")
     assert count(page) == "5 thay đổi chờ gửi"
     assert sorted((e["v"] for e in outbox(page)), key=lambda v: v["updated_at"]) == waiting
+    wait_net(page, "Mất kết nối")       # its first try was refused: nothing is in flight
     context.unroute("**/api/v1/records")
     page.click("#send")
     wait_count(page, NONE_WAITING)

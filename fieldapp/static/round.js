@@ -189,9 +189,10 @@ async function sync() {
   syncing = true;
   setNet('busy');
   reload();                  // another tab may have queued changes a moment ago
+  let changed = false;
   try {
-    await push();
-    await pull();
+    changed = await push();
+    changed = (await pull()) || changed;
     setNet('on');
   } catch (e) {
     if (e instanceof NetError) setNet('off');
@@ -201,10 +202,19 @@ async function sync() {
     syncing = false;
     unlock();
     if (again) { again = false; setTimeout(sync, 100); }
-    reload();
+    if (changed) {
+      reload();
+      if (!editing()) rerender();
+    }
     counts();
-    if (!editing()) render();
   }
+}
+
+// Render again without taking the keyboard away from someone typing a search.
+function rerender() {
+  const typing = document.activeElement && document.activeElement.id === 'q';
+  render();
+  if (typing && $('q')) $('q').focus();
 }
 
 async function push() {
@@ -233,18 +243,28 @@ async function push() {
     counts();
   }
   if (rejected) say(`${rejected} thay đổi bị máy thôn từ chối. Hãy xem lý do ở danh sách và sửa lại.`);
+  return items.length > 0;
 }
 
 async function pull() {
   let since = store.get('since') || 0;
+  let got = 0;
   for (let n = 0; n < 100; n++) {
     const res = await api('GET', `/api/v1/records?since=${since}&limit=1000`);
-    for (const v of res.records) putCache(v);
+    try {
+      for (const v of res.records) putCache(v);
+      store.set('since', res.next_since);
+    } catch (e) {
+      if (!e.full) throw e;
+      throw new Error('Bộ nhớ trình duyệt trên điện thoại đã đầy: chưa tải hết dữ liệu của thôn. ' +
+        'Các thay đổi của bạn vẫn được giữ và gửi bình thường.');
+    }
+    got += res.records.length;
     since = res.next_since;
-    store.set('since', since);
     if (!res.more) break;
   }
   lastPull = Date.now();
+  return got > 0;
 }
 
 // ---- signing in ----------------------------------------------------------------------
