@@ -457,3 +457,21 @@ def test_the_phone_checks_a_record_exactly_as_the_server_does(phone, live_server
     got = page.evaluate("""async cases => { const m = await import('/static/round.js');
         return cases.map(([type, data]) => m.check(type, data)); }""", cases)
     assert got == [validate_data(kind, data)[1] for kind, data in cases]
+
+
+def test_the_laptop_going_away_and_coming_back_loses_nothing(phone, live_server, site):
+    page = open_round(phone(), live_server)
+    sign_in(page)
+    wait_net(page, "Đã nối máy thôn")
+    live_server.kill()                  # the laptop's server dies (kill -9)
+    add_household(page, "Hộ lúc máy thôn tắt")
+    wait_net(page, "Mất kết nối")
+    assert count(page) == "1 thay đổi chờ gửi"
+    live_server.stop()                  # closes the dead server's log
+    live_server.start()
+    page.click("#send")
+    wait_count(page, NONE_WAITING)
+    wait_net(page, "Đã nối máy thôn")
+    histories = server_versions(site)
+    assert [[v["data"]["head_name"] for v in h] for h in histories.values()] == [
+        ["Hộ lúc máy thôn tắt"]]
