@@ -125,7 +125,12 @@ def _register_errors(app):
 
     @app.errorhandler(Exception)
     def unexpected(error):
-        app.logger.exception("unexpected error on %s %s", request.method, request.path)
+        # the traceback without the exception's message, which often quotes the values
+        # being handled (int('Nguyễn Văn An')): no personal data in the log
+        import traceback
+        app.logger.error("unexpected error on %s %s: %s\n%s", request.method, request.path,
+                         type(error).__name__,
+                         "".join(traceback.format_tb(error.__traceback__)).rstrip())
         return render(500, "server_error", messages[500])
 
 

@@ -20,17 +20,39 @@ PUSH_PATH = "/api/v1/batches"
               help="Batch file to write (.json, or .json.gz to compress).")
 @click.option("--all", "all_versions", is_flag=True,
               help="Export every version, not only the changes since the last export.")
+@click.option("--encrypt", is_flag=True,
+              help="Seal the file for the commune's public key (see `fieldapp commune-key`).")
+@click.option("--to", "to_key", help="The commune's public key, if not set in the settings.")
 @click.pass_obj
-def export(obj, out, all_versions):
+def export(obj, out, all_versions, encrypt, to_key):
     """Write this village's changes as a signed batch file (e.g. onto a USB stick)."""
     from sync.transfer import export_batch, mark_exported, write_batch_file
     site = obj.site()
+    if to_key:
+        encrypt = True
+    if encrypt:
+        from sync import crypto
+        to_key = to_key or site.settings.get("commune_public_key")
+        if not to_key:
+            raise click.ClickException("Chưa có khóa công khai của xã: chạy `fieldapp "
+                                       "commune-key KHÓA` hoặc dùng --to KHÓA.")
+        try:
+            crypto.parse_public_key(to_key)
+        except ValueError as error:
+            raise click.ClickException(str(error)) from None
     try:
         batch = export_batch(site, all_versions=all_versions, remember=False)
     except FieldappError as error:
         raise click.ClickException(error.message) from None
     try:
-        size = write_batch_file(batch, out)
+        if encrypt:
+            from storage.durable import atomic_write_bytes
+            from sync.batch import batch_bytes, gzip_bytes
+            sealed = crypto.seal(gzip_bytes(batch_bytes(batch)), to_key)
+            atomic_write_bytes(str(out), sealed)
+            size = len(sealed)
+        else:
+            size = write_batch_file(batch, out)
     except OSError as error:
         raise click.ClickException(f"Không ghi được {out}: {error.strerror}.") from None
     mark_exported(site, batch, destination=os.path.abspath(out))
@@ -40,7 +62,42 @@ def export(obj, out, all_versions):
     scope = "toàn bộ dữ liệu" if all_versions else \
         f"các thay đổi #{batch['since_seq'] + 1}–#{batch['until_seq']}"
     click.echo(f"Đã xuất {batch['record_count']} bản ghi ({scope}) vào {out} "
-               f"({max(1, size // 1024)} kB).")
+               f"({max(1, size // 1024)} kB)" + (", đã mã hóa cho máy của xã." if encrypt else "."))
+
+
+@main.command("commune-key")
+@click.argument("key", required=False)
+@click.pass_obj
+def commune_key(obj, key):
+    """At the commune: print the public key that villages seal batch files for.
+    At a village: `commune-key KEY` stores the commune's key for `export --encrypt`."""
+    from sync import crypto
+    site = obj.site()
+    if site.kind == "commune":
+        if key:
+            raise click.ClickException("Máy của xã không nhận khóa: lệnh này in khóa của xã "
+                                       "để chép sang máy của các thôn.")
+        public = crypto.create_box_key(site.data_dir)
+        click.echo(public)
+        click.echo(f"Dấu vân tay: {crypto.fingerprint(public)}", err=True)
+        return
+    if not key:
+        current = site.settings.get("commune_public_key")
+        if not current:
+            raise click.ClickException("Chưa có khóa công khai của xã. Ở máy của xã chạy "
+                                       "`fieldapp commune-key`, rồi ở đây `fieldapp "
+                                       "commune-key KHÓA`.")
+        click.echo(current)
+        click.echo(f"Dấu vân tay: {crypto.fingerprint(current)}", err=True)
+        return
+    try:
+        crypto.parse_public_key(key)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    settings = dict(site.settings, commune_public_key=key.strip())
+    site.save_settings(settings)
+    click.echo(f"Đã lưu khóa của xã (dấu vân tay {crypto.fingerprint(key.strip())}); "
+               "`fieldapp export --encrypt` sẽ mã hóa lô cho khóa này.")
 
 
 @main.command("import")

@@ -23,7 +23,7 @@ from fieldapp.records import check_version, utc_now
 from storage import FileLock
 from storage.canonical import canonical_json
 from storage.durable import atomic_write_bytes
-from sync import keys
+from sync import crypto, keys
 from sync.batch import (FORMAT, VERSION, batch_bytes, check_batch, gzip_bytes, read_batch,
                         sign_batch)
 from sync.errors import BatchRejected
@@ -211,6 +211,8 @@ def _import(site, data, source, authorize, now):
     if site.kind != "commune":
         raise BatchRejected("site_kind", "Chỉ máy của xã mới nhận lô dữ liệu.")
     now = now or datetime.datetime.now(datetime.timezone.utc)
+    if crypto.is_sealed(data):             # a file sealed for this commune's key
+        data = crypto.open_sealed(site.data_dir, data)
     batch, raw = read_batch(data)
     check_batch(batch, raw, site.settings["commune_code"])
     if authorize is not None:

@@ -98,7 +98,7 @@ def receive():
 
 class ImportForm(FlaskForm):
     files = FileField("Tệp lô dữ liệu (.json hoặc .json.gz)",
-                      render_kw={"multiple": True, "accept": ".json,.gz,application/json,application/gzip"})
+                      render_kw={"multiple": True, "accept": ".json,.gz,.enc,application/json,application/gzip"})
 
 
 @bp.route("/commune/import", methods=["GET", "POST"])

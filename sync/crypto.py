@@ -1,0 +1,143 @@
+"""Batch files sealed for the commune, so a lost USB stick gives away no personal data.
+
+The commune has an X25519 key pair (DATA/commune_box.pem, mode 0600, made on first use);
+its public key is shown by `fieldapp commune-key` and given to each village laptop
+(`fieldapp commune-key KEY` there, kept in settings as `commune_public_key`).
+
+A sealed file is, in the manner of HPKE base mode:
+
+    MAGIC (8 bytes) | recipient public key (32) | ephemeral public key (32) | nonce (12)
+    | ChaCha20-Poly1305 ciphertext of the gzip batch (with its 16-byte tag)
+
+The key is HKDF-SHA256 of the X25519 shared secret with the two public keys as salt;
+everything before the ciphertext is authenticated as associated data. A new ephemeral key
+is made for every file. Any change to any byte makes opening fail, and nothing is stored.
+The batch inside stays signed by the village's Ed25519 key, so sealing adds secrecy to the
+existing proof of origin.
+"""
+import base64
+import binascii
+import os
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from sync.errors import BatchRejected
+from sync.keys import fingerprint
+
+__all__ = ["BOX_KEY_FILE", "MAGIC", "create_box_key", "box_public_key", "parse_public_key",
+           "seal", "is_sealed", "open_sealed", "fingerprint"]
+
+BOX_KEY_FILE = "commune_box.pem"
+MAGIC = b"FABOX1\n\0"
+INFO = b"fieldapp sealed batch v1"
+HEADER = len(MAGIC) + 32 + 32 + 12
+
+
+def _path(data_dir):
+    return os.path.join(data_dir, BOX_KEY_FILE)
+
+
+def _raw_public(private_key):
+    return private_key.public_key().public_bytes(serialization.Encoding.Raw,
+                                                 serialization.PublicFormat.Raw)
+
+
+def create_box_key(data_dir):
+    """Make the commune's X25519 key unless it exists; return its public key (base64)."""
+    path = _path(data_dir)
+    if not os.path.exists(path):
+        pem = X25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption())
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:       # made meanwhile by another process: keep that one
+            return box_public_key(data_dir)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(pem)
+            handle.flush()
+            os.fsync(handle.fileno())
+        dir_fd = os.open(data_dir, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    return box_public_key(data_dir)
+
+
+def _load(data_dir):
+    with open(_path(data_dir), "rb") as handle:
+        return serialization.load_pem_private_key(handle.read(), password=None)
+
+
+def box_public_key(data_dir):
+    """The commune's public key (base64 of the raw 32 bytes)."""
+    return base64.b64encode(_raw_public(_load(data_dir))).decode("ascii")
+
+
+def parse_public_key(text):
+    """The raw 32 bytes of a base64 public key; raise ValueError with a Vietnamese message."""
+    try:
+        raw = base64.b64decode(str(text).strip().encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError, ValueError):
+        raw = b""
+    if len(raw) != 32:
+        raise ValueError("Khóa công khai của xã không hợp lệ: cần 44 ký tự base64 "
+                         "như `fieldapp commune-key` in ra ở máy của xã.")
+    return raw
+
+
+def _key(shared, ephemeral, recipient):
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=ephemeral + recipient,
+                info=INFO).derive(shared)
+
+
+def seal(payload, public_key):
+    """Encrypt bytes for the commune's public key (base64); return the sealed file bytes."""
+    recipient = parse_public_key(public_key)
+    ephemeral = X25519PrivateKey.generate()
+    ephemeral_raw = _raw_public(ephemeral)
+    shared = ephemeral.exchange(X25519PublicKey.from_public_bytes(recipient))
+    nonce = os.urandom(12)
+    header = MAGIC + recipient + ephemeral_raw + nonce
+    return header + ChaCha20Poly1305(_key(shared, ephemeral_raw, recipient)).encrypt(
+        nonce, bytes(payload), header)
+
+
+def is_sealed(data):
+    """True when `data` (bytes) is a sealed batch file."""
+    return isinstance(data, (bytes, bytearray, memoryview)) and bytes(data[:len(MAGIC)]) == MAGIC
+
+
+def open_sealed(data_dir, data):
+    """The plaintext of a sealed file, with this commune's key; raise BatchRejected."""
+    data = bytes(data)
+    if len(data) < HEADER + 16:
+        raise BatchRejected("encrypted", "Tệp mã hóa bị cắt cụt (chép chưa hết?).")
+    if not os.path.exists(_path(data_dir)):
+        raise BatchRejected("encrypted", "Tệp này đã được mã hóa nhưng máy này chưa có khóa "
+                                         "giải mã của xã (`fieldapp commune-key`).")
+    private = _load(data_dir)
+    ours = _raw_public(private)
+    start = len(MAGIC)
+    recipient, ephemeral = data[start:start + 32], data[start + 32:start + 64]
+    nonce, header = data[start + 64:HEADER], data[:HEADER]
+    if recipient != ours:
+        theirs = base64.b64encode(recipient).decode("ascii")
+        raise BatchRejected(
+            "encrypted", "Tệp được mã hóa cho một khóa khác (dấu vân tay "
+                         f"{fingerprint(theirs)}), không phải khóa của máy này "
+                         f"({fingerprint(base64.b64encode(ours).decode('ascii'))}). "
+                         "Không giải mã được; không có gì được lưu.")
+    try:
+        shared = private.exchange(X25519PublicKey.from_public_bytes(ephemeral))
+        return ChaCha20Poly1305(_key(shared, ephemeral, recipient)).decrypt(
+            nonce, data[HEADER:], header)
+    except (InvalidTag, ValueError):
+        raise BatchRejected("encrypted", "Tệp mã hóa đã bị sửa hoặc bị hỏng: không giải mã "
+                                         "được. Không có gì được lưu; hãy chép lại tệp từ "
+                                         "máy của thôn.") from None
