@@ -5,7 +5,8 @@ Vietnamese names, addresses, notes, several edits per person), each exporting fo
 incremental batch files as its weeks go by. Then, in one process that did none of that
 work: times `json.loads` of every file (best of --parse-runs), the import of every file
 into a fresh commune site, and every indicator for the commune, every village and every
-period (`compute` for the commune, then for each village); and reports peak RSS.
+period (`compute_each`: the commune's and every village's `compute` answer from one
+tally of the stored versions); and reports peak RSS.
 Last line: a JSON object with ratio_import_vs_parse (goal <= 3),
 indicators_s_per_100k_versions as a ratio to parse time per 100k versions (goal <= 1)
 and peak_rss_mb (goal <= 400).
@@ -139,7 +140,7 @@ def generate(root, total, villages):
 def measure(root, parse_runs):
     """Time parsing, importing and indicators in this (fresh) process."""
     from fieldapp.cli import init_site
-    from fieldapp.indicators import compute
+    from fieldapp.indicators import compute_each
     from fieldapp.site import Site
     from sync.transfer import import_batch
     folder = os.path.join(root, "batches")
@@ -174,8 +175,8 @@ def measure(root, parse_runs):
 
     start, cpu = time.perf_counter(), time.process_time()
     histories = commune.store.histories()
-    answer = compute(commune.settings, histories, END)
-    per_village = [compute(commune.settings, histories, END, [v]) for v in villages]
+    answer, each = compute_each(commune.settings, histories, END, villages)
+    per_village = list(each.values())
     indicators_s, indicators_cpu_s = time.perf_counter() - start, time.process_time() - cpu
     assert len(answer["by_period"]) == 4 and all(len(a["by_period"]) == 4 for a in per_village)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

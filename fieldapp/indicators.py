@@ -4,13 +4,15 @@ A record counts as of a date D in the state of its latest version stamped on or 
 the end of D in Vietnam. Adult indicators use a village's official adult population as
 denominator where it is set.
 """
+import bisect
 import datetime
 from dataclasses import dataclass, fields
 
 from fieldapp.periods import local_cutoff, periods_from_settings
+from storage.store import no_cycle_collection
 
 __all__ = ["DEFINITIONS", "LABELS", "DEFAULT_TARGETS", "snapshot", "tally", "Counts",
-           "indicator_list", "compute", "site_indicators", "volunteer_stats", "today_local"]
+           "indicator_list", "compute", "compute_each", "site_indicators", "volunteer_stats", "today_local"]
 
 LCI = ("land", "construction", "investment")
 
@@ -169,16 +171,143 @@ def _village_targets(settings, village):
     return targets
 
 
-def _lists_as_of(settings, histories, day, village_ids):
-    """(group list, {village: list}) for one date."""
+def _tallies(histories, days, adult_age=18):
+    """{day: tally(snapshot(histories, day), day.year, adult_age)} for several days at once.
+
+    One pass over the histories: each live version is classified once, with the set of
+    days it is live on as a bit mask, and equal classifications are counted together.
+    """
+    with no_cycle_collection():
+        return _tallies_of(histories, days, adult_age)
+
+
+def _tallies_of(histories, days, adult_age):
+    """_tallies, with the collector paused."""
+    days = sorted(set(days))
+    cutoffs = [local_cutoff(day) for day in days]
+    size = len(cutoffs)
+    full = (1 << size) - 1
+    from_index = [full & ~((1 << i) - 1) for i in range(size + 1)]   # live from day i on
+    live_from = bisect.bisect_left
+    groups, homes, level2_homes, visited_homes = {}, {}, {}, {}
+
+    def add(record, mask):
+        """Count a version that is the live state of its record on the days of `mask`."""
+        data, kind = record["data"], record["type"]
+        if kind == "person":
+            level2 = data.get("vneid") == "level2"
+            if level2:
+                home = data.get("household_id")
+                level2_homes[home] = level2_homes.get(home, 0) | mask
+            key = (mask, record["village_id"], kind, data.get("birth_year", _MISSING),
+                   data.get("uses_online_services") is True, level2,
+                   data.get("bank_account") is True)
+        elif kind == "household":
+            key = (mask, record["village_id"], kind)
+            homes[record["id"]] = (record["village_id"], mask)
+        elif kind == "visit":
+            if data.get("outcome") == "met":
+                home = data.get("household_id")
+                visited_homes[home] = visited_homes.get(home, 0) | mask
+            key = (mask, record["village_id"], kind)
+        elif kind == "survey":
+            key = (mask, record["village_id"], kind, data.get("rating", 0) >= 4,
+                   data.get("service_area") in LCI)
+        elif kind == "member":
+            key = (mask, record["village_id"], kind, data.get("active") is True,
+                   bool(data.get("trained_on")))
+        else:
+            key = (mask, record["village_id"], kind)
+        groups[key] = groups.get(key, 0) + 1
+
+    for history in histories.values():
+        if len(history) == 1:
+            version = history[0]
+            mask = from_index[live_from(cutoffs, version["updated_at"])]
+            if mask and not version["deleted"]:
+                add(version, mask)
+            continue
+        stamps = [version["updated_at"] for version in history]
+        if stamps == sorted(stamps):     # as the store keeps them: one bisect per version
+            last = len(history) - 1
+            for index, version in enumerate(history):
+                mask = from_index[live_from(cutoffs, stamps[index])]
+                if index < last:
+                    mask &= ~from_index[live_from(cutoffs, stamps[index + 1])]
+                if mask and not version["deleted"]:
+                    add(version, mask)
+            continue
+        chosen = {}                      # index in history -> mask of the days it is latest
+        for bit, cutoff in enumerate(cutoffs):
+            for index in range(len(history) - 1, -1, -1):
+                if stamps[index] <= cutoff:
+                    chosen[index] = chosen.get(index, 0) | (1 << bit)
+                    break
+        for index, mask in chosen.items():
+            if not history[index]["deleted"]:
+                add(history[index], mask)
+
+    home_groups = {}
+    for home_id, (village_id, mask) in homes.items():
+        key = (village_id, mask & level2_homes.get(home_id, 0), mask & visited_homes.get(home_id, 0))
+        home_groups[key] = home_groups.get(key, 0) + 1
+
+    tallies = [{} for _ in days]
+    bits = [[bit for bit in range(size) if mask >> bit & 1] for mask in range(full + 1)] \
+        if size <= 12 else None
+    def days_of(mask):
+        return bits[mask] if bits is not None else [b for b in range(size) if mask >> b & 1]
+    for key, number in groups.items():
+        mask, village_id, kind = key[0], key[1], key[2]
+        for bit in days_of(mask):
+            village = tallies[bit].get(village_id)
+            if village is None:
+                village = tallies[bit][village_id] = Counts()
+            if kind == "household":
+                village.households += number
+            elif kind == "person":
+                year = days[bit].year
+                birth_year = year if key[3] is _MISSING else key[3]
+                if birth_year <= year - adult_age:
+                    village.adults += number
+                    village.adults_online += number * key[4]
+                    village.adults_level2 += number * key[5]
+                    village.adults_bank += number * key[6]
+            elif kind == "member":
+                if key[3]:
+                    village.members += number
+                    village.members_trained += number * key[4]
+            elif kind == "survey":
+                village.surveys += number
+                village.surveys_satisfied += number * key[3]
+                if key[4]:
+                    village.surveys_lci += number
+                    village.surveys_lci_satisfied += number * key[3]
+    for (village_id, level2, visited), number in home_groups.items():
+        for bit in days_of(level2):
+            tallies[bit][village_id].households_level2 += number
+        for bit in days_of(visited):
+            tallies[bit][village_id].households_visited += number
+    return dict(zip(days, tallies))
+
+
+_MISSING = object()
+
+
+def _lists(settings, counts, village_ids, group_only=False):
+    """(group list, {village: list}) from one day's tally; no village lists if group_only."""
     villages = {v["id"]: v for v in settings.get("villages", [])}
-    counts = tally(snapshot(histories, day), day.year, settings.get("adult_age", 18))
     ids = [v for v in villages if v in village_ids] if village_ids else list(villages)
     ids += sorted(v for v in counts if v not in villages and (not village_ids or v in village_ids))
-    by_village = {vid: indicator_list({vid: counts.get(vid, Counts())},
-                                      {vid: villages.get(vid, {})},
-                                      _village_targets(settings, villages.get(vid, {})))
-                  for vid in ids}
+    def village_list(vid):
+        return indicator_list({vid: counts.get(vid, Counts())}, {vid: villages.get(vid, {})},
+                              _village_targets(settings, villages.get(vid, {})))
+    if group_only:
+        if len(ids) == 1:
+            return village_list(ids[0]), {}
+        by_village = {}
+    else:
+        by_village = {vid: village_list(vid) for vid in ids}
     commune_targets = dict(DEFAULT_TARGETS, **(settings.get("targets") or {}))
     group = indicator_list({vid: counts[vid] for vid in ids if vid in counts},
                            {vid: villages.get(vid, {}) for vid in ids}, commune_targets)
@@ -187,16 +316,22 @@ def _lists_as_of(settings, histories, day, village_ids):
     return group, by_village
 
 
-def compute(settings, histories, as_of=None, village_ids=None):
-    """The indicators answer of SPEC §6 for the site, or for some of its villages."""
-    as_of = as_of or today_local()
-    group, by_village = _lists_as_of(settings, histories, as_of, village_ids)
-    by_period, previous = [], None
+def _periods_until(settings, as_of):
+    """[(period, last day counted)] of the campaign periods started by `as_of`."""
+    out = []
     for period in periods_from_settings(settings.get("campaign") or {}):
         if period.start > as_of:
             break
-        day = min(period.end, as_of)
-        current, _ = _lists_as_of(settings, histories, day, village_ids)
+        out.append((period, min(period.end, as_of)))
+    return out
+
+
+def _answer(settings, tallies, as_of, periods, village_ids):
+    """The compute() answer from the tallies of `as_of` and of every period's last day."""
+    group, by_village = _lists(settings, tallies[as_of], village_ids)
+    by_period, previous = [], None
+    for period, day in periods:
+        current, _ = _lists(settings, tallies[day], village_ids, group_only=True)
         for entry in current:
             before = previous and next(e for e in previous if e["key"] == entry["key"])
             entry["change"] = (entry["value"] - before["value"]
@@ -207,6 +342,29 @@ def compute(settings, histories, as_of=None, village_ids=None):
         previous = current
     return {"commune_code": settings.get("commune_code"), "as_of": as_of.isoformat(),
             "indicators": group, "by_village": by_village, "by_period": by_period}
+
+
+def compute(settings, histories, as_of=None, village_ids=None):
+    """The indicators answer of SPEC §6 for the site, or for some of its villages."""
+    as_of = as_of or today_local()
+    periods = _periods_until(settings, as_of)
+    tallies = _tallies(histories, [as_of] + [day for _, day in periods],
+                       settings.get("adult_age", 18))
+    return _answer(settings, tallies, as_of, periods, village_ids)
+
+
+def compute_each(settings, histories, as_of=None, village_ids=None):
+    """(compute(settings, histories, as_of), {v: compute(settings, histories, as_of, [v])})
+    for every village `v` of `village_ids` (default: the settings' villages), tallying the
+    stored versions once for all of them."""
+    as_of = as_of or today_local()
+    if village_ids is None:
+        village_ids = [v["id"] for v in settings.get("villages", [])]
+    periods = _periods_until(settings, as_of)
+    tallies = _tallies(histories, [as_of] + [day for _, day in periods],
+                       settings.get("adult_age", 18))
+    return (_answer(settings, tallies, as_of, periods, None),
+            {vid: _answer(settings, tallies, as_of, periods, [vid]) for vid in village_ids})
 
 
 def volunteer_stats(histories, as_of=None):

@@ -11,6 +11,8 @@ thread commits, the others queue, and the next commit writes all of their versio
 one rewrite and one fsync per touched partition (group commit).
 """
 import bisect
+import contextlib
+import gc
 import json
 import os
 import re
@@ -20,11 +22,26 @@ from dataclasses import dataclass, field
 from storage.canonical import canonical_json, sha256_hex
 from storage.durable import FileLock, atomic_write_bytes, file_signature
 
-__all__ = ["RecordStore", "StorageError", "Conflict", "version_key", "Result"]
+__all__ = ["RecordStore", "StorageError", "Conflict", "version_key", "Result",
+           "no_cycle_collection"]
 
 _PARTITION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,79}$")
 _SEGMENT = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_-]{0,79})\.(\d{4,})$")
 SEGMENT_SIZE = 1000
+
+
+@contextlib.contextmanager
+def no_cycle_collection():
+    """Pause the cyclic GC while making many containers that form no cycles (an import,
+    a copy of every history): otherwise their allocation triggers collections that walk
+    every stored version again and again. Nesting and threads only ever delay re-enabling."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class StorageError(Exception):
@@ -259,7 +276,7 @@ class RecordStore:
 
     def histories(self):
         """Return {id: versions oldest first}; a snapshot safe to iterate."""
-        with self._read_lock:
+        with self._read_lock, no_cycle_collection():
             return {rid: list(h) for rid, h in self._history.items()}
 
     def currents(self):
