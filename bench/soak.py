@@ -32,7 +32,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from fieldapp.auth import add_user, issue_token  # noqa: E402
 from fieldapp.site import Site  # noqa: E402
-from tests.factories import LEAD_PIN, START, household, person, visit, village_site  # noqa: E402
+from tests.factories import LEAD_PIN, household, person, visit, village_site  # noqa: E402
 from tests.live import LiveServer  # noqa: E402
 
 VOLUNTEER_PIN = "730164"

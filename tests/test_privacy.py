@@ -8,7 +8,6 @@ names and phone numbers; PINs, passwords, tokens and search terms must be nowher
 """
 import gzip
 import http.client
-import json
 import logging
 import os
 import re
