@@ -236,9 +236,10 @@ def demo(obj, port, host, no_serve, seed):
     """Build a seeded demo commune (villages, weeks of visits) and serve it."""
     from fieldapp.demo import build_demo, serve_demo
     summary = build_demo(obj.data_dir, seed=seed)
-    click.echo(summary.describe())
-    if not no_serve:
-        serve_demo(summary, host, port)
+    if no_serve:
+        click.echo(summary.describe())
+    else:
+        serve_demo(summary, host, port)     # prints the summary with the addresses
 
 
 @main.command()
