@@ -200,3 +200,24 @@ def test_the_commune_dashboard_shows_the_procedure_rates(staff, commune):
     fee = sum(v["with_fee"] for w in (WEEK1, WEEK2) for v in w.values())
     assert "Hồ sơ thủ tục hành chính (luỹ kế)" in page
     assert percent(paid / fee) in page and f"{paid}/{fee}" in page
+
+
+def test_training_recorded_on_a_village_laptop_reaches_the_commune_by_batch(tmp_path, commune):
+    from fieldapp import create_app
+    from fieldapp.indicators import compute
+    from sync.transfer import export_batch, import_batch
+    from tests.factories import LEAD_PIN, village_site
+    village = village_site(tmp_path / "village")
+    lead = create_app({"DATA_DIR": village.data_dir, "TESTING": True}).test_client()
+    login_page(lead, "lan", LEAD_PIN)
+    token = csrf_token(lead, "/volunteers")
+    lead.post("/volunteers", data={"csrf_token": token, "username": "hoa", "full_name": "Lò Thị Hoa",
+                                   "pin": "582014", "role": "volunteer"})
+    lead.post("/volunteers/minh/training", data={"csrf_token": token, "trained_on": "2025-07-26",
+                                                  "training_topic": "VNeID mức 2"})
+    village.store.refresh()
+    receipt = import_batch(commune, export_batch(village, all_versions=True))
+    assert receipt.new == 2
+    answer = compute(commune.settings, commune.store.histories(), None)
+    trained = next(e for e in answer["by_village"]["thon-3"] if e["key"] == "volunteers_trained")
+    assert (trained["numerator"], trained["denominator"], trained["target"]) == (1, 2, 0.9)
