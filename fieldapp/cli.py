@@ -150,15 +150,13 @@ def user_add(obj, username, role, village_id, secret):
 
 
 def lan_address():
-    """The laptop's address on its Wi-Fi (no packet is sent)."""
-    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    """The laptop's address on its Wi-Fi: its first non-loopback IPv4 address."""
     try:
-        probe.connect(("10.255.255.255", 1))
-        return probe.getsockname()[0]
+        infos = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
     except OSError:
-        return "127.0.0.1"
-    finally:
-        probe.close()
+        infos = []
+    addresses = [info[4][0] for info in infos if not info[4][0].startswith("127.")]
+    return addresses[0] if addresses else "127.0.0.1"
 
 
 def terminal_qr(text):
