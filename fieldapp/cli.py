@@ -150,12 +150,21 @@ def user_add(obj, username, role, village_id, secret):
 
 
 def lan_address():
-    """The laptop's address on its Wi-Fi: its first non-loopback IPv4 address."""
+    """The laptop's address on its Wi-Fi: its first global IPv4 address (nothing is sent)."""
+    import subprocess
     try:
-        infos = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
-    except OSError:
-        infos = []
-    addresses = [info[4][0] for info in infos if not info[4][0].startswith("127.")]
+        out = subprocess.run(["ip", "-4", "-o", "addr", "show", "scope", "global"],
+                             capture_output=True, text=True, timeout=5).stdout
+        addresses = [line.split()[3].split("/")[0] for line in out.splitlines()
+                     if len(line.split()) > 3]
+    except (OSError, subprocess.SubprocessError):
+        addresses = []
+    if not addresses:
+        try:
+            infos = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
+        except OSError:
+            infos = []
+        addresses = [i[4][0] for i in infos if not i[4][0].startswith("127.")]
     return addresses[0] if addresses else "127.0.0.1"
 
 
