@@ -432,3 +432,64 @@ def test_hostile_names_escaped_on_commune_pages(tmp_path):
     text = staff.get("/commune/conflicts").get_data(as_text=True)
     assert home["id"][:8] in text or html.escape(HOSTILE[0], quote=False) in text
 
+
+
+# ------------------------------------------------------------------ RTL override
+
+BIDI_JS = """() => {
+  // text runs (without an override of their own) drawn right to left on one line
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT), bad = [];
+  let node;
+  while ((node = walker.nextNode())) {
+    const text = node.data;
+    if (text.includes("\u202e") || !/[0-9A-Za-z]{2}/.test(text)) continue;
+    let last = null;
+    for (let i = 0; i < text.length; i++) {
+      if (!/[0-9A-Za-z]/.test(text[i])) { last = null; continue; }
+      const range = document.createRange();
+      range.setStart(node, i); range.setEnd(node, i + 1);
+      const box = range.getBoundingClientRect();
+      if (last && Math.abs(box.top - last.top) < 2 && box.left < last.left) {
+        bad.push(text.trim().slice(0, 40)); break;
+      }
+      last = box;
+    }
+  }
+  return bad;
+}"""
+
+
+@pytest.mark.browser
+def test_an_rtl_override_in_a_name_does_not_reverse_the_page(site, live_server):
+    """A name holding U+202E (RIGHT-TO-LEFT OVERRIDE) must not turn the text after it
+    around (a birth year "1980" read as "0891"): no run of Latin letters or digits on the
+    pages that show names is drawn right to left."""
+    import shutil
+    from playwright.sync_api import sync_playwright
+    from fieldapp.records import make_version, member_record_id
+    home = factories.household("Nhà \u202eAn")
+    site.store.submit([home, factories.person(home["id"], name="\u202eTrần Văn Gạ",
+                                              birth_year=1980),
+                       factories.visit(home["id"])])
+    site.store.submit([make_version("member", "thon-3", {
+        "full_name": "\u202eLê Thị Tổ", "username": "minh", "role": "volunteer",
+        "active": True}, "lan", "web-lan",
+        record_id=member_record_id(site.settings["site_id"], "minh"))])
+    found = {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=shutil.which("chromium"),
+                                             args=["--no-sandbox"])
+        try:
+            page = browser.new_context(viewport={"width": 360, "height": 740}).new_page()
+            page.goto(live_server.url + "/login")
+            page.fill("input[name=username]", "lan")
+            page.fill("input[name=secret]", factories.LEAD_PIN)
+            page.click("button[type=submit]")
+            for path in ("/households", f"/households/{home['id']}", "/volunteers",
+                         f"/records/new/visit?household_id={home['id']}",
+                         f"/records/{home['id']}/edit", "/village/dashboard"):
+                page.goto(live_server.url + path)
+                found[path] = page.evaluate(BIDI_JS)
+        finally:
+            browser.close()
+    assert found and not any(found.values()), found
