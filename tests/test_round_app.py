@@ -475,3 +475,30 @@ def test_the_laptop_going_away_and_coming_back_loses_nothing(phone, live_server,
     histories = server_versions(site)
     assert [[v["data"]["head_name"] for v in h] for h in histories.values()] == [
         ["Hộ lúc máy thôn tắt"]]
+
+
+def test_an_edit_made_while_its_first_version_is_in_flight_is_kept_and_sent(phone, live_server,
+                                                                            site):
+    page = open_round(phone(), live_server)
+    sign_in(page)
+    wait_net(page, "Đã nối máy thôn")
+    # Hold back the answer to the next POST until the test lets it through.
+    page.evaluate("""() => { const real = window.fetch;
+      window.heldBack = new Promise(resolve => { window.letThrough = resolve; });
+      window.fetch = async (url, options) => { const answer = await real(url, options);
+        if (options && options.method === 'POST' && String(url).endsWith('/api/v1/records'))
+          await window.heldBack;
+        return answer; }; }""")
+    add_household(page, "Tên cũ")
+    wait_net(page, "Đang đồng bộ…")
+    page.get_by_role("link", name="Sửa thông tin hộ").click()
+    page.fill("#i-head_name", "Tên mới")
+    save(page)
+    page.wait_for_selector("h2:has-text('Tên mới')")
+    page.evaluate("window.letThrough()")
+    wait_count(page, NONE_WAITING)
+    wait_net(page, "Đã nối máy thôn")
+    histories = server_versions(site)
+    assert [[v["data"]["head_name"] for v in h] for h in histories.values()] == [
+        ["Tên cũ", "Tên mới"]]
+    assert page.inner_text("h2") == "Tên mới"

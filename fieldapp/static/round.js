@@ -74,6 +74,7 @@ if (!device) { device = 'ph-' + hex(6); store.set('device', device); }
 let auth = store.get('auth');
 let view = new Map();       // id -> version shown (newest of cache and outbox)
 let box = new Map();        // id -> {v, errors}
+let raws = new Map();       // id -> the outbox entry's text as stored, to spot later edits
 let index = [];             // [household, folded text]
 let syncing = false;
 let again = false;          // asked to sync while a sync was running
@@ -82,14 +83,20 @@ let lastPull = 0;
 let notice = null;
 let keep = false;           // keep the banner through the next hash change
 
+function loadBox() {
+  box = new Map();
+  raws = new Map();
+  for (const k of store.keys('o:')) {
+    const raw = localStorage.getItem(P + k);
+    try { const e = JSON.parse(raw); box.set(e.v.id, e); raws.set(e.v.id, raw); } catch (err) { /* skip */ }
+  }
+}
+
 function reload() {
   view = new Map();
-  box = new Map();
   for (const k of store.keys('r:')) { const v = store.get(k); if (v) view.set(v.id, v); }
-  for (const k of store.keys('o:')) {
-    const e = store.get(k);
-    if (!e) continue;
-    box.set(e.v.id, e);
+  loadBox();
+  for (const e of box.values()) {
     const old = view.get(e.v.id);
     if (!old || cmp(e.v, old) >= 0) view.set(e.v.id, e.v);
   }
@@ -188,7 +195,7 @@ async function sync() {
   if (!lock()) { setNet('other'); return; }
   syncing = true;
   setNet('busy');
-  reload();                  // another tab may have queued changes a moment ago
+  loadBox();                 // another tab may have queued changes a moment ago
   let changed = false;
   try {
     changed = await push();
@@ -223,15 +230,15 @@ async function push() {
   let rejected = 0;
   for (let i = 0; i < items.length; i += BATCH) {
     const batch = items.slice(i, i + BATCH);
+    const sentRaws = batch.map((v) => raws.get(v.id));
     const res = await api('POST', '/api/v1/records', { records: batch });
     res.results.forEach((r, j) => {
       const sent = batch[j];
-      const cur = store.get('o:' + sent.id);
-      // Edited again while this was in flight: the newer version stays queued.
-      if (!cur || cur.v.updated_at !== sent.updated_at || cur.v.device_id !== sent.device_id) return;
+      // Edited again (here or in another tab) while in flight: the newer version stays queued.
+      if (localStorage.getItem(P + 'o:' + sent.id) !== sentRaws[j]) return;
       if (r.status === 'rejected') {
         rejected += 1;
-        cur.errors = r.errors || { record: 'bị từ chối' };
+        const cur = { v: sent, errors: r.errors || { record: 'bị từ chối' } };
         store.set('o:' + sent.id, cur);
         box.set(sent.id, cur);
       } else {
