@@ -4,7 +4,7 @@ import re
 import uuid
 from dataclasses import dataclass
 
-from fieldapp.forms.rules import RULES, UUID_RE, validate_data
+from fieldapp.forms.rules import RULES, UUID_RE, _fast_clean, validate_data
 from fieldapp.text import fold, nfc
 
 __all__ = ["utc_now", "new_id", "member_record_id", "check_version", "make_version", "VersionCheck",
@@ -47,6 +47,9 @@ def check_version(raw, now=None, check_future=True):
     The cleaned version has its text in NFC and trimmed; nothing else is changed.
     """
     now = now or datetime.datetime.now(datetime.timezone.utc)
+    version = _fast_version(raw, now, check_future)
+    if version is not None:
+        return VersionCheck(version, {}, version["id"])
     if not isinstance(raw, dict):
         return VersionCheck(None, {"record": "phải là một đối tượng JSON"})
     record_id = raw.get("id") if isinstance(raw.get("id"), str) else None
@@ -94,6 +97,65 @@ def check_version(raw, now=None, check_future=True):
     version["author"] = nfc(version["author"])
     version["data"] = data
     return VersionCheck(version, {}, record_id)
+
+
+_ENVELOPE_KEYS = frozenset(ENVELOPE)
+
+
+class _Seen:
+    """Strings already found valid (village ids, devices, authors), bounded in number."""
+
+    def __init__(self, check, limit=4096):
+        self.check, self.limit, self.known = check, limit, {}
+
+    def get(self, value):
+        """The clean form of a valid string, or None."""
+        if type(value) is not str:
+            return None
+        clean = self.known.get(value)
+        if clean is None:
+            clean = self.check(value)
+            if clean is not None:
+                if len(self.known) >= self.limit:
+                    self.known.clear()
+                self.known[value] = clean
+        return clean
+
+
+_VILLAGES = _Seen(lambda value: value if VILLAGE_RE.match(value) else None)
+_DEVICES = _Seen(lambda value: value if DEVICE_RE.match(value) else None)
+_AUTHORS = _Seen(lambda value: nfc(value) if 0 < len(value) <= 64 else None)
+
+
+def _fast_version(raw, now, check_future):
+    """The cleaned version when its envelope and data are plainly valid, else None.
+
+    The common case of an import, kept short; a tombstone, a missing, odd or invalid value
+    is left to the full check of check_version, which alone words the errors.
+    """
+    if type(raw) is not dict or raw.keys() != _ENVELOPE_KEYS or raw["deleted"] is not False:
+        return None
+    record_id, record_type, stamp, data = raw["id"], raw["type"], raw["updated_at"], raw["data"]
+    if type(record_id) is not str or not UUID_RE.match(record_id) \
+            or type(record_type) is not str or record_type not in RULES \
+            or type(stamp) is not str or len(stamp) != 24 or not UPDATED_AT_RE.match(stamp) \
+            or type(data) is not dict:
+        return None
+    village_id, device_id = _VILLAGES.get(raw["village_id"]), _DEVICES.get(raw["device_id"])
+    author = _AUTHORS.get(raw["author"])
+    if village_id is None or device_id is None or author is None:
+        return None
+    try:
+        moment = datetime.datetime.fromisoformat(stamp[:23]).replace(tzinfo=datetime.timezone.utc)
+    except ValueError:
+        return None
+    if check_future and moment > now + FUTURE_TOLERANCE:
+        return None
+    clean = _fast_clean(record_type, data, now.date())
+    if clean is None:
+        return None
+    return {"id": record_id, "type": record_type, "village_id": village_id, "updated_at": stamp,
+            "device_id": device_id, "author": author, "deleted": False, "data": clean}
 
 
 def make_version(record_type, village_id, data, author, device_id, record_id=None,

@@ -1,0 +1,177 @@
+"""The fast path of record checking answers exactly what the full check answers."""
+import datetime
+from unittest import mock
+
+from hypothesis import given, settings, strategies as st
+
+from fieldapp.forms import rules
+from fieldapp.forms.rules import RULES, validate_data
+from fieldapp import records
+from fieldapp.records import ENVELOPE, check_version
+
+NOW = datetime.datetime(2025, 8, 1, 9, 30, tzinfo=datetime.timezone.utc)
+UUID = "0b8f2a4e-1c2d-4e5f-8a9b-0c1d2e3f4a5b"
+
+# plain valid values, near misses and odd values of every kind a field may meet
+VALUES = [
+    None, "", "   ", [], {}, True, False, 0, 1, 3, 4, 5, 6, 1.5, 1899, 1900, 1990, 2025, 2026,
+    UUID, UUID + "\n", UUID.upper(), "not-a-uuid", "Nguyễn Thị Ánh", "  Nguye\u0302\u0303n  ",
+    "A\x00B", "dòng một\ndòng hai", "tab\there", "\u00a0khoảng trắng", "x" * 121, "x" * 1001,
+    "0912 345 678", " +84912345678 ", "091", "call me", "2025-08-01", "2025-08-02",
+    "2025-08-03", "2025-02-30", "1999-12-31", "2000-01-01", "20250801", "٢٠٢٥-٠٨-٠١",
+    "male", "female", "other", "none", "level1", "level2", "level3", "met", "absent",
+    "refused", "land", "civil_status", "lead", "volunteer",
+    ["bank_account", "vneid_install"], ["vneid_install", "bank_account", "bank_account"],
+    ["unknown"], [1], ["bank_account"] * 17,
+]
+# near misses per kind of field, drawn half of the time for that kind
+NEAR = {
+    "year": [1899, 1900, 2024, 2025, 2026, True, "1990", 1990.0],
+    "rating": [0, 1, 5, 6, True, "4", 4.0],
+    "date": ["2024-12-31", "2025-01-01", "2025-01-02", "2025-08-02", "2025-08-03",
+             "1999-12-31", "2000-01-01", "2025-02-30", "20250801", "2025-08-01\n"],
+    "bool": [True, False, 0, 1, "true"],
+    "ref": [UUID, UUID + "\n", UUID.upper(), ""],
+    "text": ["a", " a ", "x" * 32, "x" * 33, "x" * 120, "x" * 121, "x" * 200, "x" * 201,
+             "x" * 1000, "x" * 1001, "a\x7fb", "a\x85b", "a\u2028b", "e\u0301"],
+    "phone": ["0912345678", "0912.345.678", "+84 912 345 678", "0912-34", "09123456789012345678",
+              " 0912345678\n"],
+    "choice": ["male", "level2", "met", "land", "lead", "", "Male"],
+    "choices": [["vneid_install"], ["vneid_install", "vneid_install"], ["bank_account"] * 16,
+                ["bank_account"] * 17, [], [""]],
+}
+KIND_OF = {rule.name: rule.kind for fields in RULES.values() for rule in fields}
+
+
+def value_for(name):
+    return st.one_of(st.sampled_from(NEAR.get(KIND_OF.get(name), [None])),
+                     st.sampled_from(VALUES))
+
+
+NAMES = sorted({rule.name for fields in RULES.values() for rule in fields})
+
+
+def full_only():
+    """Both fast paths switched off: every check goes through the full rules."""
+    return mock.patch.multiple(records, _fast_version=lambda raw, now, check_future: None), \
+        mock.patch.object(rules, "_fast_clean", lambda record_type, data, today: None)
+
+
+def slow(call, *args, **kwargs):
+    first, second = full_only()
+    with first, second:
+        return call(*args, **kwargs)
+
+
+@st.composite
+def data_of(draw, record_type):
+    """Data for a type: mostly its own fields with values that are often right."""
+    out = {}
+    for rule in RULES[record_type]:
+        if draw(st.integers(0, 9)) < 8:
+            out[rule.name] = draw(value_for(rule.name))
+    if draw(st.integers(0, 9)) == 0:
+        out[draw(st.sampled_from(NAMES + ["nickname"]))] = draw(st.sampled_from(VALUES))
+    return out
+
+
+def good_data(record_type):
+    """Valid data for every type, so that most drawn versions take the fast path."""
+    return {"household": {"head_name": " Lê Văn Hải ", "address": "Tổ 3", "phone": "0912345678",
+                          "note": ""},
+            "person": {"household_id": UUID, "full_name": "Lê Thị Mai", "birth_year": 1990,
+                       "sex": "female", "phone": "", "vneid": "level2", "bank_account": True,
+                       "uses_online_services": False, "paid_online": False},
+            "visit": {"household_id": UUID, "visited_on": "2025-08-01", "outcome": "met",
+                      "help": ["vneid_level2", "bank_account"], "note": "Hẹn lần sau"},
+            "survey": {"household_id": UUID, "person_id": UUID, "surveyed_on": "2025-07-30",
+                       "service_area": "land", "rating": 4, "comment": None},
+            "member": {"full_name": "Trần Minh", "username": "minh", "role": "volunteer",
+                       "active": True, "trained_on": "2025-07-28", "training_topic": ""},
+            }[record_type]
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.sampled_from(sorted(RULES)), st.data(), st.booleans())
+def test_validate_data_fast_equals_full(record_type, draw, partial):
+    if draw.draw(st.booleans()):
+        data = dict(good_data(record_type))
+        name = draw.draw(st.sampled_from(sorted(data) + ["nickname"]))
+        data[name] = draw.draw(value_for(name))
+    else:
+        data = draw.draw(data_of(record_type))
+    today = draw.draw(st.sampled_from([datetime.date(2025, 8, 1), datetime.date(2024, 12, 31)]))
+    assert validate_data(record_type, data, today, partial) == \
+        slow(validate_data, record_type, data, today, partial)
+
+
+ENVELOPE_VALUES = {
+    "id": [UUID, UUID.upper(), UUID + "\n", "x", 5, None],
+    "type": sorted(RULES) + ["note", 3, ["person"]],
+    "village_id": ["thon-3", "ap-1", "Thon 3", "", ["thon-3"], None],
+    "updated_at": ["2025-08-01T09:15:02.123Z", "2025-08-02T09:29:59.999Z",
+                   "2025-08-02T09:30:00.001Z", "2025-08-09T00:00:00.000Z",
+                   "2025-13-01T00:00:00.000Z", "2025-02-30T00:00:00.000Z",
+                   "2025-08-01T24:00:00.000Z", "2025-08-01T09:15:02.123Z\n",
+                   "2025-08-01T09:15:02Z", "2025-08-01 09:15:02.123Z", 20250801],
+    "device_id": ["ph-minh", "ph minh", "", "x" * 65, 7],
+    "author": ["minh", "Nguye\u0302\u0303n", "", "x" * 64, "x" * 65, None],
+    "deleted": [False, True, 0, None, "false"],
+}
+
+
+@st.composite
+def raw_versions(draw):
+    record_type = draw(st.sampled_from(sorted(RULES)))
+    raw = {"id": UUID, "type": record_type, "village_id": "thon-3",
+           "updated_at": "2025-08-01T09:15:02.123Z", "device_id": "ph-minh", "author": "minh",
+           "deleted": False, "data": dict(good_data(record_type))}
+    for _ in range(draw(st.integers(0, 3))):
+        what = draw(st.sampled_from(list(ENVELOPE) + ["data field", "drop", "extra"]))
+        if what == "data field":
+            base = raw["data"] if isinstance(raw.get("data"), dict) else {}
+            raw["data"] = draw(data_of(record_type)) if draw(st.booleans()) else \
+                dict(base, **{name: draw(value_for(name)) for name in [draw(st.sampled_from(NAMES))]})
+        elif what == "drop":
+            raw.pop(draw(st.sampled_from(list(ENVELOPE))), None)
+        elif what == "extra":
+            raw["seq"] = 1
+        elif what == "data":
+            raw["data"] = draw(st.sampled_from([None, [], "x", {}]))
+        else:
+            raw[what] = draw(st.sampled_from(ENVELOPE_VALUES[what]))
+    return raw
+
+
+@settings(max_examples=600, deadline=None)
+@given(raw_versions(), st.booleans())
+def test_check_version_fast_equals_full(raw, check_future):
+    assert check_version(raw, NOW, check_future) == slow(check_version, raw, NOW, check_future)
+
+
+def test_the_fast_path_is_taken_for_plain_valid_versions():
+    raw = {"id": UUID, "type": "person", "village_id": "thon-3",
+           "updated_at": "2025-08-01T09:15:02.123Z", "device_id": "ph-minh", "author": "minh",
+           "deleted": False, "data": good_data("person")}
+    with mock.patch.object(rules, "_full_check", side_effect=AssertionError("full check ran")):
+        check = check_version(raw, NOW)
+    assert check.errors == {} and check.version["data"]["full_name"] == "Lê Thị Mai"
+    # and a wrong value still gets the full check's Vietnamese message
+    raw["data"] = dict(raw["data"], birth_year=2030)
+    assert check_version(raw, NOW).errors == {"data.birth_year": "Năm sinh: không thể ở tương lai"}
+
+
+def test_every_single_field_change_gets_the_full_answer():
+    """Exhaustively: each field of valid data set to each value or dropped, two dates."""
+    first, second = full_only()
+    for record_type in RULES:
+        for rule in RULES[record_type]:
+            for value in NEAR[rule.kind] + VALUES + ["drop"]:
+                for today in (datetime.date(2025, 8, 1), datetime.date(2024, 12, 31)):
+                    data = dict(good_data(record_type), **{rule.name: value})
+                    if value == "drop":
+                        del data[rule.name]
+                    fast = validate_data(record_type, data, today)
+                    with first, second:
+                        full = validate_data(record_type, data, today)
+                    assert fast == full, (record_type, rule.name, value, today)
