@@ -394,6 +394,7 @@ def test_a_full_storage_is_told_plainly_and_the_form_is_kept(phone, live_server,
     page.fill("#i-head_name", "Hộ không lưu được")
     save(page)
     assert "Bộ nhớ trình duyệt trên điện thoại đã đầy" in page.inner_text("#banner")
+    shot(page, "10-storage-full")
     assert page.input_value("#i-head_name") == "Hộ không lưu được"
     assert count(page) == NONE_WAITING
     assert outbox(page) == []

@@ -12,9 +12,9 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const PHONE = new RegExp(R.phone_pattern);
 const ENV = { updated_at: 'Giờ ghi', author: 'Người ghi', village_id: 'Thôn', id: 'Mã bản ghi',
   type: 'Loại bản ghi', device_id: 'Mã điện thoại', record: 'Bản ghi' };
-const FULL = 'Bộ nhớ trình duyệt trên điện thoại đã đầy nên chưa lưu được. Hãy về gần máy ' +
-  'thôn và bấm "Gửi ngay" để gửi các thay đổi đang chờ, rồi lưu lại. Những gì bạn vừa nhập ' +
-  'vẫn còn trên màn hình.';
+const FULL = 'Bộ nhớ trình duyệt trên điện thoại đã đầy nên chưa lưu được. Hãy về gần máy thôn, ' +
+  'bấm “Gửi ngay” nếu còn thay đổi chờ gửi, rồi lưu lại; nếu vẫn đầy, báo tổ trưởng. ' +
+  'Những gì bạn vừa nhập vẫn còn trên màn hình.';
 const $ = (id) => document.getElementById(id);
 const collator = new Intl.Collator('vi');
 const choices = {};
