@@ -125,10 +125,10 @@ class RecordStore:
 
     def _reset_indexes(self):
         self._history = {}       # id -> versions sorted by version_key
-        self._seen = {}          # identity -> list of versions with that identity
         self._seq_of = {}        # id(version) -> seq
         self._partition_of = {}  # id(version) -> partition
-        self._by_seq = []        # (seq, version) sorted by seq
+        self._seqs = []          # every seq, ascending
+        self._by_seq = []        # the versions in the order of _seqs
         self.last_seq = 0
 
     def _path(self, stem):
@@ -171,17 +171,26 @@ class RecordStore:
                 self._index(version, seq, name)
 
     def _index(self, version, seq, partition):
-        self._seen.setdefault(identity(version), []).append(version)
-        history = self._history.setdefault(version["id"], [])
-        if not history or version_key(history[-1]) < version_key(version):
-            history.append(version)
+        """Add a version to the indexes; seqs arrive in ascending order."""
+        history = self._history.get(version["id"])
+        if history is None:
+            self._history[version["id"]] = [version]
         else:
-            keys = [version_key(v) for v in history]
-            history.insert(bisect.bisect(keys, version_key(version)), version)
+            last, stamp = history[-1], version["updated_at"]
+            if last["updated_at"] < stamp or (last["updated_at"] == stamp and last["device_id"]
+                                              < version["device_id"]):
+                history.append(version)          # the usual case: a later edit
+            elif version_key(history[-1]) < version_key(version):
+                history.append(version)
+            else:
+                keys = [version_key(v) for v in history]
+                history.insert(bisect.bisect(keys, version_key(version)), version)
         self._seq_of[id(version)] = seq
         self._partition_of[id(version)] = partition
-        self._by_seq.append((seq, version))
-        self.last_seq = max(self.last_seq, seq)
+        self._seqs.append(seq)
+        self._by_seq.append(version)
+        if seq > self.last_seq:
+            self.last_seq = seq
 
     # -- writing ---------------------------------------------------------------
 
@@ -239,12 +248,17 @@ class RecordStore:
         """Decide, without changing anything, the seq of every new version of the group."""
         seq = self.last_seq
         staged, touched, fresh = [], [], {}
+        histories = self._history
         for request in group:
             request.results = []
             for version in request.versions:
                 key = identity(version)
-                same = self._seen.get(key, []) + fresh.get(key, [])
-                if any(canonical_json(v) == canonical_json(version) for v in same):
+                same = fresh.get(key, [])
+                stored = histories.get(key[0])
+                if stored:                       # a record's versions are few: scan them
+                    same = [v for v in stored if v["updated_at"] == key[1]
+                            and v["device_id"] == key[2]] + same
+                if same and any(canonical_json(v) == canonical_json(version) for v in same):
                     request.results.append(Result(version["id"], "duplicate"))
                     continue
                 seq += 1
@@ -288,10 +302,10 @@ class RecordStore:
     def versions_since(self, seq, limit=None, accept=None):
         """Return [(seq, version)] after `seq`, in order, filtered by `accept(version)`."""
         with self._read_lock:
-            start = bisect.bisect(self._by_seq, seq, key=lambda entry: entry[0])
-            tail = self._by_seq[start:]
+            start = bisect.bisect(self._seqs, seq)
+            seqs, tail = self._seqs[start:], self._by_seq[start:]
         out = []
-        for entry in tail:
+        for entry in zip(seqs, tail):
             if accept is None or accept(entry[1]):
                 out.append(entry)
                 if limit is not None and len(out) >= limit:
