@@ -20,6 +20,11 @@ import threading
 from dataclasses import dataclass, field
 
 from storage.canonical import canonical_json, sha256_hex
+
+try:        # optional: writes the very bytes json.dumps writes here, ten times faster
+    import orjson
+except ImportError:  # pragma: no cover
+    orjson = None
 from storage.durable import FileLock, atomic_write_bytes, file_signature
 
 __all__ = ["RecordStore", "StorageError", "Conflict", "version_key", "Result",
@@ -68,6 +73,22 @@ class _Digest:
 
     def __lt__(self, other):
         return self.hex < other.hex
+
+
+def _segment_bytes(table):
+    """A segment file's content: compact UTF-8 JSON of {"versions": table}.
+
+    Stored versions are validated, so hold only str, int, bool, None, lists and dicts
+    (no floats, so no NaN that orjson would write as null); anything orjson refuses
+    (an int past 64 bits, a lone surrogate) goes to json, which writes or fails as before.
+    """
+    if orjson is not None:
+        try:
+            return orjson.dumps({"versions": table})
+        except TypeError:
+            pass
+    return json.dumps({"versions": table}, ensure_ascii=False,
+                      separators=(",", ":")).encode("utf-8")
 
 
 def version_key(version):
@@ -226,8 +247,7 @@ class RecordStore:
                     stem = self._segment_for(partition, len(new))
                     table = dict(self._docs.get(stem, {}))
                     table.update(new)
-                    payload = json.dumps({"versions": table}, ensure_ascii=False,
-                                         separators=(",", ":")).encode("utf-8")
+                    payload = _segment_bytes(table)
                     atomic_write_bytes(self._path(stem), payload)
                     with self._read_lock:
                         self._docs[stem] = table
