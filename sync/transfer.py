@@ -134,8 +134,11 @@ def competing_edits(store, record_ids):
     """Ids among `record_ids` whose latest versions from different partitions differ."""
     found = []
     for record_id in record_ids:
+        history = store.history(record_id)
+        if len(history) < 2:                 # one version cannot compete with itself
+            continue
         heads = {}
-        for version in store.history(record_id):
+        for version in history:
             heads[store.partition_of(version)] = version
         if len(heads) > 1 and len({canonical_json(v["data"]) + bytes([v["deleted"]])
                                    for v in heads.values()}) > 1:
@@ -147,21 +150,24 @@ def _check_records(store, records, village_ids, now):
     """(cleaned versions, [{id, index, errors}]) for every record of a batch."""
     versions, bad, seen = [], [], {}
     allowed = set(village_ids)
+    current_of = store.current
     for index, raw in enumerate(records):
         check = check_version(raw, now)
-        errors = dict(check.errors)
         version = check.version
         if version is not None:
+            errors = {}
             if version["village_id"] not in allowed:
                 errors["village_id"] = "thôn này không thuộc trạm gửi lô"
             kind = (version["type"], version["village_id"])
             known = seen.get(version["id"])
             if known is None:
-                current = store.current(version["id"])
+                current = current_of(version["id"])
                 known = seen[version["id"]] = kind if current is None else (
                     current["type"], current["village_id"])
             if known != kind:
                 errors["id"] = "mã bản ghi đã dùng cho bản ghi khác loại hoặc khác thôn"
+        else:
+            errors = dict(check.errors)
         if errors:
             bad.append({"id": check.id, "index": index, "errors": errors})
         else:
