@@ -122,9 +122,21 @@ class _Seen:
         return clean
 
 
+def _real_date(text):
+    try:
+        datetime.date.fromisoformat(text)
+    except ValueError:
+        return None
+    return text
+
+
+_DATES = _Seen(_real_date)
 _VILLAGES = _Seen(lambda value: value if VILLAGE_RE.match(value) else None)
 _DEVICES = _Seen(lambda value: value if DEVICE_RE.match(value) else None)
 _AUTHORS = _Seen(lambda value: nfc(value) if 0 < len(value) <= 64 else None)
+
+
+_LIMITS = (None, "", None)        # (now, its latest acceptable stamp, its date): last used
 
 
 def _fast_version(raw, now, check_future):
@@ -133,25 +145,30 @@ def _fast_version(raw, now, check_future):
     The common case of an import, kept short; a tombstone, a missing, odd or invalid value
     is left to the full check of check_version, which alone words the errors.
     """
+    global _LIMITS
     if type(raw) is not dict or raw.keys() != _ENVELOPE_KEYS or raw["deleted"] is not False:
         return None
+    limits = _LIMITS
+    if limits[0] is not now:
+        if now.utcoffset() is None:          # a naive `now`: the full check says what it says
+            return None
+        latest = (now + FUTURE_TOLERANCE).astimezone(datetime.timezone.utc)
+        limits = _LIMITS = (now, latest.isoformat(timespec="milliseconds")[:23], now.date())
     record_id, record_type, stamp, data = raw["id"], raw["type"], raw["updated_at"], raw["data"]
     if type(record_id) is not str or not UUID_RE.match(record_id) \
             or type(record_type) is not str or record_type not in RULES \
-            or type(stamp) is not str or len(stamp) != 24 or not UPDATED_AT_RE.match(stamp) \
-            or type(data) is not dict:
+            or type(stamp) is not str or len(stamp) != 24 or not stamp.isascii() \
+            or not UPDATED_AT_RE.match(stamp) or type(data) is not dict:
         return None
     village_id, device_id = _VILLAGES.get(raw["village_id"]), _DEVICES.get(raw["device_id"])
     author = _AUTHORS.get(raw["author"])
     if village_id is None or device_id is None or author is None:
         return None
-    try:
-        moment = datetime.datetime.fromisoformat(stamp[:23]).replace(tzinfo=datetime.timezone.utc)
-    except ValueError:
+    # a real moment (ASCII digits, as fromisoformat wants), not later than now + tolerance
+    if _DATES.get(stamp[:10]) is None or stamp[11:13] > "23" or stamp[14:16] > "59" \
+            or stamp[17:19] > "59" or (check_future and stamp[:23] > limits[1]):
         return None
-    if check_future and moment > now + FUTURE_TOLERANCE:
-        return None
-    clean = _fast_clean(record_type, data, now.date())
+    clean = _fast_clean(record_type, data, limits[2])
     if clean is None:
         return None
     return {"id": record_id, "type": record_type, "village_id": village_id, "updated_at": stamp,

@@ -113,7 +113,12 @@ ENVELOPE_VALUES = {
                    "2025-08-02T09:30:00.001Z", "2025-08-09T00:00:00.000Z",
                    "2025-13-01T00:00:00.000Z", "2025-02-30T00:00:00.000Z",
                    "2025-08-01T24:00:00.000Z", "2025-08-01T09:15:02.123Z\n",
-                   "2025-08-01T09:15:02Z", "2025-08-01 09:15:02.123Z", 20250801],
+                   "2025-08-01T09:15:02Z", "2025-08-01 09:15:02.123Z", 20250801,
+                   "2025-08-02T09:30:00.000Z", "2025-08-02T09:30:00.123Z",
+                   "2025-08-02T09:30:00.124Z", "2025-08-02T02:30:00.124Z",
+                   "0000-01-01T00:00:00.000Z", "0999-01-01T00:00:00.000Z",
+                   "2025-08-01T23:59:60.000Z", "2025-08-01T12:60:00.000Z",
+                   "２０２５-08-01T09:15:02.123Z", "2025-08-01T09:15:02.１２３Z"],
     "device_id": ["ph-minh", "ph minh", "", "x" * 65, 7],
     "author": ["minh", "Nguye\u0302\u0303n", "", "x" * 64, "x" * 65, None],
     "deleted": [False, True, 0, None, "false"],
@@ -143,10 +148,30 @@ def raw_versions(draw):
     return raw
 
 
-@settings(max_examples=600, deadline=None)
-@given(raw_versions(), st.booleans())
-def test_check_version_fast_equals_full(raw, check_future):
-    assert check_version(raw, NOW, check_future) == slow(check_version, raw, NOW, check_future)
+NOWS = [NOW, NOW.replace(microsecond=123456),
+        NOW.astimezone(datetime.timezone(datetime.timedelta(hours=7))),
+        datetime.datetime(2025, 8, 1, 2, 30, 0, 123999, tzinfo=datetime.timezone.utc)]
+
+
+@settings(max_examples=800, deadline=None)
+@given(raw_versions(), st.booleans(), st.sampled_from(NOWS))
+def test_check_version_fast_equals_full(raw, check_future, now):
+    assert check_version(raw, now, check_future) == slow(check_version, raw, now, check_future)
+
+
+def test_every_single_envelope_change_gets_the_full_answer():
+    first, second = full_only()
+    for now in NOWS:
+        for key, values in ENVELOPE_VALUES.items():
+            for value in values:
+                raw = {"id": UUID, "type": "visit", "village_id": "thon-3",
+                       "updated_at": "2025-08-01T01:15:02.123Z", "device_id": "ph-minh",
+                       "author": "minh", "deleted": False, "data": good_data("visit"), key: value}
+                for check_future in (True, False):
+                    fast = check_version(raw, now, check_future)
+                    with first, second:
+                        full = check_version(raw, now, check_future)
+                    assert fast == full, (now, key, value, check_future)
 
 
 def test_the_fast_path_is_taken_for_plain_valid_versions():
