@@ -503,3 +503,48 @@ def test_an_edit_made_while_its_first_version_is_in_flight_is_kept_and_sent(phon
     assert [[v["data"]["head_name"] for v in h] for h in histories.values()] == [
         ["Tên cũ", "Tên mới"]]
     assert page.inner_text("h2") == "Tên mới"
+
+
+def test_unsent_changes_of_one_volunteer_are_never_handed_to_another(phone, live_server, site):
+    context = phone()
+    page = open_round(context, live_server)
+    sign_in(page)
+    context.set_offline(True)
+    add_household(page, "Hộ của Minh")
+    page.goto(page.url.split("#")[0] + "#")
+    page.get_by_role("button", name="Đăng xuất").click()
+    assert "hãy gửi xong rồi mới đăng xuất" in page.inner_text("#banner")
+    auth.revoke_tokens(site, "minh")
+    context.set_offline(False)
+    page.wait_for_selector("#signin-msg.error")
+    page.fill("#username", "lan")
+    page.fill("#secret", LEAD_PIN)
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.wait_for_function("() => document.getElementById('signin-msg').textContent"
+                           ".includes('1 thay đổi của minh chưa gửi')")
+    assert count(page) == "1 thay đổi chờ gửi"
+    assert server_versions(site) == {}
+    sign_in(page, "minh", VOL_PIN)
+    wait_count(page, NONE_WAITING)
+    histories = server_versions(site)
+    assert [[(v["author"], v["data"]["head_name"]) for v in h] for h in histories.values()] == [
+        [("minh", "Hộ của Minh")]]
+
+
+def test_deleting_a_person_sends_a_tombstone(phone, live_server, site):
+    page = open_round(phone(), live_server)
+    sign_in(page)
+    add_household(page, "Hộ có người chuyển đi")
+    page.get_by_role("link", name="+ Thêm người").click()
+    page.fill("#i-full_name", "Người chuyển đi")
+    page.fill("#i-birth_year", "1990")
+    page.check("#i-vneid-none")
+    save(page)
+    wait_count(page, NONE_WAITING)
+    page.locator("#people a").click()
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Xóa").click()
+    page.wait_for_selector("h3:has-text('Thành viên (0)')")
+    wait_count(page, NONE_WAITING)
+    people = [h for h in server_versions(site).values() if h[0]["type"] == "person"]
+    assert [[v["deleted"] for v in h] for h in people] == [[False, True]]
