@@ -221,3 +221,12 @@ def test_training_recorded_on_a_village_laptop_reaches_the_commune_by_batch(tmp_
     answer = compute(commune.settings, commune.store.histories(), None)
     trained = next(e for e in answer["by_village"]["thon-3"] if e["key"] == "volunteers_trained")
     assert (trained["numerator"], trained["denominator"], trained["target"]) == (1, 2, 0.9)
+
+
+def test_the_procedure_section_is_shown_once_and_not_in_the_title(staff, commune):
+    from fieldapp.procedures import save_figures
+    save_figures(commune, {1: WEEK1}, "canbo")
+    page = staff.get("/commune/?as_of=2025-08-10").get_data(as_text=True)
+    title = page.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert "<" not in title and "Chỉ số xã" in title
+    assert page.count("Hồ sơ thủ tục hành chính (luỹ kế)") == 1
