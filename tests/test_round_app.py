@@ -84,7 +84,7 @@ def count(page):
     return page.inner_text("#count")
 
 
-def wait_count(page, text, timeout=15000):
+def wait_count(page, text, timeout=30000):
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     try:
         page.wait_for_function("t => document.getElementById('count').textContent === t",
