@@ -3,7 +3,7 @@ import functools
 
 from flask import current_app, flash, g, redirect, request, session, url_for
 
-from fieldapp.auth import get_user, set_active, user_for_token
+from fieldapp.auth import get_user, session_stamp, set_active, user_for_token
 from fieldapp.errors import Forbidden, NotFound, NotSignedIn
 
 __all__ = ["get_site", "current_user", "page", "api", "visible_villages", "check_village",
@@ -20,7 +20,7 @@ def current_user():
     if "user" not in g:
         user = get_user(get_site(), session.get("username"))
         if user is not None and (not user.get("active", True)
-                                 or session.get("stamp") != user["created_at"]):
+                                 or session.get("stamp") != session_stamp(user)):
             user = None
         g.user = user
     return g.user

@@ -13,9 +13,10 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from fieldapp.errors import Forbidden, Invalid, Locked, NotSignedIn
 
-__all__ = ["ROLES", "ROLE_LABELS", "add_user", "check_secret_rule", "authenticate",
-           "get_user", "issue_token", "user_for_token", "revoke_tokens", "set_active",
-           "set_secret", "list_users", "public_user", "MAX_FAILURES", "LOCK_MINUTES"]
+__all__ = ["session_stamp", "ROLES", "ROLE_LABELS", "add_user", "check_secret_rule",
+           "authenticate", "get_user", "issue_token", "user_for_token", "revoke_token",
+           "revoke_tokens", "set_active", "set_secret", "list_users", "public_user",
+           "MAX_FAILURES", "LOCK_MINUTES"]
 
 ROLES = ("volunteer", "lead", "staff", "admin")
 ROLE_LABELS = {"volunteer": "Tình nguyện viên", "lead": "Tổ trưởng",
@@ -44,6 +45,12 @@ def check_secret_rule(role, secret):
             raise Invalid("Mã PIN quá dễ đoán, hãy chọn mã khác.")
     elif len(secret) < 10:
         raise Invalid("Mật khẩu phải có ít nhất 10 ký tự.")
+
+
+def session_stamp(user):
+    """What a page session must match: changes when the account is remade or its secret
+    changes, so that every browser signed in with the old PIN is signed out."""
+    return f"{user['created_at']}|{user.get('secret_changed_at', '')}"
 
 
 def public_user(user):
@@ -102,8 +109,9 @@ def authenticate(site, username, secret):
     lock of LOCK_MINUTES after MAX_FAILURES.
     """
     user = get_user(site, username)
-    if not isinstance(secret, str) or len(secret) > 200:
-        secret = ""
+    if not isinstance(secret, str) or len(secret) > 200 or not secret.isprintable() \
+            or secret.encode("utf-8", "replace") != secret.encode("utf-8", "ignore"):
+        secret = "\x00"
     if user is None:
         check_password_hash(_DUMMY_HASH, secret)
         raise NotSignedIn("Sai tên đăng nhập hoặc mã PIN / mật khẩu.")
@@ -163,6 +171,13 @@ def user_for_token(site, token, kind="api"):
     return user
 
 
+def revoke_token(site, token):
+    """Revoke one bearer token."""
+    Token = Query()
+    with site.meta_lock:
+        site.table("tokens").update({"revoked": True}, Token.hash == _token_hash(token))
+
+
 def revoke_tokens(site, username, kind=None):
     """Revoke every token of a user (of one kind, or all)."""
     Token = Query()
@@ -187,6 +202,7 @@ def set_secret(site, username, role, secret):
     check_secret_rule(role, secret)
     with site.meta_lock:
         site.table("users").update({"secret_hash": generate_password_hash(secret),
+                                    "secret_changed_at": _now().isoformat(),
                                     "failures": 0, "locked_until": None},
                                    User.username == username)
     revoke_tokens(site, username)

@@ -257,7 +257,10 @@ def backup(obj, out_path):
     """Make a consistent backup of the data directory, even while the server runs."""
     from fieldapp.backup import make_backup
     obj.site()
-    manifest = make_backup(obj.data_dir, out_path)
+    try:
+        manifest = make_backup(obj.data_dir, out_path)
+    except OSError as error:
+        raise click.ClickException(f"Không ghi được tệp sao lưu {out_path}: {error.strerror}.") from None
     click.echo(f"Đã sao lưu {len(manifest['files'])} tệp vào {out_path}.")
 
 

@@ -78,7 +78,7 @@ def _count(raw):
             return 0
         if text.count(".") and all(len(p) == 3 for p in text.split(".")[1:]):
             text = text.replace(".", "")          # 1.234 written the Vietnamese way
-        if not text.isdigit():
+        if not (text.isascii() and text.isdigit()):
             raise ValueError
         value = int(text)
     if not 0 <= value <= MAX_COUNT:

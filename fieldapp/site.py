@@ -52,6 +52,17 @@ class Site:
             write_json(self._settings_path, settings)
         self._settings_mtime = None
 
+    def update_settings(self, change):
+        """Apply `change(settings)` to the current settings and save, all under the lock,
+        so that two changes made at once never overwrite each other."""
+        with self.lock:
+            self._settings_mtime = None
+            settings = json.loads(json.dumps(self.settings))
+            change(settings)
+            write_json(self._settings_path, settings)
+            self._settings_mtime = None
+        return settings
+
     @property
     def kind(self):
         """'village' or 'commune'."""

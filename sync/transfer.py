@@ -180,12 +180,13 @@ def _add_unknown_villages(site, batch):
     sender = batch["site"]
     missing = [v for v in sender["village_ids"] if site.village(v) is None]
     if missing:
-        settings = dict(site.settings)
-        settings["villages"] = list(settings.get("villages", [])) + [
-            {"id": v, "name": sender["name"] if len(sender["village_ids"]) == 1
-             else f"{sender['name']} ({v})", "adult_population": None, "targets": {}}
-            for v in missing]
-        site.save_settings(settings)
+        def add(settings):
+            known = {v["id"] for v in settings.get("villages", [])}
+            settings["villages"] = list(settings.get("villages", [])) + [
+                {"id": v, "name": sender["name"] if len(sender["village_ids"]) == 1
+                 else f"{sender['name']} ({v})", "adult_population": None, "targets": {}}
+                for v in missing if v not in known]
+        site.update_settings(add)
     return missing
 
 

@@ -16,7 +16,7 @@ import re
 import pytest
 
 from fieldapp import create_app
-from fieldapp.auth import add_user, get_user, issue_token
+from fieldapp.auth import add_user, get_user, issue_token, session_stamp
 from fieldapp.cards import create_card
 from fieldapp.cli import init_site
 from fieldapp.site import Site
@@ -126,7 +126,7 @@ class World:
         """(Re)open the role's session, e.g. after a POST /logout ended it."""
         username = self.users[role]
         if username:
-            stamp = get_user(self.site, username)["created_at"]
+            stamp = session_stamp(get_user(self.site, username))
             with self.clients[role].session_transaction() as session:
                 session["username"], session["stamp"] = username, stamp
 
@@ -358,7 +358,7 @@ def test_hostile_names_escaped_on_village_pages(tmp_path):
     app = create_app({"DATA_DIR": site.data_dir, "TESTING": True})
     lead = app.test_client()
     with lead.session_transaction() as session:
-        session["username"], session["stamp"] = "lan", get_user(site, "lan")["created_at"]
+        session["username"], session["stamp"] = "lan", session_stamp(get_user(site, "lan"))
     pages = {"/households": HOSTILE, f"/households/{homes[0]['id']}": HOSTILE,
              "/households?q=" + "<script>": [], "/volunteers": [HOSTILE[0]],
              "/village/dashboard": []}
@@ -390,7 +390,7 @@ def test_ten_thousand_characters_refused_clearly(tmp_path):
     assert _tree(site.data_dir) == before
     # a page form and a search with 10,000 characters: clear answers, nothing stored
     with client.session_transaction() as session:
-        session["username"], session["stamp"] = "minh", get_user(site, "minh")["created_at"]
+        session["username"], session["stamp"] = "minh", session_stamp(get_user(site, "minh"))
     response = client.post("/records/new/household", data={
         "csrf_token": csrf_token(client, "/records/new/household"), "head_name": long,
         "address": long})
@@ -422,7 +422,7 @@ def test_hostile_names_escaped_on_commune_pages(tmp_path):
     app = create_app({"DATA_DIR": commune.data_dir, "TESTING": True})
     staff = app.test_client()
     with staff.session_transaction() as session:
-        session["username"], session["stamp"] = "canbo", get_user(commune, "canbo")["created_at"]
+        session["username"], session["stamp"] = "canbo", session_stamp(get_user(commune, "canbo"))
     for path in ("/commune/", "/commune/conflicts", "/commune/commendations",
                  "/commune/villages", "/commune/batches"):
         response = staff.get(path)

@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from fieldapp import create_app
-from fieldapp.auth import get_user
+from fieldapp.auth import get_user, session_stamp
 from fieldapp.site import Site
 from tests import factories as f
 from tests.conftest import login_page
@@ -59,7 +59,7 @@ def sign_in(client, username):
     """Sign a test client in without the page (the login page is tested elsewhere)."""
     user = get_user(get_site_of(client), username)
     with client.session_transaction() as session:
-        session["username"], session["stamp"] = username, user["created_at"]
+        session["username"], session["stamp"] = username, session_stamp(user)
     return client
 
 

@@ -16,7 +16,7 @@ import urllib.parse
 import pytest
 
 from fieldapp import create_app
-from fieldapp.auth import get_user
+from fieldapp.auth import get_user, session_stamp
 from fieldapp.cli import main
 from fieldapp.site import Site
 from sync import crypto
@@ -193,7 +193,7 @@ def test_the_import_page_and_the_push_api_open_sealed_files(sealed, tmp_path):
     app = create_app({"DATA_DIR": str(commune_dir), "TESTING": True})
     client = app.test_client()
     with client.session_transaction() as session:
-        session["username"], session["stamp"] = "canbo", get_user(commune, "canbo")["created_at"]
+        session["username"], session["stamp"] = "canbo", session_stamp(get_user(commune, "canbo"))
     with open(out, "rb") as handle:
         response = client.post("/commune/import", data={
             "csrf_token": csrf_token(client, "/commune/import"),

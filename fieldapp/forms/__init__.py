@@ -85,7 +85,7 @@ def form_to_data(record_type, form, fixed, today=None):
         value = form[rule.name].data
         if rule.kind in ("year", "rating") and isinstance(value, str):
             value = value.strip()
-            value = int(value) if value.isdigit() else (value or None)
+            value = int(value) if value.isascii() and value.isdigit() else (value or None)
         if value == "":
             value = None
         raw[rule.name] = value

@@ -18,13 +18,34 @@ MAX_PULL = 2000
 
 def json_body(*required):
     """The request's JSON object; raise BadRequest when it is not one or lacks a key."""
-    body = request.get_json(silent=True, force=True)
-    if not isinstance(body, dict):
+    try:
+        body = request.get_json(silent=True, force=True)
+    except RecursionError:            # absurdly deep nesting
+        body = None
+    if not isinstance(body, dict) or not utf8_clean(body):
         raise BadRequest("Nội dung gửi lên không phải một đối tượng JSON hợp lệ.")
     missing = [key for key in required if key not in body]
     if missing:
         raise BadRequest("Thiếu trường: " + ", ".join(missing), {"missing": missing})
     return body
+
+
+def utf8_clean(value, depth=0):
+    """True when every string in a JSON value can be stored as UTF-8 (no lone surrogates)."""
+    if depth > 50:
+        return False
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, dict):
+        return all(utf8_clean(k, depth + 1) and utf8_clean(v, depth + 1)
+                   for k, v in value.items())
+    if isinstance(value, list):
+        return all(utf8_clean(v, depth + 1) for v in value)
+    return True
 
 
 def int_arg(name, default, low=0, high=None):
@@ -47,9 +68,12 @@ def date_arg(name):
     if raw is None:
         return today_local()
     try:
-        return datetime.date.fromisoformat(raw)
+        day = datetime.date.fromisoformat(raw)
     except ValueError:
         raise BadRequest(f"Tham số {name} phải là ngày dạng YYYY-MM-DD.") from None
+    if not 2000 <= day.year <= 2100:
+        raise BadRequest(f"Tham số {name} phải là ngày từ năm 2000 đến 2100.")
+    return day
 
 
 @bp.post("/login")
@@ -66,8 +90,8 @@ def login():
 @bp.post("/logout")
 @api()
 def logout():
-    """Revoke the caller's token."""
-    auth.revoke_tokens(get_site(), g.user["username"], "api")
+    """Revoke the token of this request (the user's other phones stay signed in)."""
+    auth.revoke_token(get_site(), request.headers["Authorization"][7:].strip())
     return jsonify({"status": "ok"})
 
 
@@ -80,12 +104,14 @@ def records():
     villages = set(visible_villages(g.user))
     site = get_site()
     site.store.refresh()
+    # read before the scan: a version committed during it must not fall behind next_since
+    last_seq = site.store.last_seq
     rows = site.store.versions_since(since, limit + 1, lambda v: v["village_id"] in villages)
     more = len(rows) > limit
     rows = rows[:limit]
     next_since = rows[-1][0] if rows else max(since, 0)
     if not more:
-        next_since = max(next_since, site.store.last_seq)
+        next_since = max(next_since, last_seq)
     return jsonify({"records": [v for _, v in rows], "next_since": next_since,
                     "more": more, "server_time": utc_now()})
 

@@ -11,9 +11,12 @@ bp = Blueprint("auth", __name__)
 
 def _safe_next(target):
     """Only local paths may be returned to after sign-in."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    # browsers drop tabs and newlines and read a backslash as a slash: /\t/evil.example
+    if any(ch in "\\" or ord(ch) < 0x21 or ord(ch) == 0x7f for ch in target):
+        return None
+    return target
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -31,7 +34,7 @@ def login():
             session.clear()
             session.permanent = True
             session["username"] = user["username"]
-            session["stamp"] = user["created_at"]
+            session["stamp"] = auth.session_stamp(user)
             return redirect(_safe_next(request.args.get("next")) or url_for("auth.home"))
     elif request.method == "POST":
         error = "Phiên biểu mẫu đã hết hạn. Hãy thử lại."

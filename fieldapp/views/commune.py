@@ -1,5 +1,4 @@
 """Commune centre pages: dashboard, conflicts, commendations, users (villages: commune_villages)."""
-import copy
 import datetime
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -85,11 +84,7 @@ def _local_time(stamp):
 
 def update_settings(change):
     """Apply change(settings copy) under the site lock and save."""
-    site = get_site()
-    with site.lock:
-        settings = copy.deepcopy(site.settings)
-        change(settings)
-        site.save_settings(settings)
+    get_site().update_settings(change)
 
 
 def _with_changes(answer, as_of):

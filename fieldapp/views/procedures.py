@@ -148,14 +148,15 @@ def targets():
                 except AnnexError as error:
                     errors[f"{prefix}-{key}"] = error.message
         year_text = (year or "").strip()
-        if year_text and not (year_text.isdigit() and 2000 <= int(year_text) <= 2100):
+        if year_text and not (year_text.isascii() and year_text.isdigit()
+                              and 2000 <= int(year_text) <= 2100):
             errors["baseline_year"] = "Năm gốc phải là năm có 4 chữ số, ví dụ 2024."
         if not errors:
-            updated = dict(settings, procedure_targets=parsed_targets,
-                           procedure_baseline={"year": int(year_text) if year_text else None,
-                                               "values": {k: v for k, v in parsed_base.items()
-                                                          if v is not None}})
-            site.save_settings(updated)
+            site.update_settings(lambda s: s.update(
+                procedure_targets=parsed_targets,
+                procedure_baseline={"year": int(year_text) if year_text else None,
+                                    "values": {k: v for k, v in parsed_base.items()
+                                               if v is not None}}))
             flash("Đã lưu chỉ tiêu và số liệu năm gốc.", "ok")
             return redirect(url_for("procedures.targets"))
     labels = {r.key: r.label for r in RATES}

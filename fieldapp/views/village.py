@@ -20,10 +20,10 @@ PAGE_SIZE = 50
 
 
 def _record_or_404(record_id):
-    """The current, visible, not deleted version of a record."""
+    """The current, visible, not deleted version of a door-to-door record."""
     user = current_user()
     version = get_site().store.current(record_id)
-    if version is None or version["deleted"]:
+    if version is None or version["deleted"] or version["type"] not in DOOR_TO_DOOR:
         raise NotFound("Không tìm thấy bản ghi này (có thể đã bị xóa).")
     check_village(user, version["village_id"])
     return version
@@ -34,9 +34,12 @@ def _as_of():
     if not raw:
         return today_local()
     try:
-        return datetime.date.fromisoformat(raw)
+        day = datetime.date.fromisoformat(raw)
     except ValueError:
         raise BadRequest("Ngày không hợp lệ, hãy chọn lại.") from None
+    if not 2000 <= day.year <= 2100:
+        raise BadRequest("Hãy chọn một ngày từ năm 2000 đến 2100.")
+    return day
 
 
 @bp.get("/village/dashboard")
@@ -148,8 +151,9 @@ def _edit(record_type, version, home, village_id, defaults):
                                f"web-{user['username']}", record_id=version and version["id"])
             get_site().store.submit([new])
             flash("Đã lưu.", "ok")
-            target = home["id"] if home else new["id"]
-            return redirect(url_for("village.household", record_id=target))
+            if home is None and record_type != "household":
+                return redirect(url_for("village.households"))
+            return redirect(url_for("village.household", record_id=home["id"] if home else new["id"]))
     return render_template("record_form.html", form=form, record_type=record_type,
                            type_label=TYPE_LABELS[record_type], version=version, home=home,
                            rules=RULES[record_type]), 422 if form.errors else 200
@@ -166,9 +170,10 @@ def delete_record(record_id):
                         deleted=True)
     get_site().store.submit([tomb])
     flash("Đã xóa.", "ok")
-    if version["type"] == "household":
+    home_id = version["data"].get("household_id")
+    if version["type"] == "household" or not home_id:
         return redirect(url_for("village.households"))
-    return redirect(url_for("village.household", record_id=version["data"]["household_id"]))
+    return redirect(url_for("village.household", record_id=home_id))
 
 
 def _write_member(site, account, lead, **changes):
@@ -201,11 +206,17 @@ def volunteers():
     village_id = user.get("village_id") or site.village_ids[0]
     form = VolunteerForm()
     if form.validate_on_submit():
+        username = (form.username.data or "").strip().lower()
+        full_name = (form.full_name.data or "").strip() or username
+        role = form.role.data if form.role.data in ("volunteer", "lead") else None
+        _, name_errors = validate_data("member", {"full_name": full_name, "active": True})
         try:
-            added = auth.add_user(site, (form.username.data or "").strip().lower(),
-                                  form.role.data or "volunteer", form.pin.data or "", village_id)
-            _write_member(site, added, user,
-                          full_name=(form.full_name.data or "").strip() or added["username"])
+            if role is None:
+                raise BadRequest("Vai trò phải là tình nguyện viên hoặc tổ trưởng.")
+            if name_errors:
+                raise BadRequest(" ".join(name_errors.values()))
+            added = auth.add_user(site, username, role, form.pin.data or "", village_id)
+            _write_member(site, added, user, full_name=full_name)
         except FieldappError as error:
             form.username.errors = [error.message]
         else:
@@ -261,9 +272,10 @@ def _settings_errors(form):
         errors["village_name"] = "Hãy nhập tên thôn."
     clean["village_name"] = name
     raw = (form.adult_population.data or "").strip().replace(".", "")
-    if raw and not (raw.isdigit() and 0 < int(raw) < 1_000_000):
+    digits = raw.isascii() and raw.isdigit()
+    if raw and not (digits and 0 < int(raw) < 1_000_000):
         errors["adult_population"] = "Phải là số nguyên dương, hoặc để trống."
-    clean["adult_population"] = int(raw) if raw.isdigit() and int(raw) > 0 else None
+    clean["adult_population"] = int(raw) if digits and 0 < int(raw) < 1_000_000 else None
     for key in ("campaign_start", "campaign_end"):
         try:
             clean[key] = datetime.date.fromisoformat(form[key].data or "")
@@ -307,7 +319,9 @@ def settings():
                                        end=end.isoformat(),
                                        periods=[p.as_json() for p in weekly_periods(start, end)])
             updated["wifi"] = clean["wifi"]
-            site.save_settings(updated)
+            site.update_settings(lambda settings: settings.update(
+                villages=updated["villages"], site_name=updated["site_name"],
+                campaign=updated["campaign"], wifi=updated["wifi"]))
             flash("Đã lưu cài đặt.", "ok")
             return redirect(url_for("village.settings"))
     return render_template("settings.html", form=form), 422 if form.errors else 200
