@@ -12,6 +12,7 @@ import threading
 
 from tinydb import TinyDB
 from tinydb.storages import Storage
+from tinydb.table import Table
 
 __all__ = ["AtomicJSONStorage", "FileLock", "open_tinydb", "atomic_write_bytes", "file_signature"]
 
@@ -81,9 +82,30 @@ class AtomicJSONStorage(Storage):
         """Nothing to release: files are only open while read or written."""
 
 
+class SharedFileTable(Table):
+    """A TinyDB table whose file other processes write too (a CLI beside the server).
+
+    TinyDB remembers the next document id and caches query results per process; either
+    goes stale when another process inserts, so neither is kept here.
+    """
+
+    def _get_next_id(self):
+        self._next_id = None
+        return super()._get_next_id()
+
+    def search(self, cond):
+        self.clear_cache()
+        return super().search(cond)
+
+
+class SharedFileTinyDB(TinyDB):
+    """TinyDB with tables that tolerate writes from other processes."""
+    table_class = SharedFileTable
+
+
 def open_tinydb(path):
     """Open a TinyDB database on `path` with atomic storage."""
-    return TinyDB(path, storage=AtomicJSONStorage)
+    return SharedFileTinyDB(path, storage=AtomicJSONStorage)
 
 
 class FileLock:

@@ -160,3 +160,15 @@ def test_arrival_order_and_repetition_do_not_change_the_state(tmp_path_factory, 
             store.submit([versions[index]])
     assert store.current(base["id"]) == max(versions, key=version_key)
     assert len(store) == 6
+
+
+def test_inserts_from_two_processes_never_collide_on_document_ids(tmp_path):
+    from storage.durable import open_tinydb
+    server, cli = open_tinydb(str(tmp_path / "meta.json")), open_tinydb(str(tmp_path / "meta.json"))
+    server.table("users").insert({"username": "a"})
+    cli.table("users").insert({"username": "b"})        # another process, say `user add`
+    server.table("users").insert({"username": "c"})     # used to raise: ID 2 exists
+    assert sorted(u["username"] for u in open_tinydb(str(tmp_path / "meta.json"))
+                  .table("users").all()) == ["a", "b", "c"]
+    assert [u["username"] for u in server.table("users").search(
+        __import__("tinydb").Query().username == "b")] == ["b"]
