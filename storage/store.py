@@ -340,11 +340,18 @@ class RecordStore:
         """Return the partition a stored version was written to."""
         return self._partition_of.get(id(version))
 
-    def conflicts(self):
-        """Records whose latest versions from different partitions differ."""
+    def conflicts(self, record_ids=None):
+        """Records whose latest versions from different partitions differ (of `record_ids`
+        only, when given, in their order)."""
         found = []
         with self._read_lock:
-            for record_id, history in self._history.items():
+            if record_ids is None:
+                pairs = self._history.items()
+            else:
+                pairs = ((rid, self._history.get(rid, ())) for rid in record_ids)
+            for record_id, history in pairs:
+                if len(history) < 2:         # one version cannot compete with itself
+                    continue
                 heads = {}
                 for version in history:
                     heads[self._partition_of[id(version)]] = version

@@ -21,7 +21,6 @@ from tinydb import Query
 from fieldapp.errors import Invalid
 from fieldapp.records import check_version, utc_now
 from storage import FileLock
-from storage.canonical import canonical_json
 from storage.durable import atomic_write_bytes
 from sync import crypto, keys
 from sync.batch import (FORMAT, VERSION, batch_bytes, check_batch, gzip_bytes, read_batch,
@@ -132,18 +131,7 @@ class Receipt:
 
 def competing_edits(store, record_ids):
     """Ids among `record_ids` whose latest versions from different partitions differ."""
-    found = []
-    for record_id in record_ids:
-        history = store.history(record_id)
-        if len(history) < 2:                 # one version cannot compete with itself
-            continue
-        heads = {}
-        for version in history:
-            heads[store.partition_of(version)] = version
-        if len(heads) > 1 and len({canonical_json(v["data"]) + bytes([v["deleted"]])
-                                   for v in heads.values()}) > 1:
-            found.append(record_id)
-    return sorted(found)
+    return sorted(conflict.id for conflict in store.conflicts(record_ids))
 
 
 def _check_records(store, records, village_ids, now):
