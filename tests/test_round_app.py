@@ -95,7 +95,14 @@ def wait_count(page, text, timeout=30000):
 
 
 def wait_net(page, text):
-    page.wait_for_function("t => document.getElementById('net').textContent === t", arg=text)
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    try:
+        page.wait_for_function("t => document.getElementById('net').textContent === t",
+                               arg=text)
+    except PlaywrightTimeout:
+        raise AssertionError(f"never {text!r}; the page says: " + page.inner_text("body")
+                             + " | lock: " + str(page.evaluate("localStorage.getItem('fa.lock')"))
+                             ) from None
 
 
 def outbox(page):
