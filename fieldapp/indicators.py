@@ -189,7 +189,7 @@ def _tallies_of(histories, days, adult_age):
     full = (1 << size) - 1
     from_index = [full & ~((1 << i) - 1) for i in range(size + 1)]   # live from day i on
     live_from = bisect.bisect_left
-    groups, homes, level2_homes, visited_homes = {}, {}, {}, {}
+    groups, homes, level2_homes, visited_homes = {}, [], {}, {}
 
     def add(record, mask):
         """Count a version that is the live state of its record on the days of `mask`."""
@@ -204,7 +204,8 @@ def _tallies_of(histories, days, adult_age):
                    data.get("bank_account") is True)
         elif kind == "household":
             key = (mask, record["village_id"], kind)
-            homes[record["id"]] = (record["village_id"], mask)
+            # one entry per live version: the masks of one record's versions are disjoint
+            homes.append((record["id"], record["village_id"], mask))
         elif kind == "visit":
             if data.get("outcome") == "met":
                 home = data.get("household_id")
@@ -248,7 +249,7 @@ def _tallies_of(histories, days, adult_age):
                 add(history[index], mask)
 
     home_groups = {}
-    for home_id, (village_id, mask) in homes.items():
+    for home_id, village_id, mask in homes:
         key = (village_id, mask & level2_homes.get(home_id, 0), mask & visited_homes.get(home_id, 0))
         home_groups[key] = home_groups.get(key, 0) + 1
 

@@ -105,7 +105,7 @@ days = st.lists(st.dates(START - datetime.timedelta(days=3), END + datetime.time
                 min_size=1, max_size=6)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(histories(), days)
 def test_one_pass_tallies_equal_a_snapshot_and_tally_per_day(stored, chosen):
     got = _tallies(stored, chosen)
@@ -129,3 +129,23 @@ def test_every_village_at_once_equals_compute_per_village(stored, as_of, officia
             == reference(config, stored, as_of, ["thon-2", "thon-x"]))
     # without village ids: the settings' villages
     assert sorted(compute_each(config, stored, as_of)[1]) == VILLAGES
+
+
+def test_a_household_edited_later_still_counts_its_level2_member_before_the_edit():
+    """Found by the property test: every live version of a household counts on its own days."""
+    home = "00000000-0000-4000-8000-000000000004"
+    def version(record_id, kind, stamp, data):
+        return {"id": record_id, "type": kind, "village_id": "thon-1", "updated_at": stamp,
+                "device_id": "ph", "author": "a", "deleted": False, "data": data}
+    stored = {
+        home: [version(home, "household", "2025-12-20T03:00:00.000Z", {"head_name": "Hộ"}),
+               version(home, "household", "2025-12-27T03:00:00.000Z", {"head_name": "Hộ"})],
+        "p": [version("p", "person", "2025-12-21T03:00:00.000Z",
+                      {"household_id": home, "vneid": "level2", "birth_year": 1950,
+                       "bank_account": False, "uses_online_services": False})],
+    }
+    before, after = D(2025, 12, 26), D(2026, 1, 1)
+    got = _tallies(stored, [before, after])
+    assert got[before]["thon-1"].households_level2 == 1
+    assert got[after]["thon-1"].households_level2 == 1
+    assert got == {day: tally(snapshot(stored, day), day.year) for day in (before, after)}
