@@ -9,8 +9,10 @@ MAX_RECORDS_PER_REQUEST = 500
 WRITER_ROLES = ("volunteer", "lead")
 
 
-def _ownership_errors(store, version, user, villages):
-    """Errors from who may write this version: village, author, and the record's identity."""
+def _ownership_errors(store, version, user, villages, seen):
+    """Errors from who may write this version: village, author, the record's identity
+    (an id keeps its type and village, also within one request: `seen` maps id to the
+    (type, village) of earlier versions of the request) and its household's village."""
     errors = {}
     if version["village_id"] not in villages:
         errors["village_id"] = "Bạn chỉ được ghi dữ liệu của thôn mình."
@@ -19,11 +21,16 @@ def _ownership_errors(store, version, user, villages):
     if version["type"] == "member" and (user is None or user["role"] != "lead"):
         errors["type"] = "Chỉ tổ trưởng mới cập nhật danh sách thành viên tổ."
     existing = store.current(version["id"])
-    if existing is not None:
-        if existing["type"] != version["type"]:
+    earlier = seen.get(version["id"]) or (existing and (existing["type"],
+                                                        existing["village_id"]))
+    if earlier:
+        if earlier[0] != version["type"]:
             errors["type"] = "Mã bản ghi này đã dùng cho loại bản ghi khác."
-        if existing["village_id"] != version["village_id"]:
+        if earlier[1] != version["village_id"]:
             errors["village_id"] = "Bản ghi này thuộc thôn khác."
+    home = store.current(version["data"].get("household_id") or "")
+    if home is not None and home["village_id"] != version["village_id"]:
+        errors["data.household_id"] = "Hộ này thuộc thôn khác."
     return errors
 
 
@@ -35,12 +42,14 @@ def save_versions(site, raws, user, villages, now=None):
     """
     now = now or datetime.datetime.now(datetime.timezone.utc)
     site.store.refresh()
-    results, valid, slots = [], [], []
+    results, valid, slots, seen = [], [], [], {}
     for raw in raws:
         check = check_version(raw, now)
         errors = check.errors
         if not errors:
-            errors = _ownership_errors(site.store, check.version, user, villages)
+            errors = _ownership_errors(site.store, check.version, user, villages, seen)
+        if not errors:
+            seen[check.version["id"]] = (check.version["type"], check.version["village_id"])
         if errors:
             results.append({"id": check.id, "status": "rejected", "errors": errors})
         else:

@@ -116,3 +116,23 @@ def test_a_backup_to_a_missing_folder_says_so(runner, site, tmp_path):
                                   str(tmp_path / "no" / "such" / "b.tar.gz")])
     assert result.exit_code != 0 and "Traceback" not in result.output
     assert "Không ghi được" in result.output
+
+
+def test_one_id_cannot_carry_two_types_within_one_request(client, site, api_token):
+    from tests.factories import person
+    home = household(author="minh")
+    twin = dict(person(home["id"], author="minh"), id=home["id"])
+    results = client.post("/api/v1/records", json={"records": [home, twin]},
+                          headers=bearer(api_token)).json["results"]
+    assert [r["status"] for r in results] == ["accepted", "rejected"]
+    site.store.refresh()
+    assert [v["type"] for v in site.store.history(home["id"])] == ["household"]
+
+
+def test_a_record_cannot_point_at_a_household_of_another_village(client, site, api_token):
+    from tests.factories import visit
+    foreign = household(village_id="thon-9", author="x")
+    site.store.submit([foreign])
+    result = client.post("/api/v1/records", json={"records": [visit(foreign["id"], author="minh")]},
+                         headers=bearer(api_token)).json["results"][0]
+    assert result["status"] == "rejected" and "data.household_id" in result["errors"]
