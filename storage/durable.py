@@ -89,9 +89,17 @@ class SharedFileTable(Table):
     goes stale when another process inserts, so neither is kept here.
     """
 
-    def _get_next_id(self):
+    def insert(self, document):
+        self._next_id = None          # recounted from the file, once per write
+        return super().insert(document)
+
+    def insert_multiple(self, documents):
         self._next_id = None
-        return super()._get_next_id()
+        return super().insert_multiple(documents)
+
+    def upsert(self, document, cond=None):
+        self._next_id = None
+        return super().upsert(document, cond)
 
     def search(self, cond):
         self.clear_cache()

@@ -172,3 +172,13 @@ def test_inserts_from_two_processes_never_collide_on_document_ids(tmp_path):
                   .table("users").all()) == ["a", "b", "c"]
     assert [u["username"] for u in server.table("users").search(
         __import__("tinydb").Query().username == "b")] == ["b"]
+
+
+def test_many_rows_inserted_at_once_each_get_their_own_id(tmp_path):
+    from storage.durable import open_tinydb
+    first, other = open_tinydb(str(tmp_path / "m.json")), open_tinydb(str(tmp_path / "m.json"))
+    first.table("t").insert({"n": 0})
+    other.table("t").insert({"n": 1})
+    first.table("t").insert_multiple([{"n": n} for n in range(2, 9)])
+    assert sorted(r["n"] for r in open_tinydb(str(tmp_path / "m.json")).table("t").all()) == \
+        list(range(9))
