@@ -375,8 +375,10 @@ def volunteer_stats(histories, as_of=None):
     for record in records:
         if record["type"] not in ("visit", "survey"):
             continue
-        row = stats.setdefault((record["village_id"], record["author"]), {
-            "village_id": record["village_id"], "author": record["author"], "visits": 0,
+        # the work is credited to whoever recorded it first, not to a later corrector
+        author = histories[record["id"]][0]["author"]
+        row = stats.setdefault((record["village_id"], author), {
+            "village_id": record["village_id"], "author": author, "visits": 0,
             "households_visited": set(), "vneid_level2": 0, "bank_account": 0, "surveys": 0})
         data = record["data"]
         if record["type"] == "survey":

@@ -139,3 +139,12 @@ def test_volunteers_are_credited_with_their_own_work():
     assert (stats["lan"]["households_visited"], stats["lan"]["vneid_level2"],
             stats["lan"]["bank_account"], stats["lan"]["surveys"]) == (2, 2, 1, 0)
     assert (stats["minh"]["households_visited"], stats["minh"]["surveys"]) == (0, 2)
+
+
+def test_a_corrected_visit_stays_credited_to_the_volunteer_who_made_it():
+    home = household()
+    made = visit(home["id"], help=["vneid_level2"], author="minh")
+    fixed = dict(made, updated_at=stamp(START, 15), author="lan", device_id="web-lan",
+                 data=dict(made["data"], note="sửa lỗi chính tả"))
+    stats = {r["author"]: r for r in volunteer_stats(histories_of([home, made, fixed]), END)}
+    assert set(stats) == {"minh"} and stats["minh"]["vneid_level2"] == 1
