@@ -534,10 +534,13 @@ function input(rule, value, parent) {
       return group('checkbox', (k) => (value || []).includes(k));
     case 'rating':
       return group('radio', (k) => k === value);
-    case 'choice':
-      if (opts.length <= 4) return group('radio', (k) => k === value);
+    case 'choice': {
+      // a new visit is usually a met household and a new person has no VNeID yet: one tap less
+      const chosen = value ?? { outcome: 'met', vneid: 'none' }[rule.name];
+      if (opts.length <= 4) return group('radio', (k) => k === chosen);
       return [h('label', { for: id }, rule.label, req), h('select', { id, name: rule.name, 'aria-describedby': desc },
-        h('option', { value: '' }, '— Chọn —'), opts.map(([k, text]) => h('option', { value: k, selected: k === value }, text)))];
+        h('option', { value: '' }, '— Chọn —'), opts.map(([k, text]) => h('option', { value: k, selected: k === chosen }, text)))];
+    }
     case 'ref': {
       if (rule.name === 'household_id') return h('input', { type: 'hidden', name: rule.name, value: value || parent || '' });
       const members = live('person', (p) => p.data.household_id === parent);
