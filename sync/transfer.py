@@ -8,9 +8,7 @@ with the sending site's name, so staff can rename them and set targets later.
 Competing edits are counted between sending sites (store partitions): the phones of one
 village were already merged, by the same rule, on that village's laptop.
 """
-import contextlib
 import datetime
-import gc
 import hashlib
 import os
 import uuid
@@ -22,6 +20,7 @@ from fieldapp.errors import Invalid
 from fieldapp.records import check_version, utc_now
 from storage import FileLock
 from storage.durable import atomic_write_bytes
+from storage.store import no_cycle_collection
 from sync import crypto, keys
 from sync.batch import (FORMAT, VERSION, batch_bytes, check_batch, gzip_bytes, read_batch,
                         sign_batch)
@@ -178,26 +177,13 @@ def _add_unknown_villages(site, batch):
     return missing
 
 
-@contextlib.contextmanager
-def _no_cycle_collection():
-    """Pause the cyclic GC: an import makes no cycles, but allocates enough containers to
-    trigger full collections that walk every stored version again and again."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def import_batch(site, data, source="", authorize=None, now=None):
     """Check and store one batch (bytes, gz bytes or dict); return a Receipt.
 
     Raise BatchRejected naming the problem (and the records at fault); then nothing is
     stored. `authorize(batch)` may raise to refuse a sender before anything is stored.
     """
-    with _no_cycle_collection():
+    with no_cycle_collection():
         return _import(site, data, source, authorize, now)
 
 
