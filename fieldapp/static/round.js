@@ -175,11 +175,14 @@ function clock(serverTime) {
   counts();
 }
 
+// A short lease renewed while sending: a tab closed or killed mid-sync blocks no one long.
+const LEASE = 5000;
+let retry = 0;
 function lock() {
   const l = store.get('lock');
   const now = Date.now();
   if (l && l.tab !== tab && l.until > now) return false;
-  store.set('lock', { tab, until: now + 2 * TIMEOUT });
+  store.set('lock', { tab, until: now + LEASE });
   return true;
 }
 
@@ -192,8 +195,9 @@ async function sync() {
   if (syncing) { again = true; return; }
   if (!auth || !auth.token) return;
   if (!navigator.onLine) { setNet('off'); return; }
-  if (!lock()) { setNet('other'); return; }
+  if (!lock()) { setNet('other'); clearTimeout(retry); retry = setTimeout(sync, 1000); return; }
   syncing = true;
+  const beat = setInterval(() => store.set('lock', { tab, until: Date.now() + LEASE }), LEASE / 3);
   setNet('busy');
   loadBox();                 // another tab may have queued changes a moment ago
   let changed = false;
@@ -206,6 +210,7 @@ async function sync() {
     else if (e.message === 'signed out') setNet('');
     else { setNet('on'); say(e.message); }
   } finally {
+    clearInterval(beat);
     syncing = false;
     unlock();
     if (again) { again = false; setTimeout(sync, 100); }
