@@ -103,7 +103,6 @@ def records():
     limit = int_arg("limit", MAX_PULL, 1, MAX_PULL)
     villages = set(visible_villages(g.user))
     site = get_site()
-    site.store.refresh()
     # read before the scan: a version committed during it must not fall behind next_since
     last_seq = site.store.last_seq
     rows = site.store.versions_since(since, limit + 1, lambda v: v["village_id"] in villages)
@@ -142,7 +141,6 @@ def indicators():
         check_village(g.user, village_id)
         villages = [village_id]
     site = get_site()
-    site.store.refresh()
     return jsonify(site_indicators(site, as_of, villages))
 
 

@@ -255,7 +255,6 @@ def export():
         return Response(body, mimetype="application/gzip", headers={
             "Content-Disposition": f'attachment; filename="{name}"'})
     since = last_exported(site)
-    site.store.refresh()
     villages = set(site.village_ids)
     pending = len(site.store.versions_since(since, accept=lambda v: v["village_id"] in villages))
     with site.meta_lock:

@@ -113,7 +113,6 @@ def _procedures(site, as_of):
 def dashboard():
     """Every indicator for the commune or one village, per period, against the targets."""
     site = get_site()
-    site.store.refresh()
     settings = site.settings
     as_of, note = _as_of(settings)
     village_id = _village_filter(site)
@@ -166,7 +165,6 @@ def _record_title(version):
 def conflicts():
     """Records with competing edits from different sites, side by side."""
     site = get_site()
-    site.store.refresh()
     # newest first: the edits most likely still being argued about
     found = sorted(site.store.conflicts(),
                    key=lambda c: site.store.current(c.id)["updated_at"], reverse=True)
@@ -238,7 +236,6 @@ def _village_progress(answer, names):
 def commendations():
     """Volunteers across villages and villages ranked by their results."""
     site = get_site()
-    site.store.refresh()
     settings = site.settings
     as_of, note = _as_of(settings)
     histories = site.store.histories()

@@ -74,7 +74,6 @@ def indicators_csv():
     """Indicators at the end of every period up to the chosen one."""
     from fieldapp.csvexport import indicators_csv as build
     site = get_site()
-    site.store.refresh()
     scope = _scope(current_user())
     stored = None
     if site.kind == "commune" and not scope:
@@ -90,7 +89,6 @@ def volunteers_csv():
     """Volunteer statistics up to today."""
     from fieldapp.csvexport import volunteers_csv as build
     site = get_site()
-    site.store.refresh()
     body = build(site.settings, site.store.histories(), _scope(current_user()))
     return _download(body.encode("utf-8"), "text/csv", "to-vien.csv")
 

@@ -47,7 +47,6 @@ def _as_of():
 def dashboard():
     """Indicators against targets, by period, and the volunteers' work."""
     site = get_site()
-    site.store.refresh()
     as_of = _as_of()
     villages = visible_villages(current_user())
     histories = site.store.histories()
@@ -62,7 +61,6 @@ def dashboard():
 def households():
     """Households of the village, searchable without case or diacritics."""
     site = get_site()
-    site.store.refresh()
     query = request.args.get("q", "")[:100]
     villages = visible_villages(current_user())
     found = search_households(site.store, villages, query)
