@@ -59,7 +59,8 @@ def _date(value, name):
 
 
 def init_site(data_dir, site_kind, commune, villages, start, end, period_kind="week"):
-    """Create a data directory: settings, session key and Ed25519 site key."""
+    """Create a data directory: settings, session key, Ed25519 site key and, at a commune,
+    the X25519 key that villages seal batch files for."""
     from fieldapp.periods import monthly_periods, weekly_periods
     from fieldapp.indicators import DEFAULT_TARGETS
     if os.path.exists(os.path.join(data_dir, "settings.json")):
@@ -80,8 +81,11 @@ def init_site(data_dir, site_kind, commune, villages, start, end, period_kind="w
     try:
         from sync.keys import create_site_key
         create_site_key(data_dir)
+        if site_kind == "commune":        # the key villages seal batches for (sync.crypto)
+            from sync.crypto import create_box_key
+            create_box_key(data_dir)
     except ModuleNotFoundError as error:
-        if error.name not in ("sync.keys", "sync"):
+        if error.name not in ("sync.keys", "sync.crypto", "sync"):
             raise
     return settings
 
@@ -120,6 +124,9 @@ def init(obj, site_kind, commune, village_id, village_name, adult_population,
     click.echo(f"Đã khởi tạo {obj.data_dir}: {settings['site_name']} — "
                f"{settings['commune_name']}, {settings['province_name']} "
                f"(mã {settings['commune_code']}), {len(settings['campaign']['periods'])} đợt.")
+    if site_kind == "commune":
+        click.echo("Đã tạo khóa mã hóa của xã; `fieldapp commune-key` in khóa công khai "
+                   "để chép sang máy của các thôn.")
 
 
 @main.group()

@@ -1,8 +1,10 @@
 """Batch files sealed for the commune, so a lost USB stick gives away no personal data.
 
-The commune has an X25519 key pair (DATA/commune_box.pem, mode 0600, made on first use);
-its public key is shown by `fieldapp commune-key` and given to each village laptop
-(`fieldapp commune-key KEY` there, kept in settings as `commune_public_key`).
+The commune has an X25519 key pair (DATA/commune_box.pem, mode 0600, made by `fieldapp init
+--site commune`, or by the first `fieldapp commune-key` on a site that predates that; never
+replaced, and carried by `fieldapp backup`). Its public key is shown by `fieldapp
+commune-key` and given to each village laptop (`fieldapp commune-key KEY` there, kept in
+settings as `commune_public_key`), which then seals USB files and pushes for it.
 
 A sealed file is, in the manner of HPKE base mode:
 

@@ -217,9 +217,10 @@ def test_a_file_sealed_for_another_commune_is_refused(sealed, tmp_path, runner):
     assert result.exit_code == 1
     assert "TỪ CHỐI" in result.output and "khóa khác" in result.output
     assert snapshot(other) == before
-    # a commune that never made a key says so
+    # a commune that never made a key (initialised before init made one) says so
     third = tmp_path / "third"
     factories.commune_site(third, users=False)
+    os.unlink(third / crypto.BOX_KEY_FILE)
     result = invoke(runner, third, "import", str(out))
     assert result.exit_code == 1 and "chưa có khóa giải mã" in result.output
 
