@@ -22,8 +22,8 @@ from fieldapp.periods import periods_from_settings
 from fieldapp.report_charts import bars_svg, periods_svg, villages_svg
 
 __all__ = ["Section", "SECTIONS", "register_section", "ReportData", "choose_period",
-           "report_data", "render_html", "render_pdf", "site_report_pdf", "points", "gap_points",
-           "still_needed"]
+           "report_data", "render_html", "render_pdf", "weasyprint_module", "site_report_pdf",
+           "points", "gap_points", "still_needed"]
 
 UNITS = {"adults": "người", "households": "hộ", "surveys": "ý kiến hài lòng",
          "surveys_lci": "ý kiến hài lòng", "members": "thành viên tổ"}
@@ -343,10 +343,59 @@ def render_html(data, sections=None):
     return env.get_template("report/report.html").render(data=data, sections=rendered, css=css)
 
 
+# ldconfig's ABI tag of this interpreter's libraries, as ctypes.util reads it
+_ABI = {"x86_64-64": "libc6,x86-64", "ppc64-64": "libc6,64bit", "sparc64-64": "libc6,64bit",
+        "s390x-64": "libc6,64bit", "ia64-64": "libc6,IA-64"}
+
+
+def _linker_cache():
+    """`ldconfig -p` of this machine (bytes), or None when it cannot be read."""
+    import subprocess
+    try:
+        return subprocess.run(["/sbin/ldconfig", "-p"], capture_output=True, timeout=10,
+                              env={"LC_ALL": "C", "LANG": "C"}, check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def weasyprint_module():
+    """The weasyprint module, imported without ctypes' slow search for missing libraries.
+
+    WeasyPrint asks for each of its 7 libraries by Windows and macOS names first; on Linux
+    every miss makes `ctypes.util.find_library` run ldconfig, gcc and ld (~0.3 s in all).
+    While it imports, names are looked up in one `ldconfig -p` listing, as find_library
+    itself does first; a name not listed is a miss, and WeasyPrint goes on to the Linux
+    file name (libpango-1.0.so.0), which the dynamic linker finds itself.
+    """
+    import sys
+    if "weasyprint" in sys.modules or not sys.platform.startswith("linux"):
+        import weasyprint
+        return weasyprint
+    import ctypes.util
+    import re
+    import struct
+    listing = _linker_cache()
+    if listing is None:
+        import weasyprint
+        return weasyprint
+    abi = _ABI.get(f"{os.uname().machine}-{struct.calcsize('l') * 8}", "libc6")
+
+    def find_library(name):
+        found = re.search(rb"\s+(lib%s\.[^\s]+)\s+\(%s" % (re.escape(os.fsencode(name)),
+                                                          os.fsencode(abi)), listing)
+        return os.fsdecode(found.group(1)) if found else None
+    original = ctypes.util.find_library
+    ctypes.util.find_library = find_library
+    try:
+        import weasyprint
+    finally:
+        ctypes.util.find_library = original
+    return weasyprint
+
+
 def render_pdf(html):
     """PDF bytes of an HTML document (WeasyPrint)."""
-    import weasyprint
-    return weasyprint.HTML(string=html, base_url=STATIC).write_pdf()
+    return weasyprint_module().HTML(string=html, base_url=STATIC).write_pdf()
 
 
 def site_report_pdf(site, period=None, as_of=None, village_ids=None):
