@@ -175,15 +175,26 @@ def openapi():
                                           "by_period": {"type": "array", "items": {"type": "object"}}}}),
                           "400": _error("Bad date"), **AUTH_ERRORS}}},
         "/api/v1/batches": {"post": {
-            "summary": "Import a signed sync batch (JSON or gzip) at the commune",
+            "summary": "Import a signed sync batch (JSON, gzip or sealed) at the commune",
+            "description": "The body is one batch file (SPEC §7), in any of its three forms, "
+                           "told apart by content, not by Content-Type: canonical JSON; "
+                           "gzip of it; or the gzip sealed for the commune's X25519 public "
+                           "key (`fieldapp push` seals when the village knows the key; "
+                           "format in sync/crypto.py: magic `FABOX1\\n\\0`, recipient key, "
+                           "ephemeral key, nonce, ChaCha20-Poly1305). A sealed body for "
+                           "another key, cut short or altered is refused with 422 and "
+                           "`details.problem` = `encrypted`; nothing is stored.",
             "security": BEARER,
-            "requestBody": json_body({"type": "object"}),
+            "requestBody": {"required": True, "content": {
+                "application/json": {"schema": {"type": "object"}},
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
             "responses": {"200": _ok({"type": "object", "required": ["receipt", "message"],
                                       "properties": {"receipt": {"type": "object"},
                                                      "message": {"type": "string"}}}),
                           "400": _error("Malformed batch"), "404": _error("Not a commune site"),
                           "413": _error("Body too large"),
-                          "422": _error("Batch refused: the message names the problem"),
+                          "422": _error("Batch refused (format, signature, key, records, "
+                                        "encryption...): the message names the problem"),
                           **AUTH_ERRORS}}},
     }
     return {"openapi": "3.0.3",

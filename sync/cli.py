@@ -28,18 +28,8 @@ def export(obj, out, all_versions, encrypt, to_key):
     """Write this village's changes as a signed batch file (e.g. onto a USB stick)."""
     from sync.transfer import export_batch, mark_exported, write_batch_file
     site = obj.site()
-    if to_key:
-        encrypt = True
-    if encrypt:
-        from sync import crypto
-        to_key = to_key or site.settings.get("commune_public_key")
-        if not to_key:
-            raise click.ClickException("Chưa có khóa công khai của xã: chạy `fieldapp "
-                                       "commune-key KHÓA` hoặc dùng --to KHÓA.")
-        try:
-            crypto.parse_public_key(to_key)
-        except ValueError as error:
-            raise click.ClickException(str(error)) from None
+    to_key = _sealing_key(site, encrypt, to_key)
+    encrypt = to_key is not None
     try:
         batch = export_batch(site, all_versions=all_versions, remember=False)
     except FieldappError as error:
@@ -48,6 +38,7 @@ def export(obj, out, all_versions, encrypt, to_key):
         if encrypt:
             from storage.durable import atomic_write_bytes
             from sync.batch import batch_bytes, gzip_bytes
+            from sync import crypto
             sealed = crypto.seal(gzip_bytes(batch_bytes(batch)), to_key)
             atomic_write_bytes(str(out), sealed)
             size = len(sealed)
@@ -65,12 +56,37 @@ def export(obj, out, all_versions, encrypt, to_key):
                f"({max(1, size // 1024)} kB)" + (", đã mã hóa cho máy của xã." if encrypt else "."))
 
 
+def _sealing_key(site, encrypt, to_key):
+    """The commune public key to seal a batch for, or None to send it plain.
+
+    `encrypt` is True (required), False (plain) or None (seal when the key is known);
+    a key given with --to always seals. Raise ClickException for a missing or bad key.
+    """
+    from sync import crypto
+    if to_key:
+        encrypt = True
+    to_key = to_key or site.settings.get("commune_public_key")
+    if encrypt is None:
+        encrypt = bool(to_key)
+    if not encrypt:
+        return None
+    if not to_key:
+        raise click.ClickException("Chưa có khóa công khai của xã: chạy `fieldapp "
+                                   "commune-key KHÓA` hoặc dùng --to KHÓA.")
+    try:
+        crypto.parse_public_key(to_key)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    return to_key.strip()
+
+
 @main.command("commune-key")
 @click.argument("key", required=False)
 @click.pass_obj
 def commune_key(obj, key):
     """At the commune: print the public key that villages seal batch files for.
-    At a village: `commune-key KEY` stores the commune's key for `export --encrypt`."""
+    At a village: `commune-key KEY` stores the commune's key for `export --encrypt` and
+    `push` (which then seals every batch it sends)."""
     from sync import crypto
     site = obj.site()
     if site.kind == "commune":
@@ -97,7 +113,7 @@ def commune_key(obj, key):
     settings = dict(site.settings, commune_public_key=key.strip())
     site.save_settings(settings)
     click.echo(f"Đã lưu khóa của xã (dấu vân tay {crypto.fingerprint(key.strip())}); "
-               "`fieldapp export --encrypt` sẽ mã hóa lô cho khóa này.")
+               "`fieldapp export --encrypt` và `fieldapp push` sẽ mã hóa lô cho khóa này.")
 
 
 @main.command("import")
@@ -136,36 +152,63 @@ def _endpoint(url):
     return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path, "", ""))
 
 
+def _refusal(error):
+    """(message, problem code or None) of the commune's JSON error answer."""
+    try:
+        body = json.loads(error.read())["error"]
+        message, details = str(body["message"]), body.get("details")
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return f"máy của xã trả lời lỗi HTTP {error.code}", None
+    return message, details.get("problem") if isinstance(details, dict) else None
+
+
 @main.command()
 @click.argument("url")
 @click.option("--token", required=True, envvar="FIELDAPP_PUSH_TOKEN",
               help="Push token issued by commune staff for this village ($FIELDAPP_PUSH_TOKEN).")
 @click.option("--all", "all_versions", is_flag=True, help="Send every version, not only changes.")
+@click.option("--encrypt/--no-encrypt", default=None,
+              help="Seal the batch for the commune's public key. Default: sealed whenever "
+                   "the key is known (`fieldapp commune-key KEY`), plain otherwise; "
+                   "--encrypt refuses to send without a key.")
+@click.option("--to", "to_key", help="The commune's public key, if not set in the settings.")
 @click.option("--timeout", default=120, show_default=True, type=click.IntRange(1, 3600),
               help="Seconds to wait for the commune.")
 @click.pass_obj
-def push(obj, url, token, all_versions, timeout):
-    """Send this village's changes to the commune centre over the network."""
+def push(obj, url, token, all_versions, encrypt, to_key, timeout):
+    """Send this village's changes to the commune centre over the network.
+
+    A village LAN is plain HTTP: anyone on the Wi-Fi can read what passes. So once the
+    commune's public key is known (`fieldapp commune-key KEY`), the batch is sealed for
+    it, exactly as `export --encrypt` seals a USB file, and only the commune can open
+    it. The changes count as sent only when the commune has answered with its receipt.
+    """
     from sync.batch import batch_bytes, gzip_bytes
     from sync.transfer import export_batch, mark_exported
     endpoint = _endpoint(url)
     site = obj.site()
+    to_key = _sealing_key(site, encrypt, to_key)
     try:
         batch = export_batch(site, all_versions=all_versions, remember=False)
     except FieldappError as error:
         raise click.ClickException(error.message) from None
-    request = urllib.request.Request(endpoint, data=gzip_bytes(batch_bytes(batch)), method="POST",
-                                     headers={"Content-Type": "application/json",
-                                              "Content-Encoding": "gzip",
-                                              "Authorization": f"Bearer {token}"})
+    body = gzip_bytes(batch_bytes(batch))
+    headers = {"Content-Type": "application/json", "Content-Encoding": "gzip",
+               "Authorization": f"Bearer {token}"}
+    if to_key is not None:
+        from sync import crypto
+        body = crypto.seal(body, to_key)
+        headers = {"Content-Type": "application/octet-stream",
+                   "Authorization": f"Bearer {token}"}
+    request = urllib.request.Request(endpoint, data=body, method="POST", headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             answer = json.loads(response.read())
     except urllib.error.HTTPError as error:
-        try:
-            message = json.loads(error.read())["error"]["message"]
-        except (ValueError, KeyError, TypeError):
-            message = f"máy của xã trả lời lỗi HTTP {error.code}"
+        message, problem = _refusal(error)
+        if problem == "encrypted":
+            message += (" Kiểm tra khóa của xã: ở máy của xã chạy `fieldapp commune-key`, "
+                        "rồi ở đây `fieldapp commune-key KHÓA`.")
         raise click.ClickException(f"Máy của xã từ chối lô: {message}") from None
     except (urllib.error.URLError, OSError, ValueError) as error:
         reason = getattr(error, "reason", error)
@@ -173,3 +216,5 @@ def push(obj, url, token, all_versions, timeout):
                                    "Dữ liệu vẫn còn trên máy; hãy thử lại sau.") from None
     mark_exported(site, batch, destination=endpoint)
     click.echo(answer.get("message") or "Máy của xã đã nhận lô.")
+    if to_key is not None:
+        click.echo("Lô đã được mã hóa cho khóa của xã trước khi gửi.")

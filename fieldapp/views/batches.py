@@ -2,6 +2,7 @@
 batches per sending site, and per-site push tokens (only their hashes are stored)."""
 import datetime
 import hashlib
+import os
 import secrets
 
 from flask import (Blueprint, Response, current_app, flash, g, jsonify, redirect,
@@ -16,7 +17,7 @@ from fieldapp.access import get_site, page
 from fieldapp.auth import user_for_token
 from fieldapp.errors import FieldappError, Forbidden, NotFound, NotSignedIn
 from fieldapp.forms import ActionForm
-from sync import keys
+from sync import crypto, keys
 from sync.batch import batch_bytes, gzip_bytes
 from sync.transfer import (export_batch, forget_site_key, import_batch, imported_batches,
                            known_sites, last_exported, mark_exported)
@@ -209,6 +210,10 @@ def push_tokens():
                     "revoked": False, "site_id": None, "last_used": None})
             issued = {"token": token, "village": site.village(village_id)["name"],
                       "command": f"fieldapp push {request.host_url} --token {token}"}
+            if os.path.exists(os.path.join(site.data_dir, crypto.BOX_KEY_FILE)):
+                public = crypto.box_public_key(site.data_dir)
+                issued.update(key_command=f"fieldapp commune-key {public}",
+                              fingerprint=keys.fingerprint(public))
     elif form.errors:
         status = 422
     with site.meta_lock:
