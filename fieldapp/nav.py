@@ -9,6 +9,7 @@ NAV = [
     ("round.app", "Đi vòng", ("volunteer", "lead"), "village"),
     ("village.dashboard", "Chỉ số", ("lead", "admin"), "village"),
     ("village.volunteers", "Tổ viên", ("lead", "admin"), "village"),
+    ("round.login_cards", "Thẻ đăng nhập", ("lead", "admin"), "village"),
     ("batches.export", "Gửi lên xã", ("lead", "admin"), "village"),
     ("village.settings", "Cài đặt", ("admin",), "village"),
     ("commune.dashboard", "Chỉ số xã", ("staff", "admin"), "commune"),
@@ -18,7 +19,8 @@ NAV = [
     ("commune.commendations", "Khen thưởng", ("staff", "admin"), "commune"),
     ("commune.users", "Tài khoản", ("admin",), "commune"),
     ("procedures.figures_page", "Hồ sơ TTHC", ("staff", "admin"), "commune"),
-    ("reports.index", "Báo cáo", ("lead", "staff", "admin"), None),
+    ("reports.index", "Báo cáo", ("lead", "admin"), "village"),
+    ("reports.index", "Báo cáo", ("staff", "admin"), "commune"),
 ]
 
 
