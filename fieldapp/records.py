@@ -102,23 +102,21 @@ def check_version(raw, now=None, check_future=True):
 _ENVELOPE_KEYS = frozenset(ENVELOPE)
 
 
-class _Seen:
-    """Strings already found valid (village ids, devices, authors), bounded in number."""
+class _Seen(dict):
+    """Strings already found valid (village ids, devices, authors, dates) -> their clean
+    form; `known.get(value) or known.add(value)` checks each distinct string once."""
 
     def __init__(self, check, limit=4096):
-        self.check, self.limit, self.known = check, limit, {}
+        super().__init__()
+        self.check, self.limit = check, limit
 
-    def get(self, value):
-        """The clean form of a valid string, or None."""
-        if type(value) is not str:
-            return None
-        clean = self.known.get(value)
-        if clean is None:
-            clean = self.check(value)
-            if clean is not None:
-                if len(self.known) >= self.limit:
-                    self.known.clear()
-                self.known[value] = clean
+    def add(self, value):
+        """The clean form of a valid string (remembered), or None."""
+        clean = self.check(value)
+        if clean is not None:
+            if len(self) >= self.limit:
+                self.clear()
+            self[value] = clean
         return clean
 
 
@@ -155,18 +153,22 @@ def _fast_version(raw, now, check_future):
         latest = (now + FUTURE_TOLERANCE).astimezone(datetime.timezone.utc)
         limits = _LIMITS = (now, latest.isoformat(timespec="milliseconds")[:23], now.date())
     record_id, record_type, stamp, data = raw["id"], raw["type"], raw["updated_at"], raw["data"]
-    if type(record_id) is not str or not UUID_RE.match(record_id) \
-            or type(record_type) is not str or record_type not in RULES \
-            or type(stamp) is not str or len(stamp) != 24 or not stamp.isascii() \
-            or not UPDATED_AT_RE.match(stamp) or type(data) is not dict:
+    village_id, device_id, author = raw["village_id"], raw["device_id"], raw["author"]
+    if type(record_id) is not str or type(record_type) is not str or type(stamp) is not str \
+            or type(data) is not dict or type(village_id) is not str \
+            or type(device_id) is not str or type(author) is not str:
         return None
-    village_id, device_id = _VILLAGES.get(raw["village_id"]), _DEVICES.get(raw["device_id"])
-    author = _AUTHORS.get(raw["author"])
-    if village_id is None or device_id is None or author is None:
-        return None
+    village_id = _VILLAGES.get(village_id) or _VILLAGES.add(village_id)
+    device_id = _DEVICES.get(device_id) or _DEVICES.add(device_id)
+    author = _AUTHORS.get(author) or _AUTHORS.add(author)
+    day = stamp[:10]
     # a real moment (ASCII digits, as fromisoformat wants), not later than now + tolerance
-    if _DATES.get(stamp[:10]) is None or stamp[11:13] > "23" or stamp[14:16] > "59" \
-            or stamp[17:19] > "59" or (check_future and stamp[:23] > limits[1]):
+    if village_id is None or device_id is None or author is None \
+            or len(stamp) != 24 or not stamp.isascii() or not UPDATED_AT_RE.match(stamp) \
+            or not (_DATES.get(day) or _DATES.add(day)) or stamp[11:13] > "23" \
+            or stamp[14:16] > "59" or stamp[17:19] > "59" \
+            or (check_future and stamp[:23] > limits[1]) \
+            or record_type not in RULES or not UUID_RE.match(record_id):
         return None
     clean = _fast_clean(record_type, data, limits[2])
     if clean is None:

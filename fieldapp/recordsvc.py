@@ -2,6 +2,7 @@
 import datetime
 
 from fieldapp.records import check_version
+from storage import Refused
 
 __all__ = ["save_versions", "MAX_RECORDS_PER_REQUEST"]
 
@@ -56,7 +57,20 @@ def save_versions(site, raws, user, villages, now=None):
             slots.append(len(results))
             results.append(None)
             valid.append(check.version)
-    if valid:
-        for slot, stored in zip(slots, site.store.submit(valid)):
-            results[slot] = {"id": stored.id, "status": stored.status, "errors": {}}
+    while valid:
+        try:
+            stored = site.store.submit(valid)
+        except Refused as refusal:      # another request changed a record meanwhile
+            keep = [(slot, version) for slot, version, result in zip(slots, valid, refusal.results)
+                    if result.status != "refused"]
+            for slot, result in zip(slots, refusal.results):
+                if result.status == "refused":
+                    results[slot] = {"id": result.id, "status": "rejected",
+                                     "errors": {"id": "Mã bản ghi này đã dùng cho bản ghi khác "
+                                                      "loại hoặc thôn khác."}}
+            slots, valid = [s for s, _ in keep], [v for _, v in keep]
+            continue
+        for slot, result in zip(slots, stored):
+            results[slot] = {"id": result.id, "status": result.status, "errors": {}}
+        break
     return results

@@ -28,7 +28,8 @@ class Site:
         if not os.path.exists(settings_path):
             raise SiteMissing(f"{self.data_dir} is not a fieldapp data directory: run init")
         self.lock = FileLock(os.path.join(self.data_dir, ".lock"))
-        self.store = RecordStore(self.data_dir, lock=self.lock)
+        # a record keeps its type and village for life: the store refuses a change
+        self.store = RecordStore(self.data_dir, lock=self.lock, fixed=("type", "village_id"))
         self.meta = open_tinydb(os.path.join(self.data_dir, "meta.json"))
         # meta (users, tokens) has its own lock so sign-ins never wait on record writes
         self.meta_lock = FileLock(os.path.join(self.data_dir, ".meta.lock"))

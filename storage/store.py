@@ -27,7 +27,7 @@ except ImportError:  # pragma: no cover
     orjson = None
 from storage.durable import FileLock, atomic_write_bytes, file_signature
 
-__all__ = ["RecordStore", "StorageError", "Conflict", "version_key", "Result",
+__all__ = ["RecordStore", "StorageError", "Refused", "Conflict", "version_key", "Result",
            "no_cycle_collection"]
 
 _PARTITION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,79}$")
@@ -51,6 +51,19 @@ def no_cycle_collection():
 
 class StorageError(Exception):
     """Raised when the store cannot do what was asked (bad partition, disk failure)."""
+
+
+class Refused(StorageError):
+    """A submission changed a record's fixed fields; nothing of it was stored.
+
+    `results` has a Result per submitted version: "refused" with the `changed` fields for
+    the versions at fault, "not_stored" for the others.
+    """
+
+    def __init__(self, results):
+        self.results = results
+        bad = [r for r in results if r.status == "refused"]
+        super().__init__(f"{len(bad)} version(s) change a record's fixed fields")
 
 
 class _Digest:
@@ -101,12 +114,27 @@ def identity(version):
     return (version["id"], version["updated_at"], version["device_id"])
 
 
-@dataclass
+def _stored_already(version, stored, new):
+    """Whether a version with the same identity and content is stored or staged."""
+    stamp, device = version["updated_at"], version["device_id"]
+    same = [v for v in (stored or ()) if v["updated_at"] == stamp and v["device_id"] == device]
+    same += [v for v in (new or ()) if v["updated_at"] == stamp and v["device_id"] == device]
+    return bool(same) and any(canonical_json(v) == canonical_json(version) for v in same)
+
+
+def _place(history, version):
+    """Insert a version into a record's history, kept sorted by version_key."""
+    keys = [version_key(v) for v in history]
+    history.insert(bisect.bisect(keys, version_key(version)), version)
+
+
+@dataclass(slots=True)
 class Result:
     """What became of one submitted version."""
     id: str
-    status: str            # accepted | duplicate
+    status: str            # accepted | duplicate (| refused | not_stored, in Refused)
     seq: int | None = None
+    changed: tuple = ()    # the fixed fields a refused version changes
 
 
 @dataclass
@@ -126,9 +154,15 @@ class _Request:
 
 
 class RecordStore:
-    """All versions of all records in `directory`, with in-memory indexes."""
+    """All versions of all records in `directory`, with in-memory indexes.
 
-    def __init__(self, directory, lock=None):
+    `fixed` names the fields every version of a record must share (a record never changes
+    its type, say); a submission that changes one is refused whole, under the write lock,
+    so two writers cannot race past the rule.
+    """
+
+    def __init__(self, directory, lock=None, fixed=()):
+        self.fixed = tuple(fixed)
         self.directory = os.path.join(directory, "records")
         os.makedirs(self.directory, exist_ok=True)
         self.lock = lock or FileLock(os.path.join(directory, ".lock"))
@@ -146,7 +180,6 @@ class RecordStore:
 
     def _reset_indexes(self):
         self._history = {}       # id -> versions sorted by version_key
-        self._seq_of = {}        # id(version) -> seq
         self._partition_of = {}  # id(version) -> partition
         self._seqs = []          # every seq, ascending
         self._by_seq = []        # the versions in the order of _seqs
@@ -188,30 +221,28 @@ class RecordStore:
             entries = [(int(seq), name.rsplit(".", 1)[0], version)
                        for name, table in docs.items() for seq, version in table.items()]
             entries.sort(key=lambda entry: entry[0])
-            for seq, name, version in entries:
-                self._index(version, seq, name)
+            self._index_all(entries)
 
-    def _index(self, version, seq, partition):
-        """Add a version to the indexes; seqs arrive in ascending order."""
-        history = self._history.get(version["id"])
-        if history is None:
-            self._history[version["id"]] = [version]
-        else:
-            last, stamp = history[-1], version["updated_at"]
-            if last["updated_at"] < stamp or (last["updated_at"] == stamp and last["device_id"]
-                                              < version["device_id"]):
-                history.append(version)          # the usual case: a later edit
-            elif version_key(history[-1]) < version_key(version):
-                history.append(version)
+    def _index_all(self, entries):
+        """Add (seq, partition, version) entries, in ascending seq order, to the indexes."""
+        histories, partition_of = self._history, self._partition_of
+        seqs, by_seq = self._seqs, self._by_seq
+        for seq, partition, version in entries:
+            history = histories.get(version["id"])
+            if history is None:
+                histories[version["id"]] = [version]
             else:
-                keys = [version_key(v) for v in history]
-                history.insert(bisect.bisect(keys, version_key(version)), version)
-        self._seq_of[id(version)] = seq
-        self._partition_of[id(version)] = partition
-        self._seqs.append(seq)
-        self._by_seq.append(version)
-        if seq > self.last_seq:
-            self.last_seq = seq
+                last, stamp = history[-1], version["updated_at"]
+                if last["updated_at"] < stamp or (last["updated_at"] == stamp
+                                                  and last["device_id"] < version["device_id"]):
+                    history.append(version)          # the usual case: a later edit
+                else:
+                    _place(history, version)
+            partition_of[id(version)] = partition
+            seqs.append(seq)
+            by_seq.append(version)
+        if entries and entries[-1][0] > self.last_seq:
+            self.last_seq = entries[-1][0]
 
     # -- writing ---------------------------------------------------------------
 
@@ -220,7 +251,8 @@ class RecordStore:
 
         A version whose identity and content are already stored is a duplicate. The
         whole call is one unit: it is written with one rewrite of its partition, grouped
-        with whatever other threads submit meanwhile.
+        with whatever other threads submit meanwhile, or, when a version changes a
+        record's fixed fields, not at all (Refused).
         """
         if not _PARTITION.match(partition):
             raise StorageError(f"invalid partition name: {partition!r}")
@@ -243,7 +275,7 @@ class RecordStore:
                 self._refresh()
                 staged, touched = self._stage(group)
                 for partition in touched:
-                    new = {str(seq): v for seq, v, p in staged if p == partition}
+                    new = {str(seq): v for seq, p, v in staged if p == partition}
                     stem = self._segment_for(partition, len(new))
                     table = dict(self._docs.get(stem, {}))
                     table.update(new)
@@ -253,8 +285,7 @@ class RecordStore:
                         self._docs[stem] = table
                         self._signatures[stem] = file_signature(self._path(stem))
                 with self._read_lock:
-                    for seq, version, partition in staged:
-                        self._index(version, seq, partition)
+                    self._index_all(staged)
         except BaseException as error:  # every waiter learns of the failure
             with self.lock:
                 self._refresh(force=True)
@@ -265,28 +296,45 @@ class RecordStore:
             request.done = True
 
     def _stage(self, group):
-        """Decide, without changing anything, the seq of every new version of the group."""
+        """Decide, without changing anything, what becomes of every version of the group:
+        ([(seq, partition, version)] to write, partitions touched). A request that changes
+        a record's fixed fields gets a Refused error and stages nothing."""
         seq = self.last_seq
-        staged, touched, fresh = [], [], {}
-        histories = self._history
+        staged, touched, fresh = [], [], {}      # fresh: id -> versions staged so far
+        histories, fixed = self._history, self.fixed
         for request in group:
-            request.results = []
+            results, refused, start = [], False, len(staged)
             for version in request.versions:
-                key = identity(version)
-                same = fresh.get(key, [])
-                stored = histories.get(key[0])
-                if stored:                       # a record's versions are few: scan them
-                    same = [v for v in stored if v["updated_at"] == key[1]
-                            and v["device_id"] == key[2]] + same
-                if same and any(canonical_json(v) == canonical_json(version) for v in same):
-                    request.results.append(Result(version["id"], "duplicate"))
-                    continue
+                record_id = version["id"]
+                stored, new = histories.get(record_id), fresh.get(record_id)
+                if stored or new:
+                    known = stored[-1] if stored else new[0]
+                    changed = tuple(name for name in fixed if known[name] != version[name])
+                    if changed:
+                        results.append(Result(record_id, "refused", changed=changed))
+                        refused = True
+                        continue
+                    if _stored_already(version, stored, new):
+                        results.append(Result(record_id, "duplicate"))
+                        continue
                 seq += 1
-                fresh.setdefault(key, []).append(version)
-                staged.append((seq, version, request.partition))
-                if request.partition not in touched:
-                    touched.append(request.partition)
-                request.results.append(Result(version["id"], "accepted", seq))
+                if new is None:
+                    fresh[record_id] = [version]
+                else:
+                    new.append(version)
+                staged.append((seq, request.partition, version))
+                results.append(Result(record_id, "accepted", seq))
+            if refused:
+                for _, _, version in staged[start:]:
+                    fresh[version["id"]].remove(version)
+                seq -= len(staged) - start
+                del staged[start:]
+                request.error = Refused([r if r.status == "refused" else Result(r.id, "not_stored")
+                                         for r in results])
+                continue
+            request.results = results
+            if len(staged) > start and request.partition not in touched:
+                touched.append(request.partition)
         return staged, touched
 
     # -- reading ---------------------------------------------------------------
@@ -331,10 +379,6 @@ class RecordStore:
                 if limit is not None and len(out) >= limit:
                     break
         return out
-
-    def seq_of(self, version):
-        """Return the change sequence number a stored version was given."""
-        return self._seq_of.get(id(version))
 
     def partition_of(self, version):
         """Return the partition a stored version was written to."""

@@ -20,7 +20,7 @@ from fieldapp.errors import Invalid
 from fieldapp.records import check_version, utc_now
 from storage import FileLock
 from storage.durable import atomic_write_bytes
-from storage.store import no_cycle_collection
+from storage.store import Refused, no_cycle_collection
 from sync import crypto, keys
 from sync.batch import (FORMAT, VERSION, batch_bytes, check_batch, gzip_bytes, read_batch,
                         sign_batch)
@@ -133,33 +133,40 @@ def competing_edits(store, record_ids):
     return sorted(conflict.id for conflict in store.conflicts(record_ids))
 
 
-def _check_records(store, records, village_ids, now):
-    """(cleaned versions, [{id, index, errors}]) for every record of a batch."""
-    versions, bad, seen = [], [], {}
-    allowed = set(village_ids)
-    current_of = store.current
+def _check_records(records, village_ids, now):
+    """(cleaned versions, [{id, index, errors}]) for every record of a batch.
+
+    That a record keeps its type and village is checked by the store, under its lock.
+    """
+    versions, bad = [], []
+    allowed = frozenset(village_ids)
     for index, raw in enumerate(records):
         check = check_version(raw, now)
         version = check.version
-        if version is not None:
-            errors = {}
-            if version["village_id"] not in allowed:
-                errors["village_id"] = "thôn này không thuộc trạm gửi lô"
-            kind = (version["type"], version["village_id"])
-            known = seen.get(version["id"])
-            if known is None:
-                current = current_of(version["id"])
-                known = seen[version["id"]] = kind if current is None else (
-                    current["type"], current["village_id"])
-            if known != kind:
-                errors["id"] = "mã bản ghi đã dùng cho bản ghi khác loại hoặc khác thôn"
-        else:
-            errors = dict(check.errors)
-        if errors:
-            bad.append({"id": check.id, "index": index, "errors": errors})
+        if version is None:
+            bad.append({"id": check.id, "index": index, "errors": dict(check.errors)})
+        elif version["village_id"] not in allowed:
+            bad.append({"id": check.id, "index": index,
+                        "errors": {"village_id": "thôn này không thuộc trạm gửi lô"}})
         else:
             versions.append(version)
     return versions, bad
+
+
+def _refused(refusal):
+    """The BatchRejected of a batch whose records change a stored record's type or village."""
+    bad = [{"id": result.id, "index": index,
+            "errors": {"id": "mã bản ghi đã dùng cho bản ghi khác loại hoặc khác thôn"}}
+           for index, result in enumerate(refusal.results) if result.status == "refused"]
+    return _records_rejected(bad)
+
+
+def _records_rejected(bad):
+    """BatchRejected naming the first records at fault."""
+    listed = ", ".join(str(b["id"] or f"#{b['index'] + 1}") for b in bad[:5])
+    more = f" và {len(bad) - 5} bản ghi khác" if len(bad) > 5 else ""
+    return BatchRejected("records", f"{len(bad)} bản ghi trong lô không hợp lệ "
+                                    f"({listed}{more}). Cả lô bị từ chối, chưa lưu gì.", bad)
 
 
 def _add_unknown_villages(site, batch):
@@ -221,18 +228,19 @@ def _import(site, data, source, authorize, now):
             receipt.new, receipt.duplicate = 0, batch["record_count"]
             receipt.conflicts = competing_edits(site.store, {r["id"] for r in batch["records"]})
             return receipt
-        site.store.refresh()
-        versions, bad = _check_records(site.store, batch["records"], sender["village_ids"], now)
+        versions, bad = _check_records(batch["records"], sender["village_ids"], now)
         if bad:
-            listed = ", ".join(str(b["id"] or f"#{b['index'] + 1}") for b in bad[:5])
-            more = f" và {len(bad) - 5} bản ghi khác" if len(bad) > 5 else ""
-            raise BatchRejected("records", f"{len(bad)} bản ghi trong lô không hợp lệ "
-                                           f"({listed}{more}). Cả lô bị từ chối, chưa lưu gì.",
-                                bad)
-        results = site.store.submit(versions, partition_for(sender["id"])) if versions else []
+            raise _records_rejected(bad)
+        site.store.refresh()
+        # only a record that had versions before can now have competing ones
+        earlier = [v["id"] for v in versions if site.store.current(v["id"]) is not None]
+        try:
+            results = site.store.submit(versions, partition_for(sender["id"])) if versions else []
+        except Refused as refusal:
+            raise _refused(refusal) from None
         receipt.new = sum(r.status == "accepted" for r in results)
         receipt.duplicate = len(results) - receipt.new
-        receipt.conflicts = competing_edits(site.store, {v["id"] for v in versions})
+        receipt.conflicts = competing_edits(site.store, set(earlier))
         receipt.added_villages = _add_unknown_villages(site, batch)
         receipt.imported_at = utc_now()
         _remember(site, batch, receipt, source)

@@ -208,6 +208,25 @@ def test_records_of_a_village_the_site_does_not_hold_are_refused(village, commun
     assert error.details["records"][0]["errors"] == {"village_id": "thôn này không thuộc trạm gửi lô"}
 
 
+def test_a_record_id_reused_for_another_type_refuses_the_whole_batch(village, commune):
+    import_batch(commune, export_batch(village))
+    stored = next(v for v in commune.store.currents() if v["type"] == "household")
+    fresh = factories.household("Hộ mới")
+    as_person = dict(factories.person(fresh["id"]), id=stored["id"])
+    village.store.submit([fresh])
+    batch = export_batch(village)
+    error = refused(commune, resign(batch, village.data_dir, records=batch["records"] + [as_person]),
+                    "records", [stored["id"], "Cả lô bị từ chối"])
+    assert [r["id"] for r in error.details["records"]] == [stored["id"]]
+    assert commune.store.current(fresh["id"]) is None
+    # inside one batch too: the same new id as a household and as a person
+    twin = dict(factories.person(fresh["id"]), id=fresh["id"])
+    error = refused(commune, resign(batch, village.data_dir, records=batch["records"] + [twin]),
+                    "records", [fresh["id"]])
+    assert error.details["records"][0]["errors"] == {
+        "id": "mã bản ghi đã dùng cho bản ghi khác loại hoặc khác thôn"}
+
+
 def test_a_reused_batch_id_with_other_content_is_refused(village, commune):
     batch = export_batch(village)
     import_batch(commune, batch)

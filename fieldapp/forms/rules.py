@@ -168,74 +168,8 @@ def _check(value, rule, today):
     raise AssertionError(f"unknown field kind {kind}")
 
 
-_DOUBT = object()      # a fast check's answer when only the full check can tell
-
-
-def _fast_text(rule):
-    """A checker of plainly valid text: the clean text, or _DOUBT."""
-    limit, required, normalize = rule.max_length, rule.required, unicodedata.normalize
-    phone = PHONE_RE.match if rule.kind == "phone" else None
-    def check(value, today):
-        if type(value) is not str:
-            return _DOUBT
-        text = normalize("NFC", value).strip()
-        if len(text) > limit or not text.isprintable() and CONTROL_RE.search(text):
-            return _DOUBT
-        if text == "":
-            return _DOUBT if required else text
-        if phone is not None and not phone(text):
-            return _DOUBT
-        return text
-    return check
-
-
-def _fast_value(rule):
-    """A checker of a plainly valid non-text value: the clean value, or _DOUBT."""
-    kind = rule.kind
-    if kind == "year":
-        return lambda value, today: value if type(value) is int and \
-            MIN_BIRTH_YEAR <= value <= today.year else _DOUBT
-    if kind == "rating":
-        return lambda value, today: value if type(value) is int and 1 <= value <= 5 else _DOUBT
-    if kind == "bool":
-        return lambda value, today: value if type(value) is bool else _DOUBT
-    if kind == "ref":
-        return lambda value, today: value if type(value) is str and UUID_RE.match(value) \
-            else _DOUBT
-    if kind == "choice":
-        allowed = CHOICES[rule.choices]
-        return lambda value, today: value if type(value) is str and value in allowed \
-            else _DOUBT
-    if kind == "choices":
-        order = {key: n for n, key in enumerate(CHOICES[rule.choices])}
-        most, required = len(order) * 2, rule.required
-        def choices(value, today):
-            if type(value) is not list or len(value) > most or (required and not value):
-                return _DOUBT
-            for item in value:
-                if type(item) is not str or item not in order:
-                    return _DOUBT
-            return sorted(set(value), key=order.__getitem__)
-        return choices
-    if kind == "date":
-        def date(value, today):
-            if type(value) is not str or not DATE_RE.match(value) or value < "2000-01-01":
-                return _DOUBT
-            try:
-                day = datetime.date.fromisoformat(value)
-            except ValueError:
-                return _DOUBT
-            return value if day <= today + _ONE_DAY else _DOUBT
-        return date
-    raise AssertionError(f"unknown field kind {kind}")
-
-
-_ONE_DAY = datetime.timedelta(days=1)
-_FAST = {record_type: (frozenset(rule.name for rule in rules),
-                       tuple((rule.name, rule.required,
-                              _fast_text(rule) if rule.kind in ("text", "phone")
-                              else _fast_value(rule)) for rule in rules))
-         for record_type, rules in RULES.items()}
+_FAST = {}          # record type -> its generated checker (fieldapp.forms.fastcheck)
+_DAY = (None, 0, "")  # (today, its year, the ISO date after it): last used
 
 
 def _fast_clean(record_type, data, today):
@@ -245,21 +179,15 @@ def _fast_clean(record_type, data, today):
     doubt (a missing, empty or odd value, an unknown field) is left to the full check,
     which alone words the errors.
     """
-    known, table = _FAST[record_type]
-    if not known.issuperset(data):
-        return None
-    clean = {}
-    for name, required, check in table:
-        value = data.get(name)
-        if value is None:
-            if required:
-                return None
-            continue
-        value = check(value, today)
-        if value is _DOUBT:
-            return None
-        clean[name] = value
-    return clean
+    global _DAY
+    check = _FAST.get(record_type)
+    if check is None:
+        from fieldapp.forms.fastcheck import build
+        check = _FAST[record_type] = build(record_type)
+    day = _DAY
+    if day[0] != today:
+        day = _DAY = (today, today.year, (today + datetime.timedelta(days=1)).isoformat())
+    return check(data, day[1], day[2])
 
 
 def validate_data(record_type, data, today=None, partial=False):
