@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from fieldapp.forms.rules import RULES, UUID_RE, _fast_clean, validate_data
 from fieldapp.text import fold, nfc
 
-__all__ = ["utc_now", "new_id", "member_record_id", "check_version", "make_version", "VersionCheck",
+__all__ = ["utc_now", "new_id", "member_record_id", "check_version", "check_versions",
+           "make_version", "VersionCheck",
            "ENVELOPE", "live_records", "search_households", "VILLAGE_RE", "DEVICE_RE"]
 
 UPDATED_AT_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
@@ -99,8 +100,6 @@ def check_version(raw, now=None, check_future=True):
     return VersionCheck(version, {}, record_id)
 
 
-_ENVELOPE_KEYS = frozenset(ENVELOPE)
-
 
 class _Seen(dict):
     """Strings already found valid (village ids, devices, authors, dates) -> their clean
@@ -137,6 +136,10 @@ _AUTHORS = _Seen(lambda value: nfc(value) if 0 < len(value) <= 64 else None)
 _LIMITS = (None, "", None)        # (now, its latest acceptable stamp, its date): last used
 
 
+# a plainly valid stamp: ASCII digits (as fromisoformat wants), hours, minutes, seconds in range
+_PLAIN_STAMP = re.compile(r"(\d{4}-\d{2}-\d{2})T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z", re.ASCII)
+
+
 def _fast_version(raw, now, check_future):
     """The cleaned version when its envelope and data are plainly valid, else None.
 
@@ -144,7 +147,8 @@ def _fast_version(raw, now, check_future):
     is left to the full check of check_version, which alone words the errors.
     """
     global _LIMITS
-    if type(raw) is not dict or raw.keys() != _ENVELOPE_KEYS or raw["deleted"] is not False:
+    # eight keys, each of them of the right type below: exactly the envelope
+    if type(raw) is not dict or len(raw) != 8 or raw.get("deleted") is not False:
         return None
     limits = _LIMITS
     if limits[0] is not now:
@@ -152,8 +156,9 @@ def _fast_version(raw, now, check_future):
             return None
         latest = (now + FUTURE_TOLERANCE).astimezone(datetime.timezone.utc)
         limits = _LIMITS = (now, latest.isoformat(timespec="milliseconds")[:23], now.date())
-    record_id, record_type, stamp, data = raw["id"], raw["type"], raw["updated_at"], raw["data"]
-    village_id, device_id, author = raw["village_id"], raw["device_id"], raw["author"]
+    record_id, record_type, stamp = raw.get("id"), raw.get("type"), raw.get("updated_at")
+    village_id, device_id, author = raw.get("village_id"), raw.get("device_id"), raw.get("author")
+    data = raw.get("data")
     if type(record_id) is not str or type(record_type) is not str or type(stamp) is not str \
             or type(data) is not dict or type(village_id) is not str \
             or type(device_id) is not str or type(author) is not str:
@@ -161,13 +166,10 @@ def _fast_version(raw, now, check_future):
     village_id = _VILLAGES.get(village_id) or _VILLAGES.add(village_id)
     device_id = _DEVICES.get(device_id) or _DEVICES.add(device_id)
     author = _AUTHORS.get(author) or _AUTHORS.add(author)
-    day = stamp[:10]
-    # a real moment (ASCII digits, as fromisoformat wants), not later than now + tolerance
-    if village_id is None or device_id is None or author is None \
-            or len(stamp) != 24 or not stamp.isascii() or not UPDATED_AT_RE.match(stamp) \
-            or not (_DATES.get(day) or _DATES.add(day)) or stamp[11:13] > "23" \
-            or stamp[14:16] > "59" or stamp[17:19] > "59" \
+    plain = _PLAIN_STAMP.fullmatch(stamp)
+    if village_id is None or device_id is None or author is None or plain is None \
             or (check_future and stamp[:23] > limits[1]) \
+            or not (_DATES.get(plain[1]) or _DATES.add(plain[1])) \
             or record_type not in RULES or not UUID_RE.match(record_id):
         return None
     clean = _fast_clean(record_type, data, limits[2])
@@ -175,6 +177,22 @@ def _fast_version(raw, now, check_future):
         return None
     return {"id": record_id, "type": record_type, "village_id": village_id, "updated_at": stamp,
             "device_id": device_id, "author": author, "deleted": False, "data": clean}
+
+
+def check_versions(raws, now=None, check_future=True):
+    """Check many versions: ([cleaned versions], [(index, VersionCheck)] of invalid ones)."""
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    versions, bad = [], []
+    for index, raw in enumerate(raws):
+        version = _fast_version(raw, now, check_future)
+        if version is None:
+            check = check_version(raw, now, check_future)
+            if check.version is None:
+                bad.append((index, check))
+                continue
+            version = check.version
+        versions.append(version)
+    return versions, bad
 
 
 def make_version(record_type, village_id, data, author, device_id, record_id=None,

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from tinydb import Query
 
 from fieldapp.errors import Invalid
-from fieldapp.records import check_version, utc_now
+from fieldapp.records import check_versions, utc_now
 from storage import FileLock
 from storage.durable import atomic_write_bytes
 from storage.store import Refused, no_cycle_collection
@@ -138,18 +138,18 @@ def _check_records(records, village_ids, now):
 
     That a record keeps its type and village is checked by the store, under its lock.
     """
-    versions, bad = [], []
+    versions, failed = check_versions(records, now)
+    bad = [{"id": check.id, "index": index, "errors": dict(check.errors)}
+           for index, check in failed]
     allowed = frozenset(village_ids)
-    for index, raw in enumerate(records):
-        check = check_version(raw, now)
-        version = check.version
-        if version is None:
-            bad.append({"id": check.id, "index": index, "errors": dict(check.errors)})
-        elif version["village_id"] not in allowed:
-            bad.append({"id": check.id, "index": index,
-                        "errors": {"village_id": "thôn này không thuộc trạm gửi lô"}})
-        else:
-            versions.append(version)
+    if bad or any(v["village_id"] not in allowed for v in versions):
+        faulty, stored = {b["index"] for b in bad}, iter(versions)
+        for index in range(len(records)):        # versions are the records not in bad
+            version = None if index in faulty else next(stored)
+            if version is not None and version["village_id"] not in allowed:
+                bad.append({"id": version["id"], "index": index,
+                            "errors": {"village_id": "thôn này không thuộc trạm gửi lô"}})
+        bad.sort(key=lambda b: b["index"])
     return versions, bad
 
 

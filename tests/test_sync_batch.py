@@ -201,6 +201,17 @@ def test_an_invalid_record_inside_refuses_the_whole_batch(village, commune):
     assert error.details["records_total"] == 2
 
 
+@pytest.mark.parametrize("value", [2 ** 70, -(2 ** 64)])
+def test_an_integer_past_64_bits_is_refused_as_a_record_fault(village, commune, value):
+    batch = export_batch(village)
+    records = [dict(r) for r in batch["records"]]
+    person = next(r for r in records if r["type"] == "person")
+    person["data"] = dict(person["data"], birth_year=value)
+    error = refused(commune, batch_bytes(resign(batch, village.data_dir, records=records)),
+                    "records", [person["id"]])
+    assert list(error.details["records"][0]["errors"]) == ["data.birth_year"]
+
+
 def test_records_of_a_village_the_site_does_not_hold_are_refused(village, commune):
     batch = export_batch(village)
     records = batch["records"] + [factories.household("Lạc thôn", village_id="thon-9")]
