@@ -19,7 +19,7 @@ from fieldapp import text
 from fieldapp.errors import Invalid, NotFound
 from fieldapp.indicators import DEFINITIONS, compute, today_local, volunteer_stats
 from fieldapp.periods import periods_from_settings
-from fieldapp.report_charts import bars_svg, periods_svg, villages_svg
+from fieldapp.report_charts import bars_chart, periods_chart, villages_chart
 
 __all__ = ["Section", "SECTIONS", "register_section", "ReportData", "choose_period",
            "report_data", "render_html", "render_pdf", "weasyprint_module", "site_report_pdf",
@@ -153,7 +153,7 @@ def build_indicators(data):
     changes = {e["key"]: e.get("change") for e in current}
     return {"rows": [dict(e, change=changes.get(e["key"]), needed=still_needed(e),
                           unit=unit(e["key"])) for e in data.answer["indicators"]],
-            "chart": bars_svg(data.answer["indicators"]) if _has_values(data) else None}
+            "chart": bars_chart(data.answer["indicators"]) if _has_values(data) else None}
 
 
 def build_comparison(data):
@@ -165,7 +165,7 @@ def build_comparison(data):
     rows = [{"label": entry["label"], "target": entry["target"],
              "cells": [cells.get(entry["key"], EMPTY) for cells in by_key]}
             for entry in periods[-1]["indicators"]]
-    chart = periods_svg(periods, data.period_word) if _has_values(data) else None
+    chart = periods_chart(periods, data.period_word) if _has_values(data) else None
     return {"periods": periods, "rows": rows, "chart": chart}
 
 
@@ -200,7 +200,7 @@ def build_villages(data):
     names = [(data.village_name(v), _entries(items))
              for v, items in data.answer["by_village"].items()]
     return {"tables": _village_matrix(data, cell),
-            "chart": villages_svg(names) if names and _has_values(data) else None}
+            "chart": villages_chart(names) if names and _has_values(data) else None}
 
 
 def build_behind(data):
