@@ -137,12 +137,22 @@ def test_lead_downloads_a_batch_the_commune_imports(tmp_path, site, commune, sta
     page = lead.get("/export").get_data(as_text=True)
     assert "<strong>1</strong> thay đổi chưa gửi" in page
     token = csrf_token(lead, "/export")
-    response = lead.post("/export", data={"csrf_token": token, "scope": "new"})
+    assert lead.post("/export", data={"csrf_token": token, "scope": "new"}).status_code == 303
+    page = lead.get("/export").get_data(as_text=True)
+    batch = re.search(r'name="batch" value="([0-9a-f-]{36})"', page).group(1)
+    response = lead.get(f"/export/file?batch={batch}")
     assert response.status_code == 200 and response.mimetype == "application/gzip"
     assert "attachment" in response.headers["Content-Disposition"]
     body = response.get_data()
+    # downloaded is not yet sent: only the lead's confirmation moves the mark
+    assert "<strong>1</strong> thay đổi chưa gửi" in lead.get("/export").get_data(as_text=True)
+    assert lead.post("/export/confirm", data={"csrf_token": token, "batch": batch}
+                     ).status_code == 303
     assert "<strong>0</strong> thay đổi chưa gửi" in lead.get("/export").get_data(as_text=True)
-    again = lead.post("/export", data={"csrf_token": token, "scope": "all"})
+    lead.post("/export", data={"csrf_token": token, "scope": "all"})
+    page = lead.get("/export").get_data(as_text=True)
+    again = lead.get("/export/file?batch="
+                     + re.search(r'name="batch" value="([0-9a-f-]{36})"', page).group(1))
     assert json.loads(__import__("gzip").decompress(again.get_data()))["record_count"] == 1
     result = upload(staff, ("thon-3.json.gz", body))
     assert "1 bản ghi, 1 mới" in result.get_data(as_text=True)

@@ -1,5 +1,6 @@
-"""Receiving sync batches at the commune: the push API, the import page, the history of
-batches per sending site, and per-site push tokens (only their hashes are stored)."""
+"""Sync batches on the web. At the commune: the push API, the import page, the history of
+batches per sending site, and per-site push tokens (only their hashes are stored). At a
+village: the lead's export page, where a downloaded file counts as sent once confirmed."""
 import datetime
 import hashlib
 import os
@@ -15,10 +16,11 @@ from wtforms import SelectField, StringField
 from fieldapp import csrf
 from fieldapp.access import get_site, page
 from fieldapp.auth import user_for_token
-from fieldapp.errors import FieldappError, Forbidden, NotFound, NotSignedIn
+from fieldapp.errors import BadRequest, Conflict, FieldappError, Forbidden, NotFound, NotSignedIn
 from fieldapp.forms import ActionForm
+from fieldapp.text import vn_number
 from sync import crypto, keys
-from sync.batch import batch_bytes, gzip_bytes
+from sync.batch import FORMAT, VERSION, batch_bytes, gzip_bytes, sign_batch
 from sync.transfer import (export_batch, forget_site_key, import_batch, imported_batches,
                            known_sites, last_exported, mark_exported)
 
@@ -243,30 +245,146 @@ def revoke_push_token(token_id):
 
 
 # -------------------------------------------------------------- village export
+#
+# A browser download can fail after the server has sent it (a dropped Wi-Fi, a full USB
+# stick, a cancelled save), and the server cannot tell. So a download is prepared as a
+# pending file that can be fetched again byte for byte (same batch id: the commune takes
+# it once), and its changes count as sent only when the lead confirms the file is safe.
+# Until then every new download starts from the last confirmed one and carries them again.
+
+MAX_PENDING = 5
+
+
+def _pending(site):
+    """Prepared downloads not yet confirmed, newest first (a file of new changes that a
+    later export covered is no longer waiting for anything)."""
+    mark = last_exported(site)
+    with site.meta_lock:
+        rows = [dict(r) for r in site.table("downloads").all()]
+    rows = [r for r in rows if r["scope"] == "all" or r["until_seq"] > mark]
+    return sorted(rows, key=lambda r: (r["created_at"], r["until_seq"]), reverse=True)
+
+
+def _download_row(site, batch_id):
+    """The prepared download `batch_id` (a string from the request), or None."""
+    if not isinstance(batch_id, str) or len(batch_id) != 36:
+        return None
+    with site.meta_lock:
+        row = site.table("downloads").get(Query().batch_id == batch_id)
+    return dict(row) if row is not None else None
+
+
+def _rebuild(site, row):
+    """The batch of a prepared download, the same bytes every time (Ed25519 is
+    deterministic, and stored versions and their sequence numbers never change)."""
+    villages = set(site.village_ids)
+    versions = [v for seq, v in site.store.versions_since(
+        row["since_seq"], accept=lambda v: v["village_id"] in villages)
+        if seq <= row["until_seq"]]
+    private = keys.load_site_key(site.data_dir)
+    settings = site.settings
+    fields = {
+        "format": FORMAT, "version": VERSION, "batch_id": row["batch_id"],
+        "commune_code": str(settings["commune_code"]),
+        "site": {"id": settings["site_id"], "name": settings["site_name"],
+                 "village_ids": site.village_ids, "public_key": keys.public_key_b64(private)},
+        "created_at": row["created_at"], "since_seq": row["since_seq"],
+        "until_seq": row["until_seq"]}
+    batch = sign_batch(fields, versions, private)
+    if batch["records_sha256"] != row["records_sha256"]:
+        raise Conflict("Dữ liệu của tệp này đã thay đổi; hãy chuẩn bị tệp mới.")
+    return batch
+
+
+def _prepare(site, everything, username):
+    """Prepare a download of the unconfirmed changes (or of everything); return its row."""
+    batch = export_batch(site, all_versions=everything, remember=False)
+    if batch["record_count"] == 0:
+        return None
+    with site.meta_lock:
+        table = site.table("downloads")
+        same = Query()
+        earlier = table.get((same.since_seq == batch["since_seq"])
+                            & (same.until_seq == batch["until_seq"])
+                            & (same.scope == ("all" if everything else "new")))
+        if earlier is not None:             # a second click: the same file again
+            return dict(earlier)
+        row = {"batch_id": batch["batch_id"], "since_seq": batch["since_seq"],
+               "until_seq": batch["until_seq"], "record_count": batch["record_count"],
+               "records_sha256": batch["records_sha256"], "created_at": batch["created_at"],
+               "scope": "all" if everything else "new", "by": username}
+        table.insert(row)
+        stale = sorted(table.all(), key=lambda r: (r["created_at"], r.doc_id))[:-MAX_PENDING]
+        if stale:
+            table.remove(doc_ids=[r.doc_id for r in stale])
+    return row
+
 
 @bp.route("/export", methods=["GET", "POST"])
 @page("lead", "admin", site_kind="village")
 def export():
-    """Download this village's changes (or everything) as a signed .json.gz batch."""
+    """Prepare a download of this village's changes (or of everything) as a signed batch;
+    list prepared files waiting for the lead to confirm they are safe on the USB stick."""
     site = get_site()
     if ActionForm().validate_on_submit():
         everything = request.form.get("scope") == "all"
-        batch = export_batch(site, all_versions=everything, remember=False)
-        body = gzip_bytes(batch_bytes(batch))
-        mark_exported(site, batch, destination=f"download:{g.user['username']}")
-        day = batch["created_at"][:10].replace("-", "")
-        name = f"{site.village_ids[0] if site.village_ids else 'thon'}-{day}-" \
-               f"{batch['until_seq']}{'-all' if everything else ''}.json.gz"
-        return Response(body, mimetype="application/gzip", headers={
-            "Content-Disposition": f'attachment; filename="{name}"'})
+        row = _prepare(site, everything, g.user["username"])
+        if row is None:
+            flash("Không có thay đổi nào chưa gửi: chưa cần tải tệp.", "ok")
+        else:
+            flash(f"Đã chuẩn bị tệp {vn_number(row['record_count'])} bản ghi: bấm “Tải tệp "
+                  "về”, chép vào USB, rồi bấm “Đã chép xong”.", "ok")
+        return redirect(url_for("batches.export"), code=303)
+    if request.method == "POST":
+        raise BadRequest("Phiên biểu mẫu không hợp lệ, hãy tải lại trang.")
     since = last_exported(site)
     villages = set(site.village_ids)
-    pending = len(site.store.versions_since(since, accept=lambda v: v["village_id"] in villages))
+    unsent = len(site.store.versions_since(since, accept=lambda v: v["village_id"] in villages))
+    pending = _pending(site)
     with site.meta_lock:
         rows = sorted((dict(r) for r in site.table("exports").all()),
                       key=lambda r: r["created_at"], reverse=True)[:10]
-    for row in rows:
+    for row in rows + pending:
         row["when"] = _local(row["created_at"])
         row["how"] = "qua mạng" if row.get("destination", "").startswith("http") else "tệp"
-    return render_template("batches/export.html", pending=pending, rows=rows,
+    return render_template("batches/export.html", pending=unsent, files=pending, rows=rows,
                            action=ActionForm())
+
+
+@bp.get("/export/file")
+@page("lead", "admin", site_kind="village")
+def export_file():
+    """The .json.gz of a prepared download; fetching it again gives the very same file."""
+    site = get_site()
+    row = _download_row(site, request.args.get("batch", ""))
+    if row is None:
+        flash("Không còn tệp này (đã xác nhận hoặc quá cũ). Hãy chuẩn bị tệp mới.", "error")
+        return redirect(url_for("batches.export"))
+    body = gzip_bytes(batch_bytes(_rebuild(site, row)))
+    day = row["created_at"][:10].replace("-", "")
+    name = f"{site.village_ids[0] if site.village_ids else 'thon'}-{day}-" \
+           f"{row['until_seq']}{'-all' if row['scope'] == 'all' else ''}.json.gz"
+    return Response(body, mimetype="application/gzip", headers={
+        "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+
+
+@bp.post("/export/confirm")
+@page("lead", "admin", site_kind="village")
+def confirm_export():
+    """The lead says a downloaded file is safe: its changes now count as sent."""
+    site = get_site()
+    if not ActionForm().validate_on_submit():
+        raise BadRequest("Phiên biểu mẫu không hợp lệ, hãy tải lại trang.")
+    with site.meta_lock:                    # one confirmation moves the mark once
+        row = _download_row(site, request.form.get("batch", ""))
+        if row is None:
+            flash("Không còn tệp này; không có gì thay đổi.", "error")
+            return redirect(url_for("batches.export"), code=303)
+        if row["until_seq"] > last_exported(site):
+            mark_exported(site, row, destination=f"download:{g.user['username']}")
+        mark, done = last_exported(site), Query()
+        site.table("downloads").remove((done.batch_id == row["batch_id"])
+                                       | ((done.scope == "new") & (done.until_seq <= mark)))
+    flash(f"Đã ghi nhận {vn_number(row['record_count'])} bản ghi đã chép ra tệp; lần sau chỉ "
+          "tải các thay đổi mới hơn.", "ok")
+    return redirect(url_for("batches.export"), code=303)
