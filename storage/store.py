@@ -17,6 +17,7 @@ import json
 import os
 import re
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
 
 from storage.canonical import canonical_json, sha256_hex
@@ -114,12 +115,22 @@ def identity(version):
     return (version["id"], version["updated_at"], version["device_id"])
 
 
-def _stored_already(version, stored, new):
+def _stored_already(version, stored, first, more):
     """Whether a version with the same identity and content is stored or staged."""
     stamp, device = version["updated_at"], version["device_id"]
-    same = [v for v in (stored or ()) if v["updated_at"] == stamp and v["device_id"] == device]
-    same += [v for v in (new or ()) if v["updated_at"] == stamp and v["device_id"] == device]
+    others = list(stored or ()) + ([first] if first is not None else []) + list(more or ())
+    same = [v for v in others if v["updated_at"] == stamp and v["device_id"] == device]
     return bool(same) and any(canonical_json(v) == canonical_json(version) for v in same)
+
+
+def _needing_a_look(histories, ids, staged=None):
+    """The ids among `ids` with other versions stored, staged, or also elsewhere in `ids`."""
+    look = histories.keys() & ids
+    if staged:
+        look |= staged.keys() & ids
+    if len(set(ids)) != len(ids):
+        look |= {record_id for record_id, times in Counter(ids).items() if times > 1}
+    return look
 
 
 def _place(history, version):
@@ -225,22 +236,27 @@ class RecordStore:
 
     def _index_all(self, entries):
         """Add (seq, partition, version) entries, in ascending seq order, to the indexes."""
-        histories, partition_of = self._history, self._partition_of
-        seqs, by_seq = self._seqs, self._by_seq
-        for seq, partition, version in entries:
+        histories = self._history
+        versions = [entry[2] for entry in entries]
+        self._partition_of.update(zip(map(id, versions), (entry[1] for entry in entries)))
+        ids = [version["id"] for version in versions]
+        # a record new to the store, once here, starts its history: no ordering to do
+        placed = _needing_a_look(histories, ids)
+        histories.update({record_id: [version] for record_id, version in zip(ids, versions)
+                          if record_id not in placed})
+        for version in (v for v in versions if v["id"] in placed) if placed else ():
             history = histories.get(version["id"])
             if history is None:
                 histories[version["id"]] = [version]
+                continue
+            last, stamp = history[-1], version["updated_at"]
+            if last["updated_at"] < stamp or (last["updated_at"] == stamp
+                                              and last["device_id"] < version["device_id"]):
+                history.append(version)          # the usual case: a later edit
             else:
-                last, stamp = history[-1], version["updated_at"]
-                if last["updated_at"] < stamp or (last["updated_at"] == stamp
-                                                  and last["device_id"] < version["device_id"]):
-                    history.append(version)          # the usual case: a later edit
-                else:
-                    _place(history, version)
-            partition_of[id(version)] = partition
-            seqs.append(seq)
-            by_seq.append(version)
+                _place(history, version)
+        self._seqs.extend(entry[0] for entry in entries)
+        self._by_seq.extend(versions)
         if entries and entries[-1][0] > self.last_seq:
             self.last_seq = entries[-1][0]
 
@@ -300,41 +316,51 @@ class RecordStore:
         ([(seq, partition, version)] to write, partitions touched). A request that changes
         a record's fixed fields gets a Refused error and stages nothing."""
         seq = self.last_seq
-        staged, touched, fresh = [], [], {}      # fresh: id -> versions staged so far
+        staged, touched = [], []
+        first, more = {}, {}     # id -> its first version staged in this group; the others
         histories, fixed = self._history, self.fixed
         for request in group:
-            results, refused, start = [], False, len(staged)
-            for version in request.versions:
-                record_id = version["id"]
-                stored, new = histories.get(record_id), fresh.get(record_id)
-                if stored or new:
-                    known = stored[-1] if stored else new[0]
-                    changed = tuple(name for name in fixed if known[name] != version[name])
-                    if changed:
-                        results.append(Result(record_id, "refused", changed=changed))
-                        refused = True
+            results, refused, start, partition = [], False, len(staged), request.partition
+            ids = [version["id"] for version in request.versions]
+            look = _needing_a_look(histories, ids, first)
+            for record_id, version in zip(ids, request.versions):
+                if record_id in look:
+                    stored, new = histories.get(record_id), first.get(record_id)
+                    if stored or new is not None:
+                        known = stored[-1] if stored else new
+                        changed = tuple(name for name in fixed if known[name] != version[name])
+                        if changed:
+                            results.append(Result(record_id, "refused", changed=changed))
+                            refused = True
+                            continue
+                        if _stored_already(version, stored, new, more.get(record_id)):
+                            results.append(Result(record_id, "duplicate"))
+                            continue
+                    if new is not None:
+                        more.setdefault(record_id, []).append(version)
+                        seq += 1
+                        staged.append((seq, partition, version))
+                        results.append(Result(record_id, "accepted", seq))
                         continue
-                    if _stored_already(version, stored, new):
-                        results.append(Result(record_id, "duplicate"))
-                        continue
+                first[record_id] = version
                 seq += 1
-                if new is None:
-                    fresh[record_id] = [version]
-                else:
-                    new.append(version)
-                staged.append((seq, request.partition, version))
+                staged.append((seq, partition, version))
                 results.append(Result(record_id, "accepted", seq))
             if refused:
                 for _, _, version in staged[start:]:
-                    fresh[version["id"]].remove(version)
+                    if first.get(version["id"]) is version:
+                        del first[version["id"]]
+                        more.pop(version["id"], None)    # later ones are this request's too
+                    elif version in more.get(version["id"], ()):
+                        more[version["id"]].remove(version)
                 seq -= len(staged) - start
                 del staged[start:]
                 request.error = Refused([r if r.status == "refused" else Result(r.id, "not_stored")
                                          for r in results])
                 continue
             request.results = results
-            if len(staged) > start and request.partition not in touched:
-                touched.append(request.partition)
+            if len(staged) > start and partition not in touched:
+                touched.append(partition)
         return staged, touched
 
     # -- reading ---------------------------------------------------------------
