@@ -21,8 +21,8 @@ __all__ = ["session_stamp", "ROLES", "ROLE_LABELS", "add_user", "check_secret_ru
 ROLES = ("volunteer", "lead", "staff", "admin")
 ROLE_LABELS = {"volunteer": "Tình nguyện viên", "lead": "Tổ trưởng",
                "staff": "Cán bộ xã", "admin": "Quản trị"}
-USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,31}$")
-PIN_RE = re.compile(r"^[0-9]{6}$")
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,31}\Z")
+PIN_RE = re.compile(r"^[0-9]{6}\Z")
 MAX_FAILURES = 5
 LOCK_MINUTES = 15
 TOKEN_DAYS = 7

@@ -11,9 +11,9 @@ __all__ = ["utc_now", "new_id", "member_record_id", "check_version", "check_vers
            "make_version", "VersionCheck",
            "ENVELOPE", "live_records", "search_households", "VILLAGE_RE", "DEVICE_RE"]
 
-UPDATED_AT_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
-VILLAGE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
-DEVICE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
+UPDATED_AT_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z\Z")
+VILLAGE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}\Z")
+DEVICE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}\Z")
 ENVELOPE = ("id", "type", "village_id", "updated_at", "device_id", "author", "deleted", "data")
 FUTURE_TOLERANCE = datetime.timedelta(hours=24)
 

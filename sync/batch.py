@@ -35,10 +35,10 @@ FIELDS = ("format", "version", "batch_id", "commune_code", "site", "created_at",
           "until_seq", "record_count", "records_sha256", "records", "signature")
 SITE_FIELDS = ("id", "name", "village_ids", "public_key")
 MAX_BATCH_BYTES = 256 * 1024 * 1024       # decompressed; a commune's whole campaign fits
-UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-STAMP_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
-VILLAGE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
-HEX64_RE = re.compile(r"^[0-9a-f]{64}$")
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
+STAMP_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z\Z")
+VILLAGE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}\Z")
+HEX64_RE = re.compile(r"^[0-9a-f]{64}\Z")
 
 
 def records_bytes(records):

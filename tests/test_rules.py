@@ -62,6 +62,9 @@ def test_every_record_type_has_rules_for_the_spec_fields():
     {"id": "ABC"}, {"type": "pet"}, {"type": {}}, {"type": ["household"]}, {"id": {}}, {"village_id": "Thôn 3"}, {"updated_at": "2025-07-28 09:15"},
     {"updated_at": "2099-01-01T00:00:00.000Z"}, {"device_id": ""}, {"author": 5},
     {"deleted": "no"}, {"extra": 1}, {"data": []},
+    # a trailing newline slips past a `$` pattern: ids, villages, devices and stamps end hard
+    {"id": "0b8f2a4e-1c2d-4e5f-8a9b-0c1d2e3f4a5b\n"}, {"village_id": "thon-3\n"},
+    {"device_id": "ph-minh\n"}, {"updated_at": "2025-07-28T09:15:02.123Z\n"},
 ])
 def test_bad_envelopes_are_rejected(change):
     raw = dict(household(), **change)
@@ -106,3 +109,12 @@ def test_numbers_and_dates_are_written_the_vietnamese_way():
     assert percent(None) == "—"
     assert vn_number(12345) == "12.345"
     assert vn_date("2025-08-25") == "25/08/2025"
+
+
+@pytest.mark.parametrize("username, pin", [("hoa\n", "123456"), ("hoa", "123456\n")])
+def test_a_trailing_newline_is_not_part_of_a_valid_username_or_pin(site, username, pin):
+    from fieldapp.auth import add_user, get_user
+    from fieldapp.errors import Invalid
+    with pytest.raises(Invalid):
+        add_user(site, username, "volunteer", pin)
+    assert get_user(site, "hoa") is None and get_user(site, "hoa\n") is None

@@ -13,9 +13,9 @@ __all__ = ["Field", "RULES", "CHOICES", "TYPE_LABELS", "DOOR_TO_DOOR", "validate
            "rules_as_json",
            "UUID_RE", "MIN_BIRTH_YEAR"]
 
-UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 .-]{6,18}[0-9]$")
-DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}\Z")
 MIN_BIRTH_YEAR = 1900
 
 CHOICES = {
