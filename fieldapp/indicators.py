@@ -8,11 +8,13 @@ import bisect
 import datetime
 from dataclasses import dataclass, fields
 
+from fieldapp.cache import cached
 from fieldapp.periods import local_cutoff, periods_from_settings
 from storage.store import no_cycle_collection
 
 __all__ = ["DEFINITIONS", "LABELS", "DEFAULT_TARGETS", "snapshot", "tally", "Counts",
-           "indicator_list", "compute", "compute_each", "site_indicators", "volunteer_stats", "today_local"]
+           "indicator_list", "compute", "compute_each", "site_indicators", "volunteer_stats", "today_local",
+           "site_compute", "site_compute_each", "site_volunteer_stats"]
 
 LCI = ("land", "construction", "investment")
 
@@ -398,12 +400,51 @@ def volunteer_stats(histories, as_of=None):
     return sorted(rows, key=lambda r: (-r["score"], r["village_id"], r["author"]))
 
 
+def _site_tallies(site, as_of):
+    """(settings, periods, tallies) for a site's stored versions, the tallies kept while
+    the stored data stays the same (fieldapp.cache); they depend on nothing else but the
+    days and the adult age, so answers are built fresh from them with today's settings."""
+    settings = site.settings
+    periods = _periods_until(settings, as_of)
+    days = tuple(sorted({as_of, *(day for _, day in periods)}))
+    age = settings.get("adult_age", 18)
+    tallies = cached(site.store, ("tallies", days, age),
+                     lambda: _tallies(site.store.histories(), days, age))
+    return settings, periods, tallies
+
+
+def site_compute(site, as_of=None, village_ids=None):
+    """compute(site.settings, site.store.histories(), as_of, village_ids), from kept tallies."""
+    as_of = as_of or today_local()
+    settings, periods, tallies = _site_tallies(site, as_of)
+    return _answer(settings, tallies, as_of, periods, village_ids)
+
+
+def site_compute_each(site, as_of=None, village_ids=None):
+    """compute_each(site.settings, site.store.histories(), ...), from kept tallies."""
+    as_of = as_of or today_local()
+    settings, periods, tallies = _site_tallies(site, as_of)
+    if village_ids is None:
+        village_ids = [v["id"] for v in settings.get("villages", [])]
+    return (_answer(settings, tallies, as_of, periods, None),
+            {vid: _answer(settings, tallies, as_of, periods, [vid]) for vid in village_ids})
+
+
+def site_volunteer_stats(site, as_of=None):
+    """volunteer_stats(site.store.histories(), as_of), kept while the data stays the same;
+    the rows are copies, free to change."""
+    as_of = as_of or today_local()
+    rows = cached(site.store, ("volunteer_stats", as_of),
+                  lambda: volunteer_stats(site.store.histories(), as_of))
+    return [dict(row) for row in rows]
+
+
 def site_indicators(site, as_of=None, village_ids=None):
     """The indicators answer for a site: door-to-door indicators from its stored versions,
     and at the commune (whole commune view) the one-stop shop's procedure rates too."""
     as_of = as_of or today_local()
     settings = site.settings
-    answer = compute(settings, site.store.histories(), as_of, village_ids)
+    answer = site_compute(site, as_of, village_ids)
     if site.kind != "commune" or (village_ids and set(village_ids) != set(site.village_ids)):
         return answer
     from fieldapp.procedures import figures, procedure_indicators

@@ -10,7 +10,7 @@ from fieldapp.access import current_user, get_site, page, switch_account
 from fieldapp.errors import BadRequest, FieldappError, NotFound
 from fieldapp.forms import ActionForm
 from fieldapp.forms.rules import CHOICES, TYPE_LABELS
-from fieldapp.indicators import compute, today_local, volunteer_stats
+from fieldapp.indicators import site_compute, site_volunteer_stats, today_local
 from fieldapp.periods import TZ_OFFSET
 
 bp = Blueprint("commune", __name__, url_prefix="/commune")
@@ -116,12 +116,11 @@ def dashboard():
     settings = site.settings
     as_of, note = _as_of(settings)
     village_id = _village_filter(site)
-    histories = site.store.histories()
-    answer = compute(settings, histories, as_of, [village_id] if village_id else None)
+    answer = site_compute(site, as_of, [village_id] if village_id else None)
     indicators, previous = _with_changes(answer, as_of)
     return render_template("commune/dashboard.html", answer=answer, as_of=as_of, note=note,
                            village_id=village_id, names=_names(site), settings=settings,
-                           empty=not histories, indicators=indicators, previous=previous,
+                           empty=not len(site.store), indicators=indicators, previous=previous,
                            short=SHORT_LABELS,
                            has_imports="batches.imports" in current_app.view_functions,
                            procedures=_procedures(site, as_of) if not village_id else None)
@@ -238,10 +237,9 @@ def commendations():
     site = get_site()
     settings = site.settings
     as_of, note = _as_of(settings)
-    histories = site.store.histories()
     names = _names(site)
-    volunteers = volunteer_stats(histories, as_of)
-    answer = compute(settings, histories, as_of)
+    volunteers = site_volunteer_stats(site, as_of)
+    answer = site_compute(site, as_of)
     return render_template("commune/commendations.html", volunteers=volunteers[:200],
                            total=len(volunteers), villages=_village_progress(answer, names),
                            names=names, as_of=as_of, note=note, short=SHORT_LABELS)

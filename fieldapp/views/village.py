@@ -6,12 +6,13 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from fieldapp import auth
 from fieldapp.access import (check_village, current_user, get_site, page,
                              switch_account, visible_villages)
+from fieldapp.cache import cached
 from fieldapp.errors import BadRequest, FieldappError, NotFound
 from fieldapp.forms import (ActionForm, VillageSettingsForm, VolunteerForm, form_to_data,
                             record_form)
 from fieldapp.periods import weekly_periods
 from fieldapp.forms.rules import CHOICES, DOOR_TO_DOOR, RULES, TYPE_LABELS, validate_data
-from fieldapp.indicators import compute, today_local, volunteer_stats
+from fieldapp.indicators import site_compute, site_volunteer_stats, today_local
 from fieldapp.records import live_records, make_version, member_record_id, search_households
 
 bp = Blueprint("village", __name__)
@@ -49,9 +50,8 @@ def dashboard():
     site = get_site()
     as_of = _as_of()
     villages = visible_villages(current_user())
-    histories = site.store.histories()
-    answer = compute(site.settings, histories, as_of, villages)
-    stats = [row for row in volunteer_stats(histories, as_of) if row["village_id"] in villages]
+    answer = site_compute(site, as_of, villages)
+    stats = [row for row in site_volunteer_stats(site, as_of) if row["village_id"] in villages]
     return render_template("dashboard.html", answer=answer, as_of=as_of, stats=stats,
                            settings=site.settings)
 
@@ -63,9 +63,9 @@ def households():
     site = get_site()
     query = request.args.get("q", "")[:100]
     villages = visible_villages(current_user())
-    found = search_households(site.store, villages, query)
-    visited = {v["data"]["household_id"] for v in live_records(site.store, villages, "visit")
-               if v["data"].get("outcome") == "met"}
+    found = cached(site.store, ("households", tuple(villages), query),
+                   lambda: search_households(site.store, villages, query))
+    visited = _village_index(site, villages)[1]
     page_no = max(1, min(request.args.get("page", 1, type=int) or 1, 10_000))
     shown = found[(page_no - 1) * PAGE_SIZE: page_no * PAGE_SIZE]
     return render_template("households.html", households=shown, total=len(found), q=query,
@@ -80,9 +80,7 @@ def household(record_id):
     home = _record_or_404(record_id)
     if home["type"] != "household":
         raise NotFound("Không tìm thấy hộ này.")
-    site = get_site()
-    related = [v for v in live_records(site.store, [home["village_id"]])
-               if v["data"].get("household_id") == record_id]
+    related = _village_index(get_site(), [home["village_id"]])[0].get(record_id, ())
     people = sorted((v for v in related if v["type"] == "person"),
                     key=lambda v: v["data"]["birth_year"])
     visits = sorted((v for v in related if v["type"] == "visit"),
@@ -91,6 +89,22 @@ def household(record_id):
                      key=lambda v: v["data"]["surveyed_on"], reverse=True)
     return render_template("household.html", home=home, people=people, visits=visits,
                            surveys=surveys, choices=CHOICES, action=ActionForm())
+
+
+def _village_index(site, villages):
+    """({household id: live records pointing at it}, households with a met visit) of the
+    villages, kept while the stored data stays the same (fieldapp.cache); not to be changed."""
+    def build():
+        related, visited = {}, set()
+        for version in live_records(site.store, villages):
+            home = version["data"].get("household_id")
+            if home is None:
+                continue
+            related.setdefault(home, []).append(version)
+            if version["type"] == "visit" and version["data"].get("outcome") == "met":
+                visited.add(home)
+        return related, frozenset(visited)
+    return cached(site.store, ("village_index", tuple(villages)), build)
 
 
 def _members(household_id, village_id):
@@ -190,9 +204,11 @@ def _write_member(site, account, lead, **changes):
 
 
 def roster(site, village_id):
-    """{username: member data} of the village's current roster records."""
-    return {v["data"].get("username"): v["data"]
-            for v in live_records(site.store, [village_id], "member")}
+    """{username: member data} of the village's current roster records (kept while the
+    stored data stays the same; not to be changed)."""
+    return cached(site.store, ("roster", village_id), lambda: {
+        v["data"].get("username"): v["data"]
+        for v in live_records(site.store, [village_id], "member")})
 
 
 @bp.route("/volunteers", methods=["GET", "POST"])
