@@ -231,6 +231,18 @@ def test_still_needed_counts_people_households_and_answers():
     assert report.points(0.0526) == "+5,3" and report.points(-0.1) == "−10,0"
 
 
+def test_overlapping_renderings_restore_the_collector_threshold_when_the_last_ends():
+    import gc
+    before = gc.get_threshold()
+    first, second = report._fewer_collections(), report._fewer_collections()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)          # not nested: the first ends while the second runs
+    assert gc.get_threshold()[0] == max(before[0], 20_000)
+    second.__exit__(None, None, None)
+    assert gc.get_threshold() == before
+
+
 # ---------------------------------------------------------------- pages and CSV
 
 def test_report_pages_need_a_lead_staff_or_admin(client, site):
