@@ -288,17 +288,22 @@ def _record_counts(summary):
 
 
 def _send_batches(summary):
-    """Each village exports a batch and the commune imports it (when sync is present)."""
+    """Each village learns the commune's key, exports a batch sealed for it, and the commune
+    imports it (when sync is present), as `commune-key`, `export --encrypt` and `import` do."""
     try:
+        from sync import crypto
+        from sync.batch import batch_bytes
         from sync.transfer import export_batch, import_batch
     except ModuleNotFoundError:
         return
     from fieldapp.site import Site
     commune = Site(summary.commune_dir)
+    key = crypto.box_public_key(commune.data_dir)
     for village in summary.villages:
         site = Site(village[2])
+        site.update_settings(lambda settings: settings.update(commune_public_key=key))
         batch = export_batch(site, all_versions=True)
-        import_batch(commune, batch)
+        import_batch(commune, crypto.seal(batch_bytes(batch), key))
         site.close()
     commune.close()
 

@@ -121,3 +121,7 @@ def test_demo_fills_the_commune(tmp_path, runner):
         assert at_commune["indicators"] == answer["indicators"]
     assert len(commune.store) == total
     assert {v["village_id"] for v in commune.store.currents()} == village_ids
+    # the villages know the commune's key, so their pushes are sealed, as the batches were
+    from sync.crypto import box_public_key
+    key = box_public_key(commune.data_dir)
+    assert all(Site(v[2]).settings["commune_public_key"] == key for v in summary.villages)
