@@ -4,7 +4,7 @@ import re
 import uuid
 from dataclasses import dataclass
 
-from fieldapp.forms.rules import RULES, UUID_RE, _fast_clean, validate_data
+from fieldapp.forms.rules import RULES, UUID_RE, fast_checker, validate_data
 from fieldapp.text import fold, nfc
 
 __all__ = ["utc_now", "new_id", "member_record_id", "check_version", "check_versions",
@@ -133,7 +133,8 @@ _DEVICES = _Seen(lambda value: value if DEVICE_RE.match(value) else None)
 _AUTHORS = _Seen(lambda value: nfc(value) if 0 < len(value) <= 64 else None)
 
 
-_LIMITS = (None, "", None)        # (now, its latest acceptable stamp, its date): last used
+# (now, its latest acceptable stamp, its year, the ISO date after it): last used
+_LIMITS = (None, "", 0, "")
 
 
 # a plainly valid stamp: ASCII digits (as fromisoformat wants), hours, minutes, seconds in range
@@ -155,7 +156,9 @@ def _fast_version(raw, now, check_future):
         if now.utcoffset() is None:          # a naive `now`: the full check says what it says
             return None
         latest = (now + FUTURE_TOLERANCE).astimezone(datetime.timezone.utc)
-        limits = _LIMITS = (now, latest.isoformat(timespec="milliseconds")[:23], now.date())
+        today = now.date()
+        limits = _LIMITS = (now, latest.isoformat(timespec="milliseconds")[:23], today.year,
+                            (today + datetime.timedelta(days=1)).isoformat())
     record_id, record_type, stamp = raw.get("id"), raw.get("type"), raw.get("updated_at")
     village_id, device_id, author = raw.get("village_id"), raw.get("device_id"), raw.get("author")
     data = raw.get("data")
@@ -172,7 +175,7 @@ def _fast_version(raw, now, check_future):
             or not (_DATES.get(plain[1]) or _DATES.add(plain[1])) \
             or record_type not in RULES or not UUID_RE.match(record_id):
         return None
-    clean = _fast_clean(record_type, data, limits[2])
+    clean = fast_checker(record_type)(data, limits[2], limits[3])
     if clean is None:
         return None
     return {"id": record_id, "type": record_type, "village_id": village_id, "updated_at": stamp,

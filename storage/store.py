@@ -378,6 +378,10 @@ class RecordStore:
         history = self._history.get(record_id)
         return history[-1] if history else None
 
+    def known(self, record_ids):
+        """The ids among `record_ids` that have stored versions (a set)."""
+        return self._history.keys() & record_ids
+
     def history(self, record_id):
         """Return every version of a record, oldest first by the SPEC ordering."""
         return list(self._history.get(record_id, ()))

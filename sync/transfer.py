@@ -233,14 +233,14 @@ def _import(site, data, source, authorize, now):
             raise _records_rejected(bad)
         site.store.refresh()
         # only a record that had versions before can now have competing ones
-        earlier = [v["id"] for v in versions if site.store.current(v["id"]) is not None]
+        had_versions = site.store.known({v["id"] for v in versions})
         try:
             results = site.store.submit(versions, partition_for(sender["id"])) if versions else []
         except Refused as refusal:
             raise _refused(refusal) from None
         receipt.new = sum(r.status == "accepted" for r in results)
         receipt.duplicate = len(results) - receipt.new
-        receipt.conflicts = competing_edits(site.store, set(earlier))
+        receipt.conflicts = competing_edits(site.store, had_versions)
         receipt.added_villages = _add_unknown_villages(site, batch)
         receipt.imported_at = utc_now()
         _remember(site, batch, receipt, source)

@@ -180,14 +180,20 @@ def _fast_clean(record_type, data, today):
     which alone words the errors.
     """
     global _DAY
+    day = _DAY
+    if day[0] != today:
+        day = _DAY = (today, today.year, (today + datetime.timedelta(days=1)).isoformat())
+    return fast_checker(record_type)(data, day[1], day[2])
+
+
+def fast_checker(record_type):
+    """The generated checker of a record type: check(data, year, tomorrow's ISO date) ->
+    clean data, or None when only the full check can tell (fieldapp.forms.fastcheck)."""
     check = _FAST.get(record_type)
     if check is None:
         from fieldapp.forms.fastcheck import build
         check = _FAST[record_type] = build(record_type)
-    day = _DAY
-    if day[0] != today:
-        day = _DAY = (today, today.year, (today + datetime.timedelta(days=1)).isoformat())
-    return check(data, day[1], day[2])
+    return check
 
 
 def validate_data(record_type, data, today=None, partial=False):
