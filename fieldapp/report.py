@@ -159,17 +159,23 @@ def build_indicators(data):
             "chart": bars_chart(data.answer["indicators"]) if _has_values(data) else None}
 
 
+PERIOD_CHUNK = 6   # periods per table, so a long campaign still fits the page width
+
+
 def build_comparison(data):
-    """This period against every earlier one."""
+    """This period against every earlier one: tables of PERIOD_CHUNK periods each."""
     periods = data.answer["by_period"]
     if not periods:
         return None
     by_key = [_entries(p["indicators"]) for p in periods]
-    rows = [{"label": entry["label"], "target": entry["target"],
-             "cells": [cells.get(entry["key"], EMPTY) for cells in by_key]}
-            for entry in periods[-1]["indicators"]]
+    tables = [{"periods": periods[start:start + PERIOD_CHUNK],
+               "rows": [{"label": entry["label"], "target": entry["target"],
+                         "cells": [cells.get(entry["key"], EMPTY)
+                                   for cells in by_key[start:start + PERIOD_CHUNK]]}
+                        for entry in periods[-1]["indicators"]]}
+              for start in range(0, len(periods), PERIOD_CHUNK)]
     chart = periods_chart(periods, data.period_word) if _has_values(data) else None
-    return {"periods": periods, "rows": rows, "chart": chart}
+    return {"periods": periods, "tables": tables, "chart": chart}
 
 
 CHUNK = 5   # villages per table, so a commune with many villages still fits the page width

@@ -82,12 +82,12 @@ def bars_chart(items):
 
 def periods_chart(periods, word="tuần"):
     """A line per main indicator across the periods, cumulative values at each period end."""
-    width, height, left, top, bottom = 640, 250, 44, 10, 40
-    plot_w, plot_h = width - left - 20, height - top - bottom
+    width, height, left, top, bottom, right = 640, 250, 44, 10, 40, 30
+    plot_w, plot_h = width - left - right, height - top - bottom
     parts = []
     for tick in range(0, 101, 25):
         y = top + plot_h * (1 - tick / 100)
-        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - 20}" y2="{y:.1f}" '
+        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" '
                      'stroke="#ccc" stroke-width="1"/>'
                      f'<text x="{left - 6}" y="{y + 4:.1f}" font-size="11" '
                      f'text-anchor="end">{tick} %</text>')
@@ -96,8 +96,9 @@ def periods_chart(periods, word="tuần"):
 
     def x_of(i):
         return left + (i * step if count > 1 else plot_w / 2)
+    size = 12 if count <= 8 else 10      # "Tuần 11" labels 56 units apart still do not touch
     for i, period in enumerate(periods):
-        parts.append(f'<text x="{x_of(i):.1f}" y="{height - bottom + 18}" font-size="12" '
+        parts.append(f'<text x="{x_of(i):.1f}" y="{height - bottom + 18}" font-size="{size}" '
                      f'text-anchor="middle">{escape(word.capitalize())} {period["period"]}</text>')
     for key, colour, dash in SERIES:
         points = []

@@ -146,6 +146,26 @@ def test_pdf_uses_a_named_font_with_vietnamese_glyphs(tmp_path):
     assert "Chưa có số liệu" in text_                     # no records: an honest empty report
 
 
+def test_a_long_campaign_compares_every_period_within_the_page_width(tmp_path):
+    site = factories.village_site(tmp_path / "v", users=False)
+    seed(site)
+    weeks = weekly_periods(D(2025, 7, 25), D(2025, 10, 10))
+    settings = dict(site.settings, campaign=dict(site.settings["campaign"],
+                                                 periods=[p.as_json() for p in weeks]))
+    data = report.report_data(settings, site.store.histories(), period=len(weeks))
+    out = tmp_path / "long.pdf"
+    out.write_bytes(report.render_pdf(report.render_html(data)))
+    text_ = section(pdf_text(out), "3. So sánh tuần 11", "4. Chỉ tiêu chưa đạt")
+    for week in range(1, 12):
+        assert f"Tuần {week}" in text_
+    # households visited: 25,0 % after week 1, 80,0 % from week 2 on (4 of 5 households)
+    assert len(re.findall(r"80,0 %", text_)) >= 10
+    boxes = subprocess.run(["pdftotext", "-bbox", str(out), "-"], check=True,
+                           capture_output=True, text=True).stdout
+    right = max(float(x) for x in re.findall(r'xMax="([0-9.]+)"', boxes))
+    assert right <= 595.3 - 14 * 72 / 25.4 + 1, right      # inside the A4 right margin
+
+
 def commune_with(tmp_path, villages):
     """A commune site of `villages` ((id, name, adult population), …)."""
     return factories.commune_site(tmp_path / "commune", villages=villages)
