@@ -367,6 +367,9 @@ def _linker_cache():
         return None
 
 
+_import_lock = threading.Lock()
+
+
 def weasyprint_module():
     """The weasyprint module, imported without ctypes' slow search for missing libraries.
 
@@ -377,29 +380,35 @@ def weasyprint_module():
     file name (libpango-1.0.so.0), which the dynamic linker finds itself.
     """
     import sys
-    if "weasyprint" in sys.modules or not sys.platform.startswith("linux"):
-        import weasyprint
+    with _import_lock:      # one thread swaps find_library, and puts the original back
+        if "weasyprint" in sys.modules or not sys.platform.startswith("linux"):
+            import weasyprint
+            return weasyprint
+        listing = _linker_cache()
+        if listing is None:
+            import weasyprint
+            return weasyprint
+        import ctypes.util
+        original = ctypes.util.find_library
+        ctypes.util.find_library = _listed_library_finder(listing)
+        try:
+            import weasyprint
+        finally:
+            ctypes.util.find_library = original
         return weasyprint
-    import ctypes.util
+
+
+def _listed_library_finder(listing):
+    """find_library(name) answered from an `ldconfig -p` listing, as ctypes reads it."""
     import re
     import struct
-    listing = _linker_cache()
-    if listing is None:
-        import weasyprint
-        return weasyprint
-    abi = _ABI.get(f"{os.uname().machine}-{struct.calcsize('l') * 8}", "libc6")
+    abi = os.fsencode(_ABI.get(f"{os.uname().machine}-{struct.calcsize('l') * 8}", "libc6"))
 
     def find_library(name):
-        found = re.search(rb"\s+(lib%s\.[^\s]+)\s+\(%s" % (re.escape(os.fsencode(name)),
-                                                          os.fsencode(abi)), listing)
+        found = re.search(rb"\s+(lib%s\.[^\s]+)\s+\(%s" % (re.escape(os.fsencode(name)), abi),
+                          listing)
         return os.fsdecode(found.group(1)) if found else None
-    original = ctypes.util.find_library
-    ctypes.util.find_library = find_library
-    try:
-        import weasyprint
-    finally:
-        ctypes.util.find_library = original
-    return weasyprint
+    return find_library
 
 
 _collector = {"users": 0, "threshold": None}

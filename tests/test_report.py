@@ -251,6 +251,18 @@ def test_still_needed_counts_people_households_and_answers():
     assert report.points(0.0526) == "+5,3" and report.points(-0.1) == "−10,0"
 
 
+def test_weasyprints_libraries_are_found_as_ctypes_finds_them():
+    import ctypes.util
+    listing = report._linker_cache()
+    assert listing, "ldconfig -p gave nothing"
+    find = report._listed_library_finder(listing)
+    for name in ("pango-1.0", "gobject-2.0", "harfbuzz", "fontconfig", "pangoft2-1.0", "c"):
+        assert find(name) == ctypes.util.find_library(name) is not None, name
+    assert find("libpango-1.0-0") is None and find("pango-1.0-0") is None
+    report.weasyprint_module()
+    assert ctypes.util.find_library.__module__ == "ctypes.util"      # put back
+
+
 def test_overlapping_renderings_restore_the_collector_threshold_when_the_last_ends():
     import gc
     before = gc.get_threshold()
