@@ -76,8 +76,7 @@ def bars_chart(items):
                     f'{_svg(width, 20, "".join(parts), "bar")}</div>')
     legend = _legend([(_line_key("#111"), "chỉ tiêu"), (_box_key(MET), "đạt"),
                       (_box_key(MISSED), "chưa đạt")])
-    return Markup(f'<div class="bars" role="img" aria-label="Biểu đồ chỉ số so với chỉ tiêu">'
-                  f'{"".join(rows)}</div>{legend}')
+    return Markup(f'<div class="bars">{"".join(rows)}</div>{legend}')
 
 
 def periods_chart(periods, word="tuần"):
@@ -137,5 +136,4 @@ def villages_chart(villages, keys=("households_visited", "adult_online_usage")):
         rows.append(f'<tr><th>{escape(name)}</th><td>{svg}</td></tr>')
     legend = _legend([(_box_key(VILLAGE_COLOURS.get(key, NEUTRAL)), LABELS[key])
                       for key in keys])
-    return Markup(f'<table class="village-bars" role="img" aria-label="Biểu đồ kết quả từng thôn">'
-                  f'<tbody>{"".join(rows)}</tbody></table>{legend}')
+    return Markup(f'<table class="village-bars"><tbody>{"".join(rows)}</tbody></table>{legend}')
