@@ -50,7 +50,7 @@ def site_dir(root):
 
 def breakdown(path, period):
     """In-process seconds of each stage of the report."""
-    from fieldapp import report
+    from fieldapp import report, report_pdf
     from fieldapp.indicators import compute
     from fieldapp.site import Site
     stages = {}
@@ -69,7 +69,7 @@ def breakdown(path, period):
     html = report.render_html(data)
     stages["html"] = time.perf_counter() - start
     start = time.perf_counter()
-    report.weasyprint_module()
+    report_pdf.weasyprint_module()
     stages["weasyprint_import"] = time.perf_counter() - start
     start = time.perf_counter()
     report.render_pdf(html)

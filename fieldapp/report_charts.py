@@ -112,7 +112,8 @@ def periods_chart(periods, word="tuần"):
                          f'stroke-width="2.5" stroke-dasharray="{dash}"/>')
         parts += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{colour}"/>' for x, y in points]
     legend = _legend([(_line_key(colour, dash), LABELS[key])
-                      for key, colour, dash in SERIES if key in LABELS], columns=True)
+                      for key, colour, dash in SERIES if key in LABELS],
+                     columns=True)
     chart = _svg(width, height - 10, "".join(parts), "lines", "Biểu đồ chỉ số qua các đợt")
     return Markup(f"{chart}{legend}")
 

@@ -10,7 +10,7 @@ import subprocess
 import pytest
 
 from fieldapp.cli import main
-from fieldapp import csvexport, report
+from fieldapp import csvexport, report, report_pdf
 from fieldapp.periods import weekly_periods
 from tests import factories
 from tests.conftest import csrf_token, login_page
@@ -253,20 +253,20 @@ def test_still_needed_counts_people_households_and_answers():
 
 def test_weasyprints_libraries_are_found_as_ctypes_finds_them():
     import ctypes.util
-    listing = report._linker_cache()
+    listing = report_pdf._linker_cache()
     assert listing, "ldconfig -p gave nothing"
-    find = report._listed_library_finder(listing)
+    find = report_pdf._listed_library_finder(listing)
     for name in ("pango-1.0", "gobject-2.0", "harfbuzz", "fontconfig", "pangoft2-1.0", "c"):
         assert find(name) == ctypes.util.find_library(name) is not None, name
     assert find("libpango-1.0-0") is None and find("pango-1.0-0") is None
-    report.weasyprint_module()
+    report_pdf.weasyprint_module()
     assert ctypes.util.find_library.__module__ == "ctypes.util"      # put back
 
 
 def test_overlapping_renderings_restore_the_collector_threshold_when_the_last_ends():
     import gc
     before = gc.get_threshold()
-    first, second = report._fewer_collections(), report._fewer_collections()
+    first, second = report_pdf._fewer_collections(), report_pdf._fewer_collections()
     first.__enter__()
     second.__enter__()
     first.__exit__(None, None, None)          # not nested: the first ends while the second runs
