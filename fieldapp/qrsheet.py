@@ -106,8 +106,8 @@ def sheet_html(settings, cards, base_url, missing_wifi=False):
 
 def sheet_pdf(html):
     """PDF bytes of the sheets."""
-    import weasyprint
-    return weasyprint.HTML(string=html, base_url=STATIC).write_pdf()
+    from fieldapp.report_pdf import render_pdf
+    return render_pdf(html, base_url=STATIC)
 
 
 def site_sheets_pdf(site, base_url, login_village=None, made_by=None):
