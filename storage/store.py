@@ -31,7 +31,7 @@ from storage.durable import FileLock, atomic_write_bytes, file_signature
 __all__ = ["RecordStore", "StorageError", "Refused", "Conflict", "version_key", "Result",
            "no_cycle_collection"]
 
-_PARTITION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,79}$")
+_PARTITION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,79}\Z")
 _SEGMENT = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_-]{0,79})\.(\d{4,})$")
 SEGMENT_SIZE = 1000
 
