@@ -133,7 +133,22 @@ def read_batch(data):
             raise BatchRejected("truncated", "Tệp bị cắt cụt: nội dung JSON kết thúc "
                                              "giữa chừng (chép chưa hết?).") from None
         raise BatchRejected("not_json", f"Tệp không phải JSON hợp lệ{where}.") from None
+    if _LONE_SURROGATE.search(raw) and not _utf8_clean(batch):     # json takes "\ud800"
+        raise BatchRejected("not_json", "Tệp có ký tự không hợp lệ (không lưu được dạng "
+                                        "UTF-8): có thể đã bị hỏng.")
     return batch, raw
+
+
+_LONE_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")      # an escape that may be a surrogate
+
+
+def _utf8_clean(batch):
+    """Whether every string of a parsed batch can be written as UTF-8 (no lone surrogate)."""
+    try:
+        json.dumps(batch, ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, RecursionError):
+        return False
+    return True
 
 
 def _format_errors(batch):

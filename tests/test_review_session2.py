@@ -19,3 +19,36 @@ def test_a_partition_name_ending_in_a_newline_is_refused_not_written_and_lost(tm
     assert [r.seq for r in store.submit([other])] == [1]
     assert RecordStore(str(tmp_path)).current(other["id"]) == other
 
+
+
+def test_a_signed_batch_with_a_lone_surrogate_is_rejected_and_stores_nothing(tmp_path):
+    """orjson refuses an escaped lone surrogate, json takes it; the record checks let it
+    through, and the store could not write it: the import failed with a StorageError
+    (a 500 on the push endpoint, a traceback in the CLI) instead of a BatchRejected."""
+    import hashlib
+    import json
+
+    from sync import keys
+    from sync.batch import _split, signed_payload
+    from sync.errors import BatchRejected
+    from sync.transfer import export_batch, import_batch
+    from tests.sync_support import filled_village, snapshot
+
+    village = filled_village(tmp_path / "v")
+    commune = factories.commune_site(tmp_path / "c")
+    batch = export_batch(village, all_versions=True)
+    records = list(batch["records"])
+    records[0] = dict(records[0], data=dict(records[0]["data"], address="Xóm \ud800"))
+    # the sender writes the records with ASCII escapes, hashes and signs those very bytes
+    body = json.dumps(records, ensure_ascii=True, sort_keys=True, separators=(",", ":")).encode()
+    fields = {k: v for k, v in batch.items() if k not in ("records", "signature")}
+    fields["records_sha256"] = hashlib.sha256(body).hexdigest()
+    fields["signature"] = keys.sign(keys.load_site_key(village.data_dir),
+                                    signed_payload(dict(fields, records=records), body))
+    head, tail = _split(fields)
+    before = snapshot(commune.data_dir)
+    with pytest.raises(BatchRejected):
+        import_batch(commune, head + body + tail)
+    assert snapshot(commune.data_dir) == before and len(commune.store) == 0
+    # the same batch without the surrogate goes in
+    assert import_batch(commune, export_batch(village, all_versions=True)).new == len(records)
