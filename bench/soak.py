@@ -34,7 +34,8 @@ acknowledged version is looked up in the record store, read fresh from disk.
 Last line, a JSON object: `errors` (non-2xx/3xx answers and failed connections),
 `lost_writes` (versions the server acknowledged that are not stored), `rss_growth_mb`
 (RSS at the end minus RSS after the first interval, i.e. after warm-up); the goals are
-0, 0 and at most 20. The record store keeps every version in memory, so RSS also grows
+0, 0 and at most 20. `p95_growth_ratio` is the last interval's p95 over the second's
+(the first holds the sign-ins' scrypt hashing). The record store keeps every version in memory, so RSS also grows
 with the data posted: `rss_beyond_data_mb` compares the end RSS with a fresh server on
 the same data directory (after the same kinds of requests), which is what a leak shows in.
 
@@ -428,13 +429,14 @@ def main():
     rss = [rss_mb(pid)]
     print(f"{'min':>5} {'requests':>9} {'errors':>7} {'p95 ms':>8} {'dash p95':>9} "
           f"{'rss MB':>8}", flush=True)
-    mark = began
+    mark, p95s = began, []
     while mark < end:
         next_mark = min(end, mark + args.interval)
         time.sleep(max(0.0, next_mark - time.monotonic()))
         with lock:
             window = [s for s in samples if mark <= s[0] < next_mark]
         rss.append(rss_mb(pid))
+        p95s.append(p95([s[1] for s in window]))
         print(f"{(next_mark - began) / 60:5.1f} {len(window):9d} "
               f"{sum(1 for s in window if not s[2]):7d} "
               f"{p95([s[1] for s in window]) * 1000:8.1f} "
@@ -484,6 +486,10 @@ def main():
                       "rss_growth_mb": round(rss[-1] - baseline, 1),
                       "rss_fresh_same_data_mb": round(rss_fresh, 1),
                       "rss_beyond_data_mb": round(rss[-1] - rss_fresh, 1),
+                      "p95_ms_per_interval": [round(p * 1000, 1) for p in p95s],
+                      # latency growth: the last interval against the first after warm-up
+                      "p95_growth_ratio": round(p95s[-1] / p95s[1], 2)
+                      if len(p95s) > 2 and p95s[1] else None,
                       "p95_ms_last_interval": by_kind}))
 
 

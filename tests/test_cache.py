@@ -107,6 +107,7 @@ def test_settings_changes_apply_without_any_write(site):
 def test_a_write_by_another_process_is_counted_at_once(site):
     fill(site)
     assert entry(site_compute(site, AS_OF), "household_vneid_level2")["denominator"] == 4
+    seq = site.store.last_seq
     script = (
         "import sys; from fieldapp.site import Site; from tests.factories import household, person\n"
         "import datetime; day = datetime.date(2025, 8, 1)\n"
@@ -117,6 +118,7 @@ def test_a_write_by_another_process_is_counted_at_once(site):
                           text=True, timeout=60, cwd=os.path.dirname(os.path.dirname(__file__)))
     assert done.returncode == 0, done.stderr
     site.store.refresh()              # what every request does first
+    assert site.store.last_seq == seq + 4
     answer = site_compute(site, AS_OF)
     assert entry(answer, "household_vneid_level2")["denominator"] == 7
     assert entry(answer, "household_vneid_level2")["numerator"] == 3   # homes 1, 3, new 0
