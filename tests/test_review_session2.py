@@ -1,7 +1,9 @@
 """Review of the storage and import changes: defects found, each held by a test."""
 import pytest
 
+from fieldapp.forms.rules import RULES
 from storage import RecordStore, StorageError
+from tests.conftest import login_page
 from tests import factories
 
 
@@ -52,3 +54,32 @@ def test_a_signed_batch_with_a_lone_surrogate_is_rejected_and_stores_nothing(tmp
     assert snapshot(commune.data_dir) == before and len(commune.store) == 0
     # the same batch without the surrogate goes in
     assert import_batch(commune, export_batch(village, all_versions=True)).new == len(records)
+
+
+def test_an_empty_list_in_a_text_field_is_not_stored_as_a_list(site, client):
+    """The full check kept an empty value as sent for text, phone and choices fields, so
+    `"address": []` (or `"help": ""`) was stored in a field of the other type; one such
+    version from the API made the household search of the whole village a 500."""
+    response = client.post("/api/v1/login", json={"username": "minh",
+                                                  "secret": factories.VOL_PIN})
+    token = response.json["token"]
+    home = dict(factories.household("Lê Thị Lan"), author="minh")
+    home["data"] = dict(home["data"], address=[])
+    visit = dict(factories.visit(home["id"]), author="minh")
+    visit["data"] = dict(visit["data"], help="")
+    response = client.post("/api/v1/records", json={"records": [home, visit]},
+                           headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200
+    site.store.refresh()
+    for sent in (home, visit):
+        stored = site.store.current(sent["id"])
+        if stored is not None:
+            for rule in RULES[sent["type"]]:
+                value = stored["data"].get(rule.name)
+                if rule.kind in ("text", "phone"):
+                    assert value is None or isinstance(value, str), (rule.name, value)
+                if rule.kind == "choices":
+                    assert value is None or isinstance(value, list), (rule.name, value)
+    login_page(client, "minh", factories.VOL_PIN)
+    page = client.get("/households?q=lan")
+    assert page.status_code == 200

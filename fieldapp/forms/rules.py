@@ -226,7 +226,8 @@ def _full_check(rules, data, today, partial):
         if value is None or value == "" or value == []:
             if rule.required and not partial:
                 errors[rule.name] = f"{rule.label}: bắt buộc"
-            elif value is not None and rule.kind in ("text", "phone", "choices"):
+            elif (value == "" and rule.kind in ("text", "phone")) or (
+                    value == [] and rule.kind == "choices"):    # kept only in its own type
                 clean[rule.name] = value
             continue
         value, error = _check(value, rule, today)
