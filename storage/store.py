@@ -242,12 +242,16 @@ class RecordStore:
         ids = [version["id"] for version in versions]
         # a record new to the store, once here, starts its history: no ordering to do
         placed = _needing_a_look(histories, ids)
-        histories.update({record_id: [version] for record_id, version in zip(ids, versions)
-                          if record_id not in placed})
+        stored = histories.keys() & placed
+        # every new record takes its place in first-seq order; a repeated one (empty here)
+        # gets its versions below
+        histories.update({record_id: [] if record_id in placed else [version]
+                          for record_id, version in zip(ids, versions)
+                          if record_id not in stored})
         for version in (v for v in versions if v["id"] in placed) if placed else ():
-            history = histories.get(version["id"])
-            if history is None:
-                histories[version["id"]] = [version]
+            history = histories[version["id"]]
+            if not history:
+                history.append(version)
                 continue
             last, stamp = history[-1], version["updated_at"]
             if last["updated_at"] < stamp or (last["updated_at"] == stamp
