@@ -107,3 +107,40 @@ def test_records_keep_their_creation_order_when_the_store_is_read_again(tmp_path
     assert list(again.histories()) == list(store.histories())
     assert again.history(homes[1]["id"]) == [homes[1], edited]
     assert again.history(late["id"]) == [late, late_edit]
+
+
+def test_a_roster_write_the_store_refuses_is_an_error_page_not_a_500(tmp_path):
+    """A roster record's id is fixed by site and username. On a site of two villages, the
+    lead of one can write (through the API) the roster record of a name the other lead
+    has not added yet; adding it then changes the record's village, the store refuses
+    that, and the `Refused` escaped the volunteers page as a 500."""
+    from fieldapp import create_app
+    from fieldapp.auth import add_user
+    from fieldapp.cli import init_site
+    from fieldapp.records import member_record_id
+    from fieldapp.site import Site
+    from tests.conftest import csrf_token
+
+    init_site(str(tmp_path), "village", factories.COMMUNE,
+              [{"id": v, "name": v, "adult_population": None, "targets": {}}
+               for v in ("thon-3", "thon-4")], factories.START, factories.END)
+    site = Site(str(tmp_path))
+    add_user(site, "lan", "lead", factories.LEAD_PIN, "thon-3")
+    add_user(site, "hai", "lead", "592817", "thon-4")
+    client = create_app({"DATA_DIR": str(tmp_path), "TESTING": True}).test_client()
+    token = client.post("/api/v1/login", json={"username": "lan",
+                                               "secret": factories.LEAD_PIN}).json["token"]
+    taken = dict(factories.household(), type="member", village_id="thon-3", author="lan",
+                 id=member_record_id(site.settings["site_id"], "hoa"),
+                 data={"full_name": "Hoa", "active": True})
+    response = client.post("/api/v1/records", json={"records": [taken]},
+                           headers={"Authorization": f"Bearer {token}"})
+    assert response.json["results"][0]["status"] == "accepted"
+    login_page(client, "hai", "592817")
+    form = {"csrf_token": csrf_token(client, "/volunteers"), "username": "hoa",
+            "pin": "582014", "role": "volunteer"}
+    response = client.post("/volunteers", data=form)
+    assert response.status_code == 422
+    assert "đã được dùng cho một bản ghi" in response.get_data(as_text=True)
+    site.store.refresh()
+    assert site.store.history(taken["id"]) == [taken]

@@ -14,6 +14,7 @@ from fieldapp.periods import weekly_periods
 from fieldapp.forms.rules import CHOICES, DOOR_TO_DOOR, RULES, TYPE_LABELS, validate_data
 from fieldapp.indicators import site_compute, site_volunteer_stats, today_local
 from fieldapp.records import live_records, make_version, member_record_id, search_households
+from storage import Refused
 
 bp = Blueprint("village", __name__)
 RECORD_ROLES = ("volunteer", "lead")
@@ -199,8 +200,12 @@ def _write_member(site, account, lead, **changes):
     clean, errors = validate_data("member", data)
     if errors:
         raise BadRequest(" ".join(errors.values()))
-    site.store.submit([make_version("member", account["village_id"], clean, lead["username"],
-                                    f"web-{lead['username']}", record_id=record_id)])
+    try:
+        site.store.submit([make_version("member", account["village_id"], clean, lead["username"],
+                                        f"web-{lead['username']}", record_id=record_id)])
+    except Refused:         # the roster id holds a record of another village (or type)
+        raise BadRequest("Mã danh sách tổ của tài khoản này đã được dùng cho một bản ghi "
+                         "của thôn khác: chưa ghi được.") from None
 
 
 def roster(site, village_id):
