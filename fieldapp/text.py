@@ -1,5 +1,8 @@
 """Vietnamese text helpers: NFC, search folding, and display formats."""
+import datetime
 import unicodedata
+
+from fieldapp.periods import TZ_OFFSET
 
 __all__ = ["nfc", "fold", "percent", "points", "vn_date", "vn_number"]
 
@@ -38,9 +41,27 @@ def vn_number(value):
 
 
 def vn_date(value):
-    """Format an ISO date (or date) as dd/mm/yyyy."""
+    """Format an ISO date (or date) as dd/mm/yyyy; a stored UTC time gives its date in Vietnam."""
     if value is None:
         return "—"
+    if isinstance(value, datetime.datetime) or (isinstance(value, str) and "T" in value):
+        value = _vietnam(value)
     text = value.isoformat() if hasattr(value, "isoformat") else str(value)
     year, month, day = text[:10].split("-")
     return f"{day}/{month}/{year}"
+
+
+def vn_time(value):
+    """A stored UTC time (2025-08-25T07:02:00.000Z) as Vietnamese local time: 25/08/2025 14:02."""
+    if not value:
+        return "—"
+    return _vietnam(value).strftime("%d/%m/%Y %H:%M")
+
+
+def _vietnam(value):
+    """A UTC time (ISO text or datetime; naive counts as UTC) as a naive time in Vietnam."""
+    if not isinstance(value, datetime.datetime):
+        value = datetime.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    if value.tzinfo is not None:
+        value = value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    return value + TZ_OFFSET

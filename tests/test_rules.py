@@ -118,3 +118,13 @@ def test_a_trailing_newline_is_not_part_of_a_valid_username_or_pin(site, usernam
     with pytest.raises(Invalid):
         add_user(site, username, "volunteer", pin)
     assert get_user(site, "hoa") is None and get_user(site, "hoa\n") is None
+
+
+def test_stored_utc_times_are_shown_in_vietnam_time():
+    from fieldapp.text import vn_date, vn_time
+    # 22:56 UTC on the 23rd is 05:56 on the 24th in Vietnam (UTC+7)
+    assert vn_date("2026-11-23T22:56:00.000Z") == "24/11/2026"
+    assert vn_time("2026-11-23T22:56:00.000Z") == "24/11/2026 05:56"
+    assert vn_time("2026-11-23T22:56:00+00:00") == "24/11/2026 05:56"
+    assert vn_date("2026-11-23T16:59:59.999Z") == "23/11/2026"
+    assert vn_date("2026-11-23") == "23/11/2026" and vn_time(None) == "—"

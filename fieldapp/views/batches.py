@@ -18,7 +18,7 @@ from fieldapp.access import get_site, page
 from fieldapp.auth import user_for_token
 from fieldapp.errors import BadRequest, Conflict, FieldappError, Forbidden, NotFound, NotSignedIn
 from fieldapp.forms import ActionForm
-from fieldapp.text import vn_number
+from fieldapp.text import vn_number, vn_time
 from sync import crypto, keys
 from sync.batch import FORMAT, VERSION, batch_bytes, gzip_bytes, sign_batch
 from sync.transfer import (export_batch, forget_site_key, import_batch, imported_batches,
@@ -36,14 +36,6 @@ def _hash(token):
 
 def _now():
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-
-
-def _local(stamp):
-    """A stored UTC time as Vietnamese local time: 25/08/2025 14:02."""
-    if not stamp:
-        return "—"
-    moment = datetime.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    return (moment + datetime.timedelta(hours=7)).strftime("%d/%m/%Y %H:%M")
 
 
 # -------------------------------------------------------------- push API
@@ -157,9 +149,9 @@ def history():
         sender["last_import"] = sender["batches"][0]["imported_at"] if sender["batches"] \
             else sender["first_seen"]
         for key in ("first_seen", "last_import"):
-            sender[key + "_local"] = _local(sender.get(key))
+            sender[key + "_local"] = vn_time(sender.get(key))
         for row in sender["batches"]:
-            row["when"] = _local(row["imported_at"])
+            row["when"] = vn_time(row["imported_at"])
     names = {v["id"]: v["name"] for v in site.settings.get("villages", [])}
     return render_template("batches/history.html", sites=sites, names=names,
                            action=ActionForm(), chosen=chosen)
@@ -222,7 +214,7 @@ def push_tokens():
         rows = [dict(r, doc_id=r.doc_id) for r in site.table("push_tokens").all()]
     rows.sort(key=lambda r: (r["revoked"], r["created_at"]))
     for row in rows:
-        row["created_local"], row["used_local"] = _local(row["created_at"]), _local(row["last_used"])
+        row["created_local"], row["used_local"] = vn_time(row["created_at"]), vn_time(row["last_used"])
     names = {v["id"]: v["name"] for v in villages}
     return render_template("batches/push_tokens.html", form=form, rows=rows, names=names,
                            issued=issued, action=ActionForm()), status
@@ -345,7 +337,7 @@ def export():
         rows = sorted((dict(r) for r in site.table("exports").all()),
                       key=lambda r: r["created_at"], reverse=True)[:10]
     for row in rows + pending:
-        row["when"] = _local(row["created_at"])
+        row["when"] = vn_time(row["created_at"])
         row["how"] = "qua mạng" if row.get("destination", "").startswith("http") else "tệp"
     return render_template("batches/export.html", pending=unsent, files=pending, rows=rows,
                            action=ActionForm())

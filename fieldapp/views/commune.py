@@ -11,7 +11,7 @@ from fieldapp.errors import BadRequest, FieldappError, NotFound
 from fieldapp.forms import ActionForm
 from fieldapp.forms.rules import CHOICES, TYPE_LABELS
 from fieldapp.indicators import site_compute, site_volunteer_stats, today_local
-from fieldapp.periods import TZ_OFFSET
+from fieldapp.text import vn_time
 
 bp = Blueprint("commune", __name__, url_prefix="/commune")
 STAFF = ("staff", "admin")
@@ -74,12 +74,6 @@ def _village_filter(site):
 
 def _names(site):
     return {v["id"]: v["name"] for v in site.settings.get("villages", [])}
-
-
-def _local_time(stamp):
-    """A SPEC UTC timestamp as 'dd/mm/yyyy HH:MM' in Vietnam."""
-    moment = datetime.datetime.fromisoformat(stamp.replace("Z", "+00:00")) + TZ_OFFSET
-    return moment.strftime("%d/%m/%Y %H:%M")
 
 
 def update_settings(change):
@@ -186,7 +180,7 @@ def conflicts():
                       "fields": fields, "versions": [
                           {"author": v["author"], "device_id": v["device_id"],
                            "sender": sent_by[id(v)],
-                           "when": _local_time(v["updated_at"]),
+                           "when": vn_time(v["updated_at"]),
                            "current": v is current or v == current,
                            "values": [(f, _display(v, f)) for f in fields]}
                           for v in competing], "count": len(history)})

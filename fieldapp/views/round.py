@@ -5,7 +5,6 @@ data (not script), everything else goes through the JSON API with a bearer token
 the phone. No personal data is in the page itself.
 """
 import base64
-import datetime
 import io
 from urllib.parse import urlsplit
 
@@ -20,7 +19,6 @@ from fieldapp.text import vn_date
 
 bp = Blueprint("round", __name__)
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
-VIETNAM = datetime.timedelta(hours=7)
 
 
 @bp.get("/round")
@@ -68,12 +66,6 @@ def _qr_data_uri(text):
     return "data:image/svg+xml;base64," + base64.b64encode(out.getvalue()).decode("ascii")
 
 
-def _local_date(stamp):
-    """dd/mm/yyyy in Vietnam of a stored UTC ISO time."""
-    moment = datetime.datetime.fromisoformat(stamp) + VIETNAM
-    return vn_date(moment.date())
-
-
 def _lead_village(user):
     site = get_site()
     return user.get("village_id") or site.village_ids[0]
@@ -108,7 +100,7 @@ def login_cards():
                 made = {"row": row, "url": url, "qr": _qr_data_uri(url)}
     return render_template("round_cards.html", form=form, people=people, made=made,
                            cards=cards.list_cards(site, village_id),
-                           labels=cards.STATUS_LABELS, vn_date=_local_date,
+                           labels=cards.STATUS_LABELS, vn_date=vn_date,
                            days=cards.CARD_DAYS), status
 
 
