@@ -32,7 +32,7 @@ __all__ = ["RecordStore", "StorageError", "Refused", "Conflict", "version_key", 
            "no_cycle_collection"]
 
 _PARTITION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,79}\Z")
-_SEGMENT = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_-]{0,79})\.(\d{4,})$")
+_SEGMENT = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_-]{0,79})\.(\d{4,})\Z")
 SEGMENT_SIZE = 1000
 
 
