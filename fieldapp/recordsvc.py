@@ -60,15 +60,18 @@ def save_versions(site, raws, user, villages, now=None):
     while valid:
         try:
             stored = site.store.submit(valid)
-        except Refused as refusal:      # another request changed a record meanwhile
-            keep = [(slot, version) for slot, version, result in zip(slots, valid, refusal.results)
-                    if result.status != "refused"]
-            for slot, result in zip(slots, refusal.results):
-                if result.status == "refused":
-                    results[slot] = {"id": result.id, "status": "rejected",
-                                     "errors": {"id": "Mã bản ghi này đã dùng cho bản ghi khác "
-                                                      "loại hoặc thôn khác."}}
-            slots, valid = [s for s, _ in keep], [v for _, v in keep]
+        except Refused as refusal:      # another request changed a record meanwhile:
+            pending, seen = [], {}      # what is left is checked again against what it wrote
+            for slot, version, result in zip(slots, valid, refusal.results):
+                errors = ({"id": "Mã bản ghi này đã dùng cho bản ghi khác loại hoặc thôn khác."}
+                          if result.status == "refused"
+                          else _ownership_errors(site.store, version, user, villages, seen))
+                if errors:
+                    results[slot] = {"id": version["id"], "status": "rejected", "errors": errors}
+                else:
+                    seen[version["id"]] = (version["type"], version["village_id"])
+                    pending.append((slot, version))
+            slots, valid = [slot for slot, _ in pending], [version for _, version in pending]
             continue
         for slot, result in zip(slots, stored):
             results[slot] = {"id": result.id, "status": result.status, "errors": {}}

@@ -82,3 +82,31 @@ def test_the_api_path_rejects_a_record_changed_by_a_racing_write(tmp_path):
     fresh = Site(str(tmp_path / "v"))
     assert fresh.store.current(home["id"]) == home
     assert fresh.store.current(fine["id"])["data"]["full_name"] == "Lê Văn Sáu"
+
+
+def test_after_a_refusal_what_is_left_is_checked_again(tmp_path):
+    """A racing write lands between the page/API check and the store: the versions not
+    refused are checked again against it before they are stored."""
+    site = village_site(tmp_path / "v")
+    home = household()
+    elsewhere = household("Hộ thôn khác", village_id="thon-9")   # written by the racing writer
+    site.store.submit([home, elsewhere])
+    racing = dict(person(home["id"]), id=home["id"])           # refused: a household id
+    pointing = person(elsewhere["id"], name="Lê Văn Bảy")        # its household is elsewhere
+    hidden = {home["id"], elsewhere["id"]}
+    original_current, original_submit = site.store.current, site.store.submit
+
+    def submit(versions, *args, **kwargs):
+        hidden.clear()                      # the racing write is visible from now on
+        return original_submit(versions, *args, **kwargs)
+
+    site.store.current = lambda record_id: None if record_id in hidden else original_current(record_id)
+    site.store.submit = submit
+    try:
+        results = save_versions(site, [racing, pointing], {"username": "minh", "role": "volunteer"},
+                                ["thon-3"])
+    finally:
+        del site.store.current, site.store.submit
+    assert [r["status"] for r in results] == ["rejected", "rejected"]
+    assert "data.household_id" in results[1]["errors"]
+    assert Site(str(tmp_path / "v")).store.current(pointing["id"]) is None
