@@ -26,7 +26,7 @@ from sync.batch import (FORMAT, VERSION, batch_bytes, check_batch, gzip_bytes, r
                         sign_batch)
 from sync.errors import BatchRejected
 
-__all__ = ["export_batch", "mark_exported", "last_exported", "write_batch_file", "import_batch", "Receipt",
+__all__ = ["export_batch", "build_batch", "mark_exported", "last_exported", "write_batch_file", "import_batch", "Receipt",
            "partition_for", "competing_edits", "imported_batches", "known_sites"]
 
 
@@ -53,24 +53,33 @@ def export_batch(site, all_versions=False, remember=True):
     if site.kind != "village":
         raise Invalid("Chỉ máy của thôn mới xuất lô dữ liệu.")
     keys.create_site_key(site.data_dir)
-    private = keys.load_site_key(site.data_dir)
-    settings = site.settings
     since = 0 if all_versions else last_exported(site)
-    villages = set(site.village_ids)
     site.store.refresh()
-    rows = site.store.versions_since(since, accept=lambda v: v["village_id"] in villages)
-    fields = {
-        "format": FORMAT, "version": VERSION, "batch_id": str(uuid.uuid4()),
-        "commune_code": str(settings["commune_code"]),
-        "site": {"id": settings["site_id"], "name": settings["site_name"],
-                 "village_ids": site.village_ids, "public_key": keys.public_key_b64(private)},
-        "created_at": utc_now(), "since_seq": since,
-        "until_seq": rows[-1][0] if rows else since,
-    }
-    batch = sign_batch(fields, [version for _, version in rows], private)
+    batch = build_batch(site, since, None, str(uuid.uuid4()), utc_now())
     if remember:
         mark_exported(site, batch)
     return batch
+
+
+def build_batch(site, since, until, batch_id, created_at):
+    """The signed batch of this village site's versions after `since` (up to `until`, or
+    all); the same bytes every time for the same arguments (Ed25519 is deterministic and
+    stored versions and their sequence numbers never change)."""
+    private = keys.load_site_key(site.data_dir)
+    settings = site.settings
+    villages = set(site.village_ids)
+    rows = site.store.versions_since(since, accept=lambda v: v["village_id"] in villages)
+    if until is not None:
+        rows = [row for row in rows if row[0] <= until]
+    fields = {
+        "format": FORMAT, "version": VERSION, "batch_id": batch_id,
+        "commune_code": str(settings["commune_code"]),
+        "site": {"id": settings["site_id"], "name": settings["site_name"],
+                 "village_ids": site.village_ids, "public_key": keys.public_key_b64(private)},
+        "created_at": created_at, "since_seq": since,
+        "until_seq": until if until is not None else (rows[-1][0] if rows else since),
+    }
+    return sign_batch(fields, [version for _, version in rows], private)
 
 
 def mark_exported(site, batch, destination=""):

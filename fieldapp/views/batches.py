@@ -20,8 +20,8 @@ from fieldapp.errors import BadRequest, Conflict, FieldappError, Forbidden, NotF
 from fieldapp.forms import ActionForm
 from fieldapp.text import vn_number, vn_time
 from sync import crypto, keys
-from sync.batch import FORMAT, VERSION, batch_bytes, gzip_bytes, sign_batch
-from sync.transfer import (export_batch, forget_site_key, import_batch, imported_batches,
+from sync.batch import batch_bytes, gzip_bytes
+from sync.transfer import (build_batch, export_batch, forget_site_key, import_batch, imported_batches,
                            known_sites, last_exported, mark_exported)
 
 bp = Blueprint("batches", __name__)
@@ -267,22 +267,9 @@ def _download_row(site, batch_id):
 
 
 def _rebuild(site, row):
-    """The batch of a prepared download, the same bytes every time (Ed25519 is
-    deterministic, and stored versions and their sequence numbers never change)."""
-    villages = set(site.village_ids)
-    versions = [v for seq, v in site.store.versions_since(
-        row["since_seq"], accept=lambda v: v["village_id"] in villages)
-        if seq <= row["until_seq"]]
-    private = keys.load_site_key(site.data_dir)
-    settings = site.settings
-    fields = {
-        "format": FORMAT, "version": VERSION, "batch_id": row["batch_id"],
-        "commune_code": str(settings["commune_code"]),
-        "site": {"id": settings["site_id"], "name": settings["site_name"],
-                 "village_ids": site.village_ids, "public_key": keys.public_key_b64(private)},
-        "created_at": row["created_at"], "since_seq": row["since_seq"],
-        "until_seq": row["until_seq"]}
-    batch = sign_batch(fields, versions, private)
+    """The batch of a prepared download, the same bytes every time."""
+    batch = build_batch(site, row["since_seq"], row["until_seq"], row["batch_id"],
+                        row["created_at"])
     if batch["records_sha256"] != row["records_sha256"]:
         raise Conflict("Dữ liệu của tệp này đã thay đổi; hãy chuẩn bị tệp mới.")
     return batch
