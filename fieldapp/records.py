@@ -4,6 +4,7 @@ import re
 import uuid
 from dataclasses import dataclass
 
+from fieldapp.forms.fastcheck import REAL_DATES, real_date
 from fieldapp.forms.rules import RULES, UUID_RE, fast_checker, validate_data
 from fieldapp.text import fold, nfc
 
@@ -51,6 +52,11 @@ def check_version(raw, now=None, check_future=True):
     version = _fast_version(raw, now, check_future)
     if version is not None:
         return VersionCheck(version, {}, version["id"])
+    return _full_check(raw, now, check_future)
+
+
+def _full_check(raw, now, check_future):
+    """check_version with every rule applied, which alone words the errors."""
     if not isinstance(raw, dict):
         return VersionCheck(None, {"record": "phải là một đối tượng JSON"})
     record_id = raw.get("id") if isinstance(raw.get("id"), str) else None
@@ -119,15 +125,6 @@ class _Seen(dict):
         return clean
 
 
-def _real_date(text):
-    try:
-        datetime.date.fromisoformat(text)
-    except ValueError:
-        return None
-    return text
-
-
-_DATES = _Seen(_real_date)
 _VILLAGES = _Seen(lambda value: value if VILLAGE_RE.match(value) else None)
 _DEVICES = _Seen(lambda value: value if DEVICE_RE.match(value) else None)
 _AUTHORS = _Seen(lambda value: nfc(value) if 0 < len(value) <= 64 else None)
@@ -172,7 +169,7 @@ def _fast_version(raw, now, check_future):
     plain = _PLAIN_STAMP.fullmatch(stamp)
     if village_id is None or device_id is None or author is None or plain is None \
             or (check_future and stamp[:23] > limits[1]) \
-            or not (_DATES.get(plain[1]) or _DATES.add(plain[1])) \
+            or not (plain[1] in REAL_DATES or real_date(plain[1])) \
             or record_type not in RULES or not UUID_RE.match(record_id):
         return None
     clean = fast_checker(record_type)(data, limits[2], limits[3])
@@ -183,18 +180,19 @@ def _fast_version(raw, now, check_future):
 
 
 def check_versions(raws, now=None, check_future=True):
-    """Check many versions: ([cleaned versions], [(index, VersionCheck)] of invalid ones)."""
+    """Check many versions: ([(index, cleaned version)], [(index, VersionCheck)] of the
+    invalid ones)."""
     now = now or datetime.datetime.now(datetime.timezone.utc)
     versions, bad = [], []
     for index, raw in enumerate(raws):
         version = _fast_version(raw, now, check_future)
         if version is None:
-            check = check_version(raw, now, check_future)
+            check = _full_check(raw, now, check_future)
             if check.version is None:
                 bad.append((index, check))
                 continue
             version = check.version
-        versions.append(version)
+        versions.append((index, version))
     return versions, bad
 
 

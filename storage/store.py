@@ -110,15 +110,10 @@ def version_key(version):
     return (version["updated_at"], version["device_id"], _Digest(version))
 
 
-def identity(version):
-    """A version's identity: (id, updated_at, device_id)."""
-    return (version["id"], version["updated_at"], version["device_id"])
-
-
-def _stored_already(version, stored, first, more):
-    """Whether a version with the same identity and content is stored or staged."""
+def _stored_already(version, others):
+    """Whether a version with the same identity (id, updated_at, device_id) and content is
+    among `others`, versions of the same record."""
     stamp, device = version["updated_at"], version["device_id"]
-    others = list(stored or ()) + ([first] if first is not None else []) + list(more or ())
     same = [v for v in others if v["updated_at"] == stamp and v["device_id"] == device]
     return bool(same) and any(canonical_json(v) == canonical_json(version) for v in same)
 
@@ -321,42 +316,35 @@ class RecordStore:
         a record's fixed fields gets a Refused error and stages nothing."""
         seq = self.last_seq
         staged, touched = [], []
-        first, more = {}, {}     # id -> its first version staged in this group; the others
+        staged_of = {}           # id -> its versions staged so far in this group
         histories, fixed = self._history, self.fixed
         for request in group:
             results, refused, start, partition = [], False, len(staged), request.partition
             ids = [version["id"] for version in request.versions]
-            look = _needing_a_look(histories, ids, first)
+            look = _needing_a_look(histories, ids, staged_of)
             for record_id, version in zip(ids, request.versions):
                 if record_id in look:
-                    stored, new = histories.get(record_id), first.get(record_id)
-                    if stored or new is not None:
-                        known = stored[-1] if stored else new
+                    stored, new = histories.get(record_id), staged_of.get(record_id)
+                    if stored or new:
+                        known = stored[-1] if stored else new[0]
                         changed = tuple(name for name in fixed if known[name] != version[name])
                         if changed:
                             results.append(Result(record_id, "refused", changed=changed))
                             refused = True
                             continue
-                        if _stored_already(version, stored, new, more.get(record_id)):
+                        if _stored_already(version, (stored or []) + (new or [])):
                             results.append(Result(record_id, "duplicate"))
                             continue
-                    if new is not None:
-                        more.setdefault(record_id, []).append(version)
-                        seq += 1
-                        staged.append((seq, partition, version))
-                        results.append(Result(record_id, "accepted", seq))
-                        continue
-                first[record_id] = version
+                staged_of.setdefault(record_id, []).append(version)
                 seq += 1
                 staged.append((seq, partition, version))
                 results.append(Result(record_id, "accepted", seq))
-            if refused:
-                for _, _, version in staged[start:]:
-                    if first.get(version["id"]) is version:
-                        del first[version["id"]]
-                        more.pop(version["id"], None)    # later ones are this request's too
-                    elif version in more.get(version["id"], ()):
-                        more[version["id"]].remove(version)
+            if refused:                  # take back what this request staged
+                for _, _, version in reversed(staged[start:]):
+                    versions = staged_of[version["id"]]
+                    versions.pop()
+                    if not versions:
+                        del staged_of[version["id"]]
                 seq -= len(staged) - start
                 del staged[start:]
                 request.error = Refused([r if r.status == "refused" else Result(r.id, "not_stored")

@@ -22,6 +22,8 @@ try:        # optional: parses a commune's batches twice as fast as json
 except ImportError:  # pragma: no cover
     orjson = None
 
+from fieldapp.forms.rules import UUID_RE
+from fieldapp.records import UPDATED_AT_RE, VILLAGE_RE
 from storage.canonical import canonical_json
 from sync import keys
 from sync.errors import BatchRejected
@@ -35,9 +37,6 @@ FIELDS = ("format", "version", "batch_id", "commune_code", "site", "created_at",
           "until_seq", "record_count", "records_sha256", "records", "signature")
 SITE_FIELDS = ("id", "name", "village_ids", "public_key")
 MAX_BATCH_BYTES = 256 * 1024 * 1024       # decompressed; a commune's whole campaign fits
-UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
-STAMP_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z\Z")
-VILLAGE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}\Z")
 HEX64_RE = re.compile(r"^[0-9a-f]{64}\Z")
 
 
@@ -166,7 +165,7 @@ def _format_errors(batch):
     is_int = lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0
     bad("batch_id", lambda v: isinstance(v, str) and UUID_RE.match(v))
     bad("commune_code", lambda v: isinstance(v, str) and v.isdigit() and len(v) <= 10)
-    bad("created_at", lambda v: isinstance(v, str) and STAMP_RE.match(v))
+    bad("created_at", lambda v: isinstance(v, str) and UPDATED_AT_RE.match(v))
     bad("since_seq", is_int)
     bad("until_seq", is_int)
     bad("record_count", is_int)

@@ -147,19 +147,15 @@ def _check_records(records, village_ids, now):
 
     That a record keeps its type and village is checked by the store, under its lock.
     """
-    versions, failed = check_versions(records, now)
+    checked, failed = check_versions(records, now)
     bad = [{"id": check.id, "index": index, "errors": dict(check.errors)}
            for index, check in failed]
     allowed = frozenset(village_ids)
-    if bad or any(v["village_id"] not in allowed for v in versions):
-        faulty, stored = {b["index"] for b in bad}, iter(versions)
-        for index in range(len(records)):        # versions are the records not in bad
-            version = None if index in faulty else next(stored)
-            if version is not None and version["village_id"] not in allowed:
-                bad.append({"id": version["id"], "index": index,
-                            "errors": {"village_id": "thôn này không thuộc trạm gửi lô"}})
-        bad.sort(key=lambda b: b["index"])
-    return versions, bad
+    bad += [{"id": version["id"], "index": index,
+             "errors": {"village_id": "thôn này không thuộc trạm gửi lô"}}
+            for index, version in checked if version["village_id"] not in allowed]
+    bad.sort(key=lambda b: b["index"])
+    return [version for _, version in checked], bad
 
 
 def _refused(refusal):

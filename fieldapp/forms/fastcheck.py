@@ -11,7 +11,7 @@ and alone words the errors. `tests/test_rules_fastpath.py` holds both to the sam
 import datetime
 import unicodedata
 
-__all__ = ["build", "source"]
+__all__ = ["build", "source", "real_date", "REAL_DATES"]
 
 
 def _field_lines(rule, n, choices, min_year):
@@ -75,7 +75,7 @@ def _generate(record_type, rules=None):
     fields = (rules or module.RULES)[record_type]
     names = {"_CHOICES": module.CHOICES}
     lines = [f"def check_{record_type}(data, year, tomorrow):",
-             f"    if not known.issuperset(data): return None",
+             "    if not known.issuperset(data): return None",
              "    clean = {}"]
     for n, rule in enumerate(fields):
         lines += ["    " + line for line in _field_lines(rule, n, names, module.MIN_BIRTH_YEAR)]
@@ -85,18 +85,18 @@ def _generate(record_type, rules=None):
     return "\n".join(lines) + "\n", names
 
 
-_REAL_DATES = set()
+REAL_DATES = set()      # ASCII YYYY-MM-DD texts found to be real dates
 
 
-def _real_date(text):
-    """Whether an ASCII YYYY-MM-DD text is a real date (remembered when it is)."""
+def real_date(text):
+    """Whether an ASCII YYYY-MM-DD text is a real date (remembered in REAL_DATES when it is)."""
     try:
         datetime.date.fromisoformat(text)
     except ValueError:
         return False
-    if len(_REAL_DATES) > 20000:
-        _REAL_DATES.clear()
-    _REAL_DATES.add(text)
+    if len(REAL_DATES) > 20000:
+        REAL_DATES.clear()
+    REAL_DATES.add(text)
     return True
 
 
@@ -110,6 +110,6 @@ def build(record_type, rules=None):
     text, names = _generate(record_type, rules)
     namespace = dict(names, normalize=unicodedata.normalize, control=module.CONTROL_RE.search,
                      phone=module.PHONE_RE.match, uuid=module.UUID_RE.match,
-                     date=module.DATE_RE.match, real_dates=_REAL_DATES, real_date=_real_date)
+                     date=module.DATE_RE.match, real_dates=REAL_DATES, real_date=real_date)
     exec(compile(text, f"<fastcheck {record_type}>", "exec"), namespace)
     return namespace[f"check_{record_type}"]
