@@ -2,9 +2,10 @@
 
 Pages and the API recompute indicators and volunteer statistics over all stored versions;
 between two writes the answer cannot change, so it is kept, keyed by the state of the
-record store: its change sequence (`last_seq`), its number of versions, and the files'
-signatures on disk (so that data replaced by another process, even with the same sequence
-numbers, as after a restore, is never mistaken for what was cached). The state is read
+record store (`RecordStore.state()`): its change sequence, its number of versions, and the
+signatures of the files its data was read from (so that data replaced by another process,
+even with the same sequence numbers, as after a restore, is never mistaken for what was
+cached). The state is read
 before the versions are, so a kept result holds at least everything its key says.
 
 Each store has one small cache shared by the server's threads: a few entries, least
@@ -12,12 +13,10 @@ recently used out first, and entries of a lower change sequence out as soon as a
 of a higher one is stored. When several threads miss the same entry at once, one computes
 and the others wait for it; a failed computation is not kept.
 """
-import os
 import threading
 import weakref
 from collections import OrderedDict
 
-from storage.durable import file_signature
 
 __all__ = ["ResultCache", "data_state", "cached", "cache_of"]
 
@@ -26,14 +25,13 @@ _MISSING = object()
 
 
 def data_state(store):
-    """What identifies the stored data a result is computed from, for `store`.
+    """What identifies the stored data a result is computed from, for `store`: the state
+    of what it holds in memory (no disk access; the app refreshes the store per request).
 
     Read before taking the versions: a write finishing in between only makes the result
     newer than its key, and the key of that write's state is a different one.
     """
-    names = sorted(name for name in os.listdir(store.directory) if name.endswith(".json"))
-    files = tuple((name, file_signature(os.path.join(store.directory, name))) for name in names)
-    return (store.last_seq, len(store), files)
+    return store.state()
 
 
 class ResultCache:

@@ -14,7 +14,7 @@ from storage.store import no_cycle_collection
 
 __all__ = ["DEFINITIONS", "LABELS", "DEFAULT_TARGETS", "snapshot", "tally", "Counts",
            "indicator_list", "compute", "compute_each", "site_indicators", "volunteer_stats", "today_local",
-           "site_compute", "site_compute_each", "site_volunteer_stats"]
+           "site_compute", "site_volunteer_stats"]
 
 LCI = ("land", "construction", "investment")
 
@@ -418,16 +418,6 @@ def site_compute(site, as_of=None, village_ids=None):
     as_of = as_of or today_local()
     settings, periods, tallies = _site_tallies(site, as_of)
     return _answer(settings, tallies, as_of, periods, village_ids)
-
-
-def site_compute_each(site, as_of=None, village_ids=None):
-    """compute_each(site.settings, site.store.histories(), ...), from kept tallies."""
-    as_of = as_of or today_local()
-    settings, periods, tallies = _site_tallies(site, as_of)
-    if village_ids is None:
-        village_ids = [v["id"] for v in settings.get("villages", [])]
-    return (_answer(settings, tallies, as_of, periods, None),
-            {vid: _answer(settings, tallies, as_of, periods, [vid]) for vid in village_ids})
 
 
 def site_volunteer_stats(site, as_of=None):

@@ -370,6 +370,12 @@ class RecordStore:
         history = self._history.get(record_id)
         return history[-1] if history else None
 
+    def state(self):
+        """What identifies the data held in memory: (last_seq, number of versions, the
+        signatures of the files it was read from or written to). Equal states, equal data."""
+        with self._read_lock:
+            return (self.last_seq, len(self._by_seq), tuple(sorted(self._signatures.items())))
+
     def known(self, record_ids):
         """The ids among `record_ids` that have stored versions (a set)."""
         return self._history.keys() & record_ids

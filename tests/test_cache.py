@@ -10,7 +10,7 @@ import threading
 import time
 
 from fieldapp.cache import MAX_ENTRIES, ResultCache, cache_of
-from fieldapp.indicators import (compute, compute_each, site_compute, site_compute_each,
+from fieldapp.indicators import (compute, site_compute,
                                  site_indicators, site_volunteer_stats, volunteer_stats)
 from fieldapp.site import Site
 from sync.transfer import export_batch
@@ -62,7 +62,6 @@ def test_kept_answers_equal_a_fresh_computation(site):
             assert site_compute(site, as_of, villages) == expected
             assert cache.hits == hits + 1
     histories = Site(site.data_dir).store.histories()
-    assert site_compute_each(site, AS_OF) == compute_each(site.settings, histories, AS_OF)
     assert site_volunteer_stats(site, AS_OF) == volunteer_stats(histories, AS_OF)
     assert site_indicators(site, AS_OF) == fresh(site)
 
