@@ -2,9 +2,12 @@
 import hashlib
 import os
 
+import pytest
+
 from sync import keys
 from sync.batch import sign_batch
 from tests import factories
+from tests.live import LiveServer
 
 
 def filled_village(path, village_id="thon-3", name="Thôn 3", households=3):
@@ -64,3 +67,17 @@ def factories_key(version):
     """A comparable identity-and-content of one version."""
     from storage.canonical import canonical_json
     return canonical_json(version)
+
+
+# fixtures of the HTTP sync tests: a commune of two villages, served for real
+@pytest.fixture
+def commune(tmp_path):
+    return factories.commune_site(tmp_path / "commune",
+                                  villages=(("thon-3", "Thôn 3", None), ("thon-5", "Thôn 5", 40)))
+
+
+@pytest.fixture
+def server(commune):
+    live = LiveServer(commune.data_dir).start()
+    yield live
+    live.stop()

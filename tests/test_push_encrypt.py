@@ -28,7 +28,7 @@ from sync.transfer import export_batch
 from tests import factories
 from tests.conftest import csrf_token, login_page
 from tests.live import LiveServer
-from tests.sync_support import filled_village, snapshot
+from tests.sync_support import commune, filled_village, server, snapshot  # noqa: F401 (fixtures)
 from tests.test_sync_http import assert_error, issue_push_token
 
 EXAMPLES = int(os.environ.get("FIELDAPP_FUZZ_EXAMPLES", "25"))
@@ -73,19 +73,6 @@ class Recorder:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(10)
-
-
-@pytest.fixture
-def commune(tmp_path):
-    return factories.commune_site(tmp_path / "commune",
-                                  villages=(("thon-3", "Thôn 3", None), ("thon-5", "Thôn 5", 40)))
-
-
-@pytest.fixture
-def server(commune):
-    live = LiveServer(commune.data_dir).start()
-    yield live
-    live.stop()
 
 
 @pytest.fixture

@@ -1,5 +1,4 @@
 """Pushing batches over HTTP to a real commune server (`POST /api/v1/batches`)."""
-import json
 import re
 
 import pytest
@@ -10,21 +9,8 @@ from fieldapp.site import Site
 from sync.batch import batch_bytes, gzip_bytes
 from sync.transfer import export_batch
 from tests import factories
-from tests.conftest import LiveServer, csrf_token, login_page
-from tests.sync_support import filled_village, snapshot
-
-
-@pytest.fixture
-def commune(tmp_path):
-    return factories.commune_site(tmp_path / "commune",
-                                  villages=(("thon-3", "Thôn 3", None), ("thon-5", "Thôn 5", 40)))
-
-
-@pytest.fixture
-def server(commune):
-    live = LiveServer(commune.data_dir).start()
-    yield live
-    live.stop()
+from tests.conftest import csrf_token, login_page
+from tests.sync_support import commune, filled_village, server, snapshot  # noqa: F401 (fixtures)
 
 
 @pytest.fixture
