@@ -91,7 +91,7 @@ def village_weeks(village_id, target, rng):
             count += 1
         for later in range(week, 4):
             if rng.random() < 0.6:
-                helped = rng.sample(HELP, rng.randint(1, 4))
+                helped = sorted(rng.sample(HELP, rng.randint(1, 4)), key=HELP.index)  # as cleaned
                 add("visit", {"household_id": home["id"], "visited_on": day.isoformat(),
                               "outcome": rng.choice(["met", "met", "met", "absent"]),
                               "help": helped, "note": rng.choice(NOTES)}, later)

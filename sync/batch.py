@@ -2,13 +2,16 @@
 
 A batch is signed over the canonical JSON of every field but `signature`. Canonical JSON
 sorts keys, so the records' canonical bytes sit whole inside that payload: we serialise
-the records once (for their hash) and build the signed payload around them. A file
-written by `batch_bytes` is itself canonical, so on import the records' bytes are simply
-a slice of the file; any other layout falls back to serialising the parsed records.
-Batches are parsed with orjson when it is installed; what it refuses (NaN, lone
-surrogates, deep nesting, bad UTF-8) goes to json, which words the error or reads it as
-before. orjson reads an integer past 64 bits as a float: no valid batch holds one (every
-integer field is range-checked), so such a batch is refused either way.
+the records once (for their hash) and build the signed payload around them. On import,
+msgspec splits the file into its fields without parsing the records, so their bytes as
+written are at hand for the hash (a file written by `batch_bytes` has them canonical;
+any other layout falls back to serialising the parsed records), and the importer may
+decode them into checked versions in one typed pass (`fieldapp.typedrecords`).
+The other fields, and records the importer does not decode, are parsed with orjson; what
+it refuses (NaN, lone surrogates, deep nesting, bad UTF-8) goes to json, which words the
+error or reads it as before. orjson reads an integer past 64 bits as a float: no valid
+batch holds one (every integer field is range-checked), so such a batch is refused
+either way.
 """
 import gzip
 import hashlib
@@ -16,6 +19,8 @@ import json
 import re
 import unicodedata
 import zlib
+
+import msgspec
 
 try:        # optional: parses a commune's batches twice as fast as json
     import orjson
@@ -98,10 +103,16 @@ def _decompress(raw):
     return out
 
 
-def read_batch(data):
-    """Parse a batch from bytes (plain or gzip) or take a dict; return (batch, raw or None)."""
+def read_batch(data, decode_records=None):
+    """Parse a batch from bytes (plain or gzip) or take a dict: (batch, body, decoded).
+
+    `body` is the records' bytes exactly as the file has them, when they are NFC text
+    (as a file fieldapp writes has them), else None. `decode_records(body)` may turn
+    those bytes into checked versions or answer None; `decoded` says whether
+    batch["records"] came from it rather than from plain JSON parsing.
+    """
     if isinstance(data, dict):
-        return data, None
+        return data, None, False
     if isinstance(data, str):
         data = data.encode("utf-8")
     if not isinstance(data, (bytes, bytearray, memoryview)):
@@ -115,9 +126,50 @@ def read_batch(data):
             raise BatchRejected("empty", "Tệp rỗng: không có lô dữ liệu nào.")
     elif len(raw) > MAX_BATCH_BYTES:
         raise BatchRejected("too_large", "Lô dữ liệu quá lớn.")
+    split = _split_fields(raw, decode_records)
+    if split is not None:
+        return split
+    return _parse(raw), None, False
+
+
+_FIELDS = msgspec.json.Decoder(dict[str, msgspec.Raw])
+
+
+def _split_fields(raw, decode_records):
+    """read_batch for a JSON object whose parts orjson takes, else None: the fields but
+    `records` parsed, the records' bytes NFC-checked and decoded, by `decode_records`
+    when it can."""
+    if orjson is None:
+        return None
+    try:
+        parts = _FIELDS.decode(raw)
+        batch = {name: orjson.loads(bytes(value)) for name, value in parts.items()
+                 if name != "records"}
+    except (msgspec.DecodeError, orjson.JSONDecodeError):
+        return None             # not JSON, not an object, or what only json reads or words
+    if "records" not in parts:
+        return batch, None, False
+    text = bytes(parts["records"])
+    try:
+        body = text if unicodedata.is_normalized("NFC", text.decode("utf-8")) else None
+    except UnicodeDecodeError:
+        return None
+    records = decode_records(body) if decode_records and body is not None else None
+    if records is not None:
+        batch["records"] = records
+        return batch, body, True
+    try:
+        batch["records"] = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None
+    return batch, body, False
+
+
+def _parse(raw):
+    """The parsed batch of what the faster readers did not take; json words the errors."""
     if orjson is not None:
         try:
-            return orjson.loads(raw), raw
+            return orjson.loads(raw)
         except orjson.JSONDecodeError:
             pass                      # json below words what is wrong (or takes what it takes)
     try:
@@ -135,7 +187,7 @@ def read_batch(data):
     if _LONE_SURROGATE.search(raw) and not _utf8_clean(batch):     # json takes "\ud800"
         raise BatchRejected("not_json", "Tệp có ký tự không hợp lệ (không lưu được dạng "
                                         "UTF-8): có thể đã bị hỏng.")
-    return batch, raw
+    return batch
 
 
 _LONE_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")      # an escape that may be a surrogate
@@ -193,25 +245,7 @@ def _format_errors(batch):
     return errors
 
 
-def _fast_records_bytes(batch, raw):
-    """The records' bytes as a slice of a canonically written file, or None."""
-    if raw is None:
-        return None
-    fields = {k: v for k, v in batch.items() if k != "records"}
-    head, tail = _split(fields)
-    body = raw.rstrip()
-    if not (body.startswith(head) and body.endswith(tail)):
-        return None
-    sliced = body[len(head):len(body) - len(tail)]
-    try:
-        if not unicodedata.is_normalized("NFC", sliced.decode("utf-8")):
-            return None
-    except UnicodeDecodeError:
-        return None
-    return sliced
-
-
-def check_batch(batch, raw, commune_code):
+def check_batch(batch, body, commune_code):
     """Checks 1–4 of SPEC §7 in order; raise BatchRejected. Return the payload checked.
 
     format and version, commune code, record count and hash, signature. The site key's
@@ -234,7 +268,6 @@ def check_batch(batch, raw, commune_code):
     if batch["record_count"] != len(records):
         raise BatchRejected("count", f"Số bản ghi không khớp: lô ghi {batch['record_count']} "
                                      f"nhưng có {len(records)} bản ghi.")
-    body = _fast_records_bytes(batch, raw)
     if body is None or hashlib.sha256(body).hexdigest() != batch["records_sha256"]:
         try:
             body = records_bytes(records)

@@ -18,6 +18,7 @@ from tinydb import Query
 
 from fieldapp.errors import Invalid
 from fieldapp.records import check_versions, utc_now
+from fieldapp.typedrecords import clean_versions
 from storage import FileLock
 from storage.durable import atomic_write_bytes
 from storage.store import Refused, no_cycle_collection
@@ -142,12 +143,13 @@ def competing_edits(store, record_ids):
     return sorted(conflict.id for conflict in store.conflicts(record_ids))
 
 
-def _check_records(records, village_ids, now):
-    """(cleaned versions, [{id, index, errors}]) for every record of a batch.
+def _check_records(records, village_ids, now, decoded=False):
+    """(cleaned versions, [{id, index, errors}]) for every record of a batch; `decoded`
+    records are versions `clean_versions` found valid and clean already.
 
     That a record keeps its type and village is checked by the store, under its lock.
     """
-    checked, failed = check_versions(records, now)
+    checked, failed = (list(enumerate(records)), []) if decoded else check_versions(records, now)
     bad = [{"id": check.id, "index": index, "errors": dict(check.errors)}
            for index, check in failed]
     allowed = frozenset(village_ids)
@@ -206,8 +208,8 @@ def _import(site, data, source, authorize, now):
     now = now or datetime.datetime.now(datetime.timezone.utc)
     if crypto.is_sealed(data):             # a file sealed for this commune's key
         data = crypto.open_sealed(site.data_dir, data)
-    batch, raw = read_batch(data)
-    check_batch(batch, raw, site.settings["commune_code"])
+    batch, body, checked = read_batch(data, lambda body: clean_versions(body, now))
+    check_batch(batch, body, site.settings["commune_code"])
     if authorize is not None:
         authorize(batch)
     sender = batch["site"]
@@ -233,7 +235,7 @@ def _import(site, data, source, authorize, now):
             receipt.new, receipt.duplicate = 0, batch["record_count"]
             receipt.conflicts = competing_edits(site.store, {r["id"] for r in batch["records"]})
             return receipt
-        versions, bad = _check_records(batch["records"], sender["village_ids"], now)
+        versions, bad = _check_records(batch["records"], sender["village_ids"], now, checked)
         if bad:
             raise _records_rejected(bad)
         site.store.refresh()

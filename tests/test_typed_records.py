@@ -1,0 +1,125 @@
+"""Typed decoding of whole batches answers exactly what checking record by record answers.
+
+`clean_versions` takes a batch's records only when every one is valid and already clean;
+then it must give the very versions `check_versions` gives (computed here with every
+fast path off), and it must take every such batch, or the commune would import slowly.
+"""
+import copy
+import datetime
+import json
+import unicodedata
+
+from hypothesis import given, settings, strategies as st
+
+from fieldapp.forms.rules import RULES
+from fieldapp.records import ENVELOPE, check_versions
+from fieldapp.typedrecords import clean_versions
+from tests.test_rules_fastpath import (ENVELOPE_VALUES, NEAR, NOW, NOWS, UUID, VALUES,
+                                       good_data, raw_versions, slow)
+
+OTHER = "6f1c2b3a-4d5e-4f60-8172-93a4b5c6d7e8"
+
+
+def clean(record_type, record_id=UUID, **envelope):
+    """A valid version as a village stores it: already clean."""
+    raw = {"id": record_id, "type": record_type, "village_id": "thon-3",
+           "updated_at": "2025-08-01T09:15:02.123Z", "device_id": "ph-minh", "author": "minh",
+           "deleted": False, "data": dict(good_data(record_type))}
+    raw.update(envelope)
+    checked, bad = slow(check_versions, [raw], NOW)
+    assert not bad
+    return checked[0][1]
+
+
+def body_of(raws):
+    return json.dumps(raws, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+def expected(raws, now):
+    """The full check's versions, and whether typed decoding must take the batch: every
+    record valid and already clean, tombstones included when their data would be valid
+    in a live record too (a tombstone may lack data; typed decoding leaves those out)."""
+    checked, bad = slow(check_versions, copy.deepcopy(raws), now)
+    versions = [version for _, version in checked]
+    live = [dict(raw, deleted=False) if isinstance(raw, dict) and raw.get("deleted") is True
+            else raw for raw in raws]
+    checked_live, bad_live = slow(check_versions, copy.deepcopy(live), now)
+    must_take = not bad and versions == raws and not bad_live and \
+        [version for _, version in checked_live] == live
+    return versions, bad, must_take
+
+
+def agrees(raws, now=NOW):
+    """Assert clean_versions agrees with the full check on a batch; return its answer."""
+    body = body_of(raws)
+    if not unicodedata.is_normalized("NFC", body.decode()):
+        return None                       # the reader never hands such bytes over
+    versions, bad, must_take = expected(raws, now)
+    got = clean_versions(body, now)
+    if got is not None:
+        assert not bad and got == versions
+    if b"\\u" not in body:                # escapes send a batch the long way
+        assert (got is not None) == must_take, (raws, bad)
+    return got
+
+
+def test_every_type_clean_is_taken_whole():
+    raws = [clean(t, record_id=UUID if n % 2 else OTHER) for n, t in enumerate(sorted(RULES))]
+    raws.append(clean("person", OTHER, deleted=True))      # a tombstone with its data
+    got = agrees(raws)
+    assert got == raws and got is not raws
+    assert [list(v) for v in got] and all(set(v) == set(ENVELOPE) for v in got)
+
+
+def test_empty_list_and_odd_bodies():
+    assert clean_versions(b"[]", NOW) == []
+    for body in (b"{}", b"[1]", b"null", b"[{}]", b"[", b'[{"type":"person"}]'):
+        assert clean_versions(body, NOW) is None
+    raws = [clean("household")]
+    assert clean_versions(body_of(raws), NOW.replace(tzinfo=None)) is None   # naive now
+
+
+def test_every_single_field_change_agrees():
+    """Each field of clean data set to each value, or dropped: taken exactly when clean."""
+    for record_type in RULES:
+        for rule in RULES[record_type]:
+            for value in NEAR[rule.kind] + VALUES + ["drop"]:
+                for now in (NOW, NOW.replace(year=2024, month=12, day=31)):
+                    raw = clean(record_type)
+                    if now.year == 2024:
+                        raw["updated_at"] = "2024-12-30T09:15:02.123Z"
+                    if value == "drop":
+                        raw["data"].pop(rule.name, None)
+                    else:
+                        raw["data"][rule.name] = value
+                    agrees([clean("visit", OTHER), raw], now)
+
+
+def test_every_single_envelope_change_agrees():
+    for now in NOWS:
+        for key, values in ENVELOPE_VALUES.items():
+            for value in values + ["drop"]:
+                raw = clean("visit", updated_at="2025-08-01T01:15:02.123Z")
+                if value == "drop":
+                    del raw[key]
+                else:
+                    raw[key] = value
+                agrees([raw, clean("person", OTHER)], now)
+
+
+def test_a_stamp_just_past_the_future_limit_sends_the_batch_the_long_way():
+    limit = (NOW + datetime.timedelta(hours=24)).strftime("%Y-%m-%dT%H:%M:%S.%f")[:23] + "Z"
+    assert agrees([clean("household", updated_at=limit)]) is not None
+    late = (NOW + datetime.timedelta(hours=24, milliseconds=1)).strftime(
+        "%Y-%m-%dT%H:%M:%S.%f")[:23] + "Z"
+    raw = clean("household")
+    raw["updated_at"] = late
+    assert agrees([raw]) is None
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.one_of(raw_versions(), st.sampled_from(sorted(RULES)).map(clean)),
+                min_size=1, max_size=6),
+       st.sampled_from(NOWS))
+def test_any_batch_agrees(raws, now):
+    agrees(raws, now)
