@@ -28,9 +28,6 @@ from fieldapp.records import DEVICE_RE, FUTURE_TOLERANCE, VILLAGE_RE
 
 __all__ = ["clean_versions"]
 
-_UUIDS = re.compile(r"(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\n)*")
-_STAMPS = re.compile(r"(?:\d{4}-\d{2}-\d{2}T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z\n)*",
-                     re.ASCII)
 # rules.PHONE_RE, or empty, once per line (a phone has no newline: it would not be clean)
 _PHONES = re.compile(r"(?:(?:\+?[0-9][0-9 .-]{6,18}[0-9])?\n)*")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
@@ -85,15 +82,13 @@ def _types(year):
     return envelopes
 
 
-_DECODERS = {}      # year -> (envelopes, decoder)
+_DECODERS = {}      # year -> decoder
 
 
 def _decoder(year):
     found = _DECODERS.get(year)
     if found is None:
-        envelopes = _types(year)
-        found = _DECODERS[year] = (envelopes, msgspec.json.Decoder(
-            list[Union[tuple(envelopes.values())]]))
+        found = _DECODERS[year] = msgspec.json.Decoder(list[Union[tuple(_types(year).values())]])
     return found
 
 
@@ -103,7 +98,7 @@ def clean_versions(body, now):
     if now.utcoffset() is None or b"\\u" in body:
         return None
     today = now.date()
-    envelopes, decoder = _decoder(today.year)
+    decoder = _decoder(today.year)
     try:
         records = decoder.decode(body)
     except msgspec.DecodeError:       # ValidationError included
@@ -112,27 +107,51 @@ def clean_versions(body, now):
         return []
     latest = (now + FUTURE_TOLERANCE).astimezone(datetime.timezone.utc)
     tomorrow = (today + datetime.timedelta(days=1)).isoformat()
+    datas = {}                        # envelope struct -> the data of its records
+    for record in records:
+        datas.setdefault(type(record), []).append(record.data)
     if not (_envelopes_clean(records, latest.isoformat(timespec="milliseconds")[:23])
-            and all(_data_clean(record_type, [r.data for r in records if type(r) is envelope],
-                                tomorrow)
-                    for record_type, envelope in envelopes.items())):
+            and all(_data_clean(envelope.__struct_config__.tag, column, tomorrow)
+                    for envelope, column in datas.items())):
         return None
     return msgspec.to_builtins(records)
 
 
-def _column(values):
-    """A column's values joined, one per line, for the line-by-line regexes above."""
-    return "\n".join(values) + "\n" if values else ""
+_HEX = str.maketrans("", "", "0123456789abcdef")
+_DIGITS = str.maketrans("", "", "0123456789")
+_HOURS = frozenset(f"{hour:02d}" for hour in range(24))
+
+
+def _uuids(ids):
+    """Whether every text of `ids` is a lowercase UUID (each is 36 characters long)."""
+    joined, n = "".join(ids), len(ids)
+    return (len(joined) == 36 * n and joined.isascii()
+            and all(joined[at::36] == "-" * n for at in (8, 13, 18, 23))
+            and len(joined.translate(_HEX)) == 4 * n)
+
+
+def _stamps(stamps, latest):
+    """Whether every stamp (24 characters) is a plain UTC time of a real day (as
+    `records._PLAIN_STAMP` has it), none after `latest`."""
+    joined, n = "".join(stamps), len(stamps)
+    if not (len(joined) == 24 * n and joined.isascii()
+            and joined.translate(_DIGITS) == "--T::.Z" * n
+            and set(joined[14::24]) <= _TENS and set(joined[17::24]) <= _TENS
+            and max(stamps)[:23] <= latest):
+        return False
+    hours = {stamp[:13] for stamp in stamps}
+    return all(hour[11:] in _HOURS for hour in hours) and all(
+        day in REAL_DATES or real_date(day) for day in {hour[:10] for hour in hours})
+
+
+_TENS = frozenset("012345")
 
 
 def _envelopes_clean(records, latest):
     """Whether ids, villages, stamps and devices are plainly valid and no stamp is after
     `latest` (author lengths and NFC, deleted and the type are settled by decoding)."""
-    stamps = [r.updated_at for r in records]
-    return (_UUIDS.fullmatch(_column([r.id for r in records])) is not None
-            and _STAMPS.fullmatch(_column(stamps)) is not None
-            and max(stamps)[:23] <= latest
-            and all(day in REAL_DATES or real_date(day) for day in {s[:10] for s in stamps})
+    return (_uuids([r.id for r in records])
+            and _stamps([r.updated_at for r in records], latest)
             and all(VILLAGE_RE.match(v) for v in {r.village_id for r in records})
             and all(DEVICE_RE.match(d) for d in {r.device_id for r in records}))
 
@@ -144,30 +163,40 @@ def _text_clean(text):
 
 
 def _data_clean(record_type, datas, tomorrow):
-    """Whether every data of one type is plainly valid and clean, column by column."""
-    if not datas:
-        return True
-    refs, phones = [], []
+    """Whether every data of one type is plainly valid and clean, column by column
+    (years, ratings, booleans and choices are settled by decoding)."""
+    refs = []
     for rule in RULES[record_type]:
-        values = [v for v in map(operator.attrgetter(rule.name), datas) if v is not UNSET]
         kind = rule.kind
+        if kind not in _LOOKED_AT:
+            continue
+        values = map(operator.attrgetter(rule.name), datas)
         if kind == "ref":
-            refs += values
-        elif kind == "phone":
-            phones += set(values)
+            refs += values if rule.required else [v for v in values if v is not UNSET]
+            continue
+        if kind == "choices":
+            values = {tuple(chosen) for chosen in values if chosen is not UNSET}
+        else:
+            values = set(values)
+            values.discard(UNSET)
+        if kind == "phone":
+            if _PHONES.fullmatch("\n".join(values) + "\n" if values else "") is None:
+                return False
         elif kind == "text":
-            if not all(map(_text_clean, set(values))):
+            if not all(map(_text_clean, values)):
                 return False
         elif kind == "date":
             if not all(_DATE.fullmatch(d) and "2000-01-01" <= d <= tomorrow
-                       and (d in REAL_DATES or real_date(d)) for d in set(values)):
+                       and (d in REAL_DATES or real_date(d)) for d in values):
                 return False
-        elif kind == "choices":
+        else:
             order = {key: n for n, key in enumerate(CHOICES[rule.choices])}
-            if not all(_in_order(chosen, order) for chosen in set(map(tuple, values))):
+            if not all(_in_order(chosen, order) for chosen in values):
                 return False
-    return (_UUIDS.fullmatch(_column(refs)) is not None
-            and _PHONES.fullmatch(_column(phones)) is not None)
+    return _uuids(refs)
+
+
+_LOOKED_AT = frozenset(("ref", "phone", "text", "date", "choices"))
 
 
 def _in_order(chosen, order):
