@@ -14,6 +14,7 @@ import bisect
 import contextlib
 import gc
 import json
+import operator
 import os
 import re
 import threading
@@ -110,11 +111,14 @@ def version_key(version):
     return (version["updated_at"], version["device_id"], _Digest(version))
 
 
-def _stored_already(version, others):
+def _stored_already(version, stored, staged):
     """Whether a version with the same identity (id, updated_at, device_id) and content is
-    among `others`, versions of the same record."""
+    among the `stored` or `staged` versions of the same record (lists or None)."""
     stamp, device = version["updated_at"], version["device_id"]
-    same = [v for v in others if v["updated_at"] == stamp and v["device_id"] == device]
+    if not staged and (not stored or stored[-1]["updated_at"] < stamp):
+        return False             # the usual later edit: stored is sorted by updated_at
+    same = [v for others in (stored, staged) if others for v in others
+            if v["updated_at"] == stamp and v["device_id"] == device]
     return bool(same) and any(canonical_json(v) == canonical_json(version) for v in same)
 
 
@@ -126,6 +130,9 @@ def _needing_a_look(histories, ids, staged=None):
     if len(set(ids)) != len(ids):
         look |= {record_id for record_id, times in Counter(ids).items() if times > 1}
     return look
+
+
+_SEQ, _PARTITION_OF, _VERSION = (operator.itemgetter(n) for n in range(3))  # of an entry
 
 
 def _place(history, version):
@@ -232,8 +239,8 @@ class RecordStore:
     def _index_all(self, entries):
         """Add (seq, partition, version) entries, in ascending seq order, to the indexes."""
         histories = self._history
-        versions = [entry[2] for entry in entries]
-        self._partition_of.update(zip(map(id, versions), (entry[1] for entry in entries)))
+        versions = list(map(_VERSION, entries))
+        self._partition_of.update(zip(map(id, versions), map(_PARTITION_OF, entries)))
         ids = [version["id"] for version in versions]
         # a record new to the store, once here, starts its history: no ordering to do
         placed = _needing_a_look(histories, ids)
@@ -254,7 +261,7 @@ class RecordStore:
                 history.append(version)          # the usual case: a later edit
             else:
                 _place(history, version)
-        self._seqs.extend(entry[0] for entry in entries)
+        self._seqs.extend(map(_SEQ, entries))
         self._by_seq.extend(versions)
         if entries and entries[-1][0] > self.last_seq:
             self.last_seq = entries[-1][0]
@@ -316,35 +323,40 @@ class RecordStore:
         a record's fixed fields gets a Refused error and stages nothing."""
         seq = self.last_seq
         staged, touched = [], []
-        staged_of = {}           # id -> its versions staged so far in this group
-        histories, fixed = self._history, self.fixed
-        for request in group:
+        staged_of = {}           # id -> its versions staged so far, where a look may need them
+        histories, fixed, last = self._history, self.fixed, len(group) - 1
+        fixed_of = operator.itemgetter(*fixed) if fixed else lambda version: ()
+        for position, request in enumerate(group):
             results, refused, start, partition = [], False, len(staged), request.partition
             ids = [version["id"] for version in request.versions]
             look = _needing_a_look(histories, ids, staged_of)
+            remember = position < last   # a later request of the group may repeat an id
             for record_id, version in zip(ids, request.versions):
                 if record_id in look:
                     stored, new = histories.get(record_id), staged_of.get(record_id)
                     if stored or new:
                         known = stored[-1] if stored else new[0]
-                        changed = tuple(name for name in fixed if known[name] != version[name])
-                        if changed:
+                        if fixed_of(known) != fixed_of(version):
+                            changed = tuple(name for name in fixed if known[name] != version[name])
                             results.append(Result(record_id, "refused", changed=changed))
                             refused = True
                             continue
-                        if _stored_already(version, (stored or []) + (new or [])):
+                        if _stored_already(version, stored, new):
                             results.append(Result(record_id, "duplicate"))
                             continue
-                staged_of.setdefault(record_id, []).append(version)
+                    staged_of.setdefault(record_id, []).append(version)
+                elif remember:
+                    staged_of[record_id] = [version]
                 seq += 1
                 staged.append((seq, partition, version))
                 results.append(Result(record_id, "accepted", seq))
             if refused:                  # take back what this request staged
                 for _, _, version in reversed(staged[start:]):
-                    versions = staged_of[version["id"]]
-                    versions.pop()
-                    if not versions:
-                        del staged_of[version["id"]]
+                    versions = staged_of.get(version["id"])
+                    if versions is not None:
+                        versions.pop()
+                        if not versions:
+                            del staged_of[version["id"]]
                 seq -= len(staged) - start
                 del staged[start:]
                 request.error = Refused([r if r.status == "refused" else Result(r.id, "not_stored")
