@@ -6,17 +6,19 @@ batch's records straight into structs made from `RULES`: the exact envelope, eve
 of its type and no other, lengths, ranges and choices. What the structs cannot say is
 then checked column by column: ids, references, stamps and phones by one regex over the
 joined column, and villages, devices, dates, texts and lists of choices once per distinct
-value (a commune has few of each).
+value (a commune has few of each). Only texts can be other than ASCII: they alone are
+checked for NFC.
 
 `clean_versions` answers the versions as dicts, exactly what `records.check_versions`
 answers for the same records, or None on any doubt (an invalid record, a value that
-cleaning would change, a tombstone with partial data, a \\u escape): the caller then
+cleaning would change, a tombstone with partial data): the caller then
 parses the records as plain JSON and checks them one by one, which alone words the
 errors. `tests/test_typed_records.py` holds both to the same answers.
 """
 import datetime
 import operator
 import re
+import unicodedata
 from typing import Annotated, Literal, Union
 
 import msgspec
@@ -93,9 +95,9 @@ def _decoder(year):
 
 
 def clean_versions(body, now):
-    """The versions of a batch's records (JSON bytes, known to be NFC text) when every one
-    is valid and clean as it stands, else None (see the module's docstring)."""
-    if now.utcoffset() is None or b"\\u" in body:
+    """The versions of a batch's records (JSON bytes) when every one is valid and clean as
+    it stands, else None (see the module's docstring)."""
+    if now.utcoffset() is None:
         return None
     today = now.date()
     decoder = _decoder(today.year)
@@ -148,18 +150,24 @@ _TENS = frozenset("012345")
 
 
 def _envelopes_clean(records, latest):
-    """Whether ids, villages, stamps and devices are plainly valid and no stamp is after
-    `latest` (author lengths and NFC, deleted and the type are settled by decoding)."""
+    """Whether ids, villages, stamps, devices and authors are plainly valid and no stamp is
+    after `latest` (deleted, the type and lengths are settled by decoding)."""
     return (_uuids([r.id for r in records])
             and _stamps([r.updated_at for r in records], latest)
             and all(VILLAGE_RE.match(v) for v in {r.village_id for r in records})
-            and all(DEVICE_RE.match(d) for d in {r.device_id for r in records}))
+            and all(DEVICE_RE.match(d) for d in {r.device_id for r in records})
+            and _nfc({r.author for r in records}))
 
 
 def _text_clean(text):
-    """Whether a text is as cleaning leaves it: trimmed, no control character (NFC is
-    known for the whole body)."""
+    """Whether a text is as cleaning leaves it but for NFC: trimmed, no control character."""
     return text == text.strip() and (text.isprintable() or not CONTROL_RE.search(text))
+
+
+def _nfc(texts):
+    """Whether every text is NFC. A newline composes with nothing and reorders nothing,
+    so the texts joined by newlines are NFC exactly when each of them is."""
+    return unicodedata.is_normalized("NFC", "\n".join(texts))
 
 
 def _data_clean(record_type, datas, tomorrow):
@@ -183,7 +191,7 @@ def _data_clean(record_type, datas, tomorrow):
             if _PHONES.fullmatch("\n".join(values) + "\n" if values else "") is None:
                 return False
         elif kind == "text":
-            if not all(map(_text_clean, values)):
+            if not (_nfc(values) and all(map(_text_clean, values))):
                 return False
         elif kind == "date":
             if not all(_DATE.fullmatch(d) and "2000-01-01" <= d <= tomorrow

@@ -3,10 +3,11 @@
 A batch is signed over the canonical JSON of every field but `signature`. Canonical JSON
 sorts keys, so the records' canonical bytes sit whole inside that payload: we serialise
 the records once (for their hash) and build the signed payload around them. On import,
-msgspec splits the file into its fields without parsing the records, so their bytes as
-written are at hand for the hash (a file written by `batch_bytes` has them canonical;
-any other layout falls back to serialising the parsed records), and the importer may
-decode them into checked versions in one typed pass (`fieldapp.typedrecords`).
+msgspec splits the file into its fields without parsing the records: the hash and the
+signature are checked over the records' bytes as written (canonical in a file
+`batch_bytes` wrote), or, when those do not match, over the parsed records serialised
+canonically. The importer may decode the records' bytes into checked versions in one
+typed pass (`fieldapp.typedrecords`).
 The other fields, and records the importer does not decode, are parsed with orjson; what
 it refuses (NaN, lone surrogates, deep nesting, bad UTF-8) goes to json, which words the
 error or reads it as before. orjson reads an integer past 64 bits as a float: no valid
@@ -106,10 +107,9 @@ def _decompress(raw):
 def read_batch(data, decode_records=None):
     """Parse a batch from bytes (plain or gzip) or take a dict: (batch, body, decoded).
 
-    `body` is the records' bytes exactly as the file has them, when they are NFC text
-    (as a file fieldapp writes has them), else None. `decode_records(body)` may turn
-    those bytes into checked versions or answer None; `decoded` says whether
-    batch["records"] came from it rather than from plain JSON parsing.
+    `body` is the records' bytes exactly as the file has them (None when not known).
+    `decode_records(body)` may turn those bytes into checked versions or answer None;
+    `decoded` says whether batch["records"] came from it rather than from plain JSON.
     """
     if isinstance(data, dict):
         return data, None, False
@@ -137,8 +137,7 @@ _FIELDS = msgspec.json.Decoder(dict[str, msgspec.Raw])
 
 def _split_fields(raw, decode_records):
     """read_batch for a JSON object whose parts orjson takes, else None: the fields but
-    `records` parsed, the records' bytes NFC-checked and decoded, by `decode_records`
-    when it can."""
+    `records` parsed, the records decoded by `decode_records` when it can."""
     if orjson is None:
         return None
     try:
@@ -149,17 +148,13 @@ def _split_fields(raw, decode_records):
         return None             # not JSON, not an object, or what only json reads or words
     if "records" not in parts:
         return batch, None, False
-    text = bytes(parts["records"])
-    try:
-        body = text if unicodedata.is_normalized("NFC", text.decode("utf-8")) else None
-    except UnicodeDecodeError:
-        return None
-    records = decode_records(body) if decode_records and body is not None else None
+    body = bytes(parts["records"])
+    records = decode_records(body) if decode_records else None
     if records is not None:
         batch["records"] = records
         return batch, body, True
     try:
-        batch["records"] = orjson.loads(text)
+        batch["records"] = orjson.loads(body)
     except orjson.JSONDecodeError:
         return None
     return batch, body, False
@@ -268,14 +263,15 @@ def check_batch(batch, body, commune_code):
     if batch["record_count"] != len(records):
         raise BatchRejected("count", f"Số bản ghi không khớp: lô ghi {batch['record_count']} "
                                      f"nhưng có {len(records)} bản ghi.")
+    mismatch = BatchRejected("hash", "Mã băm bản ghi không khớp: dữ liệu đã bị thay đổi "
+                                     "hoặc hỏng.")
     if body is None or hashlib.sha256(body).hexdigest() != batch["records_sha256"]:
-        try:
+        try:                      # not as fieldapp writes them: their canonical bytes, then
             body = records_bytes(records)
         except (TypeError, ValueError):
-            raise BatchRejected("hash", "Mã băm bản ghi không khớp: dữ liệu đã bị thay đổi "
-                                        "hoặc hỏng.") from None
-    if hashlib.sha256(body).hexdigest() != batch["records_sha256"]:
-        raise BatchRejected("hash", "Mã băm bản ghi không khớp: dữ liệu đã bị thay đổi hoặc hỏng.")
+            raise mismatch from None
+        if hashlib.sha256(body).hexdigest() != batch["records_sha256"]:
+            raise mismatch
     payload = signed_payload(batch, body)
     if not keys.verify(batch["site"]["public_key"], payload, batch["signature"]):
         raise BatchRejected("signature", "Chữ ký của lô không đúng: lô đã bị sửa sau khi "

@@ -149,15 +149,21 @@ def _check_records(records, village_ids, now, decoded=False):
 
     That a record keeps its type and village is checked by the store, under its lock.
     """
-    checked, failed = (list(enumerate(records)), []) if decoded else check_versions(records, now)
+    if decoded:
+        versions, failed, indexes = records, [], range(len(records))
+    else:
+        checked, failed = check_versions(records, now)
+        versions, indexes = [v for _, v in checked], [index for index, _ in checked]
     bad = [{"id": check.id, "index": index, "errors": dict(check.errors)}
            for index, check in failed]
     allowed = frozenset(village_ids)
-    bad += [{"id": version["id"], "index": index,
-             "errors": {"village_id": "thôn này không thuộc trạm gửi lô"}}
-            for index, version in checked if version["village_id"] not in allowed]
-    bad.sort(key=lambda b: b["index"])
-    return [version for _, version in checked], bad
+    if not {version["village_id"] for version in versions} <= allowed:
+        bad += [{"id": version["id"], "index": index,
+                 "errors": {"village_id": "thôn này không thuộc trạm gửi lô"}}
+                for index, version in zip(indexes, versions)
+                if version["village_id"] not in allowed]
+        bad.sort(key=lambda b: b["index"])
+    return versions, bad
 
 
 def _refused(refusal):
