@@ -1,12 +1,15 @@
 """Batch format and import checks (SPEC §7): every bad input is refused whole, naming the
 problem, and leaves the commune's stored files byte-identical."""
+import contextlib
 import gzip
 import json
 import os
+from unittest import mock
 
 import pytest
 
 from fieldapp.indicators import compute
+from storage.canonical import canonical_json
 from sync import keys
 from sync.batch import batch_bytes, gzip_bytes
 from sync.errors import BatchRejected
@@ -212,11 +215,16 @@ def test_an_integer_past_64_bits_is_refused_as_a_record_fault(village, commune, 
     assert list(error.details["records"][0]["errors"]) == ["data.birth_year"]
 
 
-def test_records_of_a_village_the_site_does_not_hold_are_refused(village, commune):
+@pytest.mark.parametrize("as_file", [False, True])     # a file's clean records go typed
+def test_records_of_a_village_the_site_does_not_hold_are_refused(village, commune, as_file):
     batch = export_batch(village)
     records = batch["records"] + [factories.household("Lạc thôn", village_id="thon-9")]
-    error = refused(commune, resign(batch, village.data_dir, records=records), "records")
-    assert error.details["records"][0]["errors"] == {"village_id": "thôn này không thuộc trạm gửi lô"}
+    batch = resign(batch, village.data_dir, records=records)
+    with mock.patch("sync.transfer.check_versions", side_effect=AssertionError("not typed")) \
+            if as_file else contextlib.nullcontext():
+        error = refused(commune, batch_bytes(batch) if as_file else batch, "records")
+    assert error.details["records"] == [{"id": records[-1]["id"], "index": len(records) - 1,
+                                         "errors": {"village_id": "thôn này không thuộc trạm gửi lô"}}]
 
 
 def test_a_record_id_reused_for_another_type_refuses_the_whole_batch(village, commune):
@@ -267,3 +275,13 @@ def test_indicators_at_the_commune_match_the_village(village, commune):
     households = at_commune["indicators"][3]
     assert (households["key"], households["numerator"], households["denominator"]) == \
         ("household_vneid_level2", 3, 3)
+
+
+def test_a_village_file_is_checked_in_one_typed_pass(village, commune):
+    """What a village exports is clean already: no record is checked one by one."""
+    data = batch_bytes(export_batch(village, all_versions=True))
+    with mock.patch("sync.transfer.check_versions", side_effect=AssertionError("not typed")):
+        receipt = import_batch(commune, data)
+    assert receipt.new == len(village.store) > 0
+    every = lambda store: sorted(canonical_json(v) for h in store.histories().values() for v in h)
+    assert every(commune.store) == every(village.store)
