@@ -203,7 +203,7 @@ def import_batch(site, data, source="", authorize=None, now=None):
     Raise BatchRejected naming the problem (and the records at fault); then nothing is
     stored. `authorize(batch)` may raise to refuse a sender before anything is stored.
     """
-    with no_cycle_collection():
+    with no_cycle_collection(keep=True):
         return _import(site, data, source, authorize, now)
 
 
