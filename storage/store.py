@@ -125,8 +125,6 @@ def _stored_already(version, stored, staged):
     """Whether a version with the same identity (id, updated_at, device_id) and content is
     among the `stored` or `staged` versions of the same record (lists or None)."""
     stamp, device = version["updated_at"], version["device_id"]
-    if not staged and (not stored or stored[-1]["updated_at"] < stamp):
-        return False             # the usual later edit: stored is sorted by updated_at
     same = [v for others in (stored, staged) if others for v in others
             if v["updated_at"] == stamp and v["device_id"] == device]
     return bool(same) and any(canonical_json(v) == canonical_json(version) for v in same)
@@ -311,10 +309,11 @@ class RecordStore:
                 self._refresh()
                 staged, touched, placed = self._stage(group)
                 for partition in touched:
-                    new = {str(seq): v for seq, p, v in staged if p == partition}
+                    mine = staged if len(touched) == 1 else [e for e in staged if e[1] == partition]
+                    new = dict(zip(map(str, map(_SEQ, mine)), map(_VERSION, mine)))
                     stem = self._segment_for(partition, len(new))
-                    table = dict(self._docs.get(stem, {}))
-                    table.update(new)
+                    table = self._docs.get(stem)
+                    table = {**table, **new} if table else new
                     payload = _segment_bytes(table)
                     atomic_write_bytes(self._path(stem), payload)
                     with self._read_lock:
@@ -388,18 +387,24 @@ class RecordStore:
         fates, mine = {}, {}
         for n in [n for n, record_id in enumerate(ids) if record_id in look]:
             record_id, version = ids[n], versions[n]
-            stored = histories.get(record_id)
-            new = staged_of.get(record_id, []) + mine.get(record_id, [])
+            stored, new, ours = histories.get(record_id), staged_of.get(record_id), mine.get(record_id)
+            if ours is not None:
+                new = new + ours if new else ours
             if stored or new:
                 known = stored[-1] if stored else new[0]
-                if fixed and fixed_of(known) != fixed_of(version):
+                if fixed_of is not None and fixed_of(known) != fixed_of(version):
                     fates[n] = Result(record_id, "refused", changed=tuple(
                         name for name in fixed if known[name] != version[name]))
                     continue
-                if _stored_already(version, stored, new):
+                # a later edit than every stored one, none staged: not stored already
+                if (new or known["updated_at"] >= version["updated_at"]) \
+                        and _stored_already(version, stored, new):
                     fates[n] = Result(record_id, "duplicate")
                     continue
-            mine.setdefault(record_id, []).append(version)
+            if ours is None:
+                mine[record_id] = [version]
+            else:
+                ours.append(version)
         return fates, mine
 
     # -- reading ---------------------------------------------------------------
@@ -424,7 +429,7 @@ class RecordStore:
             return (self.last_seq, len(self._by_seq), tuple(sorted(self._signatures.items())))
 
     def known(self, record_ids):
-        """The ids among `record_ids` that have stored versions (a set)."""
+        """The ids among `record_ids` (any iterable) that have stored versions (a set)."""
         return self._history.keys() & record_ids
 
     def history(self, record_id):

@@ -10,6 +10,7 @@ village were already merged, by the same rule, on that village's laptop.
 """
 import datetime
 import hashlib
+import operator
 import os
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -29,6 +30,10 @@ from sync.errors import BatchRejected
 
 __all__ = ["export_batch", "build_batch", "mark_exported", "last_exported", "write_batch_file", "import_batch", "Receipt",
            "partition_for", "competing_edits", "imported_batches", "known_sites"]
+
+
+_ID, _VILLAGE = operator.itemgetter("id"), operator.itemgetter("village_id")
+_STATUS = operator.attrgetter("status")
 
 
 def partition_for(site_id):
@@ -157,7 +162,7 @@ def _check_records(records, village_ids, now, decoded=False):
     bad = [{"id": check.id, "index": index, "errors": dict(check.errors)}
            for index, check in failed]
     allowed = frozenset(village_ids)
-    if not {version["village_id"] for version in versions} <= allowed:
+    if not allowed.issuperset(map(_VILLAGE, versions)):
         bad += [{"id": version["id"], "index": index,
                  "errors": {"village_id": "thôn này không thuộc trạm gửi lô"}}
                 for index, version in zip(indexes, versions)
@@ -246,12 +251,12 @@ def _import(site, data, source, authorize, now):
             raise _records_rejected(bad)
         site.store.refresh()
         # only a record that had versions before can now have competing ones
-        had_versions = site.store.known({v["id"] for v in versions})
+        had_versions = site.store.known(map(_ID, versions))
         try:
             results = site.store.submit(versions, partition_for(sender["id"])) if versions else []
         except Refused as refusal:
             raise _refused(refusal) from None
-        receipt.new = sum(r.status == "accepted" for r in results)
+        receipt.new = operator.countOf(map(_STATUS, results), "accepted")
         receipt.duplicate = len(results) - receipt.new
         receipt.conflicts = competing_edits(site.store, had_versions)
         receipt.added_villages = _add_unknown_villages(site, batch)
