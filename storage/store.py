@@ -247,32 +247,36 @@ class RecordStore:
     def _index_all(self, entries, placed=None):
         """Add (seq, partition, version) entries, in ascending seq order, to the indexes.
 
-        `placed`: the ids whose versions must be placed among others (found when None);
-        every other one is of a record new to the store, whose history it starts.
+        `placed`: {id: its versions among the entries, in seq order} for the ids whose
+        versions must be placed among others (found when None); every other entry is of a
+        record new to the store, whose history it starts.
         """
         histories = self._history
         versions = list(map(_VERSION, entries))
         self._partition_of.update(zip(map(id, versions), map(_PARTITION_OF, entries)))
         ids = [version["id"] for version in versions]
         if placed is None:
-            placed = _needing_a_look(histories, ids)
-        stored = histories.keys() & placed
-        # every new record takes its place in first-seq order; a repeated one (empty here)
-        # gets its versions below
+            look, placed = _needing_a_look(histories, ids), {}
+            for record_id, version in zip(ids, versions) if look else ():
+                if record_id in look:
+                    placed.setdefault(record_id, []).append(version)
+        # every new record takes its place in first-seq order, a placed one empty
+        stored = histories.keys() & placed.keys()
         histories.update({record_id: [] if record_id in placed else [version]
                           for record_id, version in zip(ids, versions)
                           if record_id not in stored})
-        for version in (v for v in versions if v["id"] in placed) if placed else ():
-            history = histories[version["id"]]
-            if not history:
-                history.append(version)
-                continue
-            last, stamp = history[-1], version["updated_at"]
-            if last["updated_at"] < stamp or (last["updated_at"] == stamp
-                                              and last["device_id"] < version["device_id"]):
-                history.append(version)          # the usual case: a later edit
-            else:
-                _place(history, version)
+        for record_id, new in placed.items():
+            history = histories[record_id]
+            for version in new:
+                if not history:
+                    history.append(version)
+                    continue
+                last, stamp = history[-1], version["updated_at"]
+                if last["updated_at"] < stamp or (last["updated_at"] == stamp
+                                                  and last["device_id"] < version["device_id"]):
+                    history.append(version)          # the usual case: a later edit
+                else:
+                    _place(history, version)
         self._seqs.extend(map(_SEQ, entries))
         self._by_seq.extend(versions)
         if entries and entries[-1][0] > self.last_seq:
@@ -332,15 +336,15 @@ class RecordStore:
 
     def _stage(self, group):
         """Decide, without changing anything, what becomes of every version of the group:
-        ([(seq, partition, version)] to write, partitions touched, ids whose versions must
-        be placed among others). A request that changes a record's fixed fields gets a
+        ([(seq, partition, version)] to write, partitions touched, {id: its staged
+        versions} of the records whose versions must be placed among others). A request that changes a record's fixed fields gets a
         Refused error and stages nothing.
 
         Most versions are of records new to the store and to the group: they are accepted
         as a block; only the others get a look, in order.
         """
         seq = self.last_seq
-        staged, touched, placed = [], [], set()
+        staged, touched, placed = [], [], set()     # placed: ids a look accepted
         staged_of = {}           # id -> its versions staged so far, where a look may need them
         last = len(group) - 1
         for position, request in enumerate(group):
@@ -377,7 +381,7 @@ class RecordStore:
                 request.results = results
             if len(staged) > start and partition not in touched:
                 touched.append(partition)
-        return staged, touched, placed
+        return staged, touched, {record_id: staged_of[record_id] for record_id in placed}
 
     def _looked_at(self, look, ids, versions, staged_of):
         """The versions of one request whose ids are in `look`, in order: ({index: Result}

@@ -69,7 +69,7 @@ def signed_payload(batch, records_canonical):
     """The bytes the signature covers: canonical JSON of every field but `signature`."""
     fields = {k: v for k, v in batch.items() if k not in ("records", "signature")}
     head, tail = _split(fields)
-    return head + records_canonical + tail
+    return b"".join((head, records_canonical, tail))
 
 
 def sign_batch(fields, records, private_key):
@@ -148,7 +148,7 @@ def _split_fields(raw, decode_records):
         return None             # not JSON, not an object, or what only json reads or words
     if "records" not in parts:
         return batch, None, False
-    body = bytes(parts["records"])
+    body = memoryview(parts["records"])
     records = decode_records(body) if decode_records else None
     if records is not None:
         batch["records"] = records
