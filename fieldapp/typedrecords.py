@@ -103,7 +103,7 @@ def clean_versions(body, now):
     decoder = _decoder(today.year)
     try:
         records = decoder.decode(body)
-    except msgspec.DecodeError:       # ValidationError included
+    except (ValueError, RecursionError):   # msgspec's errors, bad UTF-8 and deep nesting
         return None
     if not records:
         return []
@@ -137,7 +137,8 @@ def _stamps(stamps, latest):
     `records._PLAIN_STAMP` has it), none after `latest`."""
     joined, n = "".join(stamps), len(stamps)
     if not (len(joined) == 24 * n and joined.isascii()
-            and joined.translate(_DIGITS) == "--T::.Z" * n
+            and all(joined[at::24] == mark * n for at, mark in _STAMP_MARKS)
+            and len(joined.translate(_DIGITS)) == 7 * n
             and set(joined[14::24]) <= _TENS and set(joined[17::24]) <= _TENS
             and max(stamps)[:23] <= latest):
         return False
@@ -146,6 +147,8 @@ def _stamps(stamps, latest):
         day in REAL_DATES or real_date(day) for day in {hour[:10] for hour in hours})
 
 
+# where a stamp has its separators: 2025-08-01T09:15:02.123Z
+_STAMP_MARKS = ((4, "-"), (7, "-"), (10, "T"), (13, ":"), (16, ":"), (19, "."), (23, "Z"))
 _TENS = frozenset("012345")
 
 
@@ -187,8 +190,9 @@ def _data_clean(record_type, datas, tomorrow):
         else:
             values = set(values)
             values.discard(UNSET)
-        if kind == "phone":
-            if _PHONES.fullmatch("\n".join(values) + "\n" if values else "") is None:
+        if kind == "phone":         # one per line: a phone with a newline is not clean
+            joined = "\n".join(values) + "\n" if values else ""
+            if joined.count("\n") != len(values) or _PHONES.fullmatch(joined) is None:
                 return False
         elif kind == "text":
             if not (_nfc(values) and all(map(_text_clean, values))):

@@ -39,24 +39,15 @@ SEGMENT_SIZE = 1000
 
 
 @contextlib.contextmanager
-def no_cycle_collection(keep=False):
+def no_cycle_collection():
     """Pause the cyclic GC while making many containers that form no cycles (an import,
     a copy of every history): otherwise their allocation triggers collections that walk
-    every stored version again and again. Nesting and threads only ever delay re-enabling.
-
-    With `keep`, what was made is kept for good (an import's versions, held by the store
-    until the process ends): everything the collector tracks is then frozen, so that no
-    later collection walks it (the young collection right after an import of 150,000
-    versions took a tenth of a second). Cyclic garbage alive at that moment, if any, is
-    then never collected; refcounting still frees everything else as usual.
-    """
+    every stored version again and again. Nesting and threads only ever delay re-enabling."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
-        if keep:
-            gc.freeze()
         if enabled:
             gc.enable()
 

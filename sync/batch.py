@@ -144,8 +144,11 @@ def _split_fields(raw, decode_records):
         parts = _FIELDS.decode(raw)
         batch = {name: orjson.loads(bytes(value)) for name, value in parts.items()
                  if name != "records"}
-    except (msgspec.DecodeError, orjson.JSONDecodeError):
+    except ValueError:          # msgspec's and orjson's errors, bad UTF-8 included
         return None             # not JSON, not an object, or what only json reads or words
+    except RecursionError:
+        raise BatchRejected("format", "Tệp có phần lồng nhau quá sâu: đây không phải lô dữ "
+                                      "liệu fieldapp.") from None
     if "records" not in parts:
         return batch, None, False
     body = memoryview(parts["records"])
@@ -268,7 +271,7 @@ def check_batch(batch, body, commune_code):
     if body is None or hashlib.sha256(body).hexdigest() != batch["records_sha256"]:
         try:                      # not as fieldapp writes them: their canonical bytes, then
             body = records_bytes(records)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, RecursionError):
             raise mismatch from None
         if hashlib.sha256(body).hexdigest() != batch["records_sha256"]:
             raise mismatch

@@ -285,3 +285,18 @@ def test_a_village_file_is_checked_in_one_typed_pass(village, commune):
     assert receipt.new == len(village.store) > 0
     every = lambda store: sorted(canonical_json(v) for h in store.histories().values() for v in h)
     assert every(commune.store) == every(village.store)
+
+
+def test_deeply_nested_records_are_refused_not_a_crash(village, commune):
+    batch = export_batch(village)
+    records = [dict(r) for r in batch["records"]]
+    deep = []
+    for _ in range(500):
+        deep = [deep]
+    records[0]["data"] = dict(records[0]["data"], note=deep)     # signed as it is
+    error = refused(commune, batch_bytes(resign(batch, village.data_dir, records=records)),
+                    "records", [records[0]["id"]])
+    assert "data.note" in error.details["records"][0]["errors"]
+    # deeper than any JSON reader here takes: no batch at all
+    data = batch_bytes(batch).replace(b'"records":[', b'"records":[' + b"[" * 5000 + b"]" * 5000 + b",", 1)
+    refused(commune, data, "format", ["lồng nhau quá sâu"])
