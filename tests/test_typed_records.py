@@ -127,3 +127,27 @@ def test_escaped_text_is_checked_as_decoded():
        st.sampled_from(NOWS), st.booleans())
 def test_any_batch_agrees(raws, now, ascii_only):
     agrees(raws, now, ascii_only)
+
+
+def test_every_character_of_a_stamp_changed_agrees():
+    """Each position of a stamp set to each separator, a digit or a space: the typed
+    checks look at positions, so a separator out of place must not slip through."""
+    stamp = "2025-07-31T19:45:29.987Z"
+    for at in range(len(stamp)):
+        for char in "-T:.Z09 x":
+            raw = clean("household")
+            raw["updated_at"] = stamp[:at] + char + stamp[at + 1:]
+            agrees([clean("person", OTHER), raw])
+        raw = clean("household")
+        raw["updated_at"] = stamp[:at] + stamp[at + 1:] + "0"      # shifted by one
+        agrees([raw])
+
+
+def test_texts_and_phones_with_line_breaks_agree():
+    for value in ("0912 345 678\n", "\n0912 345 678", "0912 345 678\n0987 654 321", "\n",
+                  "0912\n345 678", "0912 345 678\r", "0912 345 678\t"):
+        for record_type, name in (("household", "phone"), ("household", "head_name"),
+                                  ("visit", "note")):
+            raw = clean(record_type)
+            raw["data"][name] = value
+            agrees([raw, clean("person", OTHER)])
