@@ -155,11 +155,12 @@ _TENS = frozenset("012345")
 def _envelopes_clean(records, latest):
     """Whether ids, villages, stamps, devices and authors are plainly valid and no stamp is
     after `latest` (deleted, the type and lengths are settled by decoding)."""
-    return (_uuids([r.id for r in records])
-            and _stamps([r.updated_at for r in records], latest)
-            and all(VILLAGE_RE.match(v) for v in {r.village_id for r in records})
-            and all(DEVICE_RE.match(d) for d in {r.device_id for r in records})
-            and _nfc({r.author for r in records}))
+    column = lambda name: map(operator.attrgetter(name), records)
+    return (_uuids(list(column("id")))
+            and _stamps(list(column("updated_at")), latest)
+            and all(map(VILLAGE_RE.match, set(column("village_id"))))
+            and all(map(DEVICE_RE.match, set(column("device_id"))))
+            and _nfc(set(column("author"))))
 
 
 def _text_clean(text):

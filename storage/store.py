@@ -132,6 +132,7 @@ def _needing_a_look(histories, ids, staged=None):
 
 
 _SEQ, _PARTITION_OF, _VERSION = (operator.itemgetter(n) for n in range(3))  # of an entry
+_ID = operator.itemgetter("id")
 
 
 def _place(history, version):
@@ -245,7 +246,7 @@ class RecordStore:
         histories = self._history
         versions = list(map(_VERSION, entries))
         self._partition_of.update(zip(map(id, versions), map(_PARTITION_OF, entries)))
-        ids = [version["id"] for version in versions]
+        ids = list(map(_ID, versions))
         if placed is None:
             look, placed = _needing_a_look(histories, ids), {}
             for record_id, version in zip(ids, versions) if look else ():
@@ -340,7 +341,7 @@ class RecordStore:
         last = len(group) - 1
         for position, request in enumerate(group):
             versions, partition = request.versions, request.partition
-            ids = [version["id"] for version in versions]
+            ids = list(map(_ID, versions))
             look = _needing_a_look(self._history, ids, staged_of)
             fates, mine = self._looked_at(look, ids, versions, staged_of) if look else ({}, {})
             if any(fate.status == "refused" for fate in fates.values()):
