@@ -184,7 +184,9 @@ class RecordStore:
         self._pending = []
         self._read_lock = threading.RLock()
         self._signatures = {}
-        self._docs = {}          # segment file stem -> {seq(str): version}
+        # segment file stem -> {seq(str): version} for the last segment of each partition,
+        # the only one a commit may rewrite; None for the others
+        self._docs = {}
         self._reset_indexes()
         with self.lock:
             self._refresh(force=True)
@@ -228,13 +230,17 @@ class RecordStore:
                 with open(self._path(name), "rb") as handle:
                     tables = json.loads(handle.read() or b"{}")
                 docs[name] = tables.get("versions", {})
-            self._docs = docs
             self._signatures = signatures
             self._reset_indexes()
             entries = [(int(seq), name.rsplit(".", 1)[0], version)
                        for name, table in docs.items() for seq, version in table.items()]
             entries.sort(key=lambda entry: entry[0])
             self._index_all(entries)
+            last = {}
+            for name in sorted(docs, key=lambda stem: int(stem.rsplit(".", 1)[1])):
+                last[name.rsplit(".", 1)[0]] = name
+            self._docs = {name: table if name in last.values() else None
+                          for name, table in docs.items()}
 
     def _index_all(self, entries, placed=None):
         """Add (seq, partition, version) entries, in ascending seq order, to the indexes.
@@ -313,6 +319,8 @@ class RecordStore:
                     payload = _segment_bytes(table)
                     atomic_write_bytes(self._path(stem), payload)
                     with self._read_lock:
+                        for older in [s for s in self._docs if s.rsplit(".", 1)[0] == partition]:
+                            self._docs[older] = None    # closed: never rewritten again
                         self._docs[stem] = table
                         self._signatures[stem] = file_signature(self._path(stem))
                 with self._read_lock:
