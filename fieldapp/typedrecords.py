@@ -16,6 +16,8 @@ parses the records as plain JSON and checks them one by one, which alone words t
 errors. `tests/test_typed_records.py` holds both to the same answers.
 """
 import datetime
+import functools
+import itertools
 import operator
 import re
 import unicodedata
@@ -109,14 +111,20 @@ def clean_versions(body, now):
         return []
     latest = (now + FUTURE_TOLERANCE).astimezone(datetime.timezone.utc)
     tomorrow = (today + datetime.timedelta(days=1)).isoformat()
-    datas = {}                        # envelope struct -> the data of its records
-    for record in records:
-        datas.setdefault(type(record), []).append(record.data)
+    kinds, datas = list(map(type, records)), list(map(_DATA, records))
     if not (_envelopes_clean(records, latest.isoformat(timespec="milliseconds")[:23])
-            and all(_data_clean(envelope.__struct_config__.tag, column, tomorrow)
-                    for envelope, column in datas.items())):
+            and all(_data_clean(kind.__struct_config__.tag, _of_kind(datas, kinds, kind),
+                                tomorrow) for kind in set(kinds))):
         return None
     return msgspec.to_builtins(records)
+
+
+_DATA = operator.attrgetter("data")
+
+
+def _of_kind(datas, kinds, kind):
+    """The data of the records whose envelope struct is `kind` (`kinds`: each one's)."""
+    return list(itertools.compress(datas, map(functools.partial(operator.is_, kind), kinds)))
 
 
 _HEX = str.maketrans("", "", "0123456789abcdef")
@@ -163,9 +171,23 @@ def _envelopes_clean(records, latest):
             and _nfc(set(column("author"))))
 
 
-def _text_clean(text):
-    """Whether a text is as cleaning leaves it but for NFC: trimmed, no control character."""
-    return text == text.strip() and (text.isprintable() or not CONTROL_RE.search(text))
+def _texts_clean(texts):
+    """Whether every text is as cleaning leaves it: NFC, trimmed, no control character.
+
+    Checked on all of them at once. NUL is a control character, so once none is found in
+    the texts, NUL can join them and mark exactly where each one starts and ends; and it
+    composes with nothing and reorders nothing, so the joined text is NFC exactly when
+    each of them is.
+    """
+    flat = "".join(texts)
+    if not (flat.isprintable() or not CONTROL_RE.search(flat)):
+        return False
+    joined = "\x00".join(texts)
+    return _EDGE_SPACE.search(joined) is None and unicodedata.is_normalized("NFC", joined)
+
+
+# whitespace (as str.strip has it) at either end of a text, in texts joined by NUL
+_EDGE_SPACE = re.compile(r"(?:\A|\x00)\s|\s(?:\x00|\Z)")
 
 
 def _nfc(texts):
@@ -196,7 +218,7 @@ def _data_clean(record_type, datas, tomorrow):
             if joined.count("\n") != len(values) or _PHONES.fullmatch(joined) is None:
                 return False
         elif kind == "text":
-            if not (_nfc(values) and all(map(_text_clean, values))):
+            if not _texts_clean(values):
                 return False
         elif kind == "date":
             if not all(_DATE.fullmatch(d) and "2000-01-01" <= d <= tomorrow

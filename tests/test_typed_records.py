@@ -151,3 +151,17 @@ def test_texts_and_phones_with_line_breaks_agree():
             raw = clean(record_type)
             raw["data"][name] = value
             agrees([raw, clean("person", OTHER)])
+
+
+TEXTS = ["a\n b", "a\n\nb", "a \nb", "\u0301đầu", "cuối e", "e\u0301", "\u00a0lề", "lề\u3000",
+         "A\x00B", "tab\tgiữa", "", "Bình thường", "x\u2028y", "dòng\r\nhai"]
+
+
+def test_several_texts_of_one_column_agree_whichever_neighbours_they_have():
+    """Texts are checked joined: each must still be judged on its own, and a clean text
+    must not be refused because of its neighbours."""
+    for first in TEXTS:
+        for second in TEXTS:
+            raws = [clean("visit"), clean("visit", OTHER)]
+            raws[0]["data"]["note"], raws[1]["data"]["note"] = first, second
+            agrees(raws)
