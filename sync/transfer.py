@@ -208,7 +208,7 @@ def import_batch(site, data, source="", authorize=None, now=None):
     Raise BatchRejected naming the problem (and the records at fault); then nothing is
     stored. `authorize(batch)` may raise to refuse a sender before anything is stored.
     """
-    with no_cycle_collection():
+    with no_cycle_collection(promote=True):
         return _import(site, data, source, authorize, now)
 
 
