@@ -20,12 +20,18 @@ PUSH_PATH = "/api/v1/batches"
               help="Batch file to write (.json, or .json.gz to compress).")
 @click.option("--all", "all_versions", is_flag=True,
               help="Export every version, not only the changes since the last export.")
-@click.option("--encrypt", is_flag=True,
-              help="Seal the file for the commune's public key (see `fieldapp commune-key`).")
+@click.option("--encrypt/--no-encrypt", default=None,
+              help="Seal the file for the commune's public key (see `fieldapp commune-key`). "
+                   "Default: sealed whenever that key is known, plain JSON otherwise; "
+                   "--encrypt refuses to write without a key.")
 @click.option("--to", "to_key", help="The commune's public key, if not set in the settings.")
 @click.pass_obj
 def export(obj, out, all_versions, encrypt, to_key):
-    """Write this village's changes as a signed batch file (e.g. onto a USB stick)."""
+    """Write this village's changes as a signed batch file (e.g. onto a USB stick).
+
+    Once the commune's public key is known (`fieldapp commune-key KEY`), the file is sealed
+    for it, so a lost USB stick shows nobody's name or phone number; `--no-encrypt`
+    writes the plain batch (`.json`, or `.json.gz` compressed)."""
     from sync.transfer import export_batch, mark_exported, write_batch_file
     site = obj.site()
     to_key = _sealing_key(site, encrypt, to_key)

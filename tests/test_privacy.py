@@ -8,6 +8,7 @@ names and phone numbers; PINs, passwords, tokens and search terms must be nowher
 """
 import gzip
 import http.client
+import json
 import logging
 import os
 import re
@@ -259,3 +260,29 @@ def test_export_encrypt_needs_a_valid_commune_key(tmp_path, runner):
     assert not out.exists()
     with village.meta_lock:
         assert village.table("exports").all() == []       # nothing counted as sent
+
+
+def test_once_the_commune_key_is_known_export_seals_unless_told_not_to(sealed, runner, tmp_path):
+    village, commune_dir, _ = sealed
+    village.store.submit([factories.household("Hộ mới " + NAME)])
+    usb = tmp_path / "usb"
+    result = invoke(runner, village.data_dir, "export", "--out", str(usb / "a.json.gz"), "--all")
+    assert result.exit_code == 0 and "mã hóa" in result.output, result.output
+    sealed_file = (usb / "a.json.gz").read_bytes()
+    assert crypto.is_sealed(sealed_file) and NAME.encode() not in sealed_file
+    result = invoke(runner, village.data_dir, "export", "--out", str(usb / "b.json"), "--all",
+                    "--no-encrypt")
+    assert result.exit_code == 0 and "mã hóa" not in result.output, result.output
+    plain = json.loads((usb / "b.json").read_bytes())
+    assert plain["record_count"] == len(village.store)
+    result = invoke(runner, commune_dir, "import", str(usb / "a.json.gz"))
+    assert result.exit_code == 0, result.output
+    assert "Hộ mới " + NAME in {v["data"].get("head_name") for v in Site(str(commune_dir)).store.currents()}
+
+
+def test_without_a_commune_key_export_writes_the_plain_batch(tmp_path, runner):
+    village = filled_village(tmp_path / "village")
+    out = tmp_path / "thon.json"
+    result = invoke(runner, village.data_dir, "export", "--out", str(out))
+    assert result.exit_code == 0 and "mã hóa" not in result.output, result.output
+    assert json.loads(out.read_bytes())["format"] == "fieldapp-batch"
