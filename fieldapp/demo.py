@@ -289,7 +289,7 @@ def _record_counts(summary):
 
 def _send_batches(summary):
     """Each village learns the commune's key, exports a batch sealed for it, and the commune
-    imports it (when sync is present), as `commune-key`, `export --encrypt` and `import` do."""
+    imports it (when sync is present), as `commune-key`, `export` and `import` do."""
     try:
         from sync import crypto
         from sync.batch import batch_bytes

@@ -91,8 +91,8 @@ def _sealing_key(site, encrypt, to_key):
 @click.pass_obj
 def commune_key(obj, key):
     """At the commune: print the public key that villages seal batch files for.
-    At a village: `commune-key KEY` stores the commune's key for `export --encrypt` and
-    `push` (which then seals every batch it sends)."""
+    At a village: `commune-key KEY` stores the commune's key for `export` and `push`
+    (which then seal every batch they write or send)."""
     from sync import crypto
     site = obj.site()
     if site.kind == "commune":
@@ -119,7 +119,7 @@ def commune_key(obj, key):
     settings = dict(site.settings, commune_public_key=key.strip())
     site.save_settings(settings)
     click.echo(f"Đã lưu khóa của xã (dấu vân tay {crypto.fingerprint(key.strip())}); "
-               "`fieldapp export --encrypt` và `fieldapp push` sẽ mã hóa lô cho khóa này.")
+               "từ nay `fieldapp export` và `fieldapp push` mã hóa lô cho khóa này.")
 
 
 @main.command("import")
@@ -186,7 +186,7 @@ def push(obj, url, token, all_versions, encrypt, to_key, timeout):
 
     A village LAN is plain HTTP: anyone on the Wi-Fi can read what passes. So once the
     commune's public key is known (`fieldapp commune-key KEY`), the batch is sealed for
-    it, exactly as `export --encrypt` seals a USB file, and only the commune can open
+    it, exactly as `export` seals a USB file, and only the commune can open
     it. The changes count as sent only when the commune has answered with its receipt.
     """
     from sync.batch import batch_bytes, gzip_bytes
