@@ -206,6 +206,7 @@ class RecordStore:
     def _reset_indexes(self):
         self._history = {}       # id -> versions sorted by version_key
         self._partition_of = {}  # id(version) -> partition
+        self._mixed = set()      # ids of the records with versions from several partitions
         self._seqs = []          # every seq, ascending
         self._by_seq = []        # the versions in the order of _seqs
         self.last_seq = 0
@@ -273,12 +274,16 @@ class RecordStore:
         histories.update({record_id: [] if record_id in placed else [version]
                           for record_id, version in zip(ids, versions)
                           if record_id not in stored})
+        partition_of, mixed = self._partition_of, self._mixed
         for record_id, new in placed.items():
             history = histories[record_id]
             for version in new:
                 if not history:
                     history.append(version)
                     continue
+                if record_id not in mixed and \
+                        partition_of[id(version)] != partition_of[id(history[0])]:
+                    mixed.add(record_id)         # until now all from history[0]'s partition
                 last, stamp = history[-1], version["updated_at"]
                 if last["updated_at"] < stamp or (last["updated_at"] == stamp
                                                   and last["device_id"] < version["device_id"]):
@@ -442,10 +447,6 @@ class RecordStore:
         with self._read_lock:
             return (self.last_seq, len(self._by_seq), tuple(sorted(self._signatures.items())))
 
-    def known(self, record_ids):
-        """The ids among `record_ids` (any iterable) that have stored versions (a set)."""
-        return self._history.keys() & record_ids
-
     def history(self, record_id):
         """Return every version of a record, oldest first by the SPEC ordering."""
         return list(self._history.get(record_id, ()))
@@ -483,13 +484,11 @@ class RecordStore:
         only, when given, in their order)."""
         found = []
         with self._read_lock:
-            if record_ids is None:
-                pairs = self._history.items()
-            else:
-                pairs = ((rid, self._history.get(rid, ())) for rid in record_ids)
-            for record_id, history in pairs:
-                if len(history) < 2:         # one version cannot compete with itself
-                    continue
+            mixed = self._mixed          # only records with versions from several partitions
+            ids = [rid for rid in self._history if rid in mixed] if record_ids is None \
+                else [rid for rid in record_ids if rid in mixed]
+            for record_id in ids:
+                history = self._history[record_id]
                 heads = {}
                 for version in history:
                     heads[self._partition_of[id(version)]] = version

@@ -250,15 +250,13 @@ def _import(site, data, source, authorize, now):
         if bad:
             raise _records_rejected(bad)
         site.store.refresh()
-        # only a record that had versions before can now have competing ones
-        had_versions = site.store.known(map(_ID, versions))
         try:
             results = site.store.submit(versions, partition_for(sender["id"])) if versions else []
         except Refused as refusal:
             raise _refused(refusal) from None
         receipt.new = operator.countOf(map(_STATUS, results), "accepted")
         receipt.duplicate = len(results) - receipt.new
-        receipt.conflicts = competing_edits(site.store, had_versions)
+        receipt.conflicts = competing_edits(site.store, set(map(_ID, versions)))
         receipt.added_villages = _add_unknown_villages(site, batch)
         receipt.imported_at = utc_now()
         _remember(site, batch, receipt, source)
