@@ -143,6 +143,7 @@ def _needing_a_look(histories, ids, staged=None):
 
 _SEQ, _PARTITION_OF, _VERSION = (operator.itemgetter(n) for n in range(3))  # of an entry
 _ID = operator.itemgetter("id")
+_STATUS = operator.attrgetter("status")
 
 
 def _place(history, version):
@@ -173,6 +174,7 @@ class _Request:
     partition: str
     done: bool = False
     results: list | None = None
+    block: tuple | None = None     # (ids, seqs) when every version was accepted
     error: BaseException | None = None
 
 
@@ -305,6 +307,23 @@ class RecordStore:
         with whatever other threads submit meanwhile, or, when a version changes a
         record's fixed fields, not at all (Refused).
         """
+        request = self._submitted(versions, partition)
+        if request.results is None:          # every one accepted, as a block
+            ids, seqs = request.block
+            return list(map(Result, ids, itertools.repeat("accepted"), seqs))
+        return request.results
+
+    def add(self, versions, partition="local"):
+        """Store versions as `submit` does; return only (new, duplicate): how many were
+        stored and how many were already (an import has no use for a Result each)."""
+        request = self._submitted(versions, partition)
+        if request.results is None:
+            return len(request.versions), 0
+        new = operator.countOf(map(_STATUS, request.results), "accepted")
+        return new, len(request.results) - new
+
+    def _submitted(self, versions, partition):
+        """The request of `versions`, once committed (raise its error if it failed)."""
         if not _PARTITION.match(partition):
             raise StorageError(f"invalid partition name: {partition!r}")
         request = _Request(list(versions), partition)
@@ -317,7 +336,7 @@ class RecordStore:
                 self._commit(group)
         if request.error is not None:
             raise request.error
-        return request.results
+        return request
 
     def _commit(self, group):
         """Write every request of the group: one rewrite and fsync per touched partition."""
@@ -382,7 +401,7 @@ class RecordStore:
             if not fates:
                 seqs = range(seq + 1, seq + 1 + len(versions))
                 staged.extend(zip(seqs, itertools.repeat(partition), versions))
-                request.results = list(map(Result, ids, itertools.repeat("accepted"), seqs))
+                request.block = (ids, seqs)   # its Results are made only if asked for
                 seq += len(versions)
             else:
                 results = []

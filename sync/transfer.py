@@ -33,7 +33,6 @@ __all__ = ["export_batch", "build_batch", "mark_exported", "last_exported", "wri
 
 
 _ID, _VILLAGE = operator.itemgetter("id"), operator.itemgetter("village_id")
-_STATUS = operator.attrgetter("status")
 
 
 def partition_for(site_id):
@@ -251,11 +250,10 @@ def _import(site, data, source, authorize, now):
             raise _records_rejected(bad)
         site.store.refresh()
         try:
-            results = site.store.submit(versions, partition_for(sender["id"])) if versions else []
+            receipt.new, receipt.duplicate = site.store.add(
+                versions, partition_for(sender["id"])) if versions else (0, 0)
         except Refused as refusal:
             raise _refused(refusal) from None
-        receipt.new = operator.countOf(map(_STATUS, results), "accepted")
-        receipt.duplicate = len(results) - receipt.new
         receipt.conflicts = competing_edits(site.store, set(map(_ID, versions)))
         receipt.added_villages = _add_unknown_villages(site, batch)
         receipt.imported_at = utc_now()

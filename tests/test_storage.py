@@ -182,3 +182,19 @@ def test_many_rows_inserted_at_once_each_get_their_own_id(tmp_path):
     first.table("t").insert_multiple([{"n": n} for n in range(2, 9)])
     assert sorted(r["n"] for r in open_tinydb(str(tmp_path / "m.json")).table("t").all()) == \
         list(range(9))
+
+
+def test_add_answers_the_counts_submit_would_and_stores_the_same(tmp_path):
+    homes = [household(f"Hộ {n}", hour=8 + n % 4) for n in range(6)]
+    edit = dict(household("Hộ 0 sửa", hour=12), id=homes[0]["id"])
+    batches = [homes[:4], homes[2:] + [edit], [edit, dict(homes[5])]]
+    submitted, added = RecordStore(str(tmp_path / "a")), RecordStore(str(tmp_path / "b"))
+    for batch in batches:
+        results = submitted.submit([dict(v) for v in batch])
+        new = sum(r.status == "accepted" for r in results)
+        assert added.add([dict(v) for v in batch]) == (new, len(results) - new)
+    assert [added.history(v["id"]) for v in homes] == [submitted.history(v["id"]) for v in homes]
+    assert added.last_seq == submitted.last_seq == 7
+    first = RecordStore(str(tmp_path / "c")).submit(homes[:3])      # a block, made on asking
+    assert [(r.id, r.status, r.seq) for r in first] == \
+        [(v["id"], "accepted", n) for n, v in enumerate(homes[:3], 1)]
