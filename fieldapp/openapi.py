@@ -183,7 +183,10 @@ def openapi():
                            "format in sync/crypto.py: magic `FABOX1\\n\\0`, recipient key, "
                            "ephemeral key, nonce, ChaCha20-Poly1305). A sealed body for "
                            "another key, cut short or altered is refused with 422 and "
-                           "`details.problem` = `encrypted`; nothing is stored.",
+                           "`details.problem` = `encrypted`; nothing is stored. When staff "
+                           "require sealed pushes (`/commune/push-tokens`), a plain body is "
+                           "refused with 422 and `details.problem` = `not_sealed`, its "
+                           "message giving the `fieldapp commune-key` command to run.",
             "security": BEARER,
             "requestBody": {"required": True, "content": {
                 "application/json": {"schema": {"type": "object"}},

@@ -47,6 +47,7 @@ TABLE = {
     "batches.forget_key": (NONE, (A,)),
     "batches.history": (NONE, (S, A)),
     "batches.imports": (NONE, (S, A)),
+    "batches.push_sealing": (NONE, (S, A)),
     "batches.push_tokens": (NONE, (S, A)),
     "batches.receive": (NONE, (S, A)),
     "batches.revoke_push_token": (NONE, (S, A)),

@@ -272,3 +272,54 @@ def test_the_batches_endpoint_answers_as_described_to_staff(case, commune_server
         expected = (400, 413, 422)
     assert response.status_code in expected, (sent, response.text)
     assert snapshot(commune.data_dir) == before
+
+
+def test_staff_can_require_sealed_pushes_and_a_plain_one_is_told_how_to_seal(
+        tmp_path, runner, commune, wire):
+    village = filled_village(tmp_path / "village")
+    token = issue_push_token(commune, "thon-3")
+    client = create_app({"DATA_DIR": commune.data_dir}).test_client()
+    assert login_page(client, "canbo", factories.PASSWORD).status_code == 302
+    page = client.get("/commune/push-tokens").get_data(as_text=True)
+    assert "Chỉ nhận lô đã mã hóa" in page
+    assert client.post("/commune/push-tokens/sealing", data={"required": "1"}).status_code == 400
+    answer = client.post("/commune/push-tokens/sealing", data={
+        "csrf_token": csrf_token(client, "/commune/push-tokens"), "required": "1"})
+    assert answer.status_code == 303
+    page = client.get("/commune/push-tokens").get_data(as_text=True)
+    assert "Xã chỉ nhận lô đã mã hóa qua mạng." in page
+    assert Site(commune.data_dir).settings["require_sealed_push"] is True
+
+    before = snapshot(commune.data_dir)
+    result = invoke(runner, village.data_dir, "push", wire.url, "--token", token)
+    assert result.exit_code == 1 and "chỉ nhận lô đã mã hóa" in result.output, result.output
+    key = crypto.box_public_key(commune.data_dir)
+    assert f"fieldapp commune-key {key}" in result.output           # says what to run
+    assert snapshot(commune.data_dir) == before and exports(village) == []
+    status, body = http_post(wire.url, gzip_bytes(batch_bytes(export_batch(village,
+                                                                             remember=False))), token)
+    assert_error(status, body, 422, "invalid")
+    assert body["error"]["details"]["problem"] == "not_sealed"
+
+    assert invoke(runner, village.data_dir, "commune-key", key).exit_code == 0
+    result = invoke(runner, village.data_dir, "push", wire.url, "--token", token)
+    assert result.exit_code == 0 and "9 bản ghi, 9 mới" in result.output, result.output
+
+    # a volunteer of the commune? no such role; a signed-out person cannot switch it off
+    other = create_app({"DATA_DIR": commune.data_dir}).test_client()
+    answer = other.post("/commune/push-tokens/sealing", data={
+        "csrf_token": csrf_token(other, "/login"), "required": "0"})
+    assert answer.status_code in (302, 303, 400) and \
+        Site(commune.data_dir).settings["require_sealed_push"] is True
+
+
+def http_post(url, body, token):
+    request = urllib.request.Request(url + "/api/v1/batches", data=body, method="POST", headers={
+        "Content-Type": "application/json", "Content-Encoding": "gzip",
+        "Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status, json.loads(answer.read())
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, json.loads(error.read())

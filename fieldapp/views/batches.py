@@ -21,6 +21,7 @@ from fieldapp.forms import ActionForm
 from fieldapp.text import vn_number, vn_time
 from sync import crypto, keys
 from sync.batch import batch_bytes, gzip_bytes
+from sync.errors import BatchRejected
 from sync.transfer import (build_batch, export_batch, forget_site_key, import_batch, imported_batches,
                            known_sites, last_exported, mark_exported)
 
@@ -80,8 +81,14 @@ def receive():
         g.user, source = user, f"api:{user['username']}"
     if site.kind != "commune":
         raise NotFound("Máy này không phải máy của xã: không nhận lô dữ liệu.")
-    receipt = import_batch(site, request.get_data(cache=False), source=source,
-                           authorize=authorize)
+    body = request.get_data(cache=False)
+    if site.settings.get("require_sealed_push") and not crypto.is_sealed(body):
+        key = crypto.create_box_key(site.data_dir)      # made at init; kept if it exists
+        raise BatchRejected("not_sealed", "Xã chỉ nhận lô đã mã hóa qua mạng: lô gửi không mã "
+                                          "hóa thì ai dùng chung mạng cũng đọc được. Ở máy của "
+                                          f"thôn chạy một lần `fieldapp commune-key {key}`, "
+                                          "rồi gửi lại.")
+    receipt = import_batch(site, body, source=source, authorize=authorize)
     if row is not None:
         with site.meta_lock:
             site.table("push_tokens").update({"site_id": receipt.site_id, "last_used": _now()},
@@ -217,7 +224,24 @@ def push_tokens():
         row["created_local"], row["used_local"] = vn_time(row["created_at"]), vn_time(row["last_used"])
     names = {v["id"]: v["name"] for v in villages}
     return render_template("batches/push_tokens.html", form=form, rows=rows, names=names,
-                           issued=issued, action=ActionForm()), status
+                           issued=issued, action=ActionForm(),
+                           sealed_only=bool(site.settings.get("require_sealed_push"))), status
+
+
+@bp.post("/commune/push-tokens/sealing")
+@page(*STAFF, site_kind="commune")
+def push_sealing():
+    """Staff choose whether pushed batches must be sealed for the commune's key."""
+    site = get_site()
+    if not ActionForm().validate_on_submit():
+        raise BadRequest("Phiên biểu mẫu không hợp lệ, hãy tải lại trang.")
+    required = request.form.get("required") == "1"
+    if required:
+        crypto.create_box_key(site.data_dir)      # what the villages will seal for
+    site.update_settings(lambda settings: settings.update(require_sealed_push=required))
+    flash("Từ nay xã chỉ nhận lô đã mã hóa qua mạng." if required else
+          "Xã nhận cả lô không mã hóa qua mạng.", "ok")
+    return redirect(url_for("batches.push_tokens"), code=303)
 
 
 @bp.post("/commune/push-tokens/<int:token_id>/revoke")
