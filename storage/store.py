@@ -46,16 +46,17 @@ def no_cycle_collection(promote=False):
 
     With `promote`, for what is made to be kept (an import's versions), everything the
     collector tracks is then moved straight to its oldest generation (`gc.freeze` and
-    `gc.unfreeze`, both a splice of two lists), instead of being walked by a young and a
-    middle collection first. Cyclic garbage among it, if any, is left for the next full
-    collection, which the collector starts as usual.
+    `gc.unfreeze`, each a splice of two lists in CPython with the GIL), instead of being
+    walked by a young and a middle collection first. Cyclic garbage among it, if any, is
+    left for the next full collection, which the collector starts as usual. Nothing is
+    done while other objects are frozen (a process that froze its heap before forking).
     """
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
-        if promote:
+        if promote and not gc.get_freeze_count():    # never thaw what someone else froze
             gc.freeze()
             gc.unfreeze()
         if enabled:
@@ -238,12 +239,14 @@ class RecordStore:
         if not force and signatures == self._signatures:
             return
         with self._read_lock:
+            # until the reload is whole, no signature matches: an error below (memory, a
+            # file changing meanwhile) leaves a store that reloads at its next use
+            self._signatures = {}
             docs = {}
             for name in names:
                 with open(self._path(name), "rb") as handle:
                     tables = json.loads(handle.read() or b"{}")
                 docs[name] = tables.get("versions", {})
-            self._signatures = signatures
             self._reset_indexes()
             entries = [(int(seq), name.rsplit(".", 1)[0], version)
                        for name, table in docs.items() for seq, version in table.items()]
@@ -254,6 +257,7 @@ class RecordStore:
                 last[name.rsplit(".", 1)[0]] = name
             self._docs = {name: table if name in last.values() else None
                           for name, table in docs.items()}
+            self._signatures = signatures
 
     def _index_all(self, entries, placed=None):
         """Add (seq, partition, version) entries, in ascending seq order, to the indexes.

@@ -17,7 +17,8 @@ PUSH_PATH = "/api/v1/batches"
 
 @main.command()
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True),
-              help="Batch file to write (.json, or .json.gz to compress).")
+              help="Batch file to write: sealed for the commune when its key is known "
+                   "(name it .enc), else plain JSON (.json, or .json.gz to compress).")
 @click.option("--all", "all_versions", is_flag=True,
               help="Export every version, not only the changes since the last export.")
 @click.option("--encrypt/--no-encrypt", default=None,
@@ -53,23 +54,29 @@ def export(obj, out, all_versions, encrypt, to_key):
     except OSError as error:
         raise click.ClickException(f"Không ghi được {out}: {error.strerror}.") from None
     mark_exported(site, batch, destination=os.path.abspath(out))
+    sealed_note = ", đã mã hóa cho máy của xã." if encrypt else \
+        ", chưa mã hóa (lưu khóa của xã bằng `fieldapp commune-key KHÓA` để mã hóa)."
     if batch["record_count"] == 0:
-        click.echo(f"Không có thay đổi mới kể từ lần xuất trước; đã ghi lô rỗng vào {out}.")
+        click.echo(f"Không có thay đổi mới kể từ lần xuất trước; đã ghi lô rỗng vào {out}"
+                   + sealed_note)
         return
     scope = "toàn bộ dữ liệu" if all_versions else \
         f"các thay đổi #{batch['since_seq'] + 1}–#{batch['until_seq']}"
     click.echo(f"Đã xuất {batch['record_count']} bản ghi ({scope}) vào {out} "
-               f"({max(1, size // 1024)} kB)" + (", đã mã hóa cho máy của xã." if encrypt else "."))
+               f"({max(1, size // 1024)} kB)" + sealed_note)
 
 
 def _sealing_key(site, encrypt, to_key):
     """The commune public key to seal a batch for, or None to send it plain.
 
     `encrypt` is True (required), False (plain) or None (seal when the key is known);
-    a key given with --to always seals. Raise ClickException for a missing or bad key.
+    a key given with --to seals. Raise ClickException for a missing or bad key, or for
+    --no-encrypt with --to.
     """
     from sync import crypto
     if to_key:
+        if encrypt is False:
+            raise click.ClickException("--no-encrypt và --to mâu thuẫn nhau: bỏ một trong hai.")
         encrypt = True
     to_key = to_key or site.settings.get("commune_public_key")
     if encrypt is None:

@@ -272,7 +272,7 @@ def test_once_the_commune_key_is_known_export_seals_unless_told_not_to(sealed, r
     assert crypto.is_sealed(sealed_file) and NAME.encode() not in sealed_file
     result = invoke(runner, village.data_dir, "export", "--out", str(usb / "b.json"), "--all",
                     "--no-encrypt")
-    assert result.exit_code == 0 and "mã hóa" not in result.output, result.output
+    assert result.exit_code == 0 and "chưa mã hóa" in result.output, result.output
     plain = json.loads((usb / "b.json").read_bytes())
     assert plain["record_count"] == len(village.store)
     result = invoke(runner, commune_dir, "import", str(usb / "a.json.gz"))
@@ -284,5 +284,9 @@ def test_without_a_commune_key_export_writes_the_plain_batch(tmp_path, runner):
     village = filled_village(tmp_path / "village")
     out = tmp_path / "thon.json"
     result = invoke(runner, village.data_dir, "export", "--out", str(out))
-    assert result.exit_code == 0 and "mã hóa" not in result.output, result.output
+    assert result.exit_code == 0, result.output
+    assert "chưa mã hóa (lưu khóa của xã bằng `fieldapp commune-key KHÓA`" in result.output
     assert json.loads(out.read_bytes())["format"] == "fieldapp-batch"
+    result = invoke(runner, village.data_dir, "export", "--out", str(out), "--no-encrypt",
+                    "--to", "A" * 44)
+    assert result.exit_code != 0 and "mâu thuẫn" in result.output

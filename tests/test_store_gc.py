@@ -31,3 +31,18 @@ def test_promote_moves_what_was_made_to_the_oldest_generation_and_frees_cycles()
     finally:
         if not enabled:
             gc.disable()
+
+
+def test_what_someone_else_froze_stays_frozen():
+    enabled = gc.isenabled()
+    gc.freeze()                                  # as a process about to fork might
+    try:
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        with no_cycle_collection(promote=True):
+            made = [{"n": [n]} for n in range(100)]
+        assert gc.get_freeze_count() == frozen and made
+    finally:
+        gc.unfreeze()
+        if enabled:
+            gc.enable()
