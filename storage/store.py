@@ -143,6 +143,12 @@ def _needing_a_look(histories, ids, staged=None):
 
 
 _SEQ, _PARTITION_OF, _VERSION = (operator.itemgetter(n) for n in range(3))  # of an entry
+
+
+def _segment(stem):
+    """(partition, number) of a segment file stem such as 'local.0002'."""
+    partition, number = stem.rsplit(".", 1)
+    return partition, int(number)
 _ID = operator.itemgetter("id")
 _STATUS = operator.attrgetter("status")
 
@@ -197,9 +203,9 @@ class RecordStore:
         self._pending = []
         self._read_lock = threading.RLock()
         self._signatures = {}
-        # segment file stem -> {seq(str): version} for the last segment of each partition,
-        # the only one a commit may rewrite; None for the others
-        self._docs = {}
+        # partition -> (stem, {seq(str): version}) of its last segment, the only one a
+        # commit may rewrite (closed segments are read once, at loading)
+        self._open = {}
         self._reset_indexes()
         with self.lock:
             self._refresh(force=True)
@@ -223,14 +229,13 @@ class RecordStore:
                       if name.endswith(".json") and _SEGMENT.match(name[:-5]))
 
     def _segment_for(self, partition, adding):
-        """The stem to write `adding` new versions of a partition to."""
-        stems = [stem for stem in self._docs if _SEGMENT.match(stem).group(1) == partition]
-        if not stems:
-            return f"{partition}.0001"
-        last = max(stems, key=lambda stem: int(stem.rsplit(".", 1)[1]))
-        if len(self._docs[last]) and len(self._docs[last]) + adding > SEGMENT_SIZE:
-            return f"{partition}.{int(last.rsplit('.', 1)[1]) + 1:04d}"
-        return last
+        """(stem, the table it holds) to write `adding` new versions of a partition to."""
+        stem, table = self._open.get(partition, (None, {}))
+        if stem is None:
+            return f"{partition}.0001", {}
+        if table and len(table) + adding > SEGMENT_SIZE:
+            return f"{partition}.{_segment(stem)[1] + 1:04d}", {}
+        return stem, table
 
     def _refresh(self, force=False):
         """Reload from disk if another process has replaced a partition file."""
@@ -248,15 +253,13 @@ class RecordStore:
                     tables = json.loads(handle.read() or b"{}")
                 docs[name] = tables.get("versions", {})
             self._reset_indexes()
-            entries = [(int(seq), name.rsplit(".", 1)[0], version)
+            entries = [(int(seq), _segment(name)[0], version)
                        for name, table in docs.items() for seq, version in table.items()]
             entries.sort(key=lambda entry: entry[0])
             self._index_all(entries)
-            last = {}
-            for name in sorted(docs, key=lambda stem: int(stem.rsplit(".", 1)[1])):
-                last[name.rsplit(".", 1)[0]] = name
-            self._docs = {name: table if name in last.values() else None
-                          for name, table in docs.items()}
+            self._open = {}
+            for name in sorted(docs, key=lambda stem: _segment(stem)[1]):
+                self._open[_segment(name)[0]] = (name, docs[name])    # the last one stays
             self._signatures = signatures
 
     def _index_all(self, entries, placed=None):
@@ -351,15 +354,11 @@ class RecordStore:
                 for partition in touched:
                     mine = staged if len(touched) == 1 else [e for e in staged if e[1] == partition]
                     new = dict(zip(map(str, map(_SEQ, mine)), map(_VERSION, mine)))
-                    stem = self._segment_for(partition, len(new))
-                    table = self._docs.get(stem)
+                    stem, table = self._segment_for(partition, len(new))
                     table = {**table, **new} if table else new
-                    payload = _segment_bytes(table)
-                    atomic_write_bytes(self._path(stem), payload)
+                    atomic_write_bytes(self._path(stem), _segment_bytes(table))
                     with self._read_lock:
-                        for older in [s for s in self._docs if s.rsplit(".", 1)[0] == partition]:
-                            self._docs[older] = None    # closed: never rewritten again
-                        self._docs[stem] = table
+                        self._open[partition] = (stem, table)
                         self._signatures[stem] = file_signature(self._path(stem))
                 with self._read_lock:
                     self._index_all(staged, placed)
@@ -375,8 +374,8 @@ class RecordStore:
     def _stage(self, group):
         """Decide, without changing anything, what becomes of every version of the group:
         ([(seq, partition, version)] to write, partitions touched, {id: its staged
-        versions} of the records whose versions must be placed among others). A request that changes a record's fixed fields gets a
-        Refused error and stages nothing.
+        versions} of the records whose versions must be placed among others). A request
+        that changes a record's fixed fields gets a Refused error and stages nothing.
 
         Most versions are of records new to the store and to the group: they are accepted
         as a block; only the others get a look, in order.
@@ -429,7 +428,8 @@ class RecordStore:
         fates, mine = {}, {}
         for n in [n for n, record_id in enumerate(ids) if record_id in look]:
             record_id, version = ids[n], versions[n]
-            stored, new, ours = histories.get(record_id), staged_of.get(record_id), mine.get(record_id)
+            stored, new = histories.get(record_id), staged_of.get(record_id)
+            ours = mine.get(record_id)
             if ours is not None:
                 new = new + ours if new else ours
             if stored or new:
