@@ -28,14 +28,13 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from fieldapp.forms.fastcheck import REAL_DATES, real_date
-from fieldapp.forms.rules import CHOICES, CONTROL_RE, MIN_BIRTH_YEAR, RULES
+from fieldapp.forms.rules import CHOICES, CONTROL_RE, DATE_RE, MIN_BIRTH_YEAR, PHONE_RE, RULES
 from fieldapp.records import DEVICE_RE, FUTURE_TOLERANCE, VILLAGE_RE
 
 __all__ = ["clean_versions"]
 
 # rules.PHONE_RE, or empty, once per line (a phone has no newline: it would not be clean)
-_PHONES = re.compile(r"(?:(?:\+?[0-9][0-9 .-]{6,18}[0-9])?\n)*")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+_PHONES = re.compile(r"(?:(?:" + PHONE_RE.pattern.strip("^$") + r")?\n)*")
 
 
 def _length(low, high):
@@ -164,7 +163,8 @@ _TENS = frozenset("012345")
 def _envelopes_clean(records, latest):
     """Whether ids, villages, stamps, devices and authors are plainly valid and no stamp is
     after `latest` (deleted, the type and lengths are settled by decoding)."""
-    column = lambda name: map(operator.attrgetter(name), records)
+    def column(name):
+        return map(operator.attrgetter(name), records)
     return (_uuids(list(column("id")))
             and _stamps(list(column("updated_at")), latest)
             and all(map(VILLAGE_RE.match, set(column("village_id"))))
@@ -222,7 +222,7 @@ def _data_clean(record_type, datas, tomorrow):
             if not _texts_clean(values):
                 return False
         elif kind == "date":
-            if not all(_DATE.fullmatch(d) and "2000-01-01" <= d <= tomorrow
+            if not all(d.isascii() and DATE_RE.match(d) and "2000-01-01" <= d <= tomorrow
                        and (d in REAL_DATES or real_date(d)) for d in values):
                 return False
         else:

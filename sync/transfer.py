@@ -248,8 +248,7 @@ def _import(site, data, source, authorize, now):
         versions, bad = _check_records(batch["records"], sender["village_ids"], now, checked)
         if bad:
             raise _records_rejected(bad)
-        site.store.refresh()
-        try:
+        try:                              # the commit reads what other processes wrote
             receipt.new, receipt.duplicate = site.store.add(
                 versions, partition_for(sender["id"])) if versions else (0, 0)
         except Refused as refusal:
