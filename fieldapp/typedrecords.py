@@ -127,8 +127,7 @@ def _of_kind(datas, kinds, kind):
     return list(itertools.compress(datas, map(functools.partial(operator.is_, kind), kinds)))
 
 
-_HEX = str.maketrans("", "", "0123456789abcdef")
-_DIGITS = str.maketrans("", "", "0123456789")
+_HEX, _DIGITS = b"0123456789abcdef", b"0123456789"
 _HOURS = frozenset(f"{hour:02d}" for hour in range(24))
 
 
@@ -137,7 +136,7 @@ def _uuids(ids):
     joined, n = "".join(ids), len(ids)
     return (len(joined) == 36 * n and joined.isascii()
             and all(joined[at::36] == "-" * n for at in (8, 13, 18, 23))
-            and len(joined.translate(_HEX)) == 4 * n)
+            and len(joined.encode("ascii").translate(None, _HEX)) == 4 * n)
 
 
 def _stamps(stamps, latest):
@@ -146,11 +145,11 @@ def _stamps(stamps, latest):
     joined, n = "".join(stamps), len(stamps)
     if not (len(joined) == 24 * n and joined.isascii()
             and all(joined[at::24] == mark * n for at, mark in _STAMP_MARKS)
-            and len(joined.translate(_DIGITS)) == 7 * n
+            and len(joined.encode("ascii").translate(None, _DIGITS)) == 7 * n
             and set(joined[14::24]) <= _TENS and set(joined[17::24]) <= _TENS
             and max(stamps)[:23] <= latest):
         return False
-    hours = {stamp[:13] for stamp in stamps}
+    hours = set(map(_HOUR, stamps))
     return all(hour[11:] in _HOURS for hour in hours) and all(
         day in REAL_DATES or real_date(day) for day in {hour[:10] for hour in hours})
 
@@ -158,6 +157,7 @@ def _stamps(stamps, latest):
 # where a stamp has its separators: 2025-08-01T09:15:02.123Z
 _STAMP_MARKS = ((4, "-"), (7, "-"), (10, "T"), (13, ":"), (16, ":"), (19, "."), (23, "Z"))
 _TENS = frozenset("012345")
+_HOUR = operator.itemgetter(slice(0, 13))       # 2025-08-01T09
 
 
 def _envelopes_clean(records, latest):
@@ -175,26 +175,32 @@ def _envelopes_clean(records, latest):
 def _texts_clean(texts):
     """Whether every text is as cleaning leaves it: NFC, trimmed, no control character.
 
-    Checked on all of them at once. NUL is a control character, so once none is found in
-    the texts, NUL can join them and mark exactly where each one starts and ends; and it
-    composes with nothing and reorders nothing, so the joined text is NFC exactly when
-    each of them is.
+    Controls are looked for in all of them at once. NUL is a control character, so once
+    none is found in the texts, NUL can join them; and it composes with nothing and
+    reorders nothing, so the joined text is NFC exactly when each of them is.
     """
     flat = "".join(texts)
     if not (flat.isprintable() or not CONTROL_RE.search(flat)):
         return False
-    joined = "\x00".join(texts)
-    return _EDGE_SPACE.search(joined) is None and unicodedata.is_normalized("NFC", joined)
-
-
-# whitespace (as str.strip has it) at either end of a text, in texts joined by NUL
-_EDGE_SPACE = re.compile(r"(?:\A|\x00)\s|\s(?:\x00|\Z)")
+    return (all(map(operator.eq, texts, map(str.strip, texts)))
+            and unicodedata.is_normalized("NFC", "\x00".join(texts)))
 
 
 def _nfc(texts):
     """Whether every text is NFC. A newline composes with nothing and reorders nothing,
     so the texts joined by newlines are NFC exactly when each of them is."""
     return unicodedata.is_normalized("NFC", "\n".join(texts))
+
+
+def _phones_clean(phones):
+    """Whether every text (a set) is empty or a phone number as rules.PHONE_RE has it."""
+    joined = "".join(phones)
+    if joined.isascii() and joined.isdigit():    # digits only: 8 to 20 of them, or none
+        lengths = set(map(len, phones)) - {0}
+        return not lengths or (min(lengths) >= 8 and max(lengths) <= 20)
+    # one per line (a phone holding a newline is not clean)
+    joined = "\n".join(phones) + "\n" if phones else ""
+    return joined.count("\n") == len(phones) and _PHONES.fullmatch(joined) is not None
 
 
 def _data_clean(record_type, datas, tomorrow):
@@ -207,16 +213,15 @@ def _data_clean(record_type, datas, tomorrow):
             continue
         values = map(operator.attrgetter(rule.name), datas)
         if kind == "ref":
-            refs += values if rule.required else [v for v in values if v is not UNSET]
+            refs += values if rule.required else filter(_IS_SET, values)
             continue
         if kind == "choices":
-            values = {tuple(chosen) for chosen in values if chosen is not UNSET}
+            values = set(map(tuple, filter(_IS_SET, values)))
         else:
             values = set(values)
             values.discard(UNSET)
-        if kind == "phone":         # one per line: a phone with a newline is not clean
-            joined = "\n".join(values) + "\n" if values else ""
-            if joined.count("\n") != len(values) or _PHONES.fullmatch(joined) is None:
+        if kind == "phone":
+            if not _phones_clean(values):
                 return False
         elif kind == "text":
             if not _texts_clean(values):
@@ -226,16 +231,18 @@ def _data_clean(record_type, datas, tomorrow):
                        and (d in REAL_DATES or real_date(d)) for d in values):
                 return False
         else:
-            order = {key: n for n, key in enumerate(CHOICES[rule.choices])}
-            if not all(_in_order(chosen, order) for chosen in values):
+            if not all(map(_in_order, values, itertools.repeat(rule.choices))):
                 return False
     return _uuids(refs)
 
 
 _LOOKED_AT = frozenset(("ref", "phone", "text", "date", "choices"))
+_IS_SET = functools.partial(operator.is_not, UNSET)
 
 
-def _in_order(chosen, order):
-    """Whether a list of choices is unique and in the choices' order (as cleaning sorts it)."""
-    ranks = [order[key] for key in chosen]
-    return all(a < b for a, b in zip(ranks, ranks[1:]))
+@functools.lru_cache(maxsize=4096)          # a commune sees few distinct lists
+def _in_order(chosen, choices):
+    """Whether a tuple of `CHOICES[choices]` keys is unique and in their order (as
+    cleaning sorts it)."""
+    ranks = list(map(list(CHOICES[choices]).index, chosen))
+    return all(map(operator.lt, ranks, ranks[1:]))

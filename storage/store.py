@@ -134,11 +134,13 @@ def _stored_already(version, stored, staged):
 
 def _needing_a_look(histories, ids, staged=None):
     """The ids among `ids` with other versions stored, staged, or also elsewhere in `ids`."""
-    look = histories.keys() & ids
+    last = dict(zip(ids, range(len(ids))))      # each id's last place in `ids`
+    look = histories.keys() & last.keys()
     if staged:
-        look |= staged.keys() & ids
-    if len(set(ids)) != len(ids):
-        look |= {record_id for record_id, times in Counter(ids).items() if times > 1}
+        look |= staged.keys() & last.keys()
+    if len(last) != len(ids):   # an id found before its last place is there twice or more
+        look.update(itertools.compress(ids, map(operator.ne, map(last.__getitem__, ids),
+                                                itertools.count())))
     return look
 
 
@@ -150,6 +152,7 @@ def _segment(stem):
     partition, number = stem.rsplit(".", 1)
     return partition, int(number)
 _ID = operator.itemgetter("id")
+_STAMP = operator.itemgetter("updated_at")
 _STATUS = operator.attrgetter("status")
 
 
@@ -394,8 +397,15 @@ class RecordStore:
                     fates[n] if n in fates and fates[n].status == "refused"
                     else Result(record_id, "not_stored") for n, record_id in enumerate(ids)])
                 continue
-            for record_id, accepted in mine.items():
-                staged_of.setdefault(record_id, []).extend(accepted)
+            if staged_of:
+                for record_id, accepted in mine.items():
+                    earlier = staged_of.get(record_id)
+                    if earlier is None:
+                        staged_of[record_id] = accepted
+                    else:
+                        earlier.extend(accepted)
+            else:
+                staged_of.update(mine)
             if position < last:          # a later request of the group may repeat an id
                 staged_of.update((record_id, [version]) for record_id, version
                                  in zip(ids, versions) if record_id not in look)
@@ -426,7 +436,7 @@ class RecordStore:
         histories, fixed = self._history, self.fixed
         fixed_of = operator.itemgetter(*fixed) if fixed else None
         fates, mine = {}, {}
-        for n in [n for n, record_id in enumerate(ids) if record_id in look]:
+        for n in itertools.compress(itertools.count(), map(look.__contains__, ids)):
             record_id, version = ids[n], versions[n]
             stored, new = histories.get(record_id), staged_of.get(record_id)
             ours = mine.get(record_id)
@@ -438,8 +448,10 @@ class RecordStore:
                     fates[n] = Result(record_id, "refused", changed=tuple(
                         name for name in fixed if known[name] != version[name]))
                     continue
-                # a later edit than every stored one, none staged: not stored already
-                if (new or known["updated_at"] >= version["updated_at"]) \
+                # later than every version stored and staged: not stored already
+                stamp = version["updated_at"]
+                if ((stored and stored[-1]["updated_at"] >= stamp)
+                        or (new and max(map(_STAMP, new)) >= stamp)) \
                         and _stored_already(version, stored, new):
                     fates[n] = Result(record_id, "duplicate")
                     continue
