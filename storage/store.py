@@ -217,8 +217,9 @@ class RecordStore:
 
     def _reset_indexes(self):
         self._history = {}       # id -> versions sorted by version_key
-        self._partition_of = {}  # id(version) -> partition
-        self._mixed = set()      # ids of the records with versions from several partitions
+        self._home = {}          # id -> the partition of the record's first version indexed
+        self._away = {}          # id(version) -> partition, of versions not from their home
+        self._mixed = set()      # ids of the records with versions away (several partitions)
         self._seqs = []          # every seq, ascending
         self._by_seq = []        # the versions in the order of _seqs
         self.last_seq = 0
@@ -272,9 +273,8 @@ class RecordStore:
         versions must be placed among others (found when None); every other entry is of a
         record new to the store, whose history it starts.
         """
-        histories = self._history
+        histories, home, away, mixed = self._history, self._home, self._away, self._mixed
         versions = list(map(_VERSION, entries))
-        self._partition_of.update(zip(map(id, versions), map(_PARTITION_OF, entries)))
         ids = list(map(_ID, versions))
         if placed is None:
             look, placed = _needing_a_look(histories, ids), {}
@@ -283,19 +283,35 @@ class RecordStore:
                     placed.setdefault(record_id, []).append(version)
         # every new record takes its place in first-seq order, a placed one empty
         stored = histories.keys() & placed.keys()
-        histories.update({record_id: [] if record_id in placed else [version]
-                          for record_id, version in zip(ids, versions)
-                          if record_id not in stored})
-        partition_of, mixed = self._partition_of, self._mixed
+        fresh = {record_id: [] if record_id in placed else [version]
+                 for record_id, version in zip(ids, versions) if record_id not in stored}
+        histories.update(fresh)
+        partitions = list(map(_PARTITION_OF, entries))
+        sole = partitions[0] if partitions and partitions.count(partitions[0]) == len(partitions) \
+            else None
+        if sole is not None:
+            home.update(dict.fromkeys(fresh, sole))
+            where = None
+        else:                       # a new record's home is the partition of its first entry
+            first = dict(zip(reversed(ids), reversed(partitions)))
+            home.update((record_id, first[record_id]) for record_id in fresh)
+            where = dict(zip(map(id, versions), partitions))
         for record_id, new in placed.items():
+            base = home[record_id]
+            if where is None:
+                if sole != base:
+                    mixed.add(record_id)
+                    away.update(dict.fromkeys(map(id, new), sole))
+            else:
+                for version in new:
+                    if where[id(version)] != base:
+                        mixed.add(record_id)
+                        away[id(version)] = where[id(version)]
             history = histories[record_id]
             for version in new:
                 if not history:
                     history.append(version)
                     continue
-                if record_id not in mixed and \
-                        partition_of[id(version)] != partition_of[id(history[0])]:
-                    mixed.add(record_id)         # until now all from history[0]'s partition
                 last, stamp = history[-1], version["updated_at"]
                 if last["updated_at"] < stamp or (last["updated_at"] == stamp
                                                   and last["device_id"] < version["device_id"]):
@@ -511,8 +527,15 @@ class RecordStore:
         return out
 
     def partition_of(self, version):
-        """Return the partition a stored version was written to."""
-        return self._partition_of.get(id(version))
+        """Return the partition a stored version was written to (None if not stored)."""
+        with self._read_lock:
+            found = self._away.get(id(version))
+            if found is not None:
+                return found
+            history = self._history.get(version.get("id")) if isinstance(version, dict) else None
+            if history and any(stored is version for stored in history):
+                return self._home[version["id"]]
+            return None
 
     def conflicts(self, record_ids=None):
         """Records whose latest versions from different partitions differ (of `record_ids`
@@ -524,9 +547,9 @@ class RecordStore:
                 else [rid for rid in record_ids if rid in mixed]
             for record_id in ids:
                 history = self._history[record_id]
-                heads = {}
+                heads, base, away = {}, self._home[record_id], self._away
                 for version in history:
-                    heads[self._partition_of[id(version)]] = version
+                    heads[away.get(id(version), base)] = version
                 if len(heads) > 1 and len({canonical_json(v["data"]) + bytes([v["deleted"]])
                                            for v in heads.values()}) > 1:
                     found.append(Conflict(record_id, sorted(heads)))

@@ -198,3 +198,30 @@ def test_add_answers_the_counts_submit_would_and_stores_the_same(tmp_path):
     first = RecordStore(str(tmp_path / "c")).submit(homes[:3])      # a block, made on asking
     assert [(r.id, r.status, r.seq) for r in first] == \
         [(v["id"], "accepted", n) for n, v in enumerate(homes[:3], 1)]
+
+
+def test_each_stored_version_knows_its_partition_in_memory_and_after_reopening(tmp_path):
+    """Versions of one record from several partitions, in single and grouped commits."""
+    store = RecordStore(str(tmp_path))
+    first = household("Hộ một", hour=8)
+    edits = [dict(household(f"Hộ một, sửa {n}", hour=9 + n), id=first["id"]) for n in range(4)]
+    alone = household("Hộ hai", hour=8)
+    store.add([first, alone], "ap-1")
+    store.add([edits[0]], "ap-1")                     # same partition: no competing edit
+    assert store.conflicts() == []
+    store.add([edits[1]], "ap-2")
+    store.add([edits[2]], "ap-1")
+    from storage.store import _Request             # one group commit over two partitions
+    group = [_Request([edits[3]], "ap-3"), _Request([household("Hộ ba")], "ap-1")]
+    store._commit(group)
+    assert all(request.error is None for request in group)
+    expected = {first["updated_at"]: "ap-1", edits[0]["updated_at"]: "ap-1",
+                edits[1]["updated_at"]: "ap-2", edits[2]["updated_at"]: "ap-1",
+                edits[3]["updated_at"]: "ap-3"}
+    for opened in (store, RecordStore(str(tmp_path))):
+        assert {v["updated_at"]: opened.partition_of(v) for v in opened.history(first["id"])} \
+            == expected
+        assert opened.partition_of(opened.current(alone["id"])) == "ap-1"
+        assert opened.partition_of(dict(opened.current(alone["id"]))) is None   # a copy
+        assert [(c.id, c.partitions) for c in opened.conflicts()] \
+            == [(first["id"], ["ap-1", "ap-2", "ap-3"])]
