@@ -19,15 +19,11 @@ import operator
 import os
 import re
 import threading
-from collections import Counter
 from dataclasses import dataclass, field
 
-from storage.canonical import canonical_json, sha256_hex
+import msgspec
 
-try:        # optional: writes the very bytes json.dumps writes here, ten times faster
-    import orjson
-except ImportError:  # pragma: no cover
-    orjson = None
+from storage.canonical import canonical_json, sha256_hex
 from storage.durable import FileLock, atomic_write_bytes, file_signature
 
 __all__ = ["RecordStore", "StorageError", "Refused", "Conflict", "version_key", "Result",
@@ -102,20 +98,21 @@ class _Digest:
         return self.hex < other.hex
 
 
+_ENCODER = msgspec.json.Encoder()
+
+
 def _segment_bytes(table):
     """A segment file's content: compact UTF-8 JSON of {"versions": table}.
 
     Stored versions are validated, so hold only str, int, bool, None, lists and dicts
-    (no floats, so no NaN that orjson would write as null); anything orjson refuses
-    (an int past 64 bits, a lone surrogate) goes to json, which writes or fails as before.
+    (no floats, so no NaN that msgspec would write as null); what msgspec refuses goes to
+    json, which writes or fails as before.
     """
-    if orjson is not None:
-        try:
-            return orjson.dumps({"versions": table})
-        except TypeError:
-            pass
-    return json.dumps({"versions": table}, ensure_ascii=False,
-                      separators=(",", ":")).encode("utf-8")
+    try:
+        return _ENCODER.encode({"versions": table})
+    except (TypeError, ValueError):
+        return json.dumps({"versions": table}, ensure_ascii=False,
+                          separators=(",", ":")).encode("utf-8")
 
 
 def version_key(version):
