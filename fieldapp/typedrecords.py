@@ -65,8 +65,10 @@ def _field_type(rule, year):
     raise AssertionError(f"unknown field kind {kind}")
 
 
-def _types(year):
-    """{record type: its envelope struct} for birth years up to `year`."""
+def _types(year, villages):
+    """{record type: its envelope struct} for birth years up to `year` (and villages among
+    `villages`, when given)."""
+    village = Literal[villages] if villages else Annotated[str, _length(1, 40)]
     envelopes = {}
     for record_type, rules in RULES.items():
         fields = [(rule.name, _field_type(rule, year)) if rule.required
@@ -76,7 +78,7 @@ def _types(year):
                                  forbid_unknown_fields=True, gc=False)
         envelopes[record_type] = msgspec.defstruct(record_type, [
             ("id", Annotated[str, _length(36, 36)]),
-            ("village_id", Annotated[str, _length(1, 40)]),
+            ("village_id", village),
             ("updated_at", Annotated[str, _length(24, 24)]),
             ("device_id", Annotated[str, _length(1, 64)]),
             ("author", Annotated[str, _length(1, 64)]),
@@ -86,23 +88,24 @@ def _types(year):
     return envelopes
 
 
-_DECODERS = {}      # year -> decoder
+@functools.lru_cache(maxsize=64)     # a commune's sending sites, this year
+def _decoder(year, villages=None):
+    return msgspec.json.Decoder(list[Union[tuple(_types(year, villages).values())]])
 
 
-def _decoder(year):
-    found = _DECODERS.get(year)
-    if found is None:
-        found = _DECODERS[year] = msgspec.json.Decoder(list[Union[tuple(_types(year).values())]])
-    return found
-
-
-def clean_versions(body, now):
+def clean_versions(body, now, villages=None):
     """The versions of a batch's records (JSON bytes) when every one is valid and clean as
-    it stands, else None (see the module's docstring)."""
+    it stands, and of one of `villages` (a list of village ids) when given; else None (see
+    the module's docstring)."""
     if now.utcoffset() is None:
         return None
+    if villages is not None:
+        if not (isinstance(villages, list) and villages
+                and all(isinstance(v, str) and VILLAGE_RE.match(v) for v in villages)):
+            return None
+        villages = tuple(sorted(set(villages)))
     today = now.date()
-    decoder = _decoder(today.year)
+    decoder = _decoder(today.year, villages)
     try:
         records = decoder.decode(body)
     except (ValueError, RecursionError):   # msgspec's errors, bad UTF-8 and deep nesting
@@ -112,7 +115,8 @@ def clean_versions(body, now):
     latest = (now + FUTURE_TOLERANCE).astimezone(datetime.timezone.utc)
     tomorrow = (today + datetime.timedelta(days=1)).isoformat()
     kinds, datas = list(map(type, records)), list(map(_DATA, records))
-    if not (_envelopes_clean(records, latest.isoformat(timespec="milliseconds")[:23])
+    if not (_envelopes_clean(records, latest.isoformat(timespec="milliseconds")[:23],
+                             villages is None)
             and all(_data_clean(kind.__struct_config__.tag, _of_kind(datas, kinds, kind),
                                 tomorrow) for kind in set(kinds))):
         return None
@@ -160,14 +164,15 @@ _TENS = frozenset("012345")
 _HOUR = operator.itemgetter(slice(0, 13))       # 2025-08-01T09
 
 
-def _envelopes_clean(records, latest):
+def _envelopes_clean(records, latest, any_village):
     """Whether ids, villages, stamps, devices and authors are plainly valid and no stamp is
-    after `latest` (deleted, the type and lengths are settled by decoding)."""
+    after `latest` (deleted, the type, lengths and villages of a given list are settled
+    by decoding)."""
     def column(name):
         return map(operator.attrgetter(name), records)
     return (_uuids(list(column("id")))
             and _stamps(list(column("updated_at")), latest)
-            and all(map(VILLAGE_RE.match, set(column("village_id"))))
+            and (not any_village or all(map(VILLAGE_RE.match, set(column("village_id")))))
             and all(map(DEVICE_RE.match, set(column("device_id"))))
             and _nfc(set(column("author"))))
 

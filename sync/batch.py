@@ -108,7 +108,8 @@ def read_batch(data, decode_records=None):
     """Parse a batch from bytes (plain or gzip) or take a dict: (batch, body, decoded).
 
     `body` is the records' bytes exactly as the file has them (None when not known).
-    `decode_records(body)` may turn those bytes into checked versions or answer None;
+    `decode_records(body, batch)` may turn those bytes into checked versions or answer
+    None (`batch`: the other fields, not checked yet);
     `decoded` says whether batch["records"] came from it rather than from plain JSON.
     """
     if isinstance(data, dict):
@@ -152,7 +153,7 @@ def _split_fields(raw, decode_records):
     if "records" not in parts:
         return batch, None, False
     body = memoryview(parts["records"])
-    records = decode_records(body) if decode_records else None
+    records = decode_records(body, batch) if decode_records else None
     if records is not None:
         batch["records"] = records
         return batch, body, True

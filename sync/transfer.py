@@ -147,17 +147,23 @@ def competing_edits(store, record_ids):
     return sorted(conflict.id for conflict in store.conflicts(record_ids))
 
 
+def _village_ids(batch):
+    """The sending site's village ids as a batch's fields give them (a list, or [])."""
+    site = batch.get("site")
+    villages = site.get("village_ids") if isinstance(site, dict) else None
+    return villages if isinstance(villages, list) else []
+
+
 def _check_records(records, village_ids, now, decoded=False):
     """(cleaned versions, [{id, index, errors}]) for every record of a batch; `decoded`
-    records are versions `clean_versions` found valid and clean already.
+    records are versions `clean_versions` found valid, clean and of `village_ids` already.
 
     That a record keeps its type and village is checked by the store, under its lock.
     """
     if decoded:
-        versions, failed, indexes = records, [], range(len(records))
-    else:
-        checked, failed = check_versions(records, now)
-        versions, indexes = [v for _, v in checked], [index for index, _ in checked]
+        return records, []
+    checked, failed = check_versions(records, now)
+    versions, indexes = [v for _, v in checked], [index for index, _ in checked]
     bad = [{"id": check.id, "index": index, "errors": dict(check.errors)}
            for index, check in failed]
     allowed = frozenset(village_ids)
@@ -218,7 +224,8 @@ def _import(site, data, source, authorize, now):
     now = now or datetime.datetime.now(datetime.timezone.utc)
     if crypto.is_sealed(data):             # a file sealed for this commune's key
         data = crypto.open_sealed(site.data_dir, data)
-    batch, body, checked = read_batch(data, lambda body: clean_versions(body, now))
+    batch, body, checked = read_batch(data, lambda body, batch: clean_versions(
+        body, now, _village_ids(batch)))
     check_batch(batch, body, site.settings["commune_code"])
     if authorize is not None:
         authorize(batch)

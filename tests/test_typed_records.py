@@ -76,6 +76,18 @@ def test_empty_list_and_odd_bodies():
     assert clean_versions(body_of(raws), NOW.replace(tzinfo=None)) is None   # naive now
 
 
+def test_given_villages_only_their_records_are_taken():
+    raws = [clean("household"), clean("person", OTHER, village_id="thon-4")]
+    body = body_of(raws)
+    assert clean_versions(body, NOW, ["thon-4", "thon-3"]) == raws
+    assert clean_versions(body, NOW, ["thon-3", "thon-3", "thon-4"]) == raws
+    assert clean_versions(body, NOW) == raws                         # any village
+    for villages in (["thon-3"], ["thon-4", "thon-5"], [], ["thon-3", "thon 4"],
+                     ["thon-3", 4], "thon-3thon-4"):
+        assert clean_versions(body, NOW, villages) is None, villages
+    assert clean_versions(b"[]", NOW, ["thon-3"]) == []
+
+
 def test_every_single_field_change_agrees():
     """Each field of clean data set to each value, or dropped: taken exactly when clean."""
     for record_type in RULES:
