@@ -102,7 +102,8 @@ _ENCODER = msgspec.json.Encoder()
 
 
 def _segment_bytes(table):
-    """A segment file's content: compact UTF-8 JSON of {"versions": table}.
+    """A segment file's content: compact UTF-8 JSON of {"versions": table} ({seq: version},
+    seqs written as the object's keys).
 
     Stored versions are validated, so hold only str, int, bool, None, lists and dicts
     (no floats, so no NaN that msgspec would write as null); what msgspec refuses goes to
@@ -203,7 +204,7 @@ class RecordStore:
         self._pending = []
         self._read_lock = threading.RLock()
         self._signatures = {}
-        # partition -> (stem, {seq(str): version}) of its last segment, the only one a
+        # partition -> (stem, {seq: version}) of its last segment, the only one a
         # commit may rewrite (closed segments are read once, at loading)
         self._open = {}
         self._reset_indexes()
@@ -252,9 +253,10 @@ class RecordStore:
             for name in names:
                 with open(self._path(name), "rb") as handle:
                     tables = json.loads(handle.read() or b"{}")
-                docs[name] = tables.get("versions", {})
+                table = tables.get("versions", {})
+                docs[name] = dict(zip(map(int, table), table.values()))
             self._reset_indexes()
-            entries = [(int(seq), _segment(name)[0], version)
+            entries = [(seq, _segment(name)[0], version)
                        for name, table in docs.items() for seq, version in table.items()]
             entries.sort(key=lambda entry: entry[0])
             self._index_all(entries)
@@ -369,7 +371,7 @@ class RecordStore:
                 staged, touched, placed = self._stage(group)
                 for partition in touched:
                     mine = staged if len(touched) == 1 else [e for e in staged if e[1] == partition]
-                    new = dict(zip(map(str, map(_SEQ, mine)), map(_VERSION, mine)))
+                    new = dict(zip(map(_SEQ, mine), map(_VERSION, mine)))
                     stem, table = self._segment_for(partition, len(new))
                     table = {**table, **new} if table else new
                     atomic_write_bytes(self._path(stem), _segment_bytes(table))
