@@ -7,7 +7,7 @@ msgspec splits the file into its fields without parsing the records: the hash an
 signature are checked over the records' bytes as written (canonical in a file
 `batch_bytes` wrote), or, when those do not match, over the parsed records serialised
 canonically. The importer may decode the records' bytes into checked versions in one
-typed pass (`fieldapp.typedrecords`).
+typed pass (`fieldapp.typedrecords`), while another thread hashes them.
 The other fields, and records the importer does not decode, are parsed with orjson; what
 it refuses (NaN, lone surrogates, deep nesting, bad UTF-8) goes to json, which words the
 error or reads it as before. orjson reads an integer past 64 bits as a float: no valid
@@ -18,8 +18,10 @@ import gzip
 import hashlib
 import json
 import re
+import threading
 import unicodedata
 import zlib
+from typing import NamedTuple
 
 import msgspec
 
@@ -35,7 +37,7 @@ from sync import keys
 from sync.errors import BatchRejected
 
 __all__ = ["FORMAT", "VERSION", "FIELDS", "SITE_FIELDS", "records_bytes", "signed_payload",
-           "sign_batch", "batch_bytes", "read_batch", "check_batch", "MAX_BATCH_BYTES",
+           "sign_batch", "batch_bytes", "Read", "read_batch", "check_batch", "MAX_BATCH_BYTES",
            "open_batch_file", "gzip_bytes"]
 
 FORMAT, VERSION = "fieldapp-batch", 1
@@ -104,16 +106,23 @@ def _decompress(raw):
     return out
 
 
-def read_batch(data, decode_records=None):
-    """Parse a batch from bytes (plain or gzip) or take a dict: (batch, body, decoded).
+class Read(NamedTuple):
+    """A batch as read_batch found it."""
+    batch: dict
+    body: memoryview | None         # the records' bytes exactly as the file has them
+    body_sha256: str | None         # their SHA-256 (hex), when already computed
+    decoded: bool                   # batch["records"] came from `decode_records`
 
-    `body` is the records' bytes exactly as the file has them (None when not known).
-    `decode_records(body, batch)` may turn those bytes into checked versions or answer
-    None (`batch`: the other fields, not checked yet);
-    `decoded` says whether batch["records"] came from it rather than from plain JSON.
+
+def read_batch(data, decode_records=None):
+    """Parse a batch from bytes (plain or gzip) or take a dict: a Read.
+
+    `decode_records(body, batch)` may turn the records' bytes into checked versions or
+    answer None (`batch`: the other fields, not checked yet); meanwhile another thread
+    hashes the bytes (hashlib lets go of the GIL), for check_batch.
     """
     if isinstance(data, dict):
-        return data, None, False
+        return Read(data, None, None, False)
     if isinstance(data, str):
         data = data.encode("utf-8")
     if not isinstance(data, (bytes, bytearray, memoryview)):
@@ -130,7 +139,7 @@ def read_batch(data, decode_records=None):
     split = _split_fields(raw, decode_records)
     if split is not None:
         return split
-    return _parse(raw), None, False
+    return Read(_parse(raw), None, None, False)
 
 
 _FIELDS = msgspec.json.Decoder(dict[str, msgspec.Raw])
@@ -151,17 +160,31 @@ def _split_fields(raw, decode_records):
         raise BatchRejected("format", "Tệp có phần lồng nhau quá sâu: đây không phải lô dữ "
                                       "liệu fieldapp.") from None
     if "records" not in parts:
-        return batch, None, False
-    body = memoryview(parts["records"])
-    records = decode_records(body, batch) if decode_records else None
-    if records is not None:
-        batch["records"] = records
-        return batch, body, True
+        return Read(batch, None, None, False)
+    body, digest = memoryview(parts["records"]), None
+    if decode_records is not None:
+        records, digest = _hashed_while(body, lambda: decode_records(body, batch))
+        if records is not None:
+            batch["records"] = records
+            return Read(batch, body, digest, True)
     try:
         batch["records"] = orjson.loads(body)
     except orjson.JSONDecodeError:
         return None
-    return batch, body, False
+    return Read(batch, body, digest, False)
+
+
+def _hashed_while(data, work):
+    """(work(), the SHA-256 hex of `data`, hashed by another thread meanwhile)."""
+    digest = []
+    hasher = threading.Thread(target=lambda: digest.append(hashlib.sha256(data).hexdigest()),
+                              name="fieldapp-batch-hash", daemon=True)
+    hasher.start()
+    try:
+        result = work()
+    finally:
+        hasher.join()
+    return result, digest[0] if digest else None
 
 
 def _parse(raw):
@@ -244,8 +267,10 @@ def _format_errors(batch):
     return errors
 
 
-def check_batch(batch, body, commune_code):
+def check_batch(batch, body, commune_code, body_sha256=None):
     """Checks 1–4 of SPEC §7 in order; raise BatchRejected. Return the payload checked.
+
+    `body`: the records' bytes as written, if known (`body_sha256`: their hash, if known).
 
     format and version, commune code, record count and hash, signature. The site key's
     pinning and the records are checked by the importer, which knows the stored state.
@@ -269,7 +294,9 @@ def check_batch(batch, body, commune_code):
                                      f"nhưng có {len(records)} bản ghi.")
     mismatch = BatchRejected("hash", "Mã băm bản ghi không khớp: dữ liệu đã bị thay đổi "
                                      "hoặc hỏng.")
-    if body is None or hashlib.sha256(body).hexdigest() != batch["records_sha256"]:
+    if body is not None and body_sha256 is None:
+        body_sha256 = hashlib.sha256(body).hexdigest()
+    if body is None or body_sha256 != batch["records_sha256"]:
         try:                      # not as fieldapp writes them: their canonical bytes, then
             body = records_bytes(records)
         except (TypeError, ValueError, RecursionError):

@@ -224,9 +224,9 @@ def _import(site, data, source, authorize, now):
     now = now or datetime.datetime.now(datetime.timezone.utc)
     if crypto.is_sealed(data):             # a file sealed for this commune's key
         data = crypto.open_sealed(site.data_dir, data)
-    batch, body, checked = read_batch(data, lambda body, batch: clean_versions(
+    batch, body, body_sha256, checked = read_batch(data, lambda body, batch: clean_versions(
         body, now, _village_ids(batch)))
-    check_batch(batch, body, site.settings["commune_code"])
+    check_batch(batch, body, site.settings["commune_code"], body_sha256)
     if authorize is not None:
         authorize(batch)
     sender = batch["site"]
