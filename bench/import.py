@@ -3,9 +3,9 @@
 Makes 8 village sites holding 150,000 record versions in all (realistic field sizes:
 Vietnamese names, addresses, notes, several edits per person), each exporting four
 incremental batch files as its weeks go by. Then, in one process that did none of that
-work: times `json.loads` of every file, and the import of every file into a fresh commune
-site (each the best of --runs: a busy machine only ever adds time), then every indicator
-for the commune, every village and every period (`compute_each`: the commune's and every
+work: times `json.loads` of every file and the import of every file into a fresh commune
+site, taking turns, each the best of --runs (a busy machine only ever adds time); then
+every indicator for the commune, every village and every period (`compute_each`: the commune's and every
 village's `compute` answer from one tally of the stored versions); and reports peak RSS.
 Last line: a JSON object with ratio_import_vs_parse (goal <= 3),
 indicators_s_per_100k_versions as a ratio to parse time per 100k versions (goal <= 1)
@@ -148,22 +148,23 @@ def measure(root, runs):
     files = sorted(os.path.join(folder, name) for name in os.listdir(folder))
     size = sum(os.path.getsize(path) for path in files)
 
-    parse, parse_cpu = [], []
-    versions = 0
-    for _ in range(runs):
+    villages = sorted(os.listdir(os.path.join(root, "villages")))
+    parses, imports = [], []        # (wall, cpu) of each run
+    commune = None
+    for run in range(runs):   # parse and import take turns, so a slow spell hits both
+        if commune is not None:
+            commune.close()
+            shutil.rmtree(commune.data_dir)
+            commune = None
+            gc.collect()
         start, cpu = time.perf_counter(), time.process_time()
+        versions = 0
         for path in files:
             with open(path, "rb") as handle:
                 versions += len(json.loads(handle.read())["records"])
-        parse.append(time.perf_counter() - start)
-        parse_cpu.append(time.process_time() - cpu)
-    versions //= runs
-    parse_s, parse_cpu_s = min(parse), min(parse_cpu)
+        parses.append((time.perf_counter() - start, time.process_time() - cpu))
 
-    villages = sorted(os.listdir(os.path.join(root, "villages")))
-    imports = []
-    for run in range(runs):              # each into a fresh commune; the last one is kept
-        commune_dir = os.path.join(root, f"commune-{run + 1}")
+        commune_dir = os.path.join(root, f"commune-{run + 1}")     # a fresh one each run
         init_site(commune_dir, "commune", COMMUNE,
                   [{"id": v, "name": v, "adult_population": 900 if i % 2 else None,
                     "targets": {}} for i, v in enumerate(villages)], START, END)
@@ -175,12 +176,8 @@ def measure(root, runs):
                 new += import_batch(commune, handle.read(), source="bench").new
         imports.append((time.perf_counter() - start, time.process_time() - cpu))
         assert new == versions == len(commune.store), (new, versions, len(commune.store))
-        if run < runs - 1:
-            commune.close()
-            del commune
-            gc.collect()
-            shutil.rmtree(commune_dir)
-    import_s, import_cpu_s = min(imports)[0], min(cpu for _, cpu in imports)
+    parse_s, parse_cpu_s = (min(run[n] for run in parses) for n in (0, 1))
+    import_s, import_cpu_s = (min(run[n] for run in imports) for n in (0, 1))
 
     start, cpu = time.perf_counter(), time.process_time()
     histories = commune.store.histories()
@@ -194,7 +191,7 @@ def measure(root, runs):
             "indicators_s": round(indicators_s, 3), "peak_rss_mb": round(peak, 1),
             "parse_cpu_s": round(parse_cpu_s, 3), "import_cpu_s": round(import_cpu_s, 3),
             "indicators_cpu_s": round(indicators_cpu_s, 3),
-            "parse_runs_s": [round(t, 3) for t in parse],
+            "parse_runs_s": [round(t, 3) for t, _ in parses],
             "import_runs_s": [round(t, 3) for t, _ in imports]}
 
 
@@ -202,8 +199,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--versions", type=int, default=150_000, help="Record versions in all.")
     parser.add_argument("--villages", type=int, default=8, help="Village sites.")
-    parser.add_argument("--runs", type=int, default=2,
-                        help="Parse passes and imports, each the best kept.")
+    parser.add_argument("--runs", type=int, default=3,
+                        help="Parse passes and imports, in turn; the best of each is kept.")
     parser.add_argument("--keep", help="Work in this directory and keep it.")
     parser.add_argument("--generate", help=argparse.SUPPRESS)
     parser.add_argument("--measure", help=argparse.SUPPRESS)
