@@ -162,6 +162,8 @@ def openapi():
                                    **AUTH_ERRORS}}},
         "/api/v1/indicators": {"get": {
             "summary": "Indicators as of a date, by village and by period", "security": BEARER,
+            "description": "For a village's lead (their village), commune staff and admins; "
+                           "volunteers are refused (403).",
             "parameters": [{"name": "as_of", "in": "query", "schema": {"type": "string", "format": "date"}},
                            {"name": "village_id", "in": "query", "schema": {"type": "string"}}],
             "responses": {"200": _ok({"type": "object",

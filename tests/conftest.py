@@ -50,6 +50,15 @@ def api_token(client):
     return response.json["token"]
 
 
+@pytest.fixture
+def lead_token(client):
+    """A bearer token of lead lan (thon-3) through the test client."""
+    response = client.post("/api/v1/login", json={"username": "lan",
+                                                  "secret": factories.LEAD_PIN})
+    assert response.status_code == 200, response.json
+    return response.json["token"]
+
+
 def login_page(client, username, secret):
     """Sign in through the real page, CSRF token included; return the response."""
     import re

@@ -30,7 +30,7 @@ NONE = ()
 
 # endpoint -> (roles allowed on a village site, roles allowed on a commune site)
 TABLE = {
-    "api.indicators": (SIGNED_IN, SIGNED_IN),
+    "api.indicators": ((L, A), (S, A)),
     "api.login": (OPEN, OPEN),
     "api.logout": (SIGNED_IN, SIGNED_IN),
     "api.me": (SIGNED_IN, SIGNED_IN),

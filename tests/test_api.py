@@ -154,10 +154,10 @@ def test_pulling_records_pages_through_the_change_sequence(client, site, api_tok
         assert_error_shape(client.get(f"/api/v1/records?since={bad}", headers=bearer(api_token)), 400)
 
 
-def test_indicators_answer_has_the_spec_shape(client, site, api_token):
+def test_indicators_answer_has_the_spec_shape(client, site, lead_token, api_token):
     home = household(author="lan")
     site.store.submit([home, person(home["id"], online=True), visit(home["id"]), survey()])
-    answer = client.get("/api/v1/indicators?as_of=2025-08-25", headers=bearer(api_token)).json
+    answer = client.get("/api/v1/indicators?as_of=2025-08-25", headers=bearer(lead_token)).json
     assert answer["as_of"] == "2025-08-25" and answer["commune_code"] == "25264"
     keys = [e["key"] for e in answer["indicators"]]
     assert keys == ["adult_online_usage", "satisfaction", "satisfaction_land_construction_investment",
@@ -169,8 +169,11 @@ def test_indicators_answer_has_the_spec_shape(client, site, api_token):
     assert list(answer["by_village"]) == ["thon-3"]
     assert [p["period"] for p in answer["by_period"]] == [1, 2, 3, 4]
     assert "change" in answer["by_period"][1]["indicators"][0]
-    assert_error_shape(client.get("/api/v1/indicators?as_of=25/08/2025", headers=bearer(api_token)), 400)
-    assert_error_shape(client.get("/api/v1/indicators?village_id=thon-9", headers=bearer(api_token)), 403)
+    assert_error_shape(client.get("/api/v1/indicators?as_of=25/08/2025", headers=bearer(lead_token)), 400)
+    assert_error_shape(client.get("/api/v1/indicators?village_id=thon-9", headers=bearer(lead_token)), 403)
+    refused = client.get("/api/v1/indicators", headers=bearer(api_token))    # a volunteer
+    assert_error_shape(refused, 403)
+    assert "Vai trò" in refused.json["error"]["message"]
 
 
 def test_healthz_and_unknown_api_paths(client):

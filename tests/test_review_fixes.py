@@ -97,9 +97,9 @@ def test_superscript_digits_are_a_clear_error_not_a_crash(lead, site):
     assert response.status_code == 422 and "Năm sinh" in response.get_data(as_text=True)
 
 
-def test_dates_far_outside_a_campaign_are_refused(client, api_token):
+def test_dates_far_outside_a_campaign_are_refused(client, lead_token):
     for day in ("0999-12-31", "2999-01-01"):
-        response = client.get(f"/api/v1/indicators?as_of={day}", headers=bearer(api_token))
+        response = client.get(f"/api/v1/indicators?as_of={day}", headers=bearer(lead_token))
         assert response.status_code == 400
 
 

@@ -131,9 +131,10 @@ def post_records():
 
 
 @bp.get("/indicators")
-@api("volunteer", "lead", "staff", "admin")
+@api("lead", "staff", "admin")
 def indicators():
-    """The indicators answer of SPEC §6, for the caller's villages."""
+    """The indicators answer of SPEC §6, for the caller's villages (a lead's village: the
+    dashboard is theirs, SPEC §5; volunteers work on households, not on figures)."""
     as_of = date_arg("as_of")
     village_id = request.args.get("village_id")
     villages = visible_villages(g.user)
