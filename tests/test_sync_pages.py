@@ -159,6 +159,36 @@ def test_lead_downloads_a_batch_the_commune_imports(tmp_path, site, commune, sta
     assert len(Site(commune.data_dir).store) == 1
 
 
+def test_once_the_commune_key_is_known_the_lead_downloads_it_sealed(site, commune, staff):
+    import gzip
+    from sync import crypto
+    lead = create_app({"DATA_DIR": site.data_dir}).test_client()
+    login_page(lead, "lan", factories.LEAD_PIN)
+    assert "chưa mã hóa" in lead.get("/export").get_data(as_text=True)      # no key yet
+    key = crypto.create_box_key(commune.data_dir)              # made, or the one there is
+    site.update_settings(lambda settings: settings.update(commune_public_key=key))
+    site.store.submit([factories.household("Hộ niêm phong")])
+    page = lead.get("/export").get_data(as_text=True)
+    assert "được mã hóa cho máy của xã" in page and "chưa mã hóa" not in page
+    token = csrf_token(lead, "/export")
+    assert lead.post("/export", data={"csrf_token": token, "scope": "new"}).status_code == 303
+    batch = re.search(r'name="batch" value="([0-9a-f-]{36})"',
+                      lead.get("/export").get_data(as_text=True)).group(1)
+    first, second = (lead.get(f"/export/file?batch={batch}") for _ in range(2))
+    for response in (first, second):
+        assert response.status_code == 200 and response.mimetype == "application/octet-stream"
+        assert response.headers["Content-Disposition"].endswith('.enc"')
+        assert crypto.is_sealed(response.get_data())
+        assert "Hộ niêm phong".encode() not in response.get_data()
+    assert first.get_data() != second.get_data()                # sealed afresh each time,
+    inside = [json.loads(gzip.decompress(crypto.open_sealed(commune.data_dir, r.get_data())))
+              for r in (first, second)]
+    assert inside[0] == inside[1] and inside[0]["batch_id"] == batch   # around one batch
+    assert "1 bản ghi, 1 mới" in upload(staff, ("thon-3.enc", first.get_data())).get_data(as_text=True)
+    assert "đã được nhận trước đây" in upload(staff, ("thon-3.enc", second.get_data())
+                                               ).get_data(as_text=True)
+
+
 def test_export_page_is_for_the_lead_of_a_village_site(site, commune, staff):
     volunteer = create_app({"DATA_DIR": site.data_dir}).test_client()
     login_page(volunteer, "minh", factories.VOL_PIN)

@@ -264,9 +264,10 @@ def revoke_push_token(token_id):
 #
 # A browser download can fail after the server has sent it (a dropped Wi-Fi, a full USB
 # stick, a cancelled save), and the server cannot tell. So a download is prepared as a
-# pending file that can be fetched again byte for byte (same batch id: the commune takes
+# pending batch that can be fetched again byte for byte (same batch id: the commune takes
 # it once), and its changes count as sent only when the lead confirms the file is safe.
 # Until then every new download starts from the last confirmed one and carries them again.
+# Once the commune's key is known, each download is that batch sealed for it, afresh.
 
 MAX_PENDING = 5
 
@@ -323,6 +324,16 @@ def _prepare(site, everything, username):
     return row
 
 
+def _sealing_key(site):
+    """The commune's public key this village seals its files for, or None."""
+    key = str(site.settings.get("commune_public_key") or "").strip()
+    try:
+        crypto.parse_public_key(key)
+    except ValueError:                  # none, or not a key (`fieldapp commune-key` checks)
+        return None
+    return key
+
+
 @bp.route("/export", methods=["GET", "POST"])
 @page("lead", "admin", site_kind="village")
 def export():
@@ -351,24 +362,31 @@ def export():
         row["when"] = vn_time(row["created_at"])
         row["how"] = "qua mạng" if row.get("destination", "").startswith("http") else "tệp"
     return render_template("batches/export.html", pending=unsent, files=pending, rows=rows,
-                           action=ActionForm())
+                           action=ActionForm(), sealed=_sealing_key(site) is not None)
 
 
 @bp.get("/export/file")
 @page("lead", "admin", site_kind="village")
 def export_file():
-    """The .json.gz of a prepared download; fetching it again gives the very same file."""
+    """A prepared download: the .json.gz of its batch, the very same bytes every time; or,
+    once the commune's key is known, that batch sealed for it (.enc)."""
     site = get_site()
     row = _download_row(site, request.args.get("batch", ""))
     if row is None:
         flash("Không còn tệp này (đã xác nhận hoặc quá cũ). Hãy chuẩn bị tệp mới.", "error")
         return redirect(url_for("batches.export"))
     body = gzip_bytes(batch_bytes(_rebuild(site, row)))
+    key = _sealing_key(site)
+    if key is not None:
+        body = crypto.seal(body, key)
     day = row["created_at"][:10].replace("-", "")
     name = f"{site.village_ids[0] if site.village_ids else 'thon'}-{day}-" \
-           f"{row['until_seq']}{'-all' if row['scope'] == 'all' else ''}.json.gz"
-    return Response(body, mimetype="application/gzip", headers={
-        "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+           f"{row['until_seq']}{'-all' if row['scope'] == 'all' else ''}" \
+           f"{'.enc' if key else '.json.gz'}"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"',
+               "Cache-Control": "no-store"}
+    return Response(body, headers=headers,
+                    mimetype="application/octet-stream" if key else "application/gzip")
 
 
 @bp.post("/export/confirm")
