@@ -78,6 +78,7 @@ TABLE = {
     "reports.volunteers_csv": ((L, A), (S, A)),
     "round.app": (OPEN, OPEN),
     "round.login_card": (OPEN, OPEN),
+    "round.session_token": ((V, L), NONE),
     "round.login_cards": ((L, A), NONE),
     "round.revoke_card": ((L, A), NONE),
     "static": (OPEN, OPEN),

@@ -555,3 +555,53 @@ def test_deleting_a_person_sends_a_tombstone(phone, live_server, site):
     wait_count(page, NONE_WAITING)
     people = [h for h in server_versions(site).values() if h[0]["type"] == "person"]
     assert [[v["deleted"] for v in h] for h in people] == [[False, True]]
+
+
+def test_a_lead_signed_in_on_the_pages_opens_the_round_with_one_tap(phone, live_server, site):
+    context = phone()
+    anonymous = open_round(context, live_server)
+    anonymous.wait_for_selector("#username")
+    assert anonymous.locator("#as-session").count() == 0      # no page session: PIN only
+    anonymous.close()
+    lead = context.new_page()
+    lead.goto(f"http://fieldapp.lan:{live_server.port}/login")
+    lead.fill("input[name=username]", "lan")
+    lead.fill("input[name=secret]", LEAD_PIN)
+    lead.get_by_role("button", name="Đăng nhập").click()
+    lead.wait_for_url(re.compile(r"/(?!login)"))
+    page = open_round(context, live_server)
+    page.wait_for_selector("#as-session")
+    shot(page, "10-session-sign-in")
+    page.get_by_role("button", name="Tiếp tục với tài khoản lan").click()
+    page.wait_for_selector("#q")
+    shot(page, "11-session-round")
+    token = page.evaluate("JSON.parse(localStorage.getItem('fa.auth')).token")
+    assert page.evaluate("JSON.parse(localStorage.getItem('fa.auth')).user.username") == "lan"
+    user = auth.user_for_token(site, token, "api")
+    assert user["username"] == "lan" and user["role"] == "lead"
+    add_household(page, "Hộ của tổ trưởng")
+    wait_count(page, NONE_WAITING)
+    assert any(h[-1]["data"]["head_name"] == "Hộ của tổ trưởng" and h[-1]["author"] == "lan"
+               for h in server_versions(site).values())
+
+
+def test_the_session_token_route_wants_a_page_session_and_its_csrf_token(live_server, site):
+    import requests
+    base = f"http://127.0.0.1:{live_server.port}"
+    json_please = {"Accept": "application/json"}
+    anonymous = requests.post(f"{base}/round/session-token", headers=json_please, timeout=10)
+    assert anonymous.status_code == 400 and anonymous.json()["error"]["code"] == "csrf"
+    browser = requests.Session()
+    form = browser.get(f"{base}/login", timeout=10).text
+    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)
+    assert browser.post(f"{base}/login", data={"csrf_token": csrf, "username": "minh",
+                                               "secret": VOL_PIN}, timeout=10).ok
+    booted = re.search(r'"session": \{"csrf": "([^"]+)", "username": "minh"\}',
+                       browser.get(f"{base}/round", timeout=10).text)
+    assert booted is not None
+    forged = browser.post(f"{base}/round/session-token", headers=json_please, timeout=10)
+    assert forged.status_code == 400 and forged.json()["error"]["code"] == "csrf"
+    answer = browser.post(f"{base}/round/session-token", timeout=10,
+                          headers={**json_please, "X-CSRFToken": booted.group(1)})
+    assert answer.status_code == 200 and answer.json()["user"]["username"] == "minh"
+    assert auth.user_for_token(site, answer.json()["token"], "api")["username"] == "minh"

@@ -141,16 +141,18 @@ function save(type, id, data, deleted = false) {
 // ---- network -------------------------------------------------------------------------
 class NetError extends Error {}
 
-async function api(method, path, body, anonymous) {
+// `csrf`: a page-session call (the cookie goes along, with the page's CSRF token)
+async function api(method, path, body, anonymous, csrf) {
   const ctl = new AbortController();
   const timer = setTimeout(() => ctl.abort(), TIMEOUT);
   const headers = { Accept: 'application/json' };
   if (body) headers['Content-Type'] = 'application/json';
   if (!anonymous && auth && auth.token) headers.Authorization = 'Bearer ' + auth.token;
+  if (csrf) headers['X-CSRFToken'] = csrf;
   let res; let json = null;
   try {
     res = await fetch(path, { method, headers, body: body && JSON.stringify(body),
-      signal: ctl.signal, cache: 'no-store', credentials: 'omit' });
+      signal: ctl.signal, cache: 'no-store', credentials: csrf ? 'same-origin' : 'omit' });
     json = await res.json().catch(() => null);
   } catch (e) {
     throw new NetError('Không kết nối được máy thôn.');
@@ -453,7 +455,26 @@ function signInView() {
     h('input', { id: 'secret', name: 'secret', type: 'password', inputmode: 'numeric',
       autocomplete: 'current-password', required: true })),
   h('button', { class: 'primary wide', type: 'submit' }, 'Đăng nhập'));
-  return h('section', { 'aria-labelledby': 'signin-h' }, h('h2', { id: 'signin-h' }, 'Đăng nhập'), msg, form);
+  return h('section', { 'aria-labelledby': 'signin-h' }, h('h2', { id: 'signin-h' }, 'Đăng nhập'),
+    msg, sessionButton(msg), form);
+}
+
+// Signed in on the village pages in this browser: one tap, no PIN.
+function sessionButton(msg) {
+  const s = BOOT.session;
+  if (!s) return null;
+  const button = h('button', { class: 'primary wide', type: 'button', id: 'as-session', onclick: async () => {
+    button.disabled = true;
+    try {
+      signedIn(await api('POST', '/round/session-token', null, true, s.csrf));
+    } catch (e) {
+      msg.className = 'flash error';
+      msg.textContent = e instanceof NetError ? 'Không kết nối được máy thôn. Hãy nối Wi-Fi của máy thôn rồi thử lại.' : e.message;
+      button.disabled = false;
+    }
+  } }, `Tiếp tục với tài khoản ${s.username}`);
+  return h('div', { class: 'card' }, button,
+    h('p', { class: 'hint' }, 'Bạn đang đăng nhập trên trang của máy thôn. Hoặc đăng nhập tài khoản khác bên dưới.'));
 }
 
 function listView() {

@@ -2,23 +2,27 @@
 
 `/round` is a static shell: the rules and the village names are rendered into it as JSON
 data (not script), everything else goes through the JSON API with a bearer token kept on
-the phone. No personal data is in the page itself.
+the phone. No personal data is in the page itself; for a volunteer or lead already signed
+in on the village pages, it carries their username and a CSRF token, so one tap trades
+that session for a token (no PIN typed again).
 """
 import base64
 import io
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask_wtf.csrf import generate_csrf
 
 from fieldapp import auth, cards, csrf
 from fieldapp.access import current_user, get_site, page
-from fieldapp.errors import BadRequest, FieldappError
+from fieldapp.errors import BadRequest, FieldappError, Forbidden, NotSignedIn
 from fieldapp.forms import ActionForm
 from fieldapp.forms.rules import rules_as_json
 from fieldapp.text import vn_date
 
 bp = Blueprint("round", __name__)
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+ROUND_ROLES = ("volunteer", "lead")
 
 
 @bp.get("/round")
@@ -28,7 +32,27 @@ def app():
     boot = {"rules": rules_as_json(),
             "villages": {v["id"]: v["name"] for v in site.settings.get("villages", [])},
             "site_name": site.settings.get("site_name", "")}
+    user = current_user()
+    if user is not None and site.kind == "village" and user["role"] in ROUND_ROLES:
+        boot["session"] = {"username": user["username"], "csrf": generate_csrf()}
     return render_template("round.html", boot=boot)
+
+
+@bp.post("/round/session-token")
+def session_token():
+    """Trade this browser's page session for an API token of the same volunteer or lead,
+    so /round opened from the village pages asks for no PIN again. A form route (session
+    cookie and CSRF token, which the app sends as X-CSRFToken), not an API one: the API
+    trusts bearer tokens only."""
+    user = current_user()
+    if user is None:
+        raise NotSignedIn("Phiên đăng nhập trên trang đã hết: hãy đăng nhập bằng mã PIN.")
+    site = get_site()
+    if site.kind != "village" or user["role"] not in ROUND_ROLES:
+        raise Forbidden("Chỉ tình nguyện viên và tổ trưởng của thôn dùng ứng dụng đi vòng.")
+    token = auth.issue_token(site, user)
+    return jsonify({"token": token, "user": auth.public_user(user),
+                    "expires_in_days": auth.TOKEN_DAYS})
 
 
 @bp.post("/api/v1/login/card")
