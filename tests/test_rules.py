@@ -26,13 +26,16 @@ def test_a_valid_person_passes_and_text_is_trimmed_and_nfc():
     ("birth_year", 2030), ("birth_year", "1990"), ("birth_year", True), ("birth_year", 1850),
     ("vneid", "level3"), ("bank_account", "yes"), ("uses_online_services", 1),
     ("household_id", "not-a-uuid"), ("full_name", "x" * 121), ("sex", "other"),
-    ("phone", "call me"), ("full_name", "A\x00B"),
+    ("phone", "call me"), ("full_name", "A\x00B"), ("full_name", "Lan \ud800"),
+    ("phone", "0912\udfff345678"),
 ])
 def test_bad_person_fields_are_named_in_vietnamese(field, value):
     data = person(household()["id"])["data"]
     data[field] = value
     clean, errors = validate_data("person", data, TODAY)
     assert field in errors and errors[field]
+    from tests.test_rules_fastpath import slow
+    assert slow(validate_data, "person", data, TODAY)[1].keys() == errors.keys()   # both paths
 
 
 def test_missing_required_fields_and_unknown_fields_are_errors():

@@ -103,8 +103,9 @@ RULES = {
 DOOR_TO_DOOR = ("household", "person", "visit", "survey")
 
 
-# the Unicode category Cc (C0 and C1 controls) except newline and tab, as one regex
-CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# the Unicode category Cc (C0 and C1 controls) except newline and tab, and lone
+# surrogates (JSON can spell them, UTF-8 cannot: no file could hold them), as one regex
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def _clean_text(value, rule):
