@@ -44,17 +44,17 @@ def live_server(site):
 @pytest.fixture
 def api_token(client):
     """A bearer token of volunteer minh (thon-3) through the test client."""
-    response = client.post("/api/v1/login", json={"username": "minh",
-                                                  "secret": factories.VOL_PIN})
-    assert response.status_code == 200, response.json
-    return response.json["token"]
+    return _api_login(client, "minh", factories.VOL_PIN)
 
 
 @pytest.fixture
 def lead_token(client):
     """A bearer token of lead lan (thon-3) through the test client."""
-    response = client.post("/api/v1/login", json={"username": "lan",
-                                                  "secret": factories.LEAD_PIN})
+    return _api_login(client, "lan", factories.LEAD_PIN)
+
+
+def _api_login(client, username, secret):
+    response = client.post("/api/v1/login", json={"username": username, "secret": secret})
     assert response.status_code == 200, response.json
     return response.json["token"]
 
