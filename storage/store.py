@@ -531,7 +531,8 @@ class RecordStore:
             found = self._away.get(id(version))
             if found is not None:
                 return found
-            history = self._history.get(version.get("id")) if isinstance(version, dict) else None
+            record_id = version.get("id") if isinstance(version, dict) else None
+            history = self._history.get(record_id) if isinstance(record_id, str) else None
             if history and any(stored is version for stored in history):
                 return self._home[version["id"]]
             return None

@@ -38,12 +38,13 @@ from sync.errors import BatchRejected
 
 __all__ = ["FORMAT", "VERSION", "FIELDS", "SITE_FIELDS", "records_bytes", "signed_payload",
            "sign_batch", "batch_bytes", "Read", "read_batch", "check_batch", "MAX_BATCH_BYTES",
-           "open_batch_file", "gzip_bytes"]
+           "open_batch_file", "gzip_bytes", "MAX_VILLAGES", "village_ids_valid"]
 
 FORMAT, VERSION = "fieldapp-batch", 1
 FIELDS = ("format", "version", "batch_id", "commune_code", "site", "created_at", "since_seq",
           "until_seq", "record_count", "records_sha256", "records", "signature")
 SITE_FIELDS = ("id", "name", "village_ids", "public_key")
+MAX_VILLAGES = 100                        # village ids a sending site may list
 MAX_BATCH_BYTES = 256 * 1024 * 1024       # decompressed; a commune's whole campaign fits
 HEX64_RE = re.compile(r"^[0-9a-f]{64}\Z")
 
@@ -174,12 +175,23 @@ def _split_fields(raw, decode_records):
     return Read(batch, body, digest, False)
 
 
+def village_ids_valid(ids):
+    """Whether a batch's site.village_ids is a list of 1 to MAX_VILLAGES distinct ids."""
+    return (isinstance(ids, list) and 0 < len(ids) <= MAX_VILLAGES
+            and all(isinstance(v, str) and VILLAGE_RE.match(v) for v in ids)
+            and len(set(ids)) == len(ids))
+
+
 def _hashed_while(data, work):
-    """(work(), the SHA-256 hex of `data`, hashed by another thread meanwhile)."""
+    """(work(), the SHA-256 hex of `data`, hashed by another thread meanwhile, or None
+    when no thread could be started: check_batch then hashes)."""
     digest = []
     hasher = threading.Thread(target=lambda: digest.append(hashlib.sha256(data).hexdigest()),
                               name="fieldapp-batch-hash", daemon=True)
-    hasher.start()
+    try:
+        hasher.start()
+    except RuntimeError:               # no thread to be had (a process at its limit)
+        return work(), None
     try:
         result = work()
     finally:
@@ -255,9 +267,7 @@ def _format_errors(batch):
                 errors.append("site.id phải là UUID")
             if not (isinstance(site["name"], str) and 0 < len(site["name"]) <= 120):
                 errors.append("site.name không hợp lệ")
-            ids = site["village_ids"]
-            if not (isinstance(ids, list) and 0 < len(ids) <= 100 and len(set(map(str, ids))) == len(ids)
-                    and all(isinstance(v, str) and VILLAGE_RE.match(v) for v in ids)):
+            if not village_ids_valid(site["village_ids"]):
                 errors.append("site.village_ids phải là danh sách mã thôn")
             if not keys.valid_public_key(site["public_key"]):
                 errors.append("site.public_key không phải khóa Ed25519")

@@ -25,7 +25,7 @@ from storage.durable import atomic_write_bytes
 from storage.store import Refused, no_cycle_collection
 from sync import crypto, keys
 from sync.batch import (FORMAT, VERSION, batch_bytes, check_batch, gzip_bytes, read_batch,
-                        sign_batch)
+                        sign_batch, village_ids_valid)
 from sync.errors import BatchRejected
 
 __all__ = ["export_batch", "build_batch", "mark_exported", "last_exported", "write_batch_file", "import_batch", "Receipt",
@@ -148,10 +148,11 @@ def competing_edits(store, record_ids):
 
 
 def _village_ids(batch):
-    """The sending site's village ids as a batch's fields give them (a list, or [])."""
+    """The sending site's village ids as a batch's fields give them, or [] unless they are
+    valid there (so a header the checks will refuse costs no typed decoder)."""
     site = batch.get("site")
     villages = site.get("village_ids") if isinstance(site, dict) else None
-    return villages if isinstance(villages, list) else []
+    return villages if village_ids_valid(villages) else []
 
 
 def _check_records(records, village_ids, now, decoded=False):

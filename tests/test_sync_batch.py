@@ -286,6 +286,23 @@ def test_a_village_file_is_checked_in_one_typed_pass(village, commune):
     assert every(commune.store) == every(village.store)
 
 
+def test_the_records_are_hashed_beside_their_decoding_or_after_it(village, commune):
+    """A thread hashes the records while they decode; with no thread to be had, the
+    import hashes them afterwards, and a changed byte is still the hash's fault."""
+    import threading
+    data = batch_bytes(export_batch(village, all_versions=True))
+    at = data.index(b'"head_name":"') + len(b'"head_name":"')
+    changed = data[:at] + (b"X" if data[at:at + 1] != b"X" else b"Y") + data[at + 1:]
+
+    def no_thread(self):
+        raise RuntimeError("can't start new thread")
+    with mock.patch.object(threading.Thread, "start", no_thread):
+        refused(commune, changed, "hash")
+        receipt = import_batch(commune, data)
+    assert receipt.new == len(village.store) > 0
+    refused(commune, changed, "hash")                       # with the thread
+
+
 def test_deeply_nested_records_are_refused_not_a_crash(village, commune):
     batch = export_batch(village)
     records = [dict(r) for r in batch["records"]]
