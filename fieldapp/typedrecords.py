@@ -3,12 +3,12 @@
 A village's laptop sends versions it has already checked and cleaned, so at the commune
 the common case is a batch whose every record passes unchanged. msgspec decodes such a
 batch's records straight into structs made from `RULES`: the exact envelope, every field
-of its type and no other, lengths, ranges and choices. What the structs cannot say is
-then checked column by column: ids, references and stamps by the place of each character
-in the joined column, phones by one regex over their distinct values, villages, devices,
-dates and lists of choices once per distinct value (a commune has few of each), and
-texts all at once. Only texts and authors can be other than ASCII: they alone are
-checked for NFC.
+of its type and no other, lengths, ranges and choices, and the village among the sending
+site's. What the structs cannot say is then checked column by column: ids, references
+and stamps by the place of each character in the joined column, phones by their length
+when all are digits (else one regex over their distinct values), devices, dates and
+lists of choices once per distinct value (a commune has few of each), and texts all at
+once. Only texts and authors can be other than ASCII: they alone are checked for NFC.
 
 `clean_versions` answers the versions as dicts, exactly what `records.check_versions`
 answers for the same records, or None on any doubt (an invalid record, a value that
