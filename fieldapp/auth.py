@@ -48,9 +48,18 @@ def check_secret_rule(role, secret):
 
 
 def session_stamp(user):
-    """What a page session must match: changes when the account is remade or its secret
-    changes, so that every browser signed in with the old PIN is signed out."""
-    return f"{user['created_at']}|{user.get('secret_changed_at', '')}"
+    """What a page session must match: changes when the account is remade, its secret
+    changes or the person signs out, so that no copy of an older session cookie (another
+    browser, a cookie kept from before "Đăng xuất") is a session any more."""
+    return f"{user['created_at']}|{user.get('secret_changed_at', '')}|" \
+           f"{user.get('sessions_ended', '')}"
+
+
+def end_page_sessions(site, username):
+    """Sign an account out of the pages in every browser (its API tokens stay)."""
+    with site.meta_lock:
+        site.table("users").update({"sessions_ended": secrets.token_hex(8)},
+                                   User.username == username)
 
 
 def public_user(user):

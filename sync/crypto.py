@@ -82,11 +82,18 @@ def box_public_key(data_dir):
 
 
 def parse_public_key(text):
-    """The raw 32 bytes of a base64 public key; raise ValueError with a Vietnamese message."""
+    """The raw 32 bytes of a base64 X25519 public key that a file can be sealed for; raise
+    ValueError with a Vietnamese message (also for a point of small order, such as 32 zero
+    bytes, with which no shared secret can be made)."""
     try:
         raw = base64.b64decode(str(text).strip().encode("ascii"), validate=True)
     except (binascii.Error, UnicodeEncodeError, ValueError):
         raw = b""
+    if len(raw) == 32:
+        try:
+            X25519PrivateKey.generate().exchange(X25519PublicKey.from_public_bytes(raw))
+        except ValueError:
+            raw = b""
     if len(raw) != 32:
         raise ValueError("Khóa công khai của xã không hợp lệ: cần 44 ký tự base64 "
                          "như `fieldapp commune-key` in ra ở máy của xã.")

@@ -77,3 +77,12 @@ def test_backup_and_restore_carry_the_commune_key(tmp_path, runner):
     receipt = import_batch(Site(str(restored)), sealed)
     assert receipt.new == 9
     assert invoke(runner, restored, "commune-key").stdout.strip() == public
+
+
+def test_a_village_refuses_a_key_nothing_can_be_sealed_for(tmp_path, runner):
+    import base64
+    village = filled_village(tmp_path / "v")
+    for raw in (bytes(32), b"\x01" + bytes(31)):           # points of small order
+        result = invoke(runner, village.data_dir, "commune-key", base64.b64encode(raw).decode())
+        assert result.exit_code != 0 and "không hợp lệ" in result.output
+    assert "commune_public_key" not in village.settings

@@ -311,11 +311,9 @@ def test_no_personal_data_in_the_logs_of_the_trade(live_server, site):
 
 # ------------------------------------------------------------------ session token: findings
 
-@pytest.mark.xfail(strict=True, reason="BUG: a page session cookie copied before 'Đăng xuất' "
-                   "still trades for a fresh 7-day API token after sign-out (sessions are "
-                   "client-side and sign-out revokes nothing server-side), so a signed-out "
-                   "session on the shared village laptop is not dead")
 def test_session_cookie_replayed_after_sign_out_gets_no_token(app, site):
+    """Found in review: sign-out only cleared the browser's cookie, so a copy of it still
+    traded for a fresh API token."""
     client = _signed_in(app, "minh", factories.VOL_PIN)
     mine = _session_csrf(client)
     copied = _cookie(client)
@@ -381,12 +379,9 @@ def test_export_file_odd_batch_ids_never_500(site, bad):
     assert answer.status_code in (302, 303, 404)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a commune_public_key that is set but malformed "
-                   "(truncated, mistyped, hand-edited) silently downgrades every /export "
-                   "download to the plain .json.gz with names and phone numbers; "
-                   "`fieldapp export` refuses to write in the same case")
 @pytest.mark.parametrize("bad", ["truncated", "mistyped", "list"])
 def test_malformed_commune_key_does_not_downgrade_to_plain(tmp_path, site, bad):
+    """Found in review: a stored key that is no key made downloads plain, silently."""
     _, key = _commune_key(tmp_path)
     value = {"truncated": key[:-4], "mistyped": key[:-2] + "!=", "list": [key]}[bad]
     site.update_settings(lambda s: s.update(commune_public_key=value))
@@ -409,14 +404,13 @@ def test_cli_export_refuses_a_malformed_commune_key(tmp_path, site, runner):
     assert result.exit_code != 0 and not out.exists()
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a commune_public_key of the right length that "
-                   "is a low-order X25519 point (e.g. 32 zero bytes, accepted by "
-                   "`fieldapp commune-key`) makes every /export/file download a 500 "
-                   "(ValueError 'Error computing shared key' from crypto.seal)")
 @pytest.mark.parametrize("raw", [b"\0" * 32, b"\x01" + b"\0" * 31], ids=["zero", "one"])
 def test_low_order_commune_key_is_no_500_on_download(site, raw):
+    """Found in review: a 32-byte point of small order passed the key check, then every
+    download was a 500."""
     key = base64.b64encode(raw).decode()
-    crypto.parse_public_key(key)                    # passes the only check there is
+    with pytest.raises(ValueError):
+        crypto.parse_public_key(key)                # `fieldapp commune-key` refuses it
     site.update_settings(lambda s: s.update(commune_public_key=key))
     lead, batch = _lead_with_batch(site)
     answer = lead.get(f"/export/file?batch={batch}")

@@ -189,6 +189,23 @@ def test_once_the_commune_key_is_known_the_lead_downloads_it_sealed(site, commun
                                                ).get_data(as_text=True)
 
 
+def test_a_stored_commune_key_that_is_no_key_stops_downloads(site):
+    import base64
+    site.update_settings(lambda settings: settings.update(
+        commune_public_key=base64.b64encode(bytes(32)).decode()))       # a small-order point
+    site.store.submit([factories.household("Hộ chờ khóa")])
+    lead = create_app({"DATA_DIR": site.data_dir}).test_client()
+    login_page(lead, "lan", factories.LEAD_PIN)
+    assert "không dùng được" in lead.get("/export").get_data(as_text=True)
+    token = csrf_token(lead, "/export")
+    assert lead.post("/export", data={"csrf_token": token, "scope": "new"}).status_code == 303
+    batch = re.search(r'name="batch" value="([0-9a-f-]{36})"',
+                      lead.get("/export").get_data(as_text=True)).group(1)
+    refused = lead.get(f"/export/file?batch={batch}")
+    assert refused.status_code == 302 and "Hộ chờ khóa".encode() not in refused.get_data()
+    assert "chưa tải tệp" in lead.get("/export").get_data(as_text=True)
+
+
 def test_export_page_is_for_the_lead_of_a_village_site(site, commune, staff):
     volunteer = create_app({"DATA_DIR": site.data_dir}).test_client()
     login_page(volunteer, "minh", factories.VOL_PIN)

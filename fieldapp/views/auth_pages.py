@@ -43,7 +43,11 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """Sign out."""
+    """Sign out: this browser, and every other page session of the account (a copy of the
+    cookie is no session any more); the phones' API tokens stay."""
+    user = current_user()
+    if user is not None:
+        auth.end_page_sessions(get_site(), user["username"])
     session.clear()
     return redirect(url_for("auth.login"))
 

@@ -324,14 +324,22 @@ def _prepare(site, everything, username):
     return row
 
 
+BAD_KEY = ("Khóa của xã lưu trên máy này không dùng được (bị sửa tay?), nên chưa tải tệp "
+           "nào: chạy lại `fieldapp commune-key KHÓA` với khóa do cán bộ xã đọc ra.")
+
+
 def _sealing_key(site):
-    """The commune's public key this village seals its files for, or None."""
-    key = str(site.settings.get("commune_public_key") or "").strip()
+    """The commune's public key this village seals its files for, None when none is
+    stored, or False when the one stored is no usable key (then nothing is downloaded:
+    a file is never sent plain because a key was mistyped)."""
+    key = site.settings.get("commune_public_key")
+    if key is None or key == "":
+        return None
     try:
         crypto.parse_public_key(key)
-    except ValueError:                  # none, or not a key (`fieldapp commune-key` checks)
-        return None
-    return key
+    except ValueError:
+        return False
+    return key.strip()
 
 
 @bp.route("/export", methods=["GET", "POST"])
@@ -362,7 +370,7 @@ def export():
         row["when"] = vn_time(row["created_at"])
         row["how"] = "qua mạng" if row.get("destination", "").startswith("http") else "tệp"
     return render_template("batches/export.html", pending=unsent, files=pending, rows=rows,
-                           action=ActionForm(), sealed=_sealing_key(site) is not None)
+                           action=ActionForm(), sealing=_sealing_key(site), bad_key=BAD_KEY)
 
 
 @bp.get("/export/file")
@@ -375,8 +383,11 @@ def export_file():
     if row is None:
         flash("Không còn tệp này (đã xác nhận hoặc quá cũ). Hãy chuẩn bị tệp mới.", "error")
         return redirect(url_for("batches.export"))
-    body = gzip_bytes(batch_bytes(_rebuild(site, row)))
     key = _sealing_key(site)
+    if key is False:
+        flash(BAD_KEY, "error")
+        return redirect(url_for("batches.export"))
+    body = gzip_bytes(batch_bytes(_rebuild(site, row)))
     if key is not None:
         body = crypto.seal(body, key)
     day = row["created_at"][:10].replace("-", "")
