@@ -531,6 +531,12 @@ def test_unsent_changes_of_one_volunteer_are_never_handed_to_another(phone, live
                            ".includes('1 thay đổi của minh chưa gửi')")
     assert count(page) == "1 thay đổi chờ gửi"
     assert server_versions(site) == {}
+    live = lambda: [t for t in site.table("tokens").all()          # noqa: E731
+                    if t["username"] == "lan" and not t.get("revoked")]
+    deadline = time.monotonic() + 10                     # the refused sign-in's token is
+    while live() and time.monotonic() < deadline:        # handed back at once
+        time.sleep(0.1)
+    assert live() == []
     sign_in(page, "minh", VOL_PIN)
     wait_count(page, NONE_WAITING)
     histories = server_versions(site)
@@ -601,7 +607,11 @@ def test_the_session_token_route_wants_a_page_session_and_its_csrf_token(live_se
     assert booted is not None
     forged = browser.post(f"{base}/round/session-token", headers=json_please, timeout=10)
     assert forged.status_code == 400 and forged.json()["error"]["code"] == "csrf"
+    elsewhere = browser.post(f"{base}/round/session-token", timeout=10, headers={
+        **json_please, "X-CSRFToken": booted.group(1), "Origin": "http://127.0.0.1:1"})
+    assert elsewhere.status_code == 403 and elsewhere.json()["error"]["code"] == "forbidden"
     answer = browser.post(f"{base}/round/session-token", timeout=10,
-                          headers={**json_please, "X-CSRFToken": booted.group(1)})
+                          headers={**json_please, "X-CSRFToken": booted.group(1),
+                                   "Origin": base})
     assert answer.status_code == 200 and answer.json()["user"]["username"] == "minh"
     assert auth.user_for_token(site, answer.json()["token"], "api")["username"] == "minh"

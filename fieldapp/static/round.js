@@ -290,6 +290,9 @@ function pendingAuthor() {
 function signedIn(answer) {
   const other = pendingAuthor();
   if (other && other !== answer.user.username) {
+    // the token just issued is handed back, not left valid with nobody holding it
+    fetch('/api/v1/logout', { method: 'POST', headers: { Authorization: 'Bearer ' + answer.token },
+      cache: 'no-store', credentials: 'omit' }).catch(() => {});
     throw new Error(`Điện thoại này còn ${box.size} thay đổi của ${other} chưa gửi. ` +
       `Hãy để ${other} đăng nhập và gửi xong trước.`);
   }

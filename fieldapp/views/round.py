@@ -44,6 +44,9 @@ def session_token():
     so /round opened from the village pages asks for no PIN again. A form route (session
     cookie and CSRF token, which the app sends as X-CSRFToken), not an API one: the API
     trusts bearer tokens only."""
+    origin = request.headers.get("Origin")
+    if origin is not None and origin != request.host_url.rstrip("/"):
+        raise Forbidden("Yêu cầu đến từ trang khác: không cấp mã đăng nhập.")
     user = current_user()
     if user is None:
         raise NotSignedIn("Phiên đăng nhập trên trang đã hết: hãy đăng nhập bằng mã PIN.")
