@@ -74,23 +74,18 @@ def _sealing_key(site, encrypt, to_key):
     --no-encrypt with --to.
     """
     from sync import crypto
-    if to_key:
-        if encrypt is False:
-            raise click.ClickException("--no-encrypt và --to mâu thuẫn nhau: bỏ một trong hai.")
-        encrypt = True
-    to_key = to_key or site.settings.get("commune_public_key")
-    if encrypt is None:
-        encrypt = bool(to_key)
-    if not encrypt:
+    if to_key and encrypt is False:
+        raise click.ClickException("--no-encrypt và --to mâu thuẫn nhau: bỏ một trong hai.")
+    if encrypt is False:
         return None
-    if not to_key:
-        raise click.ClickException("Chưa có khóa công khai của xã: chạy `fieldapp "
-                                   "commune-key KHÓA` hoặc dùng --to KHÓA.")
     try:
-        crypto.parse_public_key(to_key)
+        key = crypto.sealing_key(site.settings, to_key)
     except ValueError as error:
         raise click.ClickException(str(error)) from None
-    return to_key.strip()
+    if key is None and encrypt:
+        raise click.ClickException("Chưa có khóa công khai của xã: chạy `fieldapp "
+                                   "commune-key KHÓA` hoặc dùng --to KHÓA.")
+    return key
 
 
 @main.command("commune-key")

@@ -31,7 +31,7 @@ from sync.errors import BatchRejected
 from sync.keys import fingerprint
 
 __all__ = ["BOX_KEY_FILE", "MAGIC", "create_box_key", "box_public_key", "parse_public_key",
-           "seal", "is_sealed", "open_sealed", "fingerprint"]
+           "sealing_key", "seal", "is_sealed", "open_sealed", "fingerprint"]
 
 BOX_KEY_FILE = "commune_box.pem"
 MAGIC = b"FABOX1\n\0"
@@ -98,6 +98,17 @@ def parse_public_key(text):
         raise ValueError("Khóa công khai của xã không hợp lệ: cần 44 ký tự base64 "
                          "như `fieldapp commune-key` in ra ở máy của xã.")
     return raw
+
+
+def sealing_key(settings, given=None):
+    """The commune's public key to seal for: `given`, else the one a village stored
+    (`fieldapp commune-key KEY`), stripped; None when there is none. Raise ValueError
+    (Vietnamese) when it is no usable key: a file is never sent plain for a typo."""
+    key = given or settings.get("commune_public_key")
+    if key is None or key == "":
+        return None
+    parse_public_key(key)
+    return key.strip()
 
 
 def _key(shared, ephemeral, recipient):

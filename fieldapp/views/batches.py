@@ -332,14 +332,10 @@ def _sealing_key(site):
     """The commune's public key this village seals its files for, None when none is
     stored, or False when the one stored is no usable key (then nothing is downloaded:
     a file is never sent plain because a key was mistyped)."""
-    key = site.settings.get("commune_public_key")
-    if key is None or key == "":
-        return None
     try:
-        crypto.parse_public_key(key)
+        return crypto.sealing_key(site.settings)
     except ValueError:
         return False
-    return key.strip()
 
 
 @bp.route("/export", methods=["GET", "POST"])
