@@ -13,10 +13,10 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from fieldapp.errors import Forbidden, Invalid, Locked, NotSignedIn
 
-__all__ = ["session_stamp", "ROLES", "ROLE_LABELS", "add_user", "check_secret_rule",
-           "authenticate", "get_user", "issue_token", "user_for_token", "revoke_token",
-           "revoke_tokens", "set_active", "set_secret", "list_users", "public_user",
-           "MAX_FAILURES", "LOCK_MINUTES"]
+__all__ = ["session_stamp", "end_page_sessions", "ROLES", "ROLE_LABELS", "add_user",
+           "check_secret_rule", "authenticate", "get_user", "issue_token", "signed_in",
+           "user_for_token", "revoke_token", "revoke_tokens", "set_active", "set_secret",
+           "list_users", "public_user", "MAX_FAILURES", "LOCK_MINUTES"]
 
 ROLES = ("volunteer", "lead", "staff", "admin")
 ROLE_LABELS = {"volunteer": "Tình nguyện viên", "lead": "Tổ trưởng",
@@ -161,6 +161,13 @@ def issue_token(site, user, kind="api", days=TOKEN_DAYS):
                                      "kind": kind, "created_at": _now().isoformat(),
                                      "expires_at": expires, "revoked": False})
     return token
+
+
+def signed_in(site, user):
+    """The answer of every way to sign a phone in (PIN, QR card, page session): a new API
+    token, the user as may be shown, and how long the token lasts."""
+    return {"token": issue_token(site, user), "user": public_user(user),
+            "expires_in_days": TOKEN_DAYS}
 
 
 def user_for_token(site, token, kind="api"):

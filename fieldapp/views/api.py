@@ -81,10 +81,8 @@ def login():
     """Exchange a username and PIN or password for a bearer token."""
     body = json_body("username", "secret")
     site = get_site()
-    user = auth.authenticate(site, body["username"], body["secret"])
-    token = auth.issue_token(site, user)
-    return jsonify({"token": token, "user": auth.public_user(user),
-                    "expires_in_days": auth.TOKEN_DAYS})
+    return jsonify(auth.signed_in(site, auth.authenticate(site, body["username"],
+                                                         body["secret"])))
 
 
 @bp.post("/logout")

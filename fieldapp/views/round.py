@@ -53,9 +53,7 @@ def session_token():
     site = get_site()
     if site.kind != "village" or user["role"] not in ROUND_ROLES:
         raise Forbidden("Chỉ tình nguyện viên và tổ trưởng của thôn dùng ứng dụng đi vòng.")
-    token = auth.issue_token(site, user)
-    return jsonify({"token": token, "user": auth.public_user(user),
-                    "expires_in_days": auth.TOKEN_DAYS})
+    return jsonify(auth.signed_in(site, user))
 
 
 @bp.post("/api/v1/login/card")
@@ -67,9 +65,7 @@ def login_card():
         raise BadRequest("Thiếu mã thẻ đăng nhập.")
     site = get_site()
     user = cards.redeem_card(site, body["code"])
-    token = auth.issue_token(site, user)
-    return jsonify({"token": token, "user": auth.public_user(user),
-                    "expires_in_days": auth.TOKEN_DAYS})
+    return jsonify(auth.signed_in(site, user))
 
 
 def _base_url():
