@@ -155,14 +155,12 @@ def _village_ids(batch):
     return villages if village_ids_valid(villages) else []
 
 
-def _check_records(records, village_ids, now, decoded=False):
-    """(cleaned versions, [{id, index, errors}]) for every record of a batch; `decoded`
-    records are versions `clean_versions` found valid, clean and of `village_ids` already.
+def _check_records(records, village_ids, now):
+    """(cleaned versions, [{id, index, errors}]) for every record of a batch the typed
+    decoding did not take.
 
     That a record keeps its type and village is checked by the store, under its lock.
     """
-    if decoded:
-        return records, []
     checked, failed = check_versions(records, now)
     versions, indexes = [v for _, v in checked], [index for index, _ in checked]
     bad = [{"id": check.id, "index": index, "errors": dict(check.errors)}
@@ -253,7 +251,9 @@ def _import(site, data, source, authorize, now):
             receipt.new, receipt.duplicate = 0, batch["record_count"]
             receipt.conflicts = competing_edits(site.store, {r["id"] for r in batch["records"]})
             return receipt
-        versions, bad = _check_records(batch["records"], sender["village_ids"], now, checked)
+        # records decoded typed are valid, clean and of the sender's villages already
+        versions, bad = (batch["records"], []) if checked else \
+            _check_records(batch["records"], sender["village_ids"], now)
         if bad:
             raise _records_rejected(bad)
         try:                              # the commit reads what other processes wrote
