@@ -5,8 +5,9 @@ Vietnamese names, addresses, notes, several edits per person), each exporting fo
 incremental batch files as its weeks go by. Then, in one process that did none of that
 work: times `json.loads` of every file and the import of every file into a fresh commune
 site, taking turns, each the best of --runs (a busy machine only ever adds time); then
-every indicator for the commune, every village and every period (`compute_each`: the commune's and every
-village's `compute` answer from one tally of the stored versions); and reports peak RSS.
+every indicator for the commune, every village and every period (`compute_each`: the
+commune's and every village's `compute` answer from one tally of the stored versions);
+and reports peak RSS.
 Last line: a JSON object with ratio_import_vs_parse (goal <= 3),
 indicators_s_per_100k_versions as a ratio to parse time per 100k versions (goal <= 1)
 and peak_rss_mb (goal <= 400).
