@@ -14,6 +14,7 @@ __all__ = ["utc_now", "new_id", "member_record_id", "check_version", "check_vers
 
 UPDATED_AT_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z\Z")
 VILLAGE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}\Z")
+MAX_VILLAGES = 100          # village ids one site may hold (and list in its batches)
 DEVICE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}\Z")
 ENVELOPE = ("id", "type", "village_id", "updated_at", "device_id", "author", "deleted", "data")
 FUTURE_TOLERANCE = datetime.timedelta(hours=24)

@@ -29,7 +29,7 @@ from msgspec import UNSET, Meta, UnsetType
 
 from fieldapp.forms.fastcheck import REAL_DATES, real_date
 from fieldapp.forms.rules import CHOICES, CONTROL_RE, DATE_RE, MIN_BIRTH_YEAR, PHONE_RE, RULES
-from fieldapp.records import DEVICE_RE, FUTURE_TOLERANCE, VILLAGE_RE
+from fieldapp.records import DEVICE_RE, FUTURE_TOLERANCE, MAX_VILLAGES, VILLAGE_RE
 
 __all__ = ["clean_versions"]
 
@@ -100,9 +100,9 @@ def clean_versions(body, now, villages=None):
     if now.utcoffset() is None:
         return None
     if villages is not None:
-        if not (isinstance(villages, list) and villages
+        if not (isinstance(villages, list) and 0 < len(villages) <= MAX_VILLAGES
                 and all(isinstance(v, str) and VILLAGE_RE.match(v) for v in villages)):
-            return None
+            return None                   # (a decoder is made and kept per distinct list)
         villages = tuple(sorted(set(villages)))
     today = now.date()
     decoder = _decoder(today.year, villages)

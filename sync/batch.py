@@ -31,7 +31,7 @@ except ImportError:  # pragma: no cover
     orjson = None
 
 from fieldapp.forms.rules import UUID_RE
-from fieldapp.records import UPDATED_AT_RE, VILLAGE_RE
+from fieldapp.records import MAX_VILLAGES, UPDATED_AT_RE, VILLAGE_RE
 from storage.canonical import canonical_json
 from sync import keys
 from sync.errors import BatchRejected
@@ -44,7 +44,6 @@ FORMAT, VERSION = "fieldapp-batch", 1
 FIELDS = ("format", "version", "batch_id", "commune_code", "site", "created_at", "since_seq",
           "until_seq", "record_count", "records_sha256", "records", "signature")
 SITE_FIELDS = ("id", "name", "village_ids", "public_key")
-MAX_VILLAGES = 100                        # village ids a sending site may list
 MAX_BATCH_BYTES = 256 * 1024 * 1024       # decompressed; a commune's whole campaign fits
 HEX64_RE = re.compile(r"^[0-9a-f]{64}\Z")
 
