@@ -128,11 +128,13 @@ def commune_key(obj, key):
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.pass_context
 def import_files(ctx, files):
-    """Import batch files at the commune; one line per file, exit 1 if any was refused."""
+    """Import batch files at the commune; one line per file. Exit 1 unless every batch was
+    imported (or had been): a refused batch, or one held until staff approve a new laptop
+    for its village."""
     from sync.batch import open_batch_file
     from sync.transfer import import_batch
     site = ctx.obj.site()
-    failed = 0
+    failed = held = 0
     for path in files:
         try:
             data = open_batch_file(path)
@@ -144,8 +146,12 @@ def import_files(ctx, files):
             failed += 1
             click.echo(f"{path}: TỪ CHỐI — {error.message}")
         else:
-            click.echo(f"{path}: {receipt.summary()}")
-    if failed:
+            held += receipt.held
+            click.echo(f"{path}: {'CHỜ DUYỆT — ' if receipt.held else ''}{receipt.summary()}")
+    if held:
+        click.echo(f"{held} lô chưa được nhận vì đang chờ duyệt máy mới: mở trang “Máy mới "
+                   "chờ duyệt” (/commune/sites) trên máy của xã để so dấu vân tay khóa.")
+    if failed or held:
         ctx.exit(1)
 
 

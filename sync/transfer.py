@@ -17,19 +17,21 @@ from dataclasses import asdict, dataclass, field
 
 from tinydb import Query
 
-from fieldapp.errors import Invalid
+from fieldapp.errors import FieldappError, Invalid
 from fieldapp.records import check_versions, utc_now
 from fieldapp.typedrecords import clean_versions
 from storage import FileLock
 from storage.durable import atomic_write_bytes
 from storage.store import Refused, no_cycle_collection
-from sync import crypto, keys
+from sync import crypto, held, keys
 from sync.batch import (FORMAT, VERSION, batch_bytes, check_batch, gzip_bytes, read_batch,
                         sign_batch, village_ids_valid)
 from sync.errors import BatchRejected
 
-__all__ = ["export_batch", "build_batch", "mark_exported", "last_exported", "write_batch_file", "import_batch", "Receipt",
-           "partition_for", "competing_edits", "imported_batches", "known_sites"]
+__all__ = ["export_batch", "build_batch", "mark_exported", "last_exported", "export_marks",
+           "write_batch_file", "import_batch", "Receipt", "partition_for", "competing_edits",
+           "imported_batches", "known_sites", "forget_site_key", "import_lock", "read_checked",
+           "store_checked"]
 
 
 _ID, _VILLAGE = operator.itemgetter("id"), operator.itemgetter("village_id")
@@ -42,15 +44,32 @@ def partition_for(site_id):
 
 # -- export ----------------------------------------------------------------------
 
-def last_exported(site):
-    """The last change sequence number exported from this site (0 if none)."""
+def export_marks(site):
+    """{village id: the last change sequence number exported with that village} for the
+    site's villages (0 if none). An export row lists the villages it carried; rows from
+    before exports were per village carried the whole site."""
     with site.meta_lock:
         rows = site.table("exports").all()
-    return max((row["until_seq"] for row in rows), default=0)
+    marks = dict.fromkeys(site.village_ids, 0)
+    for row in rows:
+        for village_id in row.get("village_ids") or marks:
+            if village_id in marks:
+                marks[village_id] = max(marks[village_id], row["until_seq"])
+    return marks
 
 
-def export_batch(site, all_versions=False, remember=True):
-    """A signed batch of the versions changed since the last export (or all of them).
+def last_exported(site, village_id=None):
+    """The last change sequence number exported for one village, or for the whole site
+    (None): the mark of the village furthest behind, so that nothing unsent is skipped."""
+    marks = export_marks(site)
+    if village_id is not None:
+        return marks.get(village_id, 0)
+    return min(marks.values(), default=0)
+
+
+def export_batch(site, all_versions=False, remember=True, village_id=None):
+    """A signed batch of the versions changed since the last export (or all of them), of
+    one village (a lead's file) or of the whole site (None: the operator's CLI).
 
     With `remember` the batch counts as exported at once; callers that still have to
     write or send it pass remember=False and call `mark_exported` once that has worked.
@@ -58,21 +77,29 @@ def export_batch(site, all_versions=False, remember=True):
     if site.kind != "village":
         raise Invalid("Chỉ máy của thôn mới xuất lô dữ liệu.")
     keys.create_site_key(site.data_dir)
-    since = 0 if all_versions else last_exported(site)
+    since = 0 if all_versions else last_exported(site, village_id)
     site.store.refresh()
-    batch = build_batch(site, since, None, str(uuid.uuid4()), utc_now())
+    batch = build_batch(site, since, None, str(uuid.uuid4()), utc_now(), village_id)
     if remember:
         mark_exported(site, batch)
     return batch
 
 
-def build_batch(site, since, until, batch_id, created_at):
+def build_batch(site, since, until, batch_id, created_at, village_id=None):
     """The signed batch of this village site's versions after `since` (up to `until`, or
-    all); the same bytes every time for the same arguments (Ed25519 is deterministic and
-    stored versions and their sequence numbers never change)."""
+    all), of one village or (None) of all its villages; the same bytes every time for the
+    same arguments (Ed25519 is deterministic and stored versions and their sequence
+    numbers never change). A village's batch names only that village: the commune
+    refuses any record of another one in it."""
     private = keys.load_site_key(site.data_dir)
     settings = site.settings
-    villages = set(site.village_ids)
+    if village_id is None:
+        village_ids = site.village_ids
+    elif village_id in site.village_ids:
+        village_ids = [village_id]
+    else:
+        raise Invalid("Thôn này không thuộc máy này.")
+    villages = set(village_ids)
     rows = site.store.versions_since(since, accept=lambda v: v["village_id"] in villages)
     if until is not None:
         rows = [row for row in rows if row[0] <= until]
@@ -80,7 +107,7 @@ def build_batch(site, since, until, batch_id, created_at):
         "format": FORMAT, "version": VERSION, "batch_id": batch_id,
         "commune_code": str(settings["commune_code"]),
         "site": {"id": settings["site_id"], "name": settings["site_name"],
-                 "village_ids": site.village_ids, "public_key": keys.public_key_b64(private)},
+                 "village_ids": village_ids, "public_key": keys.public_key_b64(private)},
         "created_at": created_at, "since_seq": since,
         "until_seq": until if until is not None else (rows[-1][0] if rows else since),
     }
@@ -88,12 +115,17 @@ def build_batch(site, since, until, batch_id, created_at):
 
 
 def mark_exported(site, batch, destination=""):
-    """Remember that a batch left this site, so the next export starts after it."""
+    """Remember that a batch (or a prepared download's row, which lists `village_ids`,
+    or carried the whole site) left this site, so the next export of its villages starts
+    after it."""
+    village_ids = batch["site"]["village_ids"] if "site" in batch else \
+        batch.get("village_ids") or site.village_ids
     with site.meta_lock:
         site.table("exports").insert({
             "batch_id": batch["batch_id"], "since_seq": batch["since_seq"],
             "until_seq": batch["until_seq"], "record_count": batch["record_count"],
-            "created_at": batch["created_at"], "destination": destination[:200]})
+            "created_at": batch["created_at"], "destination": destination[:200],
+            "village_ids": list(village_ids)})
 
 
 def write_batch_file(batch, path):
@@ -124,6 +156,11 @@ class Receipt:
     added_villages: list = field(default_factory=list)
     imported_at: str = ""
     created_at: str = ""
+    fingerprint: str = ""             # of the sender's key, for staff to compare
+    held: bool = False                # waiting for staff to approve a new laptop
+    already_held: bool = False
+    held_since: str = ""
+    held_for: list = field(default_factory=list)   # [{site_name, village_ids}] sending now
 
     def as_json(self):
         """The receipt as the API returns it."""
@@ -132,6 +169,16 @@ class Receipt:
     def summary(self):
         """One Vietnamese line for people."""
         from fieldapp.text import vn_date, vn_number
+        if self.held:
+            others = ", ".join(c["site_name"] for c in self.held_for)
+            villages = ", ".join(self.village_ids)
+            return (f"Lô của {self.site_name} CHƯA được nhận, đang chờ duyệt: thôn {villages} "
+                    f"đã có máy khác gửi dữ liệu ({others}), còn máy này xã chưa biết "
+                    f"(dấu vân tay khóa {self.fingerprint}). Cán bộ xã so dấu vân tay với "
+                    "tổ trưởng thôn rồi duyệt hoặc từ chối ở trang “Máy mới chờ duyệt”; "
+                    "trước đó lô không được tính vào chỉ số"
+                    + (" (lô này đã đến xã và đang chờ từ trước)." if self.already_held
+                       else "."))
         if self.already_imported:
             return (f"Lô của {self.site_name} đã được nhận trước đây ({vn_date(self.imported_at)}); "
                     f"không có gì thay đổi.")
@@ -211,9 +258,16 @@ def import_batch(site, data, source="", authorize=None, now=None):
 
     Raise BatchRejected naming the problem (and the records at fault); then nothing is
     stored. `authorize(batch)` may raise to refuse a sender before anything is stored.
+    A batch from a new laptop for a village another site sends for is held instead
+    (receipt.held): stored apart, counted for nothing until staff approve the laptop.
     """
     with no_cycle_collection(promote=True):
         return _import(site, data, source, authorize, now)
+
+
+def import_lock(site):
+    """The lock every import, hold, approval and refusal of a commune takes."""
+    return FileLock(os.path.join(site.data_dir, ".import.lock"))
 
 
 def _import(site, data, source, authorize, now):
@@ -221,55 +275,121 @@ def _import(site, data, source, authorize, now):
     if site.kind != "commune":
         raise BatchRejected("site_kind", "Chỉ máy của xã mới nhận lô dữ liệu.")
     now = now or datetime.datetime.now(datetime.timezone.utc)
+    batch, checked, raw = read_checked(site, data, now)
+    if authorize is not None:
+        authorize(batch)
+    with import_lock(site):
+        return store_checked(site, batch, checked, raw, source, now)
+
+
+def read_checked(site, data, now):
+    """(batch, whether its records were decoded typed, its bytes) of a batch that passed
+    the checks of its own: format, commune, count, hash and signature."""
     if crypto.is_sealed(data):             # a file sealed for this commune's key
         data = crypto.open_sealed(site.data_dir, data)
+    raw = data
     batch, body, body_sha256, checked = read_batch(data, lambda body, batch: clean_versions(
         body, now, _village_ids(batch)))
     check_batch(batch, body, site.settings["commune_code"], body_sha256)
-    if authorize is not None:
-        authorize(batch)
+    return batch, checked, raw
+
+
+def store_checked(site, batch, checked, raw, source, now):
+    """Steps 5 and on of an import, under the import lock: the sender's key, a batch seen
+    before, the records, then store them, or hold the batch of a new laptop."""
     sender = batch["site"]
-    with FileLock(os.path.join(site.data_dir, ".import.lock")):
-        with site.meta_lock:
-            pinned = site.table("sites").get(Query().site_id == sender["id"])
-            earlier = site.table("batches").get(Query().batch_id == batch["batch_id"])
-        if pinned is not None and pinned["public_key"] != sender["public_key"]:
-            raise BatchRejected(
-                "key", f"Trạm {pinned['name']} đã gửi lô trước đây bằng một khóa khác "
-                       f"(dấu vân tay {keys.fingerprint(pinned['public_key'])}, lô này "
-                       f"{keys.fingerprint(sender['public_key'])}). Lô bị từ chối. Nếu máy của "
-                       "thôn đã được cài lại, cán bộ xã cần gỡ khóa cũ trước.")
-        receipt = Receipt(batch["batch_id"], sender["id"], sender["name"],
-                          list(sender["village_ids"]), batch["since_seq"], batch["until_seq"],
-                          batch["record_count"], created_at=batch["created_at"])
-        if earlier is not None:
-            if earlier["records_sha256"] != batch["records_sha256"]:
-                raise BatchRejected("batch_id", "Mã lô này đã dùng cho một lô khác đã nhận: "
-                                                "lô bị từ chối.")
-            receipt.already_imported = True
-            receipt.imported_at = earlier["imported_at"]
-            receipt.new, receipt.duplicate = 0, batch["record_count"]
-            receipt.conflicts = competing_edits(site.store, {r["id"] for r in batch["records"]})
-            return receipt
-        # records decoded typed are valid, clean and of the sender's villages already
-        versions, bad = (batch["records"], []) if checked else \
-            _check_records(batch["records"], sender["village_ids"], now)
-        if bad:
-            raise _records_rejected(bad)
-        try:                              # the commit reads what other processes wrote
-            receipt.new, receipt.duplicate = site.store.add(
-                versions, partition_for(sender["id"])) if versions else (0, 0)
-        except Refused as refusal:
-            raise _refused(refusal) from None
-        receipt.conflicts = competing_edits(site.store, set(map(_ID, versions)))
-        receipt.added_villages = _add_unknown_villages(site, batch)
-        receipt.imported_at = utc_now()
-        _remember(site, batch, receipt, source)
+    with site.meta_lock:
+        pinned = site.table("sites").get(Query().site_id == sender["id"])
+        earlier = site.table("batches").get(Query().batch_id == batch["batch_id"])
+    if pinned is not None and pinned["public_key"] not in (None, sender["public_key"]):
+        raise BatchRejected(
+            "key", f"Trạm {pinned['name']} đã gửi lô trước đây bằng một khóa khác "
+                   f"(dấu vân tay {keys.fingerprint(pinned['public_key'])}, lô này "
+                   f"{keys.fingerprint(sender['public_key'])}). Lô bị từ chối. Nếu máy của "
+                   "thôn đã được cài lại, cán bộ xã cần gỡ khóa cũ trước.")
+    receipt = Receipt(batch["batch_id"], sender["id"], sender["name"],
+                      list(sender["village_ids"]), batch["since_seq"], batch["until_seq"],
+                      batch["record_count"], created_at=batch["created_at"],
+                      fingerprint=keys.fingerprint(sender["public_key"]))
+    if earlier is not None:
+        if earlier["records_sha256"] != batch["records_sha256"]:
+            raise BatchRejected("batch_id", "Mã lô này đã dùng cho một lô khác đã nhận: "
+                                            "lô bị từ chối.")
+        receipt.already_imported = True
+        receipt.imported_at = earlier["imported_at"]
+        receipt.new, receipt.duplicate = 0, batch["record_count"]
+        receipt.conflicts = competing_edits(site.store, {r["id"] for r in batch["records"]})
+        return receipt
+    # records decoded typed are valid, clean and of the sender's villages already
+    versions, bad = (batch["records"], []) if checked else \
+        _check_records(batch["records"], sender["village_ids"], now)
+    if bad:
+        raise _records_rejected(bad)
+    claimed = [] if _pinned_for(pinned, sender) else _claimed(site, sender)
+    if claimed:
+        return _hold(site, batch, raw, source, claimed, receipt)
+    try:                              # the commit reads what other processes wrote
+        receipt.new, receipt.duplicate = site.store.add(
+            versions, partition_for(sender["id"])) if versions else (0, 0)
+    except Refused as refusal:
+        raise _refused(refusal) from None
+    receipt.conflicts = competing_edits(site.store, set(map(_ID, versions)))
+    receipt.added_villages = _add_unknown_villages(site, batch)
+    receipt.imported_at = utc_now()
+    _remember(site, batch, receipt, source)
+    return receipt
+
+
+def _pinned_for(pinned, sender):
+    """Whether the sender's key is pinned for every village its batch names."""
+    return pinned is not None and pinned["public_key"] is not None and \
+        set(sender["village_ids"]) <= set(pinned["village_ids"])
+
+
+def _claimed(site, sender):
+    """[{site_id, name, village_ids}] of the other pinned sites that already send for a
+    village the sender claims and is not pinned for: then a new laptop asks to take over."""
+    with site.meta_lock:
+        rows = site.table("sites").all()
+    own = next((set(r["village_ids"]) for r in rows if r["site_id"] == sender["id"]), set())
+    asked = [v for v in sender["village_ids"] if v not in own]
+    return [{"site_id": row["site_id"], "name": row["name"],
+             "village_ids": [v for v in asked if v in row["village_ids"]]}
+            for row in sorted(rows, key=lambda r: (r["name"], r["site_id"]))
+            if row["site_id"] != sender["id"] and set(asked) & set(row["village_ids"])]
+
+
+def _hold(site, batch, raw, source, claimed, receipt):
+    """Keep a new laptop's batch for staff to approve (once: the same batch sent again
+    is the same held batch); return its held receipt."""
+    sender = batch["site"]
+    earlier = held.held_row(site, batch["batch_id"])
+    if earlier is not None and earlier["records_sha256"] != batch["records_sha256"]:
+        raise BatchRejected("batch_id", "Mã lô này đã dùng cho một lô khác đang chờ duyệt: "
+                                        "lô bị từ chối.")
+    waiting = [r for r in held.held_rows(site, sender["id"])
+               if r["public_key"] != sender["public_key"]]
+    if waiting:
+        raise BatchRejected("key", f"Máy {sender['name']} đã có lô chờ duyệt ký bằng một khóa "
+                                   f"khác (dấu vân tay {keys.fingerprint(waiting[0]['public_key'])}"
+                                   f", lô này {receipt.fingerprint}). Lô bị từ chối.")
+    if earlier is None:
+        if isinstance(raw, dict):
+            raw = batch_bytes(raw)
+        raw = raw.encode("utf-8") if isinstance(raw, str) else bytes(raw)
+        earlier = held.keep(site, batch, raw, source, claimed, utc_now())
+    else:
+        receipt.already_held = True
+    receipt.held = True
+    receipt.held_since = earlier["received_at"]
+    receipt.held_for = [{"site_name": c["name"], "village_ids": c["village_ids"]}
+                        for c in claimed]
     return receipt
 
 
 def _remember(site, batch, receipt, source):
-    """Record the batch in `batches` and pin the sender's key in `sites`."""
+    """Record the batch in `batches` and pin the sender's key in `sites` for every
+    village it has sent for (a village laptop's file may name only one of them)."""
     sender = batch["site"]
     Site = Query()
     with site.meta_lock:
@@ -283,8 +403,10 @@ def _remember(site, batch, receipt, source):
             "source": str(source)[:200]})
         sites = site.table("sites")
         pinned = sites.get(Site.site_id == sender["id"])
+        villages = list(pinned["village_ids"]) if pinned is not None else []
+        villages += [v for v in sender["village_ids"] if v not in villages]
         row = {"site_id": sender["id"], "name": sender["name"],
-               "village_ids": list(sender["village_ids"]), "public_key": sender["public_key"]}
+               "village_ids": villages, "public_key": sender["public_key"]}
         if pinned is None:
             sites.insert(dict(row, first_seen=receipt.imported_at))
         elif any(pinned.get(k) != v for k, v in row.items()):     # renamed: one more write
@@ -307,9 +429,11 @@ def known_sites(site):
 
 
 def forget_site_key(site, site_id):
-    """Unpin a site's key (a reinstalled laptop); its next batch pins the new key."""
+    """Unpin a site's key (a reinstalled laptop): its next batch pins the new key. The
+    site keeps its name and its villages, so no other laptop takes them over meanwhile."""
     with site.meta_lock:
-        site.table("sites").remove(Query().site_id == site_id)
+        site.table("sites").update({"public_key": None, "key_forgotten_at": utc_now()},
+                                   Query().site_id == site_id)
 
 
 def batch_digest(data):

@@ -5,6 +5,7 @@ import os
 import pytest
 
 from sync import keys
+from sync.held import held_rows
 from sync.batch import sign_batch
 from tests import factories
 from tests.live import LiveServer
@@ -40,6 +41,20 @@ def resign(batch, data_dir, **changes):
         signed["signature"] = keys.sign(keys.load_site_key(data_dir),
                                         signed_payload(signed, records_bytes(signed["records"])))
     return signed
+
+
+def import_approved(commune, data, by="canbo"):
+    """Import a batch at the commune; a second laptop's batch for a village another one
+    sends for is held, so approve that laptop as staff would: return the import receipt."""
+    from sync.approval import approve_site
+    from sync.transfer import import_batch
+    receipt = import_batch(commune, data)
+    if not receipt.held:
+        return receipt
+    decision = approve_site(commune, receipt.site_id,
+                            next(r["public_key"] for r in held_rows(commune, receipt.site_id)), by)
+    assert decision.found and not decision.failed, decision
+    return decision.receipts[-1]
 
 
 def snapshot(data_dir):

@@ -12,7 +12,7 @@ from sync import keys
 from sync.batch import FORMAT, VERSION, batch_bytes, sign_batch
 from sync.transfer import export_batch, import_batch
 from tests import factories
-from tests.sync_support import state
+from tests.sync_support import import_approved, state
 
 VILLAGES = (("thon-3", "Thôn 3", None), ("thon-5", "Thôn 5", 40))
 DAY = datetime.date(2025, 8, 5)
@@ -170,7 +170,8 @@ def test_two_laptops_editing_one_record_make_a_conflict_and_a_fixed_winner(tmp_p
     for n, order in enumerate(((from_a, from_b), (from_b, from_a))):
         commune = commune_at(tmp_path / f"commune-{n}")
         first = import_batch(commune, order[0])
-        second = import_batch(commune, order[1])
+        assert import_batch(commune, order[1]).held           # a second laptop of thôn 3
+        second = import_approved(commune, order[1])
         assert first.conflicts == [] and second.conflicts == [record_id]
         assert (second.new, second.duplicate) == (1, 2)       # the shared base is a duplicate
         assert [c.id for c in commune.store.conflicts()] == [record_id]

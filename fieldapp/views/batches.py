@@ -21,9 +21,11 @@ from fieldapp.forms import ActionForm
 from fieldapp.text import vn_number, vn_time
 from sync import crypto, keys
 from sync.batch import batch_bytes, gzip_bytes
+from sync.approval import approve_site, held_sites, refuse_site
 from sync.errors import BatchRejected
+from sync.held import held_rows
 from sync.transfer import (build_batch, export_batch, forget_site_key, import_batch, imported_batches,
-                           known_sites, last_exported, mark_exported)
+                           export_marks, known_sites, last_exported, mark_exported)
 
 bp = Blueprint("batches", __name__)
 STAFF = ("staff", "admin")
@@ -93,7 +95,10 @@ def receive():
         with site.meta_lock:
             site.table("push_tokens").update({"site_id": receipt.site_id, "last_used": _now()},
                                              doc_ids=[row.doc_id])
-    return jsonify({"receipt": receipt.as_json(), "message": receipt.summary()})
+    answer = jsonify({"receipt": receipt.as_json(), "message": receipt.summary()})
+    if receipt.held:            # taken, but not counted until staff approve the laptop
+        answer.status_code = 202
+    return answer
 
 
 # -------------------------------------------------------------- import page
@@ -132,7 +137,8 @@ def imports():
     conflicts_url = url_for("commune.conflicts") \
         if "commune.conflicts" in current_app.view_functions else None
     return render_template("batches/import.html", form=form, results=results,
-                           recent=imported_batches(site)[:5], conflicts_url=conflicts_url), status
+                           recent=imported_batches(site)[:5], conflicts_url=conflicts_url,
+                           held=len(held_rows(site))), status
 
 
 # -------------------------------------------------------------- history
@@ -151,7 +157,8 @@ def history():
             raise NotFound("Không có trạm gửi này.")
     for sender in sites:
         sender["batches"] = [b for b in batches if b["site_id"] == sender["site_id"]]
-        sender["fingerprint"] = keys.fingerprint(sender["public_key"])
+        sender["fingerprint"] = keys.fingerprint(sender["public_key"]) \
+            if sender["public_key"] else None
         sender["versions"] = sum(b["new"] for b in sender["batches"])
         sender["last_import"] = sender["batches"][0]["imported_at"] if sender["batches"] \
             else sender["first_seen"]
@@ -161,7 +168,7 @@ def history():
             row["when"] = vn_time(row["imported_at"])
     names = {v["id"]: v["name"] for v in site.settings.get("villages", [])}
     return render_template("batches/history.html", sites=sites, names=names,
-                           action=ActionForm(), chosen=chosen)
+                           action=ActionForm(), chosen=chosen, held=len(held_rows(site)))
 
 
 @bp.post("/commune/batches/<site_id>/forget-key")
@@ -176,6 +183,65 @@ def forget_key(site_id):
     forget_site_key(site, site_id)
     flash("Đã gỡ khóa cũ: lô tiếp theo của trạm này sẽ ghi nhận khóa mới.", "ok")
     return redirect(url_for("batches.history"))
+
+
+# -------------------------------------------------------------- new laptops held
+
+@bp.get("/commune/sites")
+@page(*STAFF, site_kind="commune")
+def held_laptops():
+    """New laptops whose batches are held: both key fingerprints, to approve or refuse."""
+    site = get_site()
+    waiting = held_sites(site)
+    for entry in waiting:
+        for row in entry["batches"]:
+            row["when"] = vn_time(row["received_at"])
+        for known in entry["claimed"]:
+            known["first_seen_local"] = vn_time(known["first_seen"])
+    names = {v["id"]: v["name"] for v in site.settings.get("villages", [])}
+    return render_template("batches/held.html", waiting=waiting, names=names,
+                           action=ActionForm())
+
+
+def _decided_laptop():
+    """The public key (base64) an approve or refuse form names, as staff were shown it;
+    raise BadRequest unless its CSRF token is valid."""
+    if not ActionForm().validate_on_submit():
+        raise BadRequest("Phiên biểu mẫu không hợp lệ, hãy tải lại trang.")
+    return request.form.get("public_key", "")[:100]
+
+
+@bp.post("/commune/sites/<site_id>/approve")
+@page(*STAFF, site_kind="commune")
+def approve_laptop(site_id):
+    """Approve a new laptop: pin its key and import its held batches."""
+    site = get_site()
+    decision = approve_site(site, site_id[:40], _decided_laptop(), g.user["username"])
+    if not decision.found:
+        flash("Máy này không còn lô nào chờ duyệt (có thể cán bộ khác vừa duyệt hoặc từ "
+              "chối); không có gì thay đổi.", "error")
+    else:
+        new = sum(r.new for r in decision.receipts)
+        flash(f"Đã duyệt máy mới và nhận {vn_number(len(decision.receipts))} lô "
+              f"({vn_number(new)} bản ghi mới).", "ok")
+        for row, message in decision.failed:
+            flash(f"Lô nhận lúc {vn_time(row['received_at'])} bị từ chối: {message}", "error")
+    return redirect(url_for("batches.held_laptops"), code=303)
+
+
+@bp.post("/commune/sites/<site_id>/refuse")
+@page(*STAFF, site_kind="commune")
+def refuse_laptop(site_id):
+    """Refuse a new laptop: its held batches are dropped, nothing of them is kept."""
+    site = get_site()
+    decision = refuse_site(site, site_id[:40], _decided_laptop())
+    if not decision.found:
+        flash("Máy này không còn lô nào chờ duyệt (có thể cán bộ khác vừa duyệt hoặc từ "
+              "chối); không có gì thay đổi.", "error")
+    else:
+        flash(f"Đã từ chối máy này và xóa {vn_number(decision.dropped)} lô chờ duyệt của nó.",
+              "ok")
+    return redirect(url_for("batches.held_laptops"), code=303)
 
 
 # -------------------------------------------------------------- push tokens
@@ -269,56 +335,78 @@ def revoke_push_token(token_id):
 # Until then every new download starts from the last confirmed one and carries them again.
 # Once the commune's key is known, each download is that batch sealed for it, afresh.
 
-MAX_PENDING = 5
+MAX_PENDING = 5          # per village (and for the admin's whole-site files)
 
 
-def _pending(site):
-    """Prepared downloads not yet confirmed, newest first (a file of new changes that a
-    later export covered is no longer waiting for anything)."""
-    mark = last_exported(site)
+def _scope(user):
+    """The village a user exports: a lead their own (on a laptop of several villages a
+    lead's file holds theirs only), the site's admin every village (None)."""
+    return user["village_id"] if user["role"] == "lead" else None
+
+
+def _in_scope(row, village_id):
+    """Whether a prepared download belongs to the scope `village_id` (files prepared
+    before exports were per village hold the whole site)."""
+    return row.get("village_id") == village_id
+
+
+def _covered(row, marks):
+    """Whether a prepared file of new changes was covered by a later confirmed export."""
+    villages = [row["village_id"]] if row.get("village_id") else list(marks)
+    return row["scope"] == "new" and all(marks.get(v, 0) >= row["until_seq"] for v in villages)
+
+
+def _pending(site, village_id):
+    """Prepared downloads of a scope not yet confirmed, newest first (a file of new
+    changes that a later export covered is no longer waiting for anything)."""
+    marks = export_marks(site)
     with site.meta_lock:
         rows = [dict(r) for r in site.table("downloads").all()]
-    rows = [r for r in rows if r["scope"] == "all" or r["until_seq"] > mark]
+    rows = [r for r in rows if _in_scope(r, village_id) and not _covered(r, marks)]
     return sorted(rows, key=lambda r: (r["created_at"], r["until_seq"]), reverse=True)
 
 
-def _download_row(site, batch_id):
-    """The prepared download `batch_id` (a string from the request), or None."""
+def _download_row(site, batch_id, village_id):
+    """The prepared download `batch_id` (a string from the request) of a scope, or None
+    (another village's file is not there for this lead)."""
     if not isinstance(batch_id, str) or len(batch_id) != 36:
         return None
     with site.meta_lock:
         row = site.table("downloads").get(Query().batch_id == batch_id)
-    return dict(row) if row is not None else None
+    return dict(row) if row is not None and _in_scope(row, village_id) else None
 
 
 def _rebuild(site, row):
     """The batch of a prepared download, the same bytes every time."""
     batch = build_batch(site, row["since_seq"], row["until_seq"], row["batch_id"],
-                        row["created_at"])
+                        row["created_at"], row.get("village_id"))
     if batch["records_sha256"] != row["records_sha256"]:
         raise Conflict("Dữ liệu của tệp này đã thay đổi; hãy chuẩn bị tệp mới.")
     return batch
 
 
-def _prepare(site, everything, username):
-    """Prepare a download of the unconfirmed changes (or of everything); return its row."""
-    batch = export_batch(site, all_versions=everything, remember=False)
+def _prepare(site, everything, username, village_id):
+    """Prepare a download of a scope's unconfirmed changes (or of everything); return
+    its row."""
+    batch = export_batch(site, all_versions=everything, remember=False, village_id=village_id)
     if batch["record_count"] == 0:
         return None
+    scope = "all" if everything else "new"
     with site.meta_lock:
         table = site.table("downloads")
-        same = Query()
-        earlier = table.get((same.since_seq == batch["since_seq"])
-                            & (same.until_seq == batch["until_seq"])
-                            & (same.scope == ("all" if everything else "new")))
+        earlier = next((r for r in table.all() if _in_scope(r, village_id)
+                        and (r["since_seq"], r["until_seq"], r["scope"])
+                        == (batch["since_seq"], batch["until_seq"], scope)), None)
         if earlier is not None:             # a second click: the same file again
             return dict(earlier)
         row = {"batch_id": batch["batch_id"], "since_seq": batch["since_seq"],
                "until_seq": batch["until_seq"], "record_count": batch["record_count"],
                "records_sha256": batch["records_sha256"], "created_at": batch["created_at"],
-               "scope": "all" if everything else "new", "by": username}
+               "scope": scope, "by": username, "village_id": village_id,
+               "village_ids": batch["site"]["village_ids"]}
         table.insert(row)
-        stale = sorted(table.all(), key=lambda r: (r["created_at"], r.doc_id))[:-MAX_PENDING]
+        mine = [r for r in table.all() if _in_scope(r, village_id)]
+        stale = sorted(mine, key=lambda r: (r["created_at"], r.doc_id))[:-MAX_PENDING]
         if stale:
             table.remove(doc_ids=[r.doc_id for r in stale])
     return row
@@ -341,12 +429,14 @@ def _sealing_key(site):
 @bp.route("/export", methods=["GET", "POST"])
 @page("lead", "admin", site_kind="village")
 def export():
-    """Prepare a download of this village's changes (or of everything) as a signed batch;
-    list prepared files waiting for the lead to confirm they are safe on the USB stick."""
+    """Prepare a download of the lead's village's changes (the admin's: of every village),
+    or of everything, as a signed batch; list prepared files waiting for the lead to
+    confirm they are safe on the USB stick."""
     site = get_site()
+    village_id = _scope(g.user)
     if ActionForm().validate_on_submit():
         everything = request.form.get("scope") == "all"
-        row = _prepare(site, everything, g.user["username"])
+        row = _prepare(site, everything, g.user["username"], village_id)
         if row is None:
             flash("Không có thay đổi nào chưa gửi: chưa cần tải tệp.", "ok")
         else:
@@ -355,27 +445,33 @@ def export():
         return redirect(url_for("batches.export"), code=303)
     if request.method == "POST":
         raise BadRequest("Phiên biểu mẫu không hợp lệ, hãy tải lại trang.")
-    since = last_exported(site)
-    villages = set(site.village_ids)
+    since = last_exported(site, village_id)
+    villages = {village_id} if village_id else set(site.village_ids)
     unsent = len(site.store.versions_since(since, accept=lambda v: v["village_id"] in villages))
-    pending = _pending(site)
+    pending = _pending(site, village_id)
     with site.meta_lock:
-        rows = sorted((dict(r) for r in site.table("exports").all()),
+        rows = sorted((dict(r) for r in site.table("exports").all()
+                       if villages & set(r.get("village_ids") or site.village_ids)),
                       key=lambda r: r["created_at"], reverse=True)[:10]
     for row in rows + pending:
         row["when"] = vn_time(row["created_at"])
         row["how"] = "qua mạng" if row.get("destination", "").startswith("http") else "tệp"
+    village = site.village(village_id) if village_id and len(site.village_ids) > 1 else None
     return render_template("batches/export.html", pending=unsent, files=pending, rows=rows,
-                           action=ActionForm(), sealing=_sealing_key(site), bad_key=BAD_KEY)
+                           action=ActionForm(), sealing=_sealing_key(site), bad_key=BAD_KEY,
+                           village=village,
+                           fingerprint=keys.fingerprint(keys.create_site_key(site.data_dir)))
 
 
 @bp.get("/export/file")
 @page("lead", "admin", site_kind="village")
 def export_file():
     """A prepared download: the .json.gz of its batch, the very same bytes every time; or,
-    once the commune's key is known, that batch sealed for it (.enc)."""
+    once the commune's key is known, that batch sealed for it (.enc). A lead gets only
+    their own village's files."""
     site = get_site()
-    row = _download_row(site, request.args.get("batch", ""))
+    village_id = _scope(g.user)
+    row = _download_row(site, request.args.get("batch", ""), village_id)
     if row is None:
         flash("Không còn tệp này (đã xác nhận hoặc quá cũ). Hãy chuẩn bị tệp mới.", "error")
         return redirect(url_for("batches.export"))
@@ -387,8 +483,8 @@ def export_file():
     if key is not None:
         body = crypto.seal(body, key)
     day = row["created_at"][:10].replace("-", "")
-    name = f"{site.village_ids[0] if site.village_ids else 'thon'}-{day}-" \
-           f"{row['until_seq']}{'-all' if row['scope'] == 'all' else ''}" \
+    prefix = village_id or (site.village_ids[0] if len(site.village_ids) == 1 else "thon")
+    name = f"{prefix}-{day}-{row['until_seq']}{'-all' if row['scope'] == 'all' else ''}" \
            f"{'.enc' if key else '.json.gz'}"
     headers = {"Content-Disposition": f'attachment; filename="{name}"',
                "Cache-Control": "no-store"}
@@ -399,20 +495,22 @@ def export_file():
 @bp.post("/export/confirm")
 @page("lead", "admin", site_kind="village")
 def confirm_export():
-    """The lead says a downloaded file is safe: its changes now count as sent."""
+    """The lead says a downloaded file is safe: its changes (of the lead's village only)
+    now count as sent."""
     site = get_site()
     if not ActionForm().validate_on_submit():
         raise BadRequest("Phiên biểu mẫu không hợp lệ, hãy tải lại trang.")
+    village_id = _scope(g.user)
     with site.meta_lock:                    # one confirmation moves the mark once
-        row = _download_row(site, request.form.get("batch", ""))
+        row = _download_row(site, request.form.get("batch", ""), village_id)
         if row is None:
             flash("Không còn tệp này; không có gì thay đổi.", "error")
             return redirect(url_for("batches.export"), code=303)
-        if row["until_seq"] > last_exported(site):
+        if row["until_seq"] > last_exported(site, village_id):
             mark_exported(site, row, destination=f"download:{g.user['username']}")
-        mark, done = last_exported(site), Query()
-        site.table("downloads").remove((done.batch_id == row["batch_id"])
-                                       | ((done.scope == "new") & (done.until_seq <= mark)))
+        marks, table = export_marks(site), site.table("downloads")
+        table.remove(doc_ids=[r.doc_id for r in table.all()
+                              if r["batch_id"] == row["batch_id"] or _covered(r, marks)])
     flash(f"Đã ghi nhận {vn_number(row['record_count'])} bản ghi đã chép ra tệp; lần sau chỉ "
           "tải các thay đổi mới hơn.", "ok")
     return redirect(url_for("batches.export"), code=303)
