@@ -414,6 +414,7 @@ def test_ten_thousand_characters_refused_clearly(tmp_path):
 
 def test_hostile_names_escaped_on_commune_pages(tmp_path):
     from sync.transfer import export_batch, import_batch
+    from tests.sync_support import import_approved
     village = factories.village_site(tmp_path / "v")
     other = factories.village_site(tmp_path / "v2", users=False)
     commune = factories.commune_site(tmp_path / "c")
@@ -425,7 +426,7 @@ def test_hostile_names_escaped_on_commune_pages(tmp_path):
                  updated_at=factories.stamp(factories.START, 11), device_id="ph-x")
     other.store.submit([rival])
     import_batch(commune, export_batch(village, all_versions=True))
-    import_batch(commune, export_batch(other, all_versions=True))
+    import_approved(commune, export_batch(other, all_versions=True))   # a second laptop
     app = create_app({"DATA_DIR": commune.data_dir, "TESTING": True})
     staff = app.test_client()
     with staff.session_transaction() as session:

@@ -9,6 +9,7 @@ from fieldapp import auth, create_app
 from fieldapp.forms.rules import CHOICES
 from tests import factories as f
 from tests.conftest import csrf_token, login_page
+from tests.sync_support import import_approved
 from tests.test_commune_dashboard import (client, commune, commune_template, page_text,  # noqa: F401
                                           sign_in, staff)
 
@@ -212,7 +213,7 @@ def test_conflicts_from_two_imported_laptops_name_the_senders(commune, staff, tm
         edit = dict(home, updated_at=f.stamp(D(2025, 8, 2), hour), device_id=f"web-{hour}",
                     data=dict(home["data"], head_name=head))
         laptop.store.submit([home, edit])
-        transfer.import_batch(commune, transfer.export_batch(laptop, all_versions=True))
+        import_approved(commune, transfer.export_batch(laptop, all_versions=True))
         laptop.close()
     rows = {row[0]: row[1:] for row in table_rows(
         staff.get("/commune/conflicts").get_data(as_text=True), "versions")}
