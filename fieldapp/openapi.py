@@ -196,6 +196,13 @@ def openapi():
             "responses": {"200": _ok({"type": "object", "required": ["receipt", "message"],
                                       "properties": {"receipt": {"type": "object"},
                                                      "message": {"type": "string"}}}),
+                          "202": _ok({"type": "object", "required": ["receipt", "message"],
+                                      "properties": {"receipt": {"type": "object"},
+                                                     "message": {"type": "string"}}},
+                                     "Held, not imported: a new laptop for a village another "
+                                     "site sends for waits for staff approval at "
+                                     "/commune/sites (receipt.held is true, receipt."
+                                     "fingerprint the sender's key fingerprint)"),
                           "400": _error("Malformed batch"), "404": _error("Not a commune site"),
                           "413": _error("Body too large"),
                           "422": _error("Batch refused (format, signature, key, records, "
