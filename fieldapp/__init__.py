@@ -5,6 +5,7 @@ import os
 from flask import Flask, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
+from fieldapp.auth import prune_tokens
 from fieldapp.errors import FieldappError, error_response
 from fieldapp.site import Site
 from fieldapp import text
@@ -21,6 +22,7 @@ def create_app(config=None):
     config = dict(config or {})
     data_dir = config.get("DATA_DIR") or os.environ.get("FIELDAPP_DATA") or "fieldapp-data"
     site = Site(data_dir)
+    prune_tokens(site)          # sign-ins since the last start left expired tokens behind
     app = Flask(__name__)
     app.config.from_mapping(
         SECRET_KEY=site.secret_key(),
