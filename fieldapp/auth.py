@@ -17,7 +17,7 @@ __all__ = ["session_stamp", "end_page_sessions", "ROLES", "ROLE_LABELS", "add_us
            "check_secret_rule", "authenticate", "get_user", "issue_token", "signed_in",
            "user_for_token", "revoke_token", "revoke_tokens", "prune_tokens", "set_active",
            "set_secret", "list_users", "public_user", "MAX_FAILURES", "LOCK_MINUTES",
-           "FORGET_HOURS"]
+           "FORGET_HOURS", "UNKNOWN_NAMES", "MAX_UNKNOWN_NAMES"]
 
 ROLES = ("volunteer", "lead", "staff", "admin")
 ROLE_LABELS = {"volunteer": "Tình nguyện viên", "lead": "Tổ trưởng",
