@@ -2,12 +2,13 @@
 
 guessing_wave: parallel PIN guesses at POST /api/v1/login (--wave of them always in
 flight, as a script with a few threads sends them), PIN after PIN as a sweep of all
-1,000,000 would go, against one volunteer's account and then a username with no account. A 401 answer is a guess the server evaluated (a locked account
-answers 429 before any hash is computed), so the 401s per 15 minutes are the guesses
-evaluated per lock window per account; the goal is at most MAX_FAILURES (5). The sweep
-passes the account's real PIN halfway, as the one of the issue did after 101 guesses;
-afterwards the right PIN is sent once more and must be refused. The unknown name must get
-the same answers, or who gets 429 tells which names exist.
+1,000,000 would go, against one volunteer's account and then a username with no account.
+A 401 answer is a guess the server evaluated (a locked account answers 429 before any
+hash is computed), so the 401s per 15 minutes are the guesses evaluated per lock window
+per account; the goal is at most MAX_FAILURES (5). The sweep passes the account's real
+PIN at guess 51, as the one of the issue found it after 101; afterwards the right PIN is
+sent once more and must be refused. The unknown name must get the same answers, or who
+gets 429 tells which names exist.
 
 The server is the real `fieldapp serve` on 127.0.0.1, on a fresh data directory; every
 loop is bounded by --seconds and a number of guesses. Last line: a JSON object.
