@@ -10,7 +10,7 @@ import json
 
 from hypothesis import given, settings, strategies as st
 
-from fieldapp.forms.rules import RULES
+from fieldapp.forms.rules import MAX_CLOCK_AHEAD, RULES
 from fieldapp.records import ENVELOPE, check_versions
 from fieldapp.typedrecords import clean_versions
 from tests.test_rules_fastpath import (ENVELOPE_VALUES, NEAR, NOW, NOWS, UUID, VALUES,
@@ -117,9 +117,9 @@ def test_every_single_envelope_change_agrees():
 
 
 def test_a_stamp_just_past_the_future_limit_sends_the_batch_the_long_way():
-    limit = (NOW + datetime.timedelta(hours=24)).strftime("%Y-%m-%dT%H:%M:%S.%f")[:23] + "Z"
+    limit = (NOW + MAX_CLOCK_AHEAD).strftime("%Y-%m-%dT%H:%M:%S.%f")[:23] + "Z"
     assert agrees([clean("household", updated_at=limit)]) is not None
-    late = (NOW + datetime.timedelta(hours=24, milliseconds=1)).strftime(
+    late = (NOW + MAX_CLOCK_AHEAD + datetime.timedelta(milliseconds=1)).strftime(
         "%Y-%m-%dT%H:%M:%S.%f")[:23] + "Z"
     raw = clean("household")
     raw["updated_at"] = late
