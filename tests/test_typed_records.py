@@ -177,3 +177,31 @@ def test_several_texts_of_one_column_agree_whichever_neighbours_they_have():
             raws = [clean("visit"), clean("visit", OTHER)]
             raws[0]["data"]["note"], raws[1]["data"]["note"] = first, second
             agrees(raws)
+
+
+UNREADABLE = ["\u200b", "\u200b\u200c\u200d", "\u2060", "\ufeff", "\u0301", "\u3000\u200b",
+              "\u2800", "A\u200b", "\u200bA", "Lan\u202e", "\u2066An\u2069", "\u202aA",
+              "a\u202bb", "\u202c", "\u202d", "\u2067", "\u2068", "\u206aa", "7", "Ánh"]
+
+
+def test_invisible_names_and_bidirectional_controls_agree():
+    """Every text field, and the author, set to names without a letter and to texts with
+    bidirectional controls (and their allowed neighbours): typed decoding takes a batch
+    exactly when the full check finds it valid and clean, and refuses the rest."""
+    for value in UNREADABLE:
+        for record_type in sorted(RULES):
+            for rule in RULES[record_type]:
+                if rule.kind != "text":
+                    continue
+                raw = clean(record_type)
+                raw["data"][rule.name] = value
+                agrees([raw, clean("person", OTHER)])
+        raw = clean("household")
+        raw["author"] = value
+        agrees([raw, clean("person", OTHER)])
+    # a required name must hold a letter; an optional text need not
+    unnamed = clean("household")
+    unnamed["data"]["head_name"] = "\u200b"
+    assert agrees([unnamed]) is None
+    assert agrees([clean("household", data=dict(clean("household")["data"],
+                                                 address="\u200b"))]) is not None
