@@ -18,7 +18,8 @@ from dataclasses import asdict, dataclass, field
 from tinydb import Query
 
 from fieldapp.errors import Invalid
-from fieldapp.records import check_versions, utc_now
+from fieldapp.records import MAX_CLOCK_AHEAD, ahead_text, check_versions, parse_stamp, utc_now
+from fieldapp.text import vn_time
 from fieldapp.typedrecords import clean_versions
 from storage import FileLock
 from storage.durable import atomic_write_bytes
@@ -155,13 +156,13 @@ def _village_ids(batch):
     return villages if village_ids_valid(villages) else []
 
 
-def _check_records(records, village_ids, now):
+def _check_records(records, village_ids, created):
     """(cleaned versions, [{id, index, errors}]) for every record of a batch the typed
-    decoding did not take.
+    decoding did not take; stamps are judged by the batch's `created` (its created_at).
 
     That a record keeps its type and village is checked by the store, under its lock.
     """
-    checked, failed = check_versions(records, now)
+    checked, failed = check_versions(records, created, clock="batch")
     versions, indexes = [v for _, v in checked], [index for index, _ in checked]
     bad = [{"id": check.id, "index": index, "errors": dict(check.errors)}
            for index, check in failed]
@@ -173,6 +174,35 @@ def _check_records(records, village_ids, now):
                 if version["village_id"] not in allowed]
         bad.sort(key=lambda b: b["index"])
     return versions, bad
+
+
+def _decode_typed(body, batch, now):
+    """The batch's records decoded typed (fieldapp.typedrecords), or None to check them
+    one by one; `batch`: the other fields, not checked yet."""
+    created = _created(batch, now)
+    return None if created is None else clean_versions(body, created, _village_ids(batch))
+
+
+def _created(batch, now, refuse=False):
+    """The batch's created_at, the clock its records' stamps are judged by (a batch may
+    be imported days after it was made), when it is a real moment no more than
+    MAX_CLOCK_AHEAD after `now`, the commune's clock; else None, or with `refuse`
+    BatchRejected (a batch from the future: the village laptop's clock runs ahead)."""
+    created = parse_stamp(batch.get("created_at"))
+    if created is None:
+        if refuse:
+            raise BatchRejected("format", "Lô dữ liệu sai định dạng: trường created_at không "
+                                          "phải thời điểm có thật.")
+        return None
+    if created > now + MAX_CLOCK_AHEAD:
+        if refuse:
+            raise BatchRejected(
+                "created_at", f"Lô ghi giờ tạo {vn_time(batch['created_at'])}, nhanh hơn "
+                              f"đồng hồ máy xã ({vn_time(now)}) {ahead_text(created - now)}: "
+                              "đồng hồ máy của thôn đang chạy nhanh. Hãy chỉnh lại giờ máy "
+                              "của thôn rồi xuất lại lô. Cả lô bị từ chối, chưa lưu gì.")
+        return None
+    return created
 
 
 def _refused(refusal):
@@ -223,9 +253,10 @@ def _import(site, data, source, authorize, now):
     now = now or datetime.datetime.now(datetime.timezone.utc)
     if crypto.is_sealed(data):             # a file sealed for this commune's key
         data = crypto.open_sealed(site.data_dir, data)
-    batch, body, body_sha256, checked = read_batch(data, lambda body, batch: clean_versions(
-        body, now, _village_ids(batch)))
+    batch, body, body_sha256, checked = read_batch(
+        data, lambda body, batch: _decode_typed(body, batch, now))
     check_batch(batch, body, site.settings["commune_code"], body_sha256)
+    created = _created(batch, now, refuse=True)
     if authorize is not None:
         authorize(batch)
     sender = batch["site"]
@@ -253,7 +284,7 @@ def _import(site, data, source, authorize, now):
             return receipt
         # records decoded typed are valid, clean and of the sender's villages already
         versions, bad = (batch["records"], []) if checked else \
-            _check_records(batch["records"], sender["village_ids"], now)
+            _check_records(batch["records"], sender["village_ids"], created)
         if bad:
             raise _records_rejected(bad)
         try:                              # the commit reads what other processes wrote
