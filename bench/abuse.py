@@ -10,6 +10,11 @@ PIN at guess 51, as the one of the issue found it after 101; afterwards the righ
 sent once more and must be refused. The unknown name must get the same answers, or who
 gets 429 tells which names exist.
 
+amplification_upload: a commune server takes a gzip bomb (a real village batch header,
+then records of `{},` inflating to 250 MB from about 250 KB) pushed with a village's push
+token, then uploaded by staff. Prints how long each refusal took and how much the
+server's peak RSS (VmHWM) grew; goal: refused in seconds, growth < 300 MB.
+
 The server is the real `fieldapp serve` on 127.0.0.1, on a fresh data directory; every
 loop is bounded by --seconds and a number of guesses. Last line: a JSON object.
 
@@ -24,13 +29,16 @@ import sys
 import tempfile
 import threading
 import time
+import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from fieldapp.auth import LOCK_MINUTES, MAX_FAILURES, add_user  # noqa: E402
 from fieldapp.cli import init_site  # noqa: E402
 from fieldapp.site import Site  # noqa: E402
+from tests import factories  # noqa: E402
 from tests.live import LiveServer  # noqa: E402
+from tests.sync_support import filled_village, push_token  # noqa: E402
 
 VILLAGE = "thon-3"
 USERNAME, UNKNOWN = "minh", "khong-co-ai"
@@ -121,12 +129,78 @@ def guessing_wave(seconds=20.0, wave=5, root=None):
             "same_answers_for_unknown_name": per_window[USERNAME] == per_window[UNKNOWN]}
 
 
+MB = 1024 * 1024
+
+
+def _peak_rss_mb(pid):
+    with open(f"/proc/{pid}/status") as status:
+        return int(next(l for l in status if l.startswith("VmHWM:")).split()[1]) / 1024
+
+
+def _bomb(header, inflated):
+    """A gzip batch: `header`'s fields, then `{},` records inflating to `inflated` bytes."""
+    import uuid
+    fields = {k: v for k, v in header.items() if k != "records"}
+    fields["batch_id"] = str(uuid.uuid4())
+    packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    parts = [packer.compress(json.dumps(fields).encode()[:-1] + b',"records":[')]
+    chunk = b"{}," * (1 << 20)
+    parts += [packer.compress(chunk) for _ in range(inflated // len(chunk))]
+    parts += [packer.compress(b"{}]}"), packer.flush()]
+    return b"".join(parts)
+
+
+def amplification_upload(inflated_mb=250, workdir=None):
+    """Start a commune server, upload the bomb with a push token and as staff; return
+    {sizes, each refusal's status and seconds, peak RSS before and growth}."""
+    from sync.batch import batch_bytes, gzip_bytes
+    from sync.transfer import export_batch
+    root = workdir or tempfile.mkdtemp(prefix="fieldapp-abuse-")
+    commune = factories.commune_site(os.path.join(root, "commune"))
+    village = filled_village(os.path.join(root, "village"))
+    token = push_token(commune.data_dir, "thon-3")
+    server = LiveServer(commune.data_dir).start()
+    try:
+        staff = server.login("canbo", factories.PASSWORD)
+        real = export_batch(village)
+        status, _ = server.request("POST", "/api/v1/batches", token=token,
+                                   raw=gzip_bytes(batch_bytes(real)))
+        assert status == 200, status
+        before = _peak_rss_mb(server.process.pid)
+        bomb = _bomb(real, inflated_mb * MB)
+        answers = {}
+        for who, bearer in (("push_token", token), ("staff", staff)):
+            started = time.monotonic()
+            status, body = server.request("POST", "/api/v1/batches", raw=bomb, token=bearer)
+            answers[who] = {"status": status, "seconds": round(time.monotonic() - started, 2),
+                            "problem": (body.get("error", {}).get("details") or {}).get("problem")
+                            if isinstance(body, dict) else None}
+        started = time.monotonic()
+        healthz = server.request("GET", "/healthz")[0]
+        growth = _peak_rss_mb(server.process.pid) - before
+    finally:
+        server.stop()
+    result = {"bomb_kb": len(bomb) // 1024, "inflated_mb": inflated_mb, **answers,
+              "healthz_status": healthz, "healthz_s": round(time.monotonic() - started, 2),
+              "peak_rss_before_mb": round(before), "peak_rss_growth_mb": round(growth),
+              "goal_growth_mb": 300}
+    for who in ("push_token", "staff"):
+        print(f"{who}: HTTP {answers[who]['status']} ({answers[who]['problem']}) "
+              f"in {answers[who]['seconds']} s")
+    print(f"bomb {result['bomb_kb']} KB inflating to {inflated_mb} MB; server peak RSS "
+          f"{result['peak_rss_before_mb']} MB, grew {result['peak_rss_growth_mb']} MB (goal < 300)")
+    return result
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=20.0, help="length of the guessing")
     parser.add_argument("--wave", type=int, default=5, help="guesses in flight at once")
+    parser.add_argument("--inflated-mb", type=int, default=250,
+                        help="how far the gzip bomb inflates, in MB")
     args = parser.parse_args()
-    results = {"guessing": guessing_wave(args.seconds, args.wave)}
+    results = {"guessing": guessing_wave(args.seconds, args.wave),
+               "amplification": amplification_upload(args.inflated_mb)}
     print(json.dumps(results))
 
 

@@ -25,8 +25,8 @@ from storage import FileLock
 from storage.durable import atomic_write_bytes
 from storage.store import Refused, no_cycle_collection
 from sync import crypto, keys
-from sync.batch import (FORMAT, VERSION, batch_bytes, check_batch, gzip_bytes, read_batch,
-                        sign_batch, village_ids_valid)
+from sync.batch import (FILE_LIMITS, FORMAT, VERSION, batch_bytes, check_batch, gzip_bytes,
+                        read_batch, sign_batch, village_ids_valid)
 from sync.errors import BatchRejected
 
 __all__ = ["export_batch", "build_batch", "mark_exported", "last_exported", "write_batch_file", "import_batch", "Receipt",
@@ -236,17 +236,18 @@ def _add_unknown_villages(site, batch):
     return missing
 
 
-def import_batch(site, data, source="", authorize=None, now=None):
+def import_batch(site, data, source="", authorize=None, now=None, limits=FILE_LIMITS):
     """Check and store one batch (bytes, gz bytes or dict); return a Receipt.
 
     Raise BatchRejected naming the problem (and the records at fault); then nothing is
     stored. `authorize(batch)` may raise to refuse a sender before anything is stored.
+    `limits` (sync.batch): how large a batch this sender may bring.
     """
     with no_cycle_collection(promote=True):
-        return _import(site, data, source, authorize, now)
+        return _import(site, data, source, authorize, now, limits)
 
 
-def _import(site, data, source, authorize, now):
+def _import(site, data, source, authorize, now, limits):
     """import_batch, with the collector paused."""
     if site.kind != "commune":
         raise BatchRejected("site_kind", "Chỉ máy của xã mới nhận lô dữ liệu.")
@@ -254,7 +255,8 @@ def _import(site, data, source, authorize, now):
     if crypto.is_sealed(data):             # a file sealed for this commune's key
         data = crypto.open_sealed(site.data_dir, data)
     batch, body, body_sha256, checked = read_batch(
-        data, lambda body, batch: _decode_typed(body, batch, now))
+        data, lambda body, batch: _decode_typed(body, batch, now), limits,
+        site.settings["commune_code"])
     check_batch(batch, body, site.settings["commune_code"], body_sha256)
     created = _created(batch, now, refuse=True)
     if authorize is not None:
