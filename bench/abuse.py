@@ -18,7 +18,7 @@ server's peak RSS (VmHWM) grew; goal: refused in seconds, growth < 300 MB.
 The server is the real `fieldapp serve` on 127.0.0.1, on a fresh data directory; every
 loop is bounded by --seconds and a number of guesses. Last line: a JSON object.
 
-    python bench/abuse.py [--seconds 20] [--wave 5]
+    python bench/abuse.py [--seconds 20] [--wave 5] [--inflated-mb 250]
 """
 import argparse
 import datetime
