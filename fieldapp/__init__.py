@@ -5,6 +5,7 @@ import os
 from flask import Flask, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
+from fieldapp.auth import prune_tokens
 from fieldapp.errors import FieldappError, error_response
 from fieldapp.site import Site
 from fieldapp import text
@@ -14,6 +15,13 @@ __version__ = "0.1.0"
 
 csrf = CSRFProtect()
 MAX_BODY = 4 * 1024 * 1024
+SMALL_BODY = 8 * 1024
+# endpoints whose bodies are a few fields (sign-in above all: anyone on the Wi-Fi reaches it)
+SMALL_BODY_ENDPOINTS = frozenset((
+    "api.login", "api.logout", "auth.login", "auth.logout", "round.login_card",
+    "round.session_token", "batches.forget_key", "batches.push_sealing",
+    "batches.revoke_push_token", "batches.confirm_export", "round.revoke_card",
+    "commune.user_action", "village.volunteer_action", "village.delete_record"))
 
 
 def create_app(config=None):
@@ -21,6 +29,7 @@ def create_app(config=None):
     config = dict(config or {})
     data_dir = config.get("DATA_DIR") or os.environ.get("FIELDAPP_DATA") or "fieldapp-data"
     site = Site(data_dir)
+    prune_tokens(site)          # sign-ins since the last start left expired tokens behind
     app = Flask(__name__)
     app.config.from_mapping(
         SECRET_KEY=site.secret_key(),
@@ -36,6 +45,13 @@ def create_app(config=None):
     app.config.update(config)
     app.json.ensure_ascii = False
     app.extensions["fieldapp_site"] = site
+
+    @app.before_request
+    def limit_small_bodies():
+        # before CSRFProtect reads the form: a larger body is refused unread (JSON 413)
+        if request.endpoint in SMALL_BODY_ENDPOINTS or request.endpoint is None:
+            request.max_content_length = SMALL_BODY
+
     csrf.init_app(app)
 
     from fieldapp.views import api, auth_pages, village

@@ -11,12 +11,13 @@ import secrets
 from tinydb import Query
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from fieldapp.errors import Forbidden, Invalid, Locked, NotSignedIn
+from fieldapp.errors import Invalid, Locked, NotSignedIn
 
 __all__ = ["session_stamp", "end_page_sessions", "ROLES", "ROLE_LABELS", "add_user",
            "check_secret_rule", "authenticate", "get_user", "issue_token", "signed_in",
-           "user_for_token", "revoke_token", "revoke_tokens", "set_active", "set_secret",
-           "list_users", "public_user", "MAX_FAILURES", "LOCK_MINUTES"]
+           "user_for_token", "revoke_token", "revoke_tokens", "prune_tokens", "set_active",
+           "set_secret", "list_users", "public_user", "MAX_FAILURES", "LOCK_MINUTES",
+           "FORGET_HOURS", "UNKNOWN_NAMES", "MAX_UNKNOWN_NAMES"]
 
 ROLES = ("volunteer", "lead", "staff", "admin")
 ROLE_LABELS = {"volunteer": "Tình nguyện viên", "lead": "Tổ trưởng",
@@ -25,6 +26,9 @@ USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,31}\Z")
 PIN_RE = re.compile(r"^[0-9]{6}\Z")
 MAX_FAILURES = 5
 LOCK_MINUTES = 15
+FORGET_HOURS = 24              # a day without failures and an account's count starts again
+UNKNOWN_NAMES = "login_unknown_names"
+MAX_UNKNOWN_NAMES = 500
 TOKEN_DAYS = 7
 _DUMMY_HASH = generate_password_hash("not-a-secret-000000")
 User = Query()
@@ -114,38 +118,83 @@ def list_users(site, village_id=None):
 def authenticate(site, username, secret):
     """Return the user for a correct username and secret; raise NotSignedIn or Locked.
 
-    Unknown users cost the same hash as known ones, and every failure counts towards a
-    lock of LOCK_MINUTES after MAX_FAILURES.
+    Each attempt is counted as a failure before its slow hash starts, under the meta lock,
+    and only a success takes it back: however many guesses arrive at once, at most
+    MAX_FAILURES hashes are evaluated before the account is locked for LOCK_MINUTES, and
+    nothing but an unlock by a lead or admin ends a lock early. Unknown usernames are
+    counted the same way and cost the same hash; a disabled account answers as a wrong
+    secret does.
     """
-    user = get_user(site, username)
     if not isinstance(secret, str) or len(secret) > 200 or not secret.isprintable() \
             or secret.encode("utf-8", "replace") != secret.encode("utf-8", "ignore"):
         secret = "\x00"
-    if user is None:
-        check_password_hash(_DUMMY_HASH, secret)
+    with site.meta_lock:
+        user = get_user(site, username)
+        if user is None:
+            _count_unknown_attempt(site, username)
+        else:
+            counted = _count_attempt(user)
+            site.table("users").update(counted, User.username == username)
+    ok = check_password_hash(user["secret_hash"] if user else _DUMMY_HASH, secret)
+    if user is None or not ok or not user.get("active", True):
         raise NotSignedIn("Sai tên đăng nhập hoặc mã PIN / mật khẩu.")
-    now = _now()
-    if user.get("locked_until") and datetime.datetime.fromisoformat(user["locked_until"]) > now:
+    with site.meta_lock:
+        fresh = get_user(site, username)
+        change = {"failures": 0}
+        # only the lock this attempt's own count set is taken back with it
+        if counted.get("locked_until") and fresh.get("locked_until") == counted["locked_until"]:
+            change["locked_until"] = None
+        site.table("users").update(change, User.username == username)
+    return user
+
+
+def _parse_time(value):
+    return datetime.datetime.fromisoformat(value) if value else None
+
+
+def _count_attempt(counter, now=None):
+    """The counter fields (failures, locked_until, last_failure_at) with one more attempt
+    counted as a failure; raise Locked while the counter is locked.
+
+    Failures keep counting across a lock: once MAX_FAILURES is reached, every further
+    failure locks again, until a success or FORGET_HOURS without any failure.
+    """
+    now = now or _now()
+    locked_until = _parse_time(counter.get("locked_until"))
+    if locked_until and locked_until > now:
         raise Locked("Tài khoản tạm khóa do nhập sai nhiều lần. Hãy thử lại sau "
                      f"{LOCK_MINUTES} phút hoặc nhờ tổ trưởng mở khóa.")
-    ok = check_password_hash(user["secret_hash"], secret)
-    users = site.table("users")
-    with site.meta_lock:
-        fresh = users.get(User.username == username)
-        if ok:
-            if fresh["failures"] or fresh.get("locked_until"):
-                users.update({"failures": 0, "locked_until": None}, User.username == username)
-        else:
-            failures = fresh["failures"] + 1
-            locked = (now + datetime.timedelta(minutes=LOCK_MINUTES)).isoformat() \
-                if failures >= MAX_FAILURES else None
-            users.update({"failures": 0 if locked else failures, "locked_until": locked},
-                         User.username == username)
-    if not ok:
-        raise NotSignedIn("Sai tên đăng nhập hoặc mã PIN / mật khẩu.")
-    if not user.get("active", True):
-        raise Forbidden("Tài khoản đã bị khóa. Hãy liên hệ tổ trưởng.")
-    return user
+    failures = counter.get("failures") or 0
+    last = _parse_time(counter.get("last_failure_at"))
+    if last is None or now - last > datetime.timedelta(hours=FORGET_HOURS):
+        failures = 0
+    failures += 1
+    locked = now + datetime.timedelta(minutes=LOCK_MINUTES) if failures >= MAX_FAILURES \
+        else None
+    return {"failures": failures, "last_failure_at": now.isoformat(),
+            "locked_until": locked.isoformat() if locked else None}
+
+
+def _count_unknown_attempt(site, username):
+    """Count an attempt for a username without an account, as for one with (so no one
+    learns which names exist from who gets locked); raise Locked. The counters live in
+    meta's UNKNOWN_NAMES table, by a hash of the name, pruned after FORGET_HOURS and at
+    most MAX_UNKNOWN_NAMES of them (the oldest go first). Call under the meta lock."""
+    key = hashlib.sha256(repr(username).encode("utf-8", "replace")).hexdigest()[:32]
+    table = site.table(UNKNOWN_NAMES)
+    rows = table.all()
+    row = next((r for r in rows if r["name"] == key), None)
+    counted = _count_attempt(row or {})
+    if row is not None:
+        table.update(counted, doc_ids=[row.doc_id])
+        return
+    forget = _now() - datetime.timedelta(hours=FORGET_HOURS)
+    rows.sort(key=lambda r: r["last_failure_at"])
+    gone = [r.doc_id for r in rows if _parse_time(r["last_failure_at"]) < forget]
+    gone += [r.doc_id for r in rows[len(gone):len(rows) - MAX_UNKNOWN_NAMES + 1]]
+    if gone:
+        table.remove(doc_ids=gone)
+    table.insert({"name": key, **counted})
 
 
 def _token_hash(token):
@@ -153,14 +202,28 @@ def _token_hash(token):
 
 
 def issue_token(site, user, kind="api", days=TOKEN_DAYS):
-    """Make a random bearer token for a user; only its hash is stored."""
+    """Make a random bearer token for a user; only its hash is stored. Tokens that expired
+    or were revoked are dropped first, so meta.json does not grow with every sign-in."""
     token = secrets.token_urlsafe(32)
     expires = None if days is None else (_now() + datetime.timedelta(days=days)).isoformat()
     with site.meta_lock:
+        prune_tokens(site)
         site.table("tokens").insert({"hash": _token_hash(token), "username": user["username"],
                                      "kind": kind, "created_at": _now().isoformat(),
                                      "expires_at": expires, "revoked": False})
     return token
+
+
+def prune_tokens(site):
+    """Remove the tokens that expired or were revoked; return how many."""
+    now = _now()
+    with site.meta_lock:
+        tokens = site.table("tokens")
+        dead = [row.doc_id for row in tokens.all() if row["revoked"] or (
+            row["expires_at"] and datetime.datetime.fromisoformat(row["expires_at"]) < now)]
+        if dead:
+            tokens.remove(doc_ids=dead)
+    return len(dead)
 
 
 def signed_in(site, user):
@@ -178,7 +241,8 @@ def user_for_token(site, token, kind="api"):
     with site.meta_lock:
         row = site.table("tokens").get((Token.hash == _token_hash(token)) & (Token.kind == kind))
     if row is None or row["revoked"]:
-        raise NotSignedIn("Mã đăng nhập không hợp lệ hoặc đã bị thu hồi. Hãy đăng nhập lại.")
+        raise NotSignedIn("Mã đăng nhập không hợp lệ, đã hết hạn hoặc bị thu hồi. "
+                          "Hãy đăng nhập lại.")
     if row["expires_at"] and datetime.datetime.fromisoformat(row["expires_at"]) < _now():
         raise NotSignedIn("Phiên đăng nhập đã hết hạn. Hãy đăng nhập lại.")
     user = get_user(site, row["username"])
@@ -205,9 +269,11 @@ def revoke_tokens(site, username, kind=None):
 
 
 def set_active(site, username, active):
-    """Enable or disable a user; disabling revokes their tokens."""
+    """Enable or disable a user (which also unlocks them); disabling revokes their tokens,
+    and both end their page sessions, so re-enabling revives no old session cookie."""
     with site.meta_lock:
-        site.table("users").update({"active": active, "failures": 0, "locked_until": None},
+        site.table("users").update({"active": active, "failures": 0, "locked_until": None,
+                                    "sessions_ended": secrets.token_hex(8)},
                                    User.username == username)
     if not active:
         revoke_tokens(site, username)

@@ -2,17 +2,23 @@
 
 A backup is a .tar.gz holding every file of the data directory and a MANIFEST.json with
 their SHA-256. It is taken while holding the record and meta locks, so no write is
-half in it. Restore checks the archive whole (manifest, hashes, every JSON parses) before
-it touches anything, then swaps the directory in with renames; the old one is kept aside.
+half in it. Restore streams the archive into a directory beside the target, refusing any member that
+is not a data file of a site or is larger than one could be before reading it, checks it
+whole there (manifest, hashes, every JSON parses), then swaps it in with renames; the old
+directory is kept aside.
 """
 import datetime
 import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import tarfile
 import tempfile
+import zlib
+
+import msgspec
 
 from fieldapp.site import Site
 
@@ -69,50 +75,108 @@ def make_backup(data_dir, out_path):
     return manifest
 
 
-def _read_archive(path):
-    """{relative path: bytes} of a backup, checked against its manifest."""
+# what a data directory holds (see _data_files): anything else in an archive is refused
+TOP_FILES = frozenset(("settings.json", "meta.json", "secret_key", "site_key.pem",
+                       "commune_box.pem"))
+SEGMENT_RE = re.compile(r"records/[A-Za-z0-9][A-Za-z0-9_-]{0,79}\.\d{4,}\.json\Z")
+HELD_RE = re.compile(r"held/[0-9a-f-]{36}\.batch\Z")      # batches of a new laptop (sync.held)
+MAX_MEMBER = 256 * 1024 ** 2        # a record segment holds 1,000 versions: well under 1 MB
+MAX_UNPACKED = 4 * 1024 ** 3
+CHUNK = 1024 * 1024
+
+
+def _shown(name):
+    """A member name fit for a message (control characters escaped, cut short)."""
+    return repr(name)[1:-1][:80]
+
+
+def _check_member(member, seen, total):
+    """Refuse a member that is no data file of a site, or too large; before its content
+    is read (the sizes are the ones its header declares)."""
+    name = member.name
+    if not member.isfile() or not (name in TOP_FILES or name == MANIFEST
+                                   or SEGMENT_RE.match(name) or HELD_RE.match(name)):
+        raise BackupError(f"Tệp sao lưu chứa mục lạ, không phải dữ liệu fieldapp: "
+                          f"{_shown(name)}. Không khôi phục gì.")
+    if name in seen:
+        raise BackupError(f"Tệp sao lưu có hai mục cùng tên {_shown(name)}. Không khôi phục gì.")
+    if member.size > MAX_MEMBER or total + member.size > MAX_UNPACKED:
+        raise BackupError(f"Mục {_shown(name)} trong tệp sao lưu lớn bất thường "
+                          f"({member.size // 1024 ** 2} MB): không khôi phục gì.")
+
+
+def _unpack(path, staging):
+    """Write every member of a backup into `staging`, streamed; return (the manifest's
+    bytes, {relative path: SHA-256 of what was written})."""
     if not os.path.isfile(path):
         raise BackupError(f"Không tìm thấy tệp sao lưu {path}.")
     if os.path.getsize(path) > MAX_ARCHIVE:
         raise BackupError("Tệp sao lưu quá lớn.")
-    contents = {}
+    manifest, digests, total = None, {}, 0
     try:
         with tarfile.open(path, mode="r:gz") as archive:
             for member in archive:
-                name = os.path.normpath(member.name)
-                if not member.isfile() or name.startswith(("/", "..")) or os.path.isabs(name):
-                    raise BackupError(f"Tệp sao lưu chứa mục không hợp lệ: {member.name}")
-                contents[name] = archive.extractfile(member).read()
-    except (tarfile.TarError, OSError, EOFError) as error:
+                _check_member(member, digests.keys() | ({MANIFEST} if manifest is not None else set()),
+                              total)
+                total += member.size
+                source = archive.extractfile(member)
+                if member.name == MANIFEST:
+                    manifest = source.read()
+                    continue
+                digests[member.name] = _write(source, os.path.join(staging, member.name))
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as error:
         raise BackupError(f"Tệp sao lưu hỏng hoặc không phải tệp sao lưu: {error}") from None
+    if manifest is None:
+        raise BackupError("Tệp sao lưu không có bản kê (MANIFEST.json) hợp lệ.")
+    return manifest, digests
+
+
+def _write(source, target):
+    """Copy a member's content to `target` in chunks, fsynced; return its SHA-256."""
+    digest = hashlib.sha256()
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        for chunk in iter(lambda: source.read(CHUNK), b""):
+            digest.update(chunk)
+            handle.write(chunk)
+        handle.flush()
+        os.fsync(handle.fileno())
+    return digest.hexdigest()
+
+
+def _check_unpacked(manifest, digests, staging):
+    """Refuse an unpacked backup that is not whole: the manifest, every hash, JSON files
+    that parse (checked without building them: msgspec only scans), settings.json."""
     try:
-        manifest = json.loads(contents.pop(MANIFEST))
-    except (KeyError, ValueError):
+        manifest = json.loads(manifest)
+    except ValueError:
         raise BackupError("Tệp sao lưu không có bản kê (MANIFEST.json) hợp lệ.") from None
-    if manifest.get("format") != "fieldapp-backup" or manifest.get("version") != 1:
+    if not isinstance(manifest, dict) or manifest.get("format") != "fieldapp-backup" \
+            or manifest.get("version") != 1 or not isinstance(manifest.get("files"), dict):
         raise BackupError("Đây không phải tệp sao lưu của fieldapp (phiên bản 1).")
-    if set(manifest.get("files", {})) != set(contents):
+    if set(manifest["files"]) != set(digests):
         raise BackupError("Danh sách tệp trong bản sao lưu không khớp bản kê.")
-    for rel, data in contents.items():
-        if hashlib.sha256(data).hexdigest() != manifest["files"][rel]:
+    for rel, digest in digests.items():
+        if digest != manifest["files"][rel]:
             raise BackupError(f"Tệp {rel} trong bản sao lưu đã bị thay đổi hoặc hỏng.")
         if rel.endswith(".json"):
-            try:
-                json.loads(data)
-            except ValueError:
-                raise BackupError(f"Tệp {rel} trong bản sao lưu không đọc được.") from None
-    if "settings.json" not in contents:
+            with open(os.path.join(staging, rel), "rb") as handle:
+                try:
+                    msgspec.json.decode(handle.read(), type=msgspec.Raw)
+                except msgspec.DecodeError:
+                    raise BackupError(f"Tệp {rel} trong bản sao lưu không đọc được.") from None
+    if "settings.json" not in digests:
         raise BackupError("Bản sao lưu thiếu settings.json.")
-    return contents
 
 
 def restore_backup(path, data_dir, force=False):
     """Restore a backup into `data_dir`; the previous directory is renamed aside.
 
     Returns the path the old directory was moved to (or None). Nothing is changed when the
-    archive is not whole, or when `data_dir` holds a site and `force` is not given.
+    archive is not whole, or when `data_dir` holds a site and `force` is not given: the
+    archive is unpacked beside it and checked before anything is swapped in.
     """
-    contents = _read_archive(path)
     data_dir = os.path.abspath(data_dir)
     if os.path.exists(os.path.join(data_dir, "settings.json")) and not force:
         raise BackupError(f"{data_dir} đang có dữ liệu; dùng --force để thay bằng bản sao lưu "
@@ -121,14 +185,8 @@ def restore_backup(path, data_dir, force=False):
     os.makedirs(parent, exist_ok=True)
     staging = tempfile.mkdtemp(dir=parent, prefix=".restore-")
     try:
-        for rel, data in contents.items():
-            target = os.path.join(staging, rel)
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
+        manifest, digests = _unpack(path, staging)
+        _check_unpacked(manifest, digests, staging)
         os.chmod(staging, 0o700)
         aside = None
         if os.path.exists(data_dir):

@@ -5,25 +5,25 @@ import uuid
 from dataclasses import dataclass
 
 from fieldapp.forms.fastcheck import REAL_DATES, real_date
-from fieldapp.forms.rules import RULES, UUID_RE, fast_checker, validate_data
+from fieldapp.forms.rules import (MAX_CLOCK_AHEAD, RULES, UNSAFE_TEXT_RE, UUID_RE, fast_checker,
+                                  validate_data)
 from fieldapp.text import fold, nfc
 
 __all__ = ["utc_now", "new_id", "member_record_id", "check_version", "check_versions",
            "make_version", "VersionCheck",
-           "ENVELOPE", "live_records", "search_households", "VILLAGE_RE", "DEVICE_RE"]
+           "ENVELOPE", "live_records", "search_households", "VILLAGE_RE", "DEVICE_RE",
+           "MAX_CLOCK_AHEAD", "parse_stamp", "ahead_text"]
 
 UPDATED_AT_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z\Z")
 VILLAGE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}\Z")
 MAX_VILLAGES = 100          # village ids one site may hold (and list in its batches)
 DEVICE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}\Z")
 ENVELOPE = ("id", "type", "village_id", "updated_at", "device_id", "author", "deleted", "data")
-FUTURE_TOLERANCE = datetime.timedelta(hours=24)
 
 
 def utc_now():
     """The current UTC time as SPEC timestamps have it: 2025-07-28T09:15:02.123Z."""
-    now = datetime.datetime.now(datetime.timezone.utc)
-    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+    return _format_stamp(datetime.datetime.now(datetime.timezone.utc))
 
 
 def new_id():
@@ -44,19 +44,50 @@ class VersionCheck:
     id: str | None = None
 
 
-def check_version(raw, now=None, check_future=True):
+# why a stamp too far ahead is refused, by whose clock judged it: {} is how far ahead
+_AHEAD_MESSAGES = {
+    "server": "Giờ trên điện thoại đang nhanh hơn đồng hồ máy chủ {}. Hãy chỉnh lại giờ của "
+              "điện thoại rồi gửi lại.",
+    "batch": "giờ ghi bản ghi nhanh hơn giờ tạo lô {}: đồng hồ của điện thoại đã ghi bản "
+             "ghi này đang chạy nhanh",
+}
+
+
+def parse_stamp(text):
+    """The aware UTC datetime of a SPEC stamp (2025-07-28T09:15:02.123Z), or None."""
+    if not isinstance(text, str) or not UPDATED_AT_RE.match(text):
+        return None
+    try:
+        return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def ahead_text(delta):
+    """How far one clock runs ahead of another, in Vietnamese: 'khoảng 23 giờ'."""
+    minutes = round(delta.total_seconds() / 60)
+    if minutes < 120:
+        return f"khoảng {max(minutes, 1)} phút"
+    if minutes < 48 * 60:
+        return f"khoảng {round(minutes / 60)} giờ"
+    return f"khoảng {round(minutes / 1440)} ngày"
+
+
+def check_version(raw, now=None, check_future=True, clock="server"):
     """Validate one version (envelope and data); return a VersionCheck.
 
+    `now` is the clock the stamp is judged by (`clock`: "server", or "batch" for a batch's
+    created_at, which words the message): no stamp more than MAX_CLOCK_AHEAD after it.
     The cleaned version has its text in NFC and trimmed; nothing else is changed.
     """
     now = now or datetime.datetime.now(datetime.timezone.utc)
     version = _fast_version(raw, now, check_future)
     if version is not None:
         return VersionCheck(version, {}, version["id"])
-    return _full_check(raw, now, check_future)
+    return _full_check(raw, now, check_future, clock)
 
 
-def _full_check(raw, now, check_future):
+def _full_check(raw, now, check_future, clock="server"):
     """check_version with every rule applied, which alone words the errors."""
     if not isinstance(raw, dict):
         return VersionCheck(None, {"record": "phải là một đối tượng JSON"})
@@ -81,16 +112,16 @@ def _full_check(raw, now, check_future):
         if not isinstance(stamp, str) or not UPDATED_AT_RE.match(stamp):
             errors["updated_at"] = "phải là giờ UTC dạng 2025-07-28T09:15:02.123Z"
         else:
-            try:
-                moment = datetime.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-                if check_future and moment > now + FUTURE_TOLERANCE:
-                    errors["updated_at"] = "giờ ở tương lai: kiểm tra đồng hồ điện thoại"
-            except ValueError:
+            moment = parse_stamp(stamp)
+            if moment is None:
                 errors["updated_at"] = "không phải thời điểm có thật"
+            elif check_future and moment > now + MAX_CLOCK_AHEAD:
+                errors["updated_at"] = _AHEAD_MESSAGES[clock].format(ahead_text(moment - now))
     if "device_id" in raw and not (isinstance(raw["device_id"], str)
                                    and DEVICE_RE.match(raw["device_id"])):
         errors["device_id"] = "mã thiết bị không hợp lệ"
-    if "author" in raw and not (isinstance(raw["author"], str) and 0 < len(raw["author"]) <= 64):
+    if "author" in raw and not (isinstance(raw["author"], str) and 0 < len(raw["author"]) <= 64
+                                and not UNSAFE_TEXT_RE.search(raw["author"])):
         errors["author"] = "người ghi không hợp lệ"
     if "deleted" in raw and not isinstance(raw["deleted"], bool):
         errors["deleted"] = "phải là true hoặc false"
@@ -128,7 +159,8 @@ class _Seen(dict):
 
 _VILLAGES = _Seen(lambda value: value if VILLAGE_RE.match(value) else None)
 _DEVICES = _Seen(lambda value: value if DEVICE_RE.match(value) else None)
-_AUTHORS = _Seen(lambda value: nfc(value) if 0 < len(value) <= 64 else None)
+_AUTHORS = _Seen(lambda value: nfc(value) if 0 < len(value) <= 64
+                 and not UNSAFE_TEXT_RE.search(value) else None)
 
 
 # (now, its latest acceptable stamp, its year, the ISO date after it): last used
@@ -153,7 +185,7 @@ def _fast_version(raw, now, check_future):
     if limits[0] is not now:
         if now.utcoffset() is None:          # a naive `now`: the full check says what it says
             return None
-        latest = (now + FUTURE_TOLERANCE).astimezone(datetime.timezone.utc)
+        latest = (now + MAX_CLOCK_AHEAD).astimezone(datetime.timezone.utc)
         today = now.date()
         limits = _LIMITS = (now, latest.isoformat(timespec="milliseconds")[:23], today.year,
                             (today + datetime.timedelta(days=1)).isoformat())
@@ -180,15 +212,15 @@ def _fast_version(raw, now, check_future):
             "device_id": device_id, "author": author, "deleted": False, "data": clean}
 
 
-def check_versions(raws, now=None, check_future=True):
-    """Check many versions: ([(index, cleaned version)], [(index, VersionCheck)] of the
-    invalid ones)."""
+def check_versions(raws, now=None, check_future=True, clock="server"):
+    """Check many versions as check_version does: ([(index, cleaned version)],
+    [(index, VersionCheck)] of the invalid ones)."""
     now = now or datetime.datetime.now(datetime.timezone.utc)
     versions, bad = [], []
     for index, raw in enumerate(raws):
         version = _fast_version(raw, now, check_future)
         if version is None:
-            check = _full_check(raw, now, check_future)
+            check = _full_check(raw, now, check_future, clock)
             if check.version is None:
                 bad.append((index, check))
                 continue
@@ -198,11 +230,30 @@ def check_versions(raws, now=None, check_future=True):
 
 
 def make_version(record_type, village_id, data, author, device_id, record_id=None,
-                 deleted=False):
-    """Build a new version made on this server (pages, demo)."""
+                 deleted=False, after=None):
+    """Build a new version made on this server (pages, demo).
+
+    `after`: the stamp of the version it replaces. A phone whose clock runs a little
+    ahead (at most MAX_CLOCK_AHEAD) may have stamped that one after this server's now: the
+    new version is then stamped just after it, so that it becomes the current one.
+    """
+    stamp = utc_now()
+    if after is not None and after >= stamp:
+        moment = parse_stamp(after)
+        now = parse_stamp(stamp)
+        if moment is not None and moment + _MS <= now + MAX_CLOCK_AHEAD:
+            stamp = _format_stamp(moment + _MS)
     return {"id": record_id or new_id(), "type": record_type, "village_id": village_id,
-            "updated_at": utc_now(), "device_id": device_id, "author": author,
+            "updated_at": stamp, "device_id": device_id, "author": author,
             "deleted": deleted, "data": data}
+
+
+_MS = datetime.timedelta(milliseconds=1)
+
+
+def _format_stamp(moment):
+    """A UTC datetime as a SPEC stamp."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def live_records(store, village_ids=None, record_type=None):

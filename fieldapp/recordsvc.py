@@ -4,7 +4,7 @@ import datetime
 from fieldapp.records import check_version
 from storage import Refused
 
-__all__ = ["save_versions", "MAX_RECORDS_PER_REQUEST"]
+__all__ = ["save_versions", "reference_errors", "MAX_RECORDS_PER_REQUEST"]
 
 MAX_RECORDS_PER_REQUEST = 500
 WRITER_ROLES = ("volunteer", "lead")
@@ -13,7 +13,7 @@ WRITER_ROLES = ("volunteer", "lead")
 def _ownership_errors(store, version, user, villages, seen):
     """Errors from who may write this version: village, author, the record's identity
     (an id keeps its type and village, also within one request: `seen` maps id to the
-    (type, village) of earlier versions of the request) and its household's village."""
+    (type, village) of earlier versions of the request) and its references' village."""
     errors = {}
     if version["village_id"] not in villages:
         errors["village_id"] = "Bạn chỉ được ghi dữ liệu của thôn mình."
@@ -29,9 +29,24 @@ def _ownership_errors(store, version, user, villages, seen):
             errors["type"] = "Mã bản ghi này đã dùng cho loại bản ghi khác."
         if earlier[1] != version["village_id"]:
             errors["village_id"] = "Bản ghi này thuộc thôn khác."
-    home = store.current(version["data"].get("household_id") or "")
-    if home is not None and home["village_id"] != version["village_id"]:
-        errors["data.household_id"] = "Hộ này thuộc thôn khác."
+    errors.update(reference_errors(store, version))
+    return errors
+
+
+# the references a record's data may hold, and why one to another village is refused
+_REFERENCES = (("household_id", "Hộ này thuộc thôn khác."),
+               ("person_id", "Người này thuộc thôn khác."))
+
+
+def reference_errors(store, version):
+    """{"data.<field>": message} for each reference of a version's data (household_id,
+    person_id) to a known record of another village. References are soft: a parent not
+    (yet) known is kept, an orphan until it arrives."""
+    errors = {}
+    for name, message in _REFERENCES:
+        parent = store.current(version["data"].get(name) or "")
+        if parent is not None and parent["village_id"] != version["village_id"]:
+            errors[f"data.{name}"] = message
     return errors
 
 

@@ -10,7 +10,7 @@ import os
 import secrets
 
 from storage import FileLock, RecordStore, open_tinydb
-from storage.durable import atomic_write_bytes
+from storage.durable import atomic_write_bytes, remove_stray_temp_files
 
 __all__ = ["Site", "SiteMissing", "create_site_files", "write_json"]
 
@@ -27,6 +27,8 @@ class Site:
         settings_path = os.path.join(self.data_dir, "settings.json")
         if not os.path.exists(settings_path):
             raise SiteMissing(f"{self.data_dir} is not a fieldapp data directory: run init")
+        # what a process killed in the middle of a write left behind
+        remove_stray_temp_files(self.data_dir)
         self.lock = FileLock(os.path.join(self.data_dir, ".lock"))
         # a record keeps its type and village for life: the store refuses a change
         self.store = RecordStore(self.data_dir, lock=self.lock, fixed=("type", "village_id"))

@@ -28,8 +28,9 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from fieldapp.forms.fastcheck import REAL_DATES, real_date
-from fieldapp.forms.rules import CHOICES, CONTROL_RE, DATE_RE, MIN_BIRTH_YEAR, PHONE_RE, RULES
-from fieldapp.records import DEVICE_RE, FUTURE_TOLERANCE, MAX_VILLAGES, VILLAGE_RE
+from fieldapp.forms.rules import (CHOICES, DATE_RE, MAX_CLOCK_AHEAD, MIN_BIRTH_YEAR, PHONE_RE,
+                                  RULES, UNSAFE_TEXT_RE, has_letter)
+from fieldapp.records import DEVICE_RE, MAX_VILLAGES, VILLAGE_RE
 
 __all__ = ["clean_versions"]
 
@@ -112,7 +113,7 @@ def clean_versions(body, now, villages=None):
         return None
     if not records:
         return []
-    latest = (now + FUTURE_TOLERANCE).astimezone(datetime.timezone.utc)
+    latest = (now + MAX_CLOCK_AHEAD).astimezone(datetime.timezone.utc)
     tomorrow = (today + datetime.timedelta(days=1)).isoformat()
     kinds, datas = list(map(type, records)), list(map(_DATA, records))
     if not (_envelopes_clean(records, latest.isoformat(timespec="milliseconds")[:23],
@@ -174,18 +175,24 @@ def _envelopes_clean(records, latest, any_village):
             and _stamps(list(column("updated_at")), latest)
             and (not any_village or all(map(VILLAGE_RE.match, set(column("village_id")))))
             and all(map(DEVICE_RE.match, set(column("device_id"))))
-            and _nfc(set(column("author"))))
+            and _texts_safe(set(column("author"))))
+
+
+def _texts_safe(texts):
+    """Whether every text is NFC with no control or bidirectional character (authors)."""
+    return not UNSAFE_TEXT_RE.search("".join(texts)) and _nfc(texts)
 
 
 def _texts_clean(texts):
-    """Whether every text is as cleaning leaves it: NFC, trimmed, no control character.
+    """Whether every text is as cleaning leaves it: NFC, trimmed, no control or
+    bidirectional character.
 
-    Controls are looked for in all of them at once. NUL is a control character, so once
+    Those are looked for in all of them at once. NUL is a control character, so once
     none is found in the texts, NUL can join them; and it composes with nothing and
     reorders nothing, so the joined text is NFC exactly when each of them is.
     """
     flat = "".join(texts)
-    if not (flat.isprintable() or not CONTROL_RE.search(flat)):
+    if not (flat.isprintable() or not UNSAFE_TEXT_RE.search(flat)):
         return False
     return (all(map(operator.eq, texts, map(str.strip, texts)))
             and unicodedata.is_normalized("NFC", "\x00".join(texts)))
@@ -229,8 +236,8 @@ def _data_clean(record_type, datas, tomorrow):
             if not _phones_clean(values):
                 return False
         elif kind == "text":
-            if not _texts_clean(values):
-                return False
+            if not _texts_clean(values) or (rule.required and not all(map(has_letter, values))):
+                return False       # (a required text is a name: a letter in each)
         elif kind == "date":
             if not all(d.isascii() and DATE_RE.match(d) and "2000-01-01" <= d <= tomorrow
                        and (d in REAL_DATES or real_date(d)) for d in values):

@@ -8,13 +8,19 @@ reads never re-parse the file unless another process has replaced it.
 import fcntl
 import json
 import os
+import re
 import threading
+import time
 
 from tinydb import TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Table
 
-__all__ = ["AtomicJSONStorage", "FileLock", "open_tinydb", "atomic_write_bytes", "file_signature"]
+__all__ = ["AtomicJSONStorage", "FileLock", "open_tinydb", "atomic_write_bytes", "file_signature",
+           "remove_stray_temp_files"]
+
+_TEMP = re.compile(r"^.+\.tmp-(\d+)-\d+\Z")
+STRAY_SECONDS = 3600      # no write keeps its temporary file this long
 
 
 def file_signature(path):
@@ -46,6 +52,39 @@ def atomic_write_bytes(path, payload):
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+def remove_stray_temp_files(directory):
+    """Delete the temporary files atomic_write_bytes left in `directory` when a process
+    died in the middle of a write: those of a process that is gone, or older than
+    STRAY_SECONDS. Another process's write in progress keeps its file. Return the names."""
+    removed = []
+    for name in sorted(os.listdir(directory)):
+        match = _TEMP.match(name)
+        path = os.path.join(directory, name)
+        if match is None or not os.path.isfile(path):
+            continue
+        try:
+            stray = not _process_alive(int(match.group(1))) or \
+                time.time() - os.stat(path).st_mtime > STRAY_SECONDS
+            if stray:
+                os.unlink(path)
+                removed.append(name)
+        except FileNotFoundError:      # its write finished meanwhile
+            continue
+    return removed
+
+
+def _process_alive(pid):
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)             # signal 0: only asks whether the process exists
+    except (ProcessLookupError, OverflowError):
+        return False
+    except PermissionError:         # another user's process
+        return True
+    return True
 
 
 class AtomicJSONStorage(Storage):

@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 import msgspec
 
 from storage.canonical import canonical_json, sha256_hex
-from storage.durable import FileLock, atomic_write_bytes, file_signature
+from storage.durable import (FileLock, atomic_write_bytes, file_signature,
+                             remove_stray_temp_files)
 
 __all__ = ["RecordStore", "StorageError", "Refused", "Conflict", "version_key", "Result",
            "no_cycle_collection"]
@@ -198,6 +199,7 @@ class RecordStore:
         self.fixed = tuple(fixed)
         self.directory = os.path.join(directory, "records")
         os.makedirs(self.directory, exist_ok=True)
+        remove_stray_temp_files(self.directory)
         self.lock = lock or FileLock(os.path.join(directory, ".lock"))
         self._commit_lock = threading.Lock()
         self._pending_lock = threading.Lock()

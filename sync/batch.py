@@ -17,6 +17,7 @@ either way.
 import gzip
 import hashlib
 import json
+import os
 import re
 import threading
 import unicodedata
@@ -34,18 +35,38 @@ from fieldapp.forms.rules import UUID_RE
 from fieldapp.records import MAX_VILLAGES, UPDATED_AT_RE, VILLAGE_RE
 from storage.canonical import canonical_json
 from sync import keys
-from sync.errors import BatchRejected
+from sync.errors import BatchRejected, BatchTooLarge
 
 __all__ = ["FORMAT", "VERSION", "FIELDS", "SITE_FIELDS", "records_bytes", "signed_payload",
            "sign_batch", "batch_bytes", "Read", "read_batch", "check_batch", "MAX_BATCH_BYTES",
-           "open_batch_file", "gzip_bytes", "MAX_VILLAGES", "village_ids_valid"]
+           "open_batch_file", "gzip_bytes", "MAX_VILLAGES", "village_ids_valid", "Limits",
+           "PUSH_LIMITS", "UPLOAD_LIMITS", "FILE_LIMITS", "MAX_CHECKED_ONE_BY_ONE",
+           "check_header"]
 
 FORMAT, VERSION = "fieldapp-batch", 1
 FIELDS = ("format", "version", "batch_id", "commune_code", "site", "created_at", "since_seq",
           "until_seq", "record_count", "records_sha256", "records", "signature")
 SITE_FIELDS = ("id", "name", "village_ids", "public_key")
-MAX_BATCH_BYTES = 256 * 1024 * 1024       # decompressed; a commune's whole campaign fits
 HEX64_RE = re.compile(r"^[0-9a-f]{64}\Z")
+
+
+class Limits(NamedTuple):
+    """How large a batch one kind of sender may bring: its decompressed bytes and records."""
+    bytes: int
+    records: int
+
+
+MB = 1024 * 1024
+# a village's whole campaign is a few MB (bench/import.py: 19,000 versions, about 7 MB)
+PUSH_LIMITS = Limits(32 * MB, 100_000)          # a village laptop's push token
+UPLOAD_LIMITS = Limits(64 * MB, 500_000)        # staff over HTTP (the body is 4 MB at most)
+FILE_LIMITS = Limits(256 * MB, 2_000_000)       # a file at the commune's own command line
+MAX_BATCH_BYTES = FILE_LIMITS.bytes
+MAX_HEADER_BYTES = 64 * 1024        # every field but records: site.village_ids is the longest
+# Parsing JSON generically costs up to ~80 bytes of Python objects per value (28x for
+# `{},`): the records are parsed so, to be checked one by one, only when they hold fewer
+# values than this (counted as the `,` `:` `{` `[` of their bytes, an upper bound).
+MAX_CHECKED_ONE_BY_ONE = 1_500_000
 
 
 def records_bytes(records):
@@ -92,15 +113,21 @@ def batch_bytes(batch):
 
 # -- reading -------------------------------------------------------------------
 
-def _decompress(raw):
-    """Inflate a gzip file, refusing what is cut short or too large to be a batch."""
+def _too_large(limit, what):
+    return BatchTooLarge("too_large", f"Lô dữ liệu quá lớn{what} (quá {limit // MB} MB): "
+                                      "không nhận.")
+
+
+def _decompress(raw, limit):
+    """Inflate a gzip file, refusing what is cut short or would inflate past `limit` bytes
+    (it stops there: a small file that inflates to gigabytes costs `limit` bytes)."""
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
     try:
-        out = inflater.decompress(raw, MAX_BATCH_BYTES + 1)
+        out = inflater.decompress(raw, limit + 1)
     except zlib.error:
         raise BatchRejected("not_json", "Tệp nén .gz bị hỏng, không giải nén được.") from None
-    if len(out) > MAX_BATCH_BYTES:
-        raise BatchRejected("too_large", "Lô dữ liệu quá lớn sau khi giải nén.")
+    if len(out) > limit:
+        raise _too_large(limit, " sau khi giải nén")
     if not inflater.eof:
         raise BatchRejected("truncated", "Tệp nén .gz bị cắt cụt (chép chưa hết?).")
     return out
@@ -114,12 +141,15 @@ class Read(NamedTuple):
     decoded: bool                   # batch["records"] came from `decode_records`
 
 
-def read_batch(data, decode_records=None):
+def read_batch(data, decode_records=None, limits=FILE_LIMITS, commune_code=None):
     """Parse a batch from bytes (plain or gzip) or take a dict: a Read.
 
+    Nothing past `limits` (this sender's) is inflated or parsed. With `commune_code`, the
+    other fields are checked (check_header) before the records are decoded.
     `decode_records(body, batch)` may turn the records' bytes into checked versions or
-    answer None (`batch`: the other fields, not checked yet); meanwhile another thread
-    hashes the bytes (hashlib lets go of the GIL), for check_batch.
+    answer None (`batch`: the other fields); meanwhile another thread hashes the bytes
+    (hashlib lets go of the GIL), for check_batch. Records it does not take are parsed
+    generically only when that is cheap enough (MAX_CHECKED_ONE_BY_ONE).
     """
     if isinstance(data, dict):
         return Read(data, None, None, False)
@@ -128,50 +158,103 @@ def read_batch(data, decode_records=None):
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise BatchRejected("format", "Không phải lô dữ liệu fieldapp.")
     raw = bytes(data)
-    if not raw.strip():
-        raise BatchRejected("empty", "Tệp rỗng: không có lô dữ liệu nào.")
     if raw[:2] == b"\x1f\x8b":
-        raw = _decompress(raw)
-        if not raw.strip():
-            raise BatchRejected("empty", "Tệp rỗng: không có lô dữ liệu nào.")
-    elif len(raw) > MAX_BATCH_BYTES:
-        raise BatchRejected("too_large", "Lô dữ liệu quá lớn.")
-    split = _split_fields(raw, decode_records)
+        raw = _decompress(raw, limits.bytes)
+    elif len(raw) > limits.bytes:
+        raise _too_large(limits.bytes, "")
+    if not raw or raw.isspace():            # (not strip(): no copy of a large file)
+        raise BatchRejected("empty", "Tệp rỗng: không có lô dữ liệu nào.")
+    split, why = _split_fields(raw, decode_records, limits, commune_code)
     if split is not None:
         return split
+    if _values(raw) > MAX_CHECKED_ONE_BY_ONE:
+        raise _unreadable(why)
     return Read(_parse(raw), None, None, False)
 
 
-_FIELDS = msgspec.json.Decoder(dict[str, msgspec.Raw])
+def _values(data):
+    """An upper bound of the JSON values and keys in `data` (C speed, no copy)."""
+    return sum(map(data.count, (b",", b":", b"{", b"[")))
 
 
-def _split_fields(raw, decode_records):
-    """read_batch for a JSON object whose parts orjson takes, else None: the fields but
-    `records` parsed, the records decoded by `decode_records` when it can."""
+def _unreadable(why):
+    """BatchRejected for a large file msgspec could not split (`why`: its error), without
+    parsing it generically to word the problem."""
+    if "truncated" in why:
+        return BatchRejected("truncated", "Tệp bị cắt cụt: nội dung JSON kết thúc giữa "
+                                          "chừng (chép chưa hết?).")
+    if why.startswith("Expected `object`"):
+        return BatchRejected("format", "Đây không phải lô dữ liệu fieldapp "
+                                       "(tệp JSON của chương trình khác?).")
+    where = re.search(r"\(byte (\d+)\)", why)
+    return BatchRejected("not_json", "Tệp không phải JSON hợp lệ"
+                         + (f" (vị trí {where.group(1)})." if where else "."))
+
+
+def _fields_struct(strict):
+    """A msgspec struct of a batch's fields as raw JSON (b"" when absent): the records are
+    not parsed, and unknown fields are refused (strict) or skipped unparsed."""
+    return msgspec.json.Decoder(msgspec.defstruct(
+        "BatchFields", [(name, msgspec.Raw, msgspec.Raw(b"")) for name in FIELDS],
+        forbid_unknown_fields=strict))
+
+
+_FIELDS, _ANY_FIELDS = _fields_struct(True), _fields_struct(False)
+_UNKNOWN = re.compile(r"Object contains unknown field `(.*)`\Z", re.S)
+
+
+def _split_fields(raw, decode_records, limits, commune_code):
+    """(read_batch's Read for a JSON object whose parts orjson takes, else None; msgspec's
+    or orjson's error): the fields but `records` parsed and, with `commune_code`, checked,
+    the records decoded by `decode_records` when it can."""
     if orjson is None:
-        return None
+        return None, ""
+    extra = []
     try:
-        parts = _FIELDS.decode(raw)
-        batch = {name: orjson.loads(bytes(value)) for name, value in parts.items()
-                 if name != "records"}
-    except ValueError:          # msgspec's and orjson's errors, bad UTF-8 included
-        return None             # not JSON, not an object, or what only json reads or words
+        try:
+            parts = _FIELDS.decode(raw)
+        except msgspec.ValidationError as error:
+            unknown = _UNKNOWN.match(str(error))
+            if unknown is None:
+                raise
+            extra = [unknown.group(1)[:40]]       # the first one names the problem
+            parts = _ANY_FIELDS.decode(raw)
+        header = {name: memoryview(getattr(parts, name)) for name in FIELDS if name != "records"}
+        header = {name: value for name, value in header.items() if len(value)}
+        if sum(map(len, header.values())) > MAX_HEADER_BYTES:
+            raise BatchRejected("format", "Phần đầu của lô quá lớn: đây không phải lô dữ "
+                                          "liệu fieldapp.")
+        batch = {name: orjson.loads(value) for name, value in header.items()}
+    except ValueError as error:  # msgspec's and orjson's errors, bad UTF-8 included
+        return None, str(error)  # not JSON, not an object, or what only json reads or words
     except RecursionError:
         raise BatchRejected("format", "Tệp có phần lồng nhau quá sâu: đây không phải lô dữ "
                                       "liệu fieldapp.") from None
-    if "records" not in parts:
-        return Read(batch, None, None, False)
-    body, digest = memoryview(parts["records"]), None
+    batch.update(dict.fromkeys(extra))
+    body = memoryview(parts.records)
+    if not len(body):
+        if commune_code is not None:
+            check_header(batch, commune_code, limits)
+        return Read(batch, None, None, False), ""
+    if commune_code is not None:         # before the records cost anything
+        check_header(dict(batch, records=[] if body[:1] == b"[" else None), commune_code,
+                     limits)
+    digest = None
     if decode_records is not None:
         records, digest = _hashed_while(body, lambda: decode_records(body, batch))
         if records is not None:
             batch["records"] = records
-            return Read(batch, body, digest, True)
+            return Read(batch, body, digest, True), ""
+    if _values(raw) > MAX_CHECKED_ONE_BY_ONE:
+        raise BatchRejected(
+            "records", "Lô có bản ghi không hợp lệ hoặc chưa chuẩn hóa, và lô quá lớn để kiểm "
+                       "tra từng bản ghi. Cả lô bị từ chối, chưa lưu gì: hãy xuất lại lô "
+                       "bằng fieldapp ở máy của thôn.")
     try:
         batch["records"] = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return None
-    return Read(batch, body, digest, False)
+    except orjson.JSONDecodeError as error:
+        return None, str(error)
+    return Read(batch, body, digest, False), ""
 
 
 def village_ids_valid(ids):
@@ -276,14 +359,9 @@ def _format_errors(batch):
     return errors
 
 
-def check_batch(batch, body, commune_code, body_sha256=None):
-    """Checks 1–4 of SPEC §7 in order; raise BatchRejected. Return the payload checked.
-
-    `body`: the records' bytes as written, if known (`body_sha256`: their hash, if known).
-
-    format and version, commune code, record count and hash, signature. The site key's
-    pinning and the records are checked by the importer, which knows the stored state.
-    """
+def check_header(batch, commune_code, limits=FILE_LIMITS):
+    """Checks 1–2 of SPEC §7 (format and version, commune code) and the record count
+    against `limits`, on a parsed batch; raise BatchRejected."""
     if not isinstance(batch, dict) or batch.get("format") != FORMAT:
         raise BatchRejected("format", "Đây không phải lô dữ liệu fieldapp "
                                       "(tệp JSON của chương trình khác?).")
@@ -297,6 +375,21 @@ def check_batch(batch, body, commune_code, body_sha256=None):
     if batch["commune_code"] != str(commune_code):
         raise BatchRejected("commune", f"Lô này của xã mã {batch['commune_code']}, "
                                        f"không phải xã này (mã {commune_code}).")
+    if batch["record_count"] > limits.records:
+        raise BatchTooLarge("too_large", f"Lô ghi {batch['record_count']:,} bản ghi, quá số "
+                                         f"nhận một lần ({limits.records:,}): không nhận."
+                            .replace(",", "."))
+
+
+def check_batch(batch, body, commune_code, body_sha256=None):
+    """Checks 1–4 of SPEC §7 in order; raise BatchRejected. Return the payload checked.
+
+    `body`: the records' bytes as written, if known (`body_sha256`: their hash, if known).
+
+    format and version, commune code, record count and hash, signature. The site key's
+    pinning and the records are checked by the importer, which knows the stored state.
+    """
+    check_header(batch, commune_code)
     records = batch["records"]
     if batch["record_count"] != len(records):
         raise BatchRejected("count", f"Số bản ghi không khớp: lô ghi {batch['record_count']} "
@@ -319,10 +412,13 @@ def check_batch(batch, body, commune_code, body_sha256=None):
     return payload
 
 
-def open_batch_file(path):
-    """The bytes of a batch file (gzip is detected by content, not by name)."""
+def open_batch_file(path, limits=FILE_LIMITS):
+    """The bytes of a batch file (gzip is detected by content, not by name); raise
+    BatchTooLarge, reading nothing, for a file larger than any batch `limits` let in."""
     with open(path, "rb") as handle:
-        return handle.read(MAX_BATCH_BYTES + 1)
+        if os.fstat(handle.fileno()).st_size > limits.bytes:
+            raise _too_large(limits.bytes, "")
+        return handle.read(limits.bytes + 1)
 
 
 def gzip_bytes(payload):

@@ -1,7 +1,7 @@
 """Why a batch was refused: one error naming the problem and the records at fault."""
 from fieldapp.errors import Invalid
 
-__all__ = ["BatchRejected"]
+__all__ = ["BatchRejected", "BatchTooLarge"]
 
 
 class BatchRejected(Invalid):
@@ -19,6 +19,12 @@ class BatchRejected(Invalid):
         super().__init__(message, details)
         self.problem = problem
         self.records = records or []
+
+
+
+class BatchTooLarge(BatchRejected):
+    """A batch larger than its sender may bring (HTTP 413), refused before it is parsed."""
+    status, code = 413, "too_large"
 
 
 MAX_LISTED = 200

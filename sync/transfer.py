@@ -18,14 +18,15 @@ from dataclasses import asdict, dataclass, field
 from tinydb import Query
 
 from fieldapp.errors import FieldappError, Invalid
-from fieldapp.records import check_versions, utc_now
+from fieldapp.records import MAX_CLOCK_AHEAD, ahead_text, check_versions, parse_stamp, utc_now
+from fieldapp.text import vn_time
 from fieldapp.typedrecords import clean_versions
 from storage import FileLock
 from storage.durable import atomic_write_bytes
 from storage.store import Refused, no_cycle_collection
 from sync import crypto, held, keys
-from sync.batch import (FORMAT, VERSION, batch_bytes, check_batch, gzip_bytes, read_batch,
-                        sign_batch, village_ids_valid)
+from sync.batch import (FILE_LIMITS, FORMAT, VERSION, batch_bytes, check_batch, gzip_bytes,
+                        read_batch, sign_batch, village_ids_valid)
 from sync.errors import BatchRejected
 
 __all__ = ["export_batch", "build_batch", "mark_exported", "last_exported", "export_marks",
@@ -202,13 +203,13 @@ def _village_ids(batch):
     return villages if village_ids_valid(villages) else []
 
 
-def _check_records(records, village_ids, now):
+def _check_records(records, village_ids, created):
     """(cleaned versions, [{id, index, errors}]) for every record of a batch the typed
-    decoding did not take.
+    decoding did not take; stamps are judged by the batch's `created` (its created_at).
 
     That a record keeps its type and village is checked by the store, under its lock.
     """
-    checked, failed = check_versions(records, now)
+    checked, failed = check_versions(records, created, clock="batch")
     versions, indexes = [v for _, v in checked], [index for index, _ in checked]
     bad = [{"id": check.id, "index": index, "errors": dict(check.errors)}
            for index, check in failed]
@@ -220,6 +221,35 @@ def _check_records(records, village_ids, now):
                 if version["village_id"] not in allowed]
         bad.sort(key=lambda b: b["index"])
     return versions, bad
+
+
+def _decode_typed(body, batch, now):
+    """The batch's records decoded typed (fieldapp.typedrecords), or None to check them
+    one by one; `batch`: the other fields, not checked yet."""
+    created = _created(batch, now)
+    return None if created is None else clean_versions(body, created, _village_ids(batch))
+
+
+def _created(batch, now, refuse=False):
+    """The batch's created_at, the clock its records' stamps are judged by (a batch may
+    be imported days after it was made), when it is a real moment no more than
+    MAX_CLOCK_AHEAD after `now`, the commune's clock; else None, or with `refuse`
+    BatchRejected (a batch from the future: the village laptop's clock runs ahead)."""
+    created = parse_stamp(batch.get("created_at"))
+    if created is None:
+        if refuse:
+            raise BatchRejected("format", "Lô dữ liệu sai định dạng: trường created_at không "
+                                          "phải thời điểm có thật.")
+        return None
+    if created > now + MAX_CLOCK_AHEAD:
+        if refuse:
+            raise BatchRejected(
+                "created_at", f"Lô ghi giờ tạo {vn_time(batch['created_at'])}, nhanh hơn "
+                              f"đồng hồ máy xã ({vn_time(now)}) {ahead_text(created - now)}: "
+                              "đồng hồ máy của thôn đang chạy nhanh. Hãy chỉnh lại giờ máy "
+                              "của thôn rồi xuất lại lô. Cả lô bị từ chối, chưa lưu gì.")
+        return None
+    return created
 
 
 def _refused(refusal):
@@ -253,16 +283,17 @@ def _add_unknown_villages(site, batch):
     return missing
 
 
-def import_batch(site, data, source="", authorize=None, now=None):
+def import_batch(site, data, source="", authorize=None, now=None, limits=FILE_LIMITS):
     """Check and store one batch (bytes, gz bytes or dict); return a Receipt.
 
     Raise BatchRejected naming the problem (and the records at fault); then nothing is
     stored. `authorize(batch)` may raise to refuse a sender before anything is stored.
     A batch from a new laptop for a village another site sends for is held instead
     (receipt.held): stored apart, counted for nothing until staff approve the laptop.
+    `limits` (sync.batch): how large a batch this sender may bring.
     """
     with no_cycle_collection(promote=True):
-        return _import(site, data, source, authorize, now)
+        return _import(site, data, source, authorize, now, limits)
 
 
 def import_lock(site):
@@ -270,27 +301,29 @@ def import_lock(site):
     return FileLock(os.path.join(site.data_dir, ".import.lock"))
 
 
-def _import(site, data, source, authorize, now):
+def _import(site, data, source, authorize, now, limits):
     """import_batch, with the collector paused."""
     if site.kind != "commune":
         raise BatchRejected("site_kind", "Chỉ máy của xã mới nhận lô dữ liệu.")
     now = now or datetime.datetime.now(datetime.timezone.utc)
-    batch, checked, raw = read_checked(site, data, now)
+    batch, checked, raw = read_checked(site, data, now, limits)
     if authorize is not None:
         authorize(batch)
     with import_lock(site):
         return store_checked(site, batch, checked, raw, source, now)
 
 
-def read_checked(site, data, now):
+def read_checked(site, data, now, limits=FILE_LIMITS):
     """(batch, whether its records were decoded typed, its bytes) of a batch that passed
     the checks of its own: format, commune, count, hash and signature."""
     if crypto.is_sealed(data):             # a file sealed for this commune's key
         data = crypto.open_sealed(site.data_dir, data)
     raw = data
-    batch, body, body_sha256, checked = read_batch(data, lambda body, batch: clean_versions(
-        body, now, _village_ids(batch)))
+    batch, body, body_sha256, checked = read_batch(
+        data, lambda body, batch: _decode_typed(body, batch, now), limits,
+        site.settings["commune_code"])
     check_batch(batch, body, site.settings["commune_code"], body_sha256)
+    _created(batch, now, refuse=True)
     return batch, checked, raw
 
 
@@ -322,7 +355,7 @@ def store_checked(site, batch, checked, raw, source, now):
         return receipt
     # records decoded typed are valid, clean and of the sender's villages already
     versions, bad = (batch["records"], []) if checked else \
-        _check_records(batch["records"], sender["village_ids"], now)
+        _check_records(batch["records"], sender["village_ids"], _created(batch, now, refuse=True))
     if bad:
         raise _records_rejected(bad)
     claimed = [] if _pinned_for(pinned, sender) else _claimed(site, sender)

@@ -110,3 +110,31 @@ def server(commune):
     live = LiveServer(commune.data_dir).start()
     yield live
     live.stop()
+
+
+def push_token(data_dir, village_id):
+    """A push token issued through the commune's staff page, as a person would."""
+    import re
+    from fieldapp import create_app
+    from tests.conftest import csrf_token, login_page
+    client = create_app({"DATA_DIR": data_dir}).test_client()
+    assert login_page(client, "canbo", factories.PASSWORD).status_code == 302
+    page = client.post("/commune/push-tokens", data={
+        "csrf_token": csrf_token(client, "/commune/push-tokens"), "village_id": village_id,
+        "label": "Máy tổ trưởng"})
+    assert page.status_code == 200
+    return re.search(r"fa-push-[A-Za-z0-9_-]{43}", page.get_data(as_text=True)).group(0)
+
+
+def gzip_bomb(header, inflated_bytes):
+    """A gzip batch file: `header`'s fields, then records of `{},` repeated until it inflates
+    to about `inflated_bytes` (a 250 MB one is about 250 KB)."""
+    import json
+    import zlib
+    fields = {k: v for k, v in header.items() if k != "records"}
+    packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    parts = [packer.compress(json.dumps(fields).encode()[:-1] + b',"records":[')]
+    chunk = b"{}," * (1 << 20)
+    parts += [packer.compress(chunk) for _ in range(inflated_bytes // len(chunk))]
+    parts += [packer.compress(b"{}]}"), packer.flush()]
+    return b"".join(parts)

@@ -86,3 +86,79 @@ def test_damaged_backups_are_refused_and_nothing_is_written(site, runner, tmp_pa
         result = runner.invoke(main, ["--data", str(target), "restore", str(bad)])
         assert result.exit_code != 0 and "Traceback" not in result.output, (name, result.output)
         assert not target.exists(), name
+
+
+def archive_of(members, manifest_files=None):
+    """A .tar.gz holding `members` ({name: bytes, or a TarInfo for a bare header}) and a
+    manifest listing `manifest_files` ({name: bytes}, default: the members' bytes)."""
+    import hashlib
+    import json
+    listed = {name: data for name, data in members.items() if isinstance(data, bytes)} \
+        if manifest_files is None else manifest_files
+    manifest = json.dumps({"format": "fieldapp-backup", "version": 1, "files": {
+        name: hashlib.sha256(data).hexdigest() for name, data in listed.items()}}).encode()
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w:gz") as archive:
+        for name, data in {"MANIFEST.json": manifest, **members}.items():
+            if isinstance(data, tarfile.TarInfo):
+                archive.addfile(data)
+                continue
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return out.getvalue()
+
+
+def test_restore_refuses_odd_names_and_unknown_files_with_its_own_message(site, runner,
+                                                                          tmp_path):
+    out = tmp_path / "b.tar.gz"
+    assert runner.invoke(main, ["--data", site.data_dir, "backup", "--out", str(out)]).exit_code == 0
+    with tarfile.open(out) as archive:
+        good = {m.name: archive.extractfile(m).read() for m in archive if m.name != "MANIFEST.json"}
+    directory = tarfile.TarInfo("records")
+    directory.type = tarfile.DIRTYPE
+    cases = {"dot": {**good, ".": b"x"},
+             "under a file": {**good, "settings.json/x": b"x"},
+             "unknown file": {**good, "run.sh": b"rm -rf /"},
+             "parent": {**good, "../escape.json": b"{}"},
+             "a directory": {**good, "records": directory},
+             "not a segment": {**good, "records/notes.txt": b"x"}}
+    for case, members in cases.items():
+        bad = tmp_path / f"{case}.tar.gz"
+        bad.write_bytes(archive_of(members))
+        target = tmp_path / f"target-{case.replace(' ', '-')}"
+        result = runner.invoke(main, ["--data", str(target), "restore", str(bad)])
+        assert result.exit_code == 1, (case, result.output)
+        assert "Traceback" not in result.output and "Tệp sao lưu chứa mục lạ" in result.output, \
+            (case, result.output)
+        assert not target.exists() and not list(tmp_path.glob(".restore-*")), case
+    # the backup itself restores
+    fine = tmp_path / "fine.tar.gz"
+    fine.write_bytes(archive_of(good))
+    result = runner.invoke(main, ["--data", str(tmp_path / "fine"), "restore", str(fine)])
+    assert result.exit_code == 0, result.output
+
+
+def test_restore_refuses_a_member_declared_huge_before_reading_it(site, runner, tmp_path):
+    out = tmp_path / "b.tar.gz"
+    assert runner.invoke(main, ["--data", site.data_dir, "backup", "--out", str(out)]).exit_code == 0
+    with tarfile.open(out) as archive:
+        good = {m.name: archive.extractfile(m).read() for m in archive if m.name != "MANIFEST.json"}
+    # a 3 GB member as its header declares it: the archive ends after the header, so only a
+    # restore that reads the content first would get further than the size
+    huge = tarfile.TarInfo("meta.json")
+    huge.size = 3 * 1024 ** 3
+    members = {k: v for k, v in good.items() if k != "meta.json"}
+    bad = tmp_path / "huge.tar.gz"
+    header = archive_of(members)
+    body = io.BytesIO()
+    with gzip.open(io.BytesIO(header)) as plain:
+        tar = plain.read().rstrip(b"\0")
+    tar += b"\0" * (-len(tar) % 512) + huge.tobuf(format=tarfile.GNU_FORMAT) + b"\0" * 4096
+    with gzip.GzipFile(fileobj=body, mode="wb") as packed:
+        packed.write(tar)
+    bad.write_bytes(body.getvalue())
+    result = runner.invoke(main, ["--data", str(tmp_path / "target"), "restore", str(bad)])
+    assert result.exit_code == 1 and "lớn bất thường" in result.output, result.output
+    assert "meta.json" in result.output and "3072 MB" in result.output
+    assert not (tmp_path / "target").exists() and not list(tmp_path.glob(".restore-*"))

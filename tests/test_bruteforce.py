@@ -5,6 +5,8 @@ what it means for guessing all 1,000,000 PINs.
 """
 import datetime
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from tinydb import Query
@@ -13,6 +15,7 @@ from fieldapp import auth, cards
 from fieldapp.auth import LOCK_MINUTES, MAX_FAILURES, get_user
 from tests.conftest import login_page
 from tests.factories import LEAD_PIN, PASSWORD, VOL_PIN
+from tests.live import LiveServer
 
 WRONG_PIN = "111222"
 
@@ -145,3 +148,103 @@ def test_a_locked_account_keeps_its_tokens_until_revoked_and_disable_revokes(cli
     assert client.get("/api/v1/me", headers=headers).status_code == 200
     auth.set_active(site, "minh", False)
     assert client.get("/api/v1/me", headers=headers).status_code == 401
+
+
+def _parallel_logins(server, username, pins):
+    """The statuses of one API sign-in per PIN, all sent at once."""
+    def attempt(pin):
+        return server.request("POST", "/api/v1/login", {"username": username, "secret": pin})[0]
+    with ThreadPoolExecutor(len(pins)) as pool:
+        return list(pool.map(attempt, pins))
+
+
+def test_a_locked_account_stays_locked_under_parallel_guesses(site):
+    """50 wrong PINs at once against the real server: a 401 is an evaluated guess (a locked
+    account answers 429 before any hash), so exactly MAX_FAILURES are evaluated; then the
+    right PIN is refused, and the account is still locked. An unknown name answers the
+    same statuses, so who gets 429 says nothing about which names exist."""
+    wrong = [f"{n:06d}" for n in range(200000, 200050)]
+    assert VOL_PIN not in wrong
+    server = LiveServer(site.data_dir).start()
+    try:
+        known = _parallel_logins(server, "minh", wrong)
+        unknown = _parallel_logins(server, "khong-co-ai", wrong)
+        status, body = server.request("POST", "/api/v1/login",
+                                      {"username": "minh", "secret": VOL_PIN})
+    finally:
+        server.stop()
+    assert sorted(known) == sorted(unknown) == [401] * MAX_FAILURES + [429] * (50 - MAX_FAILURES)
+    assert status == 429 and body["error"]["code"] == "locked", body
+    assert _locked(site, "minh")
+    assert get_user(site, "minh")["failures"] == MAX_FAILURES
+
+
+def test_a_right_pin_checked_while_others_lock_the_account_does_not_unlock_it(
+        client, site, monkeypatch):
+    """The right PIN's slow hash is held open while wrong PINs lock the account: it may
+    sign in (it started first), but the lock set meanwhile stays, and the right PIN sent
+    afterwards is refused."""
+    started, release = threading.Event(), threading.Event()
+    real = auth.check_password_hash
+
+    def slow_for_the_right_pin(stored, secret):
+        if secret == VOL_PIN:
+            started.set()
+            assert release.wait(30)
+        return real(stored, secret)
+
+    monkeypatch.setattr(auth, "check_password_hash", slow_for_the_right_pin)
+    answers = []
+    right = threading.Thread(target=lambda: answers.append(auth.authenticate(site, "minh", VOL_PIN)))
+    right.start()
+    assert started.wait(30)
+    for attempt in range(MAX_FAILURES - 1):
+        assert _api_login(client, "minh", WRONG_PIN).status_code == 401
+    assert _locked(site, "minh")
+    release.set()
+    right.join(30)
+    assert answers and answers[0]["username"] == "minh"
+    assert _locked(site, "minh")
+    assert _api_login(client, "minh", VOL_PIN).status_code == 429
+
+
+def test_failures_keep_counting_across_a_lock(client, site):
+    """Once the lock ends, one more wrong PIN locks the account again at once; a right one
+    signs in and starts the count again."""
+    for attempt in range(MAX_FAILURES):
+        assert _api_login(client, "lan", WRONG_PIN).status_code == 401
+    past = (datetime.datetime.now(datetime.timezone.utc)
+            - datetime.timedelta(seconds=1)).isoformat()
+    with site.meta_lock:
+        site.table("users").update({"locked_until": past}, Query().username == "lan")
+    assert _api_login(client, "lan", WRONG_PIN).status_code == 401
+    assert _locked(site, "lan") and get_user(site, "lan")["failures"] == MAX_FAILURES + 1
+    assert _api_login(client, "lan", LEAD_PIN).status_code == 429
+    with site.meta_lock:
+        site.table("users").update({"locked_until": past}, Query().username == "lan")
+    assert _api_login(client, "lan", LEAD_PIN).status_code == 200
+    assert not _locked(site, "lan") and get_user(site, "lan")["failures"] == 0
+
+
+def test_unknown_names_are_locked_like_known_ones_on_page_and_api(client, site):
+    for username in ("minh", "khong-co-ai"):
+        statuses = [_api_login(client, username, WRONG_PIN).status_code
+                    for attempt in range(MAX_FAILURES)]
+        assert statuses == [401] * MAX_FAILURES, username
+        answer = _api_login(client, username, VOL_PIN)
+        assert answer.status_code == 429 and answer.json["error"]["code"] == "locked"
+        page = login_page(client, username, VOL_PIN).get_data(as_text=True)
+        assert "tạm khóa" in page, username
+
+
+def test_counters_of_unknown_names_are_bounded_and_keep_no_name(client, site, monkeypatch):
+    monkeypatch.setattr(auth, "MAX_UNKNOWN_NAMES", 3)
+    names = [f"khach-{n}" for n in range(6)]
+    for name in names:
+        assert _api_login(client, name, WRONG_PIN).status_code == 401
+    with site.meta_lock:
+        rows = site.table(auth.UNKNOWN_NAMES).all()
+    assert len(rows) == 3
+    with open(f"{site.data_dir}/meta.json", encoding="utf-8") as handle:
+        meta = handle.read()
+    assert not any(name in meta for name in names)

@@ -196,3 +196,38 @@ def test_kill_9_at_random_moments_loses_no_acknowledged_write(tmp_path, runner):
     assert village_acked and checked_files >= 4 * ROUNDS
     if commune_acked:
         assert answer["by_village"]
+
+
+def _writer(directory, names, then):
+    """A process that starts writing temporary files the way atomic_write_bytes names them,
+    then `then` (Python code): kill itself, or wait."""
+    code = ("import os, signal, sys, time\n"
+            f"for d, n in {[(str(directory[i]), n) for i, n in enumerate(names)]!r}:\n"
+            "    open(os.path.join(d, f'{n}.tmp-{os.getpid()}-7'), 'wb').write(b'{\"half')\n"
+            "print(os.getpid(), flush=True)\n" + then)
+    return subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+
+
+def test_temporary_files_of_a_killed_writer_are_removed_when_the_site_opens(tmp_path):
+    site = factories.village_site(tmp_path / "village")
+    records = os.path.join(site.data_dir, "records")
+    killed = _writer([site.data_dir, records], ["meta.json", "local.0001.json"],
+                     "os.kill(os.getpid(), signal.SIGKILL)")
+    killed.communicate(timeout=30)
+    assert killed.returncode == -9
+    alive = _writer([site.data_dir], ["settings.json"], "time.sleep(60)")
+    alive_pid = int(alive.stdout.readline())
+    old = os.path.join(site.data_dir, f"secret_key.tmp-{alive_pid}-8")  # alive, but hours old
+    with open(old, "wb") as handle:
+        handle.write(b"x")
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    try:
+        Site(site.data_dir)
+        left = [name for directory in (site.data_dir, records)
+                for name in os.listdir(directory) if ".tmp-" in name]
+        assert left == [f"settings.json.tmp-{alive_pid}-7"]
+    finally:
+        alive.kill()
+        alive.communicate(timeout=10)
+    Site(site.data_dir)
+    assert not any(".tmp-" in name for name in os.listdir(site.data_dir))

@@ -131,7 +131,7 @@ def test_the_lead_manages_volunteer_accounts(lead, client, site):
     lead.post("/volunteers/hoa/disable", data={"csrf_token": token})
     from fieldapp.auth import get_user
     assert get_user(site, "hoa")["active"] is False
-    assert client.post("/api/v1/login", json={"username": "hoa", "secret": "582014"}).status_code == 403
+    assert client.post("/api/v1/login", json={"username": "hoa", "secret": "582014"}).status_code == 401
 
 
 def test_a_volunteer_sees_households_but_not_accounts(client):

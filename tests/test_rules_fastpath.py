@@ -33,7 +33,11 @@ NEAR = {
     "bool": [True, False, 0, 1, "true"],
     "ref": [UUID, UUID + "\n", UUID.upper(), ""],
     "text": ["a", " a ", "x" * 32, "x" * 33, "x" * 120, "x" * 121, "x" * 200, "x" * 201,
-             "x" * 1000, "x" * 1001, "a\x7fb", "a\x85b", "a\u2028b", "e\u0301"],
+             "x" * 1000, "x" * 1001, "a\x7fb", "a\x85b", "a\u2028b", "e\u0301",
+             # invisible only, bidirectional controls, and neighbours that are allowed
+             "\u200b", "\u200b\u200c\u200d", "\u2060", "\ufeff", "\u0301", "\u3000\u200b",
+             "\u00a0\u2007", "Lan\u202e", "\u2066An\u2069", "\u202aA", "a\u202bb", "\u200b1",
+             "A\u200b", "\u2067", "\u2068", "\u202c", "\u202d", "\u2065a", "\u206aa", "7"],
     "phone": ["0912345678", "0912.345.678", "+84 912 345 678", "0912-34", "09123456789012345678",
               " 0912345678\n"],
     "choice": ["male", "level2", "met", "land", "lead", "", "Male"],
@@ -118,9 +122,14 @@ ENVELOPE_VALUES = {
                    "2025-08-02T09:30:00.124Z", "2025-08-02T02:30:00.124Z",
                    "0000-01-01T00:00:00.000Z", "0999-01-01T00:00:00.000Z",
                    "2025-08-01T23:59:60.000Z", "2025-08-01T12:60:00.000Z",
+                   # at and just past MAX_CLOCK_AHEAD (10 minutes) of each of NOWS
+                   "2025-08-01T09:40:00.000Z", "2025-08-01T09:40:00.001Z",
+                   "2025-08-01T09:40:00.123Z", "2025-08-01T09:40:00.124Z",
+                   "2025-08-01T02:40:00.123Z", "2025-08-01T02:40:00.124Z",
                    "２０２５-08-01T09:15:02.123Z", "2025-08-01T09:15:02.１２３Z"],
     "device_id": ["ph-minh", "ph minh", "", "x" * 65, 7],
-    "author": ["minh", "Nguye\u0302\u0303n", "", "x" * 64, "x" * 65, None],
+    "author": ["minh", "Nguye\u0302\u0303n", "", "x" * 64, "x" * 65, None, "mi\u202enh",
+               "mi\x00nh", "mi\nnh"],
     "deleted": [False, True, 0, None, "false"],
 }
 

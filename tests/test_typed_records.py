@@ -10,7 +10,7 @@ import json
 
 from hypothesis import given, settings, strategies as st
 
-from fieldapp.forms.rules import RULES
+from fieldapp.forms.rules import MAX_CLOCK_AHEAD, RULES
 from fieldapp.records import ENVELOPE, check_versions
 from fieldapp.typedrecords import clean_versions
 from tests.test_rules_fastpath import (ENVELOPE_VALUES, NEAR, NOW, NOWS, UUID, VALUES,
@@ -117,9 +117,9 @@ def test_every_single_envelope_change_agrees():
 
 
 def test_a_stamp_just_past_the_future_limit_sends_the_batch_the_long_way():
-    limit = (NOW + datetime.timedelta(hours=24)).strftime("%Y-%m-%dT%H:%M:%S.%f")[:23] + "Z"
+    limit = (NOW + MAX_CLOCK_AHEAD).strftime("%Y-%m-%dT%H:%M:%S.%f")[:23] + "Z"
     assert agrees([clean("household", updated_at=limit)]) is not None
-    late = (NOW + datetime.timedelta(hours=24, milliseconds=1)).strftime(
+    late = (NOW + MAX_CLOCK_AHEAD + datetime.timedelta(milliseconds=1)).strftime(
         "%Y-%m-%dT%H:%M:%S.%f")[:23] + "Z"
     raw = clean("household")
     raw["updated_at"] = late
@@ -177,3 +177,31 @@ def test_several_texts_of_one_column_agree_whichever_neighbours_they_have():
             raws = [clean("visit"), clean("visit", OTHER)]
             raws[0]["data"]["note"], raws[1]["data"]["note"] = first, second
             agrees(raws)
+
+
+UNREADABLE = ["\u200b", "\u200b\u200c\u200d", "\u2060", "\ufeff", "\u0301", "\u3000\u200b",
+              "\u2800", "A\u200b", "\u200bA", "Lan\u202e", "\u2066An\u2069", "\u202aA",
+              "a\u202bb", "\u202c", "\u202d", "\u2067", "\u2068", "\u206aa", "7", "Ánh"]
+
+
+def test_invisible_names_and_bidirectional_controls_agree():
+    """Every text field, and the author, set to names without a letter and to texts with
+    bidirectional controls (and their allowed neighbours): typed decoding takes a batch
+    exactly when the full check finds it valid and clean, and refuses the rest."""
+    for value in UNREADABLE:
+        for record_type in sorted(RULES):
+            for rule in RULES[record_type]:
+                if rule.kind != "text":
+                    continue
+                raw = clean(record_type)
+                raw["data"][rule.name] = value
+                agrees([raw, clean("person", OTHER)])
+        raw = clean("household")
+        raw["author"] = value
+        agrees([raw, clean("person", OTHER)])
+    # a required name must hold a letter; an optional text need not
+    unnamed = clean("household")
+    unnamed["data"]["head_name"] = "\u200b"
+    assert agrees([unnamed]) is None
+    assert agrees([clean("household", data=dict(clean("household")["data"],
+                                                 address="\u200b"))]) is not None

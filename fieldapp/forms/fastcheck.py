@@ -32,6 +32,8 @@ def _field_lines(rule, n, choices, min_year):
                    f"if len(v) > {rule.max_length} or not v.isprintable() and control(v): return None"]
         if rule.required:
             checks.append("if not v: return None")
+            if kind == "text":                  # a required text is a name: a letter in it
+                checks.append("if not letter(v): return None")
         if kind == "phone":
             checks.append("if v and not phone(v): return None")
     elif kind == "year":
@@ -108,7 +110,8 @@ def build(record_type, rules=None):
     """
     from fieldapp.forms import rules as module
     text, names = _generate(record_type, rules)
-    namespace = dict(names, normalize=unicodedata.normalize, control=module.CONTROL_RE.search,
+    namespace = dict(names, normalize=unicodedata.normalize,
+                     control=module.UNSAFE_TEXT_RE.search, letter=module.has_letter,
                      phone=module.PHONE_RE.match, uuid=module.UUID_RE.match,
                      date=module.DATE_RE.match, real_dates=REAL_DATES, real_date=real_date)
     exec(compile(text, f"<fastcheck {record_type}>", "exec"), namespace)

@@ -11,12 +11,16 @@ from dataclasses import dataclass, field
 
 __all__ = ["Field", "RULES", "CHOICES", "TYPE_LABELS", "DOOR_TO_DOOR", "validate_data",
            "rules_as_json",
-           "UUID_RE", "MIN_BIRTH_YEAR"]
+           "UUID_RE", "MIN_BIRTH_YEAR", "MAX_CLOCK_AHEAD", "CONTROL_RE", "BIDI_RE", "UNSAFE_TEXT_RE", "has_letter"]
 
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 .-]{6,18}[0-9]$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}\Z")
 MIN_BIRTH_YEAR = 1900
+# How far a version's stamp may run ahead of the clock it is judged by: the receiving
+# laptop's for a phone's version; at the commune the batch's created_at, and the commune's
+# own clock for created_at. One constant for every path; the phone app receives it.
+MAX_CLOCK_AHEAD = datetime.timedelta(minutes=10)
 
 CHOICES = {
     "sex": {"male": "Nam", "female": "Nữ"},
@@ -106,6 +110,17 @@ DOOR_TO_DOOR = ("household", "person", "visit", "survey")
 # the Unicode category Cc (C0 and C1 controls) except newline and tab, and lone
 # surrogates (JSON can spell them, UTF-8 cannot: no file could hold them), as one regex
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+# bidirectional embeddings, overrides (U+202A-U+202E) and isolates (U+2066-U+2069): they
+# make a text read otherwise than it is stored (a name shown backwards, a note disguised)
+BIDI_RE = re.compile("[\u202a-\u202e\u2066-\u2069]")
+# what no text field may hold: either of the above (the fast checks look for this first)
+UNSAFE_TEXT_RE = re.compile(CONTROL_RE.pattern[:-1] + BIDI_RE.pattern[1:])
+
+
+def has_letter(text):
+    """Whether a text holds a letter (a Unicode category L* character): a name made only
+    of spaces, zero-width characters or combining marks is not one a person can read."""
+    return any(map(str.isalpha, text))
 
 
 def _clean_text(value, rule):
@@ -114,8 +129,12 @@ def _clean_text(value, rule):
     text = unicodedata.normalize("NFC", value).strip()
     if CONTROL_RE.search(text):
         return None, "có ký tự không hợp lệ"
+    if BIDI_RE.search(text):
+        return None, "có ký tự đảo hướng chữ (U+202A–U+202E, U+2066–U+2069), không được phép"
     if len(text) > rule.max_length:
         return None, f"dài quá {rule.max_length} ký tự"
+    if rule.required and text and not has_letter(text):     # every required text is a name
+        return None, "phải có ít nhất một chữ cái (không chỉ dấu cách hay ký tự vô hình)"
     return text, None
 
 
@@ -247,11 +266,15 @@ def rules_as_json(today=None):
     return {
         "types": {t: [{"name": r.name, "kind": r.kind, "label": r.label,
                        "required": r.required, "max_length": r.max_length,
-                       "choices": r.choices, "multiline": r.multiline} for r in rules]
+                       "choices": r.choices, "multiline": r.multiline,
+                       "needs_letter": r.required and r.kind == "text"} for r in rules]
                   for t, rules in RULES.items()},
         "choices": {k: [[key, label] for key, label in v.items()] for k, v in CHOICES.items()},
         "type_labels": TYPE_LABELS,
         "min_birth_year": MIN_BIRTH_YEAR,
         "max_year": today.year,
         "phone_pattern": PHONE_RE.pattern,
+        "control_pattern": CONTROL_RE.pattern,
+        "bidi_pattern": BIDI_RE.pattern,
+        "max_clock_ahead_ms": int(MAX_CLOCK_AHEAD.total_seconds() * 1000),
     }

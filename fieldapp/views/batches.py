@@ -20,8 +20,8 @@ from fieldapp.errors import BadRequest, Conflict, FieldappError, Forbidden, NotF
 from fieldapp.forms import ActionForm
 from fieldapp.text import vn_number, vn_time
 from sync import crypto, keys
-from sync.batch import batch_bytes, gzip_bytes
 from sync.approval import approve_site, held_sites, refuse_site
+from sync.batch import PUSH_LIMITS, UPLOAD_LIMITS, batch_bytes, gzip_bytes
 from sync.errors import BatchRejected
 from sync.held import held_rows
 from sync.transfer import (build_batch, export_batch, forget_site_key, import_batch, imported_batches,
@@ -72,10 +72,10 @@ def receive():
     if not header.startswith("Bearer "):
         raise NotSignedIn("Thiếu mã đăng nhập: gửi tiêu đề Authorization: Bearer TOKEN.")
     token = header[7:].strip()
-    authorize, row = None, None
+    authorize, row, limits = None, None, UPLOAD_LIMITS
     if token.startswith(PUSH_PREFIX):
         row = _push_token_row(site, token)
-        authorize, source = _push_guard(row), f"push:{row['label']}"
+        authorize, source, limits = _push_guard(row), f"push:{row['label']}", PUSH_LIMITS
     else:
         user = user_for_token(site, token, "api")
         if user["role"] not in STAFF:
@@ -90,7 +90,7 @@ def receive():
                                           "hóa thì ai dùng chung mạng cũng đọc được. Ở máy của "
                                           f"thôn chạy một lần `fieldapp commune-key {key}`, "
                                           "rồi gửi lại.")
-    receipt = import_batch(site, body, source=source, authorize=authorize)
+    receipt = import_batch(site, body, source=source, authorize=authorize, limits=limits)
     if row is not None:
         with site.meta_lock:
             site.table("push_tokens").update({"site_id": receipt.site_id, "last_used": _now()},
@@ -123,7 +123,8 @@ def imports():
         for upload in uploads:
             name = upload.filename[:120]
             try:
-                receipt = import_batch(site, upload.read(), source=f"upload:{name}")
+                receipt = import_batch(site, upload.read(), source=f"upload:{name}",
+                                       limits=UPLOAD_LIMITS)
             except FieldappError as error:
                 status = 422
                 results.append({"name": name, "ok": False, "message": error.message,

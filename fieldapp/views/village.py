@@ -14,6 +14,7 @@ from fieldapp.periods import weekly_periods
 from fieldapp.forms.rules import CHOICES, DOOR_TO_DOOR, RULES, TYPE_LABELS, validate_data
 from fieldapp.indicators import site_compute, site_volunteer_stats, today_local
 from fieldapp.records import live_records, make_version, member_record_id, search_households
+from fieldapp.recordsvc import reference_errors
 from storage import Refused
 
 bp = Blueprint("village", __name__)
@@ -154,14 +155,18 @@ def _edit(record_type, version, home, village_id, defaults):
     if form.validate_on_submit():
         fixed = {"household_id": home["id"]} if home else {}
         data, errors = form_to_data(record_type, form, fixed)
+        if not errors:
+            new = make_version(record_type, village_id, data, user["username"],
+                               f"web-{user['username']}", record_id=version and version["id"],
+                               after=version and version["updated_at"])
+            errors = {name.removeprefix("data."): message for name, message
+                      in reference_errors(get_site().store, new).items()}
         for name, message in errors.items():
             if name in form:
                 form[name].errors = list(form[name].errors) + [message]
             else:
                 flash(message, "error")
         if not errors:
-            new = make_version(record_type, village_id, data, user["username"],
-                               f"web-{user['username']}", record_id=version and version["id"])
             get_site().store.submit([new])
             flash("Đã lưu.", "ok")
             if home is None and record_type != "household":
@@ -180,7 +185,7 @@ def delete_record(record_id):
     user = current_user()
     tomb = make_version(version["type"], version["village_id"], version["data"],
                         user["username"], f"web-{user['username']}", record_id=record_id,
-                        deleted=True)
+                        deleted=True, after=version["updated_at"])
     get_site().store.submit([tomb])
     flash("Đã xóa.", "ok")
     home_id = version["data"].get("household_id")
