@@ -5,7 +5,10 @@ import signal
 import socket
 import time
 
-HEALTHZ = b"GET /healthz HTTP/1.1\r\nHost: fieldapp.lan\r\nConnection: close\r\n\r\n"
+from tests.factories import VOL_PIN, household
+
+PULL = ("GET /api/v1/records?since=0&limit=500 HTTP/1.1\r\nHost: fieldapp.lan\r\n"
+        "Authorization: Bearer {token}\r\nConnection: close\r\n\r\n")
 
 
 def healthz(server, timeout):
@@ -40,15 +43,21 @@ def test_a_new_client_gets_healthz_while_110_idle_connections_are_held_open(live
 
 
 def test_a_burst_of_queued_requests_prints_one_busy_line_not_one_per_request(live_server):
+    token = live_server.login("minh", VOL_PIN)
+    homes = [household(f"Hộ {n}", author="minh") for n in range(500)]
+    status, _ = live_server.request("POST", "/api/v1/records", {"records": homes}, token)
+    assert status == 200
+    pull = PULL.format(token=token).encode()     # 500 records an answer: not done at once
     burst = [socket.create_connection(("127.0.0.1", live_server.port), timeout=20)
              for _ in range(60)]
     try:
         assert healthz(live_server, timeout=10) == 200      # every socket above is accepted
-        # stopped, the server cannot answer; resumed, it finds 60 requests at once
+        # stopped, the server cannot answer; resumed, it finds 60 requests at once and
+        # queues what its threads cannot take
         os.kill(live_server.process.pid, signal.SIGSTOP)
         try:
             for sock in burst:
-                sock.sendall(HEALTHZ)
+                sock.sendall(pull)
         finally:
             os.kill(live_server.process.pid, signal.SIGCONT)
         answers = [answer_of(sock) for sock in burst]
