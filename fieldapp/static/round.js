@@ -6,7 +6,7 @@ const BOOT = JSON.parse(document.getElementById('boot').textContent);
 const R = BOOT.rules;
 const P = 'fa.';
 const BATCH = 500;
-// A LAN answer takes well under a second; after this long the laptop is not answering.
+// a LAN answer takes well under a second: after this, the laptop is not answering
 export const TIMEOUT = 10000;
 const BACKOFF = [2000, 5000, 10000, 30000];     // waits before the next try after each loss
 const CLOCK_LIMIT = 10 * 60000;   // the laptop refuses versions stamped further ahead (SPEC §3)
@@ -203,9 +203,8 @@ function unlock() {
   if (l && l.tab === tab) store.del('lock');
 }
 
-// `manual`: asked for by the volunteer ("Gửi ngay", back online), so it does not wait out
-// a back-off; automatic tries (a save, the timer) do. Lost, the status stays "Mất kết nối"
-// through the automatic retries until the laptop answers again.
+// `manual` (Gửi ngay, back online, signed in) skips a back-off; while lost, automatic
+// tries keep showing "Mất kết nối" until the laptop answers.
 async function sync(manual) {
   manual = !!manual;
   if (syncing) { if (manual || !again) again = manual ? 'manual' : 'auto'; return; }
@@ -217,6 +216,7 @@ async function sync(manual) {
   const beat = setInterval(() => store.set('lock', { tab, until: Date.now() + LEASE }), LEASE / 3);
   if (manual || net !== 'off') setNet('busy');
   loadBox();                 // another tab may have queued changes a moment ago
+  counts();
   let changed = false;
   try {
     changed = await push();
@@ -243,7 +243,7 @@ async function sync(manual) {
   }
 }
 
-// No answer: say so, and try again later, waiting longer after each loss in a row.
+// No answer: say so; try again later, waiting longer after each loss in a row.
 function lost() {
   setNet('off');
   const wait = BACKOFF[Math.min(failures, BACKOFF.length - 1)];
@@ -417,8 +417,7 @@ function counts() {
   if (skew != null && Math.abs(skew) > CLOCK_LIMIT) $('banner').before(clockBanner(skew));
 }
 
-// Ahead, every change saved is refused by the laptop; behind, it is taken but stamped
-// older than it is, so another's earlier edit can win over it.
+// Ahead, the laptop refuses every change; behind, another's earlier edit can win.
 function clockBanner(skew) {
   const mins = Math.round(Math.abs(skew) / 60000);
   const amount = mins >= 2880 ? `${Math.round(mins / 1440)} ngày` : mins >= 120 ? `${Math.round(mins / 60)} giờ` : `${mins} phút`;
