@@ -1,9 +1,11 @@
 """The `fieldapp` command line (SPEC §8)."""
 import datetime
 import json
+import logging
 import os
 import socket
 import sys
+import time
 import uuid
 
 import click
@@ -186,14 +188,55 @@ def terminal_qr(text):
     return out.getvalue()
 
 
+# waitress for a village laptop: a few dozen phones, each keeping up to 6 connections
+# open. Its defaults (100 connections, idle ones kept 120 s) let 110 held-open sockets
+# stall every new client for two minutes; poll, not select, has no 1024-descriptor ceiling.
+VILLAGE_SERVER = {"connection_limit": 500, "channel_timeout": 30, "cleanup_interval": 10,
+                  "backlog": 1024, "asyncore_use_poll": True}
+
+
+class QueueWarnings(logging.Filter):
+    """Lets one "Task queue depth" warning a minute through, counting the ones held back.
+
+    Under a burst waitress warns once per queued request, which would scroll the LAN
+    address and QR code off the terminal. Only logger `waitress.queue` is filtered; its
+    warnings come from waitress's one dispatching thread.
+    """
+
+    def __init__(self, interval=60):
+        super().__init__()
+        self.interval = interval
+        self.quiet_until = 0.0
+        self.held = 0
+
+    def filter(self, record):
+        now = time.monotonic()
+        if now < self.quiet_until:
+            self.held += 1
+            return False
+        depth = record.args[0] if isinstance(record.args, tuple) and record.args else "?"
+        record.msg = "Máy đang bận: %s yêu cầu phải xếp hàng chờ"
+        record.args = (depth,)
+        if self.held:
+            record.msg += " (đã bỏ bớt %d lần báo như vậy từ lần báo trước)"
+            record.args = (depth, self.held)
+        self.quiet_until = now + self.interval
+        self.held = 0
+        return True
+
+
+QUEUE_WARNINGS = QueueWarnings()
+
+
 def run_server(app, host, port, announce=True):
     """Serve the app with waitress; print the address and its QR code."""
     import waitress
+    logging.getLogger("waitress.queue").addFilter(QUEUE_WARNINGS)     # added once
     # waitress reads whole bodies up to its own limit; keep it above Flask's so that an
     # oversized request still gets the JSON 413, and only absurd ones are cut by waitress
     server = waitress.create_server(app, host=host, port=port, threads=8,
                                     max_request_body_size=4 * app.config["MAX_CONTENT_LENGTH"],
-                                    ident="fieldapp")
+                                    ident="fieldapp", **VILLAGE_SERVER)
     real_port = server.effective_port
     if announce:
         shown = lan_address() if host in ("0.0.0.0", "") else host

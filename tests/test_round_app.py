@@ -429,6 +429,21 @@ def test_two_tabs_share_one_outbox_and_send_it_once(phone, live_server, site):
     assert all(len(h) == 1 for h in histories.values())
 
 
+# Text fields spell odd code points as <U+XXXX> (a lone surrogate cannot cross to the page
+# as JSON); both sides turn them into the characters, code unit by code unit.
+SPELLED = """const spelled = (data) => Object.fromEntries(Object.entries(data).map(([k, v]) =>
+  [k, typeof v === 'string' ? v.replace(/<U\\+([0-9A-F]{4})>/g,
+    (_, x) => String.fromCharCode(parseInt(x, 16))) : v]));"""
+
+
+def spelled(data):
+    """Python's side of SPELLED: a surrogate pair spelled in two halves joins into one."""
+    def text(value):
+        raw = re.sub(r"<U\+([0-9A-F]{4})>", lambda m: chr(int(m.group(1), 16)), value)
+        return raw.encode("utf-16", "surrogatepass").decode("utf-16", "surrogatepass")
+    return {k: text(v) if isinstance(v, str) else v for k, v in data.items()}
+
+
 def test_the_phone_checks_a_record_exactly_as_the_server_does(phone, live_server):
     """The JS checks use the rules the server publishes; their verdicts must agree."""
     from fieldapp.forms.rules import validate_data
@@ -460,11 +475,47 @@ def test_the_phone_checks_a_record_exactly_as_the_server_does(phone, live_server
                     "person_id": "X"}),
         ("survey", {"surveyed_on": "2025-08-01", "service_area": "civil_status", "rating": 5,
                     "comment": "Tốt"}),
+        ("survey", {"surveyed_on": "2025-08-01", "service_area": "land", "rating": "5"}),
+        ("household", {"head_name": "Lê <U+D800>Văn", "address": "Xóm <U+DC00>",
+                       "note": "Nụ cười <U+D83D><U+DE00>"}),
+        ("visit", {"household_id": home, "visited_on": "2025-08-01", "outcome": "met",
+                   "help": ["guide_shared"] * 17}),
+        ("visit", {"household_id": home, "visited_on": "2025-08-01", "outcome": "met",
+                   "help": "guide_shared"}),
     ]
     page = open_round(phone(), live_server)
     got = page.evaluate("""async cases => { const m = await import('/static/round.js');
-        return cases.map(([type, data]) => m.check(type, data)); }""", cases)
-    assert got == [validate_data(kind, data)[1] for kind, data in cases]
+        return cases.map(([type, data]) => m.check(type, spelled(data))); }""".replace(
+        "async", SPELLED + " async", 1), cases)
+    assert got == [validate_data(kind, spelled(data))[1] for kind, data in cases]
+
+
+def test_the_phone_refuses_direction_overrides_and_names_without_a_letter(phone, live_server):
+    """SPEC §3: no bidirectional override, embedding or isolate in any text field; a
+    required name holds a letter. The server refuses them too (fieldapp/forms/rules.py)."""
+    from fieldapp.forms.rules import RULES
+    label = {(kind, f.name): f.label for kind, fields in RULES.items() for f in fields}
+    home = "8c0b5c1e-1d2e-4f3a-9b4c-5d6e7f809102"
+    overrides = [f"<U+{code:04X}>" for code in [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]]
+    cases, expected = [], []
+    for mark in overrides:
+        cases.append(("household", {"head_name": "Lê Văn A", "address": f"Xóm {mark}1"}))
+        expected.append({"address": f"{label['household', 'address']}: "
+                                    "có ký tự ẩn đảo chiều chữ, không được phép"})
+    person = {"household_id": home, "birth_year": 1980, "vneid": "none", "bank_account": True,
+              "uses_online_services": False}
+    for name in ["<U+200B><U+200B>", "123", ". - .", "<U+2800>"]:
+        cases.append(("person", dict(person, full_name=name)))
+        expected.append({"full_name": f"{label['person', 'full_name']}: phải có ít nhất một chữ cái"})
+    cases.append(("household", {"head_name": "Ỷ Lan", "note": "123 . -"}))
+    expected.append({})
+    cases.append(("visit", {"household_id": home, "visited_on": "2025-08-01", "outcome": "met",
+                            "note": "ghi chú <U+2067>đảo<U+2069>"}))
+    expected.append({"note": f"{label['visit', 'note']}: có ký tự ẩn đảo chiều chữ, không được phép"})
+    page = open_round(phone(), live_server)
+    got = page.evaluate((SPELLED + """ async cases => { const m = await import('/static/round.js');
+        return cases.map(([type, data]) => m.check(type, spelled(data))); }"""), cases)
+    assert got == expected
 
 
 def test_the_laptop_going_away_and_coming_back_loses_nothing(phone, live_server, site):

@@ -6,8 +6,15 @@ const BOOT = JSON.parse(document.getElementById('boot').textContent);
 const R = BOOT.rules;
 const P = 'fa.';
 const BATCH = 500;
-const TIMEOUT = 20000;
-const SKEW_WARN = 5 * 60000;
+// a LAN answer takes well under a second: after this, the laptop is not answering
+export const TIMEOUT = 10000;
+const BACKOFF = [2000, 5000, 10000, 30000];     // waits before the next try after each loss
+const CLOCK_LIMIT = 10 * 60000;   // the laptop refuses versions stamped further ahead (SPEC §3)
+const SET_CLOCK = 'Hãy chỉnh giờ của điện thoại: vào Cài đặt → Ngày và giờ, bật “Tự động” ' +
+  'hoặc đặt đúng theo giờ máy thôn';
+const BIDI = /[\u202a-\u202e\u2066-\u2069]/;
+const LONE = /[\ud800-\udfff]/u;   // with the u flag only a half without its pair matches
+const LETTER = /\p{L}/u;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const PHONE = new RegExp(R.phone_pattern);
 const ENV = { updated_at: 'Giờ ghi', author: 'Người ghi', village_id: 'Thôn', id: 'Mã bản ghi',
@@ -77,7 +84,9 @@ let box = new Map();        // id -> {v, errors}
 let raws = new Map();       // id -> the outbox entry's text as stored, to spot later edits
 let index = [];             // [household, folded text]
 let syncing = false;
-let again = false;          // asked to sync while a sync was running
+let again = '';             // asked to sync while a sync was running: '', 'auto' or 'manual'
+let failures = 0;           // syncs lost in a row (no answer in time, or no network)
+let waitUntil = 0;          // no automatic sync before this (backing off after a loss)
 let net = '';
 let lastPull = 0;
 let notice = null;
@@ -157,6 +166,7 @@ async function api(method, path, body, anonymous, csrf) {
   } catch (e) {
     throw new NetError('Không kết nối được máy thôn.');
   } finally { clearTimeout(timer); }
+  clock((json && json.server_time) || res.headers.get('Date'));
   const msg = json && json.error && json.error.message;
   if (res.status === 401 && !anonymous) {
     signedOut(msg || 'Phiên đăng nhập đã hết hạn.');
@@ -167,14 +177,14 @@ async function api(method, path, body, anonymous, csrf) {
     e.status = res.status;
     throw e;
   }
-  if (json && json.server_time) clock(json.server_time);
   return json;
 }
 
+// How far the laptop's clock is ahead of the phone's (negative: the phone is ahead).
 function clock(serverTime) {
-  const skew = Date.parse(serverTime) - Date.now();
-  store.set('skew', skew);
-  counts();
+  const at = Date.parse(serverTime);
+  if (isNaN(at)) return;
+  try { store.set('skew', at - Date.now()); } catch (e) { /* full: the last skew stays */ }
 }
 
 // A short lease renewed while sending: a tab closed or killed mid-sync blocks no one long.
@@ -193,35 +203,54 @@ function unlock() {
   if (l && l.tab === tab) store.del('lock');
 }
 
-async function sync() {
-  if (syncing) { again = true; return; }
+// `manual` (Gửi ngay, back online, signed in) skips a back-off; while lost, automatic
+// tries keep showing "Mất kết nối" until the laptop answers.
+async function sync(manual) {
+  manual = !!manual;
+  if (syncing) { if (manual || !again) again = manual ? 'manual' : 'auto'; return; }
   if (!auth || !auth.token) return;
   if (!navigator.onLine) { setNet('off'); return; }
+  if (!manual && Date.now() < waitUntil) return;
   if (!lock()) { setNet('other'); clearTimeout(retry); retry = setTimeout(sync, 1000); return; }
   syncing = true;
   const beat = setInterval(() => store.set('lock', { tab, until: Date.now() + LEASE }), LEASE / 3);
-  setNet('busy');
+  if (manual || net !== 'off') setNet('busy');
   loadBox();                 // another tab may have queued changes a moment ago
+  counts();
   let changed = false;
   try {
     changed = await push();
     changed = (await pull()) || changed;
+    failures = 0;
+    waitUntil = 0;
     setNet('on');
   } catch (e) {
-    if (e instanceof NetError) setNet('off');
+    if (e instanceof NetError) lost();
     else if (e.message === 'signed out') setNet('');
     else { setNet('on'); say(e.message); }
   } finally {
     clearInterval(beat);
     syncing = false;
     unlock();
-    if (again) { again = false; setTimeout(sync, 100); }
+    const next = again;
+    again = '';
+    if (next === 'manual' || (next && !failures)) setTimeout(() => sync(next === 'manual'), 100);
     if (changed) {
       reload();
       if (!editing()) rerender();
     }
     counts();
   }
+}
+
+// No answer: say so; try again later, waiting longer after each loss in a row.
+function lost() {
+  setNet('off');
+  const wait = BACKOFF[Math.min(failures, BACKOFF.length - 1)];
+  failures += 1;
+  waitUntil = Date.now() + wait;
+  clearTimeout(retry);
+  retry = setTimeout(() => { waitUntil = 0; sync(); }, wait);
 }
 
 // Render again without taking the keyboard away from someone typing a search.
@@ -235,6 +264,7 @@ async function push() {
   const items = [...box.values()].filter((e) => !e.errors).map((e) => e.v)
     .sort((a, b) => (a.updated_at < b.updated_at ? -1 : 1));
   let rejected = 0;
+  let late = 0;              // refused for a stamp ahead of the laptop's clock
   for (let i = 0; i < items.length; i += BATCH) {
     const batch = items.slice(i, i + BATCH);
     const sentRaws = batch.map((v) => raws.get(v.id));
@@ -245,6 +275,7 @@ async function push() {
       if (localStorage.getItem(P + 'o:' + sent.id) !== sentRaws[j]) return;
       if (r.status === 'rejected') {
         rejected += 1;
+        if (r.errors && r.errors.updated_at) late += 1;
         const cur = { v: sent, errors: r.errors || { record: 'bị từ chối' } };
         store.set('o:' + sent.id, cur);
         box.set(sent.id, cur);
@@ -256,7 +287,11 @@ async function push() {
     });
     counts();
   }
-  if (rejected) say(`${rejected} thay đổi bị máy thôn từ chối. Hãy xem lý do ở danh sách và sửa lại.`);
+  if (late) {
+    say(`${late} thay đổi bị máy thôn từ chối vì đồng hồ điện thoại chạy nhanh hơn giờ máy thôn. ` +
+      `${SET_CLOCK}, rồi mở lại từng thay đổi bị từ chối và bấm “Lưu trên điện thoại”.` +
+      (rejected > late ? ` ${rejected - late} thay đổi khác bị từ chối vì lý do khác: xem ở danh sách.` : ''));
+  } else if (rejected) say(`${rejected} thay đổi bị máy thôn từ chối. Hãy xem lý do ở danh sách và sửa lại.`);
   return items.length > 0;
 }
 
@@ -306,7 +341,7 @@ function signedIn(answer) {
   reload();
   location.hash = '';
   render();
-  sync();
+  sync(true);
 }
 
 function signedOut(message) {
@@ -379,13 +414,21 @@ function counts() {
   const skew = store.get('skew');
   const old = $('skew');
   if (old) old.remove();
-  if (skew != null && Math.abs(skew) > SKEW_WARN) {
-    const mins = Math.round(Math.abs(skew) / 60000);
-    const amount = mins >= 2880 ? `${Math.round(mins / 1440)} ngày` : mins >= 120 ? `${Math.round(mins / 60)} giờ` : `${mins} phút`;
-    $('banner').before(h('p', { id: 'skew', class: 'flash warn' },
-      `Đồng hồ điện thoại ${skew < 0 ? 'nhanh' : 'chậm'} ${amount} so với máy thôn. Hãy chỉnh lại ` +
-      'ngày giờ của điện thoại; thay đổi ghi giờ sai quá 24 giờ sẽ bị từ chối.'));
-  }
+  if (skew != null && Math.abs(skew) > CLOCK_LIMIT) $('banner').before(clockBanner(skew));
+}
+
+// Ahead, the laptop refuses every change; behind, another's earlier edit can win.
+function clockBanner(skew) {
+  const mins = Math.round(Math.abs(skew) / 60000);
+  const amount = mins >= 2880 ? `${Math.round(mins / 1440)} ngày` : mins >= 120 ? `${Math.round(mins / 60)} giờ` : `${mins} phút`;
+  const there = new Date(Date.now() + skew).toLocaleString('vi-VN', { timeZone: 'Asia/Ho_Chi_Minh',
+    hour: '2-digit', minute: '2-digit', day: '2-digit', month: '2-digit', year: 'numeric' });
+  const ahead = skew < 0;
+  return h('p', { id: 'skew', class: 'flash ' + (ahead ? 'error' : 'warn') },
+    `Đồng hồ điện thoại ${ahead ? 'nhanh' : 'chậm'} ${amount} so với máy thôn (giờ máy thôn: ${there}). ` +
+    (ahead ? 'Máy thôn sẽ từ chối mọi thay đổi bạn lưu cho đến khi đồng hồ điện thoại được chỉnh đúng. '
+      : 'Thay đổi vẫn được nhận nhưng ghi giờ sai, nên có thể bị coi là cũ hơn thay đổi của người khác. ') +
+    SET_CLOCK + '.');
 }
 
 const today = () => {
@@ -634,8 +677,11 @@ function check1(rule, v) {
   switch (rule.kind) {
     case 'text': case 'phone':
       if (typeof v !== 'string') return 'phải là chữ';
-      if (/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/.test(v)) return 'có ký tự không hợp lệ';
+      if (/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/.test(v) || LONE.test(v)) return 'có ký tự không hợp lệ';
+      if (BIDI.test(v)) return 'có ký tự ẩn đảo chiều chữ, không được phép';
       if ([...v].length > rule.max_length) return `dài quá ${rule.max_length} ký tự`;
+      // every required text field is a name (head_name, full_name): it must be readable
+      if (rule.kind === 'text' && rule.required && !LETTER.test(v)) return 'phải có ít nhất một chữ cái';
       if (rule.kind === 'phone' && !PHONE.test(v)) return 'sai dạng (ví dụ 0912 345 678)';
       return null;
     case 'year':
@@ -644,13 +690,15 @@ function check1(rule, v) {
       if (v < R.min_birth_year) return `phải từ ${R.min_birth_year} trở đi`;
       return null;
     case 'rating':
-      return Number.isInteger(v) && v >= 1 && v <= 5 ? null : 'phải từ 1 đến 5';
+      if (!Number.isInteger(v)) return 'phải là số nguyên';
+      return v >= 1 && v <= 5 ? null : 'phải từ 1 đến 5';
     case 'bool':
       return typeof v === 'boolean' ? null : 'phải là có hoặc không';
     case 'choice':
       return set.has(v) ? null : 'giá trị không hợp lệ';
     case 'choices':
-      return v.every((x) => set.has(x)) ? null : 'có giá trị không hợp lệ';
+      if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) return 'phải là danh sách';
+      return v.length <= set.size * 2 && v.every((x) => set.has(x)) ? null : 'có giá trị không hợp lệ';
     case 'date': {
       if (!/^\d{4}-\d{2}-\d{2}$/.test(v)) return 'phải là ngày dạng YYYY-MM-DD';
       const day = new Date(v + 'T00:00:00Z');
@@ -749,9 +797,9 @@ function start() {
     if (box.size) { e.preventDefault(); e.returnValue = ''; }
   });
   window.addEventListener('pagehide', unlock);
-  window.addEventListener('online', sync);
+  window.addEventListener('online', () => sync(true));
   window.addEventListener('offline', () => setNet('off'));
-  $('send').addEventListener('click', () => { say(''); sync(); });
+  $('send').addEventListener('click', () => { say(''); sync(true); });
   setInterval(() => { if (box.size || Date.now() - lastPull > 60000) sync(); }, 15000);
   const card = /^#card=([A-Za-z0-9_-]{16,64})$/.exec(location.hash);
   if (card) { redeemCard(card[1]); return; }
