@@ -409,7 +409,8 @@ def test_ten_thousand_characters_refused_clearly(tmp_path):
     assert "&lt;" * 101 not in response.get_data(as_text=True)
     assert _tree(site.data_dir) == before
     # a 10,000-character username at the login page and the API: refused, no 500
-    assert client.post("/api/v1/login", json={"username": long, "secret": long}).status_code == 401
+    answer = client.post("/api/v1/login", json={"username": long, "secret": long})
+    assert answer.status_code == 413 and answer.json["error"]["code"] == "too_large"
 
 
 def test_hostile_names_escaped_on_commune_pages(tmp_path):
