@@ -46,7 +46,7 @@ class VersionCheck:
 
 # why a stamp too far ahead is refused, by whose clock judged it: {} is how far ahead
 _AHEAD_MESSAGES = {
-    "server": "Giờ trên điện thoại đang nhanh hơn đồng hồ máy chủ {}. Hãy chỉnh lại giờ của "
+    "server": "Giờ trên điện thoại đang nhanh hơn giờ máy thôn {}. Hãy chỉnh lại giờ của "
               "điện thoại rồi gửi lại.",
     "batch": "giờ ghi bản ghi nhanh hơn giờ tạo lô {}: đồng hồ của điện thoại đã ghi bản "
              "ghi này đang chạy nhanh",

@@ -39,7 +39,7 @@ def test_a_phone_a_day_ahead_is_refused_and_told_to_set_its_clock(live_server):
     [result] = body["results"]
     assert result["status"] == "rejected"
     message = result["errors"]["updated_at"]
-    assert message.startswith("Giờ trên điện thoại đang nhanh hơn đồng hồ máy chủ")
+    assert message.startswith("Giờ trên điện thoại đang nhanh hơn giờ máy thôn")
     assert "23 giờ" in message
     assert message.endswith("Hãy chỉnh lại giờ của điện thoại rồi gửi lại.")
     status, pulled = live_server.request("GET", "/api/v1/records?since=0", token=token)
