@@ -102,7 +102,7 @@ VILLAGE_SCOPED = {"village.household", "village.edit_record", "village.delete_re
                   "village.new_record", "village.volunteer_action", "round.revoke_card",
                   "api.indicators"}
 
-HOSTILE = ['<script>alert("x")</script>', "Ông \"Ba\" & 'Tư' <b>", "\u202eTrần Văn Gạ",
+HOSTILE = ['<script>alert("x")</script>', "Ông \"Ba\" & 'Tư' <b>", "Trần &amp; Văn Gạ &lt;i&gt;",
            "<img src=x onerror=alert(1)>"]
 
 

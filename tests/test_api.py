@@ -196,4 +196,4 @@ def test_future_timestamps_are_refused_with_a_clock_hint(client, api_token):
                 updated_at=future.strftime("%Y-%m-%dT%H:%M:%S.000Z"))
     result = client.post("/api/v1/records", json={"records": [home]},
                          headers=bearer(api_token)).json["results"][0]
-    assert result["status"] == "rejected" and "đồng hồ" in result["errors"]["updated_at"]
+    assert result["status"] == "rejected" and "chỉnh lại giờ" in result["errors"]["updated_at"]
