@@ -58,17 +58,8 @@ def import_approved(commune, data, by="canbo"):
 
 
 def issue_push_token(commune, village_id):
-    """Issue a push token through the staff page, as a person would; return it."""
-    import re
-    from fieldapp import create_app
-    from tests.conftest import csrf_token, login_page
-    client = create_app({"DATA_DIR": commune.data_dir}).test_client()
-    assert login_page(client, "canbo", factories.PASSWORD).status_code == 302
-    page = client.post("/commune/push-tokens", data={
-        "csrf_token": csrf_token(client, "/commune/push-tokens"), "village_id": village_id,
-        "label": "Máy tổ trưởng"})
-    assert page.status_code == 200
-    return re.search(r"fa-push-[A-Za-z0-9_-]{43}", page.get_data(as_text=True)).group(0)
+    """Issue a push token through the staff page of a commune site; return it."""
+    return push_token(commune.data_dir, village_id)
 
 
 def snapshot(data_dir):

@@ -29,7 +29,8 @@ from tests import factories
 from tests.conftest import csrf_token, login_page
 from tests.live import LiveServer
 from tests.sync_support import commune, filled_village, server, snapshot  # noqa: F401 (fixtures)
-from tests.test_sync_http import assert_error, issue_push_token
+from tests.sync_support import issue_push_token
+from tests.test_sync_http import assert_error
 
 EXAMPLES = int(os.environ.get("FIELDAPP_FUZZ_EXAMPLES", "25"))
 PEOPLE = [f"Người {n}".encode() for n in range(3)] + [f"Hộ {n}".encode() for n in range(3)]

@@ -10,23 +10,12 @@ from sync.batch import batch_bytes, gzip_bytes
 from sync.transfer import export_batch
 from tests import factories
 from tests.conftest import csrf_token, login_page
-from tests.sync_support import commune, filled_village, server, snapshot  # noqa: F401 (fixtures)
+from tests.sync_support import commune, filled_village, issue_push_token, server, snapshot  # noqa: F401 (fixtures)
 
 
 @pytest.fixture
 def staff_token(server):
     return server.login("canbo", factories.PASSWORD)
-
-
-def issue_push_token(commune, village_id):
-    """Issue a push token through the staff page, as a person would; return it."""
-    client = create_app({"DATA_DIR": commune.data_dir}).test_client()
-    assert login_page(client, "canbo", factories.PASSWORD).status_code == 302
-    page = client.post("/commune/push-tokens", data={
-        "csrf_token": csrf_token(client, "/commune/push-tokens"), "village_id": village_id,
-        "label": "Máy tổ trưởng"})
-    assert page.status_code == 200
-    return re.search(r"fa-push-[A-Za-z0-9_-]{43}", page.get_data(as_text=True)).group(0)
 
 
 def assert_error(status, body, expected_status, code):

@@ -1,4 +1,4 @@
-"""Review of the import-speed changes (b006f55..4528be5): failures found, as failing tests."""
+"""A store reload cut short by an error loses no versions at a later commit."""
 import pytest
 
 from storage import RecordStore

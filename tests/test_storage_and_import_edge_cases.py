@@ -1,4 +1,4 @@
-"""Review of the storage and import changes: defects found, each held by a test."""
+"""Edge cases of storage and import, each held by a test."""
 import pytest
 
 from fieldapp.forms.rules import RULES

@@ -1,4 +1,4 @@
-"""Defects a review found, each pinned by the behaviour a person expects."""
+"""Odd requests a person could send, each refused with the behaviour a person expects."""
 import re
 
 import pytest

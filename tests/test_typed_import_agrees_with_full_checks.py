@@ -1,5 +1,5 @@
-"""Review of the import speed-up (2ed8da6..): cases where the typed fast path or the new
-batch reader answers differently from checking record by record, or crashes."""
+"""Cases where the typed fast path or the batch reader could answer differently from
+checking record by record, or crash."""
 import datetime
 import gc
 import json

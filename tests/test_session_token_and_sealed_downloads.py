@@ -1,4 +1,4 @@
-"""Review tests (session 4b): the round app's session-token trade (POST /round/session-token
+"""The round app's session-token trade (POST /round/session-token
 and the /round boot JSON), sealed downloads on /export, indicators refused to volunteers,
 and lone surrogates refused by the text rule.
 
