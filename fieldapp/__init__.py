@@ -3,24 +3,23 @@ import datetime
 import os
 
 from flask import Flask, g, jsonify, render_template, request
-from flask_wtf.csrf import CSRFError, CSRFProtect
+from flask_wtf.csrf import CSRFError
 
-from fieldapp.auth import prune_tokens
-from fieldapp.errors import FieldappError, error_response
+from fieldapp.auth.accounts import prune_tokens
+from fieldapp.forms.errors import FieldappError
 from fieldapp.site import Site
-from fieldapp import text
+from fieldapp.forms import text
 
-__all__ = ["create_app", "csrf"]
+__all__ = ["create_app", "error_response"]
 __version__ = "0.1.0"
 
-csrf = CSRFProtect()
 MAX_BODY = 4 * 1024 * 1024
 SMALL_BODY = 8 * 1024
 # endpoints whose bodies are a few fields (sign-in above all: anyone on the Wi-Fi reaches it)
 SMALL_BODY_ENDPOINTS = frozenset((
     "api.login", "api.logout", "auth.login", "auth.logout", "round.login_card",
     "round.session_token", "batches.forget_key", "batches.push_sealing",
-    "batches.revoke_push_token", "batches.confirm_export", "round.revoke_card",
+    "batches.revoke_push_token", "export.confirm_export", "round.revoke_card",
     "commune.user_action", "village.volunteer_action", "village.delete_record"))
 
 
@@ -40,7 +39,6 @@ def create_app(config=None):
         SESSION_COOKIE_NAME="fieldapp_session",
         PERMANENT_SESSION_LIFETIME=datetime.timedelta(days=7),
         WTF_CSRF_TIME_LIMIT=None,
-        JSON_SORT_KEYS=False,
     )
     app.config.update(config)
     app.json.ensure_ascii = False
@@ -52,22 +50,20 @@ def create_app(config=None):
         if request.endpoint in SMALL_BODY_ENDPOINTS or request.endpoint is None:
             request.max_content_length = SMALL_BODY
 
+    from fieldapp.views import api, auth_pages, commune, export, guides, reports, round, village
+    from fieldapp.views.forms import csrf
     csrf.init_app(app)
-
-    from fieldapp.views import api, auth_pages, village
-    app.register_blueprint(auth_pages.bp)
-    app.register_blueprint(village.bp)
-    app.register_blueprint(api.bp)
+    for blueprint in (auth_pages.bp, village.bp, api.bp, round.bp, guides.bp, export.bp,
+                      reports.bp, *commune.blueprints):
+        app.register_blueprint(blueprint)
     csrf.exempt(api.bp)
-    for module in _optional_blueprints():
-        app.register_blueprint(module.bp)
 
     app.jinja_env.filters.update(percent=text.percent, vn_date=text.vn_date,
                                  vn_number=text.vn_number, points=text.points)
     @app.context_processor
     def navigation():
-        from fieldapp.access import current_user
-        from fieldapp.nav import nav_links
+        from fieldapp.auth.access import current_user
+        from fieldapp.views.nav import nav_links
         return {"nav_links": nav_links(current_user(), site.kind), "site_settings": site.settings}
 
     @app.before_request
@@ -82,19 +78,11 @@ def create_app(config=None):
     return app
 
 
-def _optional_blueprints():
-    """Blueprints of rooms that register themselves (commune, round, guides...)."""
-    import importlib
-    modules = []
-    for name in ("fieldapp.views.round", "fieldapp.views.guides", "fieldapp.views.commune",
-                 "fieldapp.views.batches", "fieldapp.views.reports",
-                 "fieldapp.views.procedures"):
-        try:
-            modules.append(importlib.import_module(name))
-        except ModuleNotFoundError as error:
-            if error.name != name:
-                raise
-    return modules
+def error_response(status, code, message, details=None):
+    """The JSON error response every API error uses."""
+    response = jsonify({"error": {"code": code, "message": message, "details": details}})
+    response.status_code = status
+    return response
 
 
 def wants_json():

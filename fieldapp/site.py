@@ -8,11 +8,13 @@
 import json
 import os
 import secrets
+import uuid
 
+from fieldapp.forms.errors import Conflict, Invalid
 from storage import FileLock, RecordStore, open_tinydb
 from storage.durable import atomic_write_bytes, remove_stray_temp_files
 
-__all__ = ["Site", "SiteMissing", "create_site_files", "write_json"]
+__all__ = ["Site", "SiteMissing", "init_site", "commune_name", "create_site_files", "write_json"]
 
 
 class SiteMissing(Exception):
@@ -107,3 +109,40 @@ def create_site_files(data_dir, settings):
     atomic_write_bytes(os.path.join(data_dir, "secret_key"),
                        secrets.token_hex(32).encode("ascii"))
 
+
+def commune_name(code):
+    """The official name of a commune (ward) code, with its province; raise Invalid."""
+    from vietnam_provinces import Province, Ward
+    try:
+        ward = Ward.from_code(int(code))
+    except (ValueError, TypeError):
+        raise Invalid(f"--commune: {code} không phải mã xã/phường chính thức.") from None
+    return ward.name, Province.from_code(ward.province_code).name
+
+
+def init_site(data_dir, site_kind, commune, villages, start, end, period_kind="week"):
+    """Create a data directory: settings, session key, Ed25519 site key and, at a commune,
+    the X25519 key that villages seal batch files for."""
+    from fieldapp.indicators.definitions import DEFAULT_TARGETS
+    from fieldapp.indicators.periods import monthly_periods, weekly_periods
+    from sync.crypto import create_box_key
+    from sync.keys import create_site_key
+    if os.path.exists(os.path.join(data_dir, "settings.json")):
+        raise Conflict(f"{data_dir} đã được khởi tạo.")
+    name, province = commune_name(commune)
+    make = monthly_periods if period_kind == "month" else weekly_periods
+    settings = {
+        "site": site_kind, "site_id": str(uuid.uuid4()),
+        "site_name": villages[0]["name"] if site_kind == "village" else name,
+        "commune_code": str(int(commune)), "commune_name": name, "province_name": province,
+        "villages": villages, "adult_age": 18, "targets": dict(DEFAULT_TARGETS),
+        "campaign": {"name": f"Chiến dịch dịch vụ công trực tuyến {name}",
+                     "start": start.isoformat(), "end": end.isoformat(),
+                     "periods": [p.as_json() for p in make(start, end)]},
+        "wifi": {"ssid": "", "password": ""},
+    }
+    create_site_files(data_dir, settings)
+    create_site_key(data_dir)
+    if site_kind == "commune":        # the key villages seal batches for (sync.crypto)
+        create_box_key(data_dir)
+    return settings

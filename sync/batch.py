@@ -7,7 +7,7 @@ msgspec splits the file into its fields without parsing the records: the hash an
 signature are checked over the records' bytes as written (canonical in a file
 `batch_bytes` wrote), or, when those do not match, over the parsed records serialised
 canonically. The importer may decode the records' bytes into checked versions in one
-typed pass (`fieldapp.typedrecords`), while another thread hashes them.
+typed pass (`fieldapp.forms.typed`).
 The other fields, and records the importer does not decode, are parsed with orjson; what
 it refuses (NaN, lone surrogates, deep nesting, bad UTF-8) goes to json, which words the
 error or reads it as before. orjson reads an integer past 64 bits as a float: no valid
@@ -19,20 +19,15 @@ import hashlib
 import json
 import os
 import re
-import threading
 import unicodedata
 import zlib
 from typing import NamedTuple
 
 import msgspec
-
-try:        # optional: parses a commune's batches twice as fast as json
-    import orjson
-except ImportError:  # pragma: no cover
-    orjson = None
+import orjson
 
 from fieldapp.forms.rules import UUID_RE
-from fieldapp.records import MAX_VILLAGES, UPDATED_AT_RE, VILLAGE_RE
+from fieldapp.forms.versions import MAX_VILLAGES, UPDATED_AT_RE, VILLAGE_RE
 from storage.canonical import canonical_json
 from sync import keys
 from sync.errors import BatchRejected, BatchTooLarge
@@ -137,7 +132,6 @@ class Read(NamedTuple):
     """A batch as read_batch found it."""
     batch: dict
     body: memoryview | None         # the records' bytes exactly as the file has them
-    body_sha256: str | None         # their SHA-256 (hex), when already computed
     decoded: bool                   # batch["records"] came from `decode_records`
 
 
@@ -147,12 +141,11 @@ def read_batch(data, decode_records=None, limits=FILE_LIMITS, commune_code=None)
     Nothing past `limits` (this sender's) is inflated or parsed. With `commune_code`, the
     other fields are checked (check_header) before the records are decoded.
     `decode_records(body, batch)` may turn the records' bytes into checked versions or
-    answer None (`batch`: the other fields); meanwhile another thread hashes the bytes
-    (hashlib lets go of the GIL), for check_batch. Records it does not take are parsed
+    answer None (`batch`: the other fields). Records it does not take are parsed
     generically only when that is cheap enough (MAX_CHECKED_ONE_BY_ONE).
     """
     if isinstance(data, dict):
-        return Read(data, None, None, False)
+        return Read(data, None, False)
     if isinstance(data, str):
         data = data.encode("utf-8")
     if not isinstance(data, (bytes, bytearray, memoryview)):
@@ -169,7 +162,7 @@ def read_batch(data, decode_records=None, limits=FILE_LIMITS, commune_code=None)
         return split
     if _values(raw) > MAX_CHECKED_ONE_BY_ONE:
         raise _unreadable(why)
-    return Read(_parse(raw), None, None, False)
+    return Read(_parse(raw), None, False)
 
 
 def _values(data):
@@ -207,8 +200,6 @@ def _split_fields(raw, decode_records, limits, commune_code):
     """(read_batch's Read for a JSON object whose parts orjson takes, else None; msgspec's
     or orjson's error): the fields but `records` parsed and, with `commune_code`, checked,
     the records decoded by `decode_records` when it can."""
-    if orjson is None:
-        return None, ""
     extra = []
     try:
         try:
@@ -235,16 +226,15 @@ def _split_fields(raw, decode_records, limits, commune_code):
     if not len(body):
         if commune_code is not None:
             check_header(batch, commune_code, limits)
-        return Read(batch, None, None, False), ""
+        return Read(batch, None, False), ""
     if commune_code is not None:         # before the records cost anything
         check_header(dict(batch, records=[] if body[:1] == b"[" else None), commune_code,
                      limits)
-    digest = None
     if decode_records is not None:
-        records, digest = _hashed_while(body, lambda: decode_records(body, batch))
+        records = decode_records(body, batch)
         if records is not None:
             batch["records"] = records
-            return Read(batch, body, digest, True), ""
+            return Read(batch, body, True), ""
     if _values(raw) > MAX_CHECKED_ONE_BY_ONE:
         raise BatchRejected(
             "records", "Lô có bản ghi không hợp lệ hoặc chưa chuẩn hóa, và lô quá lớn để kiểm "
@@ -254,7 +244,7 @@ def _split_fields(raw, decode_records, limits, commune_code):
         batch["records"] = orjson.loads(body)
     except orjson.JSONDecodeError as error:
         return None, str(error)
-    return Read(batch, body, digest, False), ""
+    return Read(batch, body, False), ""
 
 
 def village_ids_valid(ids):
@@ -264,30 +254,12 @@ def village_ids_valid(ids):
             and len(set(ids)) == len(ids))
 
 
-def _hashed_while(data, work):
-    """(work(), the SHA-256 hex of `data`, hashed by another thread meanwhile, or None
-    when no thread could be started: check_batch then hashes)."""
-    digest = []
-    hasher = threading.Thread(target=lambda: digest.append(hashlib.sha256(data).hexdigest()),
-                              name="fieldapp-batch-hash", daemon=True)
-    try:
-        hasher.start()
-    except RuntimeError:               # no thread to be had (a process at its limit)
-        return work(), None
-    try:
-        result = work()
-    finally:
-        hasher.join()
-    return result, digest[0] if digest else None
-
-
 def _parse(raw):
     """The parsed batch of what the faster readers did not take; json words the errors."""
-    if orjson is not None:
-        try:
-            return orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            pass                      # json below words what is wrong (or takes what it takes)
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        pass                          # json below words what is wrong (or takes what it takes)
     try:
         batch = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
@@ -381,10 +353,10 @@ def check_header(batch, commune_code, limits=FILE_LIMITS):
                             .replace(",", "."))
 
 
-def check_batch(batch, body, commune_code, body_sha256=None):
+def check_batch(batch, body, commune_code):
     """Checks 1–4 of SPEC §7 in order; raise BatchRejected. Return the payload checked.
 
-    `body`: the records' bytes as written, if known (`body_sha256`: their hash, if known).
+    `body`: the records' bytes as written, if known.
 
     format and version, commune code, record count and hash, signature. The site key's
     pinning and the records are checked by the importer, which knows the stored state.
@@ -396,9 +368,7 @@ def check_batch(batch, body, commune_code, body_sha256=None):
                                      f"nhưng có {len(records)} bản ghi.")
     mismatch = BatchRejected("hash", "Mã băm bản ghi không khớp: dữ liệu đã bị thay đổi "
                                      "hoặc hỏng.")
-    if body is not None and body_sha256 is None:
-        body_sha256 = hashlib.sha256(body).hexdigest()
-    if body is None or body_sha256 != batch["records_sha256"]:
+    if body is None or hashlib.sha256(body).hexdigest() != batch["records_sha256"]:
         try:                      # not as fieldapp writes them: their canonical bytes, then
             body = records_bytes(records)
         except (TypeError, ValueError, RecursionError):

@@ -1,5 +1,5 @@
 """Why a batch was refused: one error naming the problem and the records at fault."""
-from fieldapp.errors import Invalid
+from fieldapp.forms.errors import Invalid
 
 __all__ = ["BatchRejected", "BatchTooLarge"]
 

@@ -9,7 +9,6 @@ Competing edits are counted between sending sites (store partitions): the phones
 village were already merged, by the same rule, on that village's laptop.
 """
 import datetime
-import hashlib
 import operator
 import os
 import uuid
@@ -17,10 +16,10 @@ from dataclasses import asdict, dataclass, field
 
 from tinydb import Query
 
-from fieldapp.errors import FieldappError, Invalid
-from fieldapp.records import MAX_CLOCK_AHEAD, ahead_text, check_versions, parse_stamp, utc_now
-from fieldapp.text import vn_time
-from fieldapp.typedrecords import clean_versions
+from fieldapp.forms.errors import Invalid
+from fieldapp.forms.versions import (MAX_CLOCK_AHEAD, ahead_text, check_versions, parse_stamp, utc_now)
+from fieldapp.forms.text import vn_time
+from fieldapp.forms.typed import clean_versions
 from storage import FileLock
 from storage.durable import atomic_write_bytes
 from storage.store import Refused, no_cycle_collection
@@ -169,7 +168,7 @@ class Receipt:
 
     def summary(self):
         """One Vietnamese line for people."""
-        from fieldapp.text import vn_date, vn_number
+        from fieldapp.forms.text import vn_date, vn_number
         if self.held:
             others = ", ".join(c["site_name"] for c in self.held_for)
             villages = ", ".join(self.village_ids)
@@ -319,10 +318,10 @@ def read_checked(site, data, now, limits=FILE_LIMITS):
     if crypto.is_sealed(data):             # a file sealed for this commune's key
         data = crypto.open_sealed(site.data_dir, data)
     raw = data
-    batch, body, body_sha256, checked = read_batch(
+    batch, body, checked = read_batch(
         data, lambda body, batch: _decode_typed(body, batch, now), limits,
         site.settings["commune_code"])
-    check_batch(batch, body, site.settings["commune_code"], body_sha256)
+    check_batch(batch, body, site.settings["commune_code"])
     _created(batch, now, refuse=True)
     return batch, checked, raw
 
@@ -468,7 +467,3 @@ def forget_site_key(site, site_id):
         site.table("sites").update({"public_key": None, "key_forgotten_at": utc_now()},
                                    Query().site_id == site_id)
 
-
-def batch_digest(data):
-    """SHA-256 of raw batch bytes, to name what was received in logs without content."""
-    return hashlib.sha256(data).hexdigest()[:12]

@@ -10,7 +10,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 __all__ = ["Field", "RULES", "CHOICES", "TYPE_LABELS", "DOOR_TO_DOOR", "validate_data",
-           "rules_as_json",
+           "rules_as_json", "DATE_RE", "PHONE_RE",
            "UUID_RE", "MIN_BIRTH_YEAR", "MAX_CLOCK_AHEAD", "CONTROL_RE", "BIDI_RE", "UNSAFE_TEXT_RE", "has_letter"]
 
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
@@ -188,34 +188,6 @@ def _check(value, rule, today):
     raise AssertionError(f"unknown field kind {kind}")
 
 
-_FAST = {}          # record type -> its generated checker (fieldapp.forms.fastcheck)
-_DAY = (None, 0, "")  # (today, its year, the ISO date after it): last used
-
-
-def _fast_clean(record_type, data, today):
-    """The clean data of a record whose every field is plainly valid, else None.
-
-    The common case at C-ish speed (an import checks every version of a commune); any
-    doubt (a missing, empty or odd value, an unknown field) is left to the full check,
-    which alone words the errors.
-    """
-    global _DAY
-    day = _DAY
-    if day[0] != today:
-        day = _DAY = (today, today.year, (today + datetime.timedelta(days=1)).isoformat())
-    return fast_checker(record_type)(data, day[1], day[2])
-
-
-def fast_checker(record_type):
-    """The generated checker of a record type: check(data, year, tomorrow's ISO date) ->
-    clean data, or None when only the full check can tell (fieldapp.forms.fastcheck)."""
-    check = _FAST.get(record_type)
-    if check is None:
-        from fieldapp.forms.fastcheck import build
-        check = _FAST[record_type] = build(record_type)
-    return check
-
-
 def validate_data(record_type, data, today=None, partial=False):
     """Check a record's data; return (clean data, {field: message}).
 
@@ -227,15 +199,6 @@ def validate_data(record_type, data, today=None, partial=False):
         return {}, {"type": "loại bản ghi không hợp lệ"}
     if not isinstance(data, dict):
         return {}, {"data": "phải là một đối tượng JSON"}
-    if not partial:
-        clean = _fast_clean(record_type, data, today)
-        if clean is not None:
-            return clean, {}
-    return _full_check(rules, data, today, partial)
-
-
-def _full_check(rules, data, today, partial):
-    """validate_data for a dict of data, every rule applied: (clean data, errors)."""
     errors, clean = {}, {}
     known = {rule.name for rule in rules}
     for name in data:

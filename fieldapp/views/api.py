@@ -1,15 +1,16 @@
 """JSON API v1 (SPEC §6): login, records, indicators, rules."""
-import datetime
 
 from flask import Blueprint, g, jsonify, request
 
-from fieldapp import auth
-from fieldapp.access import api, check_village, get_site, visible_villages
-from fieldapp.errors import BadRequest
+from fieldapp.indicators.periods import parse_day
+from fieldapp.auth import accounts as auth
+from fieldapp.auth.access import api, check_village, get_site, visible_villages
+from fieldapp.forms.errors import BadRequest, Invalid
 from fieldapp.forms.rules import rules_as_json
-from fieldapp.indicators import site_indicators, today_local
-from fieldapp.recordsvc import MAX_RECORDS_PER_REQUEST, WRITER_ROLES, save_versions
-from fieldapp.records import utc_now
+from fieldapp.indicators.compute import site_indicators
+from fieldapp.indicators.periods import today_local
+from fieldapp.records import MAX_RECORDS_PER_REQUEST, WRITER_ROLES, save_versions
+from fieldapp.forms.versions import utc_now
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -68,12 +69,9 @@ def date_arg(name):
     if raw is None:
         return today_local()
     try:
-        day = datetime.date.fromisoformat(raw)
-    except ValueError:
-        raise BadRequest(f"Tham số {name} phải là ngày dạng YYYY-MM-DD.") from None
-    if not 2000 <= day.year <= 2100:
-        raise BadRequest(f"Tham số {name} phải là ngày từ năm 2000 đến 2100.")
-    return day
+        return parse_day(raw, f"Tham số {name}")
+    except Invalid as error:
+        raise BadRequest(error.message) from None
 
 
 @bp.post("/login")
@@ -146,7 +144,7 @@ def indicators():
 @bp.get("/openapi.json")
 def openapi_json():
     """The OpenAPI description of this API (no data, public like the guides)."""
-    from fieldapp.openapi import openapi
+    from fieldapp.views.openapi import openapi
     return jsonify(openapi())
 
 

@@ -1,10 +1,10 @@
 """Sign-in and sign-out pages."""
 from flask import Blueprint, redirect, render_template, request, session, url_for
 
-from fieldapp import auth
-from fieldapp.access import current_user, get_site
-from fieldapp.errors import FieldappError
-from fieldapp.forms import LoginForm
+from fieldapp.auth import accounts as auth
+from fieldapp.auth.access import current_user, get_site
+from fieldapp.forms.errors import FieldappError
+from fieldapp.views.forms import LoginForm
 
 bp = Blueprint("auth", __name__)
 

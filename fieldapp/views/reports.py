@@ -6,11 +6,11 @@ import datetime
 
 from flask import Blueprint, Response, render_template, request
 
-from fieldapp.access import current_user, get_site, page, visible_villages
-from fieldapp.errors import BadRequest, Forbidden
-from fieldapp.forms import ActionForm
-from fieldapp.indicators import today_local
-from fieldapp.periods import periods_from_settings
+from fieldapp.auth.access import current_user, get_site, page, visible_villages
+from fieldapp.forms.errors import BadRequest, Forbidden
+from fieldapp.views.forms import ActionForm
+from fieldapp.indicators.periods import today_local
+from fieldapp.indicators.periods import periods_from_settings
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 ROLES = ("lead", "staff", "admin")
@@ -61,7 +61,7 @@ def index():
 @page(*ROLES)
 def report_pdf():
     """The chairman's report of a period, for the villages this user may see."""
-    from fieldapp.report import site_report_pdf
+    from fieldapp.reports.weekly import site_report_pdf
     period = _period()
     pdf = site_report_pdf(get_site(), period, None, _scope(current_user()))
     stamp = f"dot-{period}" if period else today_local().isoformat()
@@ -72,12 +72,12 @@ def report_pdf():
 @page(*ROLES)
 def indicators_csv():
     """Indicators at the end of every period up to the chosen one."""
-    from fieldapp.csvexport import indicators_csv as build
+    from fieldapp.reports.csv import indicators_csv as build
     site = get_site()
     scope = _scope(current_user())
     stored = None
     if site.kind == "commune" and not scope:
-        from fieldapp.procedures import figures
+        from fieldapp.indicators.procedures import figures
         stored = figures(site)
     body = build(site.settings, site.store.histories(), scope, _period(), procedure_figures=stored)
     return _download(body.encode("utf-8"), "text/csv", "chi-so.csv")
@@ -87,7 +87,7 @@ def indicators_csv():
 @page(*ROLES)
 def volunteers_csv():
     """Volunteer statistics up to today."""
-    from fieldapp.csvexport import volunteers_csv as build
+    from fieldapp.reports.csv import volunteers_csv as build
     site = get_site()
     body = build(site.settings, site.store.histories(), _scope(current_user()))
     return _download(body.encode("utf-8"), "text/csv", "to-vien.csv")
@@ -97,7 +97,7 @@ def volunteers_csv():
 @page(*ROLES)
 def qr_pdf():
     """Guide cards and the Wi-Fi card; the QR codes point at the address in use."""
-    from fieldapp.qrsheet import site_sheets_pdf
+    from fieldapp.reports.qrsheet import site_sheets_pdf
     pdf, _ = site_sheets_pdf(get_site(), _base_url())
     return _download(pdf, "application/pdf", "the-huong-dan.pdf")
 
@@ -106,7 +106,7 @@ def qr_pdf():
 @page("lead", site_kind="village")
 def qr_login_pdf():
     """The same sheets plus a new one-time login card per active volunteer (CSRF checked)."""
-    from fieldapp.qrsheet import site_sheets_pdf
+    from fieldapp.reports.qrsheet import site_sheets_pdf
     user = current_user()
     if not user.get("village_id"):
         raise Forbidden("Chỉ tổ trưởng của thôn mới in được thẻ đăng nhập.")

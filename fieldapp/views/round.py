@@ -10,15 +10,17 @@ import base64
 import io
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_wtf.csrf import generate_csrf
 
-from fieldapp import auth, cards, csrf
-from fieldapp.access import current_user, get_site, page
-from fieldapp.errors import BadRequest, FieldappError, Forbidden, NotSignedIn
-from fieldapp.forms import ActionForm
+from fieldapp.views.forms import csrf
+from fieldapp.auth import accounts as auth
+from fieldapp.auth import cards
+from fieldapp.auth.access import current_user, get_site, page
+from fieldapp.forms.errors import BadRequest, FieldappError, Forbidden, NotSignedIn
+from fieldapp.views.forms import ActionForm
 from fieldapp.forms.rules import rules_as_json
-from fieldapp.text import vn_date
+from fieldapp.forms.text import vn_date
 
 bp = Blueprint("round", __name__)
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -71,10 +73,10 @@ def login_card():
 def _base_url():
     """This site's address as a phone on the laptop's Wi-Fi reaches it."""
     parts = urlsplit(request.host_url)
-    if parts.hostname in LOCAL_HOSTS:
-        from fieldapp.cli import lan_address
+    lan = current_app.config.get("LAN_ADDRESS")      # set by `fieldapp serve`
+    if parts.hostname in LOCAL_HOSTS and lan:
         port = f":{parts.port}" if parts.port else ""
-        return f"{parts.scheme}://{lan_address()}{port}/"
+        return f"{parts.scheme}://{lan}{port}/"
     return request.host_url
 
 

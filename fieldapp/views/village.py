@@ -3,18 +3,21 @@ import datetime
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from fieldapp import auth
-from fieldapp.access import (check_village, current_user, get_site, page,
+from fieldapp.indicators.periods import parse_day
+from fieldapp.auth import accounts as auth
+from fieldapp.auth.access import (check_village, current_user, get_site, page,
                              switch_account, visible_villages)
-from fieldapp.cache import cached
-from fieldapp.errors import BadRequest, FieldappError, NotFound
-from fieldapp.forms import (ActionForm, VillageSettingsForm, VolunteerForm, form_to_data,
+from fieldapp.indicators.cache import cached
+from fieldapp.forms.errors import BadRequest, FieldappError, Invalid, NotFound
+from fieldapp.views.forms import (ActionForm, VillageSettingsForm, VolunteerForm, form_to_data,
                             record_form)
-from fieldapp.periods import weekly_periods
+from fieldapp.indicators.periods import weekly_periods
 from fieldapp.forms.rules import CHOICES, DOOR_TO_DOOR, RULES, TYPE_LABELS, validate_data
-from fieldapp.indicators import site_compute, site_volunteer_stats, today_local
-from fieldapp.records import live_records, make_version, member_record_id, search_households
-from fieldapp.recordsvc import reference_errors
+from fieldapp.indicators.compute import site_compute, site_volunteer_stats
+from fieldapp.indicators.periods import today_local
+from fieldapp.records import live_records, search_households
+from fieldapp.forms.versions import make_version, member_record_id
+from fieldapp.records import reference_errors
 from storage import Refused
 
 bp = Blueprint("village", __name__)
@@ -37,12 +40,9 @@ def _as_of():
     if not raw:
         return today_local()
     try:
-        day = datetime.date.fromisoformat(raw)
-    except ValueError:
-        raise BadRequest("Ngày không hợp lệ, hãy chọn lại.") from None
-    if not 2000 <= day.year <= 2100:
-        raise BadRequest("Hãy chọn một ngày từ năm 2000 đến 2100.")
-    return day
+        return parse_day(raw, "Ngày xem")
+    except Invalid as error:
+        raise BadRequest(error.message) from None
 
 
 @bp.get("/village/dashboard")

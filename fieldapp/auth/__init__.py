@@ -1,0 +1,2 @@
+"""Who may do what: accounts, PINs and tokens (accounts), the role of each route
+(access) and one-time login cards (cards)."""

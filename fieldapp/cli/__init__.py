@@ -1,0 +1,39 @@
+"""The `fieldapp` command line (SPEC §8): one group, and its commands added by name."""
+import click
+
+from fieldapp.cli import admin, reports, server, transfer
+from fieldapp.site import Site, SiteMissing
+
+__all__ = ["main"]
+
+
+class Context:
+    """What every subcommand receives: the data directory."""
+
+    def __init__(self, data_dir):
+        self.data_dir = data_dir
+
+    def site(self):
+        """Open the site, or fail with a clear message."""
+        try:
+            return Site(self.data_dir)
+        except SiteMissing:
+            raise click.ClickException(
+                f"{self.data_dir} chưa được khởi tạo: chạy `fieldapp --data {self.data_dir} init` trước.")
+
+
+@click.group()
+@click.option("--data", "data_dir", envvar="FIELDAPP_DATA", default="fieldapp-data",
+              show_default=True, type=click.Path(file_okay=False),
+              help="Data directory (default $FIELDAPP_DATA, else ./fieldapp-data).")
+@click.version_option(package_name="fieldapp")
+@click.pass_context
+def main(ctx, data_dir):
+    """fieldapp: door-to-door campaigns for online public services."""
+    ctx.obj = Context(data_dir)
+
+
+for command in (admin.init, admin.user, admin.backup, admin.restore, server.serve, server.demo,
+                reports.indicators, reports.report, reports.qr, transfer.export,
+                transfer.commune_key, transfer.import_files, transfer.push):
+    main.add_command(command)

@@ -1,0 +1,110 @@
+"""`fieldapp init`, `user add`, `backup` and `restore`: making and keeping a site."""
+import datetime
+
+import click
+
+from fieldapp.cli.common import fail_on_domain_errors, parse_day_option
+from fieldapp.forms.errors import FieldappError
+
+__all__ = ["init", "user", "backup", "restore"]
+
+
+@click.command()
+@click.option("--site", "site_kind", type=click.Choice(["village", "commune"]), required=True,
+              help="What this computer is: a village laptop or the commune centre.")
+@click.option("--commune", required=True, help="Official commune code (e.g. 25264).")
+@click.option("--village-id", help="Village id for a village site, e.g. thon-3.")
+@click.option("--village-name", help="Village name for a village site, e.g. 'Thôn 3'.")
+@click.option("--adult-population", type=click.IntRange(0, 1_000_000),
+              help="Official adult population of the village, if known.")
+@click.option("--campaign-start", help="First day of the campaign (YYYY-MM-DD).")
+@click.option("--campaign-end", help="Last day of the campaign (YYYY-MM-DD).")
+@click.option("--periods", "period_kind", type=click.Choice(["week", "month"]), default="week",
+              show_default=True, help="Length of the campaign periods.")
+@click.pass_obj
+def init(obj, site_kind, commune, village_id, village_name, adult_population,
+         campaign_start, campaign_end, period_kind):
+    """Initialise the data directory as a village or commune site."""
+    from fieldapp.forms.versions import VILLAGE_RE
+    start = parse_day_option(campaign_start, "--campaign-start") or datetime.date.today()
+    end = parse_day_option(campaign_end, "--campaign-end") or start + datetime.timedelta(days=30)
+    if end < start:
+        raise click.BadParameter("phải sau ngày bắt đầu", param_hint="--campaign-end")
+    villages = []
+    if site_kind == "village":
+        if not village_id or not village_name:
+            raise click.UsageError("Máy của thôn cần --village-id và --village-name.")
+        if not VILLAGE_RE.match(village_id):
+            raise click.BadParameter("chữ thường không dấu, số và dấu gạch, ví dụ thon-3",
+                                     param_hint="--village-id")
+        villages = [{"id": village_id, "name": village_name,
+                     "adult_population": adult_population, "targets": {}}]
+    from fieldapp.site import init_site
+    try:
+        settings = init_site(obj.data_dir, site_kind, commune, villages, start, end, period_kind)
+    except FieldappError as error:
+        raise fail_on_domain_errors(error) from None
+    click.echo(f"Đã khởi tạo {obj.data_dir}: {settings['site_name']} — "
+               f"{settings['commune_name']}, {settings['province_name']} "
+               f"(mã {settings['commune_code']}), {len(settings['campaign']['periods'])} đợt.")
+    if site_kind == "commune":
+        click.echo("Đã tạo khóa mã hóa của xã; `fieldapp commune-key` in khóa công khai "
+                   "để chép sang máy của các thôn.")
+
+
+@click.group()
+def user():
+    """Manage user accounts."""
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["volunteer", "lead", "staff", "admin"]), required=True,
+              help="volunteer, lead (village), staff (commune) or admin.")
+@click.option("--village", "village_id", help="Village of a volunteer or lead.")
+@click.option("--secret", help="6-digit PIN (volunteer, lead) or password; asked if omitted.")
+@click.pass_obj
+def user_add(obj, username, role, village_id, secret):
+    """Add a user."""
+    from fieldapp.auth.accounts import add_user
+    site = obj.site()
+    if secret is None:
+        secret = click.prompt("PIN/mật khẩu", hide_input=True, confirmation_prompt=True)
+    try:
+        added = add_user(site, username, role, secret, village_id)
+    except FieldappError as error:
+        raise fail_on_domain_errors(error) from None
+    click.echo(f"Đã thêm {added['username']} ({role}"
+               f"{', ' + added['village_id'] if added.get('village_id') else ''}).")
+
+
+@click.command()
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False),
+              help="Backup file to write (.tar.gz).")
+@click.pass_obj
+def backup(obj, out_path):
+    """Make a consistent backup of the data directory, even while the server runs."""
+    from fieldapp.backup import make_backup
+    obj.site()
+    try:
+        manifest = make_backup(obj.data_dir, out_path)
+    except OSError as error:
+        raise click.ClickException(f"Không ghi được tệp sao lưu {out_path}: {error.strerror}.") from None
+    click.echo(f"Đã sao lưu {len(manifest['files'])} tệp vào {out_path}.")
+
+
+@click.command()
+@click.argument("archive", type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True,
+              help="Replace an existing data directory (it is kept aside, not deleted).")
+@click.pass_obj
+def restore(obj, archive, force):
+    """Restore a backup made by `fieldapp backup` into the data directory."""
+    from fieldapp.backup import BackupError, restore_backup
+    try:
+        aside = restore_backup(archive, obj.data_dir, force)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Đã khôi phục {obj.data_dir} từ {archive}."
+               + (f" Dữ liệu cũ được giữ ở {aside}." if aside else ""))
+    click.echo("Hãy khởi động lại `fieldapp serve` nếu nó đang chạy.")

@@ -1,0 +1,90 @@
+"""`fieldapp indicators`, `report` and `qr`: the figures, the chairman's report, the QR sheets."""
+import json
+
+import click
+
+from fieldapp.cli.common import fail_on_domain_errors, parse_day_option
+from fieldapp.cli.server import lan_address
+from fieldapp.forms.errors import FieldappError
+
+__all__ = ["indicators", "report", "qr"]
+
+
+@click.command()
+@click.option("--as-of", help="Date of the figures (YYYY-MM-DD); default today.")
+@click.option("--json", "as_json", is_flag=True, help="Print the API's indicators object.")
+@click.pass_obj
+def indicators(obj, as_of, as_json):
+    """Print the indicators against their targets."""
+    from fieldapp.indicators.compute import site_indicators
+    from fieldapp.forms.text import percent
+    site = obj.site()
+    answer = site_indicators(site, parse_day_option(as_of, "--as-of"))
+    if as_json:
+        click.echo(json.dumps(answer, ensure_ascii=False, indent=1))
+        return
+    click.echo(f"{site.settings['site_name']} — tính đến {answer['as_of']}")
+    for entry in answer["indicators"]:
+        mark = {True: "đạt", False: "CHƯA ĐẠT", None: ""}[entry["met"]]
+        target = "" if entry["target"] is None else f" / chỉ tiêu {percent(entry['target'], 0)}"
+        click.echo(f"  {entry['label']}: {percent(entry['value'])} "
+                   f"({entry['numerator']}/{entry['denominator']}){target} {mark}")
+
+
+def _write(path, data):
+    try:
+        with open(path, "wb") as handle:
+            handle.write(data)
+    except OSError as error:
+        raise click.ClickException(f"Không ghi được {path}: {error.strerror}.") from None
+
+
+@click.command()
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False),
+              help="PDF file to write.")
+@click.option("--period", type=click.IntRange(1, 1000),
+              help="Campaign period (week) number; default the latest started period.")
+@click.option("--as-of", help="Cut-off date (YYYY-MM-DD); default the period's end or today.")
+@click.pass_obj
+def report(obj, out_path, period, as_of):
+    """Write the progress report to the commune chairman as PDF."""
+    from fieldapp.reports.weekly import site_report_pdf
+    site = obj.site()
+    day = parse_day_option(as_of, "--as-of")
+    try:
+        pdf = site_report_pdf(site, period, day)
+    except FieldappError as error:
+        raise fail_on_domain_errors(error) from None
+    _write(out_path, pdf)
+    click.echo(f"Đã ghi báo cáo vào {out_path}.")
+
+
+@click.command()
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False),
+              help="PDF file to write.")
+@click.option("--base-url", help="Address of this laptop on its Wi-Fi; "
+                                 "default http://<LAN address>:8080.")
+@click.option("--login-cards", is_flag=True,
+              help="Village site: add a new one-time login card for every active volunteer.")
+@click.pass_obj
+def qr(obj, out_path, base_url, login_cards):
+    """Write A4 sheets of guide cards, the Wi-Fi card and (optionally) login cards."""
+    from fieldapp.reports.qrsheet import site_sheets_pdf
+    site = obj.site()
+    base_url = base_url or f"http://{lan_address()}:8080"
+    if not base_url.startswith(("http://", "https://")):
+        raise click.BadParameter("phải bắt đầu bằng http:// hoặc https://", param_hint="--base-url")
+    village = None
+    if login_cards:
+        if site.kind != "village" or len(site.village_ids) != 1:
+            raise click.UsageError("Thẻ đăng nhập chỉ in được trên máy của thôn.")
+        village = site.village_ids[0]
+    try:
+        pdf, logins = site_sheets_pdf(site, base_url, village, made_by="fieldapp qr")
+    except FieldappError as error:
+        raise fail_on_domain_errors(error) from None
+    _write(out_path, pdf)
+    if not (site.settings.get("wifi") or {}).get("ssid"):
+        click.echo("Chưa có tên Wi-Fi trong cài đặt: tờ in không có thẻ Wi-Fi.")
+    click.echo(f"Đã ghi thẻ vào {out_path} (địa chỉ {base_url}"
+               f"{f', {logins} thẻ đăng nhập' if login_cards else ''}).")

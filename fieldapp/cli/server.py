@@ -1,0 +1,151 @@
+"""`fieldapp serve` and `fieldapp demo`: waitress for a village laptop, and its address."""
+import logging
+import socket
+import sys
+import threading
+import time
+
+import click
+
+__all__ = ["serve", "demo", "run_server", "lan_address", "terminal_qr", "VILLAGE_SERVER"]
+
+
+def lan_address():
+    """The laptop's address on its Wi-Fi: its first global IPv4 address (nothing is sent)."""
+    import subprocess
+    try:
+        out = subprocess.run(["ip", "-4", "-o", "addr", "show", "scope", "global"],
+                             capture_output=True, text=True, timeout=5).stdout
+        addresses = [line.split()[3].split("/")[0] for line in out.splitlines()
+                     if len(line.split()) > 3]
+    except (OSError, subprocess.SubprocessError):
+        addresses = []
+    if not addresses:
+        try:
+            infos = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
+        except OSError:
+            infos = []
+        addresses = [i[4][0] for i in infos if not i[4][0].startswith("127.")]
+    return addresses[0] if addresses else "127.0.0.1"
+
+
+def terminal_qr(text):
+    """A QR code of `text` drawn with characters for the terminal."""
+    import io
+    import qrcode
+    code = qrcode.QRCode(border=1)
+    code.add_data(text)
+    out = io.StringIO()
+    code.print_ascii(out=out, invert=True)
+    return out.getvalue()
+
+
+# waitress for a village laptop: a few dozen phones, each keeping up to 6 connections
+# open. Its defaults (100 connections, idle ones kept 120 s) let 110 held-open sockets
+# stall every new client for two minutes; poll, not select, has no 1024-descriptor ceiling.
+VILLAGE_SERVER = {"connection_limit": 500, "channel_timeout": 30, "cleanup_interval": 10,
+                  "backlog": 1024, "asyncore_use_poll": True}
+
+
+class QueueWarnings(logging.Filter):
+    """Lets one "Task queue depth" warning a minute through, counting the ones held back.
+
+    Under a burst waitress warns once per queued request, which would scroll the LAN
+    address and QR code off the terminal. Only logger `waitress.queue` is filtered; its
+    warnings come from waitress's one dispatching thread.
+    """
+
+    def __init__(self, interval=60):
+        super().__init__()
+        self.interval = interval
+        self.quiet_until = 0.0
+        self.held = 0
+
+    def filter(self, record):
+        now = time.monotonic()
+        if now < self.quiet_until:
+            self.held += 1
+            return False
+        depth = record.args[0] if isinstance(record.args, tuple) and record.args else "?"
+        record.msg = "Máy đang bận: %s yêu cầu phải xếp hàng chờ"
+        record.args = (depth,)
+        if self.held:
+            record.msg += " (đã bỏ bớt %d lần báo như vậy từ lần báo trước)"
+            record.args = (depth, self.held)
+        self.quiet_until = now + self.interval
+        self.held = 0
+        return True
+
+
+QUEUE_WARNINGS = QueueWarnings()
+
+
+def run_server(app, host, port, announce=True):
+    """Serve the app with waitress; print the address and its QR code."""
+    import waitress
+    logging.getLogger("waitress.queue").addFilter(QUEUE_WARNINGS)     # added once
+    # waitress reads whole bodies up to its own limit; keep it above Flask's so that an
+    # oversized request still gets the JSON 413, and only absurd ones are cut by waitress
+    server = waitress.create_server(app, host=host, port=port, threads=8,
+                                    max_request_body_size=4 * app.config["MAX_CONTENT_LENGTH"],
+                                    ident="fieldapp", **VILLAGE_SERVER)
+    real_port = server.effective_port
+    shown = lan_address() if host in ("0.0.0.0", "") else host
+    app.config["LAN_ADDRESS"] = shown          # for the addresses printed on login cards
+    if announce:
+        url = f"http://{shown}:{real_port}/"
+        click.echo(f"fieldapp đang chạy: {url}")
+        click.echo("Trên điện thoại, nối Wi-Fi của máy này rồi quét mã:")
+        click.echo(terminal_qr(url))
+    sys.stdout.flush()
+    server.run()
+
+
+@click.command()
+@click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to listen on (0 picks a free one).")
+@click.pass_obj
+def serve(obj, host, port):
+    """Serve the site to phones on this laptop's network."""
+    from fieldapp import create_app
+    obj.site()
+    app = create_app({"DATA_DIR": obj.data_dir})
+    run_server(app, host, port)
+
+
+@click.command()
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535),
+              help="Port of the village site; the commune site uses the next one.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--no-serve", is_flag=True, help="Only build the demo data, do not serve it.")
+@click.option("--seed", default=2025, show_default=True, help="Random seed of the demo data.")
+@click.pass_obj
+def demo(obj, port, host, no_serve, seed):
+    """Build a seeded demo commune (villages, weeks of visits) and serve it."""
+    from fieldapp.cli.demo import build_demo
+    summary = build_demo(obj.data_dir, seed=seed)
+    if no_serve:
+        click.echo(summary.describe())
+    else:
+        serve_demo(summary, host, port)     # prints the summary with the addresses
+
+
+def serve_demo(summary, host, port):
+    """Serve the first village site on `port` and the commune centre on `port + 1`."""
+    import waitress
+    from fieldapp import create_app
+    village_app = create_app({"DATA_DIR": summary.villages[0][2]})
+    commune_app = create_app({"DATA_DIR": summary.commune_dir})
+    servers = [waitress.create_server(app, host=host, port=p, threads=6, ident="fieldapp",
+                                      **VILLAGE_SERVER)
+               for app, p in ((village_app, port), (commune_app, port + 1 if port else 0))]
+    urls = [f"http://{host}:{s.effective_port}/" for s in servers]
+    print(summary.describe(urls[0], urls[1]))
+    print(terminal_qr(urls[0] + "round"))
+    print("Nhấn Ctrl+C để dừng.", flush=True)
+    threading.Thread(target=servers[1].run, daemon=True).start()
+    try:
+        servers[0].run()
+    except KeyboardInterrupt:
+        pass

@@ -1,0 +1,234 @@
+"""`fieldapp export`, `commune-key`, `import` and `push`: batches by USB and HTTP (SPEC §7, §8)."""
+import json
+import os
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import click
+
+from fieldapp.cli.common import fail_on_domain_errors
+from fieldapp.forms.errors import FieldappError
+
+__all__ = ["export", "commune_key", "import_files", "push"]
+
+PUSH_PATH = "/api/v1/batches"
+
+
+@click.command()
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True),
+              help="Batch file to write: sealed for the commune when its key is known "
+                   "(name it .enc), else plain JSON (.json, or .json.gz to compress).")
+@click.option("--all", "all_versions", is_flag=True,
+              help="Export every version, not only the changes since the last export.")
+@click.option("--encrypt/--no-encrypt", default=None,
+              help="Seal the file for the commune's public key (see `fieldapp commune-key`). "
+                   "Default: sealed whenever that key is known, plain JSON otherwise; "
+                   "--encrypt refuses to write without a key.")
+@click.option("--to", "to_key", help="The commune's public key, if not set in the settings.")
+@click.pass_obj
+def export(obj, out, all_versions, encrypt, to_key):
+    """Write this village's changes as a signed batch file (e.g. onto a USB stick).
+
+    Once the commune's public key is known (`fieldapp commune-key KEY`), the file is sealed
+    for it, so a lost USB stick shows nobody's name or phone number; `--no-encrypt`
+    writes the plain batch (`.json`, or `.json.gz` compressed)."""
+    from sync.transfer import export_batch, mark_exported, write_batch_file
+    site = obj.site()
+    to_key = _sealing_key(site, encrypt, to_key)
+    encrypt = to_key is not None
+    try:
+        batch = export_batch(site, all_versions=all_versions, remember=False)
+    except FieldappError as error:
+        raise fail_on_domain_errors(error) from None
+    try:
+        if encrypt:
+            from storage.durable import atomic_write_bytes
+            from sync.batch import batch_bytes, gzip_bytes
+            from sync import crypto
+            sealed = crypto.seal(gzip_bytes(batch_bytes(batch)), to_key)
+            atomic_write_bytes(str(out), sealed)
+            size = len(sealed)
+        else:
+            size = write_batch_file(batch, out)
+    except OSError as error:
+        raise click.ClickException(f"Không ghi được {out}: {error.strerror}.") from None
+    mark_exported(site, batch, destination=os.path.abspath(out))
+    sealed_note = ", đã mã hóa cho máy của xã." if encrypt else \
+        ", chưa mã hóa (lưu khóa của xã bằng `fieldapp commune-key KHÓA` để mã hóa)."
+    if batch["record_count"] == 0:
+        click.echo(f"Không có thay đổi mới kể từ lần xuất trước; đã ghi lô rỗng vào {out}"
+                   + sealed_note)
+        return
+    scope = "toàn bộ dữ liệu" if all_versions else \
+        f"các thay đổi #{batch['since_seq'] + 1}–#{batch['until_seq']}"
+    click.echo(f"Đã xuất {batch['record_count']} bản ghi ({scope}) vào {out} "
+               f"({max(1, size // 1024)} kB)" + sealed_note)
+
+
+def _sealing_key(site, encrypt, to_key):
+    """The commune public key to seal a batch for, or None to send it plain.
+
+    `encrypt` is True (required), False (plain) or None (seal when the key is known);
+    a key given with --to seals. Raise ClickException for a missing or bad key, or for
+    --no-encrypt with --to.
+    """
+    from sync import crypto
+    if to_key and encrypt is False:
+        raise click.ClickException("--no-encrypt và --to mâu thuẫn nhau: bỏ một trong hai.")
+    if encrypt is False:
+        return None
+    try:
+        key = crypto.sealing_key(site.settings, to_key)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    if key is None and encrypt:
+        raise click.ClickException("Chưa có khóa công khai của xã: chạy `fieldapp "
+                                   "commune-key KHÓA` hoặc dùng --to KHÓA.")
+    return key
+
+
+@click.command("commune-key")
+@click.argument("key", required=False)
+@click.pass_obj
+def commune_key(obj, key):
+    """At the commune: print the public key that villages seal batch files for.
+    At a village: `commune-key KEY` stores the commune's key for `export` and `push`
+    (which then seal every batch they write or send)."""
+    from sync import crypto
+    site = obj.site()
+    if site.kind == "commune":
+        if key:
+            raise click.ClickException("Máy của xã không nhận khóa: lệnh này in khóa của xã "
+                                       "để chép sang máy của các thôn.")
+        public = crypto.create_box_key(site.data_dir)
+        click.echo(public)
+        click.echo(f"Dấu vân tay: {crypto.fingerprint(public)}", err=True)
+        return
+    if not key:
+        current = site.settings.get("commune_public_key")
+        if not current:
+            raise click.ClickException("Chưa có khóa công khai của xã. Ở máy của xã chạy "
+                                       "`fieldapp commune-key`, rồi ở đây `fieldapp "
+                                       "commune-key KHÓA`.")
+        click.echo(current)
+        click.echo(f"Dấu vân tay: {crypto.fingerprint(current)}", err=True)
+        return
+    try:
+        crypto.parse_public_key(key)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    settings = dict(site.settings, commune_public_key=key.strip())
+    site.save_settings(settings)
+    click.echo(f"Đã lưu khóa của xã (dấu vân tay {crypto.fingerprint(key.strip())}); "
+               "từ nay `fieldapp export` và `fieldapp push` mã hóa lô cho khóa này.")
+
+
+@click.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.pass_context
+def import_files(ctx, files):
+    """Import batch files at the commune; one line per file. Exit 1 unless every batch was
+    imported (or had been): a refused batch, or one held until staff approve a new laptop
+    for its village."""
+    from sync.batch import open_batch_file
+    from sync.transfer import import_batch
+    site = ctx.obj.site()
+    failed = held = 0
+    for path in files:
+        try:
+            data = open_batch_file(path)
+            receipt = import_batch(site, data, source=f"file:{os.path.basename(path)}")
+        except OSError as error:
+            failed += 1
+            click.echo(f"{path}: LỖI — không đọc được tệp ({error.strerror}).")
+        except FieldappError as error:
+            failed += 1
+            click.echo(f"{path}: TỪ CHỐI — {error.message}")
+        else:
+            held += receipt.held
+            click.echo(f"{path}: {'CHỜ DUYỆT — ' if receipt.held else ''}{receipt.summary()}")
+    if held:
+        click.echo(f"{held} lô chưa được nhận vì đang chờ duyệt máy mới: mở trang “Máy mới "
+                   "chờ duyệt” (/commune/sites) trên máy của xã để so dấu vân tay khóa.")
+    if failed or held:
+        ctx.exit(1)
+
+
+def _endpoint(url):
+    """The batches endpoint of a commune address given with or without its path."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise click.BadParameter("cần địa chỉ dạng http://máy-của-xã:8080", param_hint="URL")
+    path = parts.path.rstrip("/")
+    if not path.endswith(PUSH_PATH):
+        path += PUSH_PATH
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+
+
+def _refusal(error):
+    """(message, problem code or None) of the commune's JSON error answer."""
+    try:
+        body = json.loads(error.read())["error"]
+        message, details = str(body["message"]), body.get("details")
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return f"máy của xã trả lời lỗi HTTP {error.code}", None
+    return message, details.get("problem") if isinstance(details, dict) else None
+
+
+@click.command()
+@click.argument("url")
+@click.option("--token", required=True, envvar="FIELDAPP_PUSH_TOKEN",
+              help="Push token issued by commune staff for this village ($FIELDAPP_PUSH_TOKEN).")
+@click.option("--all", "all_versions", is_flag=True, help="Send every version, not only changes.")
+@click.option("--encrypt/--no-encrypt", default=None,
+              help="Seal the batch for the commune's public key. Default: sealed whenever "
+                   "the key is known (`fieldapp commune-key KEY`), plain otherwise; "
+                   "--encrypt refuses to send without a key.")
+@click.option("--to", "to_key", help="The commune's public key, if not set in the settings.")
+@click.option("--timeout", default=120, show_default=True, type=click.IntRange(1, 3600),
+              help="Seconds to wait for the commune.")
+@click.pass_obj
+def push(obj, url, token, all_versions, encrypt, to_key, timeout):
+    """Send this village's changes to the commune centre over the network.
+
+    A village LAN is plain HTTP: anyone on the Wi-Fi can read what passes. So once the
+    commune's public key is known (`fieldapp commune-key KEY`), the batch is sealed for
+    it, exactly as `export` seals a USB file, and only the commune can open
+    it. The changes count as sent only when the commune has answered with its receipt.
+    """
+    from sync.batch import batch_bytes, gzip_bytes
+    from sync.transfer import export_batch, mark_exported
+    endpoint = _endpoint(url)
+    site = obj.site()
+    to_key = _sealing_key(site, encrypt, to_key)
+    try:
+        batch = export_batch(site, all_versions=all_versions, remember=False)
+    except FieldappError as error:
+        raise fail_on_domain_errors(error) from None
+    body = gzip_bytes(batch_bytes(batch))
+    headers = {"Content-Type": "application/json", "Content-Encoding": "gzip",
+               "Authorization": f"Bearer {token}"}
+    if to_key is not None:
+        from sync import crypto
+        body = crypto.seal(body, to_key)
+        headers = {"Content-Type": "application/octet-stream",
+                   "Authorization": f"Bearer {token}"}
+    request = urllib.request.Request(endpoint, data=body, method="POST", headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            answer = json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        message, problem = _refusal(error)
+        if problem == "encrypted":
+            message += (" Kiểm tra khóa của xã: ở máy của xã chạy `fieldapp commune-key`, "
+                        "rồi ở đây `fieldapp commune-key KHÓA`.")
+        raise click.ClickException(f"Máy của xã từ chối lô: {message}") from None
+    except (urllib.error.URLError, OSError, ValueError) as error:
+        reason = getattr(error, "reason", error)
+        raise click.ClickException(f"Không kết nối được tới {endpoint}: {reason}. "
+                                   "Dữ liệu vẫn còn trên máy; hãy thử lại sau.") from None
+    mark_exported(site, batch, destination=endpoint)
+    click.echo(answer.get("message") or "Máy của xã đã nhận lô.")
+    if to_key is not None:
+        click.echo("Lô đã được mã hóa cho khóa của xã trước khi gửi.")

@@ -1,0 +1,67 @@
+"""Vietnamese text helpers: NFC, search folding, and display formats."""
+import datetime
+import unicodedata
+
+__all__ = ["nfc", "fold", "percent", "points", "vn_date", "vn_number", "vn_time", "TZ_OFFSET"]
+
+TZ_OFFSET = datetime.timedelta(hours=7)   # Asia/Ho_Chi_Minh has no daylight saving
+
+
+def nfc(text):
+    """Return text in NFC."""
+    return unicodedata.normalize("NFC", text)
+
+
+def fold(text):
+    """Fold text for search: lower case, no diacritics, đ as d, spaces collapsed."""
+    text = unicodedata.normalize("NFD", text.lower()).replace("đ", "d")
+    stripped = "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
+    return " ".join(stripped.split())
+
+
+def percent(value, digits=1):
+    """Format a ratio as a Vietnamese percentage: 0.523 -> '52,3 %'; None -> '—'."""
+    if value is None:
+        return "—"
+    return f"{value * 100:.{digits}f}".replace(".", ",") + " %"
+
+
+def points(value):
+    """A difference of two ratios in percentage points, unsigned: 0.146 -> '14,6'."""
+    if value is None:
+        return "—"
+    return f"{abs(value) * 100:.1f}".replace(".", ",")
+
+
+def vn_number(value):
+    """Format an integer Vietnamese style: 12345 -> '12.345'."""
+    if value is None:
+        return "—"
+    return f"{value:,}".replace(",", ".")
+
+
+def vn_date(value):
+    """Format an ISO date (or date) as dd/mm/yyyy; a stored UTC time gives its date in Vietnam."""
+    if value is None:
+        return "—"
+    if isinstance(value, datetime.datetime) or (isinstance(value, str) and "T" in value):
+        value = _vietnam(value)
+    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    year, month, day = text[:10].split("-")
+    return f"{day}/{month}/{year}"
+
+
+def vn_time(value):
+    """A stored UTC time (2025-08-25T07:02:00.000Z) as Vietnamese local time: 25/08/2025 14:02."""
+    if not value:
+        return "—"
+    return _vietnam(value).strftime("%d/%m/%Y %H:%M")
+
+
+def _vietnam(value):
+    """A UTC time (ISO text or datetime; naive counts as UTC) as a naive time in Vietnam."""
+    if not isinstance(value, datetime.datetime):
+        value = datetime.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    if value.tzinfo is not None:
+        value = value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    return value + TZ_OFFSET

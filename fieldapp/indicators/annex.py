@@ -1,0 +1,228 @@
+"""A plan's annex: villages, their official adult population and targets.
+
+Values come from the commune's forms or from a CSV like the annex of a commune plan
+(UTF-8 with or without BOM, comma or semicolon, Vietnamese or English headers).
+Percentages are typed the Vietnamese way ("52,5" or "52,5 %") and stored as ratios.
+"""
+import csv
+import io
+import re
+
+from fieldapp.indicators.tables import CsvError, read_table
+from fieldapp.indicators.definitions import DEFINITIONS
+from fieldapp.forms.versions import VILLAGE_RE
+from fieldapp.forms.text import fold, nfc
+
+__all__ = ["TARGET_HEADERS", "CSV_HEADERS", "AnnexError", "parse_percent",
+           "parse_population", "parse_village_name", "parse_village_id", "slug",
+           "read_annex_csv", "merge_villages", "annex_template", "format_percent_input"]
+
+TARGET_HEADERS = {
+    "adult_online_usage": "Chỉ tiêu sử dụng DVCTT (%)",
+    "satisfaction": "Chỉ tiêu hài lòng (%)",
+    "satisfaction_land_construction_investment": "Chỉ tiêu hài lòng đất đai, xây dựng, đầu tư (%)",
+    "household_vneid_level2": "Chỉ tiêu hộ có định danh mức 2 (%)",
+    "adult_vneid_level2": "Chỉ tiêu người có định danh mức 2 (%)",
+    "adult_bank_account": "Chỉ tiêu tài khoản ngân hàng (%)",
+    "households_visited": "Chỉ tiêu hộ được đến tận nhà (%)",
+    "volunteers_trained": "Chỉ tiêu thành viên tổ được tập huấn (%)",
+}
+CSV_HEADERS = {"id": "Mã thôn", "name": "Tên thôn",
+               "adult_population": "Số người trưởng thành", **TARGET_HEADERS}
+# Other spellings found in plans and spreadsheets, compared after folding.
+_ALIASES = {
+    "id": ("ma thon", "ma", "village_id", "id", "ma ap", "ma to dan pho"),
+    "name": ("ten thon", "ten", "name", "thon", "ten ap", "ten to dan pho", "thon/ap"),
+    "adult_population": ("so nguoi truong thanh", "adult_population", "dan so truong thanh",
+                         "so nguoi tu 18 tuoi tro len", "nguoi truong thanh"),
+}
+MAX_POPULATION = 1_000_000
+MAX_ROWS = 500
+NAME_MAX = 80
+
+
+class AnnexError(Exception):
+    """A value that cannot be used; `message` is Vietnamese."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+def parse_percent(raw):
+    """'52,5', '52.5 %', '100' -> 0.525 ... 1.0; blank -> None; raise AnnexError."""
+    text = (raw or "").strip().replace("\u00a0", " ")
+    if not text:
+        return None
+    number = (text[:-1] if text.endswith("%") else text).strip().replace(",", ".")
+    if not re.fullmatch(r"\d{1,3}(\.\d{1,2})?", number):
+        raise AnnexError(f"“{text}” không phải tỉ lệ phần trăm (ví dụ 50 hoặc 52,5).")
+    value = float(number)
+    if value > 100:
+        raise AnnexError(f"“{text}” lớn hơn 100 %.")
+    return round(value / 100, 4)
+
+
+def format_percent_input(value):
+    """A stored ratio as the text of a percent input: 0.525 -> '52,5'; None -> ''."""
+    if value is None:
+        return ""
+    text = f"{value * 100:.2f}".rstrip("0").rstrip(".")
+    return text.replace(".", ",")
+
+
+def parse_population(raw):
+    """'1234', '1.234' or '1 234' -> 1234; blank -> None; raise AnnexError."""
+    text = (raw or "").strip().replace("\u00a0", " ")
+    if not text:
+        return None
+    if not re.fullmatch(r"\d+|\d{1,3}([. ]\d{3})+", text):
+        raise AnnexError(f"“{text}” không phải số nguyên (ví dụ 1.234).")
+    value = int(re.sub(r"[. ]", "", text))
+    if value > MAX_POPULATION:
+        raise AnnexError(f"“{text}” quá lớn cho một thôn.")
+    return value or None
+
+
+def parse_village_name(raw):
+    """A village name, NFC, 1–80 characters; raise AnnexError."""
+    text = " ".join(nfc(raw or "").split())
+    if not text:
+        raise AnnexError("Tên thôn không được để trống.")
+    if len(text) > NAME_MAX:
+        raise AnnexError(f"Tên thôn dài quá {NAME_MAX} ký tự.")
+    if any(ord(ch) < 32 for ch in text):
+        raise AnnexError("Tên thôn có ký tự điều khiển.")
+    if text[0] in "=+-@":
+        # a spreadsheet would run it as a formula when the annex is opened again
+        raise AnnexError("Tên thôn không được bắt đầu bằng = + - @.")
+    return text
+
+
+def slug(name):
+    """A village id made from its name: 'Thôn Phú Bình' -> 'thon-phu-binh'."""
+    return re.sub(r"[^a-z0-9]+", "-", fold(name)).strip("-")[:40].strip("-")
+
+
+def parse_village_id(raw, name=None):
+    """A village id (lower case, digits, - and _), or one made from the name."""
+    text = (raw or "").strip().lower()
+    if not text and name:
+        text = slug(name)
+    if not VILLAGE_RE.match(text):
+        raise AnnexError(f"Mã thôn “{raw or ''}” chỉ được gồm chữ thường không dấu, số, "
+                         "dấu - và _ (ví dụ thon-3).")
+    return text
+
+
+def _column_of(header):
+    """The field a CSV header stands for, or None."""
+    key = fold(header.replace("\ufeff", "")).strip()
+    for field, aliases in _ALIASES.items():
+        if key in aliases:
+            return field
+    for field, label in TARGET_HEADERS.items():
+        if key in (fold(label), fold(label.replace(" (%)", "")), field):
+            return field
+    for definition in DEFINITIONS:
+        if key in (fold(definition.label), fold("Chỉ tiêu " + definition.label)):
+            return definition.key
+    return None
+
+
+def read_annex_csv(content):
+    """Parse an annex CSV (bytes) into [{id, name, adult_population?, targets}].
+
+    Returns (rows, errors): errors are Vietnamese lines naming the row and column;
+    when there are errors the rows must not be used.
+    """
+    try:
+        header, body = read_table(content, MAX_ROWS, rows_are="thôn nào",
+                                  header_hint=" (Mã thôn, Tên thôn, ...)")
+    except CsvError as error:
+        raise AnnexError(error.message) from None
+    columns = [_column_of(h) for h in header]
+    unknown = [h for h, c in zip(header, columns) if c is None and h.strip()]
+    if unknown:
+        raise AnnexError("Không hiểu cột: " + ", ".join(f"“{h.strip()}”" for h in unknown)
+                         + ". Hãy dùng tệp mẫu.")
+    seen = [c for c in columns if c]
+    if len(seen) != len(set(seen)):
+        raise AnnexError("Có cột bị lặp lại trong dòng tiêu đề.")
+    if "name" not in columns and "id" not in columns:
+        raise AnnexError("Thiếu cột “Mã thôn” hoặc “Tên thôn”.")
+    rows, errors, ids = [], [], {}
+    for number, cells in body:
+        if len(cells) > len(header):
+            errors.append(f"Dòng {number}: có {len(cells)} ô, nhiều hơn {len(header)} cột tiêu đề.")
+            continue
+        cells = cells + [""] * (len(header) - len(cells))
+        row, values = {}, dict(zip(columns, cells))
+        if any(c in TARGET_HEADERS for c in columns):
+            row["targets"] = {}
+        for column, raw in zip(header, cells):
+            field = _column_of(column)
+            if field is None:
+                continue
+            try:
+                if field == "name":
+                    row["name"] = parse_village_name(raw) if raw.strip() else None
+                elif field == "adult_population":
+                    row["adult_population"] = parse_population(raw)
+                elif field in TARGET_HEADERS:
+                    value = parse_percent(raw)
+                    if value is not None:
+                        row["targets"][field] = value
+            except AnnexError as error:
+                errors.append(f"Dòng {number}, cột “{column.strip()}”: {error.message}")
+        id_column = next((h for h, c in zip(header, columns) if c == "id"), "Mã thôn")
+        try:
+            row["id"] = parse_village_id(values.get("id"), row.get("name"))
+        except AnnexError as error:
+            errors.append(f"Dòng {number}, cột “{id_column.strip()}”: {error.message}")
+            continue
+        if row["id"] in ids:
+            errors.append(f"Dòng {number}, cột “{id_column.strip()}”: mã {row['id']} "
+                          f"trùng với dòng {ids[row['id']]}.")
+        ids[row["id"]] = number
+        rows.append(row)
+    return rows, errors
+
+
+def merge_villages(villages, rows):
+    """Villages updated by annex rows (matched by id; new ids are added). Pure.
+
+    A column present in the file replaces the stored value (a blank target cell means
+    "the commune's target"); a column absent from the file leaves it as it was.
+    """
+    merged = [dict(v, targets=dict(v.get("targets") or {})) for v in villages]
+    by_id = {v["id"]: v for v in merged}
+    for row in rows:
+        village = by_id.get(row["id"])
+        if village is None:
+            village = {"id": row["id"], "name": row.get("name") or row["id"],
+                       "adult_population": None, "targets": {}}
+            merged.append(village)
+            by_id[row["id"]] = village
+        if row.get("name"):
+            village["name"] = row["name"]
+        if "adult_population" in row:
+            village["adult_population"] = row["adult_population"]
+        if "targets" in row:
+            kept = {k: v for k, v in village["targets"].items() if k not in TARGET_HEADERS}
+            village["targets"] = dict(kept, **row["targets"])
+    return merged
+
+
+def annex_template(villages):
+    """The annex as CSV bytes (UTF-8 with BOM, semicolons, decimal commas) for Excel."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(CSV_HEADERS.values())
+    for v in villages or [{"id": "thon-1", "name": "Thôn 1", "adult_population": 850,
+                           "targets": {"adult_online_usage": 0.5}}]:
+        targets = v.get("targets") or {}
+        name = "'" + v["name"] if v["name"][:1] in ("=", "+", "-", "@") else v["name"]
+        writer.writerow([v["id"], name, v.get("adult_population") or ""]
+                        + [format_percent_input(targets.get(k)) for k in TARGET_HEADERS])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")

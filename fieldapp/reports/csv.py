@@ -1,0 +1,90 @@
+"""CSV exports of indicators and volunteer statistics that open in Excel: UTF-8 with a BOM.
+
+Counts are plain integers (numbers in any Excel locale); rates are written as the
+Vietnamese text '52,3 %' beside the numerator and denominator they come from.
+"""
+import csv
+import io
+
+from fieldapp.forms import text
+from fieldapp.indicators.compute import compute, volunteer_stats
+from fieldapp.reports.weekly import choose_period
+
+__all__ = ["BOM", "INDICATOR_COLUMNS", "VOLUNTEER_COLUMNS", "indicators_csv",
+           "volunteers_csv", "to_csv"]
+
+BOM = "\ufeff"
+INDICATOR_COLUMNS = ("Phạm vi", "Mã thôn", "Đợt", "Từ ngày", "Đến ngày", "Mã chỉ số",
+                     "Chỉ số", "Tử số", "Mẫu số", "Tỷ lệ", "Chỉ tiêu", "Đánh giá",
+                     "Mẫu số theo")
+VOLUNTEER_COLUMNS = ("Mã thôn", "Thôn", "Tổ viên", "Lần đến nhà", "Hộ đã đến",
+                     "Hỗ trợ kích hoạt mức 2", "Hỗ trợ mở tài khoản NH", "Phiếu khảo sát",
+                     "Điểm")
+SOURCES = {"official": "số dân chính thức", "registered": "số đã ghi nhận",
+           "mixed": "kết hợp", "one_stop_shop": "bộ phận một cửa"}
+MET = {True: "Đạt", False: "Chưa đạt", None: ""}
+
+
+def _cell(value):
+    """Text that Excel would run as a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def to_csv(header, rows):
+    """CSV text with a BOM, comma separated, CRLF line ends (what Excel expects)."""
+    out = io.StringIO()
+    out.write(BOM)
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows([_cell(v) for v in row] for row in rows)
+    return out.getvalue()
+
+
+def _rows(scope, village_id, period, entries):
+    for e in entries:
+        yield (scope, village_id, period.number, text.vn_date(period.start),
+               text.vn_date(period.end), e["key"], e["label"], e["numerator"],
+               e["denominator"], text.percent(e["value"]),
+               "" if e["target"] is None else text.percent(e["target"], 0), MET[e["met"]],
+               SOURCES.get(e["denominator_source"], e["denominator_source"]))
+
+
+def indicators_csv(settings, histories, village_ids=None, period=None, today=None,
+                   procedure_figures=None):
+    """Indicators of the group and each village at the end of every period up to `period`;
+    with the commune's `procedure_figures`, its one-stop-shop rates too."""
+    chosen, cutoff, periods = choose_period(settings, period, None, today)
+    procedures = {}
+    if procedure_figures:
+        from fieldapp.indicators.procedures import procedure_indicators
+        procedures = procedure_indicators(settings, procedure_figures, cutoff)[1]
+    names = {v["id"]: v["name"] for v in settings.get("villages", [])}
+    flat = dict(settings, campaign={})      # no periods: the figures at one date only
+    rows = []
+    for p in periods:
+        if p.number > chosen.number:
+            break
+        answer = compute(flat, histories, cutoff if p.number == chosen.number else p.end,
+                         village_ids or None)
+        by_village = answer["by_village"]
+        if len(by_village) == 1 and (settings.get("site") == "village" or village_ids):
+            village_id = next(iter(by_village))
+            rows += _rows(names.get(village_id, village_id), village_id, p, answer["indicators"])
+            continue
+        rows += _rows("Toàn xã", "", p, answer["indicators"] + procedures.get(p.number, []))
+        for village_id, entries in by_village.items():
+            rows += _rows(names.get(village_id, village_id), village_id, p, entries)
+    return to_csv(INDICATOR_COLUMNS, rows)
+
+
+def volunteers_csv(settings, histories, village_ids=None, as_of=None):
+    """Volunteer statistics (SPEC §4), best first."""
+    names = {v["id"]: v["name"] for v in settings.get("villages", [])}
+    rows = [(r["village_id"], names.get(r["village_id"], r["village_id"]), r["author"],
+             r["visits"], r["households_visited"], r["vneid_level2"], r["bank_account"],
+             r["surveys"], r["score"])
+            for r in volunteer_stats(histories, as_of)
+            if village_ids is None or r["village_id"] in village_ids]
+    return to_csv(VOLUNTEER_COLUMNS, rows)

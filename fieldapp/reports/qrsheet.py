@@ -1,0 +1,118 @@
+"""Printable A4 sheets of cut-out cards (SPEC §5b): a QR code per guide (to the laptop,
+and the official address for when the citizen is online), the Wi-Fi join code of the
+laptop's network, and, for a lead, volunteers' one-time login cards.
+"""
+import datetime
+import os
+
+import jinja2
+import qrcode
+from markupsafe import Markup, escape
+
+from fieldapp.forms import text
+from fieldapp.guide_texts import GUIDES
+
+__all__ = ["qr_svg", "wifi_payload", "guide_url", "guide_cards", "wifi_card",
+           "login_cards", "sheet_html", "sheet_pdf", "site_sheets_pdf"]
+
+STATIC = os.path.join(os.path.dirname(os.path.dirname(__file__)), "static")
+
+
+def qr_svg(data, size_mm):
+    """A QR code of `data` as inline SVG of `size_mm` millimetres, quiet zone included."""
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
+    code.add_data(data)
+    code.make(fit=True)
+    matrix = code.get_matrix()
+    path = "".join(f"M{x},{y}h1v1h-1z" for y, row in enumerate(matrix)
+                   for x, dark in enumerate(row) if dark)
+    n = len(matrix)
+    return Markup(f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {n} {n}" '
+                  f'width="{size_mm}mm" height="{size_mm}mm" shape-rendering="crispEdges">'
+                  f'<rect width="{n}" height="{n}" fill="#fff"/>'
+                  f'<path d="{path}" fill="#000"/><title>{escape(data)}</title></svg>')
+
+
+def _wifi_escape(value):
+    """Escape the characters the Wi-Fi QR format reserves: \\ ; , : \""""
+    for char in '\\;,:"':
+        value = value.replace(char, "\\" + char)
+    return value
+
+
+def wifi_payload(ssid, password):
+    """The Wi-Fi join text `WIFI:T:WPA;S:<ssid>;P:<password>;;` (nopass when no password)."""
+    if not password:
+        return f"WIFI:T:nopass;S:{_wifi_escape(ssid)};;"
+    return f"WIFI:T:WPA;S:{_wifi_escape(ssid)};P:{_wifi_escape(password)};;"
+
+
+def guide_url(base_url, slug):
+    """The address of a guide on the laptop."""
+    return base_url.rstrip("/") + "/guides/" + slug
+
+
+def guide_cards(base_url):
+    """One card per guide."""
+    return [{"kind": "guide", "title": g.title, "local_url": guide_url(base_url, g.slug),
+             "official_url": g.official_url,
+             "local_qr": qr_svg(guide_url(base_url, g.slug), 32),
+             "official_qr": qr_svg(g.official_url, 21)} for g in GUIDES]
+
+
+def wifi_card(settings):
+    """The Wi-Fi join card, or None when no network name is set."""
+    wifi = settings.get("wifi") or {}
+    if not wifi.get("ssid"):
+        return None
+    payload = wifi_payload(wifi["ssid"], wifi.get("password") or "")
+    return {"kind": "wifi", "title": "Nối Wi-Fi của Tổ công nghệ số", "ssid": wifi["ssid"],
+            "password": wifi.get("password") or "", "qr": qr_svg(payload, 34)}
+
+
+def login_cards(site, village_id, base_url, made_by):
+    """One-time login cards for the village's active volunteers .
+
+    Each call makes new cards; the codes exist only on the printed sheet.
+    """
+    from fieldapp.auth import cards
+    out = []
+    for user in cards.card_users(site, village_id):
+        if user["role"] != "volunteer":
+            continue
+        row, code = cards.create_card(site, user["username"], made_by)
+        url = cards.card_url(base_url, code)
+        expires = datetime.datetime.fromisoformat(row["expires_at"])
+        out.append({"kind": "login", "username": user["username"], "url": url,
+                    "village": (site.village(village_id) or {}).get("name", village_id),
+                    "expires": (expires + text.TZ_OFFSET).date(),
+                    "qr": qr_svg(url, 36)})
+    return out
+
+
+def sheet_html(settings, cards, base_url, missing_wifi=False):
+    """The sheets as one HTML document, eight cards per A4 page."""
+    env = jinja2.Environment(loader=jinja2.PackageLoader("fieldapp", "templates"),
+                             autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    env.filters.update(vn_date=text.vn_date)
+    with open(os.path.join(STATIC, "qrsheet.css"), encoding="utf-8") as handle:
+        css = Markup(handle.read())
+    return env.get_template("report/qrsheet.html").render(
+        settings=settings, cards=cards, base_url=base_url, css=css, missing_wifi=missing_wifi)
+
+
+def sheet_pdf(html):
+    """PDF bytes of the sheets."""
+    from fieldapp.reports.pdf import render_pdf
+    return render_pdf(html, base_url=STATIC)
+
+
+def site_sheets_pdf(site, base_url, login_village=None, made_by=None):
+    """(PDF bytes, number of login cards) of a site's sheets; login cards only when asked."""
+    cards = guide_cards(base_url)
+    wifi = wifi_card(site.settings)
+    if wifi:
+        cards.append(wifi)
+    logins = login_cards(site, login_village, base_url, made_by) if login_village else []
+    html = sheet_html(site.settings, cards + logins, base_url, missing_wifi=wifi is None)
+    return sheet_pdf(html), len(logins)

@@ -1,0 +1,325 @@
+"""Sync batches at the commune: the push API, the import page, the history of batches per
+sending site, held laptops, and per-site push tokens (only their hashes are stored)."""
+import datetime
+import hashlib
+import os
+import secrets
+
+from flask import (Blueprint, current_app, flash, g, jsonify, redirect, render_template,
+                   request, url_for)
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from tinydb import Query
+from wtforms import SelectField, StringField
+
+from fieldapp.views.forms import csrf
+from fieldapp.auth.access import get_site, page
+from fieldapp.auth.accounts import user_for_token
+from fieldapp.forms.errors import BadRequest, FieldappError, Forbidden, NotFound, NotSignedIn
+from fieldapp.views.forms import ActionForm
+from fieldapp.forms.text import vn_number, vn_time
+from sync import crypto, keys
+from sync.approval import approve_site, held_sites, refuse_site
+from sync.batch import PUSH_LIMITS, UPLOAD_LIMITS
+from sync.errors import BatchRejected
+from sync.held import held_rows
+from sync.transfer import (forget_site_key, import_batch, imported_batches, known_sites)
+
+bp = Blueprint("batches", __name__)
+STAFF = ("staff", "admin")
+PUSH_PREFIX = "fa-push-"
+MAX_FILES = 20
+
+
+def _hash(token):
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _now():
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+# -------------------------------------------------------------- push API
+
+def _push_token_row(site, token):
+    """The live push-token row of a bearer token; raise NotSignedIn."""
+    with site.meta_lock:
+        row = site.table("push_tokens").get(Query().hash == _hash(token))
+    if row is None or row["revoked"]:
+        raise NotSignedIn("Mã gửi dữ liệu không hợp lệ hoặc đã bị thu hồi.")
+    return row
+
+
+def _push_guard(row):
+    """Refuse a batch from another village or another machine than the token's."""
+    def authorize(batch):
+        sender = batch["site"]
+        if set(sender["village_ids"]) - {row["village_id"]}:
+            raise Forbidden(f"Mã gửi này chỉ dùng cho thôn {row['village_id']}.")
+        if row.get("site_id") and row["site_id"] != sender["id"]:
+            raise Forbidden("Mã gửi này đã được một máy khác dùng; hãy xin cán bộ xã mã mới.")
+    return authorize
+
+
+@bp.post("/api/v1/batches")
+@csrf.exempt
+def receive():
+    """Import a pushed batch (JSON or gzip body) → the receipt, or the JSON error."""
+    site = get_site()
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        raise NotSignedIn("Thiếu mã đăng nhập: gửi tiêu đề Authorization: Bearer TOKEN.")
+    token = header[7:].strip()
+    authorize, row, limits = None, None, UPLOAD_LIMITS
+    if token.startswith(PUSH_PREFIX):
+        row = _push_token_row(site, token)
+        authorize, source, limits = _push_guard(row), f"push:{row['label']}", PUSH_LIMITS
+    else:
+        user = user_for_token(site, token, "api")
+        if user["role"] not in STAFF:
+            raise Forbidden("Chỉ cán bộ xã hoặc mã gửi của thôn mới gửi được lô dữ liệu.")
+        g.user, source = user, f"api:{user['username']}"
+    if site.kind != "commune":
+        raise NotFound("Máy này không phải máy của xã: không nhận lô dữ liệu.")
+    body = request.get_data(cache=False)
+    if site.settings.get("require_sealed_push") and not crypto.is_sealed(body):
+        key = crypto.create_box_key(site.data_dir)      # made at init; kept if it exists
+        raise BatchRejected("not_sealed", "Xã chỉ nhận lô đã mã hóa qua mạng: lô gửi không mã "
+                                          "hóa thì ai dùng chung mạng cũng đọc được. Ở máy của "
+                                          f"thôn chạy một lần `fieldapp commune-key {key}`, "
+                                          "rồi gửi lại.")
+    receipt = import_batch(site, body, source=source, authorize=authorize, limits=limits)
+    if row is not None:
+        with site.meta_lock:
+            site.table("push_tokens").update({"site_id": receipt.site_id, "last_used": _now()},
+                                             doc_ids=[row.doc_id])
+    answer = jsonify({"receipt": receipt.as_json(), "message": receipt.summary()})
+    if receipt.held:            # taken, but not counted until staff approve the laptop
+        answer.status_code = 202
+    return answer
+
+
+# -------------------------------------------------------------- import page
+
+class ImportForm(FlaskForm):
+    files = FileField("Tệp lô dữ liệu (.json hoặc .json.gz)",
+                      render_kw={"multiple": True, "accept": ".json,.gz,.enc,application/json,application/gzip"})
+
+
+@bp.route("/commune/import", methods=["GET", "POST"])
+@page(*STAFF, site_kind="commune")
+def imports():
+    """Upload batch files; show each one's receipt or why it was refused."""
+    site = get_site()
+    form = ImportForm()
+    results, status = [], 200
+    if form.validate_on_submit():
+        uploads = [f for f in request.files.getlist("files") if f and f.filename][:MAX_FILES]
+        if not uploads:
+            form.files.errors = ["Hãy chọn ít nhất một tệp lô dữ liệu."]
+            status = 422
+        for upload in uploads:
+            name = upload.filename[:120]
+            try:
+                receipt = import_batch(site, upload.read(), source=f"upload:{name}",
+                                       limits=UPLOAD_LIMITS)
+            except FieldappError as error:
+                status = 422
+                results.append({"name": name, "ok": False, "message": error.message,
+                                "records": (error.details or {}).get("records", []),
+                                "records_total": (error.details or {}).get("records_total", 0)})
+            else:
+                results.append({"name": name, "ok": True, "receipt": receipt,
+                                "message": receipt.summary()})
+    elif form.errors:
+        status = 422
+    conflicts_url = url_for("commune.conflicts") \
+        if "commune.conflicts" in current_app.view_functions else None
+    return render_template("batches/import.html", form=form, results=results,
+                           recent=imported_batches(site)[:5], conflicts_url=conflicts_url,
+                           held=len(held_rows(site))), status
+
+
+# -------------------------------------------------------------- history
+
+@bp.get("/commune/batches")
+@page(*STAFF, site_kind="commune")
+def history():
+    """The batches received, grouped by sending site, newest first."""
+    site = get_site()
+    batches = imported_batches(site)
+    chosen = request.args.get("site", "")[:40]
+    sites = known_sites(site)
+    if chosen:
+        sites = [s for s in sites if s["site_id"] == chosen]
+        if not sites:
+            raise NotFound("Không có trạm gửi này.")
+    for sender in sites:
+        sender["batches"] = [b for b in batches if b["site_id"] == sender["site_id"]]
+        sender["fingerprint"] = keys.fingerprint(sender["public_key"]) \
+            if sender["public_key"] else None
+        sender["versions"] = sum(b["new"] for b in sender["batches"])
+        sender["last_import"] = sender["batches"][0]["imported_at"] if sender["batches"] \
+            else sender["first_seen"]
+        for key in ("first_seen", "last_import"):
+            sender[key + "_local"] = vn_time(sender.get(key))
+        for row in sender["batches"]:
+            row["when"] = vn_time(row["imported_at"])
+    names = {v["id"]: v["name"] for v in site.settings.get("villages", [])}
+    return render_template("batches/history.html", sites=sites, names=names,
+                           action=ActionForm(), chosen=chosen, held=len(held_rows(site)))
+
+
+@bp.post("/commune/batches/<site_id>/forget-key")
+@page("admin", site_kind="commune")
+def forget_key(site_id):
+    """Unpin a sending site's key, for a village laptop that was reinstalled."""
+    site = get_site()
+    if not ActionForm().validate_on_submit():
+        raise FieldappError("Phiên biểu mẫu không hợp lệ, hãy tải lại trang.")
+    if not any(s["site_id"] == site_id for s in known_sites(site)):
+        raise NotFound("Không có trạm gửi này.")
+    forget_site_key(site, site_id)
+    flash("Đã gỡ khóa cũ: lô tiếp theo của trạm này sẽ ghi nhận khóa mới.", "ok")
+    return redirect(url_for("batches.history"))
+
+
+# -------------------------------------------------------------- new laptops held
+
+@bp.get("/commune/sites")
+@page(*STAFF, site_kind="commune")
+def held_laptops():
+    """New laptops whose batches are held: both key fingerprints, to approve or refuse."""
+    site = get_site()
+    waiting = held_sites(site)
+    for entry in waiting:
+        for row in entry["batches"]:
+            row["when"] = vn_time(row["received_at"])
+        for known in entry["claimed"]:
+            known["first_seen_local"] = vn_time(known["first_seen"])
+    names = {v["id"]: v["name"] for v in site.settings.get("villages", [])}
+    return render_template("batches/held.html", waiting=waiting, names=names,
+                           action=ActionForm())
+
+
+def _decided_laptop():
+    """The public key (base64) an approve or refuse form names, as staff were shown it;
+    raise BadRequest unless its CSRF token is valid."""
+    if not ActionForm().validate_on_submit():
+        raise BadRequest("Phiên biểu mẫu không hợp lệ, hãy tải lại trang.")
+    return request.form.get("public_key", "")[:100]
+
+
+@bp.post("/commune/sites/<site_id>/approve")
+@page(*STAFF, site_kind="commune")
+def approve_laptop(site_id):
+    """Approve a new laptop: pin its key and import its held batches."""
+    site = get_site()
+    decision = approve_site(site, site_id[:40], _decided_laptop(), g.user["username"])
+    if not decision.found:
+        flash("Máy này không còn lô nào chờ duyệt (có thể cán bộ khác vừa duyệt hoặc từ "
+              "chối); không có gì thay đổi.", "error")
+    else:
+        new = sum(r.new for r in decision.receipts)
+        flash(f"Đã duyệt máy mới và nhận {vn_number(len(decision.receipts))} lô "
+              f"({vn_number(new)} bản ghi mới).", "ok")
+        for row, message in decision.failed:
+            flash(f"Lô nhận lúc {vn_time(row['received_at'])} bị từ chối: {message}", "error")
+    return redirect(url_for("batches.held_laptops"), code=303)
+
+
+@bp.post("/commune/sites/<site_id>/refuse")
+@page(*STAFF, site_kind="commune")
+def refuse_laptop(site_id):
+    """Refuse a new laptop: its held batches are dropped, nothing of them is kept."""
+    site = get_site()
+    decision = refuse_site(site, site_id[:40], _decided_laptop())
+    if not decision.found:
+        flash("Máy này không còn lô nào chờ duyệt (có thể cán bộ khác vừa duyệt hoặc từ "
+              "chối); không có gì thay đổi.", "error")
+    else:
+        flash(f"Đã từ chối máy này và xóa {vn_number(decision.dropped)} lô chờ duyệt của nó.",
+              "ok")
+    return redirect(url_for("batches.held_laptops"), code=303)
+
+
+# -------------------------------------------------------------- push tokens
+
+class PushTokenForm(FlaskForm):
+    village_id = SelectField("Thôn", validate_choice=False)
+    label = StringField("Ghi chú (ví dụ: máy tính của tổ trưởng)",
+                        render_kw={"maxlength": 60})
+
+
+@bp.route("/commune/push-tokens", methods=["GET", "POST"])
+@page(*STAFF, site_kind="commune")
+def push_tokens():
+    """Issue a push token for one village's laptop; list and revoke the others."""
+    site = get_site()
+    villages = site.settings.get("villages", [])
+    form = PushTokenForm()
+    form.village_id.choices = [(v["id"], v["name"]) for v in villages]
+    issued, status = None, 200
+    if form.validate_on_submit():
+        village_id = form.village_id.data
+        label = (form.label.data or "").strip()[:60]
+        if site.village(village_id) is None:
+            form.village_id.errors = ["Hãy chọn một thôn của xã."]
+            status = 422
+        else:
+            token = PUSH_PREFIX + secrets.token_urlsafe(32)
+            with site.meta_lock:
+                site.table("push_tokens").insert({
+                    "hash": _hash(token), "village_id": village_id,
+                    "label": label or site.village(village_id)["name"],
+                    "created_at": _now(), "created_by": g.user["username"],
+                    "revoked": False, "site_id": None, "last_used": None})
+            issued = {"token": token, "village": site.village(village_id)["name"],
+                      "command": f"fieldapp push {request.host_url} --token {token}"}
+            if os.path.exists(os.path.join(site.data_dir, crypto.BOX_KEY_FILE)):
+                public = crypto.box_public_key(site.data_dir)
+                issued.update(key_command=f"fieldapp commune-key {public}",
+                              fingerprint=keys.fingerprint(public))
+    elif form.errors:
+        status = 422
+    with site.meta_lock:
+        rows = [dict(r, doc_id=r.doc_id) for r in site.table("push_tokens").all()]
+    rows.sort(key=lambda r: (r["revoked"], r["created_at"]))
+    for row in rows:
+        row["created_local"], row["used_local"] = vn_time(row["created_at"]), vn_time(row["last_used"])
+    names = {v["id"]: v["name"] for v in villages}
+    return render_template("batches/push_tokens.html", form=form, rows=rows, names=names,
+                           issued=issued, action=ActionForm(),
+                           sealed_only=bool(site.settings.get("require_sealed_push"))), status
+
+
+@bp.post("/commune/push-tokens/sealing")
+@page(*STAFF, site_kind="commune")
+def push_sealing():
+    """Staff choose whether pushed batches must be sealed for the commune's key."""
+    site = get_site()
+    if not ActionForm().validate_on_submit():
+        raise BadRequest("Phiên biểu mẫu không hợp lệ, hãy tải lại trang.")
+    required = request.form.get("required") == "1"
+    if required:
+        crypto.create_box_key(site.data_dir)      # what the villages will seal for
+    site.update_settings(lambda settings: settings.update(require_sealed_push=required))
+    flash("Từ nay xã chỉ nhận lô đã mã hóa qua mạng." if required else
+          "Xã nhận cả lô không mã hóa qua mạng.", "ok")
+    return redirect(url_for("batches.push_tokens"), code=303)
+
+
+@bp.post("/commune/push-tokens/<int:token_id>/revoke")
+@page(*STAFF, site_kind="commune")
+def revoke_push_token(token_id):
+    """Revoke a push token: that laptop can no longer push."""
+    site = get_site()
+    if not ActionForm().validate_on_submit():
+        raise FieldappError("Phiên biểu mẫu không hợp lệ, hãy tải lại trang.")
+    with site.meta_lock:
+        table = site.table("push_tokens")
+        if table.get(doc_id=token_id) is None:
+            raise NotFound("Không có mã gửi này.")
+        table.update({"revoked": True}, doc_ids=[token_id])
+    flash("Đã thu hồi mã gửi.", "ok")
+    return redirect(url_for("batches.push_tokens"))

@@ -1,0 +1,210 @@
+"""The commune centre's dashboard (indicators per village against targets), the
+conflicts between versions, and the commendations."""
+import datetime
+
+from flask import current_app, render_template, request
+
+from fieldapp.indicators.periods import parse_day
+from fieldapp.auth.access import get_site, page
+from fieldapp.forms.errors import BadRequest, Invalid
+from fieldapp.forms.rules import CHOICES, TYPE_LABELS
+from fieldapp.indicators.compute import site_compute, site_volunteer_stats
+from fieldapp.indicators.periods import today_local
+from fieldapp.forms.text import vn_time
+
+from fieldapp.views.commune.blueprint import SHORT_LABELS, STAFF, bp
+
+CONFLICTS_PER_PAGE = 50
+
+
+# ---------------------------------------------------------------- shared helpers
+
+def _as_of(settings):
+    """(date, note): the chosen date, or today in Vietnam clipped to the campaign."""
+    raw = request.args.get("as_of", "")[:20]
+    if raw:
+        try:
+            return parse_day(raw, "Ngày xem"), None
+        except Invalid as error:
+            raise BadRequest(error.message) from None
+    today = today_local()
+    campaign = settings.get("campaign") or {}
+    end = campaign.get("end") and datetime.date.fromisoformat(campaign["end"])
+    start = campaign.get("start") and datetime.date.fromisoformat(campaign["start"])
+    if end and today > end:
+        return end, "Chiến dịch đã kết thúc: số liệu tính đến ngày cuối chiến dịch."
+    if start and today < start:
+        return start, "Chiến dịch chưa bắt đầu: số liệu tính đến ngày đầu chiến dịch."
+    return today, None
+
+
+def _village_filter(site):
+    """The village chosen in ?village=, or None for the whole commune."""
+    village_id = request.args.get("village", "")[:60]
+    if not village_id:
+        return None
+    if village_id not in site.village_ids:
+        raise BadRequest("Không có thôn này trong danh sách thôn của xã.")
+    return village_id
+
+
+def _names(site):
+    return {v["id"]: v["name"] for v in site.settings.get("villages", [])}
+
+
+def _with_changes(answer, as_of):
+    """(indicators each with the change since the end of the last period before `as_of`,
+    that period or None)."""
+    before = [p for p in answer["by_period"] if p["end"] < as_of.isoformat()]
+    if not before:
+        return [dict(entry, change=None) for entry in answer["indicators"]], None
+    then = {entry["key"]: entry["value"] for entry in before[-1]["indicators"]}
+    return [dict(entry, change=None if entry["value"] is None or then[entry["key"]] is None
+                 else entry["value"] - then[entry["key"]])
+            for entry in answer["indicators"]], before[-1]
+
+
+# ---------------------------------------------------------------- dashboard
+
+def _procedures(site, as_of):
+    """The one-stop shop's cumulative rates, or None before any figures are entered."""
+    from fieldapp.indicators.procedures import figures, procedure_indicators
+    stored = figures(site)
+    return procedure_indicators(site.settings, stored, as_of)[0] if stored else None
+
+
+@bp.get("/")
+@page(*STAFF, site_kind="commune")
+def dashboard():
+    """Every indicator for the commune or one village, per period, against the targets."""
+    site = get_site()
+    settings = site.settings
+    as_of, note = _as_of(settings)
+    village_id = _village_filter(site)
+    answer = site_compute(site, as_of, [village_id] if village_id else None)
+    indicators, previous = _with_changes(answer, as_of)
+    return render_template("commune/dashboard.html", answer=answer, as_of=as_of, note=note,
+                           village_id=village_id, names=_names(site), settings=settings,
+                           empty=not len(site.store), indicators=indicators, previous=previous,
+                           short=SHORT_LABELS,
+                           has_imports="batches.imports" in current_app.view_functions,
+                           procedures=_procedures(site, as_of) if not village_id else None)
+
+
+# ---------------------------------------------------------------- conflicts
+
+def _differences(heads):
+    """The data fields (and deletion) whose values differ between competing versions."""
+    keys = sorted({k for v in heads for k in v["data"]})
+    fields = [k for k in keys if len({repr(v["data"].get(k)) for v in heads}) > 1]
+    if len({v["deleted"] for v in heads}) > 1:
+        fields.append("deleted")
+    return fields
+
+
+def _display(version, field):
+    """A field's value as people read it."""
+    if field == "deleted":
+        return "Đã xóa" if version["deleted"] else "Còn"
+    value = version["data"].get(field)
+    choices = CHOICES.get(field) if field in ("outcome", "vneid", "sex", "service_area",
+                                              "rating") else None
+    if isinstance(value, bool):
+        return "Có" if value else "Không"
+    if isinstance(value, list):
+        return ", ".join(CHOICES["help"].get(v, v) for v in value) or "—"
+    if choices and value in choices:
+        return choices[value]
+    return "—" if value in (None, "") else str(value)
+
+
+def _record_title(version):
+    data = version["data"]
+    return data.get("head_name") or data.get("full_name") or data.get("visited_on") \
+        or data.get("surveyed_on") or version["id"][:8]
+
+
+@bp.get("/conflicts")
+@page(*STAFF, site_kind="commune")
+def conflicts():
+    """Records with competing edits from different sites, side by side."""
+    site = get_site()
+    # newest first: the edits most likely still being argued about
+    found = sorted(site.store.conflicts(),
+                   key=lambda c: site.store.current(c.id)["updated_at"], reverse=True)
+    page_no = max(1, min(request.args.get("page", 1, type=int) or 1, 10_000))
+    shown = found[(page_no - 1) * CONFLICTS_PER_PAGE: page_no * CONFLICTS_PER_PAGE]
+    senders = _senders(site)
+    items = []
+    for conflict in shown:
+        history = site.store.history(conflict.id)
+        heads = {}
+        for version in history:
+            heads[site.store.partition_of(version)] = version
+        sent_by = {id(v): senders.get(p, p) for p, v in heads.items()}
+        current = site.store.current(conflict.id)
+        competing = sorted(heads.values(), key=lambda v: (v["updated_at"], v["device_id"]),
+                           reverse=True)
+        fields = _differences(competing)
+        items.append({"id": conflict.id, "type": TYPE_LABELS.get(current["type"], current["type"]),
+                      "title": _record_title(current), "village_id": current["village_id"],
+                      "fields": fields, "versions": [
+                          {"author": v["author"], "device_id": v["device_id"],
+                           "sender": sent_by[id(v)],
+                           "when": vn_time(v["updated_at"]),
+                           "current": v is current or v == current,
+                           "values": [(f, _display(v, f)) for f in fields]}
+                          for v in competing], "count": len(history)})
+    return render_template("commune/conflicts.html", items=items, total=len(found),
+                           page_no=page_no, names=_names(site), labels=_field_labels(),
+                           pages=max(1, -(-len(found) // CONFLICTS_PER_PAGE)))
+
+
+def _senders(site):
+    """{partition: the sending site's name}, from the keys pinned by sync."""
+    try:
+        from sync.transfer import known_sites, partition_for
+    except ModuleNotFoundError as error:
+        if error.name not in ("sync", "sync.transfer"):
+            raise
+        return {}
+    return {partition_for(row["site_id"]): row["name"] for row in known_sites(site)}
+
+
+def _field_labels():
+    from fieldapp.forms.rules import RULES
+    labels = {"deleted": "Trạng thái"}
+    for rules in RULES.values():
+        labels.update({rule.name: rule.label for rule in rules})
+    return labels
+
+
+# ---------------------------------------------------------------- commendations
+
+def _village_progress(answer, names):
+    """Villages ranked by targets met, then by mean progress towards the targets."""
+    ranked = []
+    for village_id, entries in answer["by_village"].items():
+        targeted = [e for e in entries if e["target"]]
+        progress = [min((e["value"] or 0) / e["target"], 1.0) for e in targeted]
+        ranked.append({"village_id": village_id, "name": names.get(village_id, village_id),
+                       "met": sum(1 for e in targeted if e["met"]), "targets": len(targeted),
+                       "progress": sum(progress) / len(progress) if progress else None,
+                       "entries": entries})
+    ranked.sort(key=lambda r: (-r["met"], -(r["progress"] or 0), r["name"]))
+    return ranked
+
+
+@bp.get("/commendations")
+@page(*STAFF, site_kind="commune")
+def commendations():
+    """Volunteers across villages and villages ranked by their results."""
+    site = get_site()
+    settings = site.settings
+    as_of, note = _as_of(settings)
+    names = _names(site)
+    volunteers = site_volunteer_stats(site, as_of)
+    answer = site_compute(site, as_of)
+    return render_template("commune/commendations.html", volunteers=volunteers[:200],
+                           total=len(volunteers), villages=_village_progress(answer, names),
+                           names=names, as_of=as_of, note=note, short=SHORT_LABELS)

@@ -1,0 +1,74 @@
+"""The commune's staff accounts: adding them, setting passwords, disabling."""
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, RadioField, SelectChoice, StringField
+
+from fieldapp.auth import accounts as auth
+from fieldapp.auth.access import current_user, get_site, page, switch_account
+from fieldapp.forms.errors import BadRequest, FieldappError, NotFound
+from fieldapp.views.forms import ActionForm
+
+from fieldapp.views.commune.blueprint import bp
+
+
+# ---------------------------------------------------------------- users
+
+class StaffForm(FlaskForm):
+    """The admin adds a commune account."""
+    username = StringField("Tên đăng nhập (không dấu)", render_kw={
+        "autocapitalize": "none", "maxlength": 32, "autocomplete": "off"})
+    password = PasswordField("Mật khẩu (ít nhất 10 ký tự)", render_kw={
+        "autocomplete": "new-password", "maxlength": 200})
+    role = RadioField("Vai trò", choices=[SelectChoice("staff", "Cán bộ xã"),
+                                          SelectChoice("admin", "Quản trị")],
+                      default="staff", validate_choice=False)
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@page("admin", site_kind="commune")
+def users():
+    """Commune accounts: add, disable, enable, new password."""
+    site = get_site()
+    form = StaffForm()
+    if form.validate_on_submit():
+        username = (form.username.data or "").strip().lower()
+        role = form.role.data if form.role.data in ("staff", "admin") else None
+        try:
+            if role is None:
+                raise FieldappError("Hãy chọn vai trò cán bộ xã hoặc quản trị.")
+            auth.add_user(site, username, role, form.password.data or "")
+        except FieldappError as error:
+            target = form.role if role is None else (
+                form.password if "Mật khẩu" in error.message else form.username)
+            target.errors = [error.message]
+        else:
+            flash(f"Đã tạo tài khoản {username}.", "ok")
+            return redirect(url_for("commune.users"))
+    return render_template("commune/users.html", form=form, users=auth.list_users(site),
+                           roles=auth.ROLE_LABELS, action=ActionForm()), \
+        422 if form.errors else 200
+
+
+@bp.post("/users/<username>/<action>")
+@page("admin", site_kind="commune")
+def user_action(username, action):
+    """Disable, enable or set a new password for a commune account."""
+    site = get_site()
+    target = auth.get_user(site, username)
+    if target is None:
+        raise NotFound("Không có tài khoản này.")
+    if target["username"] == current_user()["username"]:
+        raise BadRequest("Bạn không thể tự khóa hoặc đổi mật khẩu của chính mình ở đây.")
+    if action in ("disable", "enable"):
+        switch_account(site, username, action == "enable")
+    elif action == "password":
+        try:
+            auth.set_secret(site, username, target["role"], request.form.get("password", ""))
+        except FieldappError as error:
+            flash(f"{username}: {error.message}", "error")
+        else:
+            flash(f"Đã đặt mật khẩu mới cho {username}.", "ok")
+    else:
+        raise NotFound("Không có thao tác này.")
+    return redirect(url_for("commune.users"))

@@ -1,0 +1,285 @@
+"""Commune villages, targets and campaign pages (routes of the commune blueprint).
+
+Edited through Flask-WTF forms or loaded from a CSV like a plan's annex; every change
+is checked whole and saved with one settings write, or nothing is saved.
+"""
+import datetime
+
+from flask import Response, flash, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import RadioField, SelectChoice, StringField
+
+from fieldapp.indicators.periods import parse_day
+from fieldapp.indicators import annex
+from fieldapp.auth.access import get_site, page
+from fieldapp.forms.errors import Invalid, NotFound
+from fieldapp.indicators.definitions import DEFINITIONS
+from fieldapp.indicators.periods import monthly_periods, weekly_periods
+from fieldapp.views.commune.blueprint import (SHORT_LABELS, STAFF, update_settings,
+                                    bp)
+
+MAX_CAMPAIGN_DAYS = 731
+MAX_CSV_BYTES = 256 * 1024
+
+
+class CampaignForm(FlaskForm):
+    """The campaign: name, dates, period length."""
+    campaign_name = StringField("Tên chiến dịch", render_kw={"maxlength": 120})
+    campaign_start = StringField("Ngày bắt đầu", render_kw={"type": "date"})
+    campaign_end = StringField("Ngày kết thúc", render_kw={"type": "date"})
+    period_kind = RadioField("Chia đợt theo", choices=[SelectChoice("week", "Tuần (7 ngày)"),
+                                                       SelectChoice("month", "Tháng")],
+                             validate_choice=False)
+
+
+class VillageForm(FlaskForm):
+    """A village: id (when added), name, official adult population."""
+    village_id = StringField("Mã thôn (không dấu, ví dụ thon-3)",
+                             render_kw={"maxlength": 40, "autocapitalize": "none"})
+    village_name = StringField("Tên thôn", render_kw={"maxlength": annex.NAME_MAX})
+    adult_population = StringField("Số người trưởng thành (số chính thức, có thể để trống)",
+                                   render_kw={"inputmode": "numeric", "maxlength": 9})
+
+
+class AnnexForm(FlaskForm):
+    """Upload of the plan's annex as CSV."""
+    annex_file = FileField("Tệp CSV phụ lục kế hoạch")
+
+
+def targets_form(values, placeholders, formdata=None):
+    """A form with one percent input per indicator (field names t_<key>)."""
+    attrs = {f"t_{d.key}": StringField(f"{d.label} (%)", render_kw={
+        "inputmode": "decimal", "maxlength": 8,
+        "placeholder": placeholders.get(d.key, "")}) for d in DEFINITIONS}
+    form_class = type("TargetsForm", (FlaskForm,), attrs)
+    data = {f"t_{k}": annex.format_percent_input(v) for k, v in values.items()}
+    if formdata is None:
+        return form_class(formdata=None, data=data)
+    return form_class(data=data)
+
+
+def _read_targets(form):
+    """{key: ratio or None} from a targets form, errors attached to its fields."""
+    values = {}
+    for definition in DEFINITIONS:
+        field = form[f"t_{definition.key}"]
+        try:
+            values[definition.key] = annex.parse_percent(field.data)
+        except annex.AnnexError as error:
+            field.errors = [error.message]
+    return values, not any(form[f"t_{d.key}"].errors for d in DEFINITIONS)
+
+
+def _commune_targets(settings):
+    stored = settings.get("targets") or {}
+    return {d.key: stored.get(d.key, d.target) for d in DEFINITIONS}
+
+
+def _campaign_kind(campaign):
+    if campaign.get("period_kind") in ("week", "month"):
+        return campaign["period_kind"]
+    start, end = campaign.get("start"), campaign.get("end")
+    if start and end:
+        months = [p.as_json() for p in monthly_periods(datetime.date.fromisoformat(start),
+                                                       datetime.date.fromisoformat(end))]
+        if months == campaign.get("periods") and len(months) > 1:
+            return "month"
+    return "week"
+
+
+def _villages_page(campaign_form=None, targets=None, add_form=None, annex_form=None,
+                   annex_errors=None, status=200):
+    """Render the villages page; forms not given are filled from the settings."""
+    settings = get_site().settings
+    campaign = settings.get("campaign") or {}
+    if campaign_form is None:
+        campaign_form = CampaignForm(formdata=None, data={
+            "campaign_name": campaign.get("name", ""), "campaign_start": campaign.get("start"),
+            "campaign_end": campaign.get("end"), "period_kind": _campaign_kind(campaign)})
+    if targets is None:
+        targets = targets_form(_commune_targets(settings), {})
+    return render_template(
+        "commune/villages.html", settings=settings, campaign_form=campaign_form,
+        targets=targets, add_form=add_form or VillageForm(formdata=None),
+        annex_form=annex_form or AnnexForm(formdata=None), annex_errors=annex_errors or [],
+        commune_targets=_commune_targets(settings), definitions=DEFINITIONS,
+        short=SHORT_LABELS, periods=campaign.get("periods", [])), status
+
+
+@bp.get("/villages")
+@page(*STAFF, site_kind="commune")
+def villages():
+    """Villages, official populations, targets and the campaign periods."""
+    return _villages_page()
+
+
+@bp.post("/villages/campaign")
+@page(*STAFF, site_kind="commune")
+def campaign():
+    """Save the campaign and regenerate its periods."""
+    form = CampaignForm()
+    if not form.validate_on_submit():
+        return _villages_page(campaign_form=form, status=400)
+    name = " ".join((form.campaign_name.data or "").split())
+    if not name or len(name) > 120:
+        form.campaign_name.errors = ["Hãy nhập tên chiến dịch (tối đa 120 ký tự)."]
+    days = {}
+    for key, field in (("start", form.campaign_start), ("end", form.campaign_end)):
+        try:
+            days[key] = parse_day(field.data, field.label.text)
+        except Invalid as error:
+            field.errors = [error.message]
+    if len(days) == 2 and days["end"] < days["start"]:
+        form.campaign_end.errors = ["Ngày kết thúc phải sau hoặc bằng ngày bắt đầu."]
+    elif len(days) == 2 and (days["end"] - days["start"]).days > MAX_CAMPAIGN_DAYS:
+        form.campaign_end.errors = ["Chiến dịch dài quá 2 năm."]
+    kind = form.period_kind.data
+    if kind not in ("week", "month"):
+        form.period_kind.errors = ["Hãy chọn chia đợt theo tuần hoặc theo tháng."]
+    if form.errors:
+        return _villages_page(campaign_form=form, status=422)
+    make = monthly_periods if kind == "month" else weekly_periods
+    periods = [p.as_json() for p in make(days["start"], days["end"])]
+
+    def change(settings):
+        settings["campaign"] = dict(settings.get("campaign") or {}, name=name,
+                                    start=days["start"].isoformat(),
+                                    end=days["end"].isoformat(), period_kind=kind,
+                                    periods=periods)
+    update_settings(change)
+    flash(f"Đã lưu chiến dịch: {len(periods)} đợt.", "ok")
+    return redirect(url_for("commune.villages"))
+
+
+@bp.post("/villages/targets")
+@page(*STAFF, site_kind="commune")
+def commune_targets():
+    """Save the commune-wide targets (blank: no target)."""
+    form = targets_form({}, {}, formdata=True)
+    if not form.validate_on_submit():
+        return _villages_page(targets=form, status=400)
+    values, ok = _read_targets(form)
+    if not ok:
+        return _villages_page(targets=form, status=422)
+    # other rooms may keep their own targets here (procedure figures): keep them
+    update_settings(lambda settings: settings.__setitem__(
+        "targets", dict(settings.get("targets") or {}, **values)))
+    flash("Đã lưu chỉ tiêu của xã.", "ok")
+    return redirect(url_for("commune.villages"))
+
+
+@bp.post("/villages/add")
+@page(*STAFF, site_kind="commune")
+def add_village():
+    """Add a village."""
+    form = VillageForm()
+    if not form.validate_on_submit():
+        return _villages_page(add_form=form, status=400)
+    row = _read_village(form, new=True)
+    if form.errors:
+        return _villages_page(add_form=form, status=422)
+    update_settings(lambda settings: settings.setdefault("villages", []).append(
+        dict(row, targets={})))
+    flash(f"Đã thêm {row['name']}.", "ok")
+    return redirect(url_for("commune.villages"))
+
+
+def _read_village(form, new):
+    """{id?, name, adult_population} from a village form, errors attached to its fields."""
+    row = {}
+    try:
+        row["name"] = annex.parse_village_name(form.village_name.data)
+    except annex.AnnexError as error:
+        form.village_name.errors = [error.message]
+    try:
+        row["adult_population"] = annex.parse_population(form.adult_population.data)
+    except annex.AnnexError as error:
+        form.adult_population.errors = [error.message]
+    if new:
+        try:
+            row["id"] = annex.parse_village_id(form.village_id.data, row.get("name"))
+        except annex.AnnexError as error:
+            form.village_id.errors = [error.message]
+        else:
+            if row["id"] in get_site().village_ids:
+                form.village_id.errors = [f"Mã thôn {row['id']} đã có."]
+    return row
+
+
+@bp.route("/villages/<village_id>", methods=["GET", "POST"])
+@page(*STAFF, site_kind="commune")
+def village(village_id):
+    """Edit one village: name, official adult population, its own targets."""
+    site = get_site()
+    current = site.village(village_id)
+    if current is None:
+        raise NotFound("Không có thôn này.")
+    placeholders = {k: ("theo xã: " + annex.format_percent_input(v) + " %") if v is not None
+                    else "không có" for k, v in _commune_targets(site.settings).items()}
+    if request.method == "GET":
+        form = VillageForm(formdata=None, data={
+            "village_name": current["name"],
+            "adult_population": str(current.get("adult_population") or "")})
+        targets = targets_form(current.get("targets") or {}, placeholders)
+        return render_template("commune/village.html", village=current, form=form,
+                               targets=targets)
+    form = VillageForm()
+    targets = targets_form({}, placeholders, formdata=True)
+    status = 200
+    if form.validate_on_submit():
+        row = _read_village(form, new=False)
+        values, ok = _read_targets(targets)
+        if ok and not form.errors:
+            def change(settings):
+                for stored in settings.get("villages", []):
+                    if stored["id"] == village_id:
+                        kept = {k: v for k, v in (stored.get("targets") or {}).items()
+                                if k not in values}
+                        stored.update(row, targets=dict(kept, **{
+                            k: v for k, v in values.items() if v is not None}))
+            update_settings(change)
+            flash(f"Đã lưu {row['name']}.", "ok")
+            return redirect(url_for("commune.villages"))
+        status = 422
+    else:
+        status = 400
+    return render_template("commune/village.html", village=current, form=form,
+                           targets=targets), status
+
+
+@bp.post("/villages/import")
+@page(*STAFF, site_kind="commune")
+def import_annex():
+    """Load villages, populations and targets from a CSV; all rows or nothing."""
+    form = AnnexForm()
+    if not form.validate_on_submit():
+        return _villages_page(annex_form=form, status=400)
+    upload = form.annex_file.data
+    content = upload.read(MAX_CSV_BYTES + 1) if upload else b""
+    errors = []
+    if not content:
+        errors = ["Hãy chọn một tệp CSV."]
+    elif len(content) > MAX_CSV_BYTES:
+        errors = ["Tệp quá lớn (tối đa 256 KB)."]
+    else:
+        try:
+            rows, errors = annex.read_annex_csv(content)
+        except annex.AnnexError as error:
+            errors = [error.message]
+    if errors:
+        return _villages_page(annex_errors=errors, status=422)
+    added = [r["id"] for r in rows if r["id"] not in get_site().village_ids]
+    update_settings(lambda settings: settings.__setitem__(
+        "villages", annex.merge_villages(settings.get("villages", []), rows)))
+    flash(f"Đã nhập {len(rows)} thôn từ tệp ({len(added)} thôn mới).", "ok")
+    return redirect(url_for("commune.villages"))
+
+
+@bp.get("/villages/annex.csv")
+@page(*STAFF, site_kind="commune")
+def annex_template():
+    """The annex CSV with the current villages, to fill in a spreadsheet."""
+    body = annex.annex_template(get_site().settings.get("villages", []))
+    return Response(body, mimetype="text/csv", headers={
+        "Content-Disposition": "attachment; filename=phu-luc-thon.csv"})

@@ -1,0 +1,33 @@
+"""The navigation tabs: one list; a tab shows when its endpoint exists and the role fits."""
+from flask import current_app, url_for
+
+__all__ = ["NAV", "nav_links"]
+
+# (endpoint, label, roles, site kind)
+NAV = [
+    ("village.households", "Hộ dân", ("volunteer", "lead"), "village"),
+    ("round.app", "Đi vòng", ("volunteer", "lead"), "village"),
+    ("village.dashboard", "Chỉ số", ("lead", "admin"), "village"),
+    ("village.volunteers", "Tổ viên", ("lead", "admin"), "village"),
+    ("round.login_cards", "Thẻ đăng nhập", ("lead", "admin"), "village"),
+    ("export.export", "Gửi lên xã", ("lead", "admin"), "village"),
+    ("village.settings", "Cài đặt", ("admin",), "village"),
+    ("commune.dashboard", "Chỉ số xã", ("staff", "admin"), "commune"),
+    ("batches.imports", "Nhận dữ liệu", ("staff", "admin"), "commune"),
+    ("commune.villages", "Thôn & chỉ tiêu", ("staff", "admin"), "commune"),
+    ("commune.conflicts", "Xung đột", ("staff", "admin"), "commune"),
+    ("commune.commendations", "Khen thưởng", ("staff", "admin"), "commune"),
+    ("commune.users", "Tài khoản", ("admin",), "commune"),
+    ("procedures.figures_page", "Hồ sơ TTHC", ("staff", "admin"), "commune"),
+    ("reports.index", "Báo cáo", ("lead", "admin"), "village"),
+    ("reports.index", "Báo cáo", ("staff", "admin"), "commune"),
+]
+
+
+def nav_links(user, site_kind):
+    """[(url, label)] of the tabs this user sees on this site."""
+    if user is None:
+        return []
+    views = current_app.view_functions
+    return [(url_for(endpoint), label) for endpoint, label, roles, kind in NAV
+            if endpoint in views and user["role"] in roles and kind in (None, site_kind)]

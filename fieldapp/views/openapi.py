@@ -1,0 +1,218 @@
+"""The OpenAPI 3.0 description of API v1, served at /api/v1/openapi.json.
+
+A test checks that every API route of the app is described here and that the real server
+answers as described (schemathesis), so this file cannot drift from the code quietly.
+"""
+from fieldapp.forms.rules import CHOICES, RULES
+from fieldapp.indicators.definitions import DEFINITIONS
+from fieldapp.indicators.procedures import DEFAULT_TARGETS as PROCEDURE_TARGETS
+
+__all__ = ["openapi"]
+
+
+def _error(description):
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def _ok(schema, description="OK"):
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+BEARER = [{"bearer": []}]
+AUTH_ERRORS = {"401": _error("Missing, unknown, expired or revoked token"),
+               "403": _error("The role or village does not allow this")}
+
+
+def _data_schema(record_type):
+    props = {}
+    for rule in RULES[record_type]:
+        kind = rule.kind
+        if kind in ("text", "phone"):
+            schema = {"type": "string", "maxLength": rule.max_length}
+        elif kind == "year":
+            schema = {"type": "integer"}
+        elif kind == "rating":
+            schema = {"type": "integer", "minimum": 1, "maximum": 5}
+        elif kind == "bool":
+            schema = {"type": "boolean"}
+        elif kind == "choice":
+            schema = {"type": "string", "enum": list(CHOICES[rule.choices])}
+        elif kind == "choices":
+            schema = {"type": "array", "items": {"type": "string",
+                                                 "enum": list(CHOICES[rule.choices])}}
+        elif kind == "date":
+            schema = {"type": "string", "format": "date"}
+        else:
+            schema = {"type": "string", "format": "uuid"}
+        props[rule.name] = dict(schema, description=rule.label)
+    return {"type": "object", "properties": props,
+            "required": [r.name for r in RULES[record_type] if r.required]}
+
+
+def openapi():
+    """The OpenAPI document as a dict."""
+    record = {
+        "type": "object",
+        "required": ["id", "type", "village_id", "updated_at", "device_id", "author",
+                     "deleted", "data"],
+        "properties": {
+            "id": {"type": "string", "format": "uuid"},
+            "type": {"type": "string", "enum": list(RULES)},
+            "village_id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,39}$"},
+            "updated_at": {"type": "string", "example": "2025-07-28T09:15:02.123Z"},
+            "device_id": {"type": "string"},
+            "author": {"type": "string"},
+            "deleted": {"type": "boolean"},
+            "data": {"oneOf": [{"$ref": f"#/components/schemas/{t.title()}Data"} for t in RULES]},
+        }}
+    indicator = {"type": "object", "required": ["key", "label", "numerator", "denominator",
+                                                "value", "target", "met", "denominator_source"],
+                 "properties": {
+                     "key": {"type": "string", "enum": [d.key for d in DEFINITIONS]
+                             + list(PROCEDURE_TARGETS)},
+                     "label": {"type": "string"}, "numerator": {"type": "integer"},
+                     "denominator": {"type": "integer"},
+                     "value": {"type": "number", "nullable": True},
+                     "target": {"type": "number", "nullable": True},
+                     "met": {"type": "boolean", "nullable": True},
+                     "denominator_source": {"type": "string", "enum": [
+                         "official", "registered", "mixed", "one_stop_shop"]},
+                     "change": {"type": "number", "nullable": True}}}
+    login_answer = _ok({"type": "object", "required": ["token", "user"], "properties": {
+        "token": {"type": "string"}, "expires_in_days": {"type": "integer"},
+        "user": {"$ref": "#/components/schemas/User"}}})
+    schemas = {
+        "Error": {"type": "object", "required": ["error"], "properties": {"error": {
+            "type": "object", "required": ["code", "message", "details"],
+            "properties": {"code": {"type": "string"}, "message": {"type": "string"},
+                           "details": {"nullable": True}}}}},
+        "User": {"type": "object", "required": ["username", "role", "village_id"],
+                 "properties": {"username": {"type": "string"},
+                                "role": {"type": "string",
+                                         "enum": ["volunteer", "lead", "staff", "admin"]},
+                                "village_id": {"type": "string", "nullable": True}}},
+        "Record": record,
+        "Indicator": indicator,
+        **{f"{t.title()}Data": _data_schema(t) for t in RULES},
+    }
+    json_body = lambda schema: {"required": True, "content": {"application/json": {"schema": schema}}}  # noqa: E731
+    paths = {
+        "/healthz": {"get": {"summary": "Health check", "security": [],
+                             "responses": {"200": _ok({"type": "object", "required": ["status"],
+                                                       "properties": {"status": {"type": "string",
+                                                                                 "enum": ["ok"]}}})}}},
+        "/api/v1/login": {"post": {
+            "summary": "Exchange a username and PIN or password for a token", "security": [],
+            "requestBody": json_body({"type": "object", "required": ["username", "secret"],
+                                      "properties": {"username": {"type": "string"},
+                                                     "secret": {"type": "string"}}}),
+            "responses": {"200": login_answer, "400": _error("Malformed body"),
+                          "401": _error("Wrong username or secret"),
+                          "403": _error("Account disabled"),
+                          "413": _error("Body too large"),
+                          "429": _error("Account locked after repeated failures")}}},
+        "/api/v1/login/card": {"post": {
+            "summary": "Exchange a one-time login card code for a token", "security": [],
+            "requestBody": json_body({"type": "object", "required": ["code"],
+                                      "properties": {"code": {"type": "string"}}}),
+            "responses": {"200": login_answer, "400": _error("Malformed body"),
+                          "401": _error("Unknown, used or revoked card"),
+                          "403": _error("Account disabled"), "413": _error("Body too large"),
+                          "429": _error("Too many attempts")}}},
+        "/api/v1/logout": {"post": {"summary": "Revoke the caller's tokens", "security": BEARER,
+                                    "responses": {"200": _ok({"type": "object"}), **AUTH_ERRORS}}},
+        "/api/v1/me": {"get": {"summary": "Who the token belongs to", "security": BEARER,
+                               "responses": {"200": _ok({"type": "object", "required": ["user"],
+                                                         "properties": {"user": {"$ref": "#/components/schemas/User"},
+                                                                        "server_time": {"type": "string"}}}),
+                                             **AUTH_ERRORS}}},
+        "/api/v1/rules": {"get": {"summary": "The record rules, for checking on the phone",
+                                  "security": BEARER,
+                                  "responses": {"200": _ok({"type": "object"}), **AUTH_ERRORS}}},
+        "/api/v1/records": {
+            "get": {"summary": "Versions the caller may see, after change sequence `since`",
+                    "security": BEARER,
+                    "parameters": [
+                        {"name": "since", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+                        {"name": "limit", "in": "query",
+                         "schema": {"type": "integer", "minimum": 1, "maximum": 2000}}],
+                    "responses": {"200": _ok({"type": "object",
+                                              "required": ["records", "next_since", "more"],
+                                              "properties": {
+                                                  "records": {"type": "array", "items": {"$ref": "#/components/schemas/Record"}},
+                                                  "next_since": {"type": "integer"},
+                                                  "more": {"type": "boolean"},
+                                                  "server_time": {"type": "string"}}}),
+                                  "400": _error("Bad query parameter"), **AUTH_ERRORS}},
+            "post": {"summary": "Store versions; a status per record", "security": BEARER,
+                     "requestBody": json_body({"type": "object", "required": ["records"],
+                                               "properties": {"records": {
+                                                   "type": "array", "maxItems": 500,
+                                                   "items": {"$ref": "#/components/schemas/Record"}}}}),
+                     "responses": {"200": _ok({"type": "object", "required": ["results"],
+                                               "properties": {"results": {"type": "array", "items": {
+                                                   "type": "object", "required": ["id", "status", "errors"],
+                                                   "properties": {
+                                                       "id": {"type": "string", "nullable": True},
+                                                       "status": {"type": "string", "enum": ["accepted", "duplicate", "rejected"]},
+                                                       "errors": {"type": "object"}}}},
+                                                   "server_time": {"type": "string"}}}),
+                                   "400": _error("Malformed body"), "413": _error("Body too large"),
+                                   **AUTH_ERRORS}}},
+        "/api/v1/indicators": {"get": {
+            "summary": "Indicators as of a date, by village and by period", "security": BEARER,
+            "description": "For a village's lead (their village), commune staff and admins; "
+                           "volunteers are refused (403).",
+            "parameters": [{"name": "as_of", "in": "query", "schema": {"type": "string", "format": "date"}},
+                           {"name": "village_id", "in": "query", "schema": {"type": "string"}}],
+            "responses": {"200": _ok({"type": "object",
+                                      "required": ["as_of", "indicators", "by_village", "by_period"],
+                                      "properties": {
+                                          "commune_code": {"type": "string"},
+                                          "as_of": {"type": "string", "format": "date"},
+                                          "indicators": {"type": "array", "items": {"$ref": "#/components/schemas/Indicator"}},
+                                          "by_village": {"type": "object", "additionalProperties": {
+                                              "type": "array", "items": {"$ref": "#/components/schemas/Indicator"}}},
+                                          "by_period": {"type": "array", "items": {"type": "object"}}}}),
+                          "400": _error("Bad date"), **AUTH_ERRORS}}},
+        "/api/v1/batches": {"post": {
+            "summary": "Import a signed sync batch (JSON, gzip or sealed) at the commune",
+            "description": "The body is one batch file (SPEC §7), in any of its three forms, "
+                           "told apart by content, not by Content-Type: canonical JSON; "
+                           "gzip of it; or the gzip sealed for the commune's X25519 public "
+                           "key (`fieldapp push` seals when the village knows the key; "
+                           "format in sync/crypto.py: magic `FABOX1\\n\\0`, recipient key, "
+                           "ephemeral key, nonce, ChaCha20-Poly1305). A sealed body for "
+                           "another key, cut short or altered is refused with 422 and "
+                           "`details.problem` = `encrypted`; nothing is stored. When staff "
+                           "require sealed pushes (`/commune/push-tokens`), a plain body is "
+                           "refused with 422 and `details.problem` = `not_sealed`, its "
+                           "message giving the `fieldapp commune-key` command to run.",
+            "security": BEARER,
+            "requestBody": {"required": True, "content": {
+                "application/json": {"schema": {"type": "object"}},
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+            "responses": {"200": _ok({"type": "object", "required": ["receipt", "message"],
+                                      "properties": {"receipt": {"type": "object"},
+                                                     "message": {"type": "string"}}}),
+                          "202": _ok({"type": "object", "required": ["receipt", "message"],
+                                      "properties": {"receipt": {"type": "object"},
+                                                     "message": {"type": "string"}}},
+                                     "Held, not imported: a new laptop for a village another "
+                                     "site sends for waits for staff approval at "
+                                     "/commune/sites (receipt.held is true, receipt."
+                                     "fingerprint the sender's key fingerprint)"),
+                          "400": _error("Malformed batch"), "404": _error("Not a commune site"),
+                          "413": _error("Body too large"),
+                          "422": _error("Batch refused (format, signature, key, records, "
+                                        "encryption...): the message names the problem"),
+                          **AUTH_ERRORS}}},
+    }
+    return {"openapi": "3.0.3",
+            "info": {"title": "fieldapp API", "version": "1",
+                     "description": "Village laptops and the commune centre: records, "
+                                    "indicators and sync batches (SPEC §6)."},
+            "paths": paths,
+            "components": {"schemas": schemas,
+                           "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}}}
