@@ -2,8 +2,8 @@
 import datetime
 import uuid
 
-from fieldapp.auth import add_user
-from fieldapp.cli import init_site
+from fieldapp.auth.accounts import add_user
+from fieldapp.site import init_site
 from fieldapp.site import Site
 
 COMMUNE = "25264"

@@ -16,9 +16,9 @@ import re
 import pytest
 
 from fieldapp import create_app
-from fieldapp.auth import add_user, get_user, issue_token, session_stamp
-from fieldapp.cards import create_card
-from fieldapp.cli import init_site
+from fieldapp.auth.accounts import add_user, get_user, issue_token, session_stamp
+from fieldapp.auth.cards import create_card
+from fieldapp.site import init_site
 from fieldapp.site import Site
 from tests import factories
 from tests.conftest import csrf_token
@@ -41,9 +41,9 @@ TABLE = {
     "auth.home": (SIGNED_IN, SIGNED_IN),
     "auth.login": (OPEN, OPEN),
     "auth.logout": (OPEN, OPEN),
-    "batches.confirm_export": ((L, A), NONE),
-    "batches.export": ((L, A), NONE),
-    "batches.export_file": ((L, A), NONE),
+    "export.confirm_export": ((L, A), NONE),
+    "export.export": ((L, A), NONE),
+    "export.export_file": ((L, A), NONE),
     "batches.forget_key": (NONE, (A,)),
     "batches.approve_laptop": (NONE, (S, A)),
     "batches.held_laptops": (NONE, (S, A)),
@@ -358,7 +358,7 @@ def test_hostile_names_escaped_on_village_pages(tmp_path):
     homes = [factories.household(name) for name in HOSTILE]
     people = [factories.person(homes[0]["id"], name=name) for name in HOSTILE]
     site.store.submit(homes + people)
-    from fieldapp.records import make_version, member_record_id
+    from fieldapp.forms.versions import make_version, member_record_id
     site.store.submit([make_version("member", "thon-3", {
         "full_name": HOSTILE[0], "username": "minh", "role": "volunteer", "active": True},
         "lan", "web-lan", record_id=member_record_id(site.settings["site_id"], "minh"))])
@@ -475,7 +475,7 @@ def test_an_rtl_override_in_a_name_does_not_reverse_the_page(site, live_server):
     pages that show names is drawn right to left."""
     import shutil
     from playwright.sync_api import sync_playwright
-    from fieldapp.records import make_version, member_record_id
+    from fieldapp.forms.versions import make_version, member_record_id
     home = factories.household("Nhà \u202eAn")
     site.store.submit([home, factories.person(home["id"], name="\u202eTrần Văn Gạ",
                                               birth_year=1980),

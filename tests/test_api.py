@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from fieldapp import auth
+from fieldapp.auth import accounts as auth
 from tests.factories import LEAD_PIN, VOL_PIN, household, person, survey, visit
 
 

@@ -44,7 +44,7 @@ def test_a_backup_taken_under_load_restores_a_consistent_site(site, runner, tmp_
     assert restored.settings == live.settings
     assert runner.invoke(main, ["--data", str(restored_dir), "indicators"]).exit_code == 0
     # and the users came along: the restored site signs in
-    from fieldapp.auth import authenticate
+    from fieldapp.auth.accounts import authenticate
     assert authenticate(restored, "minh", VOL_PIN)["username"] == "minh"
 
 

@@ -6,7 +6,7 @@ import time
 import tracemalloc
 import uuid
 
-from fieldapp.errors import FieldappError
+from fieldapp.forms.errors import FieldappError
 from sync.batch import PUSH_LIMITS, UPLOAD_LIMITS, batch_bytes, gzip_bytes
 from sync.transfer import export_batch, import_batch
 from tests import factories

@@ -11,8 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from tinydb import Query
 
-from fieldapp import auth, cards
-from fieldapp.auth import LOCK_MINUTES, MAX_FAILURES, get_user
+from fieldapp.auth import accounts as auth
+from fieldapp.auth import cards
+from fieldapp.auth.accounts import LOCK_MINUTES, MAX_FAILURES, get_user
 from tests.conftest import login_page
 from tests.factories import LEAD_PIN, PASSWORD, VOL_PIN
 from tests.live import LiveServer

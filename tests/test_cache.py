@@ -9,9 +9,8 @@ import sys
 import threading
 import time
 
-from fieldapp.cache import MAX_ENTRIES, ResultCache, cache_of
-from fieldapp.indicators import (compute, site_compute,
-                                 site_indicators, site_volunteer_stats, volunteer_stats)
+from fieldapp.indicators.cache import MAX_ENTRIES, ResultCache, cache_of
+from fieldapp.indicators.compute import (compute, site_compute, site_indicators, site_volunteer_stats, volunteer_stats)
 from fieldapp.site import Site
 from sync.transfer import export_batch
 from tests import factories

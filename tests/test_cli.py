@@ -2,7 +2,7 @@
 import json
 
 from fieldapp.cli import main
-from fieldapp.indicators import compute
+from fieldapp.indicators.compute import compute
 from fieldapp.site import Site
 from tests.factories import household, person
 

@@ -2,7 +2,7 @@
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from fieldapp.annex import (TARGET_HEADERS, AnnexError, annex_template, merge_villages,
+from fieldapp.indicators.annex import (TARGET_HEADERS, AnnexError, annex_template, merge_villages,
                             parse_percent, parse_population, parse_village_name, read_annex_csv,
                             slug)
 
@@ -60,7 +60,7 @@ villages = st.lists(st.fixed_dictionaries({
 @settings(max_examples=60, deadline=None)
 @given(villages)
 def test_the_template_reads_back_as_the_same_villages(rows):
-    from fieldapp.text import nfc
+    from fieldapp.forms.text import nfc
     rows = [dict(r, name=nfc(r["name"])) for r in rows]
     parsed, errors = read_annex_csv(annex_template(rows))
     assert errors == []

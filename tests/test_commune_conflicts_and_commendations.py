@@ -5,7 +5,8 @@ import re
 
 import pytest
 
-from fieldapp import auth, create_app
+from fieldapp import create_app
+from fieldapp.auth import accounts as auth
 from fieldapp.forms.rules import CHOICES
 from tests import factories as f
 from tests.conftest import csrf_token, login_page

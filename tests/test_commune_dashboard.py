@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from fieldapp import create_app
-from fieldapp.auth import get_user, session_stamp
+from fieldapp.auth.accounts import get_user, session_stamp
 from fieldapp.site import Site
 from tests import factories as f
 from tests.conftest import login_page

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from fieldapp.annex import read_annex_csv
+from fieldapp.indicators.annex import read_annex_csv
 from tests.conftest import csrf_token
 from tests.test_commune_dashboard import page_text
 

@@ -21,9 +21,9 @@ import threading
 import time
 import urllib.error
 
-from fieldapp.auth import get_user, issue_token
+from fieldapp.auth.accounts import get_user, issue_token
 from fieldapp.cli import main
-from fieldapp.indicators import compute
+from fieldapp.indicators.compute import compute
 from fieldapp.site import Site
 from sync.batch import batch_bytes
 from sync.transfer import export_batch

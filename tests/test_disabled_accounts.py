@@ -2,8 +2,9 @@
 right PIN is not told apart), and enabling it again revives none of its old sessions."""
 import re
 
-from fieldapp import auth, cards
-from fieldapp.auth import MAX_FAILURES
+from fieldapp.auth import accounts as auth
+from fieldapp.auth import cards
+from fieldapp.auth.accounts import MAX_FAILURES
 from tests.conftest import login_page
 from tests.factories import VOL_PIN
 

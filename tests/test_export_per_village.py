@@ -10,8 +10,9 @@ import json
 import re
 
 from fieldapp import create_app
-from fieldapp.auth import add_user
-from fieldapp.cli import init_site, main
+from fieldapp.auth.accounts import add_user
+from fieldapp.site import init_site
+from fieldapp.cli import main
 from fieldapp.site import Site
 from sync.batch import batch_bytes
 from sync.transfer import import_batch

@@ -11,8 +11,8 @@ from schemathesis.checks import (missing_required_header, negative_data_rejectio
                                  positive_data_acceptance)
 from hypothesis import HealthCheck, settings
 
-from fieldapp.auth import get_user, issue_token
-from fieldapp.openapi import openapi
+from fieldapp.auth.accounts import get_user, issue_token
+from fieldapp.views.openapi import openapi
 from tests.factories import village_site
 from tests.live import LiveServer
 

@@ -4,8 +4,8 @@ import random
 
 import pytest
 
-from fieldapp.indicators import compute, volunteer_stats
-from fieldapp.periods import weekly_periods
+from fieldapp.indicators.compute import compute, volunteer_stats
+from fieldapp.indicators.periods import weekly_periods
 from tests.factories import END, START, household, person, stamp, survey, visit
 
 D = datetime.date

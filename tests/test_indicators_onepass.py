@@ -3,9 +3,9 @@ import datetime
 
 from hypothesis import given, settings, strategies as st
 
-from fieldapp.indicators import (DEFAULT_TARGETS, Counts, _tallies, compute, compute_each,
-                                 indicator_list, snapshot, tally)
-from fieldapp.periods import periods_from_settings, weekly_periods
+from fieldapp.indicators.definitions import DEFAULT_TARGETS
+from fieldapp.indicators.compute import (Counts, _tallies, compute, compute_each, indicator_list, snapshot, tally)
+from fieldapp.indicators.periods import periods_from_settings, weekly_periods
 
 D = datetime.date
 START, END = D(2025, 12, 20), D(2026, 1, 20)      # spans a new year: adulthood moves

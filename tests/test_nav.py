@@ -5,7 +5,7 @@ import re
 import pytest
 
 from fieldapp import create_app
-from fieldapp.nav import NAV
+from fieldapp.views.nav import NAV
 from tests import factories
 from tests.conftest import login_page
 from tests.test_access import OPEN, TABLE

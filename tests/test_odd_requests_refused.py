@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from fieldapp import auth
+from fieldapp.auth import accounts as auth
 from fieldapp.cli import main
 from tests.conftest import csrf_token, login_page
 from tests.factories import LEAD_PIN, VOL_PIN, household, survey, version

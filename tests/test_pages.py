@@ -129,7 +129,7 @@ def test_the_lead_manages_volunteer_accounts(lead, client, site):
                                               "pin": "111111", "role": "volunteer"})
     assert response.status_code == 422 and "dễ đoán" in response.get_data(as_text=True)
     lead.post("/volunteers/hoa/disable", data={"csrf_token": token})
-    from fieldapp.auth import get_user
+    from fieldapp.auth.accounts import get_user
     assert get_user(site, "hoa")["active"] is False
     assert client.post("/api/v1/login", json={"username": "hoa", "secret": "582014"}).status_code == 401
 
@@ -185,8 +185,8 @@ def test_only_the_admin_opens_settings(lead):
 
 
 def test_the_lead_records_training_and_the_village_counts_it(lead, site):
-    from fieldapp.indicators import compute
-    from fieldapp.records import member_record_id
+    from fieldapp.indicators.compute import compute
+    from fieldapp.forms.versions import member_record_id
 
     def member_id(site, username):
         return member_record_id(site.settings["site_id"], username)

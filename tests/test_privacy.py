@@ -17,7 +17,7 @@ import urllib.parse
 import pytest
 
 from fieldapp import create_app
-from fieldapp.auth import get_user, session_stamp
+from fieldapp.auth.accounts import get_user, session_stamp
 from fieldapp.cli import main
 from fieldapp.site import Site
 from sync import crypto

@@ -4,7 +4,7 @@ import json
 import pytest
 
 from fieldapp.cli import main
-from fieldapp.procedures import AREAS, COLUMNS, figures
+from fieldapp.indicators.procedures import AREAS, COLUMNS, figures
 from tests.conftest import csrf_token, login_page
 from tests.factories import PASSWORD, commune_site
 
@@ -148,8 +148,8 @@ def test_only_commune_staff_reach_the_figures(client, commune):
 
 def test_the_weekly_report_shows_the_same_procedure_figures(commune, runner, tmp_path):
     import subprocess
-    from fieldapp.procedures import save_figures
-    from fieldapp.text import percent
+    from fieldapp.indicators.procedures import save_figures
+    from fieldapp.forms.text import percent
     save_figures(commune, {1: WEEK1, 2: WEEK2}, "canbo")
     commune.save_settings(dict(commune.settings, procedure_baseline={
         "year": 2024, "values": {"full_online_rate": 0.0756}}))
@@ -175,8 +175,8 @@ def test_the_weekly_report_shows_the_same_procedure_figures(commune, runner, tmp
 def test_the_indicators_csv_carries_the_procedure_rates(staff, commune):
     import csv
     import io
-    from fieldapp.procedures import save_figures
-    from fieldapp.text import percent
+    from fieldapp.indicators.procedures import save_figures
+    from fieldapp.forms.text import percent
     save_figures(commune, {1: WEEK1}, "canbo")
     response = staff.get("/reports/indicators.csv?period=1")
     assert response.status_code == 200
@@ -190,8 +190,8 @@ def test_the_indicators_csv_carries_the_procedure_rates(staff, commune):
 
 
 def test_the_commune_dashboard_shows_the_procedure_rates(staff, commune):
-    from fieldapp.procedures import save_figures
-    from fieldapp.text import percent
+    from fieldapp.indicators.procedures import save_figures
+    from fieldapp.forms.text import percent
     assert "Hồ sơ thủ tục hành chính (luỹ kế)" not in staff.get(
         "/commune/?as_of=2025-08-10").get_data(as_text=True)
     save_figures(commune, {1: WEEK1, 2: WEEK2}, "canbo")
@@ -204,7 +204,7 @@ def test_the_commune_dashboard_shows_the_procedure_rates(staff, commune):
 
 def test_training_recorded_on_a_village_laptop_reaches_the_commune_by_batch(tmp_path, commune):
     from fieldapp import create_app
-    from fieldapp.indicators import compute
+    from fieldapp.indicators.compute import compute
     from sync.transfer import export_batch, import_batch
     from tests.factories import LEAD_PIN, village_site
     village = village_site(tmp_path / "village")
@@ -224,7 +224,7 @@ def test_training_recorded_on_a_village_laptop_reaches_the_commune_by_batch(tmp_
 
 
 def test_the_procedure_section_is_shown_once_and_not_in_the_title(staff, commune):
-    from fieldapp.procedures import save_figures
+    from fieldapp.indicators.procedures import save_figures
     save_figures(commune, {1: WEEK1}, "canbo")
     page = staff.get("/commune/?as_of=2025-08-10").get_data(as_text=True)
     title = page.split("<title>", 1)[1].split("</title>", 1)[0]

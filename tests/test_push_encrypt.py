@@ -20,7 +20,7 @@ from schemathesis.checks import (missing_required_header, negative_data_rejectio
 
 from fieldapp import create_app
 from fieldapp.cli import main
-from fieldapp.openapi import openapi
+from fieldapp.views.openapi import openapi
 from fieldapp.site import Site
 from sync import crypto
 from sync.batch import batch_bytes, gzip_bytes

@@ -4,7 +4,8 @@ import subprocess
 
 import pytest
 
-from fieldapp import cards, qrsheet
+from fieldapp.auth import cards
+from fieldapp.reports import qrsheet
 from fieldapp.cli import main
 from fieldapp.guide_texts import GUIDES
 from tests import factories

@@ -7,8 +7,8 @@ import uuid
 import pytest
 
 from fieldapp import create_app
-from fieldapp.auth import add_user
-from fieldapp.cli import init_site
+from fieldapp.auth.accounts import add_user
+from fieldapp.site import init_site
 from fieldapp.site import Site
 from tests import factories
 from tests.conftest import csrf_token, login_page

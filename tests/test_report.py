@@ -10,8 +10,10 @@ import subprocess
 import pytest
 
 from fieldapp.cli import main
-from fieldapp import csvexport, report, report_pdf
-from fieldapp.periods import weekly_periods
+from fieldapp.reports import csv as csvexport
+from fieldapp.reports import weekly as report
+from fieldapp.reports import pdf as report_pdf
+from fieldapp.indicators.periods import weekly_periods
 from tests import factories
 from tests.conftest import csrf_token, login_page
 from tests.factories import household, person, survey, visit

@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from fieldapp import auth
-from fieldapp.text import fold
+from fieldapp.auth import accounts as auth
+from fieldapp.forms.text import fold
 from tests.factories import LEAD_PIN, VOL_PIN
 
 pytestmark = pytest.mark.browser

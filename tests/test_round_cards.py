@@ -7,7 +7,8 @@ import re
 import pytest
 from tinydb import Query
 
-from fieldapp import auth, cards
+from fieldapp.auth import accounts as auth
+from fieldapp.auth import cards
 from tests.conftest import csrf_token, login_page
 from tests.factories import LEAD_PIN, VOL_PIN
 

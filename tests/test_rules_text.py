@@ -89,7 +89,7 @@ def test_a_bidirectional_control_is_refused_in_every_text_field(client, lead_tok
 
 
 def test_an_author_with_a_bidirectional_control_is_refused(site):
-    from fieldapp.records import check_version
+    from fieldapp.forms.versions import check_version
     version = new_version("household", valid_data("household", None), author="lan\u202e")
     check = check_version(version)
     assert check.version is None and "author" in check.errors

@@ -12,7 +12,8 @@ import re
 
 import pytest
 
-from fieldapp import auth, create_app
+from fieldapp import create_app
+from fieldapp.auth import accounts as auth
 from fieldapp.forms.rules import validate_data
 from sync import crypto
 from tests import factories

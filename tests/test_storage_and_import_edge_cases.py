@@ -115,9 +115,9 @@ def test_a_roster_write_the_store_refuses_is_an_error_page_not_a_500(tmp_path):
     has not added yet; adding it then changes the record's village, the store refuses
     that, and the `Refused` escaped the volunteers page as a 500."""
     from fieldapp import create_app
-    from fieldapp.auth import add_user
-    from fieldapp.cli import init_site
-    from fieldapp.records import member_record_id
+    from fieldapp.auth.accounts import add_user
+    from fieldapp.site import init_site
+    from fieldapp.forms.versions import member_record_id
     from fieldapp.site import Site
     from tests.conftest import csrf_token
 

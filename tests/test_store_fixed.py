@@ -3,7 +3,7 @@ import threading
 
 import pytest
 
-from fieldapp.recordsvc import save_versions
+from fieldapp.records import save_versions
 from fieldapp.site import Site
 from storage import RecordStore, Refused
 from tests.factories import household, person, village_site

@@ -7,7 +7,7 @@ from unittest import mock
 
 import pytest
 
-from fieldapp.indicators import compute
+from fieldapp.indicators.compute import compute
 from storage.canonical import canonical_json
 from sync import keys
 from sync.batch import batch_bytes, gzip_bytes

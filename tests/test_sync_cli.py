@@ -105,8 +105,8 @@ def test_push_to_an_unreachable_commune_keeps_the_changes(tmp_path, runner):
 
 
 def test_demo_fills_the_commune(tmp_path, runner):
-    from fieldapp.demo import build_demo
-    from fieldapp.indicators import compute
+    from fieldapp.cli.demo import build_demo
+    from fieldapp.indicators.compute import compute
     summary = build_demo(str(tmp_path / "demo"))
     commune = Site(summary.commune_dir)
     village_ids = set()

@@ -7,7 +7,7 @@ import uuid
 import pytest
 from hypothesis import given, settings, strategies as st, HealthCheck
 
-from fieldapp.indicators import compute
+from fieldapp.indicators.compute import compute
 from sync import keys
 from sync.batch import FORMAT, VERSION, batch_bytes, sign_batch
 from sync.transfer import export_batch, import_batch

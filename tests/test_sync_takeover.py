@@ -12,7 +12,7 @@ import threading
 
 from fieldapp import create_app
 from fieldapp.cli import main
-from fieldapp.indicators import compute
+from fieldapp.indicators.compute import compute
 from fieldapp.site import Site
 from sync.batch import batch_bytes
 from sync.transfer import export_batch

@@ -3,8 +3,9 @@ with every sign-in."""
 import json
 import os
 
-from fieldapp import auth, create_app
-from fieldapp.auth import get_user
+from fieldapp import create_app
+from fieldapp.auth import accounts as auth
+from fieldapp.auth.accounts import get_user
 from tests.factories import VOL_PIN
 
 

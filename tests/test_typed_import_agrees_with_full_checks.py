@@ -7,8 +7,8 @@ import weakref
 
 import pytest
 
-from fieldapp.records import check_versions
-from fieldapp.typedrecords import clean_versions
+from fieldapp.forms.versions import check_versions
+from fieldapp.forms.typed import clean_versions
 from sync.batch import batch_bytes, read_batch
 from sync.errors import BatchRejected
 from sync.transfer import export_batch, import_batch

@@ -11,10 +11,10 @@ import json
 from hypothesis import given, settings, strategies as st
 
 from fieldapp.forms.rules import MAX_CLOCK_AHEAD, RULES
-from fieldapp.records import ENVELOPE, check_versions
-from fieldapp.typedrecords import clean_versions
-from tests.test_rules_fastpath import (ENVELOPE_VALUES, NEAR, NOW, NOWS, UUID, VALUES,
-                                       good_data, raw_versions, slow)
+from fieldapp.forms.versions import ENVELOPE, check_versions
+from fieldapp.forms.typed import clean_versions
+from tests.support.records import (ENVELOPE_VALUES, NEAR, NOW, NOWS, UUID, VALUES, good_data,
+                                   raw_versions)
 
 OTHER = "6f1c2b3a-4d5e-4f60-8172-93a4b5c6d7e8"
 
@@ -25,7 +25,7 @@ def clean(record_type, record_id=UUID, **envelope):
            "updated_at": "2025-08-01T09:15:02.123Z", "device_id": "ph-minh", "author": "minh",
            "deleted": False, "data": dict(good_data(record_type))}
     raw.update(envelope)
-    checked, bad = slow(check_versions, [raw], NOW)
+    checked, bad = check_versions([raw], NOW)
     assert not bad
     return checked[0][1]
 
@@ -40,11 +40,11 @@ def expected(raws, now):
     """The full check's versions, and whether typed decoding must take the batch: every
     record valid and already clean, tombstones included when their data would be valid
     in a live record too (a tombstone may lack data; typed decoding leaves those out)."""
-    checked, bad = slow(check_versions, copy.deepcopy(raws), now)
+    checked, bad = check_versions(copy.deepcopy(raws), now)
     versions = [version for _, version in checked]
     live = [dict(raw, deleted=False) if isinstance(raw, dict) and raw.get("deleted") is True
             else raw for raw in raws]
-    checked_live, bad_live = slow(check_versions, copy.deepcopy(live), now)
+    checked_live, bad_live = check_versions(copy.deepcopy(live), now)
     must_take = not bad and versions == raws and not bad_live and \
         [version for _, version in checked_live] == live
     return versions, bad, must_take

@@ -1,0 +1,1 @@
+"""What the tests share: a live server, sites, batches, record strategies."""
