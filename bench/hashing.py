@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from werkzeug.security import check_password_hash, generate_password_hash  # noqa: E402
 
-from fieldapp.auth import LOCK_MINUTES, MAX_FAILURES  # noqa: E402
+from fieldapp.auth.accounts import LOCK_MINUTES, MAX_FAILURES  # noqa: E402
 
 PINS = 1_000_000
 

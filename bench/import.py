@@ -120,7 +120,7 @@ def village_weeks(village_id, target, rng):
 
 def generate(root, total, villages):
     """Village sites under root/villages and their batch files under root/batches."""
-    from fieldapp.cli import init_site
+    from fieldapp.site import init_site
     from fieldapp.site import Site
     from sync.transfer import export_batch, write_batch_file
     rng = random.Random(2025)
@@ -141,8 +141,8 @@ def generate(root, total, villages):
 
 def measure(root, runs):
     """Time parsing, importing and indicators in this (fresh) process."""
-    from fieldapp.cli import init_site
-    from fieldapp.indicators import compute_each
+    from fieldapp.site import init_site
+    from fieldapp.indicators.compute import compute_each
     from fieldapp.site import Site
     from sync.transfer import import_batch
     folder = os.path.join(root, "batches")

@@ -44,14 +44,14 @@ def site_dir(root):
     site = Site(commune)
     if site.store.histories():
         return commune, "commune"
-    print("the demo commune has no records (no sync module): using villages/phu-binh")
+    print("the demo commune has no records: using villages/phu-binh")
     return os.path.join(root, "villages", "phu-binh"), "village phu-binh"
 
 
 def breakdown(path, period):
     """In-process seconds of each stage of the report."""
-    from fieldapp import report, report_pdf
-    from fieldapp.indicators import compute
+    from fieldapp.reports import weekly as report
+    from fieldapp.indicators.compute import compute
     from fieldapp.site import Site
     stages = {}
     start = time.perf_counter()
@@ -69,7 +69,7 @@ def breakdown(path, period):
     html = report.render_html(data)
     stages["html"] = time.perf_counter() - start
     start = time.perf_counter()
-    report_pdf.weasyprint_module()
+    import weasyprint  # noqa: F401
     stages["weasyprint_import"] = time.perf_counter() - start
     start = time.perf_counter()
     report.render_pdf(html)

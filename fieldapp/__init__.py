@@ -93,6 +93,7 @@ def wants_json():
 
 def _register_errors(app):
     """Turn every error into the one JSON shape or a Vietnamese page, in one place."""
+    from fieldapp.views.forms import FORM_EXPIRED
     messages = {400: "Yêu cầu không hợp lệ.", 401: "Bạn cần đăng nhập.",
                 403: "Bạn không có quyền làm việc này.", 404: "Không tìm thấy trang này.",
                 405: "Phương thức không được phép.", 413: "Dữ liệu gửi lên quá lớn.",
@@ -112,8 +113,7 @@ def _register_errors(app):
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
-        return render(400, "csrf", "Phiên biểu mẫu đã hết hạn hoặc không hợp lệ. "
-                                   "Hãy tải lại trang và gửi lại.")
+        return render(400, "csrf", FORM_EXPIRED)
 
     from werkzeug.exceptions import HTTPException
 

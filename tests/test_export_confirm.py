@@ -10,7 +10,7 @@ import re
 
 from fieldapp import create_app
 from fieldapp.site import Site
-from fieldapp.views.batches import _rebuild
+from fieldapp.views.export import rebuild_pending
 from sync.batch import batch_bytes
 from sync.transfer import export_batch, import_batch
 from tests import factories
@@ -144,4 +144,4 @@ def test_a_prepared_file_is_rebuilt_exactly_as_export_makes_it(site):
     batch = export_batch(site, remember=False)
     row = {k: batch[k] for k in ("batch_id", "since_seq", "until_seq", "record_count",
                                  "records_sha256", "created_at")}
-    assert batch_bytes(_rebuild(site, row)) == batch_bytes(batch)
+    assert batch_bytes(rebuild_pending(site, row)) == batch_bytes(batch)

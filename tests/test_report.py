@@ -12,7 +12,6 @@ import pytest
 from fieldapp.cli import main
 from fieldapp.reports import csv as csvexport
 from fieldapp.reports import weekly as report
-from fieldapp.reports import pdf as report_pdf
 from fieldapp.indicators.periods import weekly_periods
 from tests import factories
 from tests.conftest import csrf_token, login_page
@@ -228,18 +227,6 @@ def test_choose_period_defaults_to_the_latest_started_period():
     assert (period.number, cutoff) == (1, D(2025, 7, 31))
 
 
-def test_a_section_can_be_added_without_touching_the_others(site):
-    extra = report.Section("extra", "Hồ sơ thủ tục hành chính", "report/_summary.html",
-                           lambda data: {"met": 0, "with_target": 0, "known": 0, "items": {},
-                                         "empty": True})
-    report.register_section(extra, before="commendations")
-    try:
-        html = report.render_html(report.report_data(site.settings, {}, 1))
-    finally:
-        report.SECTIONS.remove(extra)
-    assert "6. Hồ sơ thủ tục hành chính" not in html and "5. Hồ sơ thủ tục hành chính" in html
-
-
 def test_still_needed_counts_people_households_and_answers():
     entry = {"key": "households_visited", "target": 1.0, "numerator": 7, "denominator": 10,
              "met": False}
@@ -251,30 +238,6 @@ def test_still_needed_counts_people_households_and_answers():
              "met": False}
     assert report.still_needed(entry) == 10          # (8 + 10) / (10 + 10) = 90 %
     assert report.points(0.0526) == "+5,3" and report.points(-0.1) == "−10,0"
-
-
-def test_weasyprints_libraries_are_found_as_ctypes_finds_them():
-    import ctypes.util
-    listing = report_pdf._linker_cache()
-    assert listing, "ldconfig -p gave nothing"
-    find = report_pdf._listed_library_finder(listing)
-    for name in ("pango-1.0", "gobject-2.0", "harfbuzz", "fontconfig", "pangoft2-1.0", "c"):
-        assert find(name) == ctypes.util.find_library(name) is not None, name
-    assert find("libpango-1.0-0") is None and find("pango-1.0-0") is None
-    report_pdf.weasyprint_module()
-    assert ctypes.util.find_library.__module__ == "ctypes.util"      # put back
-
-
-def test_overlapping_renderings_restore_the_collector_threshold_when_the_last_ends():
-    import gc
-    before = gc.get_threshold()
-    first, second = report_pdf._fewer_collections(), report_pdf._fewer_collections()
-    first.__enter__()
-    second.__enter__()
-    first.__exit__(None, None, None)          # not nested: the first ends while the second runs
-    assert gc.get_threshold()[0] == max(before[0], 20_000)
-    second.__exit__(None, None, None)
-    assert gc.get_threshold() == before
 
 
 # ---------------------------------------------------------------- pages and CSV

@@ -7,7 +7,7 @@ from fieldapp.auth.accounts import get_user, session_stamp, set_active, user_for
 from fieldapp.forms.errors import Forbidden, NotFound, NotSignedIn
 
 __all__ = ["get_site", "current_user", "page", "api", "visible_villages", "check_village",
-           "bearer_user", "switch_account"]
+           "bearer_token", "bearer_user", "switch_account"]
 
 
 def get_site():
@@ -57,12 +57,17 @@ def page(*roles, site_kind=None):
     return decorator
 
 
-def bearer_user(kind="api"):
-    """The user of the request's Bearer token; raise NotSignedIn."""
+def bearer_token():
+    """The token of the request's `Authorization: Bearer` header; raise NotSignedIn."""
     header = request.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
         raise NotSignedIn("Thiếu mã đăng nhập: gửi tiêu đề Authorization: Bearer TOKEN.")
-    return user_for_token(get_site(), header[7:].strip(), kind)
+    return header[7:].strip()
+
+
+def bearer_user(kind="api"):
+    """The user of the request's Bearer token; raise NotSignedIn."""
+    return user_for_token(get_site(), bearer_token(), kind)
 
 
 def api(*roles):

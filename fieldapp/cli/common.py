@@ -12,7 +12,7 @@ def parse_day_option(value, option):
     if value is None:
         return None
     try:
-        return parse_day(value, option)
+        return parse_day(value)
     except FieldappError as error:
         raise click.BadParameter(error.message, param_hint=option) from None
 

@@ -8,7 +8,7 @@ import bisect
 from dataclasses import dataclass, fields
 
 from fieldapp.indicators.cache import cached
-from fieldapp.indicators.definitions import DEFAULT_TARGETS, DEFINITIONS, LCI
+from fieldapp.indicators.definitions import DEFAULT_TARGETS, DEFINITIONS, LCI, change
 from fieldapp.indicators.periods import local_cutoff, periods_from_settings, today_local
 from storage.store import no_cycle_collection
 
@@ -296,9 +296,7 @@ def _answer(settings, tallies, as_of, periods, village_ids):
         current, _ = _lists(settings, tallies[day], village_ids, group_only=True)
         for entry in current:
             before = previous and next(e for e in previous if e["key"] == entry["key"])
-            entry["change"] = (entry["value"] - before["value"]
-                               if before and before["value"] is not None
-                               and entry["value"] is not None else None)
+            entry["change"] = change(entry["value"], before and before["value"])
         by_period.append(dict(period.as_json(), as_of=day.isoformat(),
                               complete=period.end <= as_of, indicators=current))
         previous = current
@@ -404,9 +402,7 @@ def site_indicators(site, as_of=None, village_ids=None):
         entries = by_period.get(period["period"], [])
         for entry in entries:
             before = previous and next(e for e in previous if e["key"] == entry["key"])
-            entry["change"] = (entry["value"] - before["value"]
-                               if before and before["value"] is not None
-                               and entry["value"] is not None else None)
+            entry["change"] = change(entry["value"], before and before["value"])
         period["indicators"] = period["indicators"] + entries
         previous = entries
     return answer

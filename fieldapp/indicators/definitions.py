@@ -1,7 +1,7 @@
 """The indicators of SPEC §4: each one's label, default target, numerator and denominator."""
 from dataclasses import dataclass
 
-__all__ = ["Definition", "DEFINITIONS", "LABELS", "DEFAULT_TARGETS", "LCI"]
+__all__ = ["Definition", "DEFINITIONS", "LABELS", "DEFAULT_TARGETS", "LCI", "change"]
 
 LCI = ("land", "construction", "investment")
 
@@ -36,3 +36,9 @@ DEFINITIONS = (
 )
 LABELS = {d.key: d.label for d in DEFINITIONS}
 DEFAULT_TARGETS = {d.key: d.target for d in DEFINITIONS}
+
+
+def change(value, before):
+    """How far a ratio moved from an earlier one (0.52 after 0.40: 0.12), or None when
+    either is unknown: the one "change from the previous period" of pages and reports."""
+    return None if value is None or before is None else value - before

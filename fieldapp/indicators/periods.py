@@ -62,19 +62,20 @@ def today_local():
     return (datetime.datetime.now(datetime.timezone.utc) + TZ_OFFSET).date()
 
 
-def parse_day(raw, what="Ngày"):
-    """A day typed as YYYY-MM-DD (a date input, the API, the CLI) or dd/mm/yyyy, of the
-    years 2000 to 2100; raise Invalid, naming `what`, in Vietnamese."""
+def parse_day(raw, what="Ngày", typed=False):
+    """A day as YYYY-MM-DD (a date input, the API, the CLI) or, `typed` by a person,
+    also dd/mm/yyyy, of the years 2000 to 2100; raise Invalid, naming `what`."""
     text = (raw or "").strip()[:20]
     try:
-        if "/" in text:
+        if typed and "/" in text:
             day, month, year = (int(p) for p in text.split("/"))
             value = datetime.date(year, month, day)
         else:
             value = datetime.date.fromisoformat(text)
     except ValueError:
-        raise Invalid(f"{what} “{text}” không hợp lệ (dạng năm-tháng-ngày như 2025-08-14, "
-                      "hoặc ngày/tháng/năm).") from None
+        raise Invalid(f"{what} “{text}” không hợp lệ: cần dạng "
+                      + ("ngày/tháng/năm, ví dụ 14/08/2025." if typed
+                         else "YYYY-MM-DD, ví dụ 2025-08-14.")) from None
     if not 2000 <= value.year <= 2100:
         raise Invalid(f"{what} phải nằm trong khoảng năm 2000–2100.")
     return value

@@ -1,5 +1,6 @@
 """The weekly report's section "Hồ sơ thủ tục hành chính": the one-stop shop's rates,
 week by week against earlier weeks, the target and the baseline year (commune only)."""
+from fieldapp.indicators.definitions import change
 from fieldapp.indicators.procedures import AREAS, COLUMNS, LCI, procedure_indicators
 
 __all__ = ["build_procedures"]
@@ -25,7 +26,7 @@ def build_procedures(data):
             value = cell.get("period_value")
             cells.append({"value": value, "numerator": cell.get("period_numerator"),
                           "denominator": cell.get("period_denominator"),
-                          "change": None if value is None or previous is None else value - previous})
+                          "change": change(value, previous)})
             previous = value
         cumulative = by_period[shown[-1]][index] if shown else entry
         rows.append({"label": entry["label"], "cells": cells, "cumulative": cumulative,

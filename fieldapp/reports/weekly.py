@@ -18,7 +18,7 @@ from fieldapp.reports.pdf import render_pdf as _render_pdf
 from fieldapp.reports.procedures import build_procedures
 from fieldapp.forms import text
 from fieldapp.forms.errors import Invalid, NotFound
-from fieldapp.indicators.definitions import DEFINITIONS
+from fieldapp.indicators.definitions import DEFINITIONS, change
 from fieldapp.indicators.compute import compute, volunteer_stats
 from fieldapp.indicators.periods import today_local
 from fieldapp.indicators.periods import periods_from_settings
@@ -203,9 +203,7 @@ def build_villages(data):
 
     def cell(village_id, entry):
         before = _entries((data.before or {}).get(village_id, [])).get(entry["key"])
-        change = (entry["value"] - before["value"] if before and before["value"] is not None
-                  and entry["value"] is not None else None)
-        return dict(entry, change=change)
+        return dict(entry, change=change(entry["value"], before and before["value"]))
     names = [(data.village_name(v), _entries(items))
              for v, items in data.answer["by_village"].items()]
     return {"tables": _village_matrix(data, cell),

@@ -6,7 +6,7 @@ from tinydb import Query
 
 from fieldapp.auth.access import get_site, page
 from fieldapp.forms.errors import BadRequest, Conflict
-from fieldapp.views.forms import ActionForm
+from fieldapp.views.forms import ActionForm, require_form_token
 from fieldapp.forms.text import vn_number, vn_time
 from sync import crypto, keys
 from sync.batch import batch_bytes, gzip_bytes
@@ -65,7 +65,7 @@ def _download_row(site, batch_id, village_id):
     return dict(row) if row is not None and _in_scope(row, village_id) else None
 
 
-def _rebuild(site, row):
+def rebuild_pending(site, row):
     """The batch of a prepared download, the same bytes every time."""
     batch = build_batch(site, row["since_seq"], row["until_seq"], row["batch_id"],
                         row["created_at"], row.get("village_id"))
@@ -168,7 +168,7 @@ def export_file():
     if key is False:
         flash(BAD_KEY, "error")
         return redirect(url_for("export.export"))
-    body = gzip_bytes(batch_bytes(_rebuild(site, row)))
+    body = gzip_bytes(batch_bytes(rebuild_pending(site, row)))
     if key is not None:
         body = crypto.seal(body, key)
     day = row["created_at"][:10].replace("-", "")
@@ -187,8 +187,7 @@ def confirm_export():
     """The lead says a downloaded file is safe: its changes (of the lead's village only)
     now count as sent."""
     site = get_site()
-    if not ActionForm().validate_on_submit():
-        raise BadRequest("Phiên biểu mẫu không hợp lệ, hãy tải lại trang.")
+    require_form_token()
     village_id = _scope(g.user)
     with site.meta_lock:                    # one confirmation moves the mark once
         row = _download_row(site, request.form.get("batch", ""), village_id)

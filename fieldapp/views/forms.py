@@ -8,12 +8,14 @@ from wtforms import (BooleanField, PasswordField, RadioField, SelectChoice, Sele
                      SelectMultipleField, StringField, TextAreaField)
 from wtforms import widgets
 
+from fieldapp.forms.errors import BadRequest
 from fieldapp.forms.rules import CHOICES, RULES, validate_data
 
 __all__ = ["csrf", "record_form", "form_to_data", "choice_list", "LoginForm", "VolunteerForm",
-           "ActionForm", "VillageSettingsForm"]
+           "ActionForm", "VillageSettingsForm", "require_form_token", "FORM_EXPIRED"]
 
 csrf = CSRFProtect()      # every form's token; the API (bearer tokens) is exempt
+FORM_EXPIRED = ("Phiên biểu mẫu đã hết hạn hoặc không hợp lệ. Hãy tải lại trang và gửi lại.")
 
 
 def choice_list(pairs):
@@ -115,6 +117,12 @@ class VolunteerForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A form with only its CSRF token, for buttons that change something."""
+
+
+def require_form_token():
+    """Raise BadRequest unless the posted form carries a valid CSRF token."""
+    if not ActionForm().validate_on_submit():
+        raise BadRequest(FORM_EXPIRED)
 
 
 class VillageSettingsForm(FlaskForm):

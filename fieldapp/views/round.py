@@ -18,7 +18,7 @@ from fieldapp.auth import accounts as auth
 from fieldapp.auth import cards
 from fieldapp.auth.access import current_user, get_site, page
 from fieldapp.forms.errors import BadRequest, FieldappError, Forbidden, NotSignedIn
-from fieldapp.views.forms import ActionForm
+from fieldapp.views.forms import ActionForm, require_form_token
 from fieldapp.forms.rules import rules_as_json
 from fieldapp.forms.text import vn_date
 
@@ -133,8 +133,7 @@ def login_cards():
 @page("lead", "admin", site_kind="village")
 def revoke_card(card_id):
     """Revoke a card so it can no longer sign anyone in."""
-    if not ActionForm().validate_on_submit():
-        raise BadRequest("Phiên biểu mẫu đã hết hạn. Hãy tải lại trang.")
+    require_form_token()
     cards.revoke_card(get_site(), card_id, current_user())
     flash("Đã thu hồi thẻ; thẻ này không đăng nhập được nữa.", "ok")
     return redirect(url_for("round.login_cards"))

@@ -40,7 +40,7 @@ def _as_of():
     if not raw:
         return today_local()
     try:
-        return parse_day(raw, "Ngày xem")
+        return parse_day(raw, "Ngày xem", typed=True)
     except Invalid as error:
         raise BadRequest(error.message) from None
 

@@ -13,10 +13,10 @@ from tinydb import Query
 from wtforms import SelectField, StringField
 
 from fieldapp.views.forms import csrf
-from fieldapp.auth.access import get_site, page
+from fieldapp.auth.access import bearer_token, get_site, page
 from fieldapp.auth.accounts import user_for_token
-from fieldapp.forms.errors import BadRequest, FieldappError, Forbidden, NotFound, NotSignedIn
-from fieldapp.views.forms import ActionForm
+from fieldapp.forms.errors import FieldappError, Forbidden, NotFound, NotSignedIn
+from fieldapp.views.forms import ActionForm, require_form_token
 from fieldapp.forms.text import vn_number, vn_time
 from sync import crypto, keys
 from sync.approval import approve_site, held_sites, refuse_site
@@ -66,10 +66,7 @@ def _push_guard(row):
 def receive():
     """Import a pushed batch (JSON or gzip body) → the receipt, or the JSON error."""
     site = get_site()
-    header = request.headers.get("Authorization", "")
-    if not header.startswith("Bearer "):
-        raise NotSignedIn("Thiếu mã đăng nhập: gửi tiêu đề Authorization: Bearer TOKEN.")
-    token = header[7:].strip()
+    token = bearer_token()
     authorize, row, limits = None, None, UPLOAD_LIMITS
     if token.startswith(PUSH_PREFIX):
         row = _push_token_row(site, token)
@@ -175,8 +172,7 @@ def history():
 def forget_key(site_id):
     """Unpin a sending site's key, for a village laptop that was reinstalled."""
     site = get_site()
-    if not ActionForm().validate_on_submit():
-        raise FieldappError("Phiên biểu mẫu không hợp lệ, hãy tải lại trang.")
+    require_form_token()
     if not any(s["site_id"] == site_id for s in known_sites(site)):
         raise NotFound("Không có trạm gửi này.")
     forget_site_key(site, site_id)
@@ -205,8 +201,7 @@ def held_laptops():
 def _decided_laptop():
     """The public key (base64) an approve or refuse form names, as staff were shown it;
     raise BadRequest unless its CSRF token is valid."""
-    if not ActionForm().validate_on_submit():
-        raise BadRequest("Phiên biểu mẫu không hợp lệ, hãy tải lại trang.")
+    require_form_token()
     return request.form.get("public_key", "")[:100]
 
 
@@ -298,8 +293,7 @@ def push_tokens():
 def push_sealing():
     """Staff choose whether pushed batches must be sealed for the commune's key."""
     site = get_site()
-    if not ActionForm().validate_on_submit():
-        raise BadRequest("Phiên biểu mẫu không hợp lệ, hãy tải lại trang.")
+    require_form_token()
     required = request.form.get("required") == "1"
     if required:
         crypto.create_box_key(site.data_dir)      # what the villages will seal for
@@ -314,8 +308,7 @@ def push_sealing():
 def revoke_push_token(token_id):
     """Revoke a push token: that laptop can no longer push."""
     site = get_site()
-    if not ActionForm().validate_on_submit():
-        raise FieldappError("Phiên biểu mẫu không hợp lệ, hãy tải lại trang.")
+    require_form_token()
     with site.meta_lock:
         table = site.table("push_tokens")
         if table.get(doc_id=token_id) is None:

@@ -4,6 +4,7 @@ import datetime
 
 from flask import current_app, render_template, request
 
+from fieldapp.indicators.definitions import change
 from fieldapp.indicators.periods import parse_day
 from fieldapp.auth.access import get_site, page
 from fieldapp.forms.errors import BadRequest, Invalid
@@ -24,7 +25,7 @@ def _as_of(settings):
     raw = request.args.get("as_of", "")[:20]
     if raw:
         try:
-            return parse_day(raw, "Ngày xem"), None
+            return parse_day(raw, "Ngày xem", typed=True), None
         except Invalid as error:
             raise BadRequest(error.message) from None
     today = today_local()
@@ -59,8 +60,7 @@ def _with_changes(answer, as_of):
     if not before:
         return [dict(entry, change=None) for entry in answer["indicators"]], None
     then = {entry["key"]: entry["value"] for entry in before[-1]["indicators"]}
-    return [dict(entry, change=None if entry["value"] is None or then[entry["key"]] is None
-                 else entry["value"] - then[entry["key"]])
+    return [dict(entry, change=change(entry["value"], then[entry["key"]]))
             for entry in answer["indicators"]], before[-1]
 
 

@@ -4,6 +4,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 
+from fieldapp.indicators.definitions import change
 from fieldapp.auth.access import current_user, get_site, page
 from fieldapp.indicators.annex import AnnexError, format_percent_input, parse_percent
 from fieldapp.forms.errors import NotFound
@@ -75,8 +76,7 @@ def period_chips(by_period):
     out, previous = [], None
     for number, entries in by_period.items():
         cells = [{"value": e["period_value"],
-                  "change": None if previous is None or e["period_value"] is None
-                  or previous[i]["value"] is None else e["period_value"] - previous[i]["value"]}
+                  "change": change(e["period_value"], previous and previous[i]["value"])}
                  for i, e in enumerate(entries)]
         out.append({"period": number, "indicators": cells})
         previous = cells

@@ -127,7 +127,7 @@ def campaign():
     days = {}
     for key, field in (("start", form.campaign_start), ("end", form.campaign_end)):
         try:
-            days[key] = parse_day(field.data, field.label.text)
+            days[key] = parse_day(field.data, field.label.text, typed=True)
         except Invalid as error:
             field.errors = [error.message]
     if len(days) == 2 and days["end"] < days["start"]:
