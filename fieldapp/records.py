@@ -53,7 +53,7 @@ def _ownership_errors(store, version, user, villages, seen):
         errors["village_id"] = "Bạn chỉ được ghi dữ liệu của thôn mình."
     if user is not None and version["author"] != user["username"]:
         errors["author"] = "Người ghi phải là chính tài khoản đang đăng nhập."
-    if version["type"] == "member" and (user is None or user["role"] != "lead"):
+    if version["type"] == "member" and (user is None or user["role"] not in ("lead", "admin")):
         errors["type"] = "Chỉ tổ trưởng mới cập nhật danh sách thành viên tổ."
     existing = store.current(version["id"])
     earlier = seen.get(version["id"]) or (existing and (existing["type"],

@@ -60,13 +60,8 @@ def home():
         return redirect(url_for("auth.login"))
     site = get_site()
     if site.kind == "commune":
-        return redirect(url_for("commune.dashboard") if "commune.dashboard" in
-                        _endpoints() else url_for("village.dashboard"))
+        return redirect(url_for("commune.dashboard"))
     if user["role"] == "volunteer":
         return redirect(url_for("village.households"))
     return redirect(url_for("village.dashboard"))
 
-
-def _endpoints():
-    from flask import current_app
-    return current_app.view_functions

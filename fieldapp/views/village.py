@@ -17,8 +17,7 @@ from fieldapp.indicators.compute import site_compute, site_volunteer_stats
 from fieldapp.indicators.periods import today_local
 from fieldapp.records import live_records, search_households
 from fieldapp.forms.versions import make_version, member_record_id
-from fieldapp.records import reference_errors
-from storage import Refused
+from fieldapp.records import save_versions
 
 bp = Blueprint("village", __name__)
 RECORD_ROLES = ("volunteer", "lead")
@@ -159,15 +158,13 @@ def _edit(record_type, version, home, village_id, defaults):
             new = make_version(record_type, village_id, data, user["username"],
                                f"web-{user['username']}", record_id=version and version["id"],
                                after=version and version["updated_at"])
-            errors = {name.removeprefix("data."): message for name, message
-                      in reference_errors(get_site().store, new).items()}
+            errors = _saved_or_errors(new, user)
         for name, message in errors.items():
             if name in form:
                 form[name].errors = list(form[name].errors) + [message]
             else:
                 flash(message, "error")
         if not errors:
-            get_site().store.submit([new])
             flash("Đã lưu.", "ok")
             if home is None and record_type != "household":
                 return redirect(url_for("village.households"))
@@ -186,12 +183,21 @@ def delete_record(record_id):
     tomb = make_version(version["type"], version["village_id"], version["data"],
                         user["username"], f"web-{user['username']}", record_id=record_id,
                         deleted=True, after=version["updated_at"])
-    get_site().store.submit([tomb])
+    errors = _saved_or_errors(tomb, user)
+    if errors:
+        raise BadRequest(" ".join(errors.values()))
     flash("Đã xóa.", "ok")
     home_id = version["data"].get("household_id")
     if version["type"] == "household" or not home_id:
         return redirect(url_for("village.households"))
     return redirect(url_for("village.household", record_id=home_id))
+
+
+def _saved_or_errors(version, user):
+    """Save one version made on a page by the write path every client shares
+    (fieldapp.records.save_versions); {field: message} of why it was not saved."""
+    result = save_versions(get_site(), [version], user, [version["village_id"]])[0]
+    return {name.removeprefix("data."): message for name, message in result["errors"].items()}
 
 
 def _write_member(site, account, lead, **changes):
@@ -205,12 +211,11 @@ def _write_member(site, account, lead, **changes):
     clean, errors = validate_data("member", data)
     if errors:
         raise BadRequest(" ".join(errors.values()))
-    try:
-        site.store.submit([make_version("member", account["village_id"], clean, lead["username"],
-                                        f"web-{lead['username']}", record_id=record_id)])
-    except Refused:         # the roster id holds a record of another village (or type)
-        raise BadRequest("Mã danh sách tổ của tài khoản này đã được dùng cho một bản ghi "
-                         "của thôn khác: chưa ghi được.") from None
+    errors = _saved_or_errors(make_version("member", account["village_id"], clean,
+                                           lead["username"], f"web-{lead['username']}",
+                                           record_id=record_id), lead)
+    if errors:              # e.g. the roster id holds a record of another village (or type)
+        raise BadRequest("Danh sách tổ chưa ghi được: " + " ".join(errors.values()))
 
 
 def roster(site, village_id):

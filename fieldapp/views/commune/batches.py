@@ -5,8 +5,8 @@ import hashlib
 import os
 import secrets
 
-from flask import (Blueprint, current_app, flash, g, jsonify, redirect, render_template,
-                   request, url_for)
+from flask import (Blueprint, flash, g, jsonify, redirect, render_template, request,
+                   url_for)
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from tinydb import Query
@@ -130,8 +130,7 @@ def imports():
                                 "message": receipt.summary()})
     elif form.errors:
         status = 422
-    conflicts_url = url_for("commune.conflicts") \
-        if "commune.conflicts" in current_app.view_functions else None
+    conflicts_url = url_for("commune.conflicts")
     return render_template("batches/import.html", form=form, results=results,
                            recent=imported_batches(site)[:5], conflicts_url=conflicts_url,
                            held=len(held_rows(site))), status

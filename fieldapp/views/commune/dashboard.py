@@ -2,7 +2,7 @@
 conflicts between versions, and the commendations."""
 import datetime
 
-from flask import current_app, render_template, request
+from flask import render_template, request
 
 from fieldapp.indicators.definitions import change
 from fieldapp.indicators.periods import parse_day
@@ -87,7 +87,6 @@ def dashboard():
                            village_id=village_id, names=_names(site), settings=settings,
                            empty=not len(site.store), indicators=indicators, previous=previous,
                            short=SHORT_LABELS,
-                           has_imports="batches.imports" in current_app.view_functions,
                            procedures=_procedures(site, as_of) if not village_id else None)
 
 
