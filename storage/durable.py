@@ -16,8 +16,8 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Table
 
-__all__ = ["AtomicJSONStorage", "FileLock", "open_tinydb", "atomic_write_bytes", "file_signature",
-           "remove_stray_temp_files"]
+__all__ = ["AtomicJSONStorage", "FileLock", "open_tinydb", "atomic_write_bytes", "create_once",
+           "file_signature", "remove_stray_temp_files"]
 
 _TEMP = re.compile(r"^.+\.tmp-(\d+)-\d+\Z")
 STRAY_SECONDS = 3600      # no write keeps its temporary file this long
@@ -52,6 +52,33 @@ def atomic_write_bytes(path, payload):
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+def create_once(path, payload):
+    """Write `path` unless it exists (a key made once for life); whole or not at all.
+
+    The payload is written and fsynced under a temporary name, then linked to `path`,
+    which fails if another process made it meanwhile: theirs is kept. Return whether
+    this call made it.
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    tmp = f"{path}.tmp-{os.getpid()}-{threading.get_ident()}"
+    with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
+        handle.write(payload)
+        handle.flush()
+        os.fsync(handle.fileno())
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        return False
+    finally:
+        os.unlink(tmp)
+    dir_fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+    return True
 
 
 def remove_stray_temp_files(directory):

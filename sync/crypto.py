@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from storage.durable import create_once
 from sync.errors import BatchRejected
 from sync.keys import fingerprint
 
@@ -50,24 +51,10 @@ def _raw_public(private_key):
 
 def create_box_key(data_dir):
     """Make the commune's X25519 key unless it exists; return its public key (base64)."""
-    path = _path(data_dir)
-    if not os.path.exists(path):
-        pem = X25519PrivateKey.generate().private_bytes(
+    if not os.path.exists(_path(data_dir)):       # (made meanwhile elsewhere: theirs is kept)
+        create_once(_path(data_dir), X25519PrivateKey.generate().private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption())
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:       # made meanwhile by another process: keep that one
-            return box_public_key(data_dir)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(pem)
-            handle.flush()
-            os.fsync(handle.fileno())
-        dir_fd = os.open(data_dir, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+            serialization.NoEncryption()))
     return box_public_key(data_dir)
 
 

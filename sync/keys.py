@@ -8,6 +8,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (Ed25519PrivateKey,
                                                                Ed25519PublicKey)
 
+from storage.durable import create_once
+
 __all__ = ["KEY_FILE", "create_site_key", "load_site_key", "public_key_b64", "sign",
            "verify", "fingerprint"]
 
@@ -20,19 +22,10 @@ def _path(data_dir):
 
 def create_site_key(data_dir):
     """Make the site key unless it exists; return the public key (base64)."""
-    path = _path(data_dir)
-    if not os.path.exists(path):
-        key = Ed25519PrivateKey.generate()
-        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:       # made meanwhile by another process: keep that one
-            return public_key_b64(load_site_key(data_dir))
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(pem)
-            handle.flush()
-            os.fsync(handle.fileno())
+    if not os.path.exists(_path(data_dir)):       # (made meanwhile elsewhere: theirs is kept)
+        create_once(_path(data_dir), Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption()))
     return public_key_b64(load_site_key(data_dir))
 
 

@@ -225,3 +225,13 @@ def test_each_stored_version_knows_its_partition_in_memory_and_after_reopening(t
         assert opened.partition_of(dict(opened.current(alone["id"]))) is None   # a copy
         assert [(c.id, c.partitions) for c in opened.conflicts()] \
             == [(first["id"], ["ap-1", "ap-2", "ap-3"])]
+
+
+def test_a_file_made_once_keeps_the_first_writers_bytes_and_leaves_no_temporary(tmp_path):
+    from storage.durable import create_once
+    path = tmp_path / "key.pem"
+    assert create_once(str(path), b"first") is True
+    assert create_once(str(path), b"second") is False
+    assert path.read_bytes() == b"first"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["key.pem"]
+    assert path.stat().st_mode & 0o777 == 0o600
