@@ -1,4 +1,4 @@
-"""Fixtures: a fresh village site per test, the Flask client, the CLI runner, and the
+"""Fixtures: a village site of its own per test, the Flask client, the CLI runner, and the
 real `fieldapp serve` on 127.0.0.1 for HTTP, crash and browser tests."""
 import shutil
 from types import SimpleNamespace
@@ -7,14 +7,45 @@ import pytest
 from click.testing import CliRunner
 
 from fieldapp import create_app
+from fieldapp.site import Site
 from tests import factories
 from tests.live import LiveServer, free_port  # noqa: F401  (re-exported for test modules)
 
 
+class SiteTemplates:
+    """Sites built once per session and copied for each test that asks.
+
+    Building a site hashes each user's secret with scrypt (about 0.2 s apiece here), so
+    the same site is built once per set of arguments and each test gets a copy of its
+    data directory: its own settings, keys, store and meta files, nothing shared with
+    another test. The copies carry the template's site id and keys; a test that needs
+    two sites that are different laptops builds them with `factories` directly."""
+
+    def __init__(self, tmp_path_factory):
+        self.tmp_path_factory = tmp_path_factory
+        self.built = {}
+
+    def copy(self, path, build, *args, **kwargs):
+        """A copy at `path` of the site `build(template_path, *args, **kwargs)` makes."""
+        key = (build.__name__, args, tuple(sorted(kwargs.items())))
+        if key not in self.built:
+            template = self.tmp_path_factory.mktemp("site-template") / "site"
+            build(template, *args, **kwargs).close()
+            self.built[key] = template
+        # shutil.copy, not copy2: the files are new, as a fresh site's are (mode kept)
+        shutil.copytree(self.built[key], path, copy_function=shutil.copy)
+        return Site(str(path))
+
+
+@pytest.fixture(scope="session")
+def site_templates(tmp_path_factory):
+    return SiteTemplates(tmp_path_factory)
+
+
 @pytest.fixture
-def site(tmp_path):
+def site(site_templates, tmp_path):
     """A village site (thon-3) with users lan (lead), minh (volunteer), quantri (admin)."""
-    return factories.village_site(tmp_path / "village")
+    return site_templates.copy(tmp_path / "village", factories.village_site)
 
 
 @pytest.fixture

@@ -91,9 +91,11 @@ def factories_key(version):
 
 # fixtures of the HTTP sync tests: a commune of two villages, served for real
 @pytest.fixture
-def commune(tmp_path):
-    return factories.commune_site(tmp_path / "commune",
-                                  villages=(("thon-3", "Thôn 3", None), ("thon-5", "Thôn 5", 40)))
+def commune(site_templates, tmp_path):
+    """A commune of thon-3 and thon-5 with staff canbo and admin quantri (a copy of one
+    built once: see conftest.SiteTemplates)."""
+    return site_templates.copy(tmp_path / "commune", factories.commune_site,
+                               villages=(("thon-3", "Thôn 3", None), ("thon-5", "Thôn 5", 40)))
 
 
 @pytest.fixture

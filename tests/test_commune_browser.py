@@ -5,7 +5,7 @@ import pytest
 
 from tests import factories as f
 from tests.conftest import LiveServer
-from tests.test_commune_dashboard import commune, commune_template, seed  # noqa: F401
+from tests.test_commune_dashboard import commune, seed  # noqa: F401
 
 pytestmark = pytest.mark.browser
 PAGES = ["/commune/", "/commune/?village=thon-2", "/commune/villages",

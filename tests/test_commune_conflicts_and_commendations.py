@@ -11,7 +11,7 @@ from fieldapp.forms.rules import CHOICES
 from tests import factories as f
 from tests.conftest import csrf_token, login_page
 from tests.sync_support import import_approved
-from tests.test_commune_dashboard import (client, commune, commune_template, page_text,  # noqa: F401
+from tests.test_commune_dashboard import (client, commune, page_text,  # noqa: F401
                                           sign_in, staff)
 
 D = datetime.date

@@ -3,13 +3,10 @@ import datetime
 import html
 import re
 
-import shutil
-
 import pytest
 
 from fieldapp import create_app
 from fieldapp.auth.accounts import get_user, session_stamp
-from fieldapp.site import Site
 from tests import factories as f
 from tests.conftest import login_page
 
@@ -34,18 +31,10 @@ def card(response, label):
     raise AssertionError(f"no card {label}")
 
 
-@pytest.fixture(scope="session")
-def commune_template(tmp_path_factory):
-    """One commune site made once (scrypt hashes are slow); each test gets a copy."""
-    path = tmp_path_factory.mktemp("commune-template") / "commune"
-    f.commune_site(path, villages=VILLAGES).close()
-    return path
-
-
 @pytest.fixture
-def commune(commune_template, tmp_path):
-    shutil.copytree(commune_template, tmp_path / "commune")
-    site = Site(str(tmp_path / "commune"))
+def commune(site_templates, tmp_path):
+    """The commune of VILLAGES, a copy of one built once (see conftest.SiteTemplates)."""
+    site = site_templates.copy(tmp_path / "commune", f.commune_site, villages=VILLAGES)
     yield site
     site.close()
 

@@ -9,7 +9,7 @@ from fieldapp.indicators.annex import read_annex_csv
 from tests.conftest import csrf_token
 from tests.test_commune_dashboard import page_text
 
-from tests.test_commune_dashboard import client, commune, commune_template, staff  # noqa: F401
+from tests.test_commune_dashboard import client, commune, staff  # noqa: F401
 
 
 def settings_bytes(commune):

@@ -12,8 +12,8 @@ LCI = ("land", "construction", "investment")
 
 
 @pytest.fixture
-def commune(tmp_path):
-    return commune_site(tmp_path / "commune")
+def commune(site_templates, tmp_path):
+    return site_templates.copy(tmp_path / "commune", commune_site)
 
 
 @pytest.fixture

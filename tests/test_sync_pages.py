@@ -14,8 +14,8 @@ from tests.sync_support import filled_village, resign, snapshot
 
 
 @pytest.fixture
-def commune(tmp_path):
-    return factories.commune_site(tmp_path / "commune")
+def commune(site_templates, tmp_path):
+    return site_templates.copy(tmp_path / "commune", factories.commune_site)
 
 
 @pytest.fixture
