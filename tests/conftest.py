@@ -64,6 +64,17 @@ def runner():
     return CliRunner()
 
 
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory):
+    """`fieldapp demo --no-serve`, run once: (its data directory, its result). The demo
+    builds five villages of about a thousand households and hashes 27 secrets; the tests
+    that use it only read it."""
+    from fieldapp.cli import main
+    root = tmp_path_factory.mktemp("demo") / "demo"
+    result = CliRunner().invoke(main, ["--data", str(root), "demo", "--no-serve"])
+    return SimpleNamespace(root=root, result=result)
+
+
 @pytest.fixture
 def live_server(site):
     """The real server on the `site` fixture's data directory."""

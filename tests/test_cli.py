@@ -58,9 +58,8 @@ def test_commands_on_a_missing_data_dir_say_what_to_do(runner, tmp_path):
     assert result.exit_code != 0 and "init" in result.output and "Traceback" not in result.output
 
 
-def test_the_demo_builds_a_realistic_commune(runner, tmp_path):
-    root = tmp_path / "demo"
-    result = runner.invoke(main, ["--data", str(root), "demo", "--no-serve"])
+def test_the_demo_builds_a_realistic_commune(demo):
+    root, result = demo.root, demo.result
     assert result.exit_code == 0, result.output
     counts = {"household": 0, "person": 0, "visit": 0, "survey": 0, "member": 0}
     villages = sorted(p.name for p in (root / "villages").iterdir())

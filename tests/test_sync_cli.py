@@ -104,15 +104,17 @@ def test_push_to_an_unreachable_commune_keeps_the_changes(tmp_path, runner):
     assert result.exit_code == 2 and "http://" in result.output
 
 
-def test_demo_fills_the_commune(tmp_path, runner):
-    from fieldapp.cli.demo import build_demo
+def test_demo_fills_the_commune(demo):
     from fieldapp.indicators.compute import compute
-    summary = build_demo(str(tmp_path / "demo"))
-    commune = Site(summary.commune_dir)
+    assert demo.result.exit_code == 0, demo.result.output
+    commune = Site(str(demo.root / "commune"))
+    village_dirs = sorted((demo.root / "villages").iterdir())
+    assert village_dirs
     village_ids = set()
     total = 0
-    for village_id, _, site_dir, *_ in summary.villages:
-        village = Site(site_dir)
+    for site_dir in village_dirs:
+        village = Site(str(site_dir))
+        village_id = village.village_ids[0]
         total += len(village.store)
         village_ids.add(village_id)
         answer = compute(village.settings, village.store.histories(), factories.END)
@@ -124,4 +126,4 @@ def test_demo_fills_the_commune(tmp_path, runner):
     # the villages know the commune's key, so their pushes are sealed, as the batches were
     from sync.crypto import box_public_key
     key = box_public_key(commune.data_dir)
-    assert all(Site(v[2]).settings["commune_public_key"] == key for v in summary.villages)
+    assert all(Site(str(v)).settings["commune_public_key"] == key for v in village_dirs)
