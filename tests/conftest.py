@@ -119,6 +119,22 @@ def csrf_token(client, path):
     return match.group(1)
 
 
+BROWSER_FIXTURES = {"chromium", "phone", "browser"}
+
+
+def pytest_collection_modifyitems(items):
+    """Every test that drives Chromium carries @pytest.mark.browser, so that
+    `-m "not browser"` leaves out exactly those."""
+    def fixtures(item):     # a parametrize argument named `phone` is not the fixture
+        callspec = getattr(item, "callspec", None)
+        return set(getattr(item, "fixturenames", ())) - set(callspec.params if callspec else ())
+    unmarked = [item.nodeid for item in items if BROWSER_FIXTURES & fixtures(item)
+                and item.get_closest_marker("browser") is None]
+    if unmarked:
+        raise pytest.UsageError("tests driving Chromium without @pytest.mark.browser: "
+                                + ", ".join(unmarked))
+
+
 CHROMIUM_ARGS = ["--no-sandbox", "--host-resolver-rules=MAP fieldapp.lan 127.0.0.1",
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-gpu"]

@@ -8,6 +8,8 @@ import gzip
 import json
 import re
 
+import pytest
+
 from fieldapp import create_app
 from fieldapp.site import Site
 from fieldapp.views.export import rebuild_pending
@@ -35,6 +37,7 @@ def download(page):
     return got.path()
 
 
+@pytest.mark.browser
 def test_a_lost_download_is_sent_again_until_the_lead_confirms(site, live_server, phone,
                                                                tmp_path):
     homes = [factories.household(f"Hộ {n}") for n in range(3)]

@@ -87,6 +87,7 @@ def test_every_other_page_needs_sign_in(app):
     assert checked > 10
 
 
+@pytest.mark.browser
 def test_guide_pages_fit_a_360px_phone(live_server, phone, tmp_path):
     page, errors = phone.page, phone.errors
     for path in ["/guides/", "/guides/khong-co"] + [f"/guides/{g.slug}" for g in GUIDES]:

@@ -9,6 +9,7 @@ from tinydb import Query
 
 from fieldapp.auth import accounts as auth
 from fieldapp.auth import cards
+from fieldapp.forms.errors import Invalid
 from tests.conftest import csrf_token, login_page
 from tests.factories import LEAD_PIN, VOL_PIN
 
@@ -54,7 +55,7 @@ def test_revoked_expired_and_disabled_cards_are_refused(client, site):
     _, disabled = cards.create_card(site, "minh", "lan")
     auth.set_active(site, "minh", False)
     assert redeem(client, disabled).status_code == 401
-    with pytest.raises(Exception):
+    with pytest.raises(Invalid, match="đang bị khóa"):
         cards.create_card(site, "minh", "lan")
 
 

@@ -14,6 +14,7 @@ import pytest
 
 from fieldapp import create_app
 from fieldapp.auth import accounts as auth
+from fieldapp.forms.errors import NotSignedIn
 from fieldapp.forms.rules import validate_data
 from sync import crypto
 from tests import factories
@@ -71,7 +72,7 @@ def test_session_token_is_for_the_same_user_role_and_village(app, site, username
     assert (user["username"], user["role"], user["village_id"]) == (username, role, "thon-3")
     assert body["expires_in_days"] == auth.TOKEN_DAYS
     # no push/other kind: the token is an ordinary API token
-    with pytest.raises(Exception):
+    with pytest.raises(NotSignedIn):
         auth.user_for_token(site, body["token"], "push")
     assert answer.headers.get("Cache-Control") == "no-store"
     assert "Access-Control-Allow-Origin" not in answer.headers
