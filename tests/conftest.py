@@ -19,7 +19,9 @@ class SiteTemplates:
     the same site is built once per set of arguments and each test gets a copy of its
     data directory: its own settings, keys, store and meta files, nothing shared with
     another test. The copies carry the template's site id and keys; a test that needs
-    two sites that are different laptops builds them with `factories` directly."""
+    two sites that are different laptops builds them with `factories` directly.
+    `quick_hashes=True` (see factories.QUICK_TEST_HASH) makes signing in cheap for tests
+    that are not about hashing."""
 
     def __init__(self, tmp_path_factory):
         self.tmp_path_factory = tmp_path_factory
@@ -44,8 +46,9 @@ def site_templates(tmp_path_factory):
 
 @pytest.fixture
 def site(site_templates, tmp_path):
-    """A village site (thon-3) with users lan (lead), minh (volunteer), quantri (admin)."""
-    return site_templates.copy(tmp_path / "village", factories.village_site)
+    """A village site (thon-3) with users lan (lead), minh (volunteer), quantri (admin),
+    their secrets stored with factories.QUICK_TEST_HASH."""
+    return site_templates.copy(tmp_path / "village", factories.village_site, quick_hashes=True)
 
 
 @pytest.fixture

@@ -2,17 +2,25 @@
 import datetime
 import uuid
 
+from tinydb import Query
+from werkzeug.security import generate_password_hash
+
 from fieldapp.auth.accounts import add_user
-from fieldapp.site import init_site
-from fieldapp.site import Site
+from fieldapp.site import Site, init_site
 
 COMMUNE = "25264"
 START, END = datetime.date(2025, 7, 25), datetime.date(2025, 8, 25)
 LEAD_PIN, VOL_PIN, PASSWORD = "482913", "730164", "mat-khau-dai-2025"
+# A test setting, never the app's: checking one of the app's scrypt hashes costs about
+# 0.1 s here, and most tests sign in without being about hashing. With quick_hashes=True
+# a builder remakes its users' stored hashes with this cheap werkzeug method, which the
+# app's check_password_hash verifies like any other. The app always stores scrypt
+# (pinned by test_bruteforce, whose sites keep the app's own hashes).
+QUICK_TEST_HASH = "pbkdf2:sha256:1"
 
 
 def village_site(path, village_id="thon-3", name="Thôn 3", adult_population=None,
-                 users=True):
+                 users=True, quick_hashes=False):
     """A village site at `path` with a lead `lan` and a volunteer `minh` (and admin)."""
     init_site(str(path), "village", COMMUNE,
               [{"id": village_id, "name": name, "adult_population": adult_population,
@@ -22,10 +30,12 @@ def village_site(path, village_id="thon-3", name="Thôn 3", adult_population=Non
         add_user(site, "lan", "lead", LEAD_PIN, village_id)
         add_user(site, "minh", "volunteer", VOL_PIN, village_id)
         add_user(site, "quantri", "admin", PASSWORD)
+        if quick_hashes:
+            _quick_hashes(site, {"lan": LEAD_PIN, "minh": VOL_PIN, "quantri": PASSWORD})
     return site
 
 
-def commune_site(path, villages=(("thon-3", "Thôn 3", None),), users=True):
+def commune_site(path, villages=(("thon-3", "Thôn 3", None),), users=True, quick_hashes=False):
     """A commune site at `path` with staff `canbo` and admin `quantri`."""
     init_site(str(path), "commune", COMMUNE,
               [{"id": v, "name": n, "adult_population": a, "targets": {}} for v, n, a in villages],
@@ -34,7 +44,18 @@ def commune_site(path, villages=(("thon-3", "Thôn 3", None),), users=True):
     if users:
         add_user(site, "canbo", "staff", PASSWORD)
         add_user(site, "quantri", "admin", PASSWORD)
+        if quick_hashes:
+            _quick_hashes(site, {"canbo": PASSWORD, "quantri": PASSWORD})
     return site
+
+
+def _quick_hashes(site, secrets):
+    """Store each user's secret hashed with QUICK_TEST_HASH instead of the app's scrypt."""
+    with site.meta_lock:
+        for username, secret in secrets.items():
+            site.table("users").update(
+                {"secret_hash": generate_password_hash(secret, method=QUICK_TEST_HASH)},
+                Query().username == username)
 
 
 def stamp(day, hour=10, minute=0, ms=0):

@@ -93,8 +93,8 @@ def factories_key(version):
 @pytest.fixture
 def commune(site_templates, tmp_path):
     """A commune of thon-3 and thon-5 with staff canbo and admin quantri (a copy of one
-    built once: see conftest.SiteTemplates)."""
-    return site_templates.copy(tmp_path / "commune", factories.commune_site,
+    built once, quick hashes: see conftest.SiteTemplates)."""
+    return site_templates.copy(tmp_path / "commune", factories.commune_site, quick_hashes=True,
                                villages=(("thon-3", "Thôn 3", None), ("thon-5", "Thôn 5", 40)))
 
 

@@ -14,11 +14,19 @@ from tinydb import Query
 from fieldapp.auth import accounts as auth
 from fieldapp.auth import cards
 from fieldapp.auth.accounts import LOCK_MINUTES, MAX_FAILURES, get_user
+from tests import factories
 from tests.conftest import login_page
 from tests.factories import LEAD_PIN, PASSWORD, VOL_PIN
 from tests.live import LiveServer
 
 WRONG_PIN = "111222"
+
+
+@pytest.fixture
+def site(site_templates, tmp_path):
+    """The village site with the users' secrets as the app hashes them (scrypt), not
+    the conftest site's quick test hashes: these tests are about guessing and hashing."""
+    return site_templates.copy(tmp_path / "village", factories.village_site)
 
 
 def _api_login(client, username, secret):

@@ -34,7 +34,8 @@ def card(response, label):
 @pytest.fixture
 def commune(site_templates, tmp_path):
     """The commune of VILLAGES, a copy of one built once (see conftest.SiteTemplates)."""
-    site = site_templates.copy(tmp_path / "commune", f.commune_site, villages=VILLAGES)
+    site = site_templates.copy(tmp_path / "commune", f.commune_site, villages=VILLAGES,
+                               quick_hashes=True)
     yield site
     site.close()
 

@@ -13,7 +13,7 @@ LCI = ("land", "construction", "investment")
 
 @pytest.fixture
 def commune(site_templates, tmp_path):
-    return site_templates.copy(tmp_path / "commune", commune_site)
+    return site_templates.copy(tmp_path / "commune", commune_site, quick_hashes=True)
 
 
 @pytest.fixture

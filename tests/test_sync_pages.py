@@ -15,7 +15,8 @@ from tests.sync_support import filled_village, resign, snapshot
 
 @pytest.fixture
 def commune(site_templates, tmp_path):
-    return site_templates.copy(tmp_path / "commune", factories.commune_site)
+    return site_templates.copy(tmp_path / "commune", factories.commune_site,
+                               quick_hashes=True)
 
 
 @pytest.fixture
