@@ -14,7 +14,9 @@ import pytest
 
 from fieldapp.auth import accounts as auth
 from fieldapp.forms.text import fold
+from tests import factories
 from tests.factories import LEAD_PIN, VOL_PIN
+from tests.live import LiveServer
 
 pytestmark = pytest.mark.browser
 
@@ -41,6 +43,17 @@ def browser():
         chromium = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=ARGS)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(scope="module")
+def checks_server(site_templates, tmp_path_factory):
+    """One server for the tests that only load round.js to run its checks: they never
+    sign in or store anything."""
+    site = site_templates.copy(tmp_path_factory.mktemp("checks") / "village",
+                               factories.village_site, quick_hashes=True)
+    server = LiveServer(site.data_dir).start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture
@@ -444,7 +457,7 @@ def spelled(data):
     return {k: text(v) if isinstance(v, str) else v for k, v in data.items()}
 
 
-def test_the_phone_checks_a_record_exactly_as_the_server_does(phone, live_server):
+def test_the_phone_checks_a_record_exactly_as_the_server_does(phone, checks_server):
     """The JS checks use the rules the server publishes; their verdicts must agree."""
     from fieldapp.forms.rules import validate_data
     home = "8c0b5c1e-1d2e-4f3a-9b4c-5d6e7f809102"
@@ -483,14 +496,15 @@ def test_the_phone_checks_a_record_exactly_as_the_server_does(phone, live_server
         ("visit", {"household_id": home, "visited_on": "2025-08-01", "outcome": "met",
                    "help": "guide_shared"}),
     ]
-    page = open_round(phone(), live_server)
+    page = open_round(phone(), checks_server)
     got = page.evaluate("""async cases => { const m = await import('/static/round.js');
         return cases.map(([type, data]) => m.check(type, spelled(data))); }""".replace(
         "async", SPELLED + " async", 1), cases)
     assert got == [validate_data(kind, spelled(data))[1] for kind, data in cases]
 
 
-def test_the_phone_refuses_direction_overrides_and_names_without_a_letter(phone, live_server):
+def test_the_phone_refuses_direction_overrides_and_names_without_a_letter(phone,
+                                                                          checks_server):
     """SPEC §3: no bidirectional override, embedding or isolate in any text field; a
     required name holds a letter. The server refuses them too (fieldapp/forms/rules.py)."""
     from fieldapp.forms.rules import RULES
@@ -512,7 +526,7 @@ def test_the_phone_refuses_direction_overrides_and_names_without_a_letter(phone,
     cases.append(("visit", {"household_id": home, "visited_on": "2025-08-01", "outcome": "met",
                             "note": "ghi chú <U+2067>đảo<U+2069>"}))
     expected.append({"note": f"{label['visit', 'note']}: có ký tự ẩn đảo chiều chữ, không được phép"})
-    page = open_round(phone(), live_server)
+    page = open_round(phone(), checks_server)
     got = page.evaluate((SPELLED + """ async cases => { const m = await import('/static/round.js');
         return cases.map(([type, data]) => m.check(type, spelled(data))); }"""), cases)
     assert got == expected

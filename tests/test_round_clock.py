@@ -5,7 +5,9 @@ the page compares the phone's clock with the server time in the laptop's answers
 """
 import pytest
 
+from tests import factories
 from tests.factories import VOL_PIN
+from tests.live import LiveServer
 
 pytestmark = pytest.mark.browser
 
@@ -22,6 +24,17 @@ SHIFTED_CLOCK = """(() => {
 })();"""
 
 
+@pytest.fixture(scope="module")
+def banner_server(site_templates, tmp_path_factory):
+    """One server for the banner tests: they only sign in and read the page, so none
+    changes what another sees (the refused change below has a server of its own)."""
+    site = site_templates.copy(tmp_path_factory.mktemp("clock") / "village",
+                               factories.village_site, quick_hashes=True)
+    server = LiveServer(site.data_dir).start()
+    yield server
+    server.stop()
+
+
 def signed_in_phone(phone, server, minutes):
     page = phone.page
     page.add_init_script(SHIFTED_CLOCK.replace("SHIFT", str(minutes)))
@@ -34,24 +47,24 @@ def signed_in_phone(phone, server, minutes):
     return page
 
 
-def test_a_phone_clock_far_ahead_is_told_its_changes_will_be_refused(phone, live_server):
-    page = signed_in_phone(phone, live_server, 30)
+def test_a_phone_clock_far_ahead_is_told_its_changes_will_be_refused(phone, banner_server):
+    page = signed_in_phone(phone, banner_server, 30)
     banner = page.inner_text("#skew")
     assert "Đồng hồ điện thoại nhanh 30 phút so với máy thôn" in banner
     assert REFUSED in banner and SET_CLOCK in banner
 
 
 def test_a_phone_clock_far_behind_is_told_its_changes_are_kept_but_stamped_old(phone,
-                                                                              live_server):
-    page = signed_in_phone(phone, live_server, -30)
+                                                                              banner_server):
+    page = signed_in_phone(phone, banner_server, -30)
     banner = page.inner_text("#skew")
     assert "Đồng hồ điện thoại chậm 30 phút so với máy thôn" in banner
     assert "Thay đổi vẫn được nhận" in banner and SET_CLOCK in banner
     assert "từ chối" not in banner
 
 
-def test_a_phone_clock_a_few_minutes_ahead_gets_no_banner(phone, live_server):
-    page = signed_in_phone(phone, live_server, 7)         # within the laptop's 10 minutes
+def test_a_phone_clock_a_few_minutes_ahead_gets_no_banner(phone, banner_server):
+    page = signed_in_phone(phone, banner_server, 7)         # within the laptop's 10 minutes
     assert page.locator("#skew").count() == 0
 
 
