@@ -353,8 +353,8 @@ def _assert_escaped(text, name):
         escaped.replace("'", "&#39;").replace('"', "&#34;") in text, name
 
 
-def test_hostile_names_escaped_on_village_pages(tmp_path):
-    site = factories.village_site(tmp_path / "v")
+def test_hostile_names_escaped_on_village_pages(site_templates, tmp_path):
+    site = site_templates.copy(tmp_path / "v", factories.village_site)
     homes = [factories.household(name) for name in HOSTILE]
     people = [factories.person(homes[0]["id"], name=name) for name in HOSTILE]
     site.store.submit(homes + people)
@@ -381,8 +381,8 @@ def test_hostile_names_escaped_on_village_pages(tmp_path):
     assert "<script>alert(1)" not in text and "&lt;script&gt;alert(1)" in text
 
 
-def test_ten_thousand_characters_refused_clearly(tmp_path):
-    site = factories.village_site(tmp_path / "v")
+def test_ten_thousand_characters_refused_clearly(site_templates, tmp_path):
+    site = site_templates.copy(tmp_path / "v", factories.village_site)
     app = create_app({"DATA_DIR": site.data_dir, "TESTING": True})
     client = app.test_client()
     token = client.post("/api/v1/login", json={"username": "minh",
@@ -413,12 +413,12 @@ def test_ten_thousand_characters_refused_clearly(tmp_path):
     assert answer.status_code == 413 and answer.json["error"]["code"] == "too_large"
 
 
-def test_hostile_names_escaped_on_commune_pages(tmp_path):
+def test_hostile_names_escaped_on_commune_pages(site_templates, tmp_path):
     from sync.transfer import export_batch, import_batch
     from tests.sync_support import import_approved
-    village = factories.village_site(tmp_path / "v")
+    village = site_templates.copy(tmp_path / "v", factories.village_site)
     other = factories.village_site(tmp_path / "v2", users=False)
-    commune = factories.commune_site(tmp_path / "c")
+    commune = site_templates.copy(tmp_path / "c", factories.commune_site)
     home = factories.household(HOSTILE[0])
     village.store.submit([home, factories.visit(home["id"])])
     village.store.submit([factories.person(home["id"], name=name) for name in HOSTILE])

@@ -240,11 +240,11 @@ def test_live_village_server_counts_another_process_write(live_server, site):
     assert after == json.loads(json.dumps(fresh(site)))
 
 
-def test_live_commune_server_counts_a_cli_import(tmp_path):
+def test_live_commune_server_counts_a_cli_import(site_templates, tmp_path):
     """`fieldapp import` beside the running commune server: the next answer has it."""
     village = factories.village_site(tmp_path / "village", users=False)
     fill(village, homes=3)
-    commune = factories.commune_site(tmp_path / "commune")
+    commune = site_templates.copy(tmp_path / "commune", factories.commune_site)
     batch = tmp_path / "thon-3.json"
     batch.write_text(json.dumps(export_batch(village, all_versions=True)), encoding="utf-8")
     server = LiveServer(commune.data_dir).start()

@@ -208,8 +208,9 @@ def _writer(directory, names, then):
     return subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
 
 
-def test_temporary_files_of_a_killed_writer_are_removed_when_the_site_opens(tmp_path):
-    site = factories.village_site(tmp_path / "village")
+def test_temporary_files_of_a_killed_writer_are_removed_when_the_site_opens(site_templates,
+                                                                            tmp_path):
+    site = site_templates.copy(tmp_path / "village", factories.village_site)
     records = os.path.join(site.data_dir, "records")
     killed = _writer([site.data_dir, records], ["meta.json", "local.0001.json"],
                      "os.kill(os.getpid(), signal.SIGKILL)")

@@ -41,12 +41,12 @@ def test_the_lead_reaches_the_login_cards_from_the_nav(site):
     assert '<a href="/round/cards" aria-current="page">Thẻ đăng nhập</a>' in page
 
 
-def test_volunteers_and_the_commune_do_not_get_the_card_tab(site, tmp_path):
+def test_volunteers_and_the_commune_do_not_get_the_card_tab(site_templates, site, tmp_path):
     volunteer = create_app({"DATA_DIR": site.data_dir}).test_client()
     login_page(volunteer, "minh", factories.VOL_PIN)
     assert "/round/cards" not in dict(tabs(volunteer, "/households"))
     assert volunteer.get("/round/cards").status_code == 403
-    commune = factories.commune_site(tmp_path / "xa")
+    commune = site_templates.copy(tmp_path / "xa", factories.commune_site)
     staff = create_app({"DATA_DIR": commune.data_dir}).test_client()
     login_page(staff, "canbo", factories.PASSWORD)
     assert "/round/cards" not in dict(tabs(staff, "/commune/import"))

@@ -150,12 +150,12 @@ def invoke(runner, data_dir, *args):
 
 
 @pytest.fixture
-def sealed(tmp_path, runner):
+def sealed(site_templates, tmp_path, runner):
     """(village site, commune dir, sealed file) with the commune's key set at the village."""
     village = filled_village(tmp_path / "village")
     village.store.submit([factories.household(NAME)])
     commune_dir = tmp_path / "commune"
-    factories.commune_site(commune_dir)
+    site_templates.copy(commune_dir, factories.commune_site)
     shown = invoke(runner, commune_dir, "commune-key")
     assert shown.exit_code == 0, shown.output
     key = shown.stdout.strip()

@@ -202,12 +202,13 @@ def test_the_commune_dashboard_shows_the_procedure_rates(staff, commune):
     assert percent(paid / fee) in page and f"{paid}/{fee}" in page
 
 
-def test_training_recorded_on_a_village_laptop_reaches_the_commune_by_batch(tmp_path, commune):
+def test_training_recorded_on_a_village_laptop_reaches_the_commune_by_batch(site_templates,
+                                                                            tmp_path, commune):
     from fieldapp import create_app
     from fieldapp.indicators.compute import compute
     from sync.transfer import export_batch, import_batch
     from tests.factories import LEAD_PIN, village_site
-    village = village_site(tmp_path / "village")
+    village = site_templates.copy(tmp_path / "village", village_site)
     lead = create_app({"DATA_DIR": village.data_dir, "TESTING": True}).test_client()
     login_page(lead, "lan", LEAD_PIN)
     token = csrf_token(lead, "/volunteers")

@@ -97,8 +97,8 @@ def test_qr_bad_options_are_refused(site, runner, tmp_path, args, message):
     assert result.exit_code != 0 and message in result.output
 
 
-def test_login_cards_only_on_a_village_site(tmp_path, runner):
-    commune = factories.commune_site(tmp_path / "c")
+def test_login_cards_only_on_a_village_site(site_templates, tmp_path, runner):
+    commune = site_templates.copy(tmp_path / "c", factories.commune_site)
     result = runner.invoke(main, ["--data", commune.data_dir, "qr", "--out",
                                   str(tmp_path / "q.pdf"), "--login-cards"])
     assert result.exit_code != 0 and "máy của thôn" in result.output

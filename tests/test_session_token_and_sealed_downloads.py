@@ -198,8 +198,8 @@ def test_admin_session_on_a_village_site_gets_no_token(app, site):
 
 
 @pytest.mark.parametrize("username", ["canbo", "quantri"])
-def test_session_token_on_a_commune_site_gives_nothing(tmp_path, username):
-    commune = factories.commune_site(tmp_path / "commune")
+def test_session_token_on_a_commune_site_gives_nothing(site_templates, tmp_path, username):
+    commune = site_templates.copy(tmp_path / "commune", factories.commune_site)
     app = create_app({"DATA_DIR": commune.data_dir, "TESTING": True})
     client = _signed_in(app, username, factories.PASSWORD)
     _, boot = _boot(client)

@@ -23,7 +23,8 @@ def test_a_partition_name_ending_in_a_newline_is_refused_not_written_and_lost(tm
 
 
 
-def test_a_signed_batch_with_a_lone_surrogate_is_rejected_and_stores_nothing(tmp_path):
+def test_a_signed_batch_with_a_lone_surrogate_is_rejected_and_stores_nothing(site_templates,
+                                                                              tmp_path):
     """orjson refuses an escaped lone surrogate, json takes it; the record checks let it
     through, and the store could not write it: the import failed with a StorageError
     (a 500 on the push endpoint, a traceback in the CLI) instead of a BatchRejected."""
@@ -37,7 +38,7 @@ def test_a_signed_batch_with_a_lone_surrogate_is_rejected_and_stores_nothing(tmp
     from tests.sync_support import filled_village, snapshot
 
     village = filled_village(tmp_path / "v")
-    commune = factories.commune_site(tmp_path / "c")
+    commune = site_templates.copy(tmp_path / "c", factories.commune_site)
     batch = export_batch(village, all_versions=True)
     records = list(batch["records"])
     records[0] = dict(records[0], data=dict(records[0]["data"], address="Xóm \ud800"))

@@ -63,9 +63,9 @@ def test_a_refused_request_does_not_hold_back_others_grouped_with_it(tmp_path):
     assert store.current(home["id"]) == home and store.last_seq == 6
 
 
-def test_the_api_path_rejects_a_record_changed_by_a_racing_write(tmp_path):
+def test_the_api_path_rejects_a_record_changed_by_a_racing_write(site_templates, tmp_path):
     """The page/API check sees the store before another writer's version lands."""
-    site = village_site(tmp_path / "v")
+    site = site_templates.copy(tmp_path / "v", village_site)
     home = household()
     site.store.submit([home])
     racing = dict(person(home["id"]), id=str(home["id"]))
@@ -84,10 +84,10 @@ def test_the_api_path_rejects_a_record_changed_by_a_racing_write(tmp_path):
     assert fresh.store.current(fine["id"])["data"]["full_name"] == "Lê Văn Sáu"
 
 
-def test_after_a_refusal_what_is_left_is_checked_again(tmp_path):
+def test_after_a_refusal_what_is_left_is_checked_again(site_templates, tmp_path):
     """A racing write lands between the page/API check and the store: the versions not
     refused are checked again against it before they are stored."""
-    site = village_site(tmp_path / "v")
+    site = site_templates.copy(tmp_path / "v", village_site)
     home = household()
     elsewhere = household("Hộ thôn khác", village_id="thon-9")   # written by the racing writer
     site.store.submit([home, elsewhere])
