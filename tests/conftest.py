@@ -8,8 +8,8 @@ from click.testing import CliRunner
 
 from fieldapp import create_app
 from fieldapp.site import Site
-from tests import factories
-from tests.live import LiveServer, free_port  # noqa: F401  (re-exported for test modules)
+from tests.support import factories
+from tests.support.live import LiveServer
 
 
 class SiteTemplates:
@@ -102,24 +102,6 @@ def _api_login(client, username, secret):
     response = client.post("/api/v1/login", json={"username": username, "secret": secret})
     assert response.status_code == 200, response.json
     return response.json["token"]
-
-
-def login_page(client, username, secret):
-    """Sign in through the real page, CSRF token included; return the response."""
-    import re
-    page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    return client.post("/login", data={"csrf_token": token, "username": username,
-                                       "secret": secret})
-
-
-def csrf_token(client, path):
-    """The CSRF token a page renders."""
-    import re
-    page = client.get(path).get_data(as_text=True)
-    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
-    assert match, f"no CSRF token on {path}"
-    return match.group(1)
 
 
 BROWSER_FIXTURES = {"chromium", "phone", "browser"}

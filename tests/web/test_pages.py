@@ -1,0 +1,222 @@
+"""Village pages through the Flask client with real CSRF tokens."""
+import re
+
+import pytest
+
+from tests.support.pages import csrf_token, login_page
+from tests.support.factories import LEAD_PIN, VOL_PIN, household, person, visit
+
+
+def texts(html):
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+@pytest.fixture
+def lead(client):
+    assert login_page(client, "lan", LEAD_PIN).status_code == 302
+    return client
+
+
+def test_pages_need_sign_in(client):
+    for path in ("/", "/households", "/village/dashboard", "/volunteers", "/records/new/household"):
+        response = client.get(path)
+        assert response.status_code == 302 and "/login" in response.location
+
+
+def test_a_wrong_pin_shows_a_vietnamese_error(client):
+    response = login_page(client, "lan", "999999")
+    assert response.status_code == 401
+    assert "Sai tên đăng nhập" in response.get_data(as_text=True)
+
+
+def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(lead, site):
+    response = lead.post("/records/new/household", data={"head_name": "Không token"})
+    assert response.status_code == 400
+    assert "Phiên biểu mẫu" in response.get_data(as_text=True)
+    site.store.refresh()
+    assert len(site.store) == 0
+
+
+def test_adding_a_household_then_a_person_then_a_visit(lead, site):
+    token = csrf_token(lead, "/records/new/household")
+    response = lead.post("/records/new/household", data={
+        "csrf_token": token, "head_name": "Đặng Văn Ánh", "address": "Xóm Bàu", "phone": "0912345678"})
+    assert response.status_code == 302
+    home_id = response.location.rsplit("/", 1)[1]
+    token = csrf_token(lead, f"/records/new/person?household_id={home_id}")
+    response = lead.post(f"/records/new/person?household_id={home_id}", data={
+        "csrf_token": token, "full_name": "Đặng Thị Bé", "birth_year": "1992", "sex": "female",
+        "vneid": "level2", "bank_account": "y"})
+    assert response.status_code == 302
+    token = csrf_token(lead, f"/records/new/visit?household_id={home_id}")
+    lead.post(f"/records/new/visit?household_id={home_id}", data={
+        "csrf_token": token, "visited_on": "2025-08-02", "outcome": "met",
+        "help": ["vneid_level2", "guide_shared"]})
+    site.store.refresh()
+    kinds = sorted(v["type"] for v in site.store.currents())
+    assert kinds == ["household", "person", "visit"]
+    stored = {v["type"]: v for v in site.store.currents()}
+    assert stored["person"]["data"]["bank_account"] is True
+    assert stored["person"]["data"]["uses_online_services"] is False
+    assert stored["visit"]["data"]["help"] == ["vneid_level2", "guide_shared"]
+    assert all(v["author"] == "lan" and v["village_id"] == "thon-3" for v in stored.values())
+    page = texts(lead.get(f"/households/{home_id}").get_data(as_text=True))
+    assert "Đặng Thị Bé" in page and "Mức 2" in page and "02/08/2025" in page
+
+
+def test_bad_form_input_is_explained_in_vietnamese_and_not_stored(lead, site):
+    token = csrf_token(lead, "/records/new/household")
+    response = lead.post("/records/new/household", data={"csrf_token": token, "head_name": "  ",
+                                                         "phone": "abc"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Họ tên chủ hộ: bắt buộc" in page and "sai dạng" in page
+    site.store.refresh()
+    assert len(site.store) == 0
+
+
+def test_editing_keeps_the_history_and_deleting_leaves_a_tombstone(lead, site):
+    home = household("Lý Văn Cũ", author="lan")
+    site.store.submit([home])
+    token = csrf_token(lead, f"/records/{home['id']}/edit")
+    lead.post(f"/records/{home['id']}/edit", data={"csrf_token": token, "head_name": "Lý Văn Mới"})
+    token = csrf_token(lead, f"/records/{home['id']}/edit")
+    lead.post(f"/records/{home['id']}/delete", data={"csrf_token": token})
+    site.store.refresh()
+    history = site.store.history(home["id"])
+    assert [v["data"]["head_name"] for v in history] == ["Lý Văn Cũ", "Lý Văn Mới", "Lý Văn Mới"]
+    assert history[-1]["deleted"] is True
+    assert lead.get(f"/households/{home['id']}").status_code == 404
+
+
+def test_search_ignores_case_and_diacritics(lead, site):
+    site.store.submit([household("Nguyễn Thị Ánh"), household("Trần Văn Bình")])
+    page = lead.get("/households?q=nguyen+thi+anh").get_data(as_text=True)
+    assert "Nguyễn Thị Ánh" in page and "Trần Văn Bình" not in page
+
+
+def test_another_villages_record_is_not_shown(lead, site):
+    foreign = household("Người Thôn Khác", village_id="thon-9")
+    site.store.submit([foreign])
+    assert lead.get(f"/households/{foreign['id']}").status_code == 403
+    assert "Người Thôn Khác" not in lead.get("/households").get_data(as_text=True)
+
+
+def test_hostile_names_are_escaped(lead, site):
+    evil = '<script>alert("x")</script>\u202e"onmouseover=1'
+    home = household(evil)
+    site.store.submit([home, person(home["id"], name=evil * 2)])
+    for path in ("/households", f"/households/{home['id']}"):
+        page = lead.get(path).get_data(as_text=True)
+        assert "<script>alert" not in page and "&lt;script&gt;" in page
+
+
+def test_the_dashboard_shows_the_indicators(lead, site):
+    home = household()
+    site.store.submit([home, person(home["id"], online=True), visit(home["id"])])
+    page = texts(lead.get("/village/dashboard?as_of=2025-08-25").get_data(as_text=True))
+    assert "Hộ đã được đến tận nhà hướng dẫn" in page and "100,0 %" in page
+    assert "Đợt 4" in page
+    assert lead.get("/village/dashboard?as_of=hôm-qua").status_code == 400
+
+
+def test_the_lead_manages_volunteer_accounts(lead, client, site):
+    token = csrf_token(lead, "/volunteers")
+    response = lead.post("/volunteers", data={"csrf_token": token, "username": "hoa",
+                                              "pin": "582014", "role": "volunteer"})
+    assert response.status_code == 302
+    response = lead.post("/volunteers", data={"csrf_token": token, "username": "hoa2",
+                                              "pin": "111111", "role": "volunteer"})
+    assert response.status_code == 422 and "dễ đoán" in response.get_data(as_text=True)
+    lead.post("/volunteers/hoa/disable", data={"csrf_token": token})
+    from fieldapp.auth.accounts import get_user
+    assert get_user(site, "hoa")["active"] is False
+    assert client.post("/api/v1/login", json={"username": "hoa", "secret": "582014"}).status_code == 401
+
+
+def test_a_volunteer_sees_households_but_not_accounts(client):
+    login_page(client, "minh", VOL_PIN)
+    assert client.get("/").location.endswith("/households")
+    assert client.get("/volunteers").status_code == 403
+
+
+def test_sign_in_only_redirects_to_local_paths(client):
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    response = client.post("/login?next=//evil.example/x", data={
+        "csrf_token": token, "username": "lan", "secret": LEAD_PIN})
+    assert response.location == "/"
+
+
+def test_security_headers_and_cookie_flags(client):
+    response = login_page(client, "lan", LEAD_PIN)
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    headers = client.get("/households").headers
+    assert "script-src 'self'" in headers["Content-Security-Policy"]
+    assert headers["X-Content-Type-Options"] == "nosniff" and headers["X-Frame-Options"] == "DENY"
+
+
+def test_the_admin_sets_wifi_population_and_campaign(client, site):
+    login_page(client, "quantri", "mat-khau-dai-2025")
+    token = csrf_token(client, "/settings")
+    bad = client.post("/settings", data={"csrf_token": token, "village_name": "Thôn 3",
+                                         "adult_population": "-5", "campaign_start": "2025-08-01",
+                                         "campaign_end": "2025-07-01", "wifi_ssid": "x",
+                                         "wifi_password": "short"})
+    assert bad.status_code == 422
+    page = bad.get_data(as_text=True)
+    assert "số nguyên dương" in page and "sau ngày bắt đầu" in page and "8 đến 63" in page
+    site_settings = site.settings
+    assert site_settings["wifi"]["ssid"] == ""
+    ok = client.post("/settings", data={"csrf_token": token, "village_name": "Thôn Ba",
+                                        "adult_population": "1.250", "campaign_start": "2025-07-25",
+                                        "campaign_end": "2025-08-25", "wifi_ssid": "fieldapp-thon3",
+                                        "wifi_password": "matkhau123"})
+    assert ok.status_code == 302
+    saved = site.settings
+    assert saved["villages"][0]["adult_population"] == 1250
+    assert saved["wifi"] == {"ssid": "fieldapp-thon3", "password": "matkhau123"}
+    assert len(saved["campaign"]["periods"]) == 4
+
+
+def test_only_the_admin_opens_settings(lead):
+    assert lead.get("/settings").status_code == 403
+
+
+def test_the_lead_records_training_and_the_village_counts_it(lead, site):
+    from fieldapp.indicators.compute import compute
+    from fieldapp.forms.versions import member_record_id
+
+    def member_id(site, username):
+        return member_record_id(site.settings["site_id"], username)
+    token = csrf_token(lead, "/volunteers")
+    response = lead.post("/volunteers", data={"csrf_token": token, "username": "hoa",
+                                              "full_name": "Lò Thị Hoa", "pin": "582014",
+                                              "role": "volunteer"})
+    assert response.status_code == 302
+    lead.post("/volunteers/minh/training", data={"csrf_token": token, "trained_on": "2025-07-26",
+                                                  "training_topic": "Kích hoạt VNeID mức 2"})
+    bad = lead.post("/volunteers/hoa/training", data={"csrf_token": token,
+                                                       "trained_on": "26/07/2025"})
+    assert bad.status_code == 400
+    site.store.refresh()
+    hoa = site.store.current(member_id(site, "hoa"))
+    assert hoa["type"] == "member" and hoa["data"]["full_name"] == "Lò Thị Hoa"
+    assert "trained_on" not in hoa["data"]
+    answer = compute(site.settings, site.store.histories(), None)
+    trained = next(e for e in answer["indicators"] if e["key"] == "volunteers_trained")
+    assert (trained["numerator"], trained["denominator"]) == (1, 2)     # minh of minh, hoa
+    assert "Đã tập huấn 26/07/2025" in lead.get("/volunteers").get_data(as_text=True)
+    lead.post("/volunteers/hoa/disable", data={"csrf_token": token})
+    site.store.refresh()
+    assert site.store.current(member_id(site, "hoa"))["data"]["active"] is False
+
+
+def test_a_volunteer_cannot_post_roster_records(client, site, api_token):
+    from tests.support.factories import version
+    member = version("member", {"full_name": "Giả mạo", "active": True,
+                                "trained_on": "2025-07-26"})
+    result = client.post("/api/v1/records", json={"records": [member]},
+                         headers={"Authorization": f"Bearer {api_token}"}).json["results"][0]
+    assert result["status"] == "rejected" and "type" in result["errors"]
