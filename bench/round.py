@@ -25,8 +25,8 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from tests import factories  # noqa: E402
-from tests.live import LiveServer  # noqa: E402
+from tests.support import factories  # noqa: E402
+from tests.support.live import LiveServer  # noqa: E402
 
 ARGS = ["--no-sandbox", "--host-resolver-rules=MAP fieldapp.lan 127.0.0.1",
         "--disable-background-networking", "--disable-component-update", "--disable-sync",

@@ -20,8 +20,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from tests.factories import VOL_PIN, household, person, village_site  # noqa: E402
-from tests.live import LiveServer  # noqa: E402
+from tests.support.factories import VOL_PIN, household, person, village_site  # noqa: E402
+from tests.support.live import LiveServer  # noqa: E402
 
 
 def seed(site, rng):
