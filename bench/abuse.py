@@ -34,7 +34,7 @@ import zlib
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from fieldapp.auth.accounts import LOCK_MINUTES, MAX_FAILURES, add_user  # noqa: E402
-from fieldapp.cli import init_site  # noqa: E402
+from fieldapp.site import init_site  # noqa: E402
 from fieldapp.site import Site  # noqa: E402
 from tests.support import factories  # noqa: E402
 from tests.support.live import LiveServer  # noqa: E402

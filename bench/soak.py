@@ -58,7 +58,7 @@ import uuid
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from fieldapp.auth.accounts import add_user  # noqa: E402
-from fieldapp.cli import init_site  # noqa: E402
+from fieldapp.site import init_site  # noqa: E402
 from fieldapp.site import Site  # noqa: E402
 from tests.support.live import LiveServer  # noqa: E402
 

@@ -47,6 +47,11 @@ def no_cycle_collection(promote=False):
     walked by a young and a middle collection first. Cyclic garbage among it, if any, is
     left for the next full collection, which the collector starts as usual. Nothing is
     done while other objects are frozen (a process that froze its heap before forking).
+
+    Measured gain (`python bench/import.py --compare`, 150,000 versions, 2/12/2026, 2
+    shared cores, load 2-3): the import takes 1.9-2.4x parse with it, 2.8-3.4x without
+    (1.3-1.5x the time, in CPU time too); every indicator of the commune takes
+    1.4-1.6x as long without it.
     """
     enabled = gc.isenabled()
     gc.disable()
