@@ -223,7 +223,7 @@ def _check_records(records, village_ids, created):
 
 
 def _decode_typed(body, batch, now):
-    """The batch's records decoded typed (fieldapp.typedrecords), or None to check them
+    """The batch's records decoded typed (fieldapp.forms.typed), or None to check them
     one by one; `batch`: the other fields, not checked yet."""
     created = _created(batch, now)
     return None if created is None else clean_versions(body, created, _village_ids(batch))
