@@ -1,5 +1,4 @@
-// The round app (SPEC §5a). Every module is imported here, at start: none is fetched later,
-// when the laptop may be out of reach.
+// The round app (SPEC §5a): every module loads at start, none later, out of Wi-Fi range.
 import { P, auth, box, reload, setAuth, store } from './storage.js';
 import { $, counts, editing, h, say, setNet, unsay } from './page.js';
 import { hooks, lastPull, sync, unlock } from './outbox.js';
@@ -17,7 +16,7 @@ function start() {
     unsay();
     render();
     window.scrollTo(0, 0);
-    $('main').focus({ preventScroll: true });   // screen readers start at the new view
+    $('main').focus({ preventScroll: true });  // screen readers start at the new view
   });
   let later = 0;
   window.addEventListener('storage', (e) => {

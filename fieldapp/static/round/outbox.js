@@ -5,13 +5,13 @@ import { SET_CLOCK, counts, editing, net, say, setNet } from './page.js';
 const BATCH = 500;
 // a LAN answer takes well under a second: after this, the laptop is not answering
 export const TIMEOUT = 10000;
-const BACKOFF = [2000, 5000, 10000, 30000];     // waits before the next try after each loss
+const BACKOFF = [2000, 5000, 10000, 30000];  // waits before the next try after each loss
 // what the screens do on news from a sync: set by main.js
 export const hooks = {};
 let syncing = false;
-let again = '';             // asked to sync while a sync was running: '', 'auto' or 'manual'
-let failures = 0;           // syncs lost in a row (no answer in time, or no network)
-let waitUntil = 0;          // no automatic sync before this (backing off after a loss)
+let again = '';  // asked to sync while a sync was running: '', 'auto' or 'manual'
+let failures = 0;  // syncs lost in a row (no answer in time, or no network)
+let waitUntil = 0;  // no automatic sync before this (backing off after a loss)
 export let lastPull = 0;
 
 export function save(type, id, data, deleted = false) {
@@ -94,7 +94,7 @@ export async function sync(manual) {
   syncing = true;
   const beat = setInterval(() => store.set('lock', { tab, until: Date.now() + LEASE }), LEASE / 3);
   if (manual || net !== 'off') setNet('busy');
-  loadBox();                 // another tab may have queued changes a moment ago
+  loadBox();  // another tab may have queued changes a moment ago
   counts();
   let changed = false;
   try {
@@ -136,7 +136,7 @@ async function push() {
   const items = [...box.values()].filter((e) => !e.errors).map((e) => e.v)
     .sort((a, b) => (a.updated_at < b.updated_at ? -1 : 1));
   let rejected = 0;
-  let late = 0;              // refused for a stamp ahead of the laptop's clock
+  let late = 0;  // refused for a stamp ahead of the laptop's clock
   for (let i = 0; i < items.length; i += BATCH) {
     const batch = items.slice(i, i + BATCH);
     const sentRaws = batch.map((v) => raws.get(v.id));

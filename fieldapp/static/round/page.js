@@ -1,15 +1,15 @@
 // What every screen shares: the element builder, the banner, the outbox and clock bars.
 import { auth, box, store } from './storage.js';
+import { R } from './rules.js';
 
 export const SET_CLOCK = 'Hãy chỉnh giờ của điện thoại: vào Cài đặt → Ngày và giờ, bật “Tự động” ' +
   'hoặc đặt đúng theo giờ máy thôn';
-const CLOCK_LIMIT = 10 * 60000;   // the laptop refuses versions stamped further ahead (SPEC §3)
 const ENV = { updated_at: 'Giờ ghi', author: 'Người ghi', village_id: 'Thôn', id: 'Mã bản ghi',
   type: 'Loại bản ghi', device_id: 'Mã điện thoại', record: 'Bản ghi' };
 const NET = { on: 'Đã nối máy thôn', off: 'Mất kết nối', busy: 'Đang đồng bộ…', other: 'Thẻ khác đang gửi', '': '' };
 export const $ = (id) => document.getElementById(id);
 export let net = '';
-let keep = false;           // keep the banner through the next hash change
+let keep = false;  // keep the banner through the next hash change
 
 export function h(tag, props, ...kids) {
   const el = document.createElement(tag);
@@ -54,10 +54,10 @@ export function counts() {
   const skew = store.get('skew');
   const old = $('skew');
   if (old) old.remove();
-  if (skew != null && Math.abs(skew) > CLOCK_LIMIT) $('banner').before(clockBanner(skew));
+  if (skew != null && Math.abs(skew) > R.max_clock_ahead_ms) $('banner').before(clockBanner(skew));
 }
 
-// Ahead, the laptop refuses every change; behind, another's earlier edit can win.
+// Ahead, the laptop refuses every change (SPEC §3); behind, another's earlier edit can win.
 function clockBanner(skew) {
   const mins = Math.round(Math.abs(skew) / 60000);
   const amount = mins >= 2880 ? `${Math.round(mins / 1440)} ngày` : mins >= 120 ? `${Math.round(mins / 60)} giờ` : `${mins} phút`;

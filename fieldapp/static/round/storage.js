@@ -19,7 +19,7 @@ export const store = {
     }
   },
   del(k) { localStorage.removeItem(P + k); },
-  keys(prefix) {   // one Object.keys call: localStorage.key(i) in a loop is quadratic
+  keys(prefix) {  // one Object.keys call: localStorage.key(i) in a loop is quadratic
     return Object.keys(localStorage).filter((k) => k.startsWith(P + prefix)).map((k) => k.slice(P.length));
   },
 };
@@ -32,8 +32,7 @@ export function uuid() {
   const b = random(16);
   b[6] = (b[6] & 0x0f) | 0x40;
   b[8] = (b[8] & 0x3f) | 0x80;
-  const s = hex(b);
-  return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
+  return hex(b).replace(/(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-');
 }
 
 // The current version is the greatest (updated_at, device_id, content): SPEC §3. The
@@ -54,10 +53,10 @@ export const tab = hex(random(6));
 export let device = store.get('device');
 if (!device) { device = 'ph-' + hex(random(6)); store.set('device', device); }
 export let auth = store.get('auth');
-export let view = new Map();   // id -> version shown (newest of cache and outbox)
-export let box = new Map();    // id -> {v, errors}
-export let raws = new Map();   // id -> the outbox entry's text as stored, to spot later edits
-export let index = [];         // [household, folded text]
+export let view = new Map();  // id -> version shown (newest of cache and outbox)
+export let box = new Map();  // id -> {v, errors}
+export let raws = new Map();  // id -> the outbox entry's text as stored, to spot later edits
+export let index = [];  // [household, folded text]
 
 export function setAuth(a) { auth = a; }
 
