@@ -156,8 +156,9 @@ def round_assets(client, html):
         response.close()
         if path.endswith(".js"):
             folder = path.rsplit("/", 1)[0]
-            todo += [f"{folder}/{name}" for name in
-                     re.findall(r"^import [^;]*? from '\./([\w-]+\.js)';$", got[path].decode(), re.M)]
+            imports = re.findall(r"^import [^;]*? from '\./([\w-]+\.js)';$", got[path].decode(),
+                                 re.M)
+            todo += [f"{folder}/{name}" for name in imports]
     return got
 
 

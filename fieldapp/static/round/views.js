@@ -1,6 +1,6 @@
 // The screens (sign-in, households, a household, the record form) and signing in and out.
 import { auth, box, device, fold, forget, index, live, reload, setAuth, store, uuid, view } from './storage.js';
-import { BOOT, R, check, choices, label, today } from './rules.js';
+import { BOOT, R, check, choices, label, tidy, today } from './rules.js';
 import { $, counts, errorText, go, h, say } from './page.js';
 import { NetError, api, save, sync } from './outbox.js';
 
@@ -265,7 +265,7 @@ function read(form, type) {
       if (rule.kind === 'text' || rule.kind === 'phone') data[rule.name] = '';
       continue;
     }
-    if (rule.kind === 'text' || rule.kind === 'phone') v = v.normalize('NFC').trim();
+    if (rule.kind === 'text' || rule.kind === 'phone') v = tidy(v);
     else if (rule.kind === 'year') v = /^\s*\d+\s*$/.test(v) ? parseInt(v, 10) : v;
     else if (rule.kind === 'rating') v = Number(v);
     data[rule.name] = v;
