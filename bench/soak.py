@@ -5,13 +5,13 @@ A village site is seeded like one two weeks into its campaign (250 households, ~
 people, visits and surveys; ~1,350 versions) and served by the real `fieldapp serve` on
 127.0.0.1. Clients behave like the real ones, with time compressed by `--speed`:
 
-* 30 phones run the round app's pattern (fieldapp/static/round.js). On start: the /round
+* 30 phones run the round app's pattern (fieldapp/static/round/outbox.js). On start: the /round
   shell, an API sign-in (scrypt PIN), /api/v1/rules, a full pull; and a page sign-in, as
   some volunteers also use the pages. Then house after house: a household visit takes
   about 15 minutes of real time and gives ~5 saves (edit 1-3 known people, sometimes a
   new person or a new household, one visit, a survey in 40 % of houses), one save every
   ~3 minutes. Each save is sent on its own (POST of 1 version) followed by a pull, as
-  round.js does 300 ms after saving; in one house out of five the phone is out of range
+  the round app does 300 ms after saving; in one house out of five the phone is out of range
   and sends the house's 3-6 versions in one POST when back. With nothing to send, the
   app pulls once a minute. One action in ten is a page instead (households list, a search,
   one household).
@@ -75,7 +75,7 @@ VIETNAM = datetime.timedelta(hours=7)
 
 # seconds of real life (divided by --speed)
 SAVE_GAP = 180.0        # one save every ~3 minutes per volunteer (a house: ~15 min, ~5 saves)
-IDLE_PULL = 60.0        # round.js pulls once a minute when it has nothing to send
+IDLE_PULL = 60.0        # the round app pulls once a minute when it has nothing to send
 OFFICER_GAP = 20.0      # an officer opens a page every ~20 s
 
 
@@ -161,7 +161,7 @@ class Client:
 
 
 class Phone(Client):
-    """A volunteer's phone running the round app: saves, sends, pulls (round.js)."""
+    """A volunteer's phone running the round app: saves, sends, pulls (static/round/outbox.js)."""
 
     def __init__(self, port, username, rng, speed):
         super().__init__(port, username, rng)

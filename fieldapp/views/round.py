@@ -10,8 +10,10 @@ import base64
 import io
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import (Blueprint, current_app, flash, jsonify, redirect, render_template, request,
+                   url_for)
 from flask_wtf.csrf import generate_csrf
+from jinja2.utils import htmlsafe_json_dumps
 
 from fieldapp.views.forms import csrf
 from fieldapp.auth import accounts as auth
@@ -37,7 +39,9 @@ def app():
     user = current_user()
     if user is not None and site.kind == "village" and user["role"] in ROUND_ROLES:
         boot["session"] = {"username": user["username"], "csrf": generate_csrf()}
-    return render_template("round.html", boot=boot)
+    # without spaces: the phone loads the page whole (tests/test_round_cards.py weighs it)
+    boot_json = htmlsafe_json_dumps(boot, dumps=current_app.json.dumps, separators=(",", ":"))
+    return render_template("round.html", boot_json=boot_json)
 
 
 @bp.post("/round/session-token")

@@ -4,6 +4,7 @@ The page is opened at http://fieldapp.lan:PORT/round (mapped to 127.0.0.1), whic
 a secure context, against the real `fieldapp serve`. Set ROUND_SHOTS=DIR to keep
 screenshots of the states the tests pass through.
 """
+import json
 import os
 import re
 import shutil
@@ -345,8 +346,8 @@ def test_search_ignores_case_and_diacritics(phone, live_server):
     assert sorted(found("ánh")) == ["Nguyễn Thị Ánh", "Trần Văn Bình"]
     assert found("xyz") == []
     samples = ["Nguyễn Thị Ánh", "ĐẶNG VĂN ĐỨC", "Hồ  Thị\tHương", "Nguye\u0302\u0303n", "Ỷ Lan"]
-    folded = page.evaluate("async (xs) => (await import('/static/round.js')).fold && "
-                           "xs.map((await import('/static/round.js')).fold)", samples)
+    folded = page.evaluate("async (xs) => (await import('/static/round/storage.js')).fold && "
+                           "xs.map((await import('/static/round/storage.js')).fold)", samples)
     assert folded == [fold(s) for s in samples]
 
 
@@ -497,7 +498,7 @@ def test_the_phone_checks_a_record_exactly_as_the_server_does(phone, checks_serv
                    "help": "guide_shared"}),
     ]
     page = open_round(phone(), checks_server)
-    got = page.evaluate("""async cases => { const m = await import('/static/round.js');
+    got = page.evaluate("""async cases => { const m = await import('/static/round/rules.js');
         return cases.map(([type, data]) => m.check(type, spelled(data))); }""".replace(
         "async", SPELLED + " async", 1), cases)
     assert got == [validate_data(kind, spelled(data))[1] for kind, data in cases]
@@ -527,7 +528,7 @@ def test_the_phone_refuses_direction_overrides_and_names_without_a_letter(phone,
                             "note": "ghi chú <U+2067>đảo<U+2069>"}))
     expected.append({"note": f"{label['visit', 'note']}: có ký tự ẩn đảo chiều chữ, không được phép"})
     page = open_round(phone(), checks_server)
-    got = page.evaluate((SPELLED + """ async cases => { const m = await import('/static/round.js');
+    got = page.evaluate((SPELLED + """ async cases => { const m = await import('/static/round/rules.js');
         return cases.map(([type, data]) => m.check(type, spelled(data))); }"""), cases)
     assert got == expected
 
@@ -667,16 +668,18 @@ def test_the_session_token_route_wants_a_page_session_and_its_csrf_token(live_se
     csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)
     assert browser.post(f"{base}/login", data={"csrf_token": csrf, "username": "minh",
                                                "secret": VOL_PIN}, timeout=10).ok
-    booted = re.search(r'"session": \{"csrf": "([^"]+)", "username": "minh"\}',
-                       browser.get(f"{base}/round", timeout=10).text)
-    assert booted is not None
+    page = browser.get(f"{base}/round", timeout=10).text
+    boot = json.loads(re.search(r'<script type="application/json" id="boot">(.*?)</script>',
+                                page, re.S).group(1))
+    assert boot["session"]["username"] == "minh"
+    token = boot["session"]["csrf"]
     forged = browser.post(f"{base}/round/session-token", headers=json_please, timeout=10)
     assert forged.status_code == 400 and forged.json()["error"]["code"] == "csrf"
     elsewhere = browser.post(f"{base}/round/session-token", timeout=10, headers={
-        **json_please, "X-CSRFToken": booted.group(1), "Origin": "http://127.0.0.1:1"})
+        **json_please, "X-CSRFToken": token, "Origin": "http://127.0.0.1:1"})
     assert elsewhere.status_code == 403 and elsewhere.json()["error"]["code"] == "forbidden"
     answer = browser.post(f"{base}/round/session-token", timeout=10,
-                          headers={**json_please, "X-CSRFToken": booted.group(1),
+                          headers={**json_please, "X-CSRFToken": token,
                                    "Origin": base})
     assert answer.status_code == 200 and answer.json()["user"]["username"] == "minh"
     assert auth.user_for_token(site, answer.json()["token"], "api")["username"] == "minh"

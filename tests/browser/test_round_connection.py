@@ -26,7 +26,7 @@ def test_a_hung_laptop_shows_lost_within_one_timeout_and_syncs_when_it_answers(p
     page.get_by_role("button", name="Đăng nhập").click()
     page.wait_for_selector("#q")
     net_is(page, "Đã nối máy thôn", 10000)
-    timeout = page.evaluate("async () => (await import('/static/round.js')).TIMEOUT")
+    timeout = page.evaluate("async () => (await import('/static/round/outbox.js')).TIMEOUT")
     os.kill(live_server.process.pid, signal.SIGSTOP)
     try:
         page.get_by_role("link", name="+ Thêm hộ mới").click()

@@ -5,6 +5,8 @@ import os
 import re
 
 import pytest
+
+import fieldapp
 from tinydb import Query
 
 from fieldapp.auth import accounts as auth
@@ -143,13 +145,45 @@ def test_the_round_page_is_a_light_shell_without_inline_code(client, site):
     assert len(response.data) < 10_000
 
 
+def round_assets(client, html):
+    """{path: bytes} of every file the round page loads: its links and scripts, and the
+    modules those import, followed from import to import."""
+    todo = re.findall(r'(?:src|href)="(/static/[^"]+)"', html)
+    got = {}
+    while todo:
+        path = todo.pop()
+        if path in got:
+            continue
+        response = client.get(path)
+        assert response.status_code == 200, path
+        got[path] = response.data
+        response.close()
+        if path.endswith(".js"):
+            folder = path.rsplit("/", 1)[0]
+            imports = re.findall(r"^import [^;]*? from '\./([\w-]+\.js)';$", got[path].decode(),
+                                 re.M)
+            todo += [f"{folder}/{name}" for name in imports]
+    return got
+
+
 def test_everything_the_round_page_loads_weighs_under_50_kb(client, site):
     html = client.get("/round").get_data(as_text=True)
-    assets = re.findall(r'(?:src|href)="(/static/[^"]+)"', html)
-    assert sorted(assets) == ["/static/round.css", "/static/round.js"]
-    total = len(html.encode())
-    for path in assets:
-        response = client.get(path)
-        total += len(response.data)
-        response.close()
+    assets = round_assets(client, html)
+    assert sorted(assets) == ["/static/round.css", "/static/round/main.js",
+                              "/static/round/outbox.js", "/static/round/page.js",
+                              "/static/round/rules.js", "/static/round/storage.js",
+                              "/static/round/views.js"]
+    total = len(html.encode()) + sum(map(len, assets.values()))
     assert total <= 50 * 1024
+
+
+def test_every_module_of_the_round_app_is_loaded_at_start(client, site):
+    """No service worker can keep files on a plain-http LAN (no secure context), so the
+    app works offline only with what it loaded while the laptop answered: no module may
+    be fetched later (a dynamic import() would fail out of Wi-Fi range)."""
+    assets = round_assets(client, client.get("/round").get_data(as_text=True))
+    scripts = {path: data.decode() for path, data in assets.items() if path.endswith(".js")}
+    assert [path for path, text in scripts.items() if re.search(r"\bimport\s*\(", text)] == []
+    on_disk = {f"/static/round/{name}" for name in
+               os.listdir(os.path.join(os.path.dirname(fieldapp.__file__), "static", "round"))}
+    assert set(scripts) == on_disk
