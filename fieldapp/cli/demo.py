@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from fieldapp.auth.accounts import add_user
 from fieldapp.forms.text import TZ_OFFSET
+from fieldapp.forms.versions import base_of
 
 __all__ = ["build_demo", "DemoSummary", "DEMO_COMMUNE", "DEMO_VILLAGES",
            "LEAD_PIN", "VOLUNTEER_PIN", "STAFF_PASSWORD"]
@@ -84,13 +85,15 @@ def _phone(rng):
 
 def _village_versions(village_id, households, volunteers, rng, fake):
     """Every version of one village's four weeks, oldest first."""
-    versions = []
+    versions, latest = [], {}
 
     def add(kind, data, day, author, record_id=None):
         version = {"id": record_id or _uuid(rng), "type": kind, "village_id": village_id,
                    "updated_at": _stamp(day, rng), "device_id": f"ph-{author}",
-                   "author": author, "deleted": False, "data": data}
+                   "author": author, "deleted": False, "data": data,
+                   "base": base_of(latest.get(record_id))}      # the edit names its base
         versions.append(version)
+        latest[version["id"]] = version
         return version
 
     streets = [fake.street_name() for _ in range(6)]
@@ -201,7 +204,8 @@ def _roster(site, village_id, lead, volunteers, rng, fake):
                         training_topic="Hướng dẫn cài đặt, kích hoạt VNeID và nộp hồ sơ trực tuyến")
         out.append({"id": member_record_id(site.settings["site_id"], username), "type": "member",
                     "village_id": village_id, "updated_at": _stamp(START - datetime.timedelta(days=6), rng),
-                    "device_id": f"web-{lead}", "author": lead, "deleted": False, "data": data})
+                    "device_id": f"web-{lead}", "author": lead, "deleted": False, "data": data,
+                    "base": None})
     return out
 
 

@@ -33,7 +33,7 @@ from msgspec import UNSET, Meta, UnsetType
 
 from fieldapp.forms.rules import (CHOICES, DATE_RE, MAX_CLOCK_AHEAD, MIN_BIRTH_YEAR, PHONE_RE,
                                   RULES, UNSAFE_TEXT_RE, has_letter)
-from fieldapp.forms.versions import DEVICE_RE, MAX_VILLAGES, VILLAGE_RE
+from fieldapp.forms.versions import DEVICE_RE, MAX_BASES, MAX_VILLAGES, VILLAGE_RE
 
 __all__ = ["clean_versions"]
 
@@ -69,6 +69,14 @@ def _field_type(rule, year):
     raise AssertionError(f"unknown field kind {kind}")
 
 
+# a version's base (SPEC §3): absent, null, the version it was made from, or a merge's list
+_REF = msgspec.defstruct("base_ref", [("updated_at", Annotated[str, _length(24, 24)]),
+                                      ("device_id", Annotated[str, _length(1, 64)])],
+                         forbid_unknown_fields=True, gc=False)
+_BASE = Union[None, _REF, Annotated[list[_REF], Meta(min_length=2, max_length=MAX_BASES)],
+              UnsetType]
+
+
 def _types(year, villages):
     """{record type: its envelope struct} for birth years up to `year` (and villages among
     `villages`, when given)."""
@@ -88,6 +96,7 @@ def _types(year, villages):
             ("author", Annotated[str, _length(1, 64)]),
             ("deleted", bool),
             ("data", data),
+            ("base", _BASE, UNSET),
         ], tag_field="type", tag=record_type, forbid_unknown_fields=True, gc=False)
     return envelopes
 
@@ -178,7 +187,27 @@ def _envelopes_clean(records, latest, any_village):
             and _stamps(list(column("updated_at")), latest)
             and (not any_village or all(map(VILLAGE_RE.match, set(column("village_id")))))
             and all(map(DEVICE_RE.match, set(column("device_id"))))
-            and _texts_safe(set(column("author"))))
+            and _texts_safe(set(column("author")))
+            and _bases_clean(column("base")))
+
+
+_ANY_TIME = "9999-99-99T99:99:99.999"
+
+
+def _bases_clean(column):
+    """Whether every base names plainly valid versions, a merge's each once."""
+    refs = []
+    for base in column:
+        if base is UNSET or base is None:
+            continue
+        if type(base) is list:
+            if len({(ref.updated_at, ref.device_id) for ref in base}) != len(base):
+                return False
+            refs += base
+        else:
+            refs.append(base)
+    return not refs or (_stamps([ref.updated_at for ref in refs], _ANY_TIME)
+                        and all(map(DEVICE_RE.match, {ref.device_id for ref in refs})))
 
 
 def _texts_safe(texts):

@@ -14,13 +14,17 @@ from fieldapp.forms.text import nfc
 
 __all__ = ["utc_now", "new_id", "member_record_id", "check_version", "check_versions",
            "make_version", "VersionCheck", "ENVELOPE", "VILLAGE_RE", "DEVICE_RE",
-           "UPDATED_AT_RE", "MAX_VILLAGES", "MAX_CLOCK_AHEAD", "parse_stamp", "ahead_text"]
+           "UPDATED_AT_RE", "MAX_VILLAGES", "MAX_CLOCK_AHEAD", "MAX_BASES", "parse_stamp",
+           "ahead_text", "base_of", "bases", "forks"]
 
 UPDATED_AT_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z\Z")
 VILLAGE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}\Z")
 MAX_VILLAGES = 100          # village ids one site may hold (and list in its batches)
 DEVICE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}\Z")
 ENVELOPE = ("id", "type", "village_id", "updated_at", "device_id", "author", "deleted", "data")
+# may be absent: versions made before SPEC §3 named a version's base are read as base null
+OPTIONAL = ("base",)
+MAX_BASES = 20              # versions one merge may name
 
 
 def utc_now():
@@ -89,7 +93,7 @@ def check_version(raw, now=None, check_future=True, clock="server"):
     record_type = raw.get("type") if isinstance(raw.get("type"), str) else None
     errors = {}
     for key in raw:
-        if key not in ENVELOPE:
+        if key not in ENVELOPE and key not in OPTIONAL:
             errors[str(key)[:60]] = "trường không được phép"
     for key in ENVELOPE:
         if key not in raw:
@@ -119,6 +123,9 @@ def check_version(raw, now=None, check_future=True, clock="server"):
         errors["author"] = "người ghi không hợp lệ"
     if "deleted" in raw and not isinstance(raw["deleted"], bool):
         errors["deleted"] = "phải là true hoặc false"
+    if raw.get("base") is not None and bases(raw) is None:
+        errors["base"] = ("phải là null, {\"updated_at\", \"device_id\"} của phiên bản đã sửa, "
+                          f"hoặc danh sách 2 đến {MAX_BASES} phiên bản khác nhau khi gộp")
     data = {}
     if "data" in raw and record_type in RULES:
         data, data_errors = validate_data(record_type, raw["data"], now.date(),
@@ -127,6 +134,8 @@ def check_version(raw, now=None, check_future=True, clock="server"):
     if errors:
         return VersionCheck(None, errors, record_id)
     version = {key: raw[key] for key in ENVELOPE}
+    if "base" in raw:
+        version["base"] = raw["base"]
     version["author"] = nfc(version["author"])
     version["data"] = data
     return VersionCheck(version, {}, record_id)
@@ -148,13 +157,15 @@ def check_versions(raws, now=None, check_future=True, clock="server"):
 
 
 def make_version(record_type, village_id, data, author, device_id, record_id=None,
-                 deleted=False, after=None):
-    """Build a new version made on this server (pages, demo).
+                 deleted=False, made_from=None):
+    """Build a new version made on this server (pages), named after `made_from`, the
+    version the editor was looking at (its base; None for a new record).
 
-    `after`: the stamp of the version it replaces. A phone whose clock runs a little
-    ahead (at most MAX_CLOCK_AHEAD) may have stamped that one after this server's now: the
-    new version is then stamped just after it, so that it becomes the current one.
+    A phone whose clock runs a little ahead (at most MAX_CLOCK_AHEAD) may have stamped
+    `made_from` after this server's now: the new version is then stamped just after it,
+    so that it becomes the current one.
     """
+    after = made_from and made_from["updated_at"]
     stamp = utc_now()
     if after is not None and after >= stamp:
         moment = parse_stamp(after)
@@ -163,7 +174,7 @@ def make_version(record_type, village_id, data, author, device_id, record_id=Non
             stamp = _format_stamp(moment + _MS)
     return {"id": record_id or new_id(), "type": record_type, "village_id": village_id,
             "updated_at": stamp, "device_id": device_id, "author": author,
-            "deleted": deleted, "data": data}
+            "deleted": deleted, "data": data, "base": base_of(made_from)}
 
 
 _MS = datetime.timedelta(milliseconds=1)
@@ -173,3 +184,47 @@ def _format_stamp(moment):
     """A UTC datetime as a SPEC stamp."""
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
+
+def base_of(version):
+    """The base of a new version made from `version` (None: a new record)."""
+    return None if version is None else {"updated_at": version["updated_at"],
+                                         "device_id": version["device_id"]}
+
+
+def _ref(value):
+    """(updated_at, device_id) of a valid base entry, else None."""
+    if not (isinstance(value, dict) and len(value) == 2 and parse_stamp(value.get("updated_at"))
+            and isinstance(value.get("device_id"), str) and DEVICE_RE.match(value["device_id"])):
+        return None
+    return value["updated_at"], value["device_id"]
+
+
+def bases(version):
+    """The (updated_at, device_id) of every version `version` was made from: [] for a new
+    record or one made before bases existed, None when its base is not valid."""
+    base = version.get("base")
+    if base is None:
+        return []
+    if isinstance(base, dict):
+        ref = _ref(base)
+        return None if ref is None else [ref]
+    if not isinstance(base, list) or not 2 <= len(base) <= MAX_BASES:
+        return None
+    refs = [_ref(item) for item in base]
+    return None if None in refs or len(set(refs)) != len(refs) else refs
+
+
+def forks(history):
+    """The heads of one record's history when they are a fork (SPEC §3), else [].
+
+    A head is a version that no other version names as its base. Two or more heads are
+    a fork when they come from different devices and neither was made from the other
+    (one device's later edit of its own line, whose base is lost, is not a fork).
+    Sorted by (updated_at, device_id): the same forks whatever the order of arrival.
+    """
+    named = {ref for version in history for ref in (bases(version) or ())}
+    heads = sorted((v for v in history if (v["updated_at"], v["device_id"]) not in named),
+                   key=lambda v: (v["updated_at"], v["device_id"]))
+    if len(heads) < 2 or len({v["device_id"] for v in heads}) < 2:
+        return []
+    return heads

@@ -144,6 +144,17 @@ def edit_record(record_id):
     return _edit(version["type"], version, home, version["village_id"], {})
 
 
+def _seen(version):
+    """The version of a record the person was looking at when they sent the form (its
+    stamp and device come back in hidden fields), else the current one: the base of
+    their edit (SPEC §3), so that an edit made meanwhile on a phone shows as a fork."""
+    if version is None:
+        return None
+    stamp, device = request.form.get("seen_at", ""), request.form.get("seen_on", "")
+    return next((v for v in get_site().store.history(version["id"])
+                 if v["updated_at"] == stamp and v["device_id"] == device), version)
+
+
 def _edit(record_type, version, home, village_id, defaults):
     user = current_user()
     members = _members(home["id"], village_id) if home else []
@@ -157,7 +168,7 @@ def _edit(record_type, version, home, village_id, defaults):
         if not errors:
             new = make_version(record_type, village_id, data, user["username"],
                                f"web-{user['username']}", record_id=version and version["id"],
-                               after=version and version["updated_at"])
+                               made_from=_seen(version))
             errors = _saved_or_errors(new, user)
         for name, message in errors.items():
             if name in form:
@@ -182,7 +193,7 @@ def delete_record(record_id):
     user = current_user()
     tomb = make_version(version["type"], version["village_id"], version["data"],
                         user["username"], f"web-{user['username']}", record_id=record_id,
-                        deleted=True, after=version["updated_at"])
+                        deleted=True, made_from=_seen(version))
     errors = _saved_or_errors(tomb, user)
     if errors:
         raise BadRequest(" ".join(errors.values()))
@@ -213,7 +224,7 @@ def _write_member(site, account, lead, **changes):
         raise BadRequest(" ".join(errors.values()))
     errors = _saved_or_errors(make_version("member", account["village_id"], clean,
                                            lead["username"], f"web-{lead['username']}",
-                                           record_id=record_id), lead)
+                                           record_id=record_id, made_from=current), lead)
     if errors:              # e.g. the roster id holds a record of another village (or type)
         raise BadRequest("Danh sách tổ chưa ghi được: " + " ".join(errors.values()))
 

@@ -110,7 +110,7 @@ def test_every_single_envelope_change_agrees():
             for value in values + ["drop"]:
                 raw = clean("visit", updated_at="2025-08-01T01:15:02.123Z")
                 if value == "drop":
-                    del raw[key]
+                    raw.pop(key, None)
                 else:
                     raw[key] = value
                 agrees([raw, clean("person", OTHER)], now)

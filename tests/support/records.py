@@ -103,6 +103,15 @@ ENVELOPE_VALUES = {
     "author": ["minh", "Nguye\u0302\u0303n", "", "x" * 64, "x" * 65, None, "mi\u202enh",
                "mi\x00nh", "mi\nnh"],
     "deleted": [False, True, 0, None, "false"],
+    "base": [None, {"updated_at": "2025-08-01T09:00:00.000Z", "device_id": "ph-lan"},
+             {"updated_at": "2025-08-01T09:00:00.000Z", "device_id": "ph lan"},
+             {"updated_at": "2025-02-30T09:00:00.000Z", "device_id": "ph-lan"},
+             {"updated_at": "2025-08-01T09:00:00.000Z"}, "2025-08-01T09:00:00.000Z",
+             {"updated_at": "2025-08-01T09:00:00.000Z", "device_id": "ph-lan", "x": 1},
+             [{"updated_at": "2025-08-01T09:00:00.000Z", "device_id": "ph-lan"}],
+             [{"updated_at": "2025-08-01T09:00:00.000Z", "device_id": "ph-lan"},
+              {"updated_at": "2025-08-01T09:01:00.000Z", "device_id": "ph-minh"}],
+             [{"updated_at": "2025-08-01T09:00:00.000Z", "device_id": "ph-lan"}] * 2, []],
 }
 
 
@@ -113,7 +122,7 @@ def raw_versions(draw):
            "updated_at": "2025-08-01T09:15:02.123Z", "device_id": "ph-minh", "author": "minh",
            "deleted": False, "data": dict(good_data(record_type))}
     for _ in range(draw(st.integers(0, 3))):
-        what = draw(st.sampled_from(list(ENVELOPE) + ["data field", "drop", "extra"]))
+        what = draw(st.sampled_from(list(ENVELOPE) + ["base", "data field", "drop", "extra"]))
         if what == "data field":
             base = raw["data"] if isinstance(raw.get("data"), dict) else {}
             raw["data"] = draw(data_of(record_type)) if draw(st.booleans()) else \

@@ -220,3 +220,26 @@ def test_a_volunteer_cannot_post_roster_records(client, site, api_token):
     result = client.post("/api/v1/records", json={"records": [member]},
                          headers={"Authorization": f"Bearer {api_token}"}).json["results"][0]
     assert result["status"] == "rejected" and "type" in result["errors"]
+
+
+def test_an_edit_on_the_laptop_names_the_version_its_editor_saw(lead, site, client, api_token):
+    """The lead opens a household the volunteer's phone then changes: the lead's edit is
+    made from what the lead saw, so the two edits are a fork (SPEC §3), not a silent win."""
+    from fieldapp.forms.versions import base_of, forks
+    home = household(head="Đặng Công Anh", author="minh", device_id="ph-minh")
+    site.store.submit([home])
+    form_page = lead.get(f"/records/{home['id']}/edit").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form_page).group(1)
+    phone_edit = dict(home, updated_at="2025-07-26T11:00:00.000Z", base=base_of(home),
+                      data=dict(home["data"], note="Nhà có người già"))
+    answer = client.post("/api/v1/records", json={"records": [phone_edit]},
+                         headers={"Authorization": f"Bearer {api_token}"})
+    assert answer.json["results"][0]["status"] == "accepted"
+    assert lead.post(f"/records/{home['id']}/edit", data={
+        "csrf_token": token, "head_name": "Đặng Công Anh", "address": "Xóm 2",
+        "seen_at": home["updated_at"], "seen_on": home["device_id"]}).status_code == 302
+    site.store.refresh()
+    history = site.store.history(home["id"])
+    laptop = next(v for v in history if v["device_id"] == "web-lan")
+    assert laptop["base"] == base_of(home)
+    assert forks(history) == sorted([phone_edit, laptop], key=lambda v: v["updated_at"])
