@@ -6,11 +6,11 @@ checked by the rules (fieldapp.forms.versions), then by who may write it.
 import datetime
 
 from fieldapp.forms.text import fold
-from fieldapp.forms.versions import check_version
+from fieldapp.forms.versions import check_version, forks
 from storage import Refused
 
-__all__ = ["live_records", "search_households", "save_versions", "reference_errors",
-           "MAX_RECORDS_PER_REQUEST"]
+__all__ = ["live_records", "search_households", "open_forks", "save_versions",
+           "reference_errors", "MAX_RECORDS_PER_REQUEST"]
 
 def live_records(store, village_ids=None, record_type=None):
     """Current, not deleted versions, optionally of some villages and one type."""
@@ -18,6 +18,21 @@ def live_records(store, village_ids=None, record_type=None):
             if not v["deleted"]
             and (record_type is None or v["type"] == record_type)
             and (village_ids is None or v["village_id"] in village_ids)]
+
+
+def open_forks(store, village_ids):
+    """The records of `village_ids` whose heads are a fork (SPEC §3), sorted by id:
+    [{"id", "type", "village_id", "versions": the heads, oldest first}]."""
+    wanted = set(village_ids)
+    found = []
+    for record_id, history in sorted(store.histories().items()):
+        if len(history) < 2 or history[-1]["village_id"] not in wanted:
+            continue
+        heads = forks(history)
+        if heads:
+            found.append({"id": record_id, "type": heads[-1]["type"],
+                          "village_id": heads[-1]["village_id"], "versions": heads})
+    return found
 
 
 def search_households(store, village_ids, query):

@@ -9,7 +9,7 @@ from fieldapp.forms.errors import BadRequest, Invalid
 from fieldapp.forms.rules import rules_as_json
 from fieldapp.indicators.compute import site_indicators
 from fieldapp.indicators.periods import today_local
-from fieldapp.records import MAX_RECORDS_PER_REQUEST, WRITER_ROLES, save_versions
+from fieldapp.records import MAX_RECORDS_PER_REQUEST, WRITER_ROLES, open_forks, save_versions
 from fieldapp.forms.versions import utc_now
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -139,6 +139,16 @@ def indicators():
         villages = [village_id]
     site = get_site()
     return jsonify(site_indicators(site, as_of, villages))
+
+
+@bp.get("/conflicts")
+@api("lead", "staff", "admin")
+def conflicts():
+    """Records of the caller's villages edited from two devices, neither edit made from
+    the other (SPEC §3 forks), each with its heads, for the lead and staff to resolve."""
+    site = get_site()
+    site.store.refresh()
+    return jsonify({"conflicts": open_forks(site.store, visible_villages(g.user))})
 
 
 @bp.get("/openapi.json")

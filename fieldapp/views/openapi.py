@@ -65,6 +65,9 @@ def openapi():
             "author": {"type": "string"},
             "deleted": {"type": "boolean"},
             "data": {"oneOf": [{"$ref": f"#/components/schemas/{t.title()}Data"} for t in RULES]},
+            "base": {"nullable": True, "description": "The version this one was made from "
+                     "({updated_at, device_id}), null for a new record, or a list of the "
+                     "versions a merge replaces (SPEC §3)"},
         }}
     indicator = {"type": "object", "required": ["key", "label", "numerator", "denominator",
                                                 "value", "target", "met", "denominator_source"],
@@ -160,6 +163,19 @@ def openapi():
                                                    "server_time": {"type": "string"}}}),
                                    "400": _error("Malformed body"), "413": _error("Body too large"),
                                    **AUTH_ERRORS}}},
+        "/api/v1/conflicts": {"get": {
+            "summary": "Records edited on two devices, neither edit made from the other",
+            "security": BEARER,
+            "description": "For a village's lead (their village), commune staff and admins: "
+                           "each fork (SPEC §3) with its heads, oldest first.",
+            "responses": {"200": _ok({"type": "object", "required": ["conflicts"], "properties": {
+                "conflicts": {"type": "array", "items": {
+                    "type": "object", "required": ["id", "type", "village_id", "versions"],
+                    "properties": {"id": {"type": "string"}, "type": {"type": "string"},
+                                   "village_id": {"type": "string"},
+                                   "versions": {"type": "array", "items": {
+                                       "$ref": "#/components/schemas/Record"}}}}}}}),
+                          **AUTH_ERRORS}}},
         "/api/v1/indicators": {"get": {
             "summary": "Indicators as of a date, by village and by period", "security": BEARER,
             "description": "For a village's lead (their village), commune staff and admins; "

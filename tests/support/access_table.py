@@ -11,6 +11,7 @@ NONE = ()
 # endpoint -> (roles allowed on a village site, roles allowed on a commune site)
 TABLE = {
     "api.indicators": ((L, A), (S, A)),
+    "api.conflicts": ((L, A), (S, A)),
     "api.login": (OPEN, OPEN),
     "api.logout": (SIGNED_IN, SIGNED_IN),
     "api.me": (SIGNED_IN, SIGNED_IN),

@@ -197,3 +197,29 @@ def test_future_timestamps_are_refused_with_a_clock_hint(client, api_token):
     result = client.post("/api/v1/records", json={"records": [home]},
                          headers=bearer(api_token)).json["results"][0]
     assert result["status"] == "rejected" and "chỉnh lại giờ" in result["errors"]["updated_at"]
+
+
+def test_the_conflicts_api_lists_each_fork_once_with_its_heads(client, site, api_token,
+                                                               lead_token):
+    """Two phones edit the same household from the same version: one fork, both heads;
+    a merge naming both closes it. Volunteers are refused (403)."""
+    from fieldapp.forms.versions import base_of
+    home = household(head="Đặng Công Anh")
+    lan = dict(home, updated_at="2025-07-26T09:00:00.000Z", device_id="ph-lan", author="lan",
+               base=base_of(home), data=dict(home["data"], note="Cổng xanh"))
+    minh = dict(home, updated_at="2025-07-26T09:05:00.000Z", base=base_of(home),
+                data=dict(home["data"], note="Nhà có người già"))
+    site.store.submit([home, lan, minh])
+    headers = {"Authorization": f"Bearer {lead_token}"}
+    answer = client.get("/api/v1/conflicts", headers=headers)
+    assert answer.status_code == 200
+    assert answer.json == {"conflicts": [{"id": home["id"], "type": "household",
+                                          "village_id": "thon-3", "versions": [lan, minh]}]}
+    assert client.get("/api/v1/conflicts",
+                      headers={"Authorization": f"Bearer {api_token}"}).status_code == 403
+    merge = dict(home, updated_at="2025-07-26T10:00:00.000Z", device_id="ph-lan", author="lan",
+                 base=[base_of(lan), base_of(minh)],
+                 data=dict(home["data"], note="Cổng xanh; nhà có người già"))
+    assert client.post("/api/v1/records", json={"records": [merge]},
+                       headers=headers).json["results"][0]["status"] == "accepted"
+    assert client.get("/api/v1/conflicts", headers=headers).json == {"conflicts": []}
