@@ -683,3 +683,20 @@ def test_the_session_token_route_wants_a_page_session_and_its_csrf_token(live_se
                                    "Origin": base})
     assert answer.status_code == 200 and answer.json()["user"]["username"] == "minh"
     assert auth.user_for_token(site, answer.json()["token"], "api")["username"] == "minh"
+
+
+def test_a_phones_edit_names_the_version_it_was_made_from(phone, live_server, site):
+    """SPEC §3: a new record's base is null; an edit names the version the phone had."""
+    page = open_round(phone(), live_server)
+    sign_in(page)
+    wait_net(page, "Đã nối máy thôn")
+    add_household(page, "Tên cũ")
+    wait_count(page, NONE_WAITING)
+    page.get_by_role("link", name="Sửa thông tin hộ").click()
+    page.fill("#i-head_name", "Tên mới")
+    save(page)
+    wait_count(page, NONE_WAITING)
+    [history] = server_versions(site).values()
+    first, second = history
+    assert first["base"] is None
+    assert second["base"] == {"updated_at": first["updated_at"], "device_id": first["device_id"]}

@@ -1,11 +1,11 @@
-// Sending the outbox to the laptop and pulling what others changed, one tab at a time.
+// Sending the outbox to the laptop, pulling what others changed, one tab at a time.
 import { P, auth, box, device, loadBox, putCache, raws, reload, store, tab } from './storage.js';
 import { SET_CLOCK, counts, editing, net, say, setNet } from './page.js';
 
 const BATCH = 500;
 // a LAN answer takes well under a second: after this, the laptop is not answering
 export const TIMEOUT = 10000;
-const BACKOFF = [2000, 5000, 10000, 30000];  // waits before the next try after each loss
+const BACKOFF = [2000, 5000, 10000, 30000];  // waits before a retry after a loss
 // what the screens do on news from a sync: set by main.js
 export const hooks = {};
 let syncing = false;
@@ -19,7 +19,8 @@ export function save(type, id, data, deleted = false) {
   let t = Date.now();
   if (known) t = Math.max(t, Date.parse(known.updated_at) + 1);
   const v = { id, type, village_id: auth.user.village_id, updated_at: new Date(t).toISOString(),
-    device_id: device, author: auth.user.username, deleted, data };
+    device_id: device, author: auth.user.username, deleted, data, // base: what it was made from
+    base: known ? { updated_at: known.updated_at, device_id: known.device_id } : null };
   store.set('o:' + id, { v });
   reload();
   counts();
@@ -143,7 +144,7 @@ async function push() {
     const res = await api('POST', '/api/v1/records', { records: batch });
     res.results.forEach((r, j) => {
       const sent = batch[j];
-      // Edited again (here or in another tab) while in flight: the newer version stays queued.
+      // Edited again (here or in another tab) while in flight: the newer one stays queued.
       if (localStorage.getItem(P + 'o:' + sent.id) !== sentRaws[j]) return;
       if (r.status === 'rejected') {
         rejected += 1;

@@ -35,9 +35,8 @@ export function uuid() {
   return hex(b).replace(/(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-');
 }
 
-// The current version is the greatest (updated_at, device_id, content): SPEC §3. The
-// server breaks exact ties by a SHA-256 the page cannot compute off a secure context;
-// comparing the JSON text is as deterministic for the local view.
+// The current version: greatest (updated_at, device_id), then JSON text (SPEC §3 ties on
+// a SHA-256, which needs a secure context; the text is as deterministic here).
 function cmp(a, b) {
   for (const k of ['updated_at', 'device_id']) {
     if (a[k] !== b[k]) return a[k] < b[k] ? -1 : 1;
@@ -55,7 +54,7 @@ if (!device) { device = 'ph-' + hex(random(6)); store.set('device', device); }
 export let auth = store.get('auth');
 export let view = new Map();  // id -> version shown (newest of cache and outbox)
 export let box = new Map();  // id -> {v, errors}
-export let raws = new Map();  // id -> the outbox entry's text as stored, to spot later edits
+export let raws = new Map();  // id -> the outbox entry's text, to spot later edits
 export let index = [];  // [household, folded text]
 
 export function setAuth(a) { auth = a; }
