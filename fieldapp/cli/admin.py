@@ -3,7 +3,7 @@ import datetime
 
 import click
 
-from fieldapp.cli.common import fail_on_domain_errors, parse_day_option
+from fieldapp.cli.common import click_error, parse_day_option
 from fieldapp.forms.errors import FieldappError
 
 __all__ = ["init", "user", "backup", "restore"]
@@ -43,7 +43,7 @@ def init(obj, site_kind, commune, village_id, village_name, adult_population,
     try:
         settings = init_site(obj.data_dir, site_kind, commune, villages, start, end, period_kind)
     except FieldappError as error:
-        raise fail_on_domain_errors(error) from None
+        raise click_error(error) from None
     click.echo(f"Đã khởi tạo {obj.data_dir}: {settings['site_name']} — "
                f"{settings['commune_name']}, {settings['province_name']} "
                f"(mã {settings['commune_code']}), {len(settings['campaign']['periods'])} đợt.")
@@ -73,7 +73,7 @@ def user_add(obj, username, role, village_id, secret):
     try:
         added = add_user(site, username, role, secret, village_id)
     except FieldappError as error:
-        raise fail_on_domain_errors(error) from None
+        raise click_error(error) from None
     click.echo(f"Đã thêm {added['username']} ({role}"
                f"{', ' + added['village_id'] if added.get('village_id') else ''}).")
 

@@ -3,7 +3,7 @@ import click
 
 from fieldapp.forms.errors import FieldappError
 
-__all__ = ["parse_day_option", "fail_on_domain_errors"]
+__all__ = ["parse_day_option", "click_error"]
 
 
 def parse_day_option(value, option):
@@ -17,6 +17,6 @@ def parse_day_option(value, option):
         raise click.BadParameter(error.message, param_hint=option) from None
 
 
-def fail_on_domain_errors(error):
-    """A domain error as the CLI shows it (its Vietnamese message, exit status 1)."""
+def click_error(error):
+    """The click error that shows a domain error: its Vietnamese message, exit status 1."""
     return click.ClickException(error.message)

@@ -3,7 +3,7 @@ import json
 
 import click
 
-from fieldapp.cli.common import fail_on_domain_errors, parse_day_option
+from fieldapp.cli.common import click_error, parse_day_option
 from fieldapp.cli.server import lan_address
 from fieldapp.forms.errors import FieldappError
 
@@ -54,7 +54,7 @@ def report(obj, out_path, period, as_of):
     try:
         pdf = site_report_pdf(site, period, day)
     except FieldappError as error:
-        raise fail_on_domain_errors(error) from None
+        raise click_error(error) from None
     _write(out_path, pdf)
     click.echo(f"Đã ghi báo cáo vào {out_path}.")
 
@@ -82,7 +82,7 @@ def qr(obj, out_path, base_url, login_cards):
     try:
         pdf, logins = site_sheets_pdf(site, base_url, village, made_by="fieldapp qr")
     except FieldappError as error:
-        raise fail_on_domain_errors(error) from None
+        raise click_error(error) from None
     _write(out_path, pdf)
     if not (site.settings.get("wifi") or {}).get("ssid"):
         click.echo("Chưa có tên Wi-Fi trong cài đặt: tờ in không có thẻ Wi-Fi.")

@@ -7,7 +7,7 @@ import urllib.request
 
 import click
 
-from fieldapp.cli.common import fail_on_domain_errors
+from fieldapp.cli.common import click_error
 from fieldapp.forms.errors import FieldappError
 
 __all__ = ["export", "commune_key", "import_files", "push"]
@@ -40,7 +40,7 @@ def export(obj, out, all_versions, encrypt, to_key):
     try:
         batch = export_batch(site, all_versions=all_versions, remember=False)
     except FieldappError as error:
-        raise fail_on_domain_errors(error) from None
+        raise click_error(error) from None
     try:
         if encrypt:
             from storage.durable import atomic_write_bytes
@@ -205,7 +205,7 @@ def push(obj, url, token, all_versions, encrypt, to_key, timeout):
     try:
         batch = export_batch(site, all_versions=all_versions, remember=False)
     except FieldappError as error:
-        raise fail_on_domain_errors(error) from None
+        raise click_error(error) from None
     body = gzip_bytes(batch_bytes(batch))
     headers = {"Content-Type": "application/json", "Content-Encoding": "gzip",
                "Authorization": f"Bearer {token}"}

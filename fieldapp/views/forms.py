@@ -15,7 +15,7 @@ __all__ = ["csrf", "record_form", "form_to_data", "choice_list", "LoginForm", "V
            "ActionForm", "VillageSettingsForm", "require_form_token", "FORM_EXPIRED"]
 
 csrf = CSRFProtect()      # every form's token; the API (bearer tokens) is exempt
-FORM_EXPIRED = ("Phiên biểu mẫu đã hết hạn hoặc không hợp lệ. Hãy tải lại trang và gửi lại.")
+FORM_EXPIRED = "Phiên biểu mẫu đã hết hạn hoặc không hợp lệ. Hãy tải lại trang và gửi lại."
 
 
 def choice_list(pairs):

@@ -12,6 +12,7 @@ from sync.batch import batch_bytes
 from sync.errors import BatchRejected
 from sync.transfer import build_batch, import_batch
 from tests.support import factories
+from tests.support.batches import bare_commune, bare_village  # noqa: F401  (fixtures)
 from tests.support.pages import csrf_token, login_page
 from tests.support.batches import resign, snapshot
 
@@ -122,21 +123,12 @@ def test_the_visit_page_refuses_a_right_to_left_override_in_the_note(app, site):
 
 # -- batch import: the typed decoding and the record-by-record check agree -------------
 
-@pytest.fixture
-def village(tmp_path):
-    return factories.village_site(tmp_path / "village", users=False)
 
-
-@pytest.fixture
-def commune(tmp_path):
-    return factories.commune_site(tmp_path / "commune", users=False)
-
-
-def batch_with(village, records):
-    batch = build_batch(village, 0, None, str(uuid.uuid4()),
+def batch_with(bare_village, records):
+    batch = build_batch(bare_village, 0, None, str(uuid.uuid4()),
                         datetime.datetime.now(datetime.timezone.utc)
                         .strftime("%Y-%m-%dT%H:%M:%S.000Z"))
-    return resign(batch, village.data_dir, records=records)
+    return resign(batch, bare_village.data_dir, records=records)
 
 
 @pytest.mark.parametrize("as_bytes", [True, False], ids=["typed", "record_by_record"])
@@ -145,17 +137,17 @@ def batch_with(village, records):
                                     ("household", "address", "Xóm \u2067 1"),
                                     ("survey", "comment", "\u202dTốt"),
                                     ("member", "full_name", "\u0301")])
-def test_a_batch_holding_an_unreadable_text_is_refused_whole(village, commune, as_bytes,
+def test_a_batch_holding_an_unreadable_text_is_refused_whole(bare_village, bare_commune, as_bytes,
                                                              change):
     record_type, field, value = change
     home = factories.household()
     bad = factories.version(record_type, dict(valid_data(record_type, home["id"]),
                                               **{field: value}))
-    batch = batch_with(village, [home, bad])
-    before = snapshot(commune.data_dir)
+    batch = batch_with(bare_village, [home, bad])
+    before = snapshot(bare_commune.data_dir)
     with pytest.raises(BatchRejected) as caught:
-        import_batch(commune, batch_bytes(batch) if as_bytes else batch)
+        import_batch(bare_commune, batch_bytes(batch) if as_bytes else batch)
     assert caught.value.problem == "records" and bad["id"] in caught.value.message
     [named] = caught.value.details["records"]
     assert set(named["errors"]) == {f"data.{field}"}
-    assert snapshot(commune.data_dir) == before
+    assert snapshot(bare_commune.data_dir) == before

@@ -137,3 +137,15 @@ def assert_error(status, body, expected_status, code):
     assert status == expected_status, body
     assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "details"}
     assert body["error"]["code"] == code and body["error"]["message"]
+
+
+@pytest.fixture
+def bare_village(tmp_path):
+    """A village laptop without accounts, whose batches a test makes and signs itself."""
+    return factories.village_site(tmp_path / "village", users=False)
+
+
+@pytest.fixture
+def bare_commune(tmp_path):
+    """A commune centre without accounts, for importing such batches."""
+    return factories.commune_site(tmp_path / "commune", users=False)

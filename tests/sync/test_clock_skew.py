@@ -12,6 +12,7 @@ from sync.batch import batch_bytes
 from sync.errors import BatchRejected
 from sync.transfer import import_batch
 from tests.support import factories
+from tests.support.batches import bare_commune, bare_village  # noqa: F401  (fixtures)
 from tests.support.pages import csrf_token, login_page
 from tests.support.batches import resign, snapshot
 
@@ -87,81 +88,72 @@ def test_an_edit_on_the_page_after_a_slightly_fast_phone_becomes_current(app, si
 
 # -- the commune judges records by the batch's created_at -------------------------------
 
-@pytest.fixture
-def village(tmp_path):
-    return factories.village_site(tmp_path / "village", users=False)
 
-
-@pytest.fixture
-def commune(tmp_path):
-    return factories.commune_site(tmp_path / "commune", users=False)
-
-
-def batch_of(village, created_at, records):
+def batch_of(bare_village, created_at, records):
     """A batch of the village site, signed by its key, made at `created_at`."""
     from sync.transfer import build_batch
-    batch = build_batch(village, 0, None, "2f7d6a1e-5b4c-4d3e-8f2a-1b0c9d8e7f6a",
+    batch = build_batch(bare_village, 0, None, "2f7d6a1e-5b4c-4d3e-8f2a-1b0c9d8e7f6a",
                         stamp(created_at))
-    return resign(batch, village.data_dir, records=records)
+    return resign(batch, bare_village.data_dir, records=records)
 
 
 CREATED = datetime.datetime(2025, 8, 1, 3, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("as_bytes", [True, False], ids=["typed", "record_by_record"])
-def test_a_record_stamped_after_the_batch_was_made_refuses_the_batch(village, commune,
+def test_a_record_stamped_after_the_batch_was_made_refuses_the_batch(bare_village, bare_commune,
                                                                    as_bytes):
     good = household_at(CREATED - datetime.timedelta(hours=2))
     late = household_at(CREATED + MAX_CLOCK_AHEAD + datetime.timedelta(minutes=1))
-    batch = batch_of(village, CREATED, [good, late])
-    before = snapshot(commune.data_dir)
+    batch = batch_of(bare_village, CREATED, [good, late])
+    before = snapshot(bare_commune.data_dir)
     with pytest.raises(BatchRejected) as caught:
-        import_batch(commune, batch_bytes(batch) if as_bytes else batch)
+        import_batch(bare_commune, batch_bytes(batch) if as_bytes else batch)
     assert caught.value.problem == "records"
     assert late["id"] in caught.value.message and good["id"] not in caught.value.message
     [bad] = caught.value.details["records"]
     assert bad["id"] == late["id"] and "nhanh hơn giờ tạo lô" in bad["errors"]["updated_at"]
-    assert snapshot(commune.data_dir) == before
+    assert snapshot(bare_commune.data_dir) == before
 
 
 @pytest.mark.parametrize("as_bytes", [True, False], ids=["typed", "record_by_record"])
-def test_a_batch_imported_days_after_it_was_made_is_accepted(village, commune, as_bytes):
+def test_a_batch_imported_days_after_it_was_made_is_accepted(bare_village, bare_commune, as_bytes):
     """Imported long after created_at (here, months): stamps up to ten minutes past
     created_at are fine, whatever the commune's clock says now."""
     records = [household_at(CREATED - datetime.timedelta(days=3)),
                household_at(CREATED + datetime.timedelta(minutes=9))]
-    batch = batch_of(village, CREATED, records)
-    receipt = import_batch(commune, batch_bytes(batch) if as_bytes else batch,
+    batch = batch_of(bare_village, CREATED, records)
+    receipt = import_batch(bare_commune, batch_bytes(batch) if as_bytes else batch,
                            now=CREATED + datetime.timedelta(days=4))
     assert receipt.new == 2
-    assert {commune.store.current(r["id"])["updated_at"] for r in records} == \
+    assert {bare_commune.store.current(r["id"])["updated_at"] for r in records} == \
         {r["updated_at"] for r in records}
 
 
-def test_a_batch_made_in_the_future_of_the_commune_is_refused(village, commune):
+def test_a_batch_made_in_the_future_of_the_commune_is_refused(bare_village, bare_commune):
     now = datetime.datetime.now(UTC)
     created = now + datetime.timedelta(days=2)
-    batch = batch_of(village, created, [household_at(created - datetime.timedelta(hours=1))])
-    before = snapshot(commune.data_dir)
+    batch = batch_of(bare_village, created, [household_at(created - datetime.timedelta(hours=1))])
+    before = snapshot(bare_commune.data_dir)
     with pytest.raises(BatchRejected) as caught:
-        import_batch(commune, batch_bytes(batch))
+        import_batch(bare_commune, batch_bytes(batch))
     assert caught.value.problem == "created_at"
     message = caught.value.message
     assert "đồng hồ máy của thôn đang chạy nhanh" in message and "2 ngày" in message
     assert "chưa lưu gì" in message
-    assert snapshot(commune.data_dir) == before
+    assert snapshot(bare_commune.data_dir) == before
 
 
-def test_a_batch_from_the_future_is_refused_by_the_import_command(village, commune, runner,
-                                                                 tmp_path):
+def test_a_batch_from_the_future_is_refused_by_the_import_command(bare_village, bare_commune,
+                                                                 runner, tmp_path):
     from fieldapp.cli import main
     created = datetime.datetime.now(UTC) + datetime.timedelta(hours=3)
-    batch = batch_of(village, created, [household_at(created - datetime.timedelta(hours=1))])
+    batch = batch_of(bare_village, created, [household_at(created - datetime.timedelta(hours=1))])
     path = tmp_path / "batch.json"
     path.write_bytes(batch_bytes(batch))
-    result = runner.invoke(main, ["--data", commune.data_dir, "import", str(path)])
+    result = runner.invoke(main, ["--data", bare_commune.data_dir, "import", str(path)])
     assert result.exit_code == 1, result.output
     assert "đồng hồ máy của thôn đang chạy nhanh" in result.output
     assert re.search(r"khoảng 3 giờ", result.output)
-    commune.store.refresh()
-    assert not list(commune.store.currents())
+    bare_commune.store.refresh()
+    assert not list(bare_commune.store.currents())
