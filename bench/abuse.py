@@ -29,7 +29,7 @@ import sys
 import tempfile
 import threading
 import time
-import zlib
+import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -38,7 +38,7 @@ from fieldapp.site import init_site  # noqa: E402
 from fieldapp.site import Site  # noqa: E402
 from tests.support import factories  # noqa: E402
 from tests.support.live import LiveServer  # noqa: E402
-from tests.support.batches import filled_village, push_token  # noqa: E402
+from tests.support.batches import filled_village, gzip_bomb, push_token  # noqa: E402
 
 VILLAGE = "thon-3"
 USERNAME, UNKNOWN = "minh", "khong-co-ai"
@@ -137,19 +137,6 @@ def _peak_rss_mb(pid):
         return int(next(l for l in status if l.startswith("VmHWM:")).split()[1]) / 1024
 
 
-def _bomb(header, inflated):
-    """A gzip batch: `header`'s fields, then `{},` records inflating to `inflated` bytes."""
-    import uuid
-    fields = {k: v for k, v in header.items() if k != "records"}
-    fields["batch_id"] = str(uuid.uuid4())
-    packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
-    parts = [packer.compress(json.dumps(fields).encode()[:-1] + b',"records":[')]
-    chunk = b"{}," * (1 << 20)
-    parts += [packer.compress(chunk) for _ in range(inflated // len(chunk))]
-    parts += [packer.compress(b"{}]}"), packer.flush()]
-    return b"".join(parts)
-
-
 def amplification_upload(inflated_mb=250, workdir=None):
     """Start a commune server, upload the bomb with a push token and as staff; return
     {sizes, each refusal's status and seconds, peak RSS before and growth}."""
@@ -167,7 +154,7 @@ def amplification_upload(inflated_mb=250, workdir=None):
                                    raw=gzip_bytes(batch_bytes(real)))
         assert status == 200, status
         before = _peak_rss_mb(server.process.pid)
-        bomb = _bomb(real, inflated_mb * MB)
+        bomb = gzip_bomb(dict(real, batch_id=str(uuid.uuid4())), inflated_mb * MB)
         answers = {}
         for who, bearer in (("push_token", token), ("staff", staff)):
             started = time.monotonic()
