@@ -6,9 +6,9 @@ from flask import Flask, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 
 from fieldapp.auth.accounts import prune_tokens
+from fieldapp.forms import text
 from fieldapp.forms.errors import FieldappError
 from fieldapp.site import Site
-from fieldapp.forms import text
 
 __all__ = ["create_app", "error_response"]
 __version__ = "0.1.0"

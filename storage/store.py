@@ -24,8 +24,7 @@ from dataclasses import dataclass, field
 import msgspec
 
 from storage.canonical import canonical_json, sha256_hex
-from storage.durable import (FileLock, atomic_write_bytes, file_signature,
-                             remove_stray_temp_files)
+from storage.durable import FileLock, atomic_write_bytes, file_signature, remove_stray_temp_files
 
 __all__ = ["RecordStore", "StorageError", "Refused", "Conflict", "version_key", "Result",
            "no_cycle_collection"]

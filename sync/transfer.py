@@ -17,9 +17,10 @@ from dataclasses import asdict, dataclass, field
 from tinydb import Query
 
 from fieldapp.forms.errors import Invalid
-from fieldapp.forms.versions import (MAX_CLOCK_AHEAD, ahead_text, check_versions, parse_stamp, utc_now)
 from fieldapp.forms.text import vn_time
 from fieldapp.forms.typed import clean_versions
+from fieldapp.forms.versions import (MAX_CLOCK_AHEAD, ahead_text, check_versions, parse_stamp,
+                                     utc_now)
 from storage import FileLock
 from storage.durable import atomic_write_bytes
 from storage.store import Refused, no_cycle_collection

@@ -236,6 +236,7 @@ def _procedure_figures(commune, rng):
 def build_demo(root, seed=2025):
     """Build the demo under `root` (replacing an earlier demo there); return a DemoSummary."""
     from faker import Faker
+
     from fieldapp.site import Site, init_site
     if os.path.exists(root) and os.listdir(root):
         if not os.path.exists(os.path.join(root, MARKER)):

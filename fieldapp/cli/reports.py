@@ -16,8 +16,8 @@ __all__ = ["indicators", "report", "qr"]
 @click.pass_obj
 def indicators(obj, as_of, as_json):
     """Print the indicators against their targets."""
-    from fieldapp.indicators.compute import site_indicators
     from fieldapp.forms.text import percent
+    from fieldapp.indicators.compute import site_indicators
     site = obj.site()
     answer = site_indicators(site, parse_day_option(as_of, "--as-of"))
     if as_json:

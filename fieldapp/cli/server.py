@@ -32,6 +32,7 @@ def lan_address():
 def terminal_qr(text):
     """A QR code of `text` drawn with characters for the terminal."""
     import io
+
     import qrcode
     code = qrcode.QRCode(border=1)
     code.add_data(text)
@@ -134,6 +135,7 @@ def demo(obj, port, host, no_serve, seed):
 def serve_demo(summary, host, port):
     """Serve the first village site on `port` and the commune centre on `port + 1`."""
     import waitress
+
     from fieldapp import create_app
     village_app = create_app({"DATA_DIR": summary.villages[0][2]})
     commune_app = create_app({"DATA_DIR": summary.commune_dir})

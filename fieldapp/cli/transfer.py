@@ -44,8 +44,8 @@ def export(obj, out, all_versions, encrypt, to_key):
     try:
         if encrypt:
             from storage.durable import atomic_write_bytes
-            from sync.batch import batch_bytes, gzip_bytes
             from sync import crypto
+            from sync.batch import batch_bytes, gzip_bytes
             sealed = crypto.seal(gzip_bytes(batch_bytes(batch)), to_key)
             atomic_write_bytes(str(out), sealed)
             size = len(sealed)

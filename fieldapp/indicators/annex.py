@@ -8,10 +8,10 @@ import csv
 import io
 import re
 
-from fieldapp.indicators.tables import CsvError, read_table
-from fieldapp.indicators.definitions import DEFINITIONS
-from fieldapp.forms.versions import VILLAGE_RE
 from fieldapp.forms.text import fold, nfc
+from fieldapp.forms.versions import VILLAGE_RE
+from fieldapp.indicators.definitions import DEFINITIONS
+from fieldapp.indicators.tables import CsvError, read_table
 
 __all__ = ["TARGET_HEADERS", "CSV_HEADERS", "AnnexError", "parse_percent",
            "parse_population", "parse_village_name", "parse_village_id", "slug",

@@ -17,7 +17,6 @@ import threading
 import weakref
 from collections import OrderedDict
 
-
 __all__ = ["ResultCache", "data_state", "cached", "cache_of"]
 
 MAX_ENTRIES = 16

@@ -9,10 +9,10 @@ the period's own figures alongside, a target and a baseline year.
 import datetime
 from dataclasses import dataclass
 
-from fieldapp.indicators.tables import CsvError, read_table
 from fieldapp.forms.rules import CHOICES
-from fieldapp.indicators.periods import periods_from_settings
 from fieldapp.forms.text import fold
+from fieldapp.indicators.periods import periods_from_settings
+from fieldapp.indicators.tables import CsvError, read_table
 
 __all__ = ["AREAS", "COLUMNS", "PARTS", "RATES", "DEFAULT_TARGETS", "FiguresError",
            "check_figures", "save_figures", "figures", "read_figures_csv", "template_csv",

@@ -14,15 +14,14 @@ from typing import Callable
 import jinja2
 from markupsafe import Markup
 
-from fieldapp.reports.pdf import render_pdf as _render_pdf
-from fieldapp.reports.procedures import build_procedures
 from fieldapp.forms import text
 from fieldapp.forms.errors import Invalid, NotFound
-from fieldapp.indicators.definitions import DEFINITIONS, change
 from fieldapp.indicators.compute import compute, volunteer_stats
-from fieldapp.indicators.periods import today_local
-from fieldapp.indicators.periods import periods_from_settings
+from fieldapp.indicators.definitions import DEFINITIONS, change
+from fieldapp.indicators.periods import periods_from_settings, today_local
 from fieldapp.reports.charts import bars_chart, periods_chart, villages_chart
+from fieldapp.reports.pdf import render_pdf as _render_pdf
+from fieldapp.reports.procedures import build_procedures
 
 __all__ = ["Section", "SECTIONS", "ReportData", "choose_period",
            "report_data", "render_html", "render_pdf", "site_report_pdf",

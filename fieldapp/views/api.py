@@ -2,15 +2,14 @@
 
 from flask import Blueprint, g, jsonify, request
 
-from fieldapp.indicators.periods import parse_day
 from fieldapp.auth import accounts as auth
 from fieldapp.auth.access import api, check_village, get_site, visible_villages
 from fieldapp.forms.errors import BadRequest, Invalid
 from fieldapp.forms.rules import rules_as_json
-from fieldapp.indicators.compute import site_indicators
-from fieldapp.indicators.periods import today_local
-from fieldapp.records import MAX_RECORDS_PER_REQUEST, WRITER_ROLES, open_forks, save_versions
 from fieldapp.forms.versions import utc_now
+from fieldapp.indicators.compute import site_indicators
+from fieldapp.indicators.periods import parse_day, today_local
+from fieldapp.records import MAX_RECORDS_PER_REQUEST, WRITER_ROLES, open_forks, save_versions
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 

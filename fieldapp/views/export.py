@@ -1,16 +1,15 @@
 """The village lead's export page: a downloaded batch file counts as sent once confirmed."""
 
-from flask import (Blueprint, Response, flash, g, redirect, render_template, request,
-                   url_for)
+from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
 from tinydb import Query
 
 from fieldapp.auth.access import get_site, page
 from fieldapp.forms.errors import BadRequest, Conflict
-from fieldapp.views.forms import ActionForm, require_form_token
 from fieldapp.forms.text import vn_number, vn_time
+from fieldapp.views.forms import ActionForm, require_form_token
 from sync import crypto, keys
 from sync.batch import batch_bytes, gzip_bytes
-from sync.transfer import (build_batch, export_batch, export_marks, last_exported, mark_exported)
+from sync.transfer import build_batch, export_batch, export_marks, last_exported, mark_exported
 
 bp = Blueprint("export", __name__)
 

@@ -5,8 +5,7 @@ decide what is valid, so a rule is never written twice.
 """
 from flask_wtf import CSRFProtect, FlaskForm
 from wtforms import (BooleanField, PasswordField, RadioField, SelectChoice, SelectField,
-                     SelectMultipleField, StringField, TextAreaField)
-from wtforms import widgets
+                     SelectMultipleField, StringField, TextAreaField, widgets)
 
 from fieldapp.forms.errors import BadRequest
 from fieldapp.forms.rules import CHOICES, RULES, validate_data

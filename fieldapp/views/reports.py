@@ -8,9 +8,8 @@ from flask import Blueprint, Response, render_template, request
 
 from fieldapp.auth.access import current_user, get_site, page, visible_villages
 from fieldapp.forms.errors import BadRequest, Forbidden
+from fieldapp.indicators.periods import periods_from_settings, today_local
 from fieldapp.views.forms import ActionForm
-from fieldapp.indicators.periods import today_local
-from fieldapp.indicators.periods import periods_from_settings
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 ROLES = ("lead", "staff", "admin")

@@ -15,14 +15,13 @@ from flask import (Blueprint, current_app, flash, jsonify, redirect, render_temp
 from flask_wtf.csrf import generate_csrf
 from jinja2.utils import htmlsafe_json_dumps
 
-from fieldapp.views.forms import csrf
 from fieldapp.auth import accounts as auth
 from fieldapp.auth import cards
 from fieldapp.auth.access import current_user, get_site, page
 from fieldapp.forms.errors import BadRequest, FieldappError, Forbidden, NotSignedIn
-from fieldapp.views.forms import ActionForm, require_form_token
 from fieldapp.forms.rules import rules_as_json
 from fieldapp.forms.text import vn_date
+from fieldapp.views.forms import ActionForm, csrf, require_form_token
 
 bp = Blueprint("round", __name__)
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")

@@ -3,24 +3,21 @@ import datetime
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from fieldapp.indicators.periods import parse_day
 from fieldapp.auth import accounts as auth
-from fieldapp.auth.access import (check_village, current_user, get_site, page,
-                             switch_account, visible_villages)
-from fieldapp.indicators.cache import cached
+from fieldapp.auth.access import (check_village, current_user, get_site, page, switch_account,
+                                  visible_villages)
 from fieldapp.forms.errors import BadRequest, FieldappError, Invalid, NotFound
-from fieldapp.views.forms import (ActionForm, VillageSettingsForm, VolunteerForm, form_to_data,
-                            record_form)
-from fieldapp.indicators.periods import weekly_periods
 from fieldapp.forms.rules import CHOICES, DOOR_TO_DOOR, RULES, TYPE_LABELS, validate_data
-from fieldapp.indicators.compute import site_compute, site_volunteer_stats
-from fieldapp.indicators.periods import today_local
-from fieldapp.records import live_records, search_households
 from fieldapp.forms.versions import make_version, member_record_id
-from fieldapp.records import save_versions
+from fieldapp.indicators.cache import cached
+from fieldapp.indicators.compute import site_compute, site_volunteer_stats
+from fieldapp.indicators.periods import parse_day, today_local, weekly_periods
+from fieldapp.records import WRITER_ROLES, live_records, save_versions, search_households
+from fieldapp.views.forms import (ActionForm, VillageSettingsForm, VolunteerForm, form_to_data,
+                                  record_form)
 
 bp = Blueprint("village", __name__)
-RECORD_ROLES = ("volunteer", "lead")
+RECORD_ROLES = WRITER_ROLES          # who writes door-to-door records
 PAGE_SIZE = 50
 
 

@@ -5,28 +5,26 @@ import hashlib
 import os
 import secrets
 
-from flask import (Blueprint, flash, g, jsonify, redirect, render_template, request,
-                   url_for)
+from flask import Blueprint, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from tinydb import Query
 from wtforms import SelectField, StringField
 
-from fieldapp.views.forms import csrf
 from fieldapp.auth.access import bearer_token, get_site, page
 from fieldapp.auth.accounts import user_for_token
 from fieldapp.forms.errors import FieldappError, Forbidden, NotFound, NotSignedIn
-from fieldapp.views.forms import ActionForm, require_form_token
 from fieldapp.forms.text import vn_number, vn_time
+from fieldapp.views.commune.blueprint import STAFF
+from fieldapp.views.forms import ActionForm, csrf, require_form_token
 from sync import crypto, keys
 from sync.approval import approve_site, held_sites, refuse_site
 from sync.batch import PUSH_LIMITS, UPLOAD_LIMITS
 from sync.errors import BatchRejected
 from sync.held import held_rows
-from sync.transfer import (forget_site_key, import_batch, imported_batches, known_sites)
+from sync.transfer import forget_site_key, import_batch, imported_batches, known_sites
 
 bp = Blueprint("batches", __name__)
-STAFF = ("staff", "admin")
 PUSH_PREFIX = "fa-push-"
 MAX_FILES = 20
 

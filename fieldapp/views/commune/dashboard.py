@@ -4,15 +4,13 @@ import datetime
 
 from flask import render_template, request
 
-from fieldapp.indicators.definitions import change
-from fieldapp.indicators.periods import parse_day
 from fieldapp.auth.access import get_site, page
 from fieldapp.forms.errors import BadRequest, Invalid
 from fieldapp.forms.rules import CHOICES, TYPE_LABELS
-from fieldapp.indicators.compute import site_compute, site_volunteer_stats
-from fieldapp.indicators.periods import today_local
 from fieldapp.forms.text import vn_time
-
+from fieldapp.indicators.compute import site_compute, site_volunteer_stats
+from fieldapp.indicators.definitions import change
+from fieldapp.indicators.periods import parse_day, today_local
 from fieldapp.views.commune.blueprint import SHORT_LABELS, STAFF, bp
 
 CONFLICTS_PER_PAGE = 50

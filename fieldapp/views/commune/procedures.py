@@ -4,18 +4,17 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 
-from fieldapp.indicators.definitions import change
 from fieldapp.auth.access import current_user, get_site, page
-from fieldapp.indicators.annex import AnnexError, format_percent_input, parse_percent
 from fieldapp.forms.errors import NotFound
-from fieldapp.indicators.periods import today_local
-from fieldapp.indicators.periods import periods_from_settings
-from fieldapp.indicators.procedures import (AREAS, COLUMNS, RATES, FiguresError, check_figures, figures,
-                                 procedure_indicators, read_figures_csv, save_figures,
-                                 settings_targets, template_csv)
+from fieldapp.indicators.annex import AnnexError, format_percent_input, parse_percent
+from fieldapp.indicators.definitions import change
+from fieldapp.indicators.periods import periods_from_settings, today_local
+from fieldapp.indicators.procedures import (AREAS, COLUMNS, RATES, FiguresError, check_figures,
+                                            figures, procedure_indicators, read_figures_csv,
+                                            save_figures, settings_targets, template_csv)
+from fieldapp.views.commune.blueprint import STAFF
 
 bp = Blueprint("procedures", __name__, url_prefix="/commune/procedures")
-STAFF = ("staff", "admin")
 RATE_KEYS = [r.key for r in RATES] + [f"{r.key}_lci" for r in RATES]
 
 

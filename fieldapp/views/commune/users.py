@@ -7,10 +7,8 @@ from wtforms import PasswordField, RadioField, SelectChoice, StringField
 from fieldapp.auth import accounts as auth
 from fieldapp.auth.access import current_user, get_site, page, switch_account
 from fieldapp.forms.errors import BadRequest, FieldappError, NotFound
-from fieldapp.views.forms import ActionForm
-
 from fieldapp.views.commune.blueprint import bp
-
+from fieldapp.views.forms import ActionForm
 
 # ---------------------------------------------------------------- users
 

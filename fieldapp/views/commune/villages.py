@@ -10,14 +10,12 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import RadioField, SelectChoice, StringField
 
-from fieldapp.indicators.periods import parse_day
-from fieldapp.indicators import annex
 from fieldapp.auth.access import get_site, page
 from fieldapp.forms.errors import Invalid, NotFound
+from fieldapp.indicators import annex
 from fieldapp.indicators.definitions import DEFINITIONS
-from fieldapp.indicators.periods import monthly_periods, weekly_periods
-from fieldapp.views.commune.blueprint import (SHORT_LABELS, STAFF, update_settings,
-                                    bp)
+from fieldapp.indicators.periods import monthly_periods, parse_day, weekly_periods
+from fieldapp.views.commune.blueprint import SHORT_LABELS, STAFF, bp, update_settings
 
 MAX_CAMPAIGN_DAYS = 731
 MAX_CSV_BYTES = 256 * 1024
