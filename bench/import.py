@@ -9,8 +9,9 @@ every indicator for the commune, every village and every period (`compute_each`:
 commune's and every village's `compute` answer from one tally of the stored versions);
 and reports peak RSS.
 Last line: a JSON object with ratio_import_vs_parse (goal <= 3),
-indicators_s_per_100k_versions as a ratio to parse time per 100k versions (goal <= 1)
-and peak_rss_mb (goal <= 400).
+indicators_s_per_100k_versions as a ratio to parse time per 100k versions (goal <= 1),
+ratio_forks_vs_parse, listing every fork at the commune (goal <= 0.5), and peak_rss_mb
+(goal <= 400). Every generated edit names its base (SPEC §3).
 
 With --compare, each kept speed-up is also switched off in turn, in the same measuring
 process, the imports of every variant taking turns with the parse like the normal one:
@@ -41,6 +42,8 @@ import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from fieldapp.forms.versions import base_of  # noqa: E402
 
 COMMUNE = "25264"
 START, END = datetime.date(2025, 7, 25), datetime.date(2025, 8, 25)
@@ -74,14 +77,17 @@ def village_weeks(village_id, target, rng):
     weeks = [[] for _ in range(4)]
     devices = [f"ph-{village_id}-{n}" for n in range(6)]
     authors = [f"tnv{n}.{village_id.replace('-', '')}" for n in range(6)]
+    latest = {}                 # record id -> its last version: what an edit is made from
+
     def add(kind, data, week, record_id=None, deleted=False):
         when, day = stamp(rng, week)
         n = rng.randrange(6)
         version = {"id": record_id or str(uuid.UUID(int=rng.getrandbits(128), version=4)),
                    "type": kind, "village_id": village_id, "updated_at": when,
                    "device_id": devices[n], "author": authors[n], "deleted": deleted,
-                   "data": data}
+                   "data": data, "base": base_of(latest.get(record_id))}
         weeks[week].append(version)
+        latest[version["id"]] = version
         return version, day
     count = 0
     while count < target:
@@ -267,10 +273,15 @@ def measure(root, runs, variants=((),)):
     timed = {names: tuple(min(t[n] for t in took) for n in (0, 1))
              for names, took in timed.items()}
     indicators_s, indicators_cpu_s = timed[variants[0]]
+    from fieldapp.records import open_forks
+    start = time.perf_counter()
+    forks = open_forks(commune.store, villages)        # every fork at the commune
+    forks_s = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"files": len(files), "megabytes": round(size / 2**20, 1), "versions": versions,
             "parse_s": round(parse_s, 3), "import_s": round(import_s, 3),
             "indicators_s": round(indicators_s, 3), "peak_rss_mb": round(peak, 1),
+            "forks_s": round(forks_s, 3), "forks": len(forks),
             "parse_cpu_s": round(parse_cpu_s, 3), "import_cpu_s": round(import_cpu_s, 3),
             "indicators_cpu_s": round(indicators_cpu_s, 3),
             "parse_runs_s": [round(t, 3) for t, _ in parses],
@@ -334,6 +345,8 @@ def main():
         print(f"{label}: {numbers[key + '_s']:.2f} s  {numbers[key + '_cpu_s']:.2f} s")
     if first:
         print(f"(all of it {variant_name(first)})")
+    print(f"listing every fork at the commune: {numbers['forks_s']:.3f} s "
+          f"({numbers['forks']} forks)")
     print(f"peak RSS of the measuring process: {numbers['peak_rss_mb']:.0f} MB"
           + (" (the highest of all variants)" if args.compare else ""))
     result = {
@@ -341,6 +354,7 @@ def main():
         "indicators_s_per_100k_versions": round(
             (numbers["indicators_s"] * per_100k) / (numbers["parse_s"] * per_100k), 2),
         "peak_rss_mb": numbers["peak_rss_mb"],
+        "ratio_forks_vs_parse": round(numbers["forks_s"] / numbers["parse_s"], 2),
         "import_s": numbers["import_s"], "parse_s": numbers["parse_s"],
         "indicators_s": numbers["indicators_s"],
         "indicators_seconds_per_100k": round(numbers["indicators_s"] * per_100k, 3),

@@ -25,14 +25,13 @@ def open_forks(store, village_ids):
     [{"id", "type", "village_id", "versions": the heads, oldest first}]."""
     wanted = set(village_ids)
     found = []
-    for record_id, history in sorted(store.histories().items()):
-        if len(history) < 2 or history[-1]["village_id"] not in wanted:
-            continue
-        heads = forks(history)
-        if heads:
-            found.append({"id": record_id, "type": heads[-1]["type"],
-                          "village_id": heads[-1]["village_id"], "versions": heads})
-    return found
+    for record_id, history in store.histories().items():
+        if len(history) > 1 and history[-1]["village_id"] in wanted:
+            heads = forks(history)
+            if heads:
+                found.append({"id": record_id, "type": heads[-1]["type"],
+                              "village_id": heads[-1]["village_id"], "versions": heads})
+    return sorted(found, key=lambda fork: fork["id"])
 
 
 def search_households(store, village_ids, query):
