@@ -292,14 +292,11 @@ def _record_counts(summary):
 
 def _send_batches(summary):
     """Each village learns the commune's key, exports a batch sealed for it, and the commune
-    imports it (when sync is present), as `commune-key`, `export` and `import` do."""
-    try:
-        from sync import crypto
-        from sync.batch import batch_bytes
-        from sync.transfer import export_batch, import_batch
-    except ModuleNotFoundError:
-        return
+    imports it, as `commune-key`, `export` and `import` do."""
     from fieldapp.site import Site
+    from sync import crypto
+    from sync.batch import batch_bytes
+    from sync.transfer import export_batch, import_batch
     commune = Site(summary.commune_dir)
     key = crypto.box_public_key(commune.data_dir)
     for village in summary.villages:

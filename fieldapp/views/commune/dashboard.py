@@ -159,12 +159,7 @@ def conflicts():
 
 def _senders(site):
     """{partition: the sending site's name}, from the keys pinned by sync."""
-    try:
-        from sync.transfer import known_sites, partition_for
-    except ModuleNotFoundError as error:
-        if error.name not in ("sync", "sync.transfer"):
-            raise
-        return {}
+    from sync.transfer import known_sites, partition_for
     return {partition_for(row["site_id"]): row["name"] for row in known_sites(site)}
 
 
