@@ -11,6 +11,7 @@ NAV = [
     ("village.volunteers", "Tổ viên", ("lead", "admin"), "village"),
     ("round.login_cards", "Thẻ đăng nhập", ("lead", "admin"), "village"),
     ("export.export", "Gửi lên xã", ("lead", "admin"), "village"),
+    ("conflicts.index", "Xung đột", ("lead", "admin"), "village"),
     ("village.settings", "Cài đặt", ("admin",), "village"),
     ("commune.dashboard", "Chỉ số xã", ("staff", "admin"), "commune"),
     ("batches.imports", "Nhận dữ liệu", ("staff", "admin"), "commune"),

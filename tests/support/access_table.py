@@ -35,6 +35,8 @@ TABLE = {
     "batches.receive": (NONE, (S, A)),
     "batches.refuse_laptop": (NONE, (S, A)),
     "batches.revoke_push_token": (NONE, (S, A)),
+    "conflicts.index": ((L, A), NONE),
+    "conflicts.keep": ((L, A), NONE),
     "commune.add_village": (NONE, (S, A)),
     "commune.annex_template": (NONE, (S, A)),
     "commune.campaign": (NONE, (S, A)),

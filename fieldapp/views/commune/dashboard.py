@@ -6,12 +6,13 @@ from flask import render_template, request
 
 from fieldapp.auth.access import get_site, page
 from fieldapp.forms.errors import BadRequest, Invalid
-from fieldapp.forms.rules import CHOICES, TYPE_LABELS
+from fieldapp.forms.rules import TYPE_LABELS
 from fieldapp.forms.text import vn_time
 from fieldapp.indicators.compute import site_compute, site_volunteer_stats
 from fieldapp.indicators.definitions import change
 from fieldapp.indicators.periods import parse_day, today_local
 from fieldapp.views.commune.blueprint import SHORT_LABELS, STAFF, bp
+from fieldapp.views.differences import differences, field_labels, readable, record_title
 
 CONFLICTS_PER_PAGE = 50
 
@@ -90,37 +91,6 @@ def dashboard():
 
 # ---------------------------------------------------------------- conflicts
 
-def _differences(heads):
-    """The data fields (and deletion) whose values differ between competing versions."""
-    keys = sorted({k for v in heads for k in v["data"]})
-    fields = [k for k in keys if len({repr(v["data"].get(k)) for v in heads}) > 1]
-    if len({v["deleted"] for v in heads}) > 1:
-        fields.append("deleted")
-    return fields
-
-
-def _display(version, field):
-    """A field's value as people read it."""
-    if field == "deleted":
-        return "Đã xóa" if version["deleted"] else "Còn"
-    value = version["data"].get(field)
-    choices = CHOICES.get(field) if field in ("outcome", "vneid", "sex", "service_area",
-                                              "rating") else None
-    if isinstance(value, bool):
-        return "Có" if value else "Không"
-    if isinstance(value, list):
-        return ", ".join(CHOICES["help"].get(v, v) for v in value) or "—"
-    if choices and value in choices:
-        return choices[value]
-    return "—" if value in (None, "") else str(value)
-
-
-def _record_title(version):
-    data = version["data"]
-    return data.get("head_name") or data.get("full_name") or data.get("visited_on") \
-        or data.get("surveyed_on") or version["id"][:8]
-
-
 @bp.get("/conflicts")
 @page(*STAFF, site_kind="commune")
 def conflicts():
@@ -142,18 +112,18 @@ def conflicts():
         current = site.store.current(conflict.id)
         competing = sorted(heads.values(), key=lambda v: (v["updated_at"], v["device_id"]),
                            reverse=True)
-        fields = _differences(competing)
+        fields = differences(competing)
         items.append({"id": conflict.id, "type": TYPE_LABELS.get(current["type"], current["type"]),
-                      "title": _record_title(current), "village_id": current["village_id"],
+                      "title": record_title(current), "village_id": current["village_id"],
                       "fields": fields, "versions": [
                           {"author": v["author"], "device_id": v["device_id"],
                            "sender": sent_by[id(v)],
                            "when": vn_time(v["updated_at"]),
                            "current": v is current or v == current,
-                           "values": [(f, _display(v, f)) for f in fields]}
+                           "values": [(f, readable(v, f)) for f in fields]}
                           for v in competing], "count": len(history)})
     return render_template("commune/conflicts.html", items=items, total=len(found),
-                           page_no=page_no, names=_names(site), labels=_field_labels(),
+                           page_no=page_no, names=_names(site), labels=field_labels(),
                            pages=max(1, -(-len(found) // CONFLICTS_PER_PAGE)))
 
 
@@ -161,14 +131,6 @@ def _senders(site):
     """{partition: the sending site's name}, from the keys pinned by sync."""
     from sync.transfer import known_sites, partition_for
     return {partition_for(row["site_id"]): row["name"] for row in known_sites(site)}
-
-
-def _field_labels():
-    from fieldapp.forms.rules import RULES
-    labels = {"deleted": "Trạng thái"}
-    for rules in RULES.values():
-        labels.update({rule.name: rule.label for rule in rules})
-    return labels
 
 
 # ---------------------------------------------------------------- commendations
