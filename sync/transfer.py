@@ -19,8 +19,8 @@ from tinydb import Query
 from fieldapp.forms.errors import Invalid
 from fieldapp.forms.text import vn_time
 from fieldapp.forms.typed import clean_versions
-from fieldapp.forms.versions import (MAX_CLOCK_AHEAD, ahead_text, check_versions, parse_stamp,
-                                     utc_now)
+from fieldapp.forms.versions import (MAX_CLOCK_AHEAD, ahead_text, check_versions, forks,
+                                     parse_stamp, utc_now)
 from storage import FileLock
 from storage.durable import atomic_write_bytes
 from storage.store import Refused, no_cycle_collection
@@ -191,8 +191,8 @@ class Receipt:
 
 
 def competing_edits(store, record_ids):
-    """Ids among `record_ids` whose latest versions from different partitions differ."""
-    return sorted(conflict.id for conflict in store.conflicts(record_ids))
+    """Ids among `record_ids` that now have a fork (SPEC §3): heads from two devices."""
+    return sorted(rid for rid in record_ids if forks(store.history(rid)))
 
 
 def _village_ids(batch):

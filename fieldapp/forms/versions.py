@@ -5,6 +5,7 @@
 or `fieldapp.forms.typed`, which decodes whole batches by the same rules.
 """
 import datetime
+import json
 import re
 import uuid
 from dataclasses import dataclass
@@ -229,13 +230,16 @@ def forks(history):
     """The heads of one record's stored history when they are a fork (SPEC §3), else [].
 
     A head is a version that no other version names as its base. Two or more heads are
-    a fork when they come from different devices and neither was made from the other
-    (one device's later edit of its own line, whose base is lost, is not a fork).
+    a fork when they come from different devices, neither was made from the other, and
+    they differ (one device's later edit of its own line, whose base is lost, is not a
+    fork; nor are two merges that kept the same side, made in two places).
     Sorted by (updated_at, device_id): the same forks whatever the order of arrival.
     """
     named = {ref for version in history for ref in _named(version.get("base"))}
     heads = sorted((v for v in history if (v["updated_at"], v["device_id"]) not in named),
                    key=lambda v: (v["updated_at"], v["device_id"]))
     if len(heads) < 2 or len({v["device_id"] for v in heads}) < 2:
+        return []
+    if len({(json.dumps(v["data"], sort_keys=True), v["deleted"]) for v in heads}) < 2:
         return []
     return heads

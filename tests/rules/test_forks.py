@@ -8,9 +8,11 @@ from tests.support import factories
 
 
 def version(stamp, device, base=None, record=None):
-    """A household version of one record, stamped on 1/8/2025 at `stamp` (HH:MM)."""
+    """A household version of one record, stamped on 1/8/2025 at `stamp` (HH:MM), whose
+    note says who wrote it when (so no two versions hold the same data)."""
     made = dict(record or factories.household(), updated_at=f"2025-08-01T{stamp}:00.000Z",
                 device_id=device, author=device.removeprefix("ph-"))
+    made["data"] = dict(made["data"], note=f"{device} {stamp}")
     made["base"] = base
     return made
 
@@ -58,6 +60,18 @@ def test_an_edit_made_after_seeing_the_other_is_no_fork_however_close_in_time():
     minh = version("09:00", "ph-minh", base_of(new), new)
     lan = version("09:00", "ph-lan", base_of(minh), new)
     assert forks([new, minh, lan]) == []
+
+
+def test_two_places_resolving_a_fork_the_same_way_leave_no_fork():
+    new = version("08:00", "ph-lan")
+    lan = version("09:00", "ph-lan", base_of(new), new)
+    minh = version("09:05", "ph-minh", base_of(new), new)
+    kept = [base_of(lan), base_of(minh)]
+    here = dict(version("10:00", "ph-lan", kept, new), data=lan["data"])
+    there = dict(version("10:30", "laptop-xa", kept, new), data=lan["data"])
+    assert forks([new, lan, minh, here, there]) == []
+    other = dict(there, data=minh["data"])                         # they chose differently
+    assert forks([new, lan, minh, here, other]) == [here, other]
 
 
 def test_one_phone_editing_its_own_line_without_bases_is_no_fork():

@@ -7,6 +7,7 @@ import uuid
 import pytest
 from hypothesis import given, settings, strategies as st, HealthCheck
 
+from fieldapp.forms.versions import base_of
 from fieldapp.indicators.compute import compute
 from sync import keys
 from sync.batch import FORMAT, VERSION, batch_bytes, sign_batch
@@ -158,6 +159,8 @@ def two_laptops(tmp_path, same_time=False):
     edit_b = factories.version("person", dict(base["data"], bank_account=True), day=DAY,
                                minute=0 if same_time else 5, device_id="ph-b",
                                record_id=base["id"])
+    for edit in (edit_a, edit_b):                             # both made from the shared base
+        edit["base"] = base_of(base)
     a.store.submit([edit_a])
     b.store.submit([edit_b])
     return batch_bytes(export_batch(a)), batch_bytes(export_batch(b)), base["id"], edit_b
