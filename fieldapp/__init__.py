@@ -21,7 +21,7 @@ SMALL_BODY_ENDPOINTS = frozenset((
     "round.session_token", "batches.forget_key", "batches.push_sealing",
     "batches.revoke_push_token", "export.confirm_export", "round.revoke_card",
     "commune.user_action", "village.volunteer_action", "village.delete_record",
-    "conflicts.keep"))
+    "conflicts.resolve"))
 
 
 def create_app(config=None):

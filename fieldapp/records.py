@@ -9,7 +9,7 @@ from fieldapp.forms.text import fold
 from fieldapp.forms.versions import check_version, forks
 from storage import Refused
 
-__all__ = ["live_records", "search_households", "open_forks", "save_versions",
+__all__ = ["live_records", "search_households", "open_forks", "people_names", "save_versions",
            "reference_errors", "MAX_RECORDS_PER_REQUEST"]
 
 def live_records(store, village_ids=None, record_type=None):
@@ -32,6 +32,13 @@ def open_forks(store, village_ids):
                 found.append({"id": record_id, "type": heads[-1]["type"],
                               "village_id": heads[-1]["village_id"], "versions": heads})
     return sorted(found, key=lambda fork: fork["id"])
+
+
+def people_names(store, village_ids):
+    """{login: the person's name} from the villages' team rosters (member records, which
+    travel to the commune), for pages to name people rather than accounts."""
+    return {m["data"]["username"]: m["data"]["full_name"]
+            for m in live_records(store, village_ids, "member") if m["data"].get("username")}
 
 
 def search_households(store, village_ids, query):

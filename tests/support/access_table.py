@@ -36,7 +36,7 @@ TABLE = {
     "batches.refuse_laptop": (NONE, (S, A)),
     "batches.revoke_push_token": (NONE, (S, A)),
     "conflicts.index": ((L, A), NONE),
-    "conflicts.keep": ((L, A), NONE),
+    "conflicts.resolve": ((L, A), (S, A)),
     "commune.add_village": (NONE, (S, A)),
     "commune.annex_template": (NONE, (S, A)),
     "commune.campaign": (NONE, (S, A)),

@@ -29,7 +29,7 @@ from tests.support.access_table import A, L, OPEN, S, TABLE, V
 # another village must be refused there (403, or 404 that says nothing about it)
 VILLAGE_SCOPED = {"village.household", "village.edit_record", "village.delete_record",
                   "village.new_record", "village.volunteer_action", "round.revoke_card",
-                  "api.indicators", "conflicts.keep"}
+                  "api.indicators", "conflicts.resolve"}
 
 HOSTILE = ['<script>alert("x")</script>', "Ông \"Ba\" & 'Tư' <b>", "Trần &amp; Văn Gạ &lt;i&gt;",
            "<img src=x onerror=alert(1)>"]

@@ -8,6 +8,7 @@ import pytest
 from fieldapp import create_app
 from fieldapp.auth import accounts as auth
 from fieldapp.forms.rules import CHOICES
+from fieldapp.forms.versions import base_of
 from tests.support import factories as f
 from tests.support.pages import csrf_token, login_page
 from tests.support.batches import import_approved
@@ -39,15 +40,15 @@ def test_no_conflicts_says_so(commune, staff):
     commune.store.submit([home], partition="site-b")            # same version twice
     text = page_text(staff.get("/commune/conflicts"))
     assert "Không có xung đột nào" in text
-    assert "chỉ để xem" in text and "tổ trưởng thôn" in text
+    assert "Cách xử lý" in text and "Tổ trưởng thôn" in text
 
 
 def test_conflicts_side_by_side_with_the_current_one_marked(commune, staff):
     home = f.household(head="Nguyễn Văn An", village_id="thon-1", day=D(2025, 7, 25))
     first = dict(home, updated_at=f.stamp(D(2025, 8, 1), 9), device_id="ph-a", author="an",
-                 data=dict(home["data"], phone="0912345678"))
+                 base=base_of(home), data=dict(home["data"], phone="0912345678"))
     second = dict(home, updated_at=f.stamp(D(2025, 8, 1), 10, 30), device_id="ph-b",
-                  author="binh", data=dict(home["data"], head_name="Nguyễn Văn Ân <b>"))
+                  author="binh", base=base_of(home), data=dict(home["data"], head_name="Nguyễn Văn Ân <b>"))
     alone = f.household(village_id="thon-2")
     commune.store.submit([home, first, alone], partition="site-a")
     commune.store.submit([home, second], partition="site-b")
@@ -62,7 +63,7 @@ def test_conflicts_side_by_side_with_the_current_one_marked(commune, staff):
     assert rows["Người sửa"] == ["binh", "an"]
     assert rows["Thiết bị"] == ["ph-b", "ph-a"]
     assert rows["Lúc (giờ VN)"] == ["01/08/2025 10:30", "01/08/2025 09:00"]
-    assert rows["Gửi từ máy"] == ["site-b", "site-a"]
+    assert rows["Gửi từ"] == ["site-b", "site-a"]
     assert rows["Họ tên chủ hộ"] == ["Nguyễn Văn Ân <b>", "Nguyễn Văn An"]
     assert rows["Số điện thoại"] == ["—", "0912345678"]
     assert "Địa chỉ" not in rows                                  # the same in both
@@ -205,19 +206,37 @@ def test_staff_cannot_manage_accounts(commune, staff):
     assert auth.get_user(commune, "quantri")["active"] is True
 
 
-def test_conflicts_from_two_imported_laptops_name_the_senders(commune, staff, tmp_path):
-    transfer = pytest.importorskip("sync.transfer")
-    laptops = [f.village_site(tmp_path / name, village_id="thon-1", name=f"Thôn 1 ({name})",
-                              users=False) for name in ("may-a", "may-b")]
+def test_a_replaced_laptop_is_a_sender_of_its_own_and_staff_resolve_its_fork(
+        commune, staff, tmp_path):
+    from sync import keys, transfer
+    laptops = [f.village_site(tmp_path / name, village_id="thon-1", name="Thôn 1",
+                              users=False) for name in ("old", "new")]    # a replaced laptop
     home = f.household(village_id="thon-1", day=D(2025, 7, 26))
+    batches = []
     for laptop, head, hour in ((laptops[0], "Lò Văn Sáng", 9), (laptops[1], "Lò Văn Sang", 15)):
         edit = dict(home, updated_at=f.stamp(D(2025, 8, 2), hour), device_id=f"web-{hour}",
-                    data=dict(home["data"], head_name=head))
+                    base=base_of(home), data=dict(home["data"], head_name=head))
         laptop.store.submit([home, edit])
-        import_approved(commune, transfer.export_batch(laptop, all_versions=True))
-        laptop.close()
-    rows = {row[0]: row[1:] for row in table_rows(
-        staff.get("/commune/conflicts").get_data(as_text=True), "versions")}
-    assert rows["Gửi từ máy"] == ["Thôn 1 (may-b)", "Thôn 1 (may-a)"]
+        batches.append(transfer.export_batch(laptop, all_versions=True))
+        import_approved(commune, batches[-1])
+    prints = [keys.fingerprint(b["site"]["public_key"]) for b in reversed(batches)]
+    body = staff.get("/commune/conflicts").get_data(as_text=True)
+    rows = {row[0]: row[1:] for row in table_rows(body, "versions")}
+    assert rows["Gửi từ"] == [f"Thôn 1 khóa {prints[0]}", f"Thôn 1 khóa {prints[1]}"]
     assert rows["Họ tên chủ hộ"] == ["Lò Văn Sang", "Lò Văn Sáng"]
     assert rows["Mục"][0] == "✔ Bản đang dùng"
+    older = commune.store.history(home["id"])
+    kept = next(v for v in older if v["data"]["head_name"] == "Lò Văn Sáng")
+    answer = staff.post(f"/conflicts/{home['id']}/resolve", data={
+            "csrf_token": csrf_token(staff, "/commune/conflicts"),
+            "keep": f"{kept['updated_at']}|{kept['device_id']}"})
+    assert answer.status_code == 303 and answer.headers["Location"].endswith("/commune/conflicts")
+    commune.store.refresh()
+    current = commune.store.current(home["id"])
+    assert current["data"]["head_name"] == "Lò Văn Sáng" and current["author"] == "canbo"
+    assert "Không có xung đột nào" in page_text(staff.get("/commune/conflicts"))
+    for batch in batches:                             # the same batches again: still closed
+        transfer.import_batch(commune, batch)
+    assert "Không có xung đột nào" in page_text(staff.get("/commune/conflicts"))
+    for laptop in laptops:
+        laptop.close()

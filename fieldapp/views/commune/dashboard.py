@@ -6,15 +6,10 @@ from flask import render_template, request
 
 from fieldapp.auth.access import get_site, page
 from fieldapp.forms.errors import BadRequest, Invalid
-from fieldapp.forms.rules import TYPE_LABELS
-from fieldapp.forms.text import vn_time
 from fieldapp.indicators.compute import site_compute, site_volunteer_stats
 from fieldapp.indicators.definitions import change
 from fieldapp.indicators.periods import parse_day, today_local
 from fieldapp.views.commune.blueprint import SHORT_LABELS, STAFF, bp
-from fieldapp.views.differences import differences, field_labels, readable, record_title
-
-CONFLICTS_PER_PAGE = 50
 
 
 # ---------------------------------------------------------------- shared helpers
@@ -94,43 +89,10 @@ def dashboard():
 @bp.get("/conflicts")
 @page(*STAFF, site_kind="commune")
 def conflicts():
-    """Records with competing edits from different sites, side by side."""
+    """Records edited on two devices (SPEC §3 forks) from any laptops, side by side."""
+    from fieldapp.views.conflicts import render_conflicts
     site = get_site()
-    # newest first: the edits most likely still being argued about
-    found = sorted(site.store.conflicts(),
-                   key=lambda c: site.store.current(c.id)["updated_at"], reverse=True)
-    page_no = max(1, min(request.args.get("page", 1, type=int) or 1, 10_000))
-    shown = found[(page_no - 1) * CONFLICTS_PER_PAGE: page_no * CONFLICTS_PER_PAGE]
-    senders = _senders(site)
-    items = []
-    for conflict in shown:
-        history = site.store.history(conflict.id)
-        heads = {}
-        for version in history:
-            heads[site.store.partition_of(version)] = version
-        sent_by = {id(v): senders.get(p, p) for p, v in heads.items()}
-        current = site.store.current(conflict.id)
-        competing = sorted(heads.values(), key=lambda v: (v["updated_at"], v["device_id"]),
-                           reverse=True)
-        fields = differences(competing)
-        items.append({"id": conflict.id, "type": TYPE_LABELS.get(current["type"], current["type"]),
-                      "title": record_title(current), "village_id": current["village_id"],
-                      "fields": fields, "versions": [
-                          {"author": v["author"], "device_id": v["device_id"],
-                           "sender": sent_by[id(v)],
-                           "when": vn_time(v["updated_at"]),
-                           "current": v is current or v == current,
-                           "values": [(f, readable(v, f)) for f in fields]}
-                          for v in competing], "count": len(history)})
-    return render_template("commune/conflicts.html", items=items, total=len(found),
-                           page_no=page_no, names=_names(site), labels=field_labels(),
-                           pages=max(1, -(-len(found) // CONFLICTS_PER_PAGE)))
-
-
-def _senders(site):
-    """{partition: the sending site's name}, from the keys pinned by sync."""
-    from sync.transfer import known_sites, partition_for
-    return {partition_for(row["site_id"]): row["name"] for row in known_sites(site)}
+    return render_conflicts(site, site.village_ids, "commune/conflicts.html", "commune.conflicts")
 
 
 # ---------------------------------------------------------------- commendations
