@@ -9,7 +9,7 @@ from fieldapp.forms.text import fold
 from fieldapp.forms.versions import check_version, forks
 from storage import Refused
 
-__all__ = ["live_records", "search_households", "open_forks", "people_names", "save_versions",
+__all__ = ["live_records", "search_households", "open_forks", "forked_households", "people_names", "save_versions",
            "reference_errors", "MAX_RECORDS_PER_REQUEST"]
 
 def live_records(store, village_ids=None, record_type=None):
@@ -32,6 +32,17 @@ def open_forks(store, village_ids):
                 found.append({"id": record_id, "type": heads[-1]["type"],
                               "village_id": heads[-1]["village_id"], "versions": heads})
     return sorted(found, key=lambda fork: fork["id"])
+
+
+def forked_households(store, village_ids):
+    """Sorted ids of the households with an open fork of their own or of a record of theirs
+    (a member, a visit, a survey), for the round app to mark."""
+    found = set()
+    for fork in open_forks(store, village_ids):
+        current = store.current(fork["id"])
+        found.add(fork["id"] if fork["type"] == "household"
+                  else current["data"].get("household_id"))
+    return sorted(found - {None, ""})
 
 
 def people_names(store, village_ids):

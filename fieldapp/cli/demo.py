@@ -191,6 +191,27 @@ def _village_versions(village_id, households, volunteers, rng, fake):
     return versions
 
 
+def _honest_forks(versions, authors, rng):
+    """Two edits of one household and of one person, made on two phones out of range from
+    the same version (SPEC §3 forks), so the conflicts pages have something to show."""
+    latest = {}
+    for version in versions:
+        latest[version["id"]] = version
+    forked = []
+    day = END - datetime.timedelta(days=2)
+    households = [v for v in latest.values() if v["type"] == "household"]
+    people = [v for v in latest.values() if v["type"] == "person" and v["data"]["phone"]]
+    for version, field, values in (
+            (rng.choice(households), "note", ["Nhà có người già, cần hướng dẫn tại nhà",
+                                              "Hẹn quay lại vào Chủ nhật"]),
+            (rng.choice(people), "phone", ["0912345678", _phone(rng)])):
+        for author, value in zip(rng.sample(authors, 2), values):
+            forked.append(dict(version, updated_at=_stamp(day, rng), device_id=f"ph-{author}",
+                               author=author, data=dict(version["data"], **{field: value}),
+                               base=base_of(version)))
+    return forked
+
+
 def _roster(site, village_id, lead, volunteers, rng, fake):
     """The team roster: the lead and volunteers, most trained before the campaign."""
     from fieldapp.forms.versions import member_record_id
@@ -261,6 +282,7 @@ def build_demo(root, seed=2025):
             add_user(site, username, "volunteer", VOLUNTEER_PIN, village_id)
         add_user(site, "quantri", "admin", STAFF_PASSWORD)
         versions = _village_versions(village_id, households, volunteers + [lead], rng, fake)
+        versions += _honest_forks(versions, volunteers + [lead], rng)
         versions += _roster(site, village_id, lead, volunteers, rng, fake)
         site.store.submit(versions)
         summary.villages.append((village_id, name, site_dir, lead, volunteers))

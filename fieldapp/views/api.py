@@ -9,7 +9,8 @@ from fieldapp.forms.rules import rules_as_json
 from fieldapp.forms.versions import utc_now
 from fieldapp.indicators.compute import site_indicators
 from fieldapp.indicators.periods import parse_day, today_local
-from fieldapp.records import MAX_RECORDS_PER_REQUEST, WRITER_ROLES, open_forks, save_versions
+from fieldapp.records import (MAX_RECORDS_PER_REQUEST, WRITER_ROLES, forked_households,
+                              open_forks, save_versions)
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -104,10 +105,11 @@ def records():
     more = len(rows) > limit
     rows = rows[:limit]
     next_since = rows[-1][0] if rows else max(since, 0)
-    if not more:
+    answer = {"records": [v for _, v in rows], "more": more, "server_time": utc_now()}
+    if not more:           # the last page: also which households have an open fork
         next_since = max(next_since, last_seq)
-    return jsonify({"records": [v for _, v in rows], "next_since": next_since,
-                    "more": more, "server_time": utc_now()})
+        answer["forked"] = forked_households(site.store, villages)
+    return jsonify(dict(answer, next_since=next_since))
 
 
 @bp.post("/records")

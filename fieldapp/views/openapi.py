@@ -146,6 +146,8 @@ def openapi():
                                                   "records": {"type": "array", "items": {"$ref": "#/components/schemas/Record"}},
                                                   "next_since": {"type": "integer"},
                                                   "more": {"type": "boolean"},
+                                                  "forked": {"type": "array", "items": {"type": "string"},
+                                                             "description": "On the last page: households with an open fork"},
                                                   "server_time": {"type": "string"}}}),
                                   "400": _error("Bad query parameter"), **AUTH_ERRORS}},
             "post": {"summary": "Store versions; a status per record", "security": BEARER,

@@ -75,3 +75,20 @@ def test_the_demo_builds_a_realistic_commune(demo):
     visited = [next(e for e in p["indicators"] if e["key"] == "households_visited")["value"]
                for p in answer["by_period"]]
     assert len(visited) == 4 and visited == sorted(visited) and visited[0] < visited[-1]
+
+
+def test_the_demo_has_a_few_honest_forks_on_every_laptop_and_at_the_commune(demo):
+    from fieldapp.forms.versions import bases
+    from fieldapp.records import open_forks
+    total = 0
+    for laptop in sorted((demo.root / "villages").iterdir()):
+        site = Site(str(laptop))
+        found = open_forks(site.store, site.village_ids)
+        assert 1 <= len(found) <= 3
+        for fork in found:           # two phones, both made from the one version before them
+            heads = fork["versions"]
+            assert len({v["device_id"] for v in heads}) == 2
+            assert len({tuple(bases(v)) for v in heads}) == 1
+        total += len(found)
+    commune = Site(str(demo.root / "commune"))
+    assert len(open_forks(commune.store, commune.village_ids)) == total

@@ -183,7 +183,7 @@ async function pull() {
     }
     got += res.records.length;
     since = res.next_since;
-    if (!res.more) break;
+    if (!res.more) { store.set('forked', res.forked || []); break; }
   }
   lastPull = Date.now();
   return got > 0;

@@ -1,5 +1,6 @@
 // What the phone keeps, in localStorage under "fa.": device, auth, since, skew, lock,
-// r:<id> (server-known versions), o:<id> ({v, errors}: the latest unsent version of a record).
+// r:<id> (server-known versions), o:<id> ({v, errors}: the latest unsent version of a record),
+// forked (ids of households the laptop says have an open fork).
 export const P = 'fa.';
 const FULL = 'Bộ nhớ trình duyệt trên điện thoại đã đầy nên chưa lưu được. Hãy về gần máy thôn, ' +
   'bấm “Gửi ngay” nếu còn thay đổi chờ gửi, rồi lưu lại; nếu vẫn đầy, báo tổ trưởng. ' +
@@ -63,6 +64,7 @@ export function setAuth(a) { auth = a; }
 export function forget() {
   for (const k of store.keys('r:')) store.del(k);
   store.del('since');
+  store.del('forked');
 }
 
 export function loadBox() {
