@@ -19,7 +19,7 @@ from fieldapp.auth import accounts as auth
 from fieldapp.auth import cards
 from fieldapp.auth.access import current_user, get_site, page
 from fieldapp.forms.errors import BadRequest, FieldappError, Forbidden, NotSignedIn
-from fieldapp.forms.rules import rules_as_json
+from fieldapp.forms.rules import DOOR_TO_DOOR, rules_as_json
 from fieldapp.forms.text import vn_date
 from fieldapp.views.forms import ActionForm, csrf, require_form_token
 
@@ -28,11 +28,19 @@ LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 ROUND_ROLES = ("volunteer", "lead")
 
 
+def _door_to_door(rules):
+    """The rules of the records a phone makes at the door: the team roster (member) is
+    kept on the laptop's pages, so its rules need not weigh on every phone's load."""
+    rules["types"] = {k: v for k, v in rules["types"].items() if k in DOOR_TO_DOOR}
+    rules["choices"].pop("member_role", None)
+    return rules
+
+
 @bp.get("/round")
 def app():
     """The offline round app (signing in happens inside it, against the API)."""
     site = get_site()
-    boot = {"rules": rules_as_json(),
+    boot = {"rules": _door_to_door(rules_as_json()),
             "villages": {v["id"]: v["name"] for v in site.settings.get("villages", [])},
             "site_name": site.settings.get("site_name", "")}
     user = current_user()
