@@ -5,6 +5,7 @@ import os
 from flask import Flask, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 
+from fieldapp import compression
 from fieldapp.auth.accounts import prune_tokens
 from fieldapp.forms import text
 from fieldapp.forms.errors import FieldappError
@@ -44,6 +45,7 @@ def create_app(config=None):
     app.config.update(config)
     app.json.ensure_ascii = False
     app.extensions["fieldapp_site"] = site
+    compression.init_app(app)       # first registered, so it runs after every other hook
 
     @app.before_request
     def limit_small_bodies():
@@ -75,6 +77,7 @@ def create_app(config=None):
             site.store.refresh()
 
     app.add_url_rule("/healthz", "healthz", lambda: jsonify({"status": "ok"}))
+    app.add_url_rule("/favicon.ico", "favicon", lambda: app.send_static_file("favicon.ico"))
     _register_errors(app)
     _register_headers(app)
     return app
