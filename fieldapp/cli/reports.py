@@ -41,18 +41,26 @@ def _write(path, data):
 
 @click.command()
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False),
-              help="PDF file to write.")
+              help="File to write: .pdf or .docx (Word).")
 @click.option("--period", type=click.IntRange(1, 1000),
               help="Campaign period (week) number; default the latest started period.")
 @click.option("--as-of", help="Cut-off date (YYYY-MM-DD); default the period's end or today.")
 @click.pass_obj
 def report(obj, out_path, period, as_of):
-    """Write the progress report to the commune chairman as PDF."""
-    from fieldapp.reports.weekly import site_report_pdf
+    """Write the progress report to the commune chairman as PDF or Word (by extension)."""
+    from fieldapp.reports.weekly import render_html, render_pdf, site_report_data
+    kind = out_path.lower().rsplit(".", 1)[-1]
+    if kind not in ("pdf", "docx"):
+        raise click.BadParameter("phải kết thúc bằng .pdf hoặc .docx", param_hint="--out")
     site = obj.site()
     day = parse_day_option(as_of, "--as-of")
     try:
-        pdf = site_report_pdf(site, period, day)
+        data = site_report_data(site, period, day)
+        if kind == "docx":
+            from fieldapp.reports.word import render_docx
+            pdf = render_docx(data)
+        else:
+            pdf = render_pdf(render_html(data))
     except FieldappError as error:
         raise click_error(error) from None
     _write(out_path, pdf)
