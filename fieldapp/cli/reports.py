@@ -41,7 +41,7 @@ def _write(path, data):
 
 @click.command()
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False),
-              help="File to write: .pdf or .docx (Word).")
+              help="File to write: .pdf, .docx (Word) or .xlsx (Excel).")
 @click.option("--period", type=click.IntRange(1, 1000),
               help="Campaign period (week) number; default the latest started period.")
 @click.option("--as-of", help="Cut-off date (YYYY-MM-DD); default the period's end or today.")
@@ -50,8 +50,8 @@ def report(obj, out_path, period, as_of):
     """Write the progress report to the commune chairman as PDF or Word (by extension)."""
     from fieldapp.reports.weekly import render_html, render_pdf, site_report_data
     kind = out_path.lower().rsplit(".", 1)[-1]
-    if kind not in ("pdf", "docx"):
-        raise click.BadParameter("phải kết thúc bằng .pdf hoặc .docx", param_hint="--out")
+    if kind not in ("pdf", "docx", "xlsx"):
+        raise click.BadParameter("phải kết thúc bằng .pdf, .docx hoặc .xlsx", param_hint="--out")
     site = obj.site()
     day = parse_day_option(as_of, "--as-of")
     try:
@@ -59,6 +59,9 @@ def report(obj, out_path, period, as_of):
         if kind == "docx":
             from fieldapp.reports.word import render_docx
             pdf = render_docx(data)
+        elif kind == "xlsx":
+            from fieldapp.reports.workbook import render_xlsx
+            pdf = render_xlsx(data)
         else:
             pdf = render_pdf(render_html(data))
     except FieldappError as error:
