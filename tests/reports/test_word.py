@@ -65,3 +65,20 @@ def test_word_report_shows_every_indicator_in_vietnamese_format(word_report):
         cells = rows[entry["label"]]
         assert cells[1] == f"{text.vn_number(entry['numerator'])}/{text.vn_number(entry['denominator'])}"
         assert cells[2] == text.percent(entry["value"])
+
+
+def test_document_settings_from_the_cli_are_saved_and_printed(tmp_path):
+    site = factories.village_site(tmp_path / "village")
+    seed(site)
+    out = tmp_path / "r.docx"
+    result = CliRunner().invoke(main, [
+        "--data", site.data_dir, "report", "--out", str(out), "--period", "2",
+        "--issuer", "UBND XÃ PHÚ RIỀNG", "--symbol", "BC-UBND", "--signer-capacity",
+        "KT. CHỦ TỊCH", "--signer-title", "PHÓ CHỦ TỊCH", "--signer-name", "Nguyễn Văn Ân",
+        "--recipient", "UBND tỉnh", "--recipient", "Lưu: VT."])
+    assert result.exit_code == 0, result.output
+    words = _all_text(docx.Document(str(out)))
+    for expected in ("UBND XÃ PHÚ RIỀNG", "Số: …………/BC-UBND", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH",
+                     "Nguyễn Văn Ân", "- UBND tỉnh", "- Lưu: VT."):
+        assert expected in words
+    assert "…………/BC-UBND" in words      # the number itself stays for the register
