@@ -4,7 +4,8 @@ Builds the demo (`fieldapp --data DIR demo --no-serve`) unless --data points at 
 times, as subprocesses on the same data and the same cut-off date, `fieldapp report
 --period N` and `fieldapp indicators --json --as-of END` (the same indicators, no PDF).
 Each is run --runs times; medians are compared. An in-process breakdown follows.
-Last line: a JSON object with report_s and ratio_report_vs_indicators (goal <= 5).
+Last line: a JSON object with report_s and ratio_report_vs_indicators (goal <= 5),
+ratio_docx_vs_indicators and ratio_xlsx_vs_indicators (goal <= 3 each).
 
     python bench/report.py [--data DIR] [--period 4] [--runs 3]
 """
@@ -99,6 +100,10 @@ def main():
         indicator_runs = [timed(["--data", path, "indicators", "--json", "--as-of",
                                  cutoff.isoformat()]) for _ in range(args.runs)]
         pages = subprocess.run(["pdfinfo", out], capture_output=True, text=True).stdout
+        office = {kind: statistics.median(
+            timed(["--data", path, "report", "--out", os.path.join(tmp, "report." + kind),
+                   "--period", str(args.period)])[0] for _ in range(args.runs))
+            for kind in ("docx", "xlsx")}
     report_s = statistics.median(w for w, _ in report_runs)
     indicators_s = statistics.median(w for w, _ in indicator_runs)
     report_cpu = statistics.median(c for _, c in report_runs)
@@ -116,7 +121,10 @@ def main():
                       "ratio_cpu": round(report_cpu / indicators_cpu, 2),
                       "inprocess_pdf_s": round(stages["pdf"], 3),
                       "inprocess_weasyprint_import_s": round(stages["weasyprint_import"], 3),
-                      "inprocess_compute_s": round(stages["compute"], 3)}))
+                      "inprocess_compute_s": round(stages["compute"], 3),
+                      # goal <= 3 each: the Word file and the workbook against the indicators
+                      "ratio_docx_vs_indicators": round(office["docx"] / indicators_s, 2),
+                      "ratio_xlsx_vs_indicators": round(office["xlsx"] / indicators_s, 2)}))
 
 
 if __name__ == "__main__":

@@ -41,18 +41,41 @@ def _write(path, data):
 
 @click.command()
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False),
-              help="PDF file to write.")
+              help="File to write: .pdf, .docx (Word) or .xlsx (Excel).")
 @click.option("--period", type=click.IntRange(1, 1000),
               help="Campaign period (week) number; default the latest started period.")
 @click.option("--as-of", help="Cut-off date (YYYY-MM-DD); default the period's end or today.")
+@click.option("--issuer", help="Save the issuing body (e.g. 'UBND XÃ PHÚ RIỀNG').")
+@click.option("--symbol", help="Save the number's symbol (e.g. 'BC-UBND').")
+@click.option("--signer-capacity", help="Save the signer's capacity (e.g. 'KT. CHỦ TỊCH').")
+@click.option("--signer-title", help="Save the signer's title (e.g. 'PHÓ CHỦ TỊCH').")
+@click.option("--signer-name", help="Save the signer's full name.")
+@click.option("--recipient", "recipients", multiple=True,
+              help="Save the recipients (Nơi nhận), one option each; replaces the list.")
 @click.pass_obj
-def report(obj, out_path, period, as_of):
-    """Write the progress report to the commune chairman as PDF."""
-    from fieldapp.reports.weekly import site_report_pdf
+def report(obj, out_path, period, as_of, recipients, **document):
+    """Write the progress report to the commune chairman as PDF or Word (by extension)."""
+    from fieldapp.reports.weekly import render_html, render_pdf, site_report_data
+    kind = out_path.lower().rsplit(".", 1)[-1]
+    if kind not in ("pdf", "docx", "xlsx"):
+        raise click.BadParameter("phải kết thúc bằng .pdf, .docx hoặc .xlsx", param_hint="--out")
     site = obj.site()
     day = parse_day_option(as_of, "--as-of")
+    given = {k: v.strip()[:200] for k, v in document.items() if v is not None}
+    if recipients:
+        given["recipients"] = [r.strip()[:200] for r in recipients if r.strip()][:20]
+    if given:
+        site.update_settings(lambda settings: settings.setdefault("document", {}).update(given))
     try:
-        pdf = site_report_pdf(site, period, day)
+        data = site_report_data(site, period, day)
+        if kind == "docx":
+            from fieldapp.reports.word import render_docx
+            pdf = render_docx(data)
+        elif kind == "xlsx":
+            from fieldapp.reports.workbook import render_xlsx
+            pdf = render_xlsx(data)
+        else:
+            pdf = render_pdf(render_html(data))
     except FieldappError as error:
         raise click_error(error) from None
     _write(out_path, pdf)

@@ -3,6 +3,8 @@ comma or semicolon separated. Messages are Vietnamese."""
 import csv
 import io
 
+from fieldapp.indicators.sheets import XLSX_MAGIC, xlsx_rows
+
 __all__ = ["CsvError", "read_table", "BOM"]
 
 BOM = "\ufeff"
@@ -24,6 +26,9 @@ def read_table(content, max_rows=1000, rows_are="số liệu", header_hint=""):
     """
     if len(content) > MAX_BYTES:
         raise CsvError("Tệp quá lớn.")
+    if content.startswith(XLSX_MAGIC):
+        table = xlsx_rows(content, max_rows, CsvError)
+        return _table(table, max_rows, rows_are, header_hint)
     if content.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise CsvError("Tệp đang ở dạng UTF-16. Hãy lưu lại dưới dạng “CSV UTF-8”.")
     try:
@@ -39,6 +44,13 @@ def read_table(content, max_rows=1000, rows_are="số liệu", header_hint=""):
         table = list(csv.reader(io.StringIO(text), delimiter=delimiter))
     except csv.Error as error:
         raise CsvError(f"Tệp CSV bị lỗi định dạng: {error}.") from None
+    return _table(table, max_rows, rows_are, header_hint)
+
+
+def _table(table, max_rows, rows_are, header_hint):
+    """(header, [(line number, cells)]) of a table of text cells; raise CsvError."""
+    if not table or not any(c.strip() for c in table[0]):
+        raise CsvError(f"Tệp trống: dòng đầu phải là tiêu đề cột{header_hint}.")
     body = [(n, cells) for n, cells in enumerate(table[1:], start=2)
             if any(c.strip() for c in cells)]
     if not body:

@@ -24,7 +24,7 @@ from fieldapp.reports.pdf import render_pdf as _render_pdf
 from fieldapp.reports.procedures import build_procedures
 
 __all__ = ["Section", "SECTIONS", "ReportData", "choose_period",
-           "report_data", "render_html", "render_pdf", "site_report_pdf",
+           "report_data", "render_html", "render_pdf", "site_report_pdf", "site_report_data",
            "points", "gap_points", "still_needed"]
 
 UNITS = {"adults": "người", "households": "hộ", "surveys": "ý kiến hài lòng",
@@ -352,10 +352,15 @@ def render_pdf(html):
 
 def site_report_pdf(site, period=None, as_of=None, village_ids=None):
     """The report of a site (or of some of its villages) as PDF bytes."""
+    return render_pdf(render_html(site_report_data(site, period, as_of, village_ids)))
+
+
+def site_report_data(site, period=None, as_of=None, village_ids=None):
+    """The ReportData of a site (or of some of its villages)."""
     site.store.refresh()
     data = report_data(site.settings, site.store.histories(), period, as_of, village_ids)
     if site.kind == "commune" and not village_ids:
         from fieldapp.indicators.procedures import figures
         data.extra["procedure_figures"] = figures(site)
-    return render_pdf(render_html(data))
+    return data
 

@@ -67,6 +67,32 @@ def report_pdf():
     return _download(pdf, "application/pdf", f"bao-cao-{stamp}.pdf")
 
 
+@bp.get("/report.docx")
+@page(*ROLES)
+def report_docx():
+    """The same report as an editable Word file (Decree 30 layout)."""
+    from fieldapp.reports.weekly import site_report_data
+    from fieldapp.reports.word import render_docx
+    period = _period()
+    body = render_docx(site_report_data(get_site(), period, None, _scope(current_user())))
+    stamp = f"dot-{period}" if period else today_local().isoformat()
+    return _download(body, "application/vnd.openxmlformats-officedocument."
+                     "wordprocessingml.document", f"bao-cao-{stamp}.docx")
+
+
+@bp.get("/report.xlsx")
+@page(*ROLES)
+def report_xlsx():
+    """The report's tables as an Excel workbook."""
+    from fieldapp.reports.weekly import site_report_data
+    from fieldapp.reports.workbook import render_xlsx
+    period = _period()
+    body = render_xlsx(site_report_data(get_site(), period, None, _scope(current_user())))
+    stamp = f"dot-{period}" if period else today_local().isoformat()
+    return _download(body, "application/vnd.openxmlformats-officedocument."
+                     "spreadsheetml.sheet", f"bao-cao-{stamp}.xlsx")
+
+
 @bp.get("/indicators.csv")
 @page(*ROLES)
 def indicators_csv():

@@ -246,7 +246,8 @@ def test_report_pages_need_a_lead_staff_or_admin(client, site):
     assert client.get("/reports/").status_code == 302
     assert client.get("/reports/report.pdf").status_code == 302
     login_page(client, "minh", factories.VOL_PIN)
-    for path in ("/reports/", "/reports/report.pdf", "/reports/qr.pdf", "/reports/indicators.csv"):
+    for path in ("/reports/", "/reports/report.pdf", "/reports/qr.pdf", "/reports/indicators.csv",
+                 "/reports/report.docx", "/reports/report.xlsx"):
         response = client.get(path)
         assert response.status_code == 403, path
         assert "không có quyền" in response.get_data(as_text=True)
@@ -260,6 +261,11 @@ def test_lead_downloads_the_report_and_bad_periods_get_a_vietnamese_page(client,
     response = client.get("/reports/report.pdf?period=2")
     assert response.status_code == 200 and response.data.startswith(b"%PDF")
     assert "attachment" in response.headers["Content-Disposition"]
+    word = client.get("/reports/report.docx?period=2")
+    assert word.status_code == 200 and word.data.startswith(b"PK")
+    workbook = client.get("/reports/report.xlsx?period=2")
+    assert workbook.status_code == 200 and workbook.data.startswith(b"PK")
+    assert client.get("/reports/report.docx?period=7").status_code == 404
     missing = client.get("/reports/report.pdf?period=7")
     assert missing.status_code == 404
     assert "Không có đợt 7" in missing.get_data(as_text=True)

@@ -20,7 +20,7 @@ RATE_KEYS = [r.key for r in RATES] + [f"{r.key}_lci" for r in RATES]
 
 class UploadForm(FlaskForm):
     """A CSV of figures."""
-    file = FileField("Tệp CSV số liệu hồ sơ", render_kw={"accept": ".csv,text/csv"})
+    file = FileField("Tệp CSV số liệu hồ sơ", render_kw={"accept": ".csv,text/csv,.xlsx"})
 
 
 class FiguresForm(FlaskForm):

@@ -1,0 +1,105 @@
+"""The chairman's report as an editable Word file (python-docx) in the Decree 30 layout:
+A4 portrait, margins 22/22/32/17 mm (top/bottom/left/right), Times New Roman 13 pt in black, real Word tables."""
+import io
+
+from fieldapp.forms import text
+from fieldapp.reports.decree30 import MOTTO, NATION, heading
+from fieldapp.reports.weekly import build_behind, build_indicators
+
+__all__ = ["render_docx"]
+
+FONT, SIZE = "Times New Roman", 13
+
+
+def _paragraph(doc_or_cell, words="", bold=False, italic=False, align=None, size=None):
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+    par = doc_or_cell.add_paragraph()
+    if align:
+        par.alignment = getattr(WD_ALIGN_PARAGRAPH, align)
+    run = par.add_run(words)
+    run.bold, run.italic = bold, italic
+    if size:
+        run.font.size = Pt(size)
+    return par
+
+
+def _setup(document):
+    from docx.shared import Mm, Pt, RGBColor
+    section = document.sections[0]
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    section.top_margin, section.bottom_margin = Mm(22), Mm(22)
+    section.left_margin, section.right_margin = Mm(32), Mm(17)
+    style = document.styles["Normal"]
+    style.font.name, style.font.size = FONT, Pt(SIZE)
+    style.font.color.rgb = RGBColor(0, 0, 0)
+    style.element.rPr.rFonts.set(
+        "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia", FONT)
+
+
+def _table(document, header, rows):
+    table = document.add_table(rows=1, cols=len(header))
+    table.style = "Table Grid"
+    for cell, words in zip(table.rows[0].cells, header):
+        cell.text = ""
+        cell.paragraphs[0].add_run(words).bold = True
+    for row in rows:
+        for cell, words in zip(table.add_row().cells, row):
+            cell.text = words
+    return table
+
+
+def render_docx(data):
+    """Word (.docx) bytes of a report (fieldapp.reports.weekly.ReportData)."""
+    import docx
+    head = heading(data)
+    document = docx.Document()
+    _setup(document)
+    top = document.add_table(rows=1, cols=2)
+    left, right = top.rows[0].cells
+    left.text, right.text = "", ""
+    left.paragraphs[0].add_run(head.issuer).bold = True
+    _paragraph(left, head.number_line, align="CENTER")
+    right.paragraphs[0].add_run(NATION).bold = True
+    _paragraph(right, MOTTO, bold=True, align="CENTER")
+    _paragraph(right, head.date_line, italic=True, align="CENTER")
+    _paragraph(document, head.title, bold=True, align="CENTER", size=14)
+    _paragraph(document, head.summary, bold=True, align="CENTER")
+    _paragraph(document, f"Số liệu tính đến hết ngày {text.vn_date(data.as_of)}.")
+    rows = build_indicators(data)["rows"]
+    _paragraph(document, "1. Kết quả so với chỉ tiêu", bold=True)
+    _table(document, ("Chỉ số", "Kết quả", "Tỷ lệ", "Chỉ tiêu", "Đánh giá"), [
+        (r["label"], f"{text.vn_number(r['numerator'])}/{text.vn_number(r['denominator'])}",
+         text.percent(r["value"]), "—" if r["target"] is None else text.percent(r["target"], 0),
+         {True: "Đạt", False: "Chưa đạt", None: "Theo dõi"}[r["met"]]) for r in rows])
+    behind = build_behind(data)["rows"]
+    if behind:
+        _paragraph(document, "2. Chỉ tiêu chưa đạt và số còn thiếu", bold=True)
+        _table(document, ("Chỉ số", "Tỷ lệ", "Chỉ tiêu", "Còn cần thêm"), [
+            (r["entry"]["label"], text.percent(r["entry"]["value"]),
+             text.percent(r["entry"]["target"], 0),
+             "—" if r["needed"] is None else _needed(r)) for r in behind])
+    sign = document.add_table(rows=1, cols=2)
+    recipients, signer = sign.rows[0].cells
+    recipients.text = ""
+    recipients.paragraphs[0].add_run("Nơi nhận:").bold = True
+    for line in head.recipients:
+        _paragraph(recipients, "- " + line, size=11)
+    signer.text = ""
+    signer.paragraphs[0].add_run(head.signer_capacity).bold = True
+    if head.signer_title:
+        _paragraph(signer, head.signer_title, bold=True, align="CENTER")
+    _paragraph(signer, "")
+    _paragraph(signer, "")
+    _paragraph(signer, head.signer_name, bold=True, align="CENTER")
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def _needed(row):
+    """'cần thêm 296 ý kiến hài lòng nếu các ý kiến mới đều hài lòng' and the like."""
+    words = f"cần thêm {text.vn_number(row['needed'])} {row['unit']}"
+    if row["unit"] == "ý kiến hài lòng":
+        words += " nếu các ý kiến mới đều hài lòng"
+    return words
