@@ -62,6 +62,8 @@ TABLE = {
     "reports.qr_login_pdf": ((L,), NONE),
     "reports.qr_pdf": ((L, A), (S, A)),
     "reports.report_pdf": ((L, A), (S, A)),
+    "reports.report_docx": ((L, A), (S, A)),
+    "reports.report_xlsx": ((L, A), (S, A)),
     "reports.volunteers_csv": ((L, A), (S, A)),
     "round.app": (OPEN, OPEN),
     "round.login_card": (OPEN, OPEN),
