@@ -4,12 +4,15 @@
 checked by the rules (fieldapp.forms.versions), then by who may write it.
 """
 import datetime
+import re
 
+from fieldapp.forms.rules import normalise_phone
 from fieldapp.forms.text import fold
 from fieldapp.forms.versions import check_version, forks
 from storage import Refused
 
-__all__ = ["live_records", "search_households", "open_forks", "forked_households", "people_names", "save_versions",
+__all__ = ["live_records", "search_households", "open_forks", "forked_households", "people_names",
+           "save_versions",
            "reference_errors", "MAX_RECORDS_PER_REQUEST"]
 
 def live_records(store, village_ids=None, record_type=None):
@@ -52,6 +55,10 @@ def people_names(store, village_ids):
             for m in live_records(store, village_ids, "member") if m["data"].get("username")}
 
 
+# a query that looks like (part of) a phone number: digits, a leading +, spaces, dots, dashes
+PHONE_QUERY_RE = re.compile(r"^\+?[0-9][0-9 .-]*[0-9]\Z")
+
+
 def search_households(store, village_ids, query):
     """Households of the villages whose head, address, phone or members match `query`.
 
@@ -68,7 +75,9 @@ def search_households(store, village_ids, query):
             d = h["data"]
             return fold(" ".join([d.get("head_name", ""), d.get("address", ""),
                                   d.get("phone", ""), *members.get(h["id"], [])]))
-        households = [h for h in households if needle in haystack(h)]
+        phone = normalise_phone(query.strip()) if PHONE_QUERY_RE.match(query.strip()) else ""
+        households = [h for h in households if needle in haystack(h) or (
+            phone and phone in normalise_phone(h["data"].get("phone") or ""))]
     return sorted(households, key=lambda h: fold(h["data"].get("head_name", "")))
 
 

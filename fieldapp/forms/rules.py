@@ -10,12 +10,21 @@ import unicodedata
 from dataclasses import dataclass, field
 
 __all__ = ["Field", "RULES", "CHOICES", "TYPE_LABELS", "DOOR_TO_DOOR", "validate_data",
-           "rules_as_json", "DATE_RE", "PHONE_RE",
+           "rules_as_json", "DATE_RE", "PHONE_RE", "normalise_phone",
            "UUID_RE", "MIN_BIRTH_YEAR", "MAX_CLOCK_AHEAD", "CONTROL_RE", "BIDI_RE", "UNSAFE_TEXT_RE", "has_letter"]
 
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 .-]{6,18}[0-9]$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}\Z")
+
+
+def normalise_phone(text):
+    """A phone number's digits, a leading +84 turned into 0 ('+84 912 345 678' ->
+    '0912345678'); another country's number keeps its '+'. Search compares these."""
+    digits = re.sub(r"[^0-9]", "", text)
+    if text.startswith("+84"):
+        return "0" + digits[2:]
+    return ("+" if text.startswith("+") else "") + digits
 MIN_BIRTH_YEAR = 1900
 # How far a version's stamp may run ahead of the clock it is judged by: the receiving
 # laptop's for a phone's version; at the commune the batch's created_at, and the commune's
