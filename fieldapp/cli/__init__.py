@@ -1,8 +1,12 @@
 """The `fieldapp` command line (SPEC §8): one group, and its commands added by name."""
 import click
 
-from fieldapp.cli import admin, reports, server, transfer
-from fieldapp.site import Site, SiteMissing
+from fieldapp.cli import vietnamese
+
+vietnamese.install()        # before the commands are made: their help options are worded then
+
+from fieldapp.cli import admin, reports, server, transfer  # noqa: E402
+from fieldapp.site import Site, SiteMissing  # noqa: E402
 
 __all__ = ["main"]
 

@@ -3,8 +3,9 @@ import datetime
 
 import click
 
-from fieldapp.cli.common import click_error, parse_day_option
+from fieldapp.cli.common import DAY, click_error
 from fieldapp.forms.errors import FieldappError
+from fieldapp.forms.text import vn_number
 
 __all__ = ["init", "user", "backup", "restore"]
 
@@ -17,8 +18,10 @@ __all__ = ["init", "user", "backup", "restore"]
 @click.option("--village-name", help="Village name for a village site, e.g. 'Thôn 3'.")
 @click.option("--adult-population", type=click.IntRange(0, 1_000_000),
               help="Official adult population of the village, if known.")
-@click.option("--campaign-start", help="First day of the campaign (YYYY-MM-DD).")
-@click.option("--campaign-end", help="Last day of the campaign (YYYY-MM-DD).")
+@click.option("--campaign-start", type=DAY,
+              help="First day of the campaign (14/08/2025 or 2025-08-14); default today.")
+@click.option("--campaign-end", type=DAY,
+              help="Last day of the campaign; default 30 days after the start.")
 @click.option("--periods", "period_kind", type=click.Choice(["week", "month"]), default="week",
               show_default=True, help="Length of the campaign periods.")
 @click.pass_obj
@@ -26,8 +29,8 @@ def init(obj, site_kind, commune, village_id, village_name, adult_population,
          campaign_start, campaign_end, period_kind):
     """Initialise the data directory as a village or commune site."""
     from fieldapp.forms.versions import VILLAGE_RE
-    start = parse_day_option(campaign_start, "--campaign-start") or datetime.date.today()
-    end = parse_day_option(campaign_end, "--campaign-end") or start + datetime.timedelta(days=30)
+    start = campaign_start or datetime.date.today()
+    end = campaign_end or start + datetime.timedelta(days=30)
     if end < start:
         raise click.BadParameter("phải sau ngày bắt đầu", param_hint="--campaign-end")
     villages = []
@@ -90,7 +93,7 @@ def backup(obj, out_path):
         manifest = make_backup(obj.data_dir, out_path)
     except OSError as error:
         raise click.ClickException(f"Không ghi được tệp sao lưu {out_path}: {error.strerror}.") from None
-    click.echo(f"Đã sao lưu {len(manifest['files'])} tệp vào {out_path}.")
+    click.echo(f"Đã sao lưu {vn_number(len(manifest['files']))} tệp vào {out_path}.")
 
 
 @click.command()

@@ -1,20 +1,31 @@
-"""What the commands share: reading a date option, showing a domain error."""
+"""What the commands share: the date option type, showing a domain error."""
 import click
 
 from fieldapp.forms.errors import FieldappError
 
-__all__ = ["parse_day_option", "click_error"]
+__all__ = ["Day", "DAY", "click_error"]
 
 
-def parse_day_option(value, option):
-    """The date of a YYYY-MM-DD option (None when not given); raise BadParameter."""
-    from fieldapp.indicators.periods import parse_day
-    if value is None:
-        return None
-    try:
-        return parse_day(value)
-    except FieldappError as error:
-        raise click.BadParameter(error.message, param_hint=option) from None
+class Day(click.ParamType):
+    """A day typed as 14/08/2025 (how people write it) or 2025-08-14; gives a date."""
+    name = "ngày"
+
+    def get_metavar(self, param, ctx=None):
+        return "dd/mm/yyyy"
+
+    def convert(self, value, param, ctx):
+        import datetime
+
+        from fieldapp.indicators.periods import parse_day
+        if isinstance(value, datetime.date):
+            return value
+        try:
+            return parse_day(value, typed=True)
+        except FieldappError as error:
+            self.fail(error.message, param, ctx)
+
+
+DAY = Day()
 
 
 def click_error(error):

@@ -11,11 +11,11 @@ import uuid
 from dataclasses import dataclass, field
 
 from fieldapp.auth.accounts import add_user
-from fieldapp.forms.text import TZ_OFFSET
+from fieldapp.forms.text import TZ_OFFSET, vn_number
 from fieldapp.forms.versions import base_of
 
-__all__ = ["build_demo", "DemoSummary", "DEMO_COMMUNE", "DEMO_VILLAGES",
-           "LEAD_PIN", "VOLUNTEER_PIN", "STAFF_PASSWORD"]
+__all__ = ["build_demo", "link_push", "DemoSummary", "DEMO_COMMUNE", "DEMO_VILLAGES",
+           "LEAD_PIN", "VOLUNTEER_PIN", "STAFF_PASSWORD", "WIFI_PASSWORD"]
 
 DEMO_COMMUNE = "25264"                      # Xã Phú Riềng, Đồng Nai
 START, END = datetime.date(2025, 7, 25), datetime.date(2025, 8, 25)
@@ -27,6 +27,7 @@ DEMO_VILLAGES = [  # id, name, households, official adult population (None: not 
     ("phu-loi", "Thôn Phú Lợi", 200, 540),
 ]
 LEAD_PIN, VOLUNTEER_PIN, STAFF_PASSWORD = "135790", "246802", "phurieng-2025"
+WIFI_PASSWORD = "phurieng2025"     # the made-up Wi-Fi of every demo laptop, for its Wi-Fi card
 MARKER = ".fieldapp-demo"
 # how far each week gets: share of households met by the end of week n
 WEEK_REACH = (0.25, 0.5, 0.72, 0.93)
@@ -42,15 +43,20 @@ class DemoSummary:
 
     def describe(self, village_url=None, commune_url=None):
         """The text printed for the person running the demo."""
-        lines = [f"Dữ liệu mẫu: {self.root}",
-                 f"  {self.counts.get('household', 0)} hộ, {self.counts.get('person', 0)} người, "
-                 f"{self.counts.get('visit', 0)} lần đến nhà, {self.counts.get('survey', 0)} khảo sát "
+        lines = [f"Dữ liệu mẫu (bịa ra, không phải người thật): {self.root}",
+                 f"  {vn_number(self.counts.get('household', 0))} hộ, "
+                 f"{vn_number(self.counts.get('person', 0))} người, "
+                 f"{vn_number(self.counts.get('visit', 0))} lần đến nhà, "
+                 f"{vn_number(self.counts.get('survey', 0))} khảo sát "
                  f"ở {len(self.villages)} thôn của xã Phú Riềng (25/07–25/08/2025)."]
         first = self.villages[0]
-        lines.append(f"Máy thôn {first[1]}" + (f": {village_url}" if village_url else ""))
+        lines.append(f"Máy của {first[1]}" + (f": {village_url}" if village_url else "")
+                     + f"  (dữ liệu: {first[2]})")
         lines.append(f"  tổ trưởng: {first[3]} / PIN {LEAD_PIN}")
         lines.append(f"  tình nguyện viên: {', '.join(first[4])} / PIN {VOLUNTEER_PIN}")
-        lines.append("Trung tâm xã" + (f": {commune_url}" if commune_url else ""))
+        lines.append(f"  quản trị của thôn: quantri / mật khẩu {STAFF_PASSWORD}")
+        lines.append("Trung tâm xã" + (f": {commune_url}" if commune_url else "")
+                     + f"  (dữ liệu: {self.commune_dir})")
         lines.append(f"  cán bộ xã: canbo / mật khẩu {STAFF_PASSWORD}")
         lines.append(f"  quản trị: quantri / mật khẩu {STAFF_PASSWORD}")
         return "\n".join(lines)
@@ -276,6 +282,8 @@ def build_demo(root, seed=2025):
                   START, END)
         site = Site(site_dir)
         short = village_id.replace("-", "")
+        site.update_settings(lambda settings, short=short: settings.update(
+            wifi={"ssid": f"fieldapp-{short}", "password": WIFI_PASSWORD}))
         lead, volunteers = f"truong.{short}", [f"tnv{n}.{short}" for n in (1, 2, 3)]
         add_user(site, lead, "lead", LEAD_PIN, village_id)
         for username in volunteers:
@@ -328,3 +336,18 @@ def _send_batches(summary):
         import_batch(commune, crypto.seal(batch_bytes(batch), key))
         site.close()
     commune.close()
+
+
+def link_push(summary, commune_url):
+    """Give the first village laptop a push token of the commune centre at `commune_url`,
+    so its /export page can send over the network as a configured laptop does."""
+    from fieldapp.site import Site
+    from fieldapp.views.commune.batches import issue_push_token
+    village_id, name, site_dir = summary.villages[0][:3]
+    commune = Site(summary.commune_dir)
+    token = issue_push_token(commune, village_id, f"Máy thôn {name} (dữ liệu mẫu)", "quantri")
+    commune.close()
+    site = Site(site_dir)
+    site.update_settings(lambda settings: settings.update(push={"url": commune_url,
+                                                                "token": token}))
+    site.close()

@@ -3,7 +3,7 @@ import json
 
 import click
 
-from fieldapp.cli.common import click_error, parse_day_option
+from fieldapp.cli.common import DAY, click_error
 from fieldapp.cli.server import lan_address
 from fieldapp.forms.errors import FieldappError
 
@@ -11,24 +11,24 @@ __all__ = ["indicators", "report", "qr"]
 
 
 @click.command()
-@click.option("--as-of", help="Date of the figures (YYYY-MM-DD); default today.")
+@click.option("--as-of", type=DAY, help="Date of the figures (14/08/2025 or 2025-08-14); default today.")
 @click.option("--json", "as_json", is_flag=True, help="Print the API's indicators object.")
 @click.pass_obj
 def indicators(obj, as_of, as_json):
     """Print the indicators against their targets."""
-    from fieldapp.forms.text import percent
+    from fieldapp.forms.text import percent, vn_date, vn_number
     from fieldapp.indicators.compute import site_indicators
     site = obj.site()
-    answer = site_indicators(site, parse_day_option(as_of, "--as-of"))
+    answer = site_indicators(site, as_of)
     if as_json:
         click.echo(json.dumps(answer, ensure_ascii=False, indent=1))
         return
-    click.echo(f"{site.settings['site_name']} — tính đến {answer['as_of']}")
+    click.echo(f"{site.settings['site_name']} — tính đến {vn_date(answer['as_of'])}")
     for entry in answer["indicators"]:
         mark = {True: "đạt", False: "CHƯA ĐẠT", None: ""}[entry["met"]]
         target = "" if entry["target"] is None else f" / chỉ tiêu {percent(entry['target'], 0)}"
         click.echo(f"  {entry['label']}: {percent(entry['value'])} "
-                   f"({entry['numerator']}/{entry['denominator']}){target} {mark}")
+                   f"({vn_number(entry['numerator'])}/{vn_number(entry['denominator'])}){target} {mark}")
 
 
 def _write(path, data):
@@ -44,7 +44,8 @@ def _write(path, data):
               help="File to write: .pdf, .docx (Word) or .xlsx (Excel).")
 @click.option("--period", type=click.IntRange(1, 1000),
               help="Campaign period (week) number; default the latest started period.")
-@click.option("--as-of", help="Cut-off date (YYYY-MM-DD); default the period's end or today.")
+@click.option("--as-of", type=DAY,
+              help="Cut-off date (14/08/2025 or 2025-08-14); default the period's end or today.")
 @click.option("--issuer", help="Save the issuing body (e.g. 'UBND XÃ PHÚ RIỀNG').")
 @click.option("--symbol", help="Save the number's symbol (e.g. 'BC-UBND').")
 @click.option("--signer-capacity", help="Save the signer's capacity (e.g. 'KT. CHỦ TỊCH').")
@@ -60,14 +61,13 @@ def report(obj, out_path, period, as_of, recipients, **document):
     if kind not in ("pdf", "docx", "xlsx"):
         raise click.BadParameter("phải kết thúc bằng .pdf, .docx hoặc .xlsx", param_hint="--out")
     site = obj.site()
-    day = parse_day_option(as_of, "--as-of")
     given = {k: v.strip()[:200] for k, v in document.items() if v is not None}
     if recipients:
         given["recipients"] = [r.strip()[:200] for r in recipients if r.strip()][:20]
     if given:
         site.update_settings(lambda settings: settings.setdefault("document", {}).update(given))
     try:
-        data = site_report_data(site, period, day)
+        data = site_report_data(site, period, as_of)
         if kind == "docx":
             from fieldapp.reports.word import render_docx
             pdf = render_docx(data)

@@ -10,23 +10,26 @@ import click
 __all__ = ["serve", "demo", "run_server", "lan_address", "terminal_qr", "VILLAGE_SERVER"]
 
 
-def lan_address():
-    """The laptop's address on its Wi-Fi: its first global IPv4 address (nothing is sent)."""
-    import subprocess
-    try:
-        out = subprocess.run(["ip", "-4", "-o", "addr", "show", "scope", "global"],
-                             capture_output=True, text=True, timeout=5).stdout
-        addresses = [line.split()[3].split("/")[0] for line in out.splitlines()
-                     if len(line.split()) > 3]
-    except (OSError, subprocess.SubprocessError):
-        addresses = []
-    if not addresses:
+# private addresses a UDP socket is "connected" to, so that the kernel picks the interface
+# that would reach them; a UDP connect sends nothing, and none needs the internet
+PRIVATE_PROBES = ("10.255.255.255", "192.168.255.255", "172.31.255.255")
+
+
+def lan_address(probes=PRIVATE_PROBES):
+    """The laptop's address on its Wi-Fi (the interface routing to a private network),
+    else 127.0.0.1. Nothing is sent."""
+    for probe in probes:
+        probe_socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         try:
-            infos = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
+            probe_socket.connect((probe, 9))
+            address = probe_socket.getsockname()[0]
         except OSError:
-            infos = []
-        addresses = [i[4][0] for i in infos if not i[4][0].startswith("127.")]
-    return addresses[0] if addresses else "127.0.0.1"
+            continue
+        finally:
+            probe_socket.close()
+        if address and not address.startswith(("127.", "0.")):
+            return address
+    return "127.0.0.1"
 
 
 def terminal_qr(text):
@@ -118,7 +121,9 @@ def serve(obj, host, port):
 @click.command()
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535),
               help="Port of the village site; the commune site uses the next one.")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--host", default="0.0.0.0", show_default=True,
+              help="Address to listen on: every interface, so phones on the laptop's Wi-Fi "
+                   "reach it (the demo's data is made up); 127.0.0.1 keeps it to this laptop.")
 @click.option("--no-serve", is_flag=True, help="Only build the demo data, do not serve it.")
 @click.option("--seed", default=2025, show_default=True, help="Random seed of the demo data.")
 @click.pass_obj
@@ -132,20 +137,34 @@ def demo(obj, port, host, no_serve, seed):
         serve_demo(summary, host, port)     # prints the summary with the addresses
 
 
-def serve_demo(summary, host, port):
-    """Serve the first village site on `port` and the commune centre on `port + 1`."""
+def demo_servers(summary, host, port):
+    """The waitress servers of the demo: the first village on `port`, the commune centre
+    on the next; and the addresses a phone on the Wi-Fi opens."""
     import waitress
 
     from fieldapp import create_app
-    village_app = create_app({"DATA_DIR": summary.villages[0][2]})
-    commune_app = create_app({"DATA_DIR": summary.commune_dir})
-    servers = [waitress.create_server(app, host=host, port=p, threads=6, ident="fieldapp",
-                                      **VILLAGE_SERVER)
-               for app, p in ((village_app, port), (commune_app, port + 1 if port else 0))]
-    urls = [f"http://{host}:{s.effective_port}/" for s in servers]
-    print(summary.describe(urls[0], urls[1]))
-    print(terminal_qr(urls[0] + "round"))
-    print("Nhấn Ctrl+C để dừng.", flush=True)
+    shown = lan_address() if host in ("0.0.0.0", "") else host
+    apps = [create_app({"DATA_DIR": summary.villages[0][2]}),
+            create_app({"DATA_DIR": summary.commune_dir})]
+    servers = []
+    for app, p in zip(apps, (port, port + 1 if port else 0)):
+        app.config["LAN_ADDRESS"] = shown     # for the login cards and QR codes
+        servers.append(waitress.create_server(app, host=host, port=p, threads=6,
+                                              ident="fieldapp", **VILLAGE_SERVER))
+    urls = [f"http://{shown}:{s.effective_port}/" for s in servers]
+    return servers, urls
+
+
+def serve_demo(summary, host, port):
+    """Serve the first village site on `port` and the commune centre on `port + 1`."""
+    from fieldapp.cli.demo import link_push
+    servers, urls = demo_servers(summary, host, port)
+    link_push(summary, urls[1])
+    click.echo(summary.describe(urls[0], urls[1]))
+    click.echo(f"Trên điện thoại, nối cùng Wi-Fi với máy này rồi quét mã để mở {urls[0]}round:")
+    click.echo(terminal_qr(urls[0] + "round"))
+    click.echo("Nhấn Ctrl+C để dừng.")
+    sys.stdout.flush()
     threading.Thread(target=servers[1].run, daemon=True).start()
     try:
         servers[0].run()

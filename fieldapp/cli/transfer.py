@@ -9,6 +9,7 @@ import click
 
 from fieldapp.cli.common import click_error
 from fieldapp.forms.errors import FieldappError
+from fieldapp.forms.text import vn_number
 
 __all__ = ["export", "commune_key", "import_files", "push"]
 
@@ -61,9 +62,9 @@ def export(obj, out, all_versions, encrypt, to_key):
                    + sealed_note)
         return
     scope = "toàn bộ dữ liệu" if all_versions else \
-        f"các thay đổi #{batch['since_seq'] + 1}–#{batch['until_seq']}"
-    click.echo(f"Đã xuất {batch['record_count']} bản ghi ({scope}) vào {out} "
-               f"({max(1, size // 1024)} kB)" + sealed_note)
+        f"các thay đổi #{vn_number(batch['since_seq'] + 1)}–#{vn_number(batch['until_seq'])}"
+    click.echo(f"Đã xuất {vn_number(batch['record_count'])} bản ghi ({scope}) vào {out} "
+               f"({vn_number(max(1, size // 1024))} kB)" + sealed_note)
 
 
 def _sealing_key(site, encrypt, to_key):

@@ -207,8 +207,8 @@ def test_empty_commune_gives_an_honest_report(tmp_path, runner):
 
 @pytest.mark.parametrize("args, message", [
     (["--period", "9"], "Không có đợt 9: chiến dịch có các đợt 1–4."),
-    (["--period", "0"], "0 is not in the range"),
-    (["--as-of", "2025-13-01"], "YYYY-MM-DD"),
+    (["--period", "0"], "0 nằm ngoài khoảng"),
+    (["--as-of", "2025-13-01"], "ví dụ 14/08/2025"),
     (["--as-of", "2025-07-01"], "chưa có đợt nào để báo cáo"),
 ])
 def test_bad_periods_get_a_clear_error_and_no_file(site, runner, tmp_path, args, message):

@@ -243,6 +243,18 @@ class PushTokenForm(FlaskForm):
                         render_kw={"maxlength": 60})
 
 
+def issue_push_token(site, village_id, label, by):
+    """A new push token for one village's laptop (only its hash is kept); return it."""
+    token = PUSH_PREFIX + secrets.token_urlsafe(32)
+    with site.meta_lock:
+        site.table("push_tokens").insert({
+            "hash": _hash(token), "village_id": village_id,
+            "label": label or site.village(village_id)["name"],
+            "created_at": _now(), "created_by": by,
+            "revoked": False, "site_id": None, "last_used": None})
+    return token
+
+
 @bp.route("/commune/push-tokens", methods=["GET", "POST"])
 @page(*STAFF, site_kind="commune")
 def push_tokens():
@@ -259,13 +271,7 @@ def push_tokens():
             form.village_id.errors = ["Hãy chọn một thôn của xã."]
             status = 422
         else:
-            token = PUSH_PREFIX + secrets.token_urlsafe(32)
-            with site.meta_lock:
-                site.table("push_tokens").insert({
-                    "hash": _hash(token), "village_id": village_id,
-                    "label": label or site.village(village_id)["name"],
-                    "created_at": _now(), "created_by": g.user["username"],
-                    "revoked": False, "site_id": None, "last_used": None})
+            token = issue_push_token(site, village_id, label, g.user["username"])
             issued = {"token": token, "village": site.village(village_id)["name"],
                       "command": f"fieldapp push {request.host_url} --token {token}"}
             if os.path.exists(os.path.join(site.data_dir, crypto.BOX_KEY_FILE)):
