@@ -1,18 +1,15 @@
 """Sync batches at the commune: the push API, the import page, the history of batches per
 sending site, held laptops, and per-site push tokens (only their hashes are stored)."""
-import datetime
-import hashlib
 import os
-import secrets
 
 from flask import Blueprint, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from tinydb import Query
 from wtforms import SelectField, StringField
 
 from fieldapp.auth.access import bearer_token, get_site, page
 from fieldapp.auth.accounts import user_for_token
+from fieldapp.auth.push_tokens import PUSH_PREFIX, issue_push_token, mark_used, push_token_row
 from fieldapp.forms.errors import FieldappError, Forbidden, NotFound, NotSignedIn
 from fieldapp.forms.text import vn_number, vn_time
 from fieldapp.views.commune.blueprint import STAFF
@@ -25,28 +22,10 @@ from sync.held import held_rows
 from sync.transfer import forget_site_key, import_batch, imported_batches, known_sites
 
 bp = Blueprint("batches", __name__)
-PUSH_PREFIX = "fa-push-"
 MAX_FILES = 20
 
 
-def _hash(token):
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def _now():
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-
-
 # -------------------------------------------------------------- push API
-
-def _push_token_row(site, token):
-    """The live push-token row of a bearer token; raise NotSignedIn."""
-    with site.meta_lock:
-        row = site.table("push_tokens").get(Query().hash == _hash(token))
-    if row is None or row["revoked"]:
-        raise NotSignedIn("Mã gửi dữ liệu không hợp lệ hoặc đã bị thu hồi.")
-    return row
-
 
 def _push_guard(row):
     """Refuse a batch from another village or another machine than the token's."""
@@ -67,7 +46,7 @@ def receive():
     token = bearer_token()
     authorize, row, limits = None, None, UPLOAD_LIMITS
     if token.startswith(PUSH_PREFIX):
-        row = _push_token_row(site, token)
+        row = push_token_row(site, token)
         authorize, source, limits = _push_guard(row), f"push:{row['label']}", PUSH_LIMITS
     else:
         user = user_for_token(site, token, "api")
@@ -85,9 +64,7 @@ def receive():
                                           "rồi gửi lại.")
     receipt = import_batch(site, body, source=source, authorize=authorize, limits=limits)
     if row is not None:
-        with site.meta_lock:
-            site.table("push_tokens").update({"site_id": receipt.site_id, "last_used": _now()},
-                                             doc_ids=[row.doc_id])
+        mark_used(site, row, receipt.site_id)
     answer = jsonify({"receipt": receipt.as_json(), "message": receipt.summary()})
     if receipt.held:            # taken, but not counted until staff approve the laptop
         answer.status_code = 202
@@ -241,18 +218,6 @@ class PushTokenForm(FlaskForm):
     village_id = SelectField("Thôn", validate_choice=False)
     label = StringField("Ghi chú (ví dụ: máy tính của tổ trưởng)",
                         render_kw={"maxlength": 60})
-
-
-def issue_push_token(site, village_id, label, by):
-    """A new push token for one village's laptop (only its hash is kept); return it."""
-    token = PUSH_PREFIX + secrets.token_urlsafe(32)
-    with site.meta_lock:
-        site.table("push_tokens").insert({
-            "hash": _hash(token), "village_id": village_id,
-            "label": label or site.village(village_id)["name"],
-            "created_at": _now(), "created_by": by,
-            "revoked": False, "site_id": None, "last_used": None})
-    return token
 
 
 @bp.route("/commune/push-tokens", methods=["GET", "POST"])
