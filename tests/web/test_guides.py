@@ -10,7 +10,7 @@ from fieldapp.guide_texts import GUIDES, guide_by_slug
 # files, the round app's shell (it signs in through the API on the phone) and the API's
 # OpenAPI description (no data, only the shape of the API).
 OPEN = {"auth.login", "healthz", "static", "round.app", "api.login", "round.login_card",
-        "api.openapi_json"}
+        "api.openapi_json", "favicon"}
 
 
 def test_there_is_a_guide_for_every_task_of_the_campaign():
