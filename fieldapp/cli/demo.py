@@ -341,11 +341,11 @@ def _send_batches(summary):
 def link_push(summary, commune_url):
     """Give the first village laptop a push token of the commune centre at `commune_url`,
     so its /export page can send over the network as a configured laptop does."""
-    from fieldapp.site import Site
     from fieldapp.auth.push_tokens import issue_push_token
+    from fieldapp.site import Site
     village_id, name, site_dir = summary.villages[0][:3]
     commune = Site(summary.commune_dir)
-    token = issue_push_token(commune, village_id, f"Máy thôn {name} (dữ liệu mẫu)", "quantri")
+    token = issue_push_token(commune, village_id, f"Máy của {name} (dữ liệu mẫu)", "quantri")
     commune.close()
     site = Site(site_dir)
     site.update_settings(lambda settings: settings.update(push={"url": commune_url,

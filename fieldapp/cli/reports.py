@@ -85,8 +85,8 @@ def report(obj, out_path, period, as_of, recipients, **document):
 @click.command()
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False),
               help="PDF file to write.")
-@click.option("--base-url", help="Address of this laptop on its Wi-Fi; "
-                                 "default http://<LAN address>:8080.")
+@click.option("--base-url", help="Address of this site on its Wi-Fi; default the one "
+                                 "`fieldapp serve` last served on, else http://<LAN address>:8080.")
 @click.option("--login-cards", is_flag=True,
               help="Village site: add a new one-time login card for every active volunteer.")
 @click.pass_obj
@@ -94,7 +94,7 @@ def qr(obj, out_path, base_url, login_cards):
     """Write A4 sheets of guide cards, the Wi-Fi card and (optionally) login cards."""
     from fieldapp.reports.qrsheet import site_sheets_pdf
     site = obj.site()
-    base_url = base_url or f"http://{lan_address()}:8080"
+    base_url = base_url or site.settings.get("served_url") or f"http://{lan_address()}:8080"
     if not base_url.startswith(("http://", "https://")):
         raise click.BadParameter("phải bắt đầu bằng http:// hoặc https://", param_hint="--base-url")
     village = None

@@ -32,6 +32,15 @@ def lan_address(probes=PRIVATE_PROBES):
     return "127.0.0.1"
 
 
+def remember_address(data_dir, url):
+    """Keep the address a site was last served on, for `fieldapp qr` to point at."""
+    from fieldapp.site import Site
+    site = Site(data_dir)
+    if site.settings.get("served_url") != url:
+        site.update_settings(lambda settings: settings.update(served_url=url))
+    site.close()
+
+
 def terminal_qr(text):
     """A QR code of `text` drawn with characters for the terminal."""
     import io
@@ -96,8 +105,9 @@ def run_server(app, host, port, announce=True):
     real_port = server.effective_port
     shown = lan_address() if host in ("0.0.0.0", "") else host
     app.config["LAN_ADDRESS"] = shown          # for the addresses printed on login cards
+    url = f"http://{shown}:{real_port}/"
+    remember_address(app.config["DATA_DIR"], url)
     if announce:
-        url = f"http://{shown}:{real_port}/"
         click.echo(f"fieldapp đang chạy: {url}")
         click.echo("Trên điện thoại, nối Wi-Fi của máy này rồi quét mã:")
         click.echo(terminal_qr(url))
@@ -152,6 +162,8 @@ def demo_servers(summary, host, port):
         servers.append(waitress.create_server(app, host=host, port=p, threads=6,
                                               ident="fieldapp", **VILLAGE_SERVER))
     urls = [f"http://{shown}:{s.effective_port}/" for s in servers]
+    for app, url in zip(apps, urls):
+        remember_address(app.config["DATA_DIR"], url)
     return servers, urls
 
 

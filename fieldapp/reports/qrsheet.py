@@ -66,7 +66,9 @@ def wifi_card(settings):
     if not wifi.get("ssid"):
         return None
     payload = wifi_payload(wifi["ssid"], wifi.get("password") or "")
-    return {"kind": "wifi", "title": "Nối Wi-Fi của Tổ công nghệ số", "ssid": wifi["ssid"],
+    title = "Nối Wi-Fi của xã" if settings.get("site") == "commune" else \
+        "Nối Wi-Fi của Tổ công nghệ số"
+    return {"kind": "wifi", "title": title, "ssid": wifi["ssid"],
             "password": wifi.get("password") or "", "qr": qr_svg(payload, 34)}
 
 

@@ -128,3 +128,21 @@ def test_lead_page_sheet_with_login_cards(client, site, tmp_path):
     assert len(logins) == 1 and logins[0].startswith("http://10.1.2.3:8080/round#card=")
     made = cards.list_cards(site, "thon-3")
     assert [(c["username"], c["made_by"], c["status"]) for c in made] == [("minh", "lan", "unused")]
+
+
+def test_commune_sheet_names_the_commune_once_and_points_at_its_own_address(tmp_path, runner):
+    from fieldapp.cli.server import remember_address
+    commune = factories.commune_site(tmp_path / "xa", users=False)
+    remember_address(commune.data_dir, "http://10.9.8.7:8081/")
+    with_wifi(commune, "Xa-PhuRieng", "mat-khau-xa")
+    out = tmp_path / "xa.pdf"
+    result = runner.invoke(main, ["--data", commune.data_dir, "qr", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "http://10.9.8.7:8081/" in result.output
+    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True).stdout
+    head = text.split("cắt theo đường nét đứt")[0]
+    assert head.count(commune.settings["commune_name"]) == 1, head
+    assert "máy của xã" in text and "của Tổ" not in text
+    codes = decode_pdf(out, tmp_path)
+    local = [c for c in codes if c.startswith("http://")]
+    assert local and all(c.startswith("http://10.9.8.7:8081/guides/") for c in local)
