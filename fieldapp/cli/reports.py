@@ -56,9 +56,10 @@ def _write(path, data):
 @click.pass_obj
 def report(obj, out_path, period, as_of, recipients, **document):
     """Write the progress report to the commune chairman as PDF or Word (by extension)."""
-    from fieldapp.reports.weekly import render_html, render_pdf, site_report_data
+    from fieldapp.reports.formats import MIME, render_report
+    from fieldapp.reports.weekly import site_report_data
     kind = out_path.lower().rsplit(".", 1)[-1]
-    if kind not in ("pdf", "docx", "xlsx"):
+    if kind not in MIME:
         raise click.BadParameter("phải kết thúc bằng .pdf, .docx hoặc .xlsx", param_hint="--out")
     site = obj.site()
     given = {k: v.strip()[:200] for k, v in document.items() if v is not None}
@@ -67,15 +68,7 @@ def report(obj, out_path, period, as_of, recipients, **document):
     if given:
         site.update_settings(lambda settings: settings.setdefault("document", {}).update(given))
     try:
-        data = site_report_data(site, period, as_of)
-        if kind == "docx":
-            from fieldapp.reports.word import render_docx
-            pdf = render_docx(data)
-        elif kind == "xlsx":
-            from fieldapp.reports.workbook import render_xlsx
-            pdf = render_xlsx(data)
-        else:
-            pdf = render_pdf(render_html(data))
+        pdf = render_report(site_report_data(site, period, as_of), kind)
     except FieldappError as error:
         raise click_error(error) from None
     _write(out_path, pdf)

@@ -60,37 +60,31 @@ def index():
 @page(*ROLES)
 def report_pdf():
     """The chairman's report of a period, for the villages this user may see."""
-    from fieldapp.reports.weekly import site_report_pdf
-    period = _period()
-    pdf = site_report_pdf(get_site(), period, None, _scope(current_user()))
-    stamp = f"dot-{period}" if period else today_local().isoformat()
-    return _download(pdf, "application/pdf", f"bao-cao-{stamp}.pdf")
+    return _report("pdf")
 
 
 @bp.get("/report.docx")
 @page(*ROLES)
 def report_docx():
     """The same report as an editable Word file (Decree 30 layout)."""
-    from fieldapp.reports.weekly import site_report_data
-    from fieldapp.reports.word import render_docx
-    period = _period()
-    body = render_docx(site_report_data(get_site(), period, None, _scope(current_user())))
-    stamp = f"dot-{period}" if period else today_local().isoformat()
-    return _download(body, "application/vnd.openxmlformats-officedocument."
-                     "wordprocessingml.document", f"bao-cao-{stamp}.docx")
+    return _report("docx")
 
 
 @bp.get("/report.xlsx")
 @page(*ROLES)
 def report_xlsx():
     """The report's tables as an Excel workbook."""
+    return _report("xlsx")
+
+
+def _report(kind):
+    from fieldapp.reports.formats import MIME, render_report
     from fieldapp.reports.weekly import site_report_data
-    from fieldapp.reports.workbook import render_xlsx
     period = _period()
-    body = render_xlsx(site_report_data(get_site(), period, None, _scope(current_user())))
+    body = render_report(site_report_data(get_site(), period, None, _scope(current_user())),
+                         kind)
     stamp = f"dot-{period}" if period else today_local().isoformat()
-    return _download(body, "application/vnd.openxmlformats-officedocument."
-                     "spreadsheetml.sheet", f"bao-cao-{stamp}.xlsx")
+    return _download(body, MIME[kind], f"bao-cao-{stamp}.{kind}")
 
 
 @bp.get("/indicators.csv")
