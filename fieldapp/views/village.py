@@ -63,11 +63,11 @@ def households():
     villages = visible_villages(current_user())
     found = cached(site.store, ("households", tuple(villages), query),
                    lambda: search_households(site.store, villages, query))
-    visited = _village_index(site, villages)[1]
+    outcomes = _village_index(site, villages)[1]
     page_no = max(1, min(request.args.get("page", 1, type=int) or 1, 10_000))
     shown = found[(page_no - 1) * PAGE_SIZE: page_no * PAGE_SIZE]
     return render_template("households.html", households=shown, total=len(found), q=query,
-                           visited=visited, page_no=page_no,
+                           outcomes=outcomes, page_no=page_no,
                            pages=max(1, -(-len(found) // PAGE_SIZE)))
 
 
@@ -90,19 +90,26 @@ def household(record_id):
 
 
 def _village_index(site, villages):
-    """({household id: live records pointing at it}, households with a met visit) of the
-    villages, kept while the stored data stays the same (fieldapp.cache); not to be changed."""
+    """({household id: live records pointing at it}, {household id: what its visits
+    found: met, else refused, else absent}) of the villages, kept while the stored data
+    stays the same (fieldapp.cache); not to be changed."""
     def build():
-        related, visited = {}, set()
+        related, outcomes = {}, {}
         for version in live_records(site.store, villages):
             home = version["data"].get("household_id")
             if home is None:
                 continue
             related.setdefault(home, []).append(version)
-            if version["type"] == "visit" and version["data"].get("outcome") == "met":
-                visited.add(home)
-        return related, frozenset(visited)
+            outcome = version["data"].get("outcome") if version["type"] == "visit" else None
+            if outcome in _OUTCOME_RANK and _OUTCOME_RANK[outcome] > _OUTCOME_RANK.get(
+                    outcomes.get(home), -1):
+                outcomes[home] = outcome
+        return related, outcomes
     return cached(site.store, ("village_index", tuple(villages)), build)
+
+
+# a household met once is met; one that refused has been reached; absent is the least
+_OUTCOME_RANK = {"absent": 0, "refused": 1, "met": 2}
 
 
 def _members(household_id, village_id):

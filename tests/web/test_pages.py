@@ -243,3 +243,16 @@ def test_an_edit_on_the_laptop_names_the_version_its_editor_saw(lead, site, clie
     laptop = next(v for v in history if v["device_id"] == "web-lan")
     assert laptop["base"] == base_of(home)
     assert forks(history) == sorted([phone_edit, laptop], key=lambda v: v["updated_at"])
+
+
+def test_the_household_list_tells_met_absent_refused_and_not_yet_visited(site, lead):
+    homes = {name: household(name) for name in ("Hộ Gặp", "Hộ Vắng", "Hộ Từ Chối", "Hộ Mới")}
+    site.store.submit(list(homes.values()) + [
+        visit(homes["Hộ Gặp"]["id"], outcome="absent"),
+        visit(homes["Hộ Gặp"]["id"], outcome="met", minute=5),   # met once is met
+        visit(homes["Hộ Vắng"]["id"], outcome="absent"),
+        visit(homes["Hộ Từ Chối"]["id"], outcome="refused")])
+    page = texts(lead.get("/households").get_data(as_text=True))
+    for name, tag in (("Hộ Gặp", "Đã gặp"), ("Hộ Vắng", "Đã đến, vắng nhà"),
+                      ("Hộ Từ Chối", "Đã đến, từ chối"), ("Hộ Mới", "Chưa đến")):
+        assert re.search(rf"{name} Xóm 1 {tag}\b", page), (name, page)
