@@ -19,15 +19,25 @@ def _safe_next(target):
     return target
 
 
+def _not_a_pin(secret):
+    """Digits that are neither a 6-digit PIN nor long enough for a password (10 or more):
+    no account's secret, so it is told as a mistyped PIN (which says nothing of any
+    account, and costs no attempt)."""
+    return secret.isascii() and secret.isdigit() and len(secret) != 6 and len(secret) < 10
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     """Sign in with a username and a PIN or password."""
     form = LoginForm()
     error = None
-    if form.validate_on_submit():
+    secret, valid = form.secret.data or "", form.validate_on_submit()
+    if valid and _not_a_pin(secret):
+        error = "Mã PIN gồm 6 chữ số. Hãy nhập lại đủ 6 số."
+    elif valid:
         try:
             user = auth.authenticate(get_site(), (form.username.data or "").strip().lower(),
-                                     form.secret.data or "")
+                                     secret)
         except FieldappError as failure:
             error = failure.message
         else:

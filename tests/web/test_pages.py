@@ -256,3 +256,15 @@ def test_the_household_list_tells_met_absent_refused_and_not_yet_visited(site, l
     for name, tag in (("Hộ Gặp", "Đã gặp"), ("Hộ Vắng", "Đã đến, vắng nhà"),
                       ("Hộ Từ Chối", "Đã đến, từ chối"), ("Hộ Mới", "Chưa đến")):
         assert re.search(rf"{name} Xóm 1 {tag}\b", page), (name, page)
+
+
+def test_a_pin_of_the_wrong_length_is_told_so_and_costs_no_attempt(client, site):
+    from fieldapp.auth import accounts as auth
+    for secret in ("12345", "1234567", "123"):
+        response = login_page(client, "minh", secret)
+        assert response.status_code == 401
+        assert "Mã PIN gồm 6 chữ số" in texts(response.get_data(as_text=True))
+    assert not auth.get_user(site, "minh").get("failures")          # no attempt counted
+    assert login_page(client, "minh", VOL_PIN).status_code == 302
+    wrong = login_page(client, "lan", "000000")             # six digits: an ordinary miss
+    assert "Mã PIN gồm 6 chữ số" not in texts(wrong.get_data(as_text=True))
