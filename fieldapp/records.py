@@ -9,6 +9,7 @@ import re
 from fieldapp.forms.rules import normalise_phone
 from fieldapp.forms.text import fold
 from fieldapp.forms.versions import check_version, forks
+from fieldapp.indicators.cache import cached
 from storage import Refused
 
 __all__ = ["live_records", "search_households", "open_forks", "forked_households", "people_names",
@@ -25,16 +26,20 @@ def live_records(store, village_ids=None, record_type=None):
 
 def open_forks(store, village_ids):
     """The records of `village_ids` whose heads are a fork (SPEC §3), sorted by id:
-    [{"id", "type", "village_id", "versions": the heads, oldest first}]."""
-    wanted = set(village_ids)
-    found = []
-    for record_id, history in store.histories().items():
-        if len(history) > 1 and history[-1]["village_id"] in wanted:
-            heads = forks(history)
-            if heads:
-                found.append({"id": record_id, "type": heads[-1]["type"],
-                              "village_id": heads[-1]["village_id"], "versions": heads})
-    return sorted(found, key=lambda fork: fork["id"])
+    [{"id", "type", "village_id", "versions": the heads, oldest first}]. Computed once
+    per state of the stored data (every phone's pull asks for it); not to be changed."""
+    wanted = frozenset(village_ids)
+
+    def build():
+        found = []
+        for record_id, history in store.histories().items():
+            if len(history) > 1 and history[-1]["village_id"] in wanted:
+                heads = forks(history)
+                if heads:
+                    found.append({"id": record_id, "type": heads[-1]["type"],
+                                  "village_id": heads[-1]["village_id"], "versions": heads})
+        return tuple(sorted(found, key=lambda fork: fork["id"]))
+    return cached(store, ("open_forks", tuple(sorted(wanted))), build)
 
 
 def forked_households(store, village_ids):

@@ -149,7 +149,7 @@ def conflicts():
     the other (SPEC §3 forks), each with its heads, for the lead and staff to resolve."""
     site = get_site()
     site.store.refresh()
-    return jsonify({"conflicts": open_forks(site.store, visible_villages(g.user))})
+    return jsonify({"conflicts": list(open_forks(site.store, visible_villages(g.user)))})
 
 
 @bp.get("/openapi.json")

@@ -94,6 +94,17 @@ def sign_in(page, username="minh", secret=VOL_PIN):
     page.wait_for_selector("#q")
 
 
+def sign_in_pages(context, server, username, secret):
+    """Sign in on the laptop's pages (not the round app) in a new tab; return it."""
+    page = context.new_page()
+    page.goto(f"http://fieldapp.lan:{server.port}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=secret]", secret)
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.wait_for_url(re.compile(r"/(?!login)"))
+    return page
+
+
 def count(page):
     return page.inner_text("#count")
 
@@ -635,12 +646,7 @@ def test_a_lead_signed_in_on_the_pages_opens_the_round_with_one_tap(phone, live_
     anonymous.wait_for_selector("#username")
     assert anonymous.locator("#as-session").count() == 0      # no page session: PIN only
     anonymous.close()
-    lead = context.new_page()
-    lead.goto(f"http://fieldapp.lan:{live_server.port}/login")
-    lead.fill("input[name=username]", "lan")
-    lead.fill("input[name=secret]", LEAD_PIN)
-    lead.get_by_role("button", name="Đăng nhập").click()
-    lead.wait_for_url(re.compile(r"/(?!login)"))
+    sign_in_pages(context, live_server, "lan", LEAD_PIN)
     page = open_round(context, live_server)
     page.wait_for_selector("#as-session")
     shot(page, "10-session-sign-in")

@@ -8,8 +8,8 @@ import pytest
 from fieldapp.forms.versions import forks
 from sync.transfer import export_batch, import_batch
 from tests.browser.test_round_app import (NONE_WAITING, browser, open_round, phone,  # noqa: F401
-                                          save, server_versions, shot, sign_in, wait_count,
-                                          wait_net)
+                                          save, server_versions, shot, sign_in, sign_in_pages,
+                                          wait_count, wait_net)
 from tests.support import factories
 from tests.support.factories import LEAD_PIN
 
@@ -61,12 +61,7 @@ def test_two_phones_offline_make_one_fork_the_lead_resolves_and_the_commune_sees
 
     before = export_batch(site, all_versions=True)           # sent before the lead chose
     lead_context, _ = phones[0]
-    lead = lead_context.new_page()
-    lead.goto(f"http://fieldapp.lan:{live_server.port}/login")
-    lead.fill("input[name=username]", "lan")
-    lead.fill("input[name=secret]", LEAD_PIN)
-    lead.get_by_role("button", name="Đăng nhập").click()
-    lead.wait_for_url(re.compile(r"/(?!login)"))
+    lead = sign_in_pages(lead_context, live_server, "lan", LEAD_PIN)
     lead.goto(f"http://fieldapp.lan:{live_server.port}/conflicts")
     assert lead.locator("article.conflict").count() == 1
     text = lead.inner_text("main")

@@ -16,8 +16,8 @@ function title(v) {
 }
 
 // A household edited on two devices, neither seeing the other (SPEC §3), as the laptop said.
-const forkedTag = (v) => ((store.get('forked') || []).includes(v.id)
-  ? h('em', { class: 'tag bad' }, 'sửa trên hai máy') : null);
+const forkedTag = (v, forked) => (forked.has(v.id) ? h('em', { class: 'tag bad' }, 'sửa trên hai máy') : null);
+const forkedIds = () => new Set(store.get('forked') || []);
 
 function mark(v) {
   const e = box.get(v.id);
@@ -153,9 +153,10 @@ function listView() {
     sessionStorage.setItem('q', q.value);
     const hits = needle ? index.filter(([, text]) => text.includes(needle)) : index;
     const met = new Set(live('visit', (v) => v.data.outcome === 'met').map((v) => v.data.household_id));
+    const forked = forkedIds();
     list.replaceChildren(...hits.slice(0, 60).map(([v]) => h('li', {},
       h('a', { href: '#h=' + v.id }, h('strong', {}, v.data.head_name),
-        h('span', {}, v.data.address || ''), met.has(v.id) ? h('em', { class: 'tag ok' }, 'đã gặp') : null, forkedTag(v), mark(v)))));
+        h('span', {}, v.data.address || ''), met.has(v.id) ? h('em', { class: 'tag ok' }, 'đã gặp') : null, forkedTag(v, forked), mark(v)))));
     if (!hits.length) list.append(h('li', { class: 'empty' }, needle ? 'Không tìm thấy hộ nào.' : 'Chưa có hộ nào trên máy.'));
     info.textContent = `${hits.length} hộ` + (hits.length > 60 ? ' (hiện 60 hộ đầu, gõ thêm để tìm)' : '');
   };
@@ -190,7 +191,7 @@ function householdView(hh) {
     h('h2', {}, d.head_name, ' ', mark(hh)),
     h('p', { class: 'sub' }, [d.address, d.phone].filter(Boolean).join(' · ')),
     d.note ? h('p', {}, d.note) : null,
-    forkedTag(hh) ? h('p', { class: 'card rejected', id: 'forked' },
+    forkedIds().has(hh.id) ? h('p', { class: 'card rejected', id: 'forked' },
       'Hộ này (hoặc một người, một lần đến nhà của hộ) được sửa trên hai máy mà máy này không thấy bản kia. ' +
       'Không mất gì: máy thôn giữ cả hai bản, tổ trưởng sẽ chọn bản đúng.',
       auth.user.role === 'lead' ? h('a', { class: 'button', href: '/conflicts' }, 'Mở trang Xung đột') : null) : null,
