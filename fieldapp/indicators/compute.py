@@ -328,8 +328,11 @@ def compute_each(settings, histories, as_of=None, village_ids=None):
 
 
 def volunteer_stats(histories, as_of=None):
-    """Per volunteer (village, author): households visited, activations, accounts, surveys."""
+    """Per volunteer (village, author): the person's name from the team roster (else the
+    login), households visited, activations, accounts, surveys."""
     records = snapshot(histories, as_of or today_local())
+    names = {r["data"]["username"]: r["data"]["full_name"] for r in records
+             if r["type"] == "member" and r["data"].get("username") and r["data"].get("full_name")}
     stats = {}
     for record in records:
         if record["type"] not in ("visit", "survey"):
@@ -337,7 +340,8 @@ def volunteer_stats(histories, as_of=None):
         # the work is credited to whoever recorded it first, not to a later corrector
         author = histories[record["id"]][0]["author"]
         row = stats.setdefault((record["village_id"], author), {
-            "village_id": record["village_id"], "author": author, "visits": 0,
+            "village_id": record["village_id"], "author": author,
+            "name": names.get(author, author), "visits": 0,
             "households_visited": set(), "vneid_level2": 0, "bank_account": 0, "surveys": 0})
         data = record["data"]
         if record["type"] == "survey":

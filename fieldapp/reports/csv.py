@@ -17,7 +17,7 @@ BOM = "\ufeff"
 INDICATOR_COLUMNS = ("Phạm vi", "Mã thôn", "Đợt", "Từ ngày", "Đến ngày", "Mã chỉ số",
                      "Chỉ số", "Tử số", "Mẫu số", "Tỷ lệ", "Chỉ tiêu", "Đánh giá",
                      "Mẫu số theo")
-VOLUNTEER_COLUMNS = ("Mã thôn", "Thôn", "Tổ viên", "Lần đến nhà", "Hộ đã đến",
+VOLUNTEER_COLUMNS = ("Mã thôn", "Thôn", "Tổ viên", "Tên đăng nhập", "Lần đến nhà", "Hộ đã đến",
                      "Hỗ trợ kích hoạt mức 2", "Hỗ trợ mở tài khoản NH", "Phiếu khảo sát",
                      "Điểm")
 SOURCES = {"official": "số dân chính thức", "registered": "số đã ghi nhận",
@@ -82,7 +82,7 @@ def indicators_csv(settings, histories, village_ids=None, period=None, today=Non
 def volunteers_csv(settings, histories, village_ids=None, as_of=None):
     """Volunteer statistics (SPEC §4), best first."""
     names = {v["id"]: v["name"] for v in settings.get("villages", [])}
-    rows = [(r["village_id"], names.get(r["village_id"], r["village_id"]), r["author"],
+    rows = [(r["village_id"], names.get(r["village_id"], r["village_id"]), r["name"], r["author"],
              r["visits"], r["households_visited"], r["vneid_level2"], r["bank_account"],
              r["surveys"], r["score"])
             for r in volunteer_stats(histories, as_of)

@@ -12,7 +12,8 @@ from fieldapp.forms.versions import make_version, member_record_id
 from fieldapp.indicators.cache import cached
 from fieldapp.indicators.compute import site_compute, site_volunteer_stats
 from fieldapp.indicators.periods import parse_day, today_local, weekly_periods
-from fieldapp.records import WRITER_ROLES, live_records, save_versions, search_households
+from fieldapp.records import (WRITER_ROLES, live_records, people_names, save_versions,
+                              search_households)
 from fieldapp.views.forms import (ActionForm, VillageSettingsForm, VolunteerForm, form_to_data,
                                   record_form)
 
@@ -86,7 +87,8 @@ def household(record_id):
     surveys = sorted((v for v in related if v["type"] == "survey"),
                      key=lambda v: v["data"]["surveyed_on"], reverse=True)
     return render_template("household.html", home=home, people=people, visits=visits,
-                           surveys=surveys, choices=CHOICES, action=ActionForm())
+                           surveys=surveys, choices=CHOICES, action=ActionForm(),
+                           names=people_names(get_site().store, [home["village_id"]]))
 
 
 def _village_index(site, villages):

@@ -300,10 +300,16 @@ def test_indicator_csv_has_a_bom_and_parses_back_to_the_figures(client, site):
 
 def test_volunteer_csv_counts_each_volunteers_work(client, site):
     versions = seed(site)
+    roster = factories.version("member", {"full_name": "Hoàng Kim Thảo", "username": "minh",
+                                          "active": True}, author="lan")
+    site.store.submit([roster])
     login_page(client, "lan", factories.LEAD_PIN)
     response = client.get("/reports/volunteers.csv")
     assert response.data.startswith(b"\xef\xbb\xbf")
-    rows = {r["Tổ viên"]: r for r in csv.DictReader(io.StringIO(response.data.decode("utf-8-sig")))}
+    table = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
+    rows = {r["Tên đăng nhập"]: r for r in table}
+    # people are named from the roster; without a roster entry the login stands in
+    assert rows["minh"]["Tổ viên"] == "Hoàng Kim Thảo" and rows["lan"]["Tổ viên"] == "lan"
     for author in ("minh", "lan"):
         mine = [v for v in versions if v["author"] == author]
         visits = [v for v in mine if v["type"] == "visit"]
