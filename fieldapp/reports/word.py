@@ -1,5 +1,7 @@
 """The chairman's report as an editable Word file (python-docx) in the Decree 30 layout:
-A4 portrait, margins 22/22/32/17 mm (top/bottom/left/right), Times New Roman 13 pt in black, real Word tables."""
+A4 portrait, margins 22/22/32/17 mm (top/bottom/left/right), Times New Roman 13 pt in black, real Word tables;
+page numbers at the top centre from page 2 (a PAGE field in the header, a different, empty
+first-page header), headings kept with their tables and table header rows repeated."""
 import io
 
 from fieldapp.forms import text
@@ -35,11 +37,43 @@ def _setup(document):
     style.font.color.rgb = RGBColor(0, 0, 0)
     style.element.rPr.rFonts.set(
         "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia", FONT)
+    section.different_first_page_header_footer = True
+    _page_number(section.header.paragraphs[0])
+
+
+def _page_number(par):
+    """A centred PAGE field: Word and LibreOffice fill in the page's number."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    par.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    for kind, instruction in (("begin", None), (None, " PAGE "), ("separate", None),
+                              (None, "2"), ("end", None)):
+        run = par.add_run()
+        if kind:
+            field = OxmlElement("w:fldChar")
+            field.set(qn("w:fldCharType"), kind)
+            run._r.append(field)
+        elif instruction == " PAGE ":
+            code = OxmlElement("w:instrText")
+            code.set(qn("xml:space"), "preserve")
+            code.text = instruction
+            run._r.append(code)
+        else:
+            run.text = instruction
+
+
+def _heading(document, words):
+    """A bold section heading that stays on the page of what follows it."""
+    par = _paragraph(document, words, bold=True)
+    par.paragraph_format.keep_with_next = True
+    return par
 
 
 def _table(document, header, rows):
     table = document.add_table(rows=1, cols=len(header))
     table.style = "Table Grid"
+    _repeat_header(table.rows[0])
     for cell, words in zip(table.rows[0].cells, header):
         cell.text = ""
         cell.paragraphs[0].add_run(words).bold = True
@@ -47,6 +81,15 @@ def _table(document, header, rows):
         for cell, words in zip(table.add_row().cells, row):
             cell.text = words
     return table
+
+
+def _repeat_header(row):
+    """The row is repeated at the top of every page the table runs onto."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    marker = OxmlElement("w:tblHeader")
+    marker.set(qn("w:val"), "true")
+    row._tr.get_or_add_trPr().append(marker)
 
 
 def render_docx(data):
@@ -67,14 +110,14 @@ def render_docx(data):
     _paragraph(document, head.summary, bold=True, align="CENTER")
     _paragraph(document, f"Số liệu tính đến hết ngày {text.vn_date(data.as_of)}.")
     rows = build_indicators(data)["rows"]
-    _paragraph(document, "1. Kết quả so với chỉ tiêu", bold=True)
+    _heading(document, "1. Kết quả so với chỉ tiêu")
     _table(document, ("Chỉ số", "Kết quả", "Tỷ lệ", "Chỉ tiêu", "Đánh giá"), [
         (r["label"], f"{text.vn_number(r['numerator'])}/{text.vn_number(r['denominator'])}",
          text.percent(r["value"]), "—" if r["target"] is None else text.percent(r["target"], 0),
          {True: "Đạt", False: "Chưa đạt", None: "Theo dõi"}[r["met"]]) for r in rows])
     behind = build_behind(data)["rows"]
     if behind:
-        _paragraph(document, "2. Chỉ tiêu chưa đạt và số còn thiếu", bold=True)
+        _heading(document, "2. Chỉ tiêu chưa đạt và số còn thiếu")
         _table(document, ("Chỉ số", "Tỷ lệ", "Chỉ tiêu", "Còn cần thêm"), [
             (r["entry"]["label"], text.percent(r["entry"]["value"]),
              text.percent(r["entry"]["target"], 0),

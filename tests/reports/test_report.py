@@ -164,7 +164,7 @@ def test_a_long_campaign_compares_every_period_within_the_page_width(tmp_path):
     boxes = subprocess.run(["pdftotext", "-bbox", str(out), "-"], check=True,
                            capture_output=True, text=True).stdout
     right = max(float(x) for x in re.findall(r'xMax="([0-9.]+)"', boxes))
-    assert right <= 595.3 - 14 * 72 / 25.4 + 1, right      # inside the A4 right margin
+    assert right <= 595.3 - 17 * 72 / 25.4 + 1, right      # inside the A4 right margin
 
 
 def commune_with(tmp_path, villages):
@@ -350,3 +350,27 @@ def test_staff_get_the_whole_commune_in_csv_and_pdf(tmp_path):
     text_ = pdf_text(out)
     assert "Ấp Mới" in text_ and "Thôn 3" in text_
     line_with(section(text_, "2. Kết quả so với chỉ tiêu"), "Hộ đã được đến", "1/2", "50,0 %")
+
+
+def test_pdf_report_numbers_pages_at_top_centre_from_page_two(tmp_path):
+    site = factories.village_site(tmp_path / "v", users=False)
+    seed(site)
+    weeks = weekly_periods(D(2025, 7, 25), D(2025, 10, 10))
+    settings = dict(site.settings, campaign=dict(site.settings["campaign"],
+                                                 periods=[p.as_json() for p in weeks]))
+    data = report.report_data(settings, site.store.histories(), period=len(weeks))
+    out = tmp_path / "long.pdf"
+    out.write_bytes(report.render_pdf(report.render_html(data)))
+    pages = pdf_text(out).split("\f")
+    pages = [p for p in pages if p.strip()]
+    assert len(pages) >= 2
+    assert pages[0].strip().splitlines()[0].strip() != "1"          # no number on page 1
+    for number, page in enumerate(pages[1:], start=2):
+        first = page.lstrip("\n").splitlines()[0]
+        assert first.strip() == str(number), first
+        # centred in the text block between the 32 mm left and 17 mm right margins
+        assert len(first) - len(first.lstrip()) > 20
+    boxes = subprocess.run(["pdftotext", "-bbox", str(out), "-"], check=True,
+                           capture_output=True, text=True).stdout
+    left = min(float(x) for x in re.findall(r'xMin="([0-9.]+)"', boxes))
+    assert left >= 32 * 72 / 25.4 - 1, left                 # Decree 30 left margin

@@ -82,3 +82,27 @@ def test_document_settings_from_the_cli_are_saved_and_printed(tmp_path):
                      "Nguyễn Văn Ân", "- UBND tỉnh", "- Lưu: VT."):
         assert expected in words
     assert "…………/BC-UBND" in words      # the number itself stays for the register
+
+
+def test_word_report_numbers_pages_at_top_centre_from_page_two(word_report):
+    document, _ = word_report
+    section = document.sections[0]
+    assert section.different_first_page_header_footer
+    header = section.header.paragraphs[0]
+    codes = [node.text for node in header._p.iter(
+        "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}instrText")]
+    assert [c.strip() for c in codes] == ["PAGE"]
+    assert header.alignment == 1                       # WD_ALIGN_PARAGRAPH.CENTER
+    assert not "".join(p.text for p in section.first_page_header.paragraphs).strip()
+
+
+def test_word_report_keeps_headings_with_tables_and_repeats_header_rows(word_report):
+    document, _ = word_report
+    headings = [p for p in document.paragraphs if p.text.startswith(("1. ", "2. "))]
+    assert headings and all(p.paragraph_format.keep_with_next for p in headings)
+    tag = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}tblHeader"
+    grids = [t for t in document.tables if t.style.name == "Table Grid"]
+    assert grids
+    for table in grids:
+        assert table.rows[0]._tr.find(f".//{tag}") is not None
+        assert all(row._tr.find(f".//{tag}") is None for row in table.rows[1:])
