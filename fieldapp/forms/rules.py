@@ -156,7 +156,9 @@ def _check(value, rule, today):
         text, error = _clean_text(value, rule)
         if error or text == "":
             return text, error
-        return (text, None) if PHONE_RE.match(text) else (None, "sai dạng (ví dụ 0912 345 678)")
+        if not PHONE_RE.match(text):
+            return None, "sai dạng (ví dụ 0912 345 678)"
+        return normalise_phone(text), None      # SPEC §3: digits only, +84 -> 0
     if kind in ("year", "rating"):
         if isinstance(value, bool) or not isinstance(value, int):
             return None, "phải là số nguyên"

@@ -24,21 +24,18 @@ import datetime
 import functools
 import itertools
 import operator
-import re
 import unicodedata
 from typing import Annotated, Literal, Union
 
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from fieldapp.forms.rules import (CHOICES, DATE_RE, MAX_CLOCK_AHEAD, MIN_BIRTH_YEAR, PHONE_RE,
+from fieldapp.forms.rules import (CHOICES, DATE_RE, MAX_CLOCK_AHEAD, MIN_BIRTH_YEAR,
                                   RULES, UNSAFE_TEXT_RE, has_letter)
 from fieldapp.forms.versions import DEVICE_RE, MAX_BASES, MAX_VILLAGES, VILLAGE_RE
 
 __all__ = ["clean_versions"]
 
-# rules.PHONE_RE, or empty, once per line (a phone has no newline: it would not be clean)
-_PHONES = re.compile(r"(?:(?:" + PHONE_RE.pattern.strip("^$") + r")?\n)*")
 
 
 def _length(low, high):
@@ -237,14 +234,13 @@ def _nfc(texts):
 
 
 def _phones_clean(phones):
-    """Whether every text (a set) is empty or a phone number as rules.PHONE_RE has it."""
+    """Whether every text (a set) is empty or a phone as the rules store it: digits only,
+    8 to 20 of them (SPEC §3). Any other form goes to the full check, which normalises."""
     joined = "".join(phones)
-    if joined.isascii() and joined.isdigit():    # digits only: 8 to 20 of them, or none
-        lengths = set(map(len, phones)) - {0}
-        return not lengths or (min(lengths) >= 8 and max(lengths) <= 20)
-    # one per line (a phone holding a newline is not clean)
-    joined = "\n".join(phones) + "\n" if phones else ""
-    return joined.count("\n") == len(phones) and _PHONES.fullmatch(joined) is not None
+    if not (joined.isascii() and joined.isdigit()) and joined:
+        return False
+    lengths = set(map(len, phones)) - {0}
+    return not lengths or (min(lengths) >= 8 and max(lengths) <= 20)
 
 
 def _data_clean(record_type, datas, tomorrow):

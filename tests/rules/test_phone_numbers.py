@@ -36,3 +36,12 @@ def test_search_by_digits_does_not_find_another_number():
     home = household()
     home["data"]["phone"] = "0912345678"
     assert search_households(Store([home]), [home["village_id"]], "0987 654") == []
+
+
+@pytest.mark.parametrize("typed, stored", [("0912 345 678", "0912345678"),
+                                           ("+84 912.345.678", "0912345678"),
+                                           ("+33-1-23-45-67-89", "+33123456789")])
+def test_the_rules_store_a_phone_as_its_digits_with_plus84_made_0(typed, stored):
+    from fieldapp.forms.rules import validate_data
+    clean, errors = validate_data("household", {"head_name": "Lê Văn Hải", "phone": typed})
+    assert errors == {} and clean["phone"] == stored
