@@ -1,11 +1,11 @@
-"""The audit log of sign-ins and sign-outs: every way in, who and what, never a secret."""
+"""The audit log of sign-ins, sign-outs and account changes: who and what, never a secret."""
 import json
 import os
 from concurrent.futures import ThreadPoolExecutor
 
 from fieldapp import audit
 from fieldapp.auth.accounts import MAX_FAILURES
-from tests.support.factories import VOL_PIN
+from tests.support.factories import LEAD_PIN, VOL_PIN
 from tests.support.pages import csrf_token, login_page
 
 WRONG_PIN = "111222"
@@ -62,3 +62,19 @@ def test_a_torn_last_line_does_not_break_reading(site):
     with open(os.path.join(site.data_dir, "audit.log"), "a", encoding="utf-8") as log:
         log.write(json.dumps({"actor": "minh", "action": "test.torn"})[:20])
     assert [e["action"] for e in audit.entries(site, "test.")] == ["test.whole"]
+
+
+def test_account_changes_by_the_lead_are_logged(client, site):
+    login_page(client, "lan", LEAD_PIN)
+    token = csrf_token(client, "/volunteers")
+    client.post("/volunteers", data={"csrf_token": token, "username": "hoa", "pin": "582014",
+                                     "role": "volunteer", "full_name": "Lê Thị Hoa"})
+    client.post("/volunteers/hoa/pin", data={"csrf_token": token, "pin": "603917"})
+    client.post("/volunteers/hoa/disable", data={"csrf_token": token})
+    client.post("/volunteers/hoa/enable", data={"csrf_token": token})
+    found = [(e["actor"], e["action"], e.get("user")) for e in audit.entries(site, "user.")]
+    assert found == [("lan", "user.add", "hoa"), ("lan", "user.pin_reset", "hoa"),
+                     ("lan", "user.disable", "hoa"), ("lan", "user.enable", "hoa")]
+    with open(os.path.join(site.data_dir, "audit.log"), encoding="utf-8") as log:
+        raw = log.read()
+    assert "Hoa" not in raw and "603917" not in raw
