@@ -34,3 +34,26 @@ def test_audit_filters_by_action_and_day(runner, site):
 def test_audit_refuses_a_bad_day(runner, site):
     result = runner.invoke(main, ["--data", site.data_dir, "audit", "--since", "hôm qua"])
     assert result.exit_code == 2
+
+
+def test_cli_export_import_backup_and_restore_are_logged(tmp_path, runner):
+    from fieldapp.site import Site
+    from tests.support import factories
+    from tests.support.batches import filled_village
+    village = filled_village(tmp_path / "village")
+    commune_dir = tmp_path / "commune"
+    factories.commune_site(commune_dir, users=False)
+    out, bad, saved = tmp_path / "b.json.gz", tmp_path / "bad.json", tmp_path / "s.tar.gz"
+    bad.write_text("{}")
+    assert runner.invoke(main, ["--data", village.data_dir, "export", "--out", str(out)]).exit_code == 0
+    runner.invoke(main, ["--data", str(commune_dir), "import", str(out), str(bad)])
+    assert runner.invoke(main, ["--data", village.data_dir, "backup", "--out", str(saved)]).exit_code == 0
+    restored = tmp_path / "restored"
+    assert runner.invoke(main, ["--data", str(restored), "restore", str(saved)]).exit_code == 0
+    exported = audit.entries(village, "export")
+    assert [(e["actor"], e["count"]) for e in exported] == [("cli", 9)]
+    imported = audit.entries(Site(str(commune_dir)), "import")
+    assert [e["action"] for e in imported] == ["import.cli.ok", "import.cli.refused"]
+    assert imported[0]["batch_id"] == exported[0]["batch_id"] and imported[0]["new"] == 9
+    assert [e["action"] for e in audit.entries(village, "backup")] == ["backup"]
+    assert audit.entries(Site(str(restored)), "restore")[-1]["action"] == "restore"
