@@ -11,6 +11,7 @@ import secrets
 from tinydb import Query
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from fieldapp import audit
 from fieldapp.forms.errors import Invalid, Locked, NotSignedIn
 
 __all__ = ["session_stamp", "end_page_sessions", "ROLES", "ROLE_LABELS", "add_user",
@@ -117,6 +118,28 @@ def list_users(site, village_id=None):
 
 def authenticate(site, username, secret):
     """Return the user for a correct username and secret; raise NotSignedIn or Locked.
+
+    Each attempt is written to the audit log as login.ok, login.failed or login.locked,
+    naming the login only when it is an existing user's (else "unknown")."""
+    try:
+        user = _authenticate(site, username, secret)
+    except Locked:
+        audit.record(site, _known_login(site, username), "login.locked")
+        raise
+    except NotSignedIn:
+        audit.record(site, _known_login(site, username), "login.failed")
+        raise
+    audit.record(site, user["username"], "login.ok")
+    return user
+
+
+def _known_login(site, username):
+    """The login as typed when it is an existing user's, else "unknown"."""
+    return username if isinstance(username, str) and get_user(site, username) else "unknown"
+
+
+def _authenticate(site, username, secret):
+    """authenticate without its audit entry.
 
     Each attempt is counted as a failure before its slow hash starts, under the meta lock,
     and only a success takes it back: however many guesses arrive at once, at most

@@ -93,6 +93,8 @@ def backup(obj, out_path):
         manifest = make_backup(obj.data_dir, out_path)
     except OSError as error:
         raise click.ClickException(f"Không ghi được tệp sao lưu {out_path}: {error.strerror}.") from None
+    from fieldapp import audit
+    audit.record(obj.site(), "cli", "backup", count=len(manifest["files"]))
     click.echo(f"Đã sao lưu {vn_number(len(manifest['files']))} tệp vào {out_path}.")
 
 
@@ -108,6 +110,8 @@ def restore(obj, archive, force):
         aside = restore_backup(archive, obj.data_dir, force)
     except BackupError as error:
         raise click.ClickException(str(error)) from None
+    from fieldapp import audit
+    audit.record(obj.site(), "cli", "restore")
     click.echo(f"Đã khôi phục {obj.data_dir} từ {archive}."
                + (f" Dữ liệu cũ được giữ ở {aside}." if aside else ""))
     click.echo("Hãy khởi động lại `fieldapp serve` nếu nó đang chạy.")

@@ -55,6 +55,9 @@ def export(obj, out, all_versions, encrypt, to_key):
     except OSError as error:
         raise click.ClickException(f"Không ghi được {out}: {error.strerror}.") from None
     mark_exported(site, batch, destination=os.path.abspath(out))
+    from fieldapp import audit
+    audit.record(site, "cli", "export.cli", batch_id=batch["batch_id"],
+                 count=batch["record_count"], sealed=encrypt)
     sealed_note = ", đã mã hóa cho máy của xã." if encrypt else \
         ", chưa mã hóa (lưu khóa của xã bằng `fieldapp commune-key KHÓA` để mã hóa)."
     if batch["record_count"] == 0:
@@ -133,6 +136,7 @@ def import_files(ctx, files):
     imported (or had been): a refused batch, or one held until staff approve a new laptop
     for its village."""
     from sync.batch import open_batch_file
+    from fieldapp import audit
     from sync.transfer import import_batch
     site = ctx.obj.site()
     failed = held = 0
@@ -145,9 +149,13 @@ def import_files(ctx, files):
             click.echo(f"{path}: LỖI — không đọc được tệp ({error.strerror}).")
         except FieldappError as error:
             failed += 1
+            audit.record(site, "cli", "import.cli.refused")
             click.echo(f"{path}: TỪ CHỐI — {error.message}")
         else:
             held += receipt.held
+            audit.record(site, "cli", "import.cli.held" if receipt.held else "import.cli.ok",
+                         batch_id=receipt.batch_id, count=receipt.record_count,
+                         new=receipt.new, duplicate=receipt.duplicate)
             click.echo(f"{path}: {'CHỜ DUYỆT — ' if receipt.held else ''}{receipt.summary()}")
     if held:
         click.echo(f"{held} lô chưa được nhận vì đang chờ duyệt máy mới: mở trang “Máy mới "

@@ -2,6 +2,7 @@
 
 from flask import Blueprint, g, jsonify, request
 
+from fieldapp import audit
 from fieldapp.auth import accounts as auth
 from fieldapp.auth.access import api, check_village, get_site, visible_villages
 from fieldapp.forms.errors import BadRequest, Invalid
@@ -88,6 +89,7 @@ def login():
 def logout():
     """Revoke the token of this request (the user's other phones stay signed in)."""
     auth.revoke_token(get_site(), request.headers["Authorization"][7:].strip())
+    audit.record(get_site(), g.user["username"], "logout")
     return jsonify({"status": "ok"})
 
 

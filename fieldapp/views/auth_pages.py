@@ -1,6 +1,7 @@
 """Sign-in and sign-out pages."""
 from flask import Blueprint, redirect, render_template, request, session, url_for
 
+from fieldapp import audit
 from fieldapp.auth import accounts as auth
 from fieldapp.auth.access import current_user, get_site
 from fieldapp.forms.errors import FieldappError
@@ -58,6 +59,7 @@ def logout():
     user = current_user()
     if user is not None:
         auth.end_page_sessions(get_site(), user["username"])
+        audit.record(get_site(), user["username"], "logout")
     session.clear()
     return redirect(url_for("auth.login"))
 

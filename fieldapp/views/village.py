@@ -3,6 +3,7 @@ import datetime
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
+from fieldapp import audit
 from fieldapp.auth import accounts as auth
 from fieldapp.auth.access import (check_village, current_user, get_site, page, switch_account,
                                   visible_villages)
@@ -263,6 +264,7 @@ def volunteers():
                 raise BadRequest(" ".join(name_errors.values()))
             added = auth.add_user(site, username, role, form.pin.data or "", village_id)
             _write_member(site, added, user, full_name=full_name)
+            audit.record(site, user["username"], "user.add", user=added["username"], role=role)
         except FieldappError as error:
             form.username.errors = [error.message]
         else:
@@ -297,6 +299,7 @@ def volunteer_action(username, action):
         _write_member(site, target, user, active=action == "enable")
     if action in ("disable", "enable"):
         switch_account(site, username, action == "enable")
+        audit.record(site, user["username"], f"user.{action}", user=username)
     elif action == "pin":
         pin = request.form.get("pin", "")
         try:
@@ -304,6 +307,7 @@ def volunteer_action(username, action):
         except FieldappError as error:
             flash(error.message, "error")
         else:
+            audit.record(site, user["username"], "user.pin_reset", user=username)
             flash(f"Đã đổi mã PIN của {username}.", "ok")
     else:
         raise NotFound("Không có thao tác này.")

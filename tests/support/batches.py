@@ -63,12 +63,13 @@ def issue_push_token(commune, village_id):
 
 
 def snapshot(data_dir):
-    """{relative path: sha256} of every stored file of a data directory (locks excluded)."""
+    """{relative path: sha256} of every stored file of a data directory (locks and the
+    audit log excluded: a refused or repeated request is still recorded there)."""
     out = {}
     for root, _, files in os.walk(data_dir):
         for name in files:
             path = os.path.join(root, name)
-            if name.startswith(".") and name.endswith("lock"):
+            if name.startswith(".") and name.endswith("lock") or name == "audit.log":
                 continue
             with open(path, "rb") as handle:
                 out[os.path.relpath(path, data_dir)] = hashlib.sha256(handle.read()).hexdigest()

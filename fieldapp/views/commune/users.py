@@ -4,6 +4,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, RadioField, SelectChoice, StringField
 
+from fieldapp import audit
 from fieldapp.auth import accounts as auth
 from fieldapp.auth.access import current_user, get_site, page, switch_account
 from fieldapp.forms.errors import BadRequest, FieldappError, NotFound
@@ -41,6 +42,7 @@ def users():
                 form.password if "Mật khẩu" in error.message else form.username)
             target.errors = [error.message]
         else:
+            audit.record(site, current_user()["username"], "user.add", user=username, role=role)
             flash(f"Đã tạo tài khoản {username}.", "ok")
             return redirect(url_for("commune.users"))
     return render_template("commune/users.html", form=form, users=auth.list_users(site),
@@ -60,12 +62,14 @@ def user_action(username, action):
         raise BadRequest("Bạn không thể tự khóa hoặc đổi mật khẩu của chính mình ở đây.")
     if action in ("disable", "enable"):
         switch_account(site, username, action == "enable")
+        audit.record(site, current_user()["username"], f"user.{action}", user=username)
     elif action == "password":
         try:
             auth.set_secret(site, username, target["role"], request.form.get("password", ""))
         except FieldappError as error:
             flash(f"{username}: {error.message}", "error")
         else:
+            audit.record(site, current_user()["username"], "user.pin_reset", user=username)
             flash(f"Đã đặt mật khẩu mới cho {username}.", "ok")
     else:
         raise NotFound("Không có thao tác này.")
