@@ -229,7 +229,7 @@ def test_a_full_round_offline_survives_a_closed_tab_and_syncs_exactly_once(phone
     people = {v["data"]["full_name"]: v["id"] for v in waiting if v["type"] == "person"}
     expected = {
         ("household", "Lê Thị Hồng Đào"): {"head_name": "Lê Thị Hồng Đào",
-                                           "address": "Xóm Bàu, tổ 4", "phone": "0912 345 678",
+                                           "address": "Xóm Bàu, tổ 4", "phone": "0912345678",
                                            "note": ""},
         ("person", "Lê Thị Hồng Đào"): {"household_id": household_id,
                                         "full_name": "Lê Thị Hồng Đào", "birth_year": 1968,

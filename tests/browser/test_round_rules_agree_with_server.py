@@ -149,7 +149,7 @@ JUDGE = """async ([cases, day]) => {
   const m = await import('/static/round/rules.js');
   const texts = (type, data) => Object.fromEntries(m.R.types[type]
     .filter((r) => (r.kind === 'text' || r.kind === 'phone') && typeof data[r.name] === 'string')
-    .map((r) => [r.name, m.tidy(data[r.name])]));
+    .map((r) => [r.name, m.clean(r, data[r.name])]));
   return JSON.stringify(JSON.parse(cases).map(([type, data]) =>
     [Object.keys(m.check(type, data, day)).sort(), texts(type, data)]));
 }"""

@@ -1,5 +1,4 @@
-// The record checks of fieldapp/forms/rules.py, from the rules it puts in the page: the same
-// fields in error as its validate_data (tests/test_round_rules_agree_with_server.py).
+// forms/rules.py's checks, from the rules in the page (tests/browser/test_round_rules_*).
 export const BOOT = JSON.parse(document.getElementById('boot').textContent);
 export const R = BOOT.rules;
 export const choices = {};
@@ -14,6 +13,12 @@ const WS = '[\\t-\\r\\x1c- \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f
 const EDGES = new RegExp(`^${WS}|${WS}$`, 'g');
 
 export const tidy = (s) => s.normalize('NFC').replace(EDGES, '');
+// as stored: a valid phone as digits, +84 made 0
+export const clean = (rule, s) => {
+  s = tidy(s);
+  const d = s.replace(/\D/g, '');
+  return rule.kind != 'phone' || !PHONE.test(s) ? s : s.startsWith('+84') ? 0 + d.slice(2) : (s[0] == '+' ? '+' : '') + d;
+};
 export const today = () => {
   const d = new Date();
   return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;

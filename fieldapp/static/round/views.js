@@ -1,6 +1,6 @@
 // The screens (sign-in, households, a household, the record form) and signing in and out.
 import { auth, box, device, fold, forget, index, live, reload, setAuth, store, uuid, view } from './storage.js';
-import { BOOT, R, check, choices, label, tidy, today } from './rules.js';
+import { BOOT, R, check, choices, clean, label, today } from './rules.js';
 import { $, counts, errorText, go, h, say } from './page.js';
 import { NetError, api, save, sync } from './outbox.js';
 
@@ -15,7 +15,7 @@ function title(v) {
   return `Khảo sát ${vnDate(d.surveyed_on)}`;
 }
 
-// A household edited on two devices, neither seeing the other (SPEC §3), as the laptop said.
+// Edited on two devices (SPEC §3), as the laptop said.
 const forkedTag = (v, forked) => (forked.has(v.id) ? h('em', { class: 'tag bad' }, 'sửa trên hai máy') : null);
 const forkedIds = () => new Set(store.get('forked') || []);
 
@@ -233,7 +233,7 @@ function input(rule, value, parent) {
     case 'rating':
       return group('radio', (k) => k === value);
     case 'choice': {
-      // a new visit is usually a met household and a new person has no VNeID yet: one tap less
+      // the likely answer preset: one tap less
       const chosen = value ?? { outcome: 'met', vneid: 'none' }[rule.name];
       if (opts.length <= 4) return group('radio', (k) => k === chosen);
       return [h('label', { for: id }, rule.label, req), h('select', { id, name: rule.name, 'aria-describedby': desc },
@@ -274,7 +274,7 @@ function read(form, type) {
       if (rule.kind === 'text' || rule.kind === 'phone') data[rule.name] = '';
       continue;
     }
-    if (rule.kind === 'text' || rule.kind === 'phone') v = tidy(v);
+    if (rule.kind === 'text' || rule.kind === 'phone') v = clean(rule, v);
     else if (rule.kind === 'year') v = /^\s*\d+\s*$/.test(v) ? parseInt(v, 10) : v;
     else if (rule.kind === 'rating') v = Number(v);
     data[rule.name] = v;
