@@ -256,20 +256,30 @@ def volunteers():
         username = (form.username.data or "").strip().lower()
         full_name = (form.full_name.data or "").strip() or username
         role = form.role.data if form.role.data in ("volunteer", "lead") else None
+        # every error at once, each under its own field
         _, name_errors = validate_data("member", {"full_name": full_name, "active": True})
+        if name_errors:
+            form.full_name.errors = list(name_errors.values())
+        if role is None:
+            form.role.errors = ["Vai trò phải là tình nguyện viên hoặc tổ trưởng."]
+        if not auth.USERNAME_RE.match(username):
+            form.username.errors = [
+                "Tên đăng nhập chỉ gồm chữ thường không dấu, số, dấu . _ - (2–32 ký tự)."]
         try:
-            if role is None:
-                raise BadRequest("Vai trò phải là tình nguyện viên hoặc tổ trưởng.")
-            if name_errors:
-                raise BadRequest(" ".join(name_errors.values()))
-            added = auth.add_user(site, username, role, form.pin.data or "", village_id)
-            _write_member(site, added, user, full_name=full_name)
-            audit.record(site, user["username"], "user.add", user=added["username"], role=role)
+            auth.check_secret_rule("volunteer", form.pin.data or "")
         except FieldappError as error:
-            form.username.errors = [error.message]
-        else:
-            flash(f"Đã tạo tài khoản {form.username.data.strip().lower()}.", "ok")
-            return redirect(url_for("village.volunteers"))
+            form.pin.errors = [error.message]
+        if not form.errors:
+            try:
+                added = auth.add_user(site, username, role, form.pin.data or "", village_id)
+                _write_member(site, added, user, full_name=full_name)
+                audit.record(site, user["username"], "user.add", user=added["username"],
+                             role=role)
+            except FieldappError as error:
+                form.username.errors = [error.message]
+            else:
+                flash(f"Đã tạo tài khoản cho {full_name} ({username}).", "ok")
+                return redirect(url_for("village.volunteers"))
     users = [u for u in auth.list_users(site, village_id)]
     return render_template("volunteers.html", form=form, users=users, action=ActionForm(),
                            roles=auth.ROLE_LABELS, roster=roster(site, village_id),
@@ -287,11 +297,21 @@ def volunteer_action(username, action):
         raise NotFound("Không có tài khoản này.")
     if user["role"] == "lead":
         check_village(user, target["village_id"])
+    name = roster(site, target["village_id"]).get(username, {}).get("full_name", username)
     if action == "training":
         topic = request.form.get("training_topic", "").strip()
-        _write_member(site, target, user, trained_on=request.form.get("trained_on") or None,
-                      training_topic=topic)
-        flash(f"Đã ghi tập huấn của {username}.", "ok")
+        try:
+            day = parse_day(request.form.get("trained_on"))
+        except Invalid:
+            day = None
+        if day is None:
+            flash(f"Ngày tập huấn của {name}: hãy chọn một ngày.", "error")
+        elif day > today_local():
+            flash(f"Ngày tập huấn của {name}: không thể ở tương lai.", "error")
+        else:
+            _write_member(site, target, user, trained_on=day.isoformat(),
+                          training_topic=topic)
+            flash(f"Đã ghi tập huấn của {name}.", "ok")
         return redirect(url_for("village.volunteers"))
     if target["username"] == user["username"]:
         raise BadRequest("Bạn không thể tự khóa hoặc đổi mã của chính mình ở đây.")

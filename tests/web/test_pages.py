@@ -1,4 +1,5 @@
 """Village pages through the Flask client with real CSRF tokens."""
+import datetime
 import re
 
 import pytest
@@ -134,6 +135,29 @@ def test_the_lead_manages_volunteer_accounts(lead, client, site):
     assert client.post("/api/v1/login", json={"username": "hoa", "secret": "582014"}).status_code == 401
 
 
+def test_a_refused_new_account_shows_every_error_under_its_own_field(lead, site):
+    from fieldapp.auth.accounts import list_users
+    before = len(list_users(site, "thon-3"))
+    token = csrf_token(lead, "/volunteers")
+    response = lead.post("/volunteers", data={"csrf_token": token, "username": "Hoa Lò",
+                                              "full_name": "123", "pin": "12", "role": "boss"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    page = page[page.index('name="full_name"'):]          # the add form, after the roster
+    fields = {}
+    for name in ("full_name", "username", "pin", "role"):
+        # the error follows its own field's input, before the next field's label
+        start = page.index(f'name="{name}"')
+        ends = [page.find(f'name="{other}"', start + 1) for other in ("full_name", "username",
+                                                                       "pin", "role")]
+        fields[name] = page[start:min([e for e in ends if e > start] or [len(page)])]
+    assert "chữ cái" in fields["full_name"]
+    assert "chữ thường không dấu" in fields["username"]
+    assert "6 chữ số" in fields["pin"]
+    assert "Vai trò phải là" in page[page.rindex('name="role"'):]
+    assert len(list_users(site, "thon-3")) == before
+
+
 def test_a_volunteer_sees_households_but_not_accounts(client):
     login_page(client, "minh", VOL_PIN)
     assert client.get("/").location.endswith("/households")
@@ -197,9 +221,15 @@ def test_the_lead_records_training_and_the_village_counts_it(lead, site):
     assert response.status_code == 302
     lead.post("/volunteers/minh/training", data={"csrf_token": token, "trained_on": "2025-07-26",
                                                   "training_topic": "Kích hoạt VNeID mức 2"})
-    bad = lead.post("/volunteers/hoa/training", data={"csrf_token": token,
-                                                       "trained_on": "26/07/2025"})
-    assert bad.status_code == 400
+    for day, why in (("26/07/2025", "hãy chọn một ngày"), ("", "hãy chọn một ngày"),
+                     (
+                         (datetime.date.today() + datetime.timedelta(days=30)).isoformat(),
+                         "không thể ở tương lai")):
+        bad = lead.post("/volunteers/hoa/training", data={"csrf_token": token,
+                                                           "trained_on": day},
+                        follow_redirects=True)
+        page = bad.get_data(as_text=True)
+        assert f"Ngày tập huấn của Lò Thị Hoa: {why}" in page and "Đã ghi tập huấn của Lò" not in page
     site.store.refresh()
     hoa = site.store.current(member_id(site, "hoa"))
     assert hoa["type"] == "member" and hoa["data"]["full_name"] == "Lò Thị Hoa"
