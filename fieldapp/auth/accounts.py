@@ -18,6 +18,7 @@ __all__ = ["session_stamp", "end_page_sessions", "ROLES", "ROLE_LABELS", "add_us
            "check_secret_rule", "authenticate", "get_user", "issue_token", "signed_in",
            "user_for_token", "revoke_token", "revoke_tokens", "prune_tokens", "set_active",
            "set_secret", "list_users", "public_user", "MAX_FAILURES", "LOCK_MINUTES",
+           "locked_until", "unlock",
            "FORGET_HOURS", "UNKNOWN_NAMES", "MAX_UNKNOWN_NAMES"]
 
 ROLES = ("volunteer", "lead", "staff", "admin")
@@ -300,6 +301,19 @@ def set_active(site, username, active):
                                    User.username == username)
     if not active:
         revoke_tokens(site, username)
+
+
+def locked_until(user, now=None):
+    """When the account's lockout (too many wrong PINs) ends, or None if it is not locked."""
+    until = _parse_time(user.get("locked_until"))
+    return until if until and until > (now or _now()) else None
+
+
+def unlock(site, username):
+    """End a lockout early: the failed attempts are forgotten."""
+    with site.meta_lock:
+        site.table("users").update({"failures": 0, "locked_until": None},
+                                   User.username == username)
 
 
 def set_secret(site, username, role, secret):

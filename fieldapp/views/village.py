@@ -8,6 +8,7 @@ from fieldapp.auth import accounts as auth
 from fieldapp.auth.access import (check_village, current_user, get_site, page, switch_account,
                                   visible_villages)
 from fieldapp.forms.errors import BadRequest, FieldappError, Invalid, NotFound
+from fieldapp.forms.text import vn_time
 from fieldapp.forms.rules import CHOICES, DOOR_TO_DOOR, RULES, TYPE_LABELS, validate_data
 from fieldapp.forms.versions import make_version, member_record_id
 from fieldapp.indicators.cache import cached
@@ -280,7 +281,8 @@ def volunteers():
             else:
                 flash(f"Đã tạo tài khoản cho {full_name} ({username}).", "ok")
                 return redirect(url_for("village.volunteers"))
-    users = [u for u in auth.list_users(site, village_id)]
+    users = [dict(u, locked=vn_time(until.isoformat()) if (until := auth.locked_until(u)) else None)
+             for u in auth.list_users(site, village_id)]
     return render_template("volunteers.html", form=form, users=users, action=ActionForm(),
                            roles=auth.ROLE_LABELS, roster=roster(site, village_id),
                            today=today_local()), 422 if form.errors else 200
@@ -320,6 +322,10 @@ def volunteer_action(username, action):
     if action in ("disable", "enable"):
         switch_account(site, username, action == "enable")
         audit.record(site, user["username"], f"user.{action}", user=username)
+    elif action == "unlock":
+        auth.unlock(site, username)
+        audit.record(site, user["username"], "user.unlock", user=username)
+        flash(f"Đã mở khóa cho {name}: có thể đăng nhập lại ngay.", "ok")
     elif action == "pin":
         pin = request.form.get("pin", "")
         try:

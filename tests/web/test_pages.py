@@ -298,3 +298,23 @@ def test_a_pin_of_the_wrong_length_is_told_so_and_costs_no_attempt(client, site)
     assert login_page(client, "minh", VOL_PIN).status_code == 302
     wrong = login_page(client, "lan", "000000")             # six digits: an ordinary miss
     assert "Mã PIN gồm 6 chữ số" not in texts(wrong.get_data(as_text=True))
+
+
+def test_the_lead_sees_a_locked_out_volunteer_and_unlocks_them(lead, client, site):
+    from fieldapp import audit
+    from fieldapp.auth.accounts import MAX_FAILURES
+    for _ in range(MAX_FAILURES):
+        client.post("/api/v1/login", json={"username": "minh", "secret": "000001"})
+    assert client.post("/api/v1/login", json={"username": "minh",
+                                              "secret": VOL_PIN}).status_code != 200
+    page = lead.get("/volunteers").get_data(as_text=True)
+    assert "Đang bị khóa đến" in page
+    token = csrf_token(lead, "/volunteers")
+    assert lead.post("/volunteers/minh/unlock", data={}).status_code == 400     # no CSRF
+    assert "Đang bị khóa đến" in lead.get("/volunteers").get_data(as_text=True)
+    done = lead.post("/volunteers/minh/unlock", data={"csrf_token": token},
+                     follow_redirects=True).get_data(as_text=True)
+    assert "Đã mở khóa" in done and "Đang bị khóa đến" not in done
+    assert client.post("/api/v1/login", json={"username": "minh",
+                                              "secret": VOL_PIN}).status_code == 200
+    assert [e["user"] for e in audit.entries(site, "user.unlock")] == ["minh"]
