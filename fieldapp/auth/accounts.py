@@ -25,6 +25,7 @@ ROLES = ("volunteer", "lead", "staff", "admin")
 ROLE_LABELS = {"volunteer": "Tình nguyện viên", "lead": "Tổ trưởng",
                "staff": "Cán bộ xã", "admin": "Quản trị"}
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,31}\Z")
+USERNAME_RULE = "Tên đăng nhập chỉ gồm chữ thường không dấu, số, dấu . _ - (2–32 ký tự)."
 PIN_RE = re.compile(r"^[0-9]{6}\Z")
 MAX_FAILURES = 5
 LOCK_MINUTES = 15
@@ -77,7 +78,7 @@ def public_user(user):
 def add_user(site, username, role, secret, village_id=None):
     """Create a user; raise Invalid with a Vietnamese message when something is wrong."""
     if not isinstance(username, str) or not USERNAME_RE.match(username):
-        raise Invalid("Tên đăng nhập chỉ gồm chữ thường không dấu, số, dấu . _ - (2–32 ký tự).")
+        raise Invalid(USERNAME_RULE)
     if role not in ROLES:
         raise Invalid(f"Vai trò không hợp lệ: {role}.")
     if role in ("volunteer", "lead"):

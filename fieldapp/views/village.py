@@ -264,8 +264,7 @@ def volunteers():
         if role is None:
             form.role.errors = ["Vai trò phải là tình nguyện viên hoặc tổ trưởng."]
         if not auth.USERNAME_RE.match(username):
-            form.username.errors = [
-                "Tên đăng nhập chỉ gồm chữ thường không dấu, số, dấu . _ - (2–32 ký tự)."]
+            form.username.errors = [auth.USERNAME_RULE]
         try:
             auth.check_secret_rule("volunteer", form.pin.data or "")
         except FieldappError as error:
