@@ -68,7 +68,13 @@ def create_app(config=None):
     def navigation():
         from fieldapp.auth.access import current_user
         from fieldapp.views.nav import nav_links
-        return {"nav_links": nav_links(current_user(), site.kind), "site_settings": site.settings}
+        from fieldapp.views.village import roster
+        user = current_user()
+        # the person's name from the team roster where there is one, else the login
+        who = user and (user.get("village_id") and roster(site, user["village_id"])
+                        .get(user["username"], {}).get("full_name") or user["username"])
+        return {"nav_links": nav_links(user, site.kind), "site_settings": site.settings,
+                "who": who}
 
     @app.before_request
     def pick_up_other_writers():

@@ -318,3 +318,12 @@ def test_the_lead_sees_a_locked_out_volunteer_and_unlocks_them(lead, client, sit
     assert client.post("/api/v1/login", json={"username": "minh",
                                               "secret": VOL_PIN}).status_code == 200
     assert [e["user"] for e in audit.entries(site, "user.unlock")] == ["minh"]
+
+
+def test_the_header_names_the_signed_in_person_from_the_roster(lead, site):
+    from fieldapp.forms.versions import make_version, member_record_id
+    assert '<span class="who">lan</span>' in lead.get("/households").get_data(as_text=True)
+    site.store.submit([make_version("member", "thon-3", {
+        "full_name": "Lò Thị Lan", "username": "lan", "role": "lead", "active": True},
+        "lan", "web-lan", record_id=member_record_id(site.settings["site_id"], "lan"))])
+    assert '<span class="who">Lò Thị Lan</span>' in lead.get("/households").get_data(as_text=True)
