@@ -48,6 +48,7 @@ def test_upload_shows_the_receipt(tmp_path, staff, commune):
     village = filled_village(tmp_path / "village")
     page = staff.get("/commune/import").get_data(as_text=True)
     assert 'enctype="multipart/form-data"' in page and 'name="csrf_token"' in page
+    assert ".enc đã niêm phong" in page and ".enc" in page.split('accept="')[1].split('"')[0]
     response = upload(staff, ("thon-3.json.gz", gzip_bytes(batch_bytes(export_batch(village)))))
     text = response.get_data(as_text=True)
     assert response.status_code == 200, text

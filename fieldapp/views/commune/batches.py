@@ -74,7 +74,7 @@ def receive():
 # -------------------------------------------------------------- import page
 
 class ImportForm(FlaskForm):
-    files = FileField("Tệp lô dữ liệu (.json hoặc .json.gz)",
+    files = FileField("Tệp lô dữ liệu (.json, .json.gz hoặc .enc đã niêm phong)",
                       render_kw={"multiple": True, "accept": ".json,.gz,.enc,application/json,application/gzip"})
 
 
