@@ -70,9 +70,11 @@ def create_app(config=None):
         from fieldapp.views.nav import nav_links
         from fieldapp.views.village import roster
         user = current_user()
-        # the person's name from the team roster where there is one, else the login
-        who = user and (user.get("village_id") and roster(site, user["village_id"])
-                        .get(user["username"], {}).get("full_name") or user["username"])
+        who = None
+        if user:    # the person's name from the team roster where there is one, else the login
+            member = roster(site, user["village_id"]).get(user["username"], {}) \
+                if user.get("village_id") else {}
+            who = member.get("full_name") or user["username"]
         return {"nav_links": nav_links(user, site.kind), "site_settings": site.settings,
                 "who": who}
 

@@ -147,7 +147,8 @@ def test_pdf_uses_a_named_font_with_vietnamese_glyphs(tmp_path):
     assert "Chưa có số liệu" in text_                     # no records: an honest empty report
 
 
-def test_a_long_campaign_compares_every_period_within_the_page_width(tmp_path):
+def _long_campaign_pdf(tmp_path):
+    """The report PDF of an 11-week campaign, at its last week."""
     site = factories.village_site(tmp_path / "v", users=False)
     seed(site)
     weeks = weekly_periods(D(2025, 7, 25), D(2025, 10, 10))
@@ -156,6 +157,11 @@ def test_a_long_campaign_compares_every_period_within_the_page_width(tmp_path):
     data = report.report_data(settings, site.store.histories(), period=len(weeks))
     out = tmp_path / "long.pdf"
     out.write_bytes(report.render_pdf(report.render_html(data)))
+    return out
+
+
+def test_a_long_campaign_compares_every_period_within_the_page_width(tmp_path):
+    out = _long_campaign_pdf(tmp_path)
     text_ = section(pdf_text(out), "3. So sánh tuần 11", "4. Chỉ tiêu chưa đạt")
     for week in range(1, 12):
         assert f"Tuần {week}" in text_
@@ -353,14 +359,7 @@ def test_staff_get_the_whole_commune_in_csv_and_pdf(tmp_path):
 
 
 def test_pdf_report_numbers_pages_at_top_centre_from_page_two(tmp_path):
-    site = factories.village_site(tmp_path / "v", users=False)
-    seed(site)
-    weeks = weekly_periods(D(2025, 7, 25), D(2025, 10, 10))
-    settings = dict(site.settings, campaign=dict(site.settings["campaign"],
-                                                 periods=[p.as_json() for p in weeks]))
-    data = report.report_data(settings, site.store.histories(), period=len(weeks))
-    out = tmp_path / "long.pdf"
-    out.write_bytes(report.render_pdf(report.render_html(data)))
+    out = _long_campaign_pdf(tmp_path)
     pages = pdf_text(out).split("\f")
     pages = [p for p in pages if p.strip()]
     assert len(pages) >= 2
