@@ -12,7 +12,7 @@ from fieldapp.indicators.definitions import LABELS
 
 __all__ = ["bars_chart", "periods_chart", "villages_chart", "SERIES"]
 
-FONT = 'font-family="DejaVu Sans, Noto Sans, sans-serif"'
+FONT = 'font-family="Times New Roman, Liberation Serif, serif"'
 # (indicator key, colour, dash pattern): distinguishable in colour and in grey print
 SERIES = (("adult_online_usage", "#0b4f9c", ""), ("household_vneid_level2", "#b35c00", "6 3"),
           ("adult_bank_account", "#0a6b2d", "2 3"), ("households_visited", "#7a1fa2", "10 3 2 3"),

@@ -47,7 +47,9 @@ def heading(data):
     return Heading(
         issuer=_setting(document, "issuer") or BLANK,
         number_line=f"Số: {BLANK}/{symbol}",
-        date_line=f"{place}, ngày {day.day:02d} tháng {day.month:02d} năm {day.year}",
+        # Decree 30: a zero before days under 10 and before months 1 and 2 only
+        date_line=f"{place}, ngày {day.day:02d} tháng {day.month:02d} năm {day.year}"
+        if day.month < 3 else f"{place}, ngày {day.day:02d} tháng {day.month} năm {day.year}",
         title="BÁO CÁO", summary=summary,
         signer_capacity=_setting(document, "signer_capacity") or BLANK,
         signer_title=_setting(document, "signer_title") or "",

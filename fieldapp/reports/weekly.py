@@ -20,12 +20,13 @@ from fieldapp.indicators.compute import compute, volunteer_stats
 from fieldapp.indicators.definitions import DEFINITIONS, change
 from fieldapp.indicators.periods import periods_from_settings, today_local
 from fieldapp.reports.charts import bars_chart, periods_chart, villages_chart
+from fieldapp.reports.decree30 import MOTTO, NATION, heading
 from fieldapp.reports.pdf import render_pdf as _render_pdf
 from fieldapp.reports.procedures import build_procedures
 
 __all__ = ["Section", "SECTIONS", "ReportData", "choose_period",
            "report_data", "render_html", "render_pdf", "site_report_pdf", "site_report_data",
-           "points", "gap_points", "still_needed"]
+           "points", "gap_points", "still_needed", "needed_words"]
 
 UNITS = {"adults": "người", "households": "hộ", "surveys": "ý kiến hài lòng",
          "surveys_lci": "ý kiến hài lòng", "members": "thành viên tổ"}
@@ -120,6 +121,17 @@ def still_needed(entry):
             return None
         return max(0, math.ceil((goal * den - num) / (1 - goal)))
     return max(0, math.ceil(goal * den) - num)
+
+
+def needed_words(needed, unit_):
+    """The shortfall said in full: 'cần thêm 2 hộ', 'cần thêm 296 ý kiến hài lòng nếu các ý
+    kiến mới đều hài lòng' (each new answer also counts in the rate); '—' when None."""
+    if needed is None:
+        return "—"
+    words = f"cần thêm {text.vn_number(needed)} {unit_}".rstrip()
+    if unit_ == UNITS["surveys"]:
+        words += " nếu các ý kiến mới đều hài lòng"
+    return words
 
 
 EMPTY = {"key": "", "value": None, "numerator": 0, "denominator": 0, "target": None,
@@ -328,7 +340,7 @@ def _environment():
     env = jinja2.Environment(loader=jinja2.PackageLoader("fieldapp", "templates"),
                              autoescape=True, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(percent=text.percent, vn_date=text.vn_date, vn_number=text.vn_number,
-                       points=points, gap_points=gap_points)
+                       points=points, gap_points=gap_points, needed_words=needed_words)
     return env
 
 
@@ -342,7 +354,8 @@ def render_html(data, sections=None):
                 for i, (s, v) in enumerate(parts)]
     with open(os.path.join(STATIC, "report.css"), encoding="utf-8") as handle:
         css = Markup(handle.read())
-    return env.get_template("report/report.html").render(data=data, sections=rendered, css=css)
+    return env.get_template("report/report.html").render(
+        data=data, sections=rendered, css=css, head=heading(data), nation=NATION, motto=MOTTO)
 
 
 def render_pdf(html):

@@ -6,7 +6,7 @@ import io
 
 from fieldapp.forms import text
 from fieldapp.reports.decree30 import MOTTO, NATION, heading
-from fieldapp.reports.weekly import build_behind, build_indicators
+from fieldapp.reports.weekly import build_behind, build_indicators, needed_words
 
 __all__ = ["render_docx"]
 
@@ -121,7 +121,7 @@ def render_docx(data):
         _table(document, ("Chỉ số", "Tỷ lệ", "Chỉ tiêu", "Còn cần thêm"), [
             (r["entry"]["label"], text.percent(r["entry"]["value"]),
              text.percent(r["entry"]["target"], 0),
-             "—" if r["needed"] is None else _needed(r)) for r in behind])
+             needed_words(r["needed"], r["unit"])) for r in behind])
     sign = document.add_table(rows=1, cols=2)
     recipients, signer = sign.rows[0].cells
     recipients.text = ""
@@ -139,10 +139,3 @@ def render_docx(data):
     document.save(out)
     return out.getvalue()
 
-
-def _needed(row):
-    """'cần thêm 296 ý kiến hài lòng nếu các ý kiến mới đều hài lòng' and the like."""
-    words = f"cần thêm {text.vn_number(row['needed'])} {row['unit']}"
-    if row["unit"] == "ý kiến hài lòng":
-        words += " nếu các ý kiến mới đều hài lòng"
-    return words

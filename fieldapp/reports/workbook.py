@@ -4,11 +4,13 @@ date in each sheet's header."""
 import io
 
 from fieldapp.forms import text
+from fieldapp.reports.weekly import needed_words, still_needed, unit
 
 __all__ = ["render_xlsx"]
 
 PERCENT = "0.0%"
-HEADER = ("Chỉ số", "Tử số", "Mẫu số", "Tỷ lệ", "Chỉ tiêu", "Đánh giá")
+HEADER = ("Chỉ số", "Tử số", "Mẫu số", "Tỷ lệ", "Chỉ tiêu", "Đánh giá", "Còn cần thêm",
+          "Giải thích")
 MET = {True: "Đạt", False: "Chưa đạt", None: ""}
 
 
@@ -36,8 +38,13 @@ def _sheet(book, title, caption, header, rows):
 
 
 def _rows(entries):
-    return [(e["label"], e["numerator"], e["denominator"], e["value"], e["target"],
-             MET[e["met"]]) for e in entries]
+    rows = []
+    for e in entries:
+        needed = still_needed(e)
+        rows.append((e["label"], e["numerator"], e["denominator"], e["value"], e["target"],
+                     MET[e["met"]], needed,
+                     None if needed is None else needed_words(needed, unit(e["key"]))))
+    return rows
 
 
 def render_xlsx(data):

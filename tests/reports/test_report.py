@@ -86,8 +86,20 @@ PERIOD1 = ["25,0 %", "50,0 %", "100,0 %", "50,0 %", "50,0 %", "50,0 %", "25,0 %"
 CHANGES = ["+25,0", "+16,7", "0,0", "+10,0", "+25,0", "+50,0", "+55,0"]
 
 
+def pdf_flow(path):
+    """The text of a PDF in reading order, each table cell's lines together (poppler)."""
+    return subprocess.run(["pdftotext", str(path), "-"], check=True,
+                          capture_output=True, text=True).stdout
+
+
 @pytest.fixture(scope="module")
-def village_report(tmp_path_factory):
+def village_report(village_pdf):
+    """The text of the seeded village's period-2 report, laid out as on the page."""
+    return pdf_text(village_pdf)
+
+
+@pytest.fixture(scope="module")
+def village_pdf(tmp_path_factory):
     """The period-2 report of the seeded village, written by `fieldapp report`."""
     from click.testing import CliRunner
     root = tmp_path_factory.mktemp("report")
@@ -97,7 +109,7 @@ def village_report(tmp_path_factory):
     result = CliRunner().invoke(main, ["--data", site.data_dir, "report", "--out", str(out),
                                        "--period", "2"])
     assert result.exit_code == 0, result.output
-    return pdf_text(out)
+    return out
 
 
 def test_report_figures_equal_the_indicators_worked_out_by_hand(village_report):
@@ -119,9 +131,9 @@ def test_report_compares_the_period_with_every_earlier_one(village_report):
 def test_report_says_what_is_behind_and_how_many_are_missing(village_report):
     text_ = section(village_report, "4. Chỉ tiêu chưa đạt", "5. Đề nghị biểu dương")
     # satisfaction 2/3 vs 90 %: (0.9*3 - 2) / (1 - 0.9) = 7 more satisfied answers
-    line_with(text_, "Người dân hài lòng", "66,7 %", "90 %", "23,3", "7 ý kiến hài lòng")
-    line_with(text_, "Hộ có ít nhất 1", "60,0 %", "100 %", "40,0", "2 hộ")
-    line_with(text_, "Hộ đã được đến", "80,0 %", "100 %", "20,0", "1 hộ")
+    line_with(text_, "Người dân hài lòng", "66,7 %", "90 %", "23,3", "cần thêm 7 ý kiến")
+    line_with(text_, "Hộ có ít nhất 1", "60,0 %", "100 %", "40,0", "cần thêm 2 hộ")
+    line_with(text_, "Hộ đã được đến", "80,0 %", "100 %", "20,0", "cần thêm 1 hộ")
     assert "Người trưởng thành sử dụng" not in text_      # 50 % meets its target
 
 
@@ -133,18 +145,26 @@ def test_report_commends_the_volunteers_with_their_figures(village_report):
     assert text_.index("minh") < text_.index("lan")
 
 
-def test_pdf_uses_a_named_font_with_vietnamese_glyphs(tmp_path):
+def test_pdf_uses_a_named_serif_font_with_vietnamese_glyphs(tmp_path):
     site = factories.village_site(tmp_path / "v", name="Thôn Đồng Ễnh Ương", users=False)
     data = report.report_data(site.settings, {}, period=1)
     out = tmp_path / "r.pdf"
     out.write_bytes(report.render_pdf(report.render_html(data)))
     fonts = subprocess.run(["pdffonts", str(out)], capture_output=True, text=True).stdout
     names = [line.split()[0] for line in fonts.splitlines()[2:]]
-    assert names and all("DejaVu-Sans" in name for name in names), fonts
+    # Times New Roman where installed, else its metric twin Liberation Serif (fonts-liberation2)
+    assert names and all(re.search(r"\+(Liberation-?Serif|Times-?New-?Roman)", name)
+                         for name in names), fonts
     assert "Type 3" not in fonts
     text_ = pdf_text(out)
-    assert "THÔN ĐỒNG ỄNH ƯƠNG" in text_ and "Thôn Đồng Ễnh Ương" in text_
+    assert "Thôn Đồng Ễnh Ương" in text_
     assert "Chưa có số liệu" in text_                     # no records: an honest empty report
+
+
+@pytest.fixture(scope="module")
+def long_pdf(tmp_path_factory):
+    """The report PDF of an 11-week campaign, made once for this module's tests."""
+    return _long_campaign_pdf(tmp_path_factory.mktemp("long"))
 
 
 def _long_campaign_pdf(tmp_path):
@@ -160,8 +180,8 @@ def _long_campaign_pdf(tmp_path):
     return out
 
 
-def test_a_long_campaign_compares_every_period_within_the_page_width(tmp_path):
-    out = _long_campaign_pdf(tmp_path)
+def test_a_long_campaign_compares_every_period_within_the_page_width(long_pdf):
+    out = long_pdf
     text_ = section(pdf_text(out), "3. So sánh tuần 11", "4. Chỉ tiêu chưa đạt")
     for week in range(1, 12):
         assert f"Tuần {week}" in text_
@@ -358,18 +378,106 @@ def test_staff_get_the_whole_commune_in_csv_and_pdf(tmp_path):
     line_with(section(text_, "2. Kết quả so với chỉ tiêu"), "Hộ đã được đến", "1/2", "50,0 %")
 
 
-def test_pdf_report_numbers_pages_at_top_centre_from_page_two(tmp_path):
-    out = _long_campaign_pdf(tmp_path)
-    pages = pdf_text(out).split("\f")
-    pages = [p for p in pages if p.strip()]
-    assert len(pages) >= 2
-    assert pages[0].strip().splitlines()[0].strip() != "1"          # no number on page 1
-    for number, page in enumerate(pages[1:], start=2):
-        first = page.lstrip("\n").splitlines()[0]
-        assert first.strip() == str(number), first
-        # centred in the text block between the 32 mm left and 17 mm right margins
-        assert len(first) - len(first.lstrip()) > 20
-    boxes = subprocess.run(["pdftotext", "-bbox", str(out), "-"], check=True,
+def _words(path):
+    """[(page number, xMin, yMin, xMax, word)] of a PDF (poppler's bounding boxes)."""
+    boxes = subprocess.run(["pdftotext", "-bbox", str(path), "-"], check=True,
                            capture_output=True, text=True).stdout
-    left = min(float(x) for x in re.findall(r'xMin="([0-9.]+)"', boxes))
-    assert left >= 32 * 72 / 25.4 - 1, left                 # Decree 30 left margin
+    words, page = [], 0
+    for line in boxes.splitlines():
+        if "<page " in line:
+            page += 1
+        found = re.search(r'xMin="([0-9.]+)" yMin="([0-9.]+)" xMax="([0-9.]+)"[^>]*>(.*)</word>',
+                          line)
+        if found:
+            words.append((page, float(found[1]), float(found[2]), float(found[3]), found[4]))
+    return words
+
+
+def test_pdf_report_numbers_pages_at_top_centre_from_page_two(long_pdf):
+    words = _words(long_pdf)
+    pages = max(w[0] for w in words)
+    assert pages >= 2
+    left, right = 32 * 72 / 25.4, 595.3 - 17 * 72 / 25.4
+    for number in range(1, pages + 1):
+        top = min((w for w in words if w[0] == number), key=lambda w: w[2])
+        if number == 1:
+            assert top[4] != "1"                                   # no number on page 1
+            continue
+        assert top[4] == str(number), top
+        assert top[2] < 22 * 72 / 25.4                             # in the top margin
+        middle = (top[1] + top[3]) / 2
+        assert abs(middle - (left + right) / 2) < 5, middle       # centred in the text block
+    assert min(w[1] for w in words) >= left - 1                    # Decree 30 left margin
+
+
+HEADINGS = re.compile(r"^\s*(\d+\. |Biểu đồ:|Từng thôn:|Tổ viên tích cực|Thôn có kết quả)")
+
+
+def test_no_page_ends_with_a_heading_left_alone(long_pdf, village_report):
+    for text_ in (pdf_text(long_pdf), village_report):
+        for page in [p for p in text_.split("\f") if p.strip()]:
+            last = [line for line in page.splitlines() if line.strip()][-1]
+            assert not HEADINGS.match(last), last
+
+
+def _ink_bottom(path, page):
+    """How far down page `page` the ink goes, as a share of the page's height (pdftoppm)."""
+    image = subprocess.run(["pdftoppm", "-r", "30", "-gray", "-f", str(page), "-l", str(page),
+                            str(path)], check=True, capture_output=True).stdout
+    magic, width, height, _, pixels = image.split(maxsplit=4)
+    assert magic == b"P5"
+    width, height = int(width), int(height)
+    rows = [pixels[r * width:(r + 1) * width] for r in range(height)]
+    inked = [r for r, row in enumerate(rows) if min(row) < 128]
+    return (max(inked) + 1) / height
+
+
+def test_page_one_is_filled_to_its_bottom_margin(long_pdf, tmp_path):
+    # the A4 text block ends 22 mm above the bottom edge: 92.6 % of the height
+    assert _ink_bottom(long_pdf, 1) > 0.85
+
+
+def test_pdf_has_the_decree_30_number_signature_and_recipients(tmp_path):
+    site = factories.village_site(tmp_path / "v", users=False)
+    seed(site)
+    site.update_settings(lambda settings: settings.update(document={
+        "issuer": "UBND XÃ PHÚ RIỀNG", "symbol": "BC-UBND", "signer_capacity": "KT. CHỦ TỊCH",
+        "signer_title": "PHÓ CHỦ TỊCH", "signer_name": "Nguyễn Văn Ân",
+        "recipients": ["UBND tỉnh Đồng Nai", "Lưu: VT."]}))
+    data = report.report_data(site.settings, site.store.histories(), period=2,
+                              today=D(2025, 8, 8))
+    out = tmp_path / "r.pdf"
+    out.write_bytes(report.render_pdf(report.render_html(data)))
+    text_ = pdf_flow(out)
+    # each column of the head and of the foot in its order (the two columns sit side by side)
+    for order in (["UBND XÃ PHÚ RIỀNG", "Số: …………/BC-UBND", "BÁO CÁO"],
+                  ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
+                   "Phú Riềng, ngày 08 tháng 8 năm 2025", "BÁO CÁO", "1. Tóm tắt"],
+                  ["1. Tóm tắt", "Nơi nhận:", "- UBND tỉnh Đồng Nai", "- Lưu: VT."],
+                  ["1. Tóm tắt", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH", "Nguyễn Văn Ân"]):
+        places = [text_.find(words) for words in order]
+        assert -1 not in places and places == sorted(places), list(zip(order, places))
+    assert "fieldapp" not in text_.lower()                  # no footnote naming the program
+    # the signer's name sits under the capacity, leaving room to sign (Decree 30)
+    words = _words(out)
+    capacity = next(w for w in words if w[4] == "KT.")
+    name = next(w for w in words if w[4] == "Ân")
+    assert name[2] - capacity[2] > 50 and name[1] > 595.3 / 2
+
+
+def test_unset_document_settings_print_dotted_blanks_not_invented_values(village_pdf):
+    village_report = pdf_flow(village_pdf)
+    assert "Số: …………/BC-…………" in village_report
+    foot = village_report[village_report.index("Nơi nhận:"):]
+    assert "- …………" in foot and "- Lưu: VT." in foot
+    assert foot.count("…………") >= 3                # recipient, signer's capacity and name
+    assert "UBND" not in village_report.split("BÁO CÁO")[0]   # no issuer made up
+    assert "fieldapp" not in village_report.lower()
+
+
+def test_shortfall_explains_itself_in_the_pdf(village_pdf):
+    text_ = " ".join(section(pdf_flow(village_pdf), "4. Chỉ tiêu chưa đạt",
+                             "5. Đề nghị biểu dương").split())
+    # 2/3 satisfied against 90 %: 7 more answers, all satisfied, make (2+7)/(3+7) = 90 %
+    assert "cần thêm 7 ý kiến hài lòng nếu các ý kiến mới đều hài lòng" in text_, text_
+    assert "cần thêm 2 hộ" in text_ and "cần thêm 1 hộ" in text_

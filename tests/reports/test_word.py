@@ -106,3 +106,14 @@ def test_word_report_keeps_headings_with_tables_and_repeats_header_rows(word_rep
     for table in grids:
         assert table.rows[0]._tr.find(f".//{tag}") is not None
         assert all(row._tr.find(f".//{tag}") is None for row in table.rows[1:])
+
+
+def test_word_shortfall_column_explains_itself(word_report):
+    document, _ = word_report
+    table = next(t for t in document.tables
+                 if t.rows[0].cells[-1].text == "Còn cần thêm")
+    needed = {row.cells[0].text: row.cells[-1].text for row in table.rows[1:]}
+    # 2/3 satisfied against 90 %: (2 + 7) / (3 + 7) = 90 % if all 7 new answers are satisfied
+    assert needed["Người dân hài lòng với dịch vụ công trực tuyến"] == (
+        "cần thêm 7 ý kiến hài lòng nếu các ý kiến mới đều hài lòng")
+    assert needed["Hộ đã được đến tận nhà hướng dẫn"] == "cần thêm 1 hộ"

@@ -28,3 +28,9 @@ def test_workbook_cells_equal_the_indicators_and_rates_are_percent_numbers(tmp_p
                                               entry["denominator"], entry["value"],
                                               entry["target"]]
         assert row[3].number_format == "0.0%" and row[4].number_format == "0.0%"
+    # the shortfall as a number, and said in full beside it
+    shortfall = {row[0].value: (row[6].value, row[7].value) for row in rows}
+    assert shortfall["Người dân hài lòng với dịch vụ công trực tuyến"] == (
+        7, "cần thêm 7 ý kiến hài lòng nếu các ý kiến mới đều hài lòng")
+    assert shortfall["Hộ đã được đến tận nhà hướng dẫn"] == (1, "cần thêm 1 hộ")
+    assert shortfall["Người trưởng thành có tài khoản ngân hàng"] == (None, None)   # met
