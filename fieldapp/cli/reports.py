@@ -46,7 +46,7 @@ def _write(path, data):
               help="Campaign period (week) number; default the latest started period.")
 @click.option("--as-of", type=DAY,
               help="Cut-off date (14/08/2025 or 2025-08-14); default the period's end or today.")
-@click.option("--issuer", help="Save the issuing body (e.g. 'UBND XÃ PHÚ RIỀNG').")
+@click.option("--issuer", help="Save the issuing body (e.g. 'UBND XÃ PHÚ RIỀNG'); '' clears it.")
 @click.option("--symbol", help="Save the number's symbol (e.g. 'BC-UBND').")
 @click.option("--signer-capacity", help="Save the signer's capacity (e.g. 'KT. CHỦ TỊCH').")
 @click.option("--signer-title", help="Save the signer's title (e.g. 'PHÓ CHỦ TỊCH').")
@@ -62,11 +62,17 @@ def report(obj, out_path, period, as_of, recipients, **document):
     if kind not in MIME:
         raise click.BadParameter("phải kết thúc bằng .pdf, .docx hoặc .xlsx", param_hint="--out")
     site = obj.site()
-    given = {k: v.strip()[:200] for k, v in document.items() if v is not None}
+    given = {k: v for k, v in document.items() if v is not None}
     if recipients:
-        given["recipients"] = [r.strip()[:200] for r in recipients if r.strip()][:20]
+        given["recipients"] = list(recipients)
     if given:
-        site.update_settings(lambda settings: settings.setdefault("document", {}).update(given))
+        from fieldapp.reports.decree30 import clean_document, save_document
+        clean, errors = clean_document(given)
+        if errors:
+            key, message = next(iter(errors.items()))
+            hint = "--recipient" if key == "recipients" else "--" + key.replace("_", "-")
+            raise click.BadParameter(message, param_hint=hint)
+        save_document(site, clean)
     try:
         pdf = render_report(site_report_data(site, period, as_of), kind)
     except FieldappError as error:

@@ -11,7 +11,8 @@ from fieldapp.forms.errors import BadRequest
 from fieldapp.forms.rules import CHOICES, RULES, validate_data
 
 __all__ = ["csrf", "record_form", "form_to_data", "choice_list", "LoginForm", "VolunteerForm",
-           "ActionForm", "VillageSettingsForm", "require_form_token", "FORM_EXPIRED"]
+           "ActionForm", "VillageSettingsForm", "DocumentForm", "require_form_token",
+           "FORM_EXPIRED"]
 
 csrf = CSRFProtect()      # every form's token; the API (bearer tokens) is exempt
 FORM_EXPIRED = "Phiên biểu mẫu đã hết hạn hoặc không hợp lệ. Hãy tải lại trang và gửi lại."
@@ -134,3 +135,15 @@ class VillageSettingsForm(FlaskForm):
     wifi_ssid = StringField("Tên Wi-Fi của máy (SSID)", render_kw={"maxlength": 32})
     wifi_password = StringField("Mật khẩu Wi-Fi", render_kw={"maxlength": 63,
                                                               "autocomplete": "off"})
+
+
+class DocumentForm(FlaskForm):
+    """The report's Decree 30 details (fieldapp.reports.decree30 checks them)."""
+    issuer = StringField("Cơ quan ban hành", render_kw={"maxlength": 120})
+    symbol = StringField("Ký hiệu văn bản (sau dấu “/” của số)", render_kw={
+        "maxlength": 30, "autocapitalize": "characters"})
+    signer_capacity = StringField("Thẩm quyền ký", render_kw={"maxlength": 60})
+    signer_title = StringField("Chức vụ người ký", render_kw={"maxlength": 60})
+    signer_name = StringField("Họ và tên người ký", render_kw={"maxlength": 80,
+                                                               "autocomplete": "off"})
+    recipients = TextAreaField("Nơi nhận (mỗi nơi một dòng)", render_kw={"rows": 5})

@@ -22,6 +22,8 @@ NAV = [
     ("procedures.figures_page", "Hồ sơ TTHC", ("staff", "admin"), "commune"),
     ("reports.index", "Báo cáo", ("lead", "admin"), "village"),
     ("reports.index", "Báo cáo", ("staff", "admin"), "commune"),
+    ("reports.document", "Thông tin văn bản", ("lead", "admin"), "village"),
+    ("reports.document", "Thông tin văn bản", ("staff", "admin"), "commune"),
 ]
 
 

@@ -4,12 +4,12 @@ A lead gets their village's figures; staff and admins get every village of the s
 """
 import datetime
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 
 from fieldapp.auth.access import current_user, get_site, page, visible_villages
 from fieldapp.forms.errors import BadRequest, Forbidden
 from fieldapp.indicators.periods import periods_from_settings, today_local
-from fieldapp.views.forms import ActionForm
+from fieldapp.views.forms import ActionForm, DocumentForm
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 ROLES = ("lead", "staff", "admin")
@@ -54,6 +54,32 @@ def index():
     return render_template("report/index.html", periods=periods[::-1], today=today,
                            names=names, form=ActionForm(),
                            login_cards=user["role"] == "lead" and site.kind == "village")
+
+
+@bp.route("/document", methods=["GET", "POST"])
+@page(*ROLES)
+def document():
+    """The report's issuing body, number symbol, signer and recipients (Decree 30)."""
+    from fieldapp import audit
+    from fieldapp.reports.decree30 import FIELDS, clean_document, save_document
+    site = get_site()
+    stored = site.settings.get("document") or {}
+    form = DocumentForm(data=None if request.method == "POST" else dict(
+        {key: stored.get(key) or "" for key in FIELDS},
+        recipients="\n".join(stored.get("recipients") or [])))
+    if form.validate_on_submit():
+        given = {key: form[key].data for key in FIELDS}
+        given["recipients"] = (form.recipients.data or "").splitlines()
+        clean, errors = clean_document(given)
+        for name, message in errors.items():
+            form[name].errors = [message]
+        if not errors:
+            save_document(site, clean)
+            audit.record(site, current_user()["username"], "report.document_saved",
+                         count=sum(1 for key in FIELDS if clean.get(key)))
+            flash("Đã lưu thông tin văn bản; báo cáo tải về từ nay in các thông tin này.", "ok")
+            return redirect(url_for("reports.document"))
+    return render_template("report/document.html", form=form), 422 if form.errors else 200
 
 
 @bp.get("/report.pdf")

@@ -57,6 +57,7 @@ TABLE = {
     "procedures.import_csv": (NONE, (S, A)),
     "procedures.targets": (NONE, (S, A)),
     "procedures.template": (NONE, (S, A)),
+    "reports.document": ((L, A), (S, A)),
     "reports.index": ((L, A), (S, A)),
     "reports.indicators_csv": ((L, A), (S, A)),
     "reports.qr_login_pdf": ((L,), NONE),
