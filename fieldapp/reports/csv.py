@@ -10,8 +10,8 @@ from fieldapp.forms import text
 from fieldapp.indicators.compute import compute, volunteer_stats
 from fieldapp.reports.weekly import choose_period
 
-__all__ = ["BOM", "INDICATOR_COLUMNS", "VOLUNTEER_COLUMNS", "indicators_csv",
-           "volunteers_csv", "to_csv"]
+__all__ = ["BOM", "INDICATOR_COLUMNS", "VOLUNTEER_COLUMNS", "SOURCES", "MET",
+           "indicator_groups", "indicators_csv", "volunteer_rows", "volunteers_csv", "to_csv"]
 
 BOM = "\ufeff"
 INDICATOR_COLUMNS = ("Phạm vi", "Mã thôn", "Đợt", "Từ ngày", "Đến ngày", "Mã chỉ số",
@@ -51,10 +51,12 @@ def _rows(scope, village_id, period, entries):
                SOURCES.get(e["denominator_source"], e["denominator_source"]))
 
 
-def indicators_csv(settings, histories, village_ids=None, period=None, today=None,
-                   procedure_figures=None):
-    """Indicators of the group and each village at the end of every period up to `period`;
-    with the commune's `procedure_figures`, its one-stop-shop rates too."""
+def indicator_groups(settings, histories, village_ids=None, period=None, today=None,
+                     procedure_figures=None):
+    """The indicators of every period up to `period`, as groups of one scope and period:
+    (cut-off date, [{"table": "commune" | "procedures" | "village", "scope", "village_id",
+    "period", "entries"}]) in the CSV's order. `procedure_figures`: the commune's
+    one-stop-shop rates too."""
     chosen, cutoff, periods = choose_period(settings, period, None, today)
     procedures = {}
     if procedure_figures:
@@ -62,7 +64,11 @@ def indicators_csv(settings, histories, village_ids=None, period=None, today=Non
         procedures = procedure_indicators(settings, procedure_figures, cutoff)[1]
     names = {v["id"]: v["name"] for v in settings.get("villages", [])}
     flat = dict(settings, campaign={})      # no periods: the figures at one date only
-    rows = []
+    groups = []
+
+    def group(table, scope, village_id, p, entries):
+        groups.append({"table": table, "scope": scope, "village_id": village_id, "period": p,
+                       "entries": entries})
     for p in periods:
         if p.number > chosen.number:
             break
@@ -71,20 +77,39 @@ def indicators_csv(settings, histories, village_ids=None, period=None, today=Non
         by_village = answer["by_village"]
         if len(by_village) == 1 and (settings.get("site") == "village" or village_ids):
             village_id = next(iter(by_village))
-            rows += _rows(names.get(village_id, village_id), village_id, p, answer["indicators"])
+            group("village", names.get(village_id, village_id), village_id, p,
+                  answer["indicators"])
             continue
-        rows += _rows("Toàn xã", "", p, answer["indicators"] + procedures.get(p.number, []))
+        group("commune", "Toàn xã", "", p, answer["indicators"])
+        if procedures.get(p.number):
+            group("procedures", "Toàn xã", "", p, procedures[p.number])
         for village_id, entries in by_village.items():
-            rows += _rows(names.get(village_id, village_id), village_id, p, entries)
+            group("village", names.get(village_id, village_id), village_id, p, entries)
+    return cutoff, groups
+
+
+def indicators_csv(settings, histories, village_ids=None, period=None, today=None,
+                   procedure_figures=None):
+    """Indicators of the group and each village at the end of every period up to `period`;
+    with the commune's `procedure_figures`, its one-stop-shop rates too."""
+    _, groups = indicator_groups(settings, histories, village_ids, period, today,
+                                 procedure_figures)
+    rows = []
+    for g in groups:
+        rows += _rows(g["scope"], g["village_id"], g["period"], g["entries"])
     return to_csv(INDICATOR_COLUMNS, rows)
+
+
+def volunteer_rows(settings, histories, village_ids=None, as_of=None):
+    """Volunteer statistics (SPEC §4), best first, as VOLUNTEER_COLUMNS rows."""
+    names = {v["id"]: v["name"] for v in settings.get("villages", [])}
+    return [(r["village_id"], names.get(r["village_id"], r["village_id"]), r["name"],
+             r["author"], r["visits"], r["households_visited"], r["vneid_level2"],
+             r["bank_account"], r["surveys"], r["score"])
+            for r in volunteer_stats(histories, as_of)
+            if village_ids is None or r["village_id"] in village_ids]
 
 
 def volunteers_csv(settings, histories, village_ids=None, as_of=None):
     """Volunteer statistics (SPEC §4), best first."""
-    names = {v["id"]: v["name"] for v in settings.get("villages", [])}
-    rows = [(r["village_id"], names.get(r["village_id"], r["village_id"]), r["name"], r["author"],
-             r["visits"], r["households_visited"], r["vneid_level2"], r["bank_account"],
-             r["surveys"], r["score"])
-            for r in volunteer_stats(histories, as_of)
-            if village_ids is None or r["village_id"] in village_ids]
-    return to_csv(VOLUNTEER_COLUMNS, rows)
+    return to_csv(VOLUNTEER_COLUMNS, volunteer_rows(settings, histories, village_ids, as_of))

@@ -1,40 +1,91 @@
-"""The report's tables as an Excel workbook (openpyxl): one sheet per table, numbers as
-numbers, rates as numbers with a percent format, frozen header rows, the campaign and
-date in each sheet's header."""
+"""Excel workbooks (openpyxl): the report's tables, and the indicator and volunteer tables
+beside their CSV files. One sheet per table, numbers as numbers, rates as numbers with a
+percent format, dates as dates, frozen header rows, columns wide enough for Vietnamese
+labels, and the campaign and date in each sheet's first row and printed header."""
 import io
 
 from fieldapp.forms import text
 from fieldapp.reports.weekly import needed_words, still_needed, unit
 
-__all__ = ["render_xlsx"]
+__all__ = ["render_xlsx", "indicators_xlsx", "volunteers_xlsx", "tables_xlsx", "Table"]
 
 PERCENT = "0.0%"
+DATE = "DD/MM/YYYY"
 HEADER = ("Chỉ số", "Tử số", "Mẫu số", "Tỷ lệ", "Chỉ tiêu", "Đánh giá", "Còn cần thêm",
           "Giải thích")
 MET = {True: "Đạt", False: "Chưa đạt", None: ""}
+PERIOD_HEADER = ("Đợt", "Từ ngày", "Đến ngày", "Mã chỉ số", "Chỉ số", "Tử số", "Mẫu số",
+                 "Tỷ lệ", "Chỉ tiêu", "Đánh giá", "Mẫu số theo")
+VILLAGE_HEADER = ("Thôn", "Mã thôn") + PERIOD_HEADER
 
 
-def _sheet(book, title, caption, header, rows):
-    from openpyxl.styles import Font
+class Table:
+    """One sheet: its title, header and rows; which columns are rates and which dates."""
+
+    def __init__(self, title, header, rows, percent=(), dates=()):
+        self.title, self.header, self.rows = title, tuple(header), [list(r) for r in rows]
+        self.percent = {header.index(name) for name in percent}
+        self.dates = {header.index(name) for name in dates}
+
+
+def _width(value):
+    if value is None:
+        return 0
+    if hasattr(value, "year"):
+        return 10
+    if isinstance(value, float):
+        return 7
+    return len(str(value))
+
+
+def _sheet(book, table, caption):
+    from openpyxl.styles import Alignment, Font
     # Excel refuses these characters in sheet names; openpyxl numbers duplicates
-    clean = "".join("-" if c in "[]:*?/\\" else c for c in title).strip("'")[:31]
-    sheet = book.create_sheet(clean or "Thôn")
+    clean = "".join("-" if c in "[]:*?/\\" else c for c in table.title).strip("'")[:31]
+    sheet = book.create_sheet(clean or "Bảng")
     sheet.append([caption])
-    sheet.append(list(header))
+    sheet["A1"].font = Font(bold=True)
+    sheet.append(list(table.header))
     for cell in sheet[2]:
         cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append(list(row))
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for row in table.rows:
+        sheet.append(row)
     sheet.freeze_panes = "A3"
-    for index, name in enumerate(header, start=1):
-        column = sheet.cell(row=2, column=index).column_letter
-        width = max([len(str(name))] + [len(str(r[index - 1])) for r in rows
-                                        if r[index - 1] is not None])
+    # printed on every page: the caption at the top, the header rows repeated
+    sheet.oddHeader.center.text = caption.replace("&", "&&")
+    sheet.print_title_rows = "1:2"
+    for index, name in enumerate(table.header):
+        column = sheet.cell(row=2, column=index + 1).column_letter
+        width = max([min(len(name), 24)] + [_width(r[index]) for r in table.rows])
         sheet.column_dimensions[column].width = min(60, width + 2)
     for row in sheet.iter_rows(min_row=3):
-        for cell in row[3:5]:
-            cell.number_format = PERCENT
+        for index in table.percent:
+            row[index].number_format = PERCENT
+        for index in table.dates:
+            row[index].number_format = DATE
     return sheet
+
+
+def tables_xlsx(tables, caption):
+    """Workbook (.xlsx) bytes of Tables, one sheet each, `caption` heading every sheet."""
+    import openpyxl
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for table in tables:
+        _sheet(book, table, caption)
+    if not tables:
+        book.create_sheet("Trống").append([caption, "Chưa có số liệu."])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _caption(settings, as_of, what):
+    name = (settings.get("campaign") or {}).get("name") or ""
+    place = settings.get("site_name") or settings.get("commune_name") or ""
+    parts = [what, name, place, f"số liệu tính đến hết ngày {text.vn_date(as_of)}"]
+    return " · ".join(p for p in parts if p)
 
 
 def _rows(entries):
@@ -49,16 +100,54 @@ def _rows(entries):
 
 def render_xlsx(data):
     """Workbook (.xlsx) bytes of a report (fieldapp.reports.weekly.ReportData)."""
-    import openpyxl
-    book = openpyxl.Workbook()
-    book.remove(book.active)
-    name = (data.settings.get("campaign") or {}).get("name") or ""
-    caption = f"{name} · số liệu tính đến hết ngày {text.vn_date(data.as_of)}"
-    _sheet(book, "Chỉ số", caption, HEADER, _rows(data.answer["indicators"]))
-    for village_id, entries in data.answer["by_village"].items():
-        if data.is_village:
-            break
-        _sheet(book, data.village_name(village_id), caption, HEADER, _rows(entries))
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    tables = [Table("Chỉ số", HEADER, _rows(data.answer["indicators"]),
+                    percent=("Tỷ lệ", "Chỉ tiêu"))]
+    if not data.is_village:
+        tables += [Table(data.village_name(village_id), HEADER, _rows(entries),
+                         percent=("Tỷ lệ", "Chỉ tiêu"))
+                   for village_id, entries in data.answer["by_village"].items()]
+    return tables_xlsx(tables, _caption(data.settings, data.as_of, ""))
+
+
+def _period_row(group, entry):
+    from fieldapp.reports.csv import SOURCES
+    p = group["period"]
+    return [p.number, p.start, p.end, entry["key"], entry["label"], entry["numerator"],
+            entry["denominator"], entry["value"], entry["target"], MET[entry["met"]],
+            SOURCES.get(entry.get("denominator_source"), entry.get("denominator_source"))]
+
+
+def indicators_xlsx(settings, histories, village_ids=None, period=None, today=None,
+                    procedure_figures=None):
+    """The indicator CSV's figures as a workbook: the commune's indicators by period, each
+    village's, and the one-stop shop's, one sheet each (a village site: its village's)."""
+    from fieldapp.reports.csv import indicator_groups
+    cutoff, groups = indicator_groups(settings, histories, village_ids, period, today,
+                                      procedure_figures)
+    rates, days = ("Tỷ lệ", "Chỉ tiêu"), ("Từ ngày", "Đến ngày")
+    titles = {"commune": "Toàn xã theo đợt", "procedures": "Thủ tục hành chính"}
+    tables = []
+    for table in ("commune", "procedures"):
+        rows = [_period_row(g, e) for g in groups if g["table"] == table for e in g["entries"]]
+        if rows:
+            tables.append(Table(titles[table], PERIOD_HEADER, rows, rates, days))
+    villages = [g for g in groups if g["table"] == "village"]
+    if len({g["village_id"] for g in villages}) == 1 and not tables:
+        tables.append(Table(villages[0]["scope"], PERIOD_HEADER,
+                            [_period_row(g, e) for g in villages for e in g["entries"]],
+                            rates, days))
+    elif villages:
+        villages.sort(key=lambda g: (g["scope"], g["village_id"], g["period"].number))
+        tables.append(Table("Từng thôn", VILLAGE_HEADER,
+                            [[g["scope"], g["village_id"]] + _period_row(g, e)
+                             for g in villages for e in g["entries"]], rates, days))
+    return tables_xlsx(tables, _caption(settings, cutoff, "Chỉ số theo từng đợt"))
+
+
+def volunteers_xlsx(settings, histories, village_ids=None, as_of=None):
+    """The volunteer CSV's table as a workbook: one sheet, counts as numbers."""
+    from fieldapp.indicators.periods import today_local
+    from fieldapp.reports.csv import VOLUNTEER_COLUMNS, volunteer_rows
+    rows = volunteer_rows(settings, histories, village_ids, as_of)
+    return tables_xlsx([Table("Tổ viên", VOLUNTEER_COLUMNS, rows)],
+                       _caption(settings, as_of or today_local(), "Kết quả của tổ viên"))

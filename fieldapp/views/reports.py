@@ -113,19 +113,36 @@ def _report(kind):
     return _download(body, MIME[kind], f"bao-cao-{stamp}.{kind}")
 
 
-@bp.get("/indicators.csv")
-@page(*ROLES)
-def indicators_csv():
-    """Indicators at the end of every period up to the chosen one."""
-    from fieldapp.reports.csv import indicators_csv as build
+def _indicator_args():
+    """(settings, histories, scope, period, procedure figures) of an indicator table."""
     site = get_site()
     scope = _scope(current_user())
     stored = None
     if site.kind == "commune" and not scope:
         from fieldapp.indicators.procedures import figures
         stored = figures(site)
-    body = build(site.settings, site.store.histories(), scope, _period(), procedure_figures=stored)
+    return site.settings, site.store.histories(), scope, _period(), stored
+
+
+@bp.get("/indicators.csv")
+@page(*ROLES)
+def indicators_csv():
+    """Indicators at the end of every period up to the chosen one."""
+    from fieldapp.reports.csv import indicators_csv as build
+    settings, histories, scope, period, stored = _indicator_args()
+    body = build(settings, histories, scope, period, procedure_figures=stored)
     return _download(body.encode("utf-8"), "text/csv", "chi-so.csv")
+
+
+@bp.get("/indicators.xlsx")
+@page(*ROLES)
+def indicators_xlsx():
+    """The same indicators as an Excel workbook, one sheet per table."""
+    from fieldapp.reports.formats import MIME
+    from fieldapp.reports.workbook import indicators_xlsx as build
+    settings, histories, scope, period, stored = _indicator_args()
+    body = build(settings, histories, scope, period, procedure_figures=stored)
+    return _download(body, MIME["xlsx"], "chi-so.xlsx")
 
 
 @bp.get("/volunteers.csv")
@@ -136,6 +153,17 @@ def volunteers_csv():
     site = get_site()
     body = build(site.settings, site.store.histories(), _scope(current_user()))
     return _download(body.encode("utf-8"), "text/csv", "to-vien.csv")
+
+
+@bp.get("/volunteers.xlsx")
+@page(*ROLES)
+def volunteers_xlsx():
+    """Volunteer statistics up to today as an Excel workbook."""
+    from fieldapp.reports.formats import MIME
+    from fieldapp.reports.workbook import volunteers_xlsx as build
+    site = get_site()
+    body = build(site.settings, site.store.histories(), _scope(current_user()))
+    return _download(body, MIME["xlsx"], "to-vien.xlsx")
 
 
 @bp.get("/qr.pdf")
