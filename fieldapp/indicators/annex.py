@@ -13,7 +13,7 @@ from fieldapp.forms.versions import VILLAGE_RE
 from fieldapp.indicators.definitions import DEFINITIONS
 from fieldapp.indicators.tables import CsvError, read_table
 
-__all__ = ["TARGET_HEADERS", "CSV_HEADERS", "AnnexError", "parse_percent",
+__all__ = ["TARGET_HEADERS", "CSV_HEADERS", "annex_table", "AnnexError", "parse_percent",
            "parse_population", "parse_village_name", "parse_village_id", "slug",
            "read_annex_csv", "merge_villages", "annex_template", "format_percent_input"]
 
@@ -214,15 +214,26 @@ def merge_villages(villages, rows):
     return merged
 
 
+def annex_table(villages):
+    """(header, rows) of the annex with the current villages (an example without any):
+    populations as numbers, targets as ratios (0.5) or None, for the CSV and the .xlsx."""
+    rows = []
+    for v in villages or [{"id": "thon-1", "name": "Thôn 1", "adult_population": 850,
+                           "targets": {"adult_online_usage": 0.5}}]:
+        targets = v.get("targets") or {}
+        rows.append([v["id"], v["name"], v.get("adult_population")]
+                    + [targets.get(k) for k in TARGET_HEADERS])
+    return list(CSV_HEADERS.values()), rows
+
+
 def annex_template(villages):
     """The annex as CSV bytes (UTF-8 with BOM, semicolons, decimal commas) for Excel."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(CSV_HEADERS.values())
-    for v in villages or [{"id": "thon-1", "name": "Thôn 1", "adult_population": 850,
-                           "targets": {"adult_online_usage": 0.5}}]:
-        targets = v.get("targets") or {}
-        name = "'" + v["name"] if v["name"][:1] in ("=", "+", "-", "@") else v["name"]
-        writer.writerow([v["id"], name, v.get("adult_population") or ""]
-                        + [format_percent_input(targets.get(k)) for k in TARGET_HEADERS])
+    header, rows = annex_table(villages)
+    writer.writerow(header)
+    for row in rows:
+        name = "'" + row[1] if row[1][:1] in ("=", "+", "-", "@") else row[1]
+        writer.writerow([row[0], name, row[2] or ""]
+                        + [format_percent_input(value) for value in row[3:]])
     return ("\ufeff" + out.getvalue()).encode("utf-8")

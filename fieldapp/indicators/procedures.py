@@ -184,6 +184,13 @@ def read_figures_csv(content, period_numbers):
     return out
 
 
+def template_table(periods):
+    """(header, rows) of the template: a row per period and area, figures left blank."""
+    return (["Đợt", "Lĩnh vực", *COLUMNS.values()],
+            [[period.number, label] + [None] * len(COLUMNS)
+             for period in periods for label in AREAS.values()])
+
+
 def template_csv(periods):
     """A template CSV (UTF-8 with BOM, opens in Excel) with a row per period and area."""
     import csv
@@ -191,10 +198,9 @@ def template_csv(periods):
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["Đợt", "Lĩnh vực", *COLUMNS.values()])
-    for period in periods:
-        for label in AREAS.values():
-            writer.writerow([period.number, label] + [""] * len(COLUMNS))
+    header, rows = template_table(periods)
+    writer.writerow(header)
+    writer.writerows(["" if v is None else v for v in row] for row in rows)
     return out.getvalue().encode("utf-8")
 
 

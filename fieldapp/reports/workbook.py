@@ -7,7 +7,8 @@ import io
 from fieldapp.forms import text
 from fieldapp.reports.weekly import needed_words, still_needed, unit
 
-__all__ = ["render_xlsx", "indicators_xlsx", "volunteers_xlsx", "tables_xlsx", "Table"]
+__all__ = ["render_xlsx", "indicators_xlsx", "volunteers_xlsx", "tables_xlsx", "template_xlsx",
+           "Table"]
 
 PERCENT = "0.0%"
 DATE = "DD/MM/YYYY"
@@ -38,28 +39,33 @@ def _width(value):
     return len(str(value))
 
 
-def _sheet(book, table, caption):
+def _sheet(book, table, caption, caption_row=True):
     from openpyxl.styles import Alignment, Font
     # Excel refuses these characters in sheet names; openpyxl numbers duplicates
     clean = "".join("-" if c in "[]:*?/\\" else c for c in table.title).strip("'")[:31]
     sheet = book.create_sheet(clean or "Bảng")
-    sheet.append([caption])
-    sheet["A1"].font = Font(bold=True)
+    if caption_row:
+        sheet.append([caption])
+        sheet["A1"].font = Font(bold=True)
     sheet.append(list(table.header))
-    for cell in sheet[2]:
+    first = 3 if caption_row else 2
+    for cell in sheet[first - 1]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     for row in table.rows:
         sheet.append(row)
-    sheet.freeze_panes = "A3"
+        for cell in sheet[sheet.max_row]:
+            if cell.data_type == "f":     # text such as '=HYPERLINK(…)' stays text
+                cell.data_type = "s"
+    sheet.freeze_panes = f"A{first}"
     # printed on every page: the caption at the top, the header rows repeated
     sheet.oddHeader.center.text = caption.replace("&", "&&")
-    sheet.print_title_rows = "1:2"
+    sheet.print_title_rows = f"1:{first - 1}"
     for index, name in enumerate(table.header):
         column = sheet.cell(row=2, column=index + 1).column_letter
         width = max([min(len(name), 24)] + [_width(r[index]) for r in table.rows])
         sheet.column_dimensions[column].width = min(60, width + 2)
-    for row in sheet.iter_rows(min_row=3):
+    for row in sheet.iter_rows(min_row=first):
         for index in table.percent:
             row[index].number_format = PERCENT
         for index in table.dates:
@@ -76,6 +82,18 @@ def tables_xlsx(tables, caption):
         _sheet(book, table, caption)
     if not tables:
         book.create_sheet("Trống").append([caption, "Chưa có số liệu."])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def template_xlsx(title, header, rows, caption, percent=()):
+    """A fill-in sheet for an upload: the header in row 1 (the upload reads it there), then
+    `rows`; the rates in `percent` columns as numbers with a percent format."""
+    import openpyxl
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    _sheet(book, Table(title, header, rows, percent=percent), caption, caption_row=False)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -120,3 +120,34 @@ def test_workbook_downloads_need_a_lead_staff_or_admin(client, site):
     page = client.get("/reports/").get_data(as_text=True)
     for csv_link in ("/reports/indicators.csv", "/reports/volunteers.csv"):
         assert csv_link.replace(".csv", ".xlsx") in page          # Excel beside every CSV
+
+
+def test_template_workbooks_read_back_as_their_csv(site_templates, tmp_path):
+    from fieldapp.indicators import annex
+    commune = site_templates.copy(tmp_path / "xa", factories.commune_site, villages=VILLAGES,
+                                  quick_hashes=True)
+    commune.update_settings(lambda settings: settings["villages"][0].update(
+        targets={"adult_online_usage": 0.525}))
+    client = create_app({"DATA_DIR": commune.data_dir, "TESTING": True}).test_client()
+    login_page(client, "canbo", factories.PASSWORD)
+    workbook = client.get("/commune/villages/annex.xlsx")
+    sheet = _book(workbook).worksheets[0]
+    assert sheet.freeze_panes == "A2" and [c.value for c in sheet[1]][:2] == ["Mã thôn",
+                                                                              "Tên thôn"]
+    rate = next(c for c in sheet[2] if c.value == 0.525)
+    assert rate.number_format == "0.0%" and sheet["C2"].value == 10
+    from_xlsx = annex.read_annex_csv(workbook.data)
+    from_csv = annex.read_annex_csv(client.get("/commune/villages/annex.csv").data)
+    assert from_xlsx == from_csv and from_xlsx[0][0]["targets"]["adult_online_usage"] == 0.525
+    template = client.get("/commune/procedures/template.xlsx")
+    rows = list(_book(template).worksheets[0].iter_rows(min_row=2, values_only=True))
+    csv_rows = list(csv.reader(io.StringIO(
+        client.get("/commune/procedures/template.csv").data.decode("utf-8-sig"))))[1:]
+    assert rows and [["" if v is None else str(v) for v in row] for row in rows] == csv_rows
+
+
+def test_workbook_text_that_looks_like_a_formula_stays_text():
+    from fieldapp.reports.workbook import Table, tables_xlsx
+    body = tables_xlsx([Table("Thôn", ("Thôn", "Số"), [['=HYPERLINK("http://x")', 1]])], "c")
+    cell = openpyxl.load_workbook(io.BytesIO(body))["Thôn"]["A3"]
+    assert cell.value == '=HYPERLINK("http://x")' and cell.data_type == "s"

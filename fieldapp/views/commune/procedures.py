@@ -122,6 +122,19 @@ def template():
                     headers={"Content-Disposition": "attachment; filename=ho-so-tthc-mau.csv"})
 
 
+@bp.get("/template.xlsx")
+@page(*STAFF, site_kind="commune")
+def template_xlsx():
+    """The same template as an Excel sheet to fill in and upload."""
+    from fieldapp.indicators.procedures import template_table
+    from fieldapp.reports.formats import MIME
+    from fieldapp.reports.workbook import template_xlsx as build
+    header, rows = template_table(periods_from_settings(get_site().settings["campaign"]))
+    body = build("Hồ sơ TTHC", header, rows, "Số hồ sơ thủ tục hành chính theo đợt")
+    return Response(body, mimetype=MIME["xlsx"], headers={
+        "Content-Disposition": "attachment; filename=ho-so-tthc-mau.xlsx"})
+
+
 @bp.route("/targets", methods=["GET", "POST"])
 @page(*STAFF, site_kind="commune")
 def targets():

@@ -274,6 +274,19 @@ def import_annex():
     return redirect(url_for("commune.villages"))
 
 
+@bp.get("/villages/annex.xlsx")
+@page(*STAFF, site_kind="commune")
+def annex_template_xlsx():
+    """The same annex as an Excel sheet: populations as numbers, targets as percents."""
+    from fieldapp.reports.formats import MIME
+    from fieldapp.reports.workbook import template_xlsx
+    header, rows = annex.annex_table(get_site().settings.get("villages", []))
+    body = template_xlsx("Phụ lục thôn", header, rows, "Phụ lục: các thôn và chỉ tiêu",
+                         percent=header[3:])
+    return Response(body, mimetype=MIME["xlsx"], headers={
+        "Content-Disposition": "attachment; filename=phu-luc-thon.xlsx"})
+
+
 @bp.get("/villages/annex.csv")
 @page(*STAFF, site_kind="commune")
 def annex_template():
