@@ -65,8 +65,10 @@ def _page_number(par):
 
 def _heading(document, words):
     """A bold section heading that stays on the page of what follows it."""
+    from docx.shared import Pt
     par = _paragraph(document, words, bold=True)
     par.paragraph_format.keep_with_next = True
+    par.paragraph_format.space_before = Pt(10)
     return par
 
 
@@ -83,6 +85,12 @@ def _table(document, header, rows):
     return table
 
 
+def _no_split(row):
+    """The row is never broken across two pages."""
+    from docx.oxml import OxmlElement
+    row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+
+
 def _repeat_header(row):
     """The row is repeated at the top of every page the table runs onto."""
     from docx.oxml import OxmlElement
@@ -92,50 +100,86 @@ def _repeat_header(row):
     row._tr.get_or_add_trPr().append(marker)
 
 
+def _widths(table, millimetres):
+    """Fixed column widths (Word and LibreOffice both honour cell widths, not grid ones)."""
+    from docx.shared import Mm
+    table.autofit = False
+    for column, width in zip(table.columns, millimetres):
+        column.width = Mm(width)          # the grid, which LibreOffice lays out by
+    for row in table.rows:
+        for cell, width in zip(row.cells, millimetres):
+            cell.width = Mm(width)
+
+
+def _cell(cell, words, bold=False, italic=False, size=None, align="CENTER"):
+    """Put `words` in the cell's first paragraph; return that paragraph."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+    cell.text = ""
+    par = cell.paragraphs[0]
+    if align:
+        par.alignment = getattr(WD_ALIGN_PARAGRAPH, align)
+    run = par.add_run(words)
+    run.bold, run.italic = bold, italic
+    if size:
+        run.font.size = Pt(size)
+    return par
+
+
 def render_docx(data):
     """Word (.docx) bytes of a report (fieldapp.reports.weekly.ReportData)."""
     import docx
     head = heading(data)
     document = docx.Document()
     _setup(document)
+    # the text block is 161 mm wide (A4 less 32 and 17 mm margins)
     top = document.add_table(rows=1, cols=2)
+    _widths(top, (62, 99))
     left, right = top.rows[0].cells
-    left.text, right.text = "", ""
-    left.paragraphs[0].add_run(head.issuer).bold = True
+    _cell(left, head.issuer, bold=True)
+    _paragraph(left, "―――――", align="CENTER", size=8)
     _paragraph(left, head.number_line, align="CENTER")
-    right.paragraphs[0].add_run(NATION).bold = True
+    _cell(right, NATION, bold=True, size=12)
     _paragraph(right, MOTTO, bold=True, align="CENTER")
+    _paragraph(right, "――――――――――", align="CENTER", size=8)
     _paragraph(right, head.date_line, italic=True, align="CENTER")
+    _paragraph(document, "")
     _paragraph(document, head.title, bold=True, align="CENTER", size=14)
     _paragraph(document, head.summary, bold=True, align="CENTER")
     _paragraph(document, f"Số liệu tính đến hết ngày {text.vn_date(data.as_of)}.")
     rows = build_indicators(data)["rows"]
     _heading(document, "1. Kết quả so với chỉ tiêu")
-    _table(document, ("Chỉ số", "Kết quả", "Tỷ lệ", "Chỉ tiêu", "Đánh giá"), [
+    table = _table(document, ("Chỉ số", "Kết quả", "Tỷ lệ", "Chỉ tiêu", "Đánh giá"), [
         (r["label"], f"{text.vn_number(r['numerator'])}/{text.vn_number(r['denominator'])}",
          text.percent(r["value"]), "—" if r["target"] is None else text.percent(r["target"], 0),
          {True: "Đạt", False: "Chưa đạt", None: "Theo dõi"}[r["met"]]) for r in rows])
+    _widths(table, (62, 24, 24, 21, 30))
     behind = build_behind(data)["rows"]
     if behind:
         _heading(document, "2. Chỉ tiêu chưa đạt và số còn thiếu")
-        _table(document, ("Chỉ số", "Tỷ lệ", "Chỉ tiêu", "Còn cần thêm"), [
+        table = _table(document, ("Chỉ số", "Tỷ lệ", "Chỉ tiêu", "Còn cần thêm"), [
             (r["entry"]["label"], text.percent(r["entry"]["value"]),
              text.percent(r["entry"]["target"], 0),
              needed_words(r["needed"], r["unit"])) for r in behind])
+        _widths(table, (58, 22, 21, 60))
+    # the signature block is never alone on its page: the table's last row goes with it
+    for cell in table.rows[-1].cells:
+        for par in cell.paragraphs:
+            par.paragraph_format.keep_with_next = True
+    _paragraph(document, "").paragraph_format.keep_with_next = True
     sign = document.add_table(rows=1, cols=2)
+    _widths(sign, (75, 86))
+    _no_split(sign.rows[0])
     recipients, signer = sign.rows[0].cells
-    recipients.text = ""
-    recipients.paragraphs[0].add_run("Nơi nhận:").bold = True
+    _cell(recipients, "Nơi nhận:", bold=True, italic=True, size=12, align=None)
     for line in head.recipients:
         _paragraph(recipients, "- " + line, size=11)
-    signer.text = ""
-    signer.paragraphs[0].add_run(head.signer_capacity).bold = True
+    _cell(signer, head.signer_capacity, bold=True)
     if head.signer_title:
         _paragraph(signer, head.signer_title, bold=True, align="CENTER")
-    _paragraph(signer, "")
-    _paragraph(signer, "")
+    for _ in range(4):                     # room for the signature and the seal
+        _paragraph(signer, "")
     _paragraph(signer, head.signer_name, bold=True, align="CENTER")
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
-
