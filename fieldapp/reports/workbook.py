@@ -116,14 +116,65 @@ def _rows(entries):
     return rows
 
 
+PROCEDURE_HEADER = ("Đợt", "Chỉ số", "Tử số trong đợt", "Mẫu số trong đợt", "Tỷ lệ trong đợt",
+                    "Tử số luỹ kế", "Mẫu số luỹ kế", "Luỹ kế", "Chỉ tiêu")
+MEMBER_HEADER = ("Tổ viên", "Thôn", "Lần đến nhà", "Hộ đã đến", "Hộ đã đến trong đợt",
+                 "Hỗ trợ kích hoạt mức 2", "Hỗ trợ mở tài khoản NH", "Phiếu khảo sát", "Điểm")
+
+
+def _by_period_rows(data):
+    """The scope's indicators at the end of every period up to the report's."""
+    import datetime
+    rows = []
+    for period in data.answer["by_period"]:
+        start = datetime.date.fromisoformat(period["start"])
+        end = datetime.date.fromisoformat(period["as_of"])
+        rows += [[period["period"], start, end, e["key"], e["label"], e["numerator"],
+                  e["denominator"], e["value"], e["target"], MET[e["met"]]]
+                 for e in period["indicators"]]
+    return rows
+
+
+def _procedure_rows(data):
+    """The one-stop shop's rates, in each period and cumulated (commune reports only)."""
+    stored = data.extra.get("procedure_figures")
+    if not stored or data.is_village:
+        return []
+    from fieldapp.indicators.procedures import procedure_indicators
+    _, by_period = procedure_indicators(data.settings, stored, data.as_of)
+    return [[number, e["label"], e.get("period_numerator"), e.get("period_denominator"),
+             e.get("period_value"), e["numerator"], e["denominator"], e["value"], e["target"]]
+            for number, entries in sorted(by_period.items())
+            if number <= data.period.number for e in entries]
+
+
+def _member_rows(data):
+    rows = []
+    for r in data.stats:
+        old = data.stats_before.get((r["village_id"], r["author"]))
+        rows.append([r["name"], data.village_name(r["village_id"]), r["visits"],
+                     r["households_visited"],
+                     r["households_visited"] - (old["households_visited"] if old else 0),
+                     r["vneid_level2"], r["bank_account"], r["surveys"], r["score"]])
+    return rows
+
+
 def render_xlsx(data):
-    """Workbook (.xlsx) bytes of a report (fieldapp.reports.weekly.ReportData)."""
-    tables = [Table("Chỉ số", HEADER, _rows(data.answer["indicators"]),
-                    percent=("Tỷ lệ", "Chỉ tiêu"))]
+    """Workbook (.xlsx) bytes of a report (fieldapp.reports.weekly.ReportData): the
+    indicators against targets, each village's, the indicators by period, the one-stop
+    shop's rates and the members' work, one sheet each."""
+    rates = ("Tỷ lệ", "Chỉ tiêu")
+    tables = [Table("Chỉ số", HEADER, _rows(data.answer["indicators"]), percent=rates)]
     if not data.is_village:
-        tables += [Table(data.village_name(village_id), HEADER, _rows(entries),
-                         percent=("Tỷ lệ", "Chỉ tiêu"))
+        tables += [Table(data.village_name(village_id), HEADER, _rows(entries), percent=rates)
                    for village_id, entries in data.answer["by_village"].items()]
+    tables.append(Table("Theo đợt", PERIOD_HEADER[:-1], _by_period_rows(data), rates,
+                        ("Từ ngày", "Đến ngày")))
+    procedures = _procedure_rows(data)
+    if procedures:
+        tables.append(Table("Thủ tục hành chính", PROCEDURE_HEADER, procedures,
+                            percent=("Tỷ lệ trong đợt", "Luỹ kế", "Chỉ tiêu")))
+    tables.append(Table("Tổ viên", MEMBER_HEADER, _member_rows(data)))
     return tables_xlsx(tables, _caption(data.settings, data.as_of, ""))
 
 

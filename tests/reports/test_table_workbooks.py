@@ -93,6 +93,16 @@ def test_commune_workbook_has_a_sheet_per_table_equal_to_the_csv(site_templates,
     procedures = _records(book["Thủ tục hành chính"])
     assert procedures and {r["Đợt"] for r in procedures} <= {1, 2, 3}
     assert {r["Thôn"] for r in _records(book["Từng thôn"])} == {"Thôn 1", "Thôn 2"}
+    # the report's own workbook carries the same one-stop-shop rates
+    from fieldapp.reports.formats import render_report
+    from fieldapp.reports.weekly import site_report_data
+    report_book = openpyxl.load_workbook(io.BytesIO(render_report(
+        site_report_data(commune, 3), "xlsx")))
+    assert report_book.sheetnames == ["Chỉ số", "Thôn 1", "Thôn 2", "Theo đợt",
+                                      "Thủ tục hành chính", "Tổ viên"]
+    in_report = {(r["Đợt"], r["Chỉ số"]): r["Luỹ kế"]
+                 for r in _records(report_book["Thủ tục hành chính"])}
+    assert in_report == {(r["Đợt"], r["Chỉ số"]): r["Tỷ lệ"] for r in procedures}
 
 
 def test_volunteer_workbook_equals_the_volunteer_csv(client, site):
