@@ -38,6 +38,8 @@ def export(obj, out, all_versions, encrypt, to_key):
     site = obj.site()
     to_key = _sealing_key(site, encrypt, to_key)
     encrypt = to_key is not None
+    asked = out
+    out = _batch_file_name(out, sealed=encrypt)
     try:
         batch = export_batch(site, all_versions=all_versions, remember=False)
     except FieldappError as error:
@@ -58,6 +60,8 @@ def export(obj, out, all_versions, encrypt, to_key):
     from fieldapp import audit
     audit.record(site, "cli", "export.cli", batch_id=batch["batch_id"],
                  count=batch["record_count"], sealed=encrypt)
+    if out != asked:
+        click.echo(f"Tệp đã mã hóa nên được ghi là {out} (không phải {asked}).")
     sealed_note = ", đã mã hóa cho máy của xã." if encrypt else \
         ", chưa mã hóa (lưu khóa của xã bằng `fieldapp commune-key KHÓA` để mã hóa)."
     if batch["record_count"] == 0:
@@ -68,6 +72,27 @@ def export(obj, out, all_versions, encrypt, to_key):
         f"các thay đổi #{vn_number(batch['since_seq'] + 1)}–#{vn_number(batch['until_seq'])}"
     click.echo(f"Đã xuất {vn_number(batch['record_count'])} bản ghi ({scope}) vào {out} "
                f"({vn_number(max(1, size // 1024))} kB)" + sealed_note)
+
+
+def _batch_file_name(out, sealed):
+    """The file name to write: a sealed batch always ends in .enc, a plain one never.
+
+    A sealed file named .json or .json.gz would mislead whoever opens it, so its
+    extension is replaced (X.json.gz -> X.enc); a plain batch asked for as .enc is refused.
+    """
+    out = str(out)
+    if not sealed:
+        if out.lower().endswith(".enc"):
+            raise click.ClickException(
+                f"{out}: tệp .enc là lô đã mã hóa, nhưng máy chưa có khóa của xã để mã hóa. "
+                "Lưu khóa bằng `fieldapp commune-key KHÓA`, hoặc đặt tên .json hay .json.gz.")
+        return out
+    if out.lower().endswith(".enc"):
+        return out
+    for suffix in (".json.gz", ".json", ".gz"):
+        if out.lower().endswith(suffix):
+            return out[:-len(suffix)] + ".enc"
+    return out + ".enc"
 
 
 def _sealing_key(site, encrypt, to_key):
