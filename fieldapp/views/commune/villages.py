@@ -3,7 +3,6 @@
 Edited through Flask-WTF forms or loaded from a CSV like a plan's annex; every change
 is checked whole and saved with one settings write, or nothing is saved.
 """
-import datetime
 
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
