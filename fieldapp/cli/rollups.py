@@ -4,7 +4,7 @@ import click
 from fieldapp.cli.common import DAY
 from fieldapp.forms.text import vn_date, vn_number
 
-__all__ = ["rollup"]
+__all__ = ["rollup", "import_rollup_files"]
 
 
 @click.command()
@@ -41,3 +41,29 @@ def rollup(obj, out, as_of):
                f"{vn_date(made['as_of'])}: {vn_number(len(made['villages']))} thôn, "
                f"{vn_number(periods)} {'tháng' if made['campaign']['period_kind'] == 'month' else 'tuần'} "
                f"vào {out}. Tệp chỉ có số đếm, không có tên hay số điện thoại của ai.")
+
+
+def import_rollup_files(site, paths):
+    """Import roll-up files at a province, one line each; return how many failed."""
+    from fieldapp import audit
+    from fieldapp.forms.errors import FieldappError
+    from fieldapp.province.store import import_rollup
+    from sync.rollup import MAX_ROLLUP_BYTES
+    failed = 0
+    for path in paths:
+        try:
+            with open(path, "rb") as handle:
+                raw = handle.read(MAX_ROLLUP_BYTES + 1)      # a larger file is refused unread
+            receipt = import_rollup(site, raw)
+        except OSError as error:
+            failed += 1
+            click.echo(f"{path}: LỖI — không đọc được tệp ({error.strerror}).")
+        except FieldappError as error:
+            failed += 1
+            audit.record(site, "cli", "rollup.import.refused")
+            click.echo(f"{path}: TỪ CHỐI — {error.message}")
+        else:
+            audit.record(site, "cli", f"rollup.import.{receipt.outcome}",
+                         rollup_id=receipt.rollup_id, commune=receipt.commune_code)
+            click.echo(f"{path}: {receipt.summary()}")
+    return failed
