@@ -53,12 +53,12 @@ def create_app(config=None):
         if request.endpoint in SMALL_BODY_ENDPOINTS or request.endpoint is None:
             request.max_content_length = SMALL_BODY
 
-    from fieldapp.views import (api, auth_pages, commune, conflicts, export, guides, reports,
-                                round, village)
+    from fieldapp.views import (api, auth_pages, commune, conflicts, export, guides, province,
+                                reports, round, village)
     from fieldapp.views.forms import csrf
     csrf.init_app(app)
     for blueprint in (auth_pages.bp, village.bp, conflicts.bp, api.bp, round.bp, guides.bp,
-                      export.bp, reports.bp, *commune.blueprints):
+                      export.bp, reports.bp, province.bp, *commune.blueprints):
         app.register_blueprint(blueprint)
     csrf.exempt(api.bp)
 

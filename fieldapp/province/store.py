@@ -6,6 +6,7 @@ sight. A newer roll-up replaces the older file whole (figures a commune no longe
 are gone, never left over); the same roll-up twice, or an older one arriving late,
 changes nothing.
 """
+import datetime
 import os
 from dataclasses import asdict, dataclass
 
@@ -18,7 +19,7 @@ from sync import keys
 from sync.errors import BatchRejected
 from sync.rollup import rollup_bytes, read_rollup
 
-__all__ = ["RollupReceipt", "import_rollup", "stored_rollups", "ROLLUP_DIR"]
+__all__ = ["RollupReceipt", "import_rollup", "stored_rollups", "receipts", "ROLLUP_DIR"]
 
 ROLLUP_DIR = "rollups"
 
@@ -101,9 +102,14 @@ def import_rollup(site, raw):
             return RollupReceipt(outcome="same", **receipt)
         if current is not None and _order(current) > _order(rollup):
             return RollupReceipt(outcome="older", **receipt)
-        if pinned is None:
-            with site.meta_lock:
+        with site.meta_lock:
+            if pinned is None:
                 site.table("commune_keys").insert({"commune_code": code, "public_key": key})
+            # when each roll-up came: how late a commune reported for a period
+            site.table("rollup_receipts").insert({
+                "commune_code": code, "rollup_id": rollup["rollup_id"], "as_of": rollup["as_of"],
+                "received_at": datetime.datetime.now(datetime.timezone.utc).isoformat(
+                    timespec="seconds")})
         atomic_write_bytes(_path(site, code), rollup_bytes(rollup))
     return RollupReceipt(outcome="replaced" if current else "new", **receipt)
 
@@ -117,3 +123,9 @@ def stored_rollups(site):
         if rollup is not None:
             out[code] = rollup
     return out
+
+
+def receipts(site):
+    """[{commune_code, rollup_id, as_of, received_at}] of every roll-up kept on arrival."""
+    with site.meta_lock:
+        return [dict(row) for row in site.table("rollup_receipts").all()]

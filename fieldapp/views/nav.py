@@ -20,6 +20,7 @@ NAV = [
     ("commune.commendations", "Khen thưởng", ("staff", "admin"), "commune"),
     ("commune.users", "Tài khoản", ("admin",), "commune"),
     ("procedures.figures_page", "Hồ sơ TTHC", ("staff", "admin"), "commune"),
+    ("province.dashboard", "Chỉ số tỉnh", ("staff", "admin"), "province"),
     ("reports.index", "Báo cáo", ("lead", "admin"), "village"),
     ("reports.index", "Báo cáo", ("staff", "admin"), "commune"),
 ]

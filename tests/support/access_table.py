@@ -26,6 +26,8 @@ TABLE = {
     "export.export": ((L, A), NONE),
     "export.export_file": ((L, A), NONE),
     "export.push": ((L, A), NONE),
+    "province.dashboard": (NONE, NONE),          # province sites only: tests/province
+    "province.commune": (NONE, NONE),
     "batches.forget_key": (NONE, (A,)),
     "batches.approve_laptop": (NONE, (S, A)),
     "batches.held_laptops": (NONE, (S, A)),
