@@ -9,6 +9,7 @@ from fieldapp.forms.errors import BadRequest, Invalid
 from fieldapp.indicators.compute import site_compute, site_volunteer_stats
 from fieldapp.indicators.definitions import change
 from fieldapp.indicators.periods import parse_day, today_local
+from fieldapp.subject_requests import open_counts
 from fieldapp.views.commune.blueprint import SHORT_LABELS, STAFF, bp
 
 
@@ -81,7 +82,9 @@ def dashboard():
                            village_id=village_id, names=_names(site), settings=settings,
                            empty=not len(site.store), indicators=indicators, previous=previous,
                            short=SHORT_LABELS,
-                           procedures=_procedures(site, as_of) if not village_id else None)
+                           procedures=_procedures(site, as_of) if not village_id else None,
+                           open_requests=open_counts(site, [village_id] if village_id
+                                                     else site.village_ids, today_local()))
 
 
 # ---------------------------------------------------------------- conflicts
