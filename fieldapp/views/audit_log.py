@@ -67,6 +67,15 @@ def _details(entry):
     return "; ".join(parts)
 
 
+def _row(entry, names):
+    """What the page shows of an entry: when, the action's words, who (name and login)."""
+    actor = str(entry.get("actor", ""))
+    return {"when": _when(entry.get("at")), "action": entry.get("action", ""),
+            "label": audit.label(entry.get("action", "")),
+            "login": "" if actor in ACTORS else actor,
+            "who": names.get(actor) or ACTORS.get(actor, actor), "details": _details(entry)}
+
+
 @bp.get("/audit")
 @page("admin")
 def index():
@@ -92,9 +101,6 @@ def index():
             break
         shown.append(entry)
     names = people_names(site.store, site.village_ids)
-    rows = [{"when": _when(e.get("at")), "action": e.get("action", ""),
-             "label": audit.label(e.get("action", "")), "login": e.get("actor", ""),
-             "who": names.get(e.get("actor", "")) or ACTORS.get(e.get("actor", ""), e.get("actor")),
-             "details": _details(e)} for e in shown]
+    rows = [_row(e, names) for e in shown]
     return render_template("audit.html", rows=rows, action=action, since=since, until=until,
                            page_no=page_no, more=more, groups=audit.ACTION_GROUPS)
