@@ -14,6 +14,7 @@ from fieldapp.forms.errors import BadRequest, Invalid
 from fieldapp.forms.text import TZ_OFFSET, vn_time
 from fieldapp.indicators.periods import parse_day
 from fieldapp.records import people_names
+from fieldapp.subject_requests import KIND_LABELS
 
 bp = Blueprint("audit", __name__)
 PAGE_SIZE = 50
@@ -61,6 +62,8 @@ def _details(entry):
         value = entry[key]
         if isinstance(value, list):
             value = ", ".join(str(v)[:8] for v in value)
+        elif key == "kind":
+            value = KIND_LABELS.get(value, value)
         elif key.endswith("_id") and isinstance(value, str):
             value = value[:8]
         parts.append(f"{DETAIL_LABELS.get(key, key)}: {value}")
