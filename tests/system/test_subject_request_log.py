@@ -98,3 +98,15 @@ def test_the_cli_records_lists_and_closes_requests(runner, site):
     assert actions == ["subject.request", "subject.done"]
     again = runner.invoke(main, ["--data", site.data_dir, "subject", "done", logged["id"]])
     assert again.exit_code == 1 and "đã được xử lý xong" in again.output
+
+
+def test_a_backup_carries_the_request_log_and_restores_it(runner, site, tmp_path):
+    logged = subject_requests.open_request(site, "lan", "erase", "household", "h-1", "thon-3",
+                                           datetime.date(2026, 12, 1))
+    out = tmp_path / "backup.tar.gz"
+    assert runner.invoke(main, ["--data", site.data_dir, "backup", "--out", str(out)]).exit_code == 0
+    restored = tmp_path / "restored"
+    result = runner.invoke(main, ["--data", str(restored), "restore", str(out)])
+    assert result.exit_code == 0, result.output
+    from fieldapp.site import Site
+    assert subject_requests.all_requests(Site(str(restored))) == [logged]
