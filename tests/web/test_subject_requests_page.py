@@ -188,3 +188,10 @@ def test_commune_staff_see_every_villages_requests(site_templates, tmp_path):
     assert "Yêu cầu về dữ liệu cá nhân đang chờ: 1" in dashboard and "quá hạn: 1" in dashboard
     assert ("/subject-requests/", "Yêu cầu dữ liệu") in re.findall(
         r'<a href="([^"]+)"[^>]*>([^<]+)</a>', dashboard)
+
+
+def test_the_demo_laptop_holds_an_open_and_an_overdue_request(demo):
+    from fieldapp.site import Site
+    assert demo.result.exit_code == 0, demo.result.output
+    laptop = Site(str(demo.root / "villages" / "phu-binh"))
+    assert subject_requests.open_counts(laptop, laptop.village_ids, today_local()) == (2, 1)
