@@ -11,6 +11,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from fieldapp import audit, subject_requests
 from fieldapp.auth.access import current_user, get_site, page, visible_villages
 from fieldapp.forms.errors import BadRequest, FieldappError, Forbidden, Invalid
+from fieldapp.forms.text import vn_date
 from fieldapp.indicators.periods import parse_day, today_local
 from fieldapp.records import people_names
 from fieldapp.subjects import export_json, find_subjects, gather, subject_record
@@ -107,13 +108,8 @@ def new():
                                 if SUBJECT_RE.match(subject_key) else None))
     audit.record(site, user["username"], "subject.request", ids=[subject_id],
                  request_id=logged["id"], kind=logged["kind"])
-    flash(f"Đã ghi yêu cầu; hạn trả lời {_vn(logged['deadline'])}.", "ok")
+    flash(f"Đã ghi yêu cầu; hạn trả lời {vn_date(logged['deadline'])}.", "ok")
     return redirect(url_for("subjects.index"))
-
-
-def _vn(day):
-    from fieldapp.forms.text import vn_date
-    return vn_date(day)
 
 
 @bp.post("/done")
