@@ -58,7 +58,8 @@ def index():
     site = get_site()
     villages = visible_villages(user)
     query = request.args.get("q", "").strip()[:100]
-    found = find_subjects(site.store, villages, query)[:MAX_FOUND] if query else []
+    found = find_subjects(site.store, villages, query) if query else []
+    more = len(found) > MAX_FOUND
     chosen = None
     if request.args.get("subject"):
         try:
@@ -78,7 +79,7 @@ def index():
     pending = sorted((r for r in rows if r["status"] == "open"), key=lambda r: r["deadline"])
     finished = [r for r in rows if r["status"] == "done"][:20]
     return render_template(
-        "subjects/index.html", q=query, found=found, chosen=chosen, pending=pending,
+        "subjects/index.html", q=query, found=found[:MAX_FOUND], more=more, chosen=chosen, pending=pending,
         finished=finished, today=today, form=ActionForm(), kinds=subject_requests.KIND_LABELS,
         days=subject_requests.request_days(site.settings), names=people_names(site.store, villages),
         village_names={v["id"]: v["name"] for v in site.settings.get("villages", [])},
