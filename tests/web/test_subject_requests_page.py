@@ -195,3 +195,11 @@ def test_the_demo_laptop_holds_an_open_and_an_overdue_request(demo):
     assert demo.result.exit_code == 0, demo.result.output
     laptop = Site(str(demo.root / "villages" / "phu-binh"))
     assert subject_requests.open_counts(laptop, laptop.village_ids, today_local()) == (2, 1)
+
+
+def test_a_wide_search_shows_the_first_households_and_says_so(world):
+    world["site"].store.submit([f.household(f"Nguyễn Văn Số {n}") for n in range(35)])
+    text = page_text(_client(world, "lan").get("/subject-requests/?q=nguyen van so"))
+    assert text.count("Hộ Nguyễn Văn Số") == 30 and "Chỉ hiện 30 hộ đầu" in text
+    text = page_text(_client(world, "lan").get("/subject-requests/?q=nguyen van so 3"))
+    assert "Chỉ hiện" not in text and "Hộ Nguyễn Văn Số 34" in text
