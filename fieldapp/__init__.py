@@ -22,7 +22,7 @@ SMALL_BODY_ENDPOINTS = frozenset((
     "round.session_token", "batches.forget_key", "batches.push_sealing",
     "batches.revoke_push_token", "export.confirm_export", "round.revoke_card",
     "commune.user_action", "village.volunteer_action", "village.delete_record",
-    "conflicts.resolve"))
+    "conflicts.resolve", "subjects.new", "subjects.done"))
 
 
 def create_app(config=None):
@@ -53,12 +53,13 @@ def create_app(config=None):
         if request.endpoint in SMALL_BODY_ENDPOINTS or request.endpoint is None:
             request.max_content_length = SMALL_BODY
 
-    from fieldapp.views import (api, auth_pages, commune, conflicts, export, guides, province,
-                                reports, round, village)
+    from fieldapp.views import (api, audit_log, auth_pages, commune, conflicts, export, guides,
+                                province, reports, round, subject_requests, village)
     from fieldapp.views.forms import csrf
     csrf.init_app(app)
     for blueprint in (auth_pages.bp, village.bp, conflicts.bp, api.bp, round.bp, guides.bp,
-                      export.bp, reports.bp, province.bp, *commune.blueprints):
+                      export.bp, reports.bp, subject_requests.bp, audit_log.bp, province.bp,
+                      *commune.blueprints):
         app.register_blueprint(blueprint)
     csrf.exempt(api.bp)
 

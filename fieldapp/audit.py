@@ -6,9 +6,36 @@ the action, and record ids or counts, never personal data (no names, phones, add
 import datetime
 import os
 
-from storage.journal import append_entry, read_entries
+from storage.journal import append_entry, entries_newest_first, read_entries
 
-__all__ = ["record", "entries"]
+__all__ = ["record", "entries", "newest_first", "label", "ACTION_LABELS", "ACTION_GROUPS"]
+
+# What people read for each action (the /audit page); an action not listed shows the label
+# of its longest listed prefix, else itself.
+ACTION_LABELS = {
+    "login.ok": "Đăng nhập", "login.failed": "Đăng nhập sai", "login.locked":
+        "Đăng nhập khi tài khoản đang tạm khóa", "logout": "Đăng xuất",
+    "user.add": "Thêm tài khoản", "user.enable": "Mở lại tài khoản",
+    "user.disable": "Khóa tài khoản", "user.unlock": "Gỡ khóa đăng nhập",
+    "user.pin_reset": "Cấp lại mã PIN", "user": "Tài khoản",
+    "backup": "Sao lưu dữ liệu", "restore": "Khôi phục dữ liệu",
+    "export": "Xuất dữ liệu gửi xã", "export.cli": "Xuất dữ liệu gửi xã (dòng lệnh)",
+    "import": "Nhận dữ liệu", "import.cli.ok": "Nhận lô dữ liệu (dòng lệnh)",
+    "import.cli.held": "Giữ lại lô của máy lạ (dòng lệnh)",
+    "import.cli.refused": "Từ chối lô dữ liệu (dòng lệnh)",
+    "subject": "Yêu cầu về dữ liệu cá nhân",
+    "subject.request": "Ghi nhận yêu cầu về dữ liệu cá nhân",
+    "subject.done": "Hoàn thành yêu cầu về dữ liệu cá nhân",
+    "subject.export": "Xuất dữ liệu của một người (dòng lệnh)",
+    "subject.export.json": "Tải dữ liệu của một người (JSON)",
+    "subject.export.pdf": "Tải dữ liệu của một người (PDF)",
+    "subject.erase": "Xóa dữ liệu của một người", "purge": "Khử nhận dạng khi hết hạn lưu",
+}
+# the filter of the /audit page: (action prefix, label)
+ACTION_GROUPS = (("login", "Đăng nhập"), ("logout", "Đăng xuất"), ("user", "Tài khoản"),
+                 ("export", "Xuất dữ liệu"), ("import", "Nhận dữ liệu"),
+                 ("subject", "Yêu cầu về dữ liệu cá nhân"), ("purge", "Khử nhận dạng"),
+                 ("backup", "Sao lưu"), ("restore", "Khôi phục"))
 
 
 def _path(site):
@@ -30,3 +57,21 @@ def entries(site, action=None):
     if action:
         found = [e for e in found if e.get("action", "").startswith(action)]
     return found
+
+
+def newest_first(site, action=None):
+    """Yield the entries newest first, optionally of one action prefix; reads the log
+    backwards, so a page of the newest entries costs a page, not the whole log."""
+    for entry in entries_newest_first(_path(site)):
+        if not action or entry.get("action", "").startswith(action):
+            yield entry
+
+
+def label(action):
+    """The Vietnamese words for an action (see ACTION_LABELS)."""
+    name = action or ""
+    while name:
+        if name in ACTION_LABELS:
+            return ACTION_LABELS[name]
+        name = name.rpartition(".")[0]
+    return action or ""

@@ -5,7 +5,8 @@ from fieldapp.cli import vietnamese
 
 vietnamese.install()        # before the commands are made: their help options are worded then
 
-from fieldapp.cli import admin, audit_log, reports, rollups, server, transfer  # noqa: E402
+from fieldapp.cli import (admin, audit_log, reports, rollups, server, subject_requests,  # noqa: E402
+                          transfer)
 from fieldapp.site import Site, SiteMissing  # noqa: E402
 
 __all__ = ["main"]
@@ -42,3 +43,8 @@ for command in (admin.init, admin.user, admin.backup, admin.restore, server.serv
                 transfer.commune_key, transfer.import_files, transfer.push, audit_log.audit):
     main.add_command(command)
 main.add_command(rollups.rollup)
+
+# a citizen's requests: find, export, the request log (subject_requests) on the `subject` group
+for command in subject_requests.COMMANDS:
+    subject_requests.subject.add_command(command)
+main.add_command(subject_requests.subject)

@@ -218,6 +218,19 @@ def _honest_forks(versions, authors, rng):
     return forked
 
 
+def _subject_requests(site, village_id, lead, versions):
+    """Two requests of citizens about their data, open: one to see (received 3 days ago),
+    one to correct that is overdue, so the lead's dashboard and page show both."""
+    from fieldapp import subject_requests
+    from fieldapp.indicators.periods import today_local
+    homes = [v["id"] for v in versions if v["type"] == "household"]
+    rng = random.Random(village_id)     # its own: the demo's other data stays as it was
+    late = subject_requests.request_days(site.settings) + 2
+    for kind, days_ago in (("see", 3), ("correct", late)):
+        subject_requests.open_request(site, lead, kind, "household", rng.choice(homes), village_id,
+                                      today_local() - datetime.timedelta(days=days_ago))
+
+
 def _roster(site, village_id, lead, volunteers, rng, fake):
     """The team roster: the lead and volunteers, most trained before the campaign."""
     from fieldapp.forms.versions import member_record_id
@@ -293,6 +306,8 @@ def build_demo(root, seed=2025):
         versions += _honest_forks(versions, volunteers + [lead], rng)
         versions += _roster(site, village_id, lead, volunteers, rng, fake)
         site.store.submit(versions)
+        if not summary.villages:        # the first laptop shows the requests about data
+            _subject_requests(site, village_id, lead, versions)
         summary.villages.append((village_id, name, site_dir, lead, volunteers))
         site.close()
     summary.counts = _record_counts(summary)

@@ -13,6 +13,7 @@ NAV = [
     ("export.export", "Gửi lên xã", ("lead", "admin"), "village"),
     ("conflicts.index", "Xung đột", ("lead", "admin"), "village"),
     ("village.settings", "Cài đặt", ("admin",), "village"),
+    ("subjects.index", "Yêu cầu dữ liệu", ("lead",), "village"),
     ("commune.dashboard", "Chỉ số xã", ("staff", "admin"), "commune"),
     ("batches.imports", "Nhận dữ liệu", ("staff", "admin"), "commune"),
     ("commune.villages", "Thôn & chỉ tiêu", ("staff", "admin"), "commune"),
@@ -23,6 +24,8 @@ NAV = [
     ("province.dashboard", "Chỉ số tỉnh", ("staff", "admin"), "province"),
     ("reports.index", "Báo cáo", ("lead", "admin"), "village"),
     ("reports.index", "Báo cáo", ("staff", "admin"), "commune"),
+    ("subjects.index", "Yêu cầu dữ liệu", ("staff",), "commune"),
+    ("audit.index", "Nhật ký", ("admin",), None),
 ]
 
 

@@ -16,6 +16,7 @@ from fieldapp.indicators.compute import site_compute, site_volunteer_stats
 from fieldapp.indicators.periods import parse_day, today_local, weekly_periods
 from fieldapp.records import (WRITER_ROLES, live_records, people_names, save_versions,
                               search_households)
+from fieldapp.subject_requests import open_counts
 from fieldapp.views.days import counted_day
 from fieldapp.views.forms import (ActionForm, VillageSettingsForm, VolunteerForm, form_to_data,
                                   record_form)
@@ -45,7 +46,8 @@ def dashboard():
     answer = site_compute(site, as_of, villages)
     stats = [row for row in site_volunteer_stats(site, as_of) if row["village_id"] in villages]
     return render_template("dashboard.html", answer=answer, as_of=as_of, stats=stats,
-                           note=note, settings=site.settings)
+                           note=note, settings=site.settings,
+                           open_requests=open_counts(site, villages, today_local()))
 
 
 @bp.get("/households")

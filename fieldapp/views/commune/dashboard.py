@@ -7,6 +7,8 @@ from fieldapp.auth.access import get_site, page
 from fieldapp.forms.errors import BadRequest
 from fieldapp.indicators.compute import site_compute, site_volunteer_stats
 from fieldapp.indicators.definitions import change
+from fieldapp.indicators.periods import today_local
+from fieldapp.subject_requests import open_counts
 from fieldapp.views.days import counted_day
 from fieldapp.views.commune.blueprint import SHORT_LABELS, STAFF, bp
 
@@ -61,7 +63,9 @@ def dashboard():
                            village_id=village_id, names=_names(site), settings=settings,
                            empty=not len(site.store), indicators=indicators, previous=previous,
                            short=SHORT_LABELS,
-                           procedures=_procedures(site, as_of) if not village_id else None)
+                           procedures=_procedures(site, as_of) if not village_id else None,
+                           open_requests=open_counts(site, [village_id] if village_id
+                                                     else site.village_ids, today_local()))
 
 
 # ---------------------------------------------------------------- conflicts
