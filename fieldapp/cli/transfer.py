@@ -232,12 +232,18 @@ def push(obj, url, token, all_versions, encrypt, to_key, timeout):
         if problem == "encrypted":
             message += (" Kiểm tra khóa của xã: ở máy của xã chạy `fieldapp commune-key`, "
                         "rồi ở đây `fieldapp commune-key KHÓA`.")
+        from fieldapp import audit
+        audit.record(site, "cli", "push.cli.refused", batch_id=batch["batch_id"],
+                     count=batch["record_count"], status=error.code)
         raise click.ClickException(f"Máy của xã từ chối lô: {message}") from None
     except (urllib.error.URLError, OSError, ValueError) as error:
         reason = getattr(error, "reason", error)
         raise click.ClickException(f"Không kết nối được tới {endpoint}: {reason}. "
                                    "Dữ liệu vẫn còn trên máy; hãy thử lại sau.") from None
     mark_exported(site, batch, destination=endpoint)
+    from fieldapp import audit
+    audit.record(site, "cli", "push.cli", batch_id=batch["batch_id"],
+                 count=batch["record_count"], sealed=to_key is not None)
     click.echo(answer.get("message") or "Máy của xã đã nhận lô.")
     if to_key is not None:
         click.echo("Lô đã được mã hóa cho khóa của xã trước khi gửi.")
