@@ -93,7 +93,7 @@ def make_backup(data_dir, out_path, passphrase):
 
 # what a data directory holds (see _data_files): anything else in an archive is refused
 TOP_FILES = frozenset(("settings.json", "meta.json", "secret_key", "site_key.pem",
-                       "commune_box.pem", "audit.log"))
+                       "commune_box.pem", "audit.log", "subject_requests.log"))
 SEGMENT_RE = re.compile(r"records/[A-Za-z0-9][A-Za-z0-9_-]{0,79}\.\d{4,}\.json\Z")
 HELD_RE = re.compile(r"held/[0-9a-f-]{36}\.batch\Z")      # batches of a new laptop (sync.held)
 MAX_MEMBER = 256 * 1024 ** 2        # a record segment holds 1,000 versions: well under 1 MB

@@ -140,8 +140,13 @@ def backup(obj, out_path, passphrase_file):
 @click.pass_obj
 def restore(obj, archive, force, passphrase_file, unencrypted_legacy):
     """Restore a backup made by `fieldapp backup` into the data directory."""
+    import os
+
     from fieldapp.backup import BackupError, restore_backup
     from fieldapp.backup_box import is_encrypted
+    if os.path.exists(os.path.join(obj.data_dir, "settings.json")) and not force:
+        raise click.ClickException(f"{obj.data_dir} đang có dữ liệu; dùng --force để thay bằng "
+                                   "bản sao lưu (dữ liệu cũ được giữ lại bên cạnh).")
     try:
         with open(archive, "rb") as handle:
             encrypted = is_encrypted(handle.read(16))

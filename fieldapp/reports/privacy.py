@@ -85,25 +85,25 @@ def _accounts(site):
                      for role, n in by_role.items()], "disabled": disabled}
 
 
-# where another part of the app keeps the log of subject requests, when it is there:
-# a module with `open_requests(site)` -> [{"kind", "received_on", "deadline", ...}]
-REQUEST_LOGS = ("fieldapp.subject_requests", "fieldapp.requests_log", "fieldapp.subjects")
+# the log of subject requests (fieldapp/subject_requests.py, built beside this report):
+# read only when it is there, through its `all_requests(site)` and `KIND_LABELS`
+REQUEST_LOG = "fieldapp.subject_requests"
 
 
 def _open_requests(site):
-    """The open requests of data subjects, or None when this site keeps no such log."""
-    for name in REQUEST_LOGS:
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            continue
-        reader = getattr(module, "open_requests", None)
-        if callable(reader):
-            try:
-                return [dict(r) for r in reader(site)]
-            except Exception:         # a log of another shape: say nothing rather than fail
-                return None
-    return None
+    """The open requests of data subjects [{kind, kind_label, received, deadline}], oldest
+    first; None when this site has no request log."""
+    try:
+        module = importlib.import_module(REQUEST_LOG)
+    except ImportError:
+        return None
+    reader = getattr(module, "all_requests", None)
+    if not callable(reader):
+        return None
+    labels = getattr(module, "KIND_LABELS", {})
+    return [{"kind": r.get("kind"), "kind_label": labels.get(r.get("kind"), r.get("kind")),
+             "received": r.get("received"), "deadline": r.get("deadline")}
+            for r in reader(site) if r.get("status") == "open"]
 
 
 def _security(site):

@@ -136,17 +136,25 @@ def test_a_commune_record_names_the_centre_and_its_key(tmp_path, runner):
 
 def test_open_requests_are_listed_when_the_site_keeps_a_log(filled, runner, tmp_path,
                                                            monkeypatch):
-    """The request log is another part's: read through `open_requests(site)` if present."""
+    """The request log is another part's (fieldapp.subject_requests): its open requests
+    are listed with their deadlines, the answered ones are not."""
     log = types.ModuleType("fieldapp.subject_requests")
-    log.open_requests = lambda site: [
-        {"kind": "erase", "kind_label": "Xóa dữ liệu", "received_on": "2026-11-20",
-         "deadline": "2026-12-04"}]
+    log.KIND_LABELS = {"see": "Xem / nhận bản sao", "erase": "Xóa"}
+    log.all_requests = lambda site: [
+        {"kind": "erase", "received": "2026-11-20", "deadline": "2026-11-30",
+         "status": "open", "subject_id": "x"},
+        {"kind": "see", "received": "2026-11-25", "deadline": "2026-12-05", "status": "done"},
+        {"kind": "see", "received": "2026-12-01", "deadline": "2099-12-11", "status": "open"}]
     monkeypatch.setitem(sys.modules, "fieldapp.subject_requests", log)
-    text = write_report(runner, filled, tmp_path / "r.pdf")
+    out = tmp_path / "r.pdf"
+    text = write_report(runner, filled, out)
     part = text[text.find(HEADINGS[6]):text.find(HEADINGS[7])]
-    assert "1 yêu cầu đang chờ giải quyết" in part
-    assert "Xóa dữ liệu 20/11/2026 04/12/2026" in part
-    log.open_requests = lambda site: []
+    assert "2 yêu cầu đang chờ giải quyết" in part
+    rows = layout_rows(out, HEADINGS[6], HEADINGS[7])
+    assert ["Xóa", "20/11/2026", "30/11/2026 (quá hạn)"] in rows
+    assert ["Xem / nhận bản sao", "01/12/2026", "11/12/2099"] in rows
+    assert "25/11/2026" not in part
+    log.all_requests = lambda site: []
     text = write_report(runner, filled, tmp_path / "r2.pdf")
     assert "Không có yêu cầu nào đang chờ giải quyết" in text
 

@@ -226,3 +226,26 @@ def test_a_short_passphrase_is_refused_and_no_file_is_written(site, tmp_path):
     result = backup(site, out, "1234567")
     assert result.exit_code == 1 and "ít nhất 8 ký tự" in result.output
     assert not out.exists() and not list(tmp_path.glob(".backup-*"))
+
+
+def test_the_logs_of_a_site_come_back_with_it(site, tmp_path, cheap_kdf):
+    """The audit log and the log of subject requests are data files of a site too."""
+    from fieldapp import audit
+    audit.record(site, "lan", "test.before_backup", count=1)
+    with open(os.path.join(site.data_dir, "subject_requests.log"), "w") as handle:
+        handle.write('{"event": "opened", "request_id": "r1"}\n')
+    out = tmp_path / "b.fieldapp-backup"
+    assert backup(site, out).exit_code == 0
+    target = tmp_path / "t"
+    assert restore(target, out).exit_code == 0
+    assert kept(target) == kept(site.data_dir)
+    assert [e["action"] for e in audit.entries(Site(str(target)), "test.")] == \
+        ["test.before_backup"]
+
+
+def test_restoring_over_a_site_without_force_asks_nothing(site, tmp_path, cheap_kdf):
+    out = tmp_path / "b.fieldapp-backup"
+    assert backup(site, out).exit_code == 0
+    result = CliRunner().invoke(main, ["--data", site.data_dir, "restore", str(out)])
+    assert result.exit_code == 1 and "--force" in result.output
+    assert "mật khẩu" not in result.output
