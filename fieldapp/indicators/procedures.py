@@ -59,11 +59,13 @@ DEFAULT_TARGETS.update({f"{r.key}_lci": r.target for r in RATES})
 
 
 class FiguresError(Exception):
-    """Figures that cannot be stored; `errors` lists Vietnamese lines, one per bad cell."""
+    """Figures that cannot be stored; `errors` lists Vietnamese lines, one per bad cell,
+    and `cells` the "area-column" of each line's cell (None where no one cell is at fault)."""
 
-    def __init__(self, errors):
+    def __init__(self, errors, cells=None):
         super().__init__("; ".join(errors))
         self.errors = errors
+        self.cells = list(cells) if cells is not None else [None] * len(errors)
 
 
 def _count(raw):
@@ -88,25 +90,28 @@ def _count(raw):
 
 def check_figures(rows, where=lambda area: AREAS[area]):
     """Check {area: {column: raw}}; return {area: {column: int}} or raise FiguresError."""
-    clean, errors = {}, []
-    for area, cells in rows.items():
+    clean, errors, cells = {}, [], []
+    for area, row in rows.items():
         if area not in AREAS:
             errors.append(f"Lĩnh vực không hợp lệ: “{area}”.")
+            cells.append(None)
             continue
         values = {}
         for column, label in COLUMNS.items():
             try:
-                values[column] = _count(cells.get(column))
+                values[column] = _count(row.get(column))
             except ValueError:
                 errors.append(f"{where(area)} – {label}: phải là số nguyên không âm "
-                              f"(đang là “{cells.get(column)}”).")
+                              f"(đang là “{row.get(column)}”).")
+                cells.append(f"{area}-{column}")
         for part, whole in PARTS.items():
             if part in values and whole in values and values[part] > values[whole]:
                 errors.append(f"{where(area)} – {COLUMNS[part]} ({values[part]}) lớn hơn "
                               f"{COLUMNS[whole]} ({values[whole]}).")
+                cells.append(f"{area}-{part}")
         clean[area] = values
     if errors:
-        raise FiguresError(errors)
+        raise FiguresError(errors, cells)
     return clean
 
 

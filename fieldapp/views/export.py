@@ -10,6 +10,7 @@ from fieldapp.forms.text import vn_number, vn_time
 from fieldapp.views.forms import ActionForm, require_form_token
 from sync import crypto, keys
 from sync.batch import batch_bytes, gzip_bytes
+from sync.push import PushFailed, saved_push, push_changes
 from sync.transfer import build_batch, export_batch, export_marks, last_exported, mark_exported
 
 bp = Blueprint("export", __name__)
@@ -151,7 +152,7 @@ def export():
     village = site.village(village_id) if village_id and len(site.village_ids) > 1 else None
     return render_template("batches/export.html", pending=unsent, files=pending, rows=rows,
                            action=ActionForm(), sealing=_sealing_key(site), bad_key=BAD_KEY,
-                           village=village,
+                           village=village, push=saved_push(site.settings),
                            fingerprint=keys.fingerprint(keys.create_site_key(site.data_dir)))
 
 
@@ -208,4 +209,39 @@ def confirm_export():
                               if r["batch_id"] == row["batch_id"] or _covered(r, marks)])
     flash(f"Đã ghi nhận {vn_number(row['record_count'])} bản ghi đã chép ra tệp; lần sau chỉ "
           "tải các thay đổi mới hơn.", "ok")
+    return redirect(url_for("export.export"), code=303)
+
+
+PUSH_TIMEOUT = 30        # seconds a page waits for the commune: a phone's browser gives up
+
+
+@bp.post("/export/push")
+@page("lead", "admin", site_kind="village")
+def push():
+    """Send the unsent changes (of the lead's village; the admin's: of every village) to
+    the commune address and token saved on this laptop, sealed when its key is known.
+    They count as sent only once the commune answers with its receipt."""
+    site = get_site()
+    require_form_token()
+    saved = saved_push(site.settings)
+    if saved is None:
+        flash("Máy này chưa lưu địa chỉ và mã gửi của xã: chạy `fieldapp push ĐỊA-CHỈ "
+              "--token MÃ --save` một lần, hoặc dùng tệp USB.", "error")
+        return redirect(url_for("export.export"), code=303)
+    key = _sealing_key(site)
+    if key is False:
+        flash(BAD_KEY.replace("tải tệp nào", "gửi gì"), "error")
+        return redirect(url_for("export.export"), code=303)
+    try:
+        answer, batch = push_changes(site, *saved, to_key=key, village_id=_scope(g.user),
+                                     timeout=PUSH_TIMEOUT)
+    except PushFailed as error:
+        audit.record(site, g.user["username"], "export.push.refused", problem=error.problem)
+        flash(error.message, "error")
+        return redirect(url_for("export.export"), code=303)
+    audit.record(site, g.user["username"], "export.push", batch_id=batch["batch_id"],
+                 count=batch["record_count"], sealed=key is not None)
+    flash(f"Đã gửi {vn_number(batch['record_count'])} bản ghi qua mạng"
+          f"{' (đã mã hóa)' if key else ''}. Máy của xã trả lời: "
+          f"{answer.get('message') or 'đã nhận lô.'}", "ok")
     return redirect(url_for("export.export"), code=303)

@@ -16,6 +16,7 @@ from fieldapp.indicators.compute import site_compute, site_volunteer_stats
 from fieldapp.indicators.periods import parse_day, today_local, weekly_periods
 from fieldapp.records import (WRITER_ROLES, live_records, people_names, save_versions,
                               search_households)
+from fieldapp.views.days import counted_day
 from fieldapp.views.forms import (ActionForm, VillageSettingsForm, VolunteerForm, form_to_data,
                                   record_form)
 
@@ -34,27 +35,17 @@ def _record_or_404(record_id):
     return version
 
 
-def _as_of():
-    raw = request.args.get("as_of")
-    if not raw:
-        return today_local()
-    try:
-        return parse_day(raw, "Ngày xem", typed=True)
-    except Invalid as error:
-        raise BadRequest(error.message) from None
-
-
 @bp.get("/village/dashboard")
 @page("lead", "admin", site_kind="village")
 def dashboard():
     """Indicators against targets, by period, and the volunteers' work."""
     site = get_site()
-    as_of = _as_of()
+    as_of, note = counted_day(site.settings)
     villages = visible_villages(current_user())
     answer = site_compute(site, as_of, villages)
     stats = [row for row in site_volunteer_stats(site, as_of) if row["village_id"] in villages]
     return render_template("dashboard.html", answer=answer, as_of=as_of, stats=stats,
-                           settings=site.settings)
+                           note=note, settings=site.settings)
 
 
 @bp.get("/households")

@@ -25,6 +25,7 @@ TABLE = {
     "export.confirm_export": ((L, A), NONE),
     "export.export": ((L, A), NONE),
     "export.export_file": ((L, A), NONE),
+    "export.push": ((L, A), NONE),
     "batches.forget_key": (NONE, (A,)),
     "batches.approve_laptop": (NONE, (S, A)),
     "batches.held_laptops": (NONE, (S, A)),

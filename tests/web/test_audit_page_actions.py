@@ -157,6 +157,25 @@ def test_pushes_are_logged_at_the_commune_and_at_the_village(commune, tmp_path, 
     assert "Máy tổ trưởng" not in log_text(commune)         # the token's label is free text
 
 
+def test_a_push_from_the_export_page_is_logged_sent_or_refused(lead, site, commune):
+    from tests.support.batches import issue_push_token
+    site.store.submit([household("Hộ một"), household("Hộ hai")])
+    server = LiveServer(commune.data_dir).start()
+    try:
+        for token in (issue_push_token(commune, "thon-3"), "fa-push-sai"):
+            site.update_settings(lambda s: s.update(push={"url": server.url, "token": token}))
+            assert lead.post("/export/push", data={
+                "csrf_token": csrf_token(lead, "/export")}).status_code == 303
+    finally:
+        server.stop()
+    sent, refused = entries(site, "export.push")
+    assert sent["action"] == "export.push" and sent["actor"] == "lan"
+    assert sent["count"] == 2 and sent["sealed"] is False
+    assert refused == {"actor": "lan", "action": "export.push.refused", "problem": None}
+    assert entries(commune, "import.push.ok")[0]["batch_id"] == sent["batch_id"]
+    assert "fa-push" not in log_text(site) and "fa-push" not in log_text(commune)
+
+
 def test_a_resolved_fork_is_logged_by_record_id(lead, site):
     home = household(head="Đặng Công Anh")
     sides = [dict(home, updated_at=f"2025-07-26T09:0{n}:00.000Z", device_id=f"ph-{n}",

@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from fieldapp.indicators.periods import today_local
 from tests.support.pages import csrf_token, login_page
 from tests.support.factories import LEAD_PIN, VOL_PIN, household, person, visit
 
@@ -327,3 +328,13 @@ def test_the_header_names_the_signed_in_person_from_the_roster(lead, site):
         "full_name": "Lò Thị Lan", "username": "lan", "role": "lead", "active": True},
         "lan", "web-lan", record_id=member_record_id(site.settings["site_id"], "lan"))])
     assert '<span class="who">Lò Thị Lan</span>' in lead.get("/households").get_data(as_text=True)
+
+
+def test_after_the_campaign_the_dashboard_says_so_and_counts_to_its_end(lead, site):
+    end = datetime.date.fromisoformat(site.settings["campaign"]["end"])
+    assert today_local() > end                   # the fixture's campaign is long over
+    page = lead.get("/village/dashboard").get_data(as_text=True)
+    assert f"Chiến dịch đã kết thúc ngày {end:%d/%m/%Y}" in texts(page)
+    assert f'value="{end.isoformat()}"' in page
+    asked = lead.get(f"/village/dashboard?as_of={end.isoformat()}").get_data(as_text=True)
+    assert "Chiến dịch đã kết thúc" not in asked   # a date typed in is taken as asked

@@ -57,7 +57,7 @@ def figures_page():
         try:
             clean = check_figures(cells)
         except FiguresError as error:
-            errors = error.errors
+            errors = [{"id": cell, "text": text} for text, cell in zip(error.errors, error.cells)]
         else:
             save_figures(site, {chosen.number: clean}, current_user()["username"])
             audit.record(site, current_user()["username"], "procedures.save",
@@ -94,12 +94,12 @@ def import_csv():
     periods = periods_from_settings(site.settings["campaign"])
     errors = []
     if not upload.validate_on_submit() or not upload.file.data:
-        errors = ["Hãy chọn một tệp CSV."]
+        errors = [{"id": "file", "text": "Hãy chọn một tệp CSV."}]
     else:
         try:
             parsed = read_figures_csv(upload.file.data.read(), {p.number for p in periods})
-        except FiguresError as error:
-            errors = error.errors
+        except FiguresError as error:     # lines of the file, not cells of the form
+            errors = [{"id": None, "text": text} for text in error.errors]
         else:
             save_figures(site, parsed, current_user()["username"])
             audit.record(site, current_user()["username"], "procedures.import",
@@ -166,6 +166,11 @@ def targets():
             return redirect(url_for("procedures.targets"))
     labels = {r.key: r.label for r in RATES}
     labels.update({f"{r.key}_lci": r.label + " (đất đai, xây dựng, đầu tư)" for r in RATES})
+    where = {"target": "chỉ tiêu (%)", "baseline": "năm gốc (%)"}
+    summary = [{"id": cell, "text": message,
+                "label": "Năm gốc" if cell == "baseline_year" else
+                f"{labels[cell.split('-', 1)[1]]}, {where[cell.split('-', 1)[0]]}"}
+               for cell, message in errors.items()]
     return render_template("procedures/targets.html", form=form, keys=RATE_KEYS, labels=labels,
                            values=values, base_values=base_values, year=year,
-                           errors=errors), 422 if errors else 200
+                           errors=errors, summary=summary), 422 if errors else 200
