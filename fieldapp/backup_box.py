@@ -126,17 +126,18 @@ def _read_header(raw):
         header = json.loads(header_bytes)
         salt = base64.b64decode(header["salt"], validate=True)
         prefix = base64.b64decode(header["nonce_prefix"], validate=True)
-        n, r, p, chunk = (header[k] for k in ("n", "r", "p", "chunk"))
+        n, r, p, chunk, version = (header[k] for k in ("n", "r", "p", "chunk", "version"))
         ok = (header["format"] == FORMAT and header["kdf"] == "scrypt"
               and header["cipher"] == "AES-256-GCM" and isinstance(header["check"], str)
+              and len(header["check"]) == 64 and set(header["check"]) <= set("0123456789abcdef")
               and len(prefix) == 7 and 8 <= len(salt) <= 64
               and all(type(v) is int for v in (n, r, p, chunk)))
     except (ValueError, KeyError, TypeError, AttributeError):
         raise BoxError("Phần đầu tệp sao lưu hỏng: không đọc được.") from None
     if not ok:
         raise BoxError("Phần đầu tệp sao lưu hỏng: không đọc được.")
-    if header["version"] != VERSION:
-        raise BoxError(f"Tệp sao lưu có phiên bản {header['version']!r}, bản fieldapp này "
+    if version != VERSION:
+        raise BoxError(f"Tệp sao lưu có phiên bản {str(version)[:20]}, bản fieldapp này "
                        f"chỉ đọc phiên bản {VERSION}.")
     if not (2 <= n <= MAX_N and n & (n - 1) == 0 and 1 <= r <= MAX_R and 1 <= p <= MAX_P
             and 128 * r * n <= MAX_SCRYPT_MEMORY and 1 <= chunk <= MAX_CHUNK):

@@ -187,17 +187,23 @@ def test_a_header_asking_for_huge_work_is_refused_before_any(tmp_path, monkeypat
     good = {"format": "fieldapp-backup-encrypted", "version": 1, "kdf": "scrypt",
             "salt": "AAAAAAAAAAAAAAAAAAAAAA==", "n": 2 ** 14, "r": 8, "p": 1,
             "cipher": "AES-256-GCM", "chunk": 1024, "nonce_prefix": "AAAAAAAAAA==",
-            "check": "00"}
+            "check": "0" * 64}
     cases = {"memory": dict(good, n=2 ** 30), "threads": dict(good, p=64),
              "chunk": dict(good, chunk=2 ** 31), "n not a power of two": dict(good, n=1000),
-             "a version to come": dict(good, version=2), "no salt": dict(good, salt=None)}
+             "a version to come": dict(good, version=2), "no salt": dict(good, salt=None),
+             "no version": {k: v for k, v in good.items() if k != "version"},
+             "not an object": [1, 2], "a short nonce": dict(good, nonce_prefix="AAAA"),
+             "a check not in hex": dict(good, check="ü" * 64)}
     for case, header in cases.items():
         body = json.dumps(header).encode()
         bad = tmp_path / case
         bad.write_bytes(backup_box.MAGIC + struct.pack(">H", len(body)) + body + b"\0" * 64)
         result = restore(tmp_path / "t", bad)
         assert result.exit_code == 1 and "Traceback" not in result.output, (case, result.output)
-        assert "phần đầu" in result.output.lower() or "phiên bản 2" in result.output, case
+        expected = "tham số bất thường" if case in ("memory", "threads", "chunk",
+                                                   "n not a power of two") \
+            else "phiên bản 2" if case == "a version to come" else "không đọc được"
+        assert expected in result.output, (case, result.output)
     long = tmp_path / "long"
     long.write_bytes(backup_box.MAGIC + struct.pack(">H", 60000) + b" " * 60000)
     assert "quá dài" in restore(tmp_path / "t", long).output
