@@ -255,3 +255,36 @@ def test_restoring_over_a_site_without_force_asks_nothing(site, tmp_path, cheap_
     result = CliRunner().invoke(main, ["--data", site.data_dir, "restore", str(out)])
     assert result.exit_code == 1 and "--force" in result.output
     assert "mật khẩu" not in result.output
+
+
+def _sealed(plain, monkeypatch):
+    import io
+    monkeypatch.setattr(backup_box, "KDF_N", 2 ** 4)
+    monkeypatch.setattr(backup_box, "CHUNK", 64)
+    out = io.BytesIO()
+    writer = backup_box.EncryptingWriter(out, PASSPHRASE)
+    writer.write(plain)
+    writer.close()
+    return out.getvalue()
+
+
+def _open_all(raw):
+    import io
+    return backup_box.DecryptingReader(io.BytesIO(raw), PASSPHRASE).read()
+
+
+def test_any_changed_byte_or_cut_of_the_stream_is_refused(monkeypatch):
+    """Every byte of a sealed stream (header included) flipped, and every length cut:
+    none opens to anything (the message is a BoxError, never a traceback)."""
+    plain = bytes(range(256)) * 2          # 512 bytes: 7 chunks of 64, then the last one
+    raw = _sealed(plain, monkeypatch)
+    assert _open_all(raw) == plain
+    for at in range(len(raw)):
+        bad = raw[:at] + bytes([raw[at] ^ 0x40]) + raw[at + 1:]
+        with pytest.raises(backup_box.BoxError):
+            _open_all(bad)
+    for cut in range(len(raw)):
+        with pytest.raises(backup_box.BoxError):
+            _open_all(raw[:cut])
+    with pytest.raises(backup_box.BoxError):              # something added at the end
+        _open_all(raw + b"\0")
