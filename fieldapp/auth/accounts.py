@@ -87,8 +87,8 @@ def add_user(site, username, role, secret, village_id=None):
         village_id = village_id or (site.village_ids[0] if len(site.village_ids) == 1 else None)
         if village_id not in site.village_ids:
             raise Invalid("Thôn không thuộc trạm này.")
-    elif role == "staff" and site.kind != "commune":
-        raise Invalid("Cán bộ xã chỉ có ở máy của xã.")
+    elif role == "staff" and site.kind not in ("commune", "province"):
+        raise Invalid("Cán bộ chỉ có ở máy của xã hoặc của tỉnh.")
     else:
         village_id = None
     check_secret_rule(role, secret)

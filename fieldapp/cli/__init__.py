@@ -5,7 +5,7 @@ from fieldapp.cli import vietnamese
 
 vietnamese.install()        # before the commands are made: their help options are worded then
 
-from fieldapp.cli import admin, audit_log, reports, server, transfer  # noqa: E402
+from fieldapp.cli import admin, audit_log, reports, rollups, server, transfer  # noqa: E402
 from fieldapp.site import Site, SiteMissing  # noqa: E402
 
 __all__ = ["main"]
@@ -42,3 +42,4 @@ for command in (admin.init, admin.user, admin.backup, admin.restore, server.serv
                 transfer.export,
                 transfer.commune_key, transfer.import_files, transfer.push, audit_log.audit):
     main.add_command(command)
+main.add_command(rollups.rollup)

@@ -11,9 +11,11 @@ __all__ = ["init", "user", "backup", "restore"]
 
 
 @click.command()
-@click.option("--site", "site_kind", type=click.Choice(["village", "commune"]), required=True,
-              help="What this computer is: a village laptop or the commune centre.")
-@click.option("--commune", required=True, help="Official commune code (e.g. 25264).")
+@click.option("--site", "site_kind", type=click.Choice(["village", "commune", "province"]),
+              required=True, help="What this computer is: a village laptop, the commune "
+                                  "centre or the province.")
+@click.option("--commune", help="Official commune code (e.g. 25264); village and commune.")
+@click.option("--province", help="Official province code (e.g. 75, Đồng Nai); province only.")
 @click.option("--village-id", help="Village id for a village site, e.g. thon-3.")
 @click.option("--village-name", help="Village name for a village site, e.g. 'Thôn 3'.")
 @click.option("--adult-population", type=click.IntRange(0, 1_000_000),
@@ -25,14 +27,20 @@ __all__ = ["init", "user", "backup", "restore"]
 @click.option("--periods", "period_kind", type=click.Choice(["week", "month"]), default="week",
               show_default=True, help="Length of the campaign periods.")
 @click.pass_obj
-def init(obj, site_kind, commune, village_id, village_name, adult_population,
+def init(obj, site_kind, commune, province, village_id, village_name, adult_population,
          campaign_start, campaign_end, period_kind):
-    """Initialise the data directory as a village or commune site."""
+    """Initialise the data directory as a village, commune or province site."""
     from fieldapp.forms.versions import VILLAGE_RE
     start = campaign_start or datetime.date.today()
     end = campaign_end or start + datetime.timedelta(days=30)
     if end < start:
         raise click.BadParameter("phải sau ngày bắt đầu", param_hint="--campaign-end")
+    if site_kind == "province":
+        _init_province(obj, province, commune, start, end, period_kind)
+        return
+    if not commune or province:
+        raise click.UsageError("Máy của thôn và của xã cần --commune MÃ-XÃ (không dùng "
+                               "--province).")
     villages = []
     if site_kind == "village":
         if not village_id or not village_name:
@@ -53,6 +61,21 @@ def init(obj, site_kind, commune, village_id, village_name, adult_population,
     if site_kind == "commune":
         click.echo("Đã tạo khóa mã hóa của xã; `fieldapp commune-key` in khóa công khai "
                    "để chép sang máy của các thôn.")
+
+
+def _init_province(obj, province, commune, start, end, period_kind):
+    from fieldapp.site import init_province_site
+    if not province or commune:
+        raise click.UsageError("Máy của tỉnh cần --province MÃ-TỈNH (không dùng --commune).")
+    try:
+        settings = init_province_site(obj.data_dir, province, start, end, period_kind)
+    except FieldappError as error:
+        raise click_error(error) from None
+    click.echo(f"Đã khởi tạo {obj.data_dir}: {settings['province_name']} (mã "
+               f"{settings['province_code']}), {vn_number(len(settings['communes']))} xã, "
+               f"phường theo danh mục chính thức, "
+               f"{len(settings['campaign']['periods'])} "
+               f"{'tháng' if period_kind == 'month' else 'tuần'}.")
 
 
 @click.group()

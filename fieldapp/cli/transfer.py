@@ -151,13 +151,16 @@ def commune_key(obj, key):
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.pass_context
 def import_files(ctx, files):
-    """Import batch files at the commune; one line per file. Exit 1 unless every batch was
-    imported (or had been): a refused batch, or one held until staff approve a new laptop
-    for its village."""
+    """Import batch files at the commune (roll-ups of communes at the province); one line
+    per file. Exit 1 unless every file was imported (or had been): a refused batch, or one
+    held until staff approve a new laptop for its village."""
     from sync.batch import open_batch_file
     from fieldapp import audit
     from sync.transfer import import_batch
     site = ctx.obj.site()
+    if site.kind == "province":             # a province takes its communes' roll-ups
+        from fieldapp.cli.rollups import import_rollup_files
+        ctx.exit(1 if import_rollup_files(site, files) else 0)
     failed = held = 0
     for path in files:
         try:

@@ -51,6 +51,20 @@ def monthly_periods(start, end):
     return periods
 
 
+def campaign_period_kind(campaign):
+    """"week" or "month": how a campaign's settings divide it (sites made before the
+    choice was stored are told apart by their periods)."""
+    if campaign.get("period_kind") in ("week", "month"):
+        return campaign["period_kind"]
+    start, end = campaign.get("start"), campaign.get("end")
+    if start and end:
+        months = [p.as_json() for p in monthly_periods(datetime.date.fromisoformat(start),
+                                                       datetime.date.fromisoformat(end))]
+        if months == campaign.get("periods") and len(months) > 1:
+            return "month"
+    return "week"
+
+
 def periods_from_settings(campaign):
     """The explicit periods stored in a campaign's settings."""
     return [Period(p["period"], datetime.date.fromisoformat(p["start"]),

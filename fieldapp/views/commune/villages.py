@@ -3,7 +3,6 @@
 Edited through Flask-WTF forms or loaded from a CSV like a plan's annex; every change
 is checked whole and saved with one settings write, or nothing is saved.
 """
-import datetime
 
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
@@ -15,7 +14,8 @@ from fieldapp.auth.access import current_user, get_site, page
 from fieldapp.forms.errors import Invalid, NotFound
 from fieldapp.indicators import annex
 from fieldapp.indicators.definitions import DEFINITIONS
-from fieldapp.indicators.periods import monthly_periods, parse_day, weekly_periods
+from fieldapp.indicators.periods import (campaign_period_kind, monthly_periods, parse_day,
+                                         weekly_periods)
 from fieldapp.views.commune.blueprint import SHORT_LABELS, STAFF, bp, update_settings
 
 MAX_CAMPAIGN_DAYS = 731
@@ -75,18 +75,6 @@ def _commune_targets(settings):
     return {d.key: stored.get(d.key, d.target) for d in DEFINITIONS}
 
 
-def _campaign_kind(campaign):
-    if campaign.get("period_kind") in ("week", "month"):
-        return campaign["period_kind"]
-    start, end = campaign.get("start"), campaign.get("end")
-    if start and end:
-        months = [p.as_json() for p in monthly_periods(datetime.date.fromisoformat(start),
-                                                       datetime.date.fromisoformat(end))]
-        if months == campaign.get("periods") and len(months) > 1:
-            return "month"
-    return "week"
-
-
 def _villages_page(campaign_form=None, targets=None, add_form=None, annex_form=None,
                    annex_errors=None, status=200):
     """Render the villages page; forms not given are filled from the settings."""
@@ -95,7 +83,7 @@ def _villages_page(campaign_form=None, targets=None, add_form=None, annex_form=N
     if campaign_form is None:
         campaign_form = CampaignForm(formdata=None, data={
             "campaign_name": campaign.get("name", ""), "campaign_start": campaign.get("start"),
-            "campaign_end": campaign.get("end"), "period_kind": _campaign_kind(campaign)})
+            "campaign_end": campaign.get("end"), "period_kind": campaign_period_kind(campaign)})
     if targets is None:
         targets = targets_form(_commune_targets(settings), {})
     return render_template(
