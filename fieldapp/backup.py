@@ -96,6 +96,7 @@ TOP_FILES = frozenset(("settings.json", "meta.json", "secret_key", "site_key.pem
                        "commune_box.pem", "audit.log", "subject_requests.log"))
 SEGMENT_RE = re.compile(r"records/[A-Za-z0-9][A-Za-z0-9_-]{0,79}\.\d{4,}\.json\Z")
 HELD_RE = re.compile(r"held/[0-9a-f-]{36}\.batch\Z")      # batches of a new laptop (sync.held)
+ROLLUP_RE = re.compile(r"rollups/\d{1,12}\.json\Z")       # a province's roll-ups (province.store)
 MAX_MEMBER = 256 * 1024 ** 2        # a record segment holds 1,000 versions: well under 1 MB
 MAX_UNPACKED = 4 * 1024 ** 3
 CHUNK = 1024 * 1024
@@ -111,7 +112,8 @@ def _check_member(member, seen, total):
     is read (the sizes are the ones its header declares)."""
     name = member.name
     if not member.isfile() or not (name in TOP_FILES or name == MANIFEST
-                                   or SEGMENT_RE.match(name) or HELD_RE.match(name)):
+                                   or SEGMENT_RE.match(name) or HELD_RE.match(name)
+                                   or ROLLUP_RE.match(name)):
         raise BackupError(f"Tệp sao lưu chứa mục lạ, không phải dữ liệu fieldapp: "
                           f"{_shown(name)}. Không khôi phục gì.")
     if name in seen:

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from fieldapp import backup_box
 from fieldapp.cli import main
 from fieldapp.site import Site
+from tests.support import factories
 from tests.support.factories import household
 
 PASSPHRASE = "trâu-cày-ruộng-sâu"
@@ -288,3 +289,21 @@ def test_any_changed_byte_or_cut_of_the_stream_is_refused(monkeypatch):
             _open_all(raw[:cut])
     with pytest.raises(backup_box.BoxError):              # something added at the end
         _open_all(raw + b"\0")
+
+
+def test_a_province_backup_carries_its_communes_rollups(tmp_path, cheap_kdf):
+    from fieldapp.province.rollup import make_rollup
+    from sync.rollup import rollup_bytes
+    run = CliRunner(env={"FIELDAPP_BACKUP_PASSPHRASE": PASSPHRASE}).invoke
+    province = tmp_path / "tinh"
+    assert run(main, ["--data", str(province), "init", "--site", "province", "--province",
+                      "75"]).exit_code == 0
+    commune = factories.commune_site(tmp_path / "xa", users=False)
+    (tmp_path / "r.json").write_bytes(rollup_bytes(make_rollup(commune)))
+    assert run(main, ["--data", str(province), "import", str(tmp_path / "r.json")]).exit_code == 0
+    assert os.listdir(province / "rollups")
+    out = tmp_path / "tinh.fieldapp-backup"
+    assert run(main, ["--data", str(province), "backup", "--out", str(out)]).exit_code == 0
+    result = restore(tmp_path / "tinh-moi", out)
+    assert result.exit_code == 0, result.output
+    assert kept(tmp_path / "tinh-moi") == kept(province)
