@@ -118,6 +118,10 @@ def privacy_report(obj, out_path):
     if not out_path.lower().endswith(".pdf"):
         raise click.BadParameter("phải kết thúc bằng .pdf", param_hint="--out")
     site = obj.site()
+    if site.kind not in ("village", "commune"):
+        raise click.ClickException("Máy của tỉnh chỉ giữ số liệu tổng hợp của các xã, không "
+                                   "giữ dữ liệu cá nhân của người dân: hồ sơ này lập ở máy "
+                                   "của xã hoặc của thôn.")
     _write(out_path, render_privacy_pdf(site))
     audit.record(site, "cli", "privacy_report")
     click.echo(f"Đã ghi hồ sơ xử lý dữ liệu cá nhân vào {out_path}.")

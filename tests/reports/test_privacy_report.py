@@ -164,3 +164,13 @@ def test_the_record_must_be_a_pdf_file(filled, runner, tmp_path):
                                   str(tmp_path / "ho-so.docx")])
     assert result.exit_code == 2 and ".pdf" in result.output
     assert not (tmp_path / "ho-so.docx").exists()
+
+
+def test_a_province_keeps_no_personal_data_and_is_told_so(tmp_path, runner):
+    province = tmp_path / "tinh"
+    assert runner.invoke(main, ["--data", str(province), "init", "--site", "province",
+                                "--province", "75"]).exit_code == 0
+    result = runner.invoke(main, ["--data", str(province), "privacy-report", "--out",
+                                  str(tmp_path / "t.pdf")])
+    assert result.exit_code == 1 and "chỉ giữ số liệu tổng hợp" in result.output
+    assert not (tmp_path / "t.pdf").exists()
