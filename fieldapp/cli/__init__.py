@@ -39,7 +39,8 @@ def main(ctx, data_dir):
 
 
 for command in (admin.init, admin.user, admin.backup, admin.restore, server.serve, server.demo,
-                reports.indicators, reports.report, reports.qr, transfer.export,
+                reports.indicators, reports.report, reports.qr, reports.privacy_report,
+                transfer.export,
                 transfer.commune_key, transfer.import_files, transfer.push, audit_log.audit):
     main.add_command(command)
 main.add_command(rollups.rollup)

@@ -7,7 +7,7 @@ from fieldapp.cli.common import DAY, click_error
 from fieldapp.cli.server import lan_address
 from fieldapp.forms.errors import FieldappError
 
-__all__ = ["indicators", "report", "qr"]
+__all__ = ["indicators", "report", "qr", "privacy_report"]
 
 
 @click.command()
@@ -104,3 +104,24 @@ def qr(obj, out_path, base_url, login_cards):
         click.echo("Chưa có tên Wi-Fi trong cài đặt: tờ in không có thẻ Wi-Fi.")
     click.echo(f"Đã ghi thẻ vào {out_path} (địa chỉ {base_url}"
                f"{f', {logins} thẻ đăng nhập' if login_cards else ''}).")
+
+
+@click.command("privacy-report")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False),
+              help="PDF file to write.")
+@click.pass_obj
+def privacy_report(obj, out_path):
+    """Write the record of processing and impact-assessment summary (Law 91/2025/QH15,
+    Decree 356/2025/NĐ-CP) from this site's own settings and data, as PDF."""
+    from fieldapp import audit
+    from fieldapp.reports.privacy import render_privacy_pdf
+    if not out_path.lower().endswith(".pdf"):
+        raise click.BadParameter("phải kết thúc bằng .pdf", param_hint="--out")
+    site = obj.site()
+    if site.kind not in ("village", "commune"):
+        raise click.ClickException("Máy của tỉnh chỉ giữ số liệu tổng hợp của các xã, không "
+                                   "giữ dữ liệu cá nhân của người dân: hồ sơ này lập ở máy "
+                                   "của xã hoặc của thôn.")
+    _write(out_path, render_privacy_pdf(site))
+    audit.record(site, "cli", "privacy_report")
+    click.echo(f"Đã ghi hồ sơ xử lý dữ liệu cá nhân vào {out_path}.")

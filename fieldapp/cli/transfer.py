@@ -228,16 +228,21 @@ def push(obj, url, token, save, all_versions, encrypt, to_key, timeout):
         click.echo("Đã lưu địa chỉ và mã gửi: lần sau chỉ cần `fieldapp push`, hoặc nút "
                    "“Gửi qua mạng” ở trang Gửi lên xã.")
     try:
-        answer, _ = push_changes(site, url, token, to_key=to_key, all_versions=all_versions,
-                                 timeout=timeout)
+        answer, batch = push_changes(site, url, token, to_key=to_key,
+                                     all_versions=all_versions, timeout=timeout)
     except PushFailed as error:
         message = error.message
         if error.problem == "encrypted":
             message += (" Kiểm tra khóa của xã: ở máy của xã chạy `fieldapp commune-key`, "
                         "rồi ở đây `fieldapp commune-key KHÓA`.")
+        from fieldapp import audit
+        audit.record(site, "cli", "push.cli.refused", problem=error.problem)
         raise click.ClickException(message) from None
     except FieldappError as error:
         raise click_error(error) from None
+    from fieldapp import audit
+    audit.record(site, "cli", "push.cli", batch_id=batch["batch_id"],
+                 count=batch["record_count"], sealed=to_key is not None)
     click.echo(answer.get("message") or "Máy của xã đã nhận lô.")
     if to_key is not None:
         click.echo("Lô đã được mã hóa cho khóa của xã trước khi gửi.")

@@ -130,6 +130,9 @@ def export():
         if row is None:
             flash("Không có thay đổi nào chưa gửi: chưa cần tải tệp.", "ok")
         else:
+            audit.record(site, g.user["username"], "export.prepare", batch_id=row["batch_id"],
+                         count=row["record_count"], scope=row["scope"],
+                         villages=row.get("village_ids"))
             flash(f"Đã chuẩn bị tệp {vn_number(row['record_count'])} bản ghi: bấm “Tải tệp "
                   "về”, chép vào USB, rồi bấm “Đã chép xong”.", "ok")
         return redirect(url_for("export.export"), code=303)
@@ -178,6 +181,8 @@ def export_file():
            f"{'.enc' if key else '.json.gz'}"
     headers = {"Content-Disposition": f'attachment; filename="{name}"',
                "Cache-Control": "no-store"}
+    audit.record(site, g.user["username"], "export.download", batch_id=row["batch_id"],
+                 count=row["record_count"], sealed=key is not None)
     return Response(body, headers=headers,
                     mimetype="application/octet-stream" if key else "application/gzip")
 
@@ -197,6 +202,8 @@ def confirm_export():
             return redirect(url_for("export.export"), code=303)
         if row["until_seq"] > last_exported(site, village_id):
             mark_exported(site, row, destination=f"download:{g.user['username']}")
+        audit.record(site, g.user["username"], "export.confirm", batch_id=row["batch_id"],
+                     count=row["record_count"])
         marks, table = export_marks(site), site.table("downloads")
         table.remove(doc_ids=[r.doc_id for r in table.all()
                               if r["batch_id"] == row["batch_id"] or _covered(r, marks)])
@@ -229,6 +236,7 @@ def push():
         answer, batch = push_changes(site, *saved, to_key=key, village_id=_scope(g.user),
                                      timeout=PUSH_TIMEOUT)
     except PushFailed as error:
+        audit.record(site, g.user["username"], "export.push.refused", problem=error.problem)
         flash(error.message, "error")
         return redirect(url_for("export.export"), code=303)
     audit.record(site, g.user["username"], "export.push", batch_id=batch["batch_id"],

@@ -1,11 +1,13 @@
 """Downloads for leads and commune staff: the weekly report PDF, QR sheets, CSV exports.
 
 A lead gets their village's figures; staff and admins get every village of the site.
+Each download is written to the audit log: which file, which period, which villages.
 """
 import datetime
 
 from flask import Blueprint, Response, render_template, request
 
+from fieldapp import audit
 from fieldapp.auth.access import current_user, get_site, page, visible_villages
 from fieldapp.forms.errors import BadRequest, Forbidden
 from fieldapp.indicators.periods import periods_from_settings, today_local
@@ -34,6 +36,15 @@ def _download(body, mimetype, filename):
 def _scope(user):
     """The villages of a download: a lead's own, or None (the whole site) for the others."""
     return visible_villages(user) if user["role"] == "lead" else None
+
+
+def _logged(action, scope="", **details):
+    """Append the audit entry of a download by the signed-in user: the file and the
+    villages it covers (ids; "all" for the whole site), never what it holds."""
+    if scope == "":
+        scope = _scope(current_user())
+    audit.record(get_site(), current_user()["username"], action,
+                 villages=sorted(scope) if scope is not None else "all", **details)
 
 
 def _base_url():
@@ -84,6 +95,7 @@ def _report(kind):
     body = render_report(site_report_data(get_site(), period, None, _scope(current_user())),
                          kind)
     stamp = f"dot-{period}" if period else today_local().isoformat()
+    _logged("download.report", format=kind, period=period)
     return _download(body, MIME[kind], f"bao-cao-{stamp}.{kind}")
 
 
@@ -98,7 +110,9 @@ def indicators_csv():
     if site.kind == "commune" and not scope:
         from fieldapp.indicators.procedures import figures
         stored = figures(site)
-    body = build(site.settings, site.store.histories(), scope, _period(), procedure_figures=stored)
+    period = _period()
+    body = build(site.settings, site.store.histories(), scope, period, procedure_figures=stored)
+    _logged("download.csv", file="indicators", period=period, scope=scope)
     return _download(body.encode("utf-8"), "text/csv", "chi-so.csv")
 
 
@@ -109,6 +123,7 @@ def volunteers_csv():
     from fieldapp.reports.csv import volunteers_csv as build
     site = get_site()
     body = build(site.settings, site.store.histories(), _scope(current_user()))
+    _logged("download.csv", file="volunteers")
     return _download(body.encode("utf-8"), "text/csv", "to-vien.csv")
 
 
@@ -118,6 +133,7 @@ def qr_pdf():
     """Guide cards and the Wi-Fi card; the QR codes point at the address in use."""
     from fieldapp.reports.qrsheet import site_sheets_pdf
     pdf, _ = site_sheets_pdf(get_site(), _base_url())
+    _logged("download.qr")
     return _download(pdf, "application/pdf", "the-huong-dan.pdf")
 
 
@@ -129,6 +145,7 @@ def qr_login_pdf():
     user = current_user()
     if not user.get("village_id"):
         raise Forbidden("Chỉ tổ trưởng của thôn mới in được thẻ đăng nhập.")
-    pdf, _ = site_sheets_pdf(get_site(), _base_url(), user["village_id"], user["username"])
+    pdf, cards = site_sheets_pdf(get_site(), _base_url(), user["village_id"], user["username"])
+    _logged("download.login_cards", scope={user["village_id"]}, count=cards)
     return _download(pdf, "application/pdf",
                      f"the-dang-nhap-{datetime.date.today().isoformat()}.pdf")

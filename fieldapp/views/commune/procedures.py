@@ -4,6 +4,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 
+from fieldapp import audit
 from fieldapp.auth.access import current_user, get_site, page
 from fieldapp.forms.errors import NotFound
 from fieldapp.indicators.annex import AnnexError, format_percent_input, parse_percent
@@ -59,6 +60,8 @@ def figures_page():
             errors = [{"id": cell, "text": text} for text, cell in zip(error.errors, error.cells)]
         else:
             save_figures(site, {chosen.number: clean}, current_user()["username"])
+            audit.record(site, current_user()["username"], "procedures.save",
+                         periods=[chosen.number])
             flash(f"Đã lưu số liệu hồ sơ đợt {chosen.number}.", "ok")
             return redirect(url_for("procedures.figures_page", period=chosen.number))
     current, by_period = procedure_indicators(settings, stored, today)
@@ -99,6 +102,8 @@ def import_csv():
             errors = [{"id": None, "text": text} for text in error.errors]
         else:
             save_figures(site, parsed, current_user()["username"])
+            audit.record(site, current_user()["username"], "procedures.import",
+                         periods=sorted(parsed))
             flash(f"Đã nhập số liệu của {len(parsed)} đợt từ tệp CSV.", "ok")
             return redirect(url_for("procedures.figures_page"))
     stored = figures(site)
@@ -156,6 +161,7 @@ def targets():
                 procedure_baseline={"year": int(year_text) if year_text else None,
                                     "values": {k: v for k, v in parsed_base.items()
                                                if v is not None}}))
+            audit.record(site, current_user()["username"], "procedures.targets")
             flash("Đã lưu chỉ tiêu và số liệu năm gốc.", "ok")
             return redirect(url_for("procedures.targets"))
     labels = {r.key: r.label for r in RATES}

@@ -9,7 +9,8 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import RadioField, SelectChoice, StringField
 
-from fieldapp.auth.access import get_site, page
+from fieldapp import audit
+from fieldapp.auth.access import current_user, get_site, page
 from fieldapp.forms.errors import Invalid, NotFound
 from fieldapp.indicators import annex
 from fieldapp.indicators.definitions import DEFINITIONS
@@ -151,6 +152,7 @@ def commune_targets():
     # other rooms may keep their own targets here (procedure figures): keep them
     update_settings(lambda settings: settings.__setitem__(
         "targets", dict(settings.get("targets") or {}, **values)))
+    audit.record(get_site(), current_user()["username"], "targets.save")
     flash("Đã lưu chỉ tiêu của xã.", "ok")
     return redirect(url_for("commune.villages"))
 
@@ -225,6 +227,8 @@ def village(village_id):
                         stored.update(row, targets=dict(kept, **{
                             k: v for k, v in values.items() if v is not None}))
             update_settings(change)
+            audit.record(site, current_user()["username"], "village.save",
+                         village_id=village_id)
             flash(f"Đã lưu {row['name']}.", "ok")
             return redirect(url_for("commune.villages"))
         status = 422
@@ -258,6 +262,8 @@ def import_annex():
     added = [r["id"] for r in rows if r["id"] not in get_site().village_ids]
     update_settings(lambda settings: settings.__setitem__(
         "villages", annex.merge_villages(settings.get("villages", []), rows)))
+    audit.record(get_site(), current_user()["username"], "villages.import", count=len(rows),
+                 added=added)
     flash(f"Đã nhập {len(rows)} thôn từ tệp ({len(added)} thôn mới).", "ok")
     return redirect(url_for("commune.villages"))
 
