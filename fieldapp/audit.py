@@ -30,12 +30,32 @@ ACTION_LABELS = {
     "subject.export.json": "Tải dữ liệu của một người (JSON)",
     "subject.export.pdf": "Tải dữ liệu của một người (PDF)",
     "subject.erase": "Xóa dữ liệu của một người", "purge": "Khử nhận dạng khi hết hạn lưu",
+    "export.prepare": "Chuẩn bị tệp gửi xã", "export.download": "Tải tệp gửi xã",
+    "export.confirm": "Xác nhận đã chép tệp gửi xã", "export.push": "Gửi dữ liệu qua mạng",
+    "export.push.refused": "Gửi qua mạng không thành", "push.cli": "Gửi dữ liệu qua mạng "
+    "(dòng lệnh)", "push.cli.refused": "Gửi qua mạng không thành (dòng lệnh)",
+    "import.upload": "Nhận tệp tải lên", "import.upload.refused": "Từ chối tệp tải lên",
+    "import.upload.held": "Giữ lại tệp của máy lạ", "import.push": "Nhận lô gửi qua mạng",
+    "import.push.refused": "Từ chối lô gửi qua mạng",
+    "import.push.held": "Giữ lại lô của máy lạ (qua mạng)",
+    "download": "Tải báo cáo, bảng số liệu", "laptop.approve": "Duyệt máy mới của thôn",
+    "laptop.refuse": "Từ chối máy mới của thôn", "conflict.resolve": "Chọn bản đúng khi xung đột",
+    "procedures": "Số liệu hồ sơ thủ tục", "targets.save": "Lưu chỉ tiêu của xã",
+    "village.save": "Sửa thông tin thôn", "villages.import": "Nhập danh sách thôn",
+    "push_token.issue": "Cấp mã gửi cho thôn", "push_token.revoke": "Thu hồi mã gửi",
+    "push.require_sealed": "Đổi yêu cầu mã hóa lô gửi", "site_key.forget": "Quên khóa của máy thôn",
+    "privacy_report": "Lập hồ sơ xử lý dữ liệu cá nhân", "restore.legacy":
+        "Khôi phục bản sao lưu cũ không mã hóa",
+    "rollup.cli": "Lập số liệu tổng hợp gửi tỉnh", "rollup.import": "Nhận số liệu tổng hợp của xã",
+    "rollup.import.refused": "Từ chối số liệu tổng hợp của xã",
 }
 # the filter of the /audit page: (action prefix, label)
 ACTION_GROUPS = (("login", "Đăng nhập"), ("logout", "Đăng xuất"), ("user", "Tài khoản"),
                  ("export", "Xuất dữ liệu"), ("import", "Nhận dữ liệu"),
                  ("subject", "Yêu cầu về dữ liệu cá nhân"), ("purge", "Khử nhận dạng"),
-                 ("backup", "Sao lưu"), ("restore", "Khôi phục"))
+                 ("download", "Tải báo cáo"), ("push", "Gửi qua mạng"),
+                 ("rollup", "Số liệu tổng hợp"), ("backup", "Sao lưu"),
+                 ("restore", "Khôi phục"))
 
 
 def _path(site):

@@ -8,7 +8,6 @@ name), the accounts (counts by role), the audit log (its size) and, where a log 
 subject requests exists on this site, the requests still open.
 """
 import datetime
-import importlib
 import os
 
 from fieldapp.forms.erasure import IDENTIFYING
@@ -85,25 +84,13 @@ def _accounts(site):
                      for role, n in by_role.items()], "disabled": disabled}
 
 
-# the log of subject requests (fieldapp/subject_requests.py, built beside this report):
-# read only when it is there, through its `all_requests(site)` and `KIND_LABELS`
-REQUEST_LOG = "fieldapp.subject_requests"
-
-
 def _open_requests(site):
     """The open requests of data subjects [{kind, kind_label, received, deadline}], oldest
-    first; None when this site has no request log."""
-    try:
-        module = importlib.import_module(REQUEST_LOG)
-    except ImportError:
-        return None
-    reader = getattr(module, "all_requests", None)
-    if not callable(reader):
-        return None
-    labels = getattr(module, "KIND_LABELS", {})
-    return [{"kind": r.get("kind"), "kind_label": labels.get(r.get("kind"), r.get("kind")),
-             "received": r.get("received"), "deadline": r.get("deadline")}
-            for r in reader(site) if r.get("status") == "open"]
+    first."""
+    from fieldapp.subject_requests import KIND_LABELS, all_requests
+    return [{"kind": r["kind"], "kind_label": KIND_LABELS.get(r["kind"], r["kind"]),
+             "received": r["received"], "deadline": r["deadline"]}
+            for r in all_requests(site) if r["status"] == "open"]
 
 
 def _security(site):

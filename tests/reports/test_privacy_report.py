@@ -2,8 +2,6 @@
 back from the PDF: its sections, the site's own settings and counts, and no citizen's name."""
 import datetime
 import subprocess
-import sys
-import types
 
 import pytest
 
@@ -131,32 +129,34 @@ def test_a_commune_record_names_the_centre_and_its_key(tmp_path, runner):
     assert "TRUNG TÂM PHỤC VỤ" in text and "2 thôn: Thôn Một, Thôn <Hai>" in text
     assert "Có khóa giải mã của xã" in text
     assert "180 ngày sau khi chiến dịch kết thúc" in text          # the default retention
-    assert "Máy này chưa có sổ yêu cầu của người dân" in text
+    assert "Không có yêu cầu nào đang chờ giải quyết" in text
 
 
-def test_open_requests_are_listed_when_the_site_keeps_a_log(filled, runner, tmp_path,
-                                                           monkeypatch):
-    """The request log is another part's (fieldapp.subject_requests): its open requests
-    are listed with their deadlines, the answered ones are not."""
-    log = types.ModuleType("fieldapp.subject_requests")
-    log.KIND_LABELS = {"see": "Xem / nhận bản sao", "erase": "Xóa"}
-    log.all_requests = lambda site: [
-        {"kind": "erase", "received": "2026-11-20", "deadline": "2026-11-30",
-         "status": "open", "subject_id": "x"},
-        {"kind": "see", "received": "2026-11-25", "deadline": "2026-12-05", "status": "done"},
-        {"kind": "see", "received": "2026-12-01", "deadline": "2099-12-11", "status": "open"}]
-    monkeypatch.setitem(sys.modules, "fieldapp.subject_requests", log)
+def test_open_requests_are_listed_with_their_deadlines(filled, runner, tmp_path):
+    """The open requests of the site's request log are listed with their deadlines, the
+    answered ones are not."""
+    import datetime
+    from fieldapp import subject_requests
+    from fieldapp.indicators.periods import today_local
+    text = write_report(runner, filled, tmp_path / "r0.pdf")
+    assert "Không có yêu cầu nào đang chờ giải quyết" in text
+    today = today_local()
+    late = today - datetime.timedelta(days=40)
+    subject_requests.open_request(filled, "lan", "erase", "household", "h-1", "thon-3", late)
+    subject_requests.open_request(filled, "lan", "see", "household", "h-2", "thon-3",
+                                  today - datetime.timedelta(days=3), done=True)
+    fresh = subject_requests.open_request(filled, "lan", "see", "person", "p-1", "thon-3", today)
     out = tmp_path / "r.pdf"
     text = write_report(runner, filled, out)
     part = text[text.find(HEADINGS[6]):text.find(HEADINGS[7])]
     assert "2 yêu cầu đang chờ giải quyết" in part
     rows = layout_rows(out, HEADINGS[6], HEADINGS[7])
-    assert ["Xóa", "20/11/2026", "30/11/2026 (quá hạn)"] in rows
-    assert ["Xem / nhận bản sao", "01/12/2026", "11/12/2099"] in rows
-    assert "25/11/2026" not in part
-    log.all_requests = lambda site: []
-    text = write_report(runner, filled, tmp_path / "r2.pdf")
-    assert "Không có yêu cầu nào đang chờ giải quyết" in text
+    days = subject_requests.DEFAULT_REQUEST_DAYS
+    assert ["Xóa", f"{late:%d/%m/%Y}",
+            f"{late + datetime.timedelta(days=days):%d/%m/%Y} (quá hạn)"] in rows
+    deadline = datetime.date.fromisoformat(fresh["deadline"])
+    assert ["Xem / nhận bản sao", f"{today:%d/%m/%Y}", f"{deadline:%d/%m/%Y}"] in rows
+    assert f"{today - datetime.timedelta(days=3):%d/%m/%Y}" not in part
 
 
 def test_the_record_must_be_a_pdf_file(filled, runner, tmp_path):

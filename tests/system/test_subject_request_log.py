@@ -100,7 +100,11 @@ def test_the_cli_records_lists_and_closes_requests(runner, site):
     assert again.exit_code == 1 and "đã được xử lý xong" in again.output
 
 
-def test_a_backup_carries_the_request_log_and_restores_it(runner, site, tmp_path):
+def test_a_backup_carries_the_request_log_and_restores_it(runner, site, tmp_path,
+                                                          monkeypatch):
+    from fieldapp import backup_box
+    monkeypatch.setattr(backup_box, "KDF_N", 2 ** 12)        # the archive, not the KDF
+    monkeypatch.setenv("FIELDAPP_BACKUP_PASSPHRASE", "cum-mat-khau-thu")
     logged = subject_requests.open_request(site, "lan", "erase", "household", "h-1", "thon-3",
                                            datetime.date(2026, 12, 1))
     out = tmp_path / "backup.tar.gz"
