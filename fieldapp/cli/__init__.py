@@ -44,6 +44,7 @@ for command in (admin.init, admin.user, admin.backup, admin.restore, server.serv
                 transfer.commune_key, transfer.import_files, transfer.push, audit_log.audit):
     main.add_command(command)
 main.add_command(rollups.rollup)
+main.add_command(rollups.dhis2)
 
 # a citizen's requests: find, export, the request log (subject_requests) on the `subject` group
 for command in subject_requests.COMMANDS:

@@ -4,7 +4,7 @@ import click
 from fieldapp.cli.common import DAY
 from fieldapp.forms.text import vn_date, vn_number
 
-__all__ = ["rollup", "import_rollup_files"]
+__all__ = ["rollup", "import_rollup_files", "dhis2"]
 
 
 @click.command()
@@ -67,3 +67,38 @@ def import_rollup_files(site, paths):
                          rollup_id=receipt.rollup_id, commune=receipt.commune_code)
             click.echo(f"{path}: {receipt.summary()}")
     return failed
+
+
+@click.command()
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True),
+              help="File to write: dataValueSets JSON, or ADX XML with --adx.")
+@click.option("--adx", is_flag=True, help="Write ADX XML instead of dataValueSets JSON.")
+@click.pass_obj
+def dhis2(obj, out, adx):
+    """Write the province's figures for DHIS2 (docs/dhis2.md): every commune's numerators
+    and denominators per period, org units and data elements by code."""
+    import datetime
+    import json
+    from fieldapp.forms.errors import FieldappError
+    from fieldapp.province.dhis2 import adx_document, data_value_set
+    from fieldapp.province.store import stored_rollups
+    from storage.durable import atomic_write_bytes
+    site = obj.site()
+    if site.kind != "province":
+        raise click.ClickException("Chỉ máy của tỉnh xuất số liệu cho DHIS2.")
+    rollups = stored_rollups(site)
+    exported = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    try:
+        if adx:
+            body = adx_document(site.settings, rollups, exported)
+        else:
+            body = json.dumps(data_value_set(site.settings, rollups, exported),
+                              ensure_ascii=False, indent=1).encode("utf-8")
+    except FieldappError as error:
+        raise click.ClickException(error.message) from None
+    try:
+        atomic_write_bytes(str(out), body)
+    except OSError as error:
+        raise click.ClickException(f"Không ghi được {out}: {error.strerror}.") from None
+    click.echo(f"Đã ghi số liệu của {vn_number(len(rollups))} xã cho DHIS2 "
+               f"({'ADX' if adx else 'dataValueSets'}) vào {out}.")
