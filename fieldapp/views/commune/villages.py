@@ -3,7 +3,6 @@
 Edited through Flask-WTF forms or loaded from a CSV like a plan's annex; every change
 is checked whole and saved with one settings write, or nothing is saved.
 """
-import datetime
 
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
@@ -14,7 +13,8 @@ from fieldapp.auth.access import get_site, page
 from fieldapp.forms.errors import Invalid, NotFound
 from fieldapp.indicators import annex
 from fieldapp.indicators.definitions import DEFINITIONS
-from fieldapp.indicators.periods import monthly_periods, parse_day, weekly_periods
+from fieldapp.indicators.periods import (PERIOD_WORDS, monthly_periods, parse_day, period_kind,
+                                         weekly_periods)
 from fieldapp.views.commune.blueprint import SHORT_LABELS, STAFF, bp, update_settings
 
 MAX_CAMPAIGN_DAYS = 731
@@ -26,7 +26,7 @@ class CampaignForm(FlaskForm):
     campaign_name = StringField("Tên chiến dịch", render_kw={"maxlength": 120})
     campaign_start = StringField("Ngày bắt đầu", render_kw={"type": "date"})
     campaign_end = StringField("Ngày kết thúc", render_kw={"type": "date"})
-    period_kind = RadioField("Chia đợt theo", choices=[SelectChoice("week", "Tuần (7 ngày)"),
+    period_kind = RadioField("Chia chiến dịch theo", choices=[SelectChoice("week", "Tuần (7 ngày)"),
                                                        SelectChoice("month", "Tháng")],
                              validate_choice=False)
 
@@ -74,18 +74,6 @@ def _commune_targets(settings):
     return {d.key: stored.get(d.key, d.target) for d in DEFINITIONS}
 
 
-def _campaign_kind(campaign):
-    if campaign.get("period_kind") in ("week", "month"):
-        return campaign["period_kind"]
-    start, end = campaign.get("start"), campaign.get("end")
-    if start and end:
-        months = [p.as_json() for p in monthly_periods(datetime.date.fromisoformat(start),
-                                                       datetime.date.fromisoformat(end))]
-        if months == campaign.get("periods") and len(months) > 1:
-            return "month"
-    return "week"
-
-
 def _villages_page(campaign_form=None, targets=None, add_form=None, annex_form=None,
                    annex_errors=None, status=200):
     """Render the villages page; forms not given are filled from the settings."""
@@ -94,7 +82,7 @@ def _villages_page(campaign_form=None, targets=None, add_form=None, annex_form=N
     if campaign_form is None:
         campaign_form = CampaignForm(formdata=None, data={
             "campaign_name": campaign.get("name", ""), "campaign_start": campaign.get("start"),
-            "campaign_end": campaign.get("end"), "period_kind": _campaign_kind(campaign)})
+            "campaign_end": campaign.get("end"), "period_kind": period_kind(campaign)})
     if targets is None:
         targets = targets_form(_commune_targets(settings), {})
     return render_template(
@@ -134,7 +122,7 @@ def campaign():
         form.campaign_end.errors = ["Chiến dịch dài quá 2 năm."]
     kind = form.period_kind.data
     if kind not in ("week", "month"):
-        form.period_kind.errors = ["Hãy chọn chia đợt theo tuần hoặc theo tháng."]
+        form.period_kind.errors = ["Hãy chọn chia theo tuần hoặc theo tháng."]
     if form.errors:
         return _villages_page(campaign_form=form, status=422)
     make = monthly_periods if kind == "month" else weekly_periods
@@ -146,7 +134,7 @@ def campaign():
                                     end=days["end"].isoformat(), period_kind=kind,
                                     periods=periods)
     update_settings(change)
-    flash(f"Đã lưu chiến dịch: {len(periods)} đợt.", "ok")
+    flash(f"Đã lưu chiến dịch: {len(periods)} {PERIOD_WORDS[kind]}.", "ok")
     return redirect(url_for("commune.villages"))
 
 
