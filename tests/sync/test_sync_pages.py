@@ -69,7 +69,7 @@ def test_batches_page_names_who_wrote_each_batch(tmp_path, staff):
     cell = re.search(r'<td class="people">(.*?)</td>', history, re.S).group(1)
     # minh wrote the most versions; lan (who added minh's roster record) and tu have no
     # roster record of their own, so their logins stand in
-    assert cell == "Hoàng Kim Thảo <small>(minh)</small>, lan, tu"
+    assert cell == "Hoàng Kim Thảo <small>(minh)</small><br>lan<br>tu"
     assert "<th scope=\"col\">Người ghi</th>" in history
 
 
