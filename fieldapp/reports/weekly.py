@@ -17,7 +17,7 @@ from markupsafe import Markup
 from fieldapp.forms import text
 from fieldapp.forms.errors import Invalid, NotFound
 from fieldapp.indicators.compute import compute, volunteer_stats
-from fieldapp.indicators.definitions import DEFINITIONS, change
+from fieldapp.indicators.definitions import DEFINITIONS, change, source_label
 from fieldapp.indicators.periods import (period_name, period_word, periods_from_settings,
                                          today_local)
 from fieldapp.reports.charts import bars_chart, periods_chart, villages_chart
@@ -315,7 +315,8 @@ def _environment():
     env = jinja2.Environment(loader=jinja2.PackageLoader("fieldapp", "templates"),
                              autoescape=True, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(percent=text.percent, vn_date=text.vn_date, vn_number=text.vn_number,
-                       points=_points, target=text.target, target_line=text.target_line)
+                       points=_points, target=text.target, target_line=text.target_line,
+                       source_label=source_label)
     return env
 
 
