@@ -9,6 +9,7 @@ from fieldapp import compression
 from fieldapp.auth.accounts import prune_tokens
 from fieldapp.forms import text
 from fieldapp.forms.errors import FieldappError
+from fieldapp.indicators.definitions import source_label
 from fieldapp.site import Site
 
 __all__ = ["create_app", "error_response"]
@@ -64,10 +65,13 @@ def create_app(config=None):
     csrf.exempt(api.bp)
 
     app.jinja_env.filters.update(percent=text.percent, vn_date=text.vn_date,
-                                 vn_number=text.vn_number, points=text.points)
+                                 vn_number=text.vn_number, points=text.points,
+                                 target=text.target, target_line=text.target_line,
+                                 source_label=source_label)
     @app.context_processor
     def navigation():
         from fieldapp.auth.access import current_user
+        from fieldapp.indicators.periods import period_word
         from fieldapp.views.nav import nav_links
         from fieldapp.views.village import roster
         user = current_user()
@@ -77,7 +81,7 @@ def create_app(config=None):
                 if user.get("village_id") else {}
             who = member.get("full_name") or user["username"]
         return {"nav_links": nav_links(user, site.kind), "site_settings": site.settings,
-                "who": who}
+                "who": who, "period_word": period_word(site.settings.get("campaign"))}
 
     @app.before_request
     def pick_up_other_writers():

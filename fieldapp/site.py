@@ -139,7 +139,7 @@ def init_site(data_dir, site_kind, commune, villages, start, end, period_kind="w
         "villages": villages, "adult_age": 18, "targets": dict(DEFAULT_TARGETS),
         "campaign": {"name": f"Chiến dịch dịch vụ công trực tuyến {name}",
                      "start": start.isoformat(), "end": end.isoformat(),
-                     "period_kind": period_kind,
+                     "period_kind": "month" if period_kind == "month" else "week",
                      "periods": [p.as_json() for p in make(start, end)]},
         "wifi": {"ssid": "", "password": ""},
     }

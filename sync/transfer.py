@@ -420,6 +420,16 @@ def _hold(site, batch, raw, source, claimed, receipt):
     return receipt
 
 
+def _authors(batch, limit=50):
+    """The logins that wrote the batch's versions, most versions first (at most `limit`)."""
+    counts = {}
+    for version in batch["records"]:
+        author = version.get("author")
+        if isinstance(author, str) and author:
+            counts[author] = counts.get(author, 0) + 1
+    return sorted(counts, key=lambda a: (-counts[a], a))[:limit]
+
+
 def _remember(site, batch, receipt, source):
     """Record the batch in `batches` and pin the sender's key in `sites` for every
     village it has sent for (a village laptop's file may name only one of them)."""
@@ -433,7 +443,7 @@ def _remember(site, batch, receipt, source):
             "until_seq": batch["until_seq"], "record_count": batch["record_count"],
             "records_sha256": batch["records_sha256"], "new": receipt.new,
             "duplicate": receipt.duplicate, "conflicts": receipt.conflicts,
-            "source": str(source)[:200]})
+            "source": str(source)[:200], "authors": _authors(batch)})
         sites = site.table("sites")
         pinned = sites.get(Site.site_id == sender["id"])
         villages = list(pinned["village_ids"]) if pinned is not None else []

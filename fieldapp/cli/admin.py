@@ -6,6 +6,7 @@ import click
 from fieldapp.cli.common import DAY, click_error
 from fieldapp.forms.errors import FieldappError
 from fieldapp.forms.text import vn_number
+from fieldapp.indicators.periods import period_word
 
 __all__ = ["init", "user", "backup", "restore"]
 
@@ -57,7 +58,8 @@ def init(obj, site_kind, commune, province, village_id, village_name, adult_popu
         raise click_error(error) from None
     click.echo(f"Đã khởi tạo {obj.data_dir}: {settings['site_name']} — "
                f"{settings['commune_name']}, {settings['province_name']} "
-               f"(mã {settings['commune_code']}), {len(settings['campaign']['periods'])} đợt.")
+               f"(mã {settings['commune_code']}), {len(settings['campaign']['periods'])} "
+               f"{period_word(settings['campaign'])}.")
     if site_kind == "commune":
         click.echo("Đã tạo khóa mã hóa của xã; `fieldapp commune-key` in khóa công khai "
                    "để chép sang máy của các thôn.")

@@ -16,7 +16,7 @@ __all__ = ["indicators", "report", "qr", "privacy_report"]
 @click.pass_obj
 def indicators(obj, as_of, as_json):
     """Print the indicators against their targets."""
-    from fieldapp.forms.text import percent, vn_date, vn_number
+    from fieldapp.forms.text import percent, target_line, vn_date, vn_number
     from fieldapp.indicators.compute import site_indicators
     site = obj.site()
     answer = site_indicators(site, as_of)
@@ -26,7 +26,7 @@ def indicators(obj, as_of, as_json):
     click.echo(f"{site.settings['site_name']} — tính đến {vn_date(answer['as_of'])}")
     for entry in answer["indicators"]:
         mark = {True: "đạt", False: "CHƯA ĐẠT", None: ""}[entry["met"]]
-        target = "" if entry["target"] is None else f" / chỉ tiêu {percent(entry['target'], 0)}"
+        target = f" / {target_line(entry['target'])}"
         click.echo(f"  {entry['label']}: {percent(entry['value'])} "
                    f"({vn_number(entry['numerator'])}/{vn_number(entry['denominator'])}){target} {mark}")
 

@@ -146,18 +146,23 @@ def _header_key(header, options):
     return None
 
 
-def read_figures_csv(content, period_numbers):
+PERIOD_HEADERS = ("Tuần", "Tháng", "Đợt", "period")    # "Đợt": files made before the word
+
+
+def read_figures_csv(content, period_numbers, word="tuần"):
     """Parse a figures CSV into {period: {area: {column: int}}}; raise FiguresError.
 
-    Columns: Đợt (period number), Lĩnh vực (area, key or Vietnamese name), then the seven
-    counts under their Vietnamese or English names. Nothing is returned if any cell is bad.
+    Columns: the period number (headed Tuần or Tháng, as the campaign's `word`), Lĩnh vực
+    (area, key or Vietnamese name), then the seven counts under their Vietnamese or English
+    names. Nothing is returned if any cell is bad.
     """
     try:
         header, body = read_table(content)
     except CsvError as error:
         raise FiguresError([error.message]) from None
-    names = {"period": "Đợt", "area": "Lĩnh vực", **COLUMNS}
-    columns = [_header_key(h, names) for h in header]
+    names = {"period": word.capitalize(), "area": "Lĩnh vực", **COLUMNS}
+    periods = {fold(h) for h in PERIOD_HEADERS}
+    columns = ["period" if fold(h) in periods else _header_key(h, names) for h in header]
     unknown = [h for h, c in zip(header, columns) if c is None and h]
     missing = [names[k] for k in ("period", "area") if k not in columns]
     if unknown or missing:
@@ -169,14 +174,15 @@ def read_figures_csv(content, period_numbers):
         period_raw, area_raw = (row.get("period") or "").strip(), (row.get("area") or "").strip()
         area = _header_key(area_raw, AREAS)
         if not period_raw.isdigit() or int(period_raw) not in period_numbers:
-            errors.append(f"Dòng {number}, cột “Đợt”: “{period_raw}” không phải đợt của chiến dịch.")
+            errors.append(f"Dòng {number}, cột “{names['period']}”: “{period_raw}” không phải "
+                          f"{word} của chiến dịch.")
             continue
         if area is None:
             errors.append(f"Dòng {number}, cột “Lĩnh vực”: không hiểu “{area_raw}”.")
             continue
         period = int(period_raw)
         if area in out.get(period, {}):
-            errors.append(f"Dòng {number}: đợt {period}, lĩnh vực {AREAS[area]} bị lặp lại.")
+            errors.append(f"Dòng {number}: {word} {period}, lĩnh vực {AREAS[area]} bị lặp lại.")
             continue
         try:
             clean = check_figures({area: row}, where=lambda a, n=number: f"Dòng {n}, {AREAS[a]}")
@@ -189,14 +195,15 @@ def read_figures_csv(content, period_numbers):
     return out
 
 
-def template_csv(periods):
-    """A template CSV (UTF-8 with BOM, opens in Excel) with a row per period and area."""
+def template_csv(periods, word="tuần"):
+    """A template CSV (UTF-8 with BOM, opens in Excel) with a row per period and area,
+    its first column headed by the campaign's `word` for a period (Tuần, Tháng)."""
     import csv
     import io
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["Đợt", "Lĩnh vực", *COLUMNS.values()])
+    writer.writerow([word.capitalize(), "Lĩnh vực", *COLUMNS.values()])
     for period in periods:
         for label in AREAS.values():
             writer.writerow([period.number, label] + [""] * len(COLUMNS))

@@ -14,7 +14,7 @@ from xml.etree import ElementTree
 
 from fieldapp.forms.errors import FieldappError
 from fieldapp.indicators.definitions import DEFINITIONS
-from fieldapp.indicators.periods import campaign_period_kind
+from fieldapp.indicators.periods import period_kind
 from fieldapp.indicators.procedures import RATES
 from fieldapp.province.figures import commune_totals
 
@@ -64,7 +64,7 @@ def data_values(settings, rollups):
     Raise FieldappError when two campaign periods would land in one DHIS2 period (a
     campaign cut into periods shorter than DHIS2's): their values would overwrite."""
     campaign = settings.get("campaign") or {}
-    kind = campaign_period_kind(campaign)
+    kind = period_kind(campaign)
     ends = {}
     for period in campaign.get("periods", []):
         end = datetime.date.fromisoformat(period["end"])

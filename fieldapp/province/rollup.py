@@ -10,7 +10,7 @@ import datetime
 import uuid
 
 from fieldapp.indicators.compute import site_compute
-from fieldapp.indicators.periods import campaign_period_kind, today_local
+from fieldapp.indicators.periods import period_kind, today_local
 from fieldapp.indicators.procedures import figures, procedure_indicators
 from sync import keys
 from sync.rollup import FORMAT, VERSION, sign_rollup
@@ -67,7 +67,7 @@ def make_rollup(site, as_of=None):
                  "public_key": keys.create_site_key(site.data_dir)},
         "created_at": created, "as_of": as_of.isoformat(),
         "campaign": {"start": campaign.get("start"), "end": campaign.get("end"),
-                     "period_kind": campaign_period_kind(campaign),
+                     "period_kind": period_kind(campaign),
                      "periods": [{"period": p["period"], "start": p["start"], "end": p["end"]}
                                  for p in campaign.get("periods", [])]},
         "villages": villages,

@@ -78,6 +78,8 @@ def login_cards(site, village_id, base_url, made_by):
     Each call makes new cards; the codes exist only on the printed sheet.
     """
     from fieldapp.auth import cards
+    from fieldapp.records import people_names
+    names = people_names(site.store, [village_id])
     out = []
     for user in cards.card_users(site, village_id):
         if user["role"] != "volunteer":
@@ -86,6 +88,7 @@ def login_cards(site, village_id, base_url, made_by):
         url = cards.card_url(base_url, code)
         expires = datetime.datetime.fromisoformat(row["expires_at"])
         out.append({"kind": "login", "username": user["username"], "url": url,
+                    "name": names.get(user["username"]) or user["username"],
                     "village": (site.village(village_id) or {}).get("name", village_id),
                     "expires": (expires + text.TZ_OFFSET).date(),
                     "qr": qr_svg(url, 36)})

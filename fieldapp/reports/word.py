@@ -113,14 +113,14 @@ def render_docx(data):
     _heading(document, "1. Kết quả so với chỉ tiêu")
     _table(document, ("Chỉ số", "Kết quả", "Tỷ lệ", "Chỉ tiêu", "Đánh giá"), [
         (r["label"], f"{text.vn_number(r['numerator'])}/{text.vn_number(r['denominator'])}",
-         text.percent(r["value"]), "—" if r["target"] is None else text.percent(r["target"], 0),
-         {True: "Đạt", False: "Chưa đạt", None: "Theo dõi"}[r["met"]]) for r in rows])
+         text.percent(r["value"]), text.target(r["target"]),
+         {True: "Đạt", False: "Chưa đạt"}.get(r["met"]) or _unmet(r)) for r in rows])
     behind = build_behind(data)["rows"]
     if behind:
         _heading(document, "2. Chỉ tiêu chưa đạt và số còn thiếu")
         _table(document, ("Chỉ số", "Tỷ lệ", "Chỉ tiêu", "Còn cần thêm"), [
             (r["entry"]["label"], text.percent(r["entry"]["value"]),
-             text.percent(r["entry"]["target"], 0),
+             text.target(r["entry"]["target"]),
              "—" if r["needed"] is None else _needed(r)) for r in behind])
     sign = document.add_table(rows=1, cols=2)
     recipients, signer = sign.rows[0].cells
@@ -138,6 +138,11 @@ def render_docx(data):
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
+
+
+def _unmet(row):
+    """The verdict of a row that is neither met nor missed, as the PDF words it."""
+    return text.NO_TARGET if row["target"] is None else "Chưa có số liệu"
 
 
 def _needed(row):

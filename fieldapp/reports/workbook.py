@@ -36,8 +36,10 @@ def _sheet(book, title, caption, header, rows):
 
 
 def _rows(entries):
-    return [(e["label"], e["numerator"], e["denominator"], e["value"], e["target"],
-             MET[e["met"]]) for e in entries]
+    # a missing target reads as on every page and document, in its cell and the verdict
+    return [(e["label"], e["numerator"], e["denominator"], e["value"],
+             text.NO_TARGET if e["target"] is None else e["target"],
+             text.NO_TARGET if e["target"] is None else MET[e["met"]]) for e in entries]
 
 
 def render_xlsx(data):

@@ -4,7 +4,7 @@ from flask import Blueprint, abort, render_template, request
 
 from fieldapp.auth.access import get_site, page
 from fieldapp.forms.errors import BadRequest, NotFound
-from fieldapp.indicators.periods import campaign_period_kind, periods_from_settings
+from fieldapp.indicators.periods import period_word, periods_from_settings
 from fieldapp.province.figures import INDICATORS, province_view, reported, village_rows
 from fieldapp.province.store import receipts, stored_rollups
 from fieldapp.views.days import counted_day
@@ -35,7 +35,7 @@ def _choices(settings):
 
 
 def _word(settings):
-    return "Tháng" if campaign_period_kind(settings.get("campaign") or {}) == "month" else "Tuần"
+    return period_word(settings.get("campaign") or {}).capitalize()
 
 
 @bp.get("/")

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, render_template, request
 from fieldapp import audit
 from fieldapp.auth.access import current_user, get_site, page, visible_villages
 from fieldapp.forms.errors import BadRequest, Forbidden
-from fieldapp.indicators.periods import periods_from_settings, today_local
+from fieldapp.indicators.periods import period_word, periods_from_settings, today_local
 from fieldapp.views.forms import ActionForm
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -23,7 +23,8 @@ def _period():
     if not raw:
         return None
     if not raw.isdigit() or len(raw) > 4:
-        raise BadRequest("Số đợt không hợp lệ: hãy chọn một đợt trong danh sách.")
+        word = period_word(get_site().settings.get("campaign"))
+        raise BadRequest(f"Số {word} không hợp lệ: hãy chọn một {word} trong danh sách.")
     return int(raw)
 
 

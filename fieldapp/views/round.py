@@ -134,7 +134,9 @@ def login_cards():
             else:
                 url = cards.card_url(_base_url(), code)
                 made = {"row": row, "url": url, "qr": _qr_data_uri(url)}
+    from fieldapp.records import people_names
     return render_template("round_cards.html", form=form, people=people, made=made,
+                           names=people_names(site.store, [village_id]),
                            cards=cards.list_cards(site, village_id),
                            labels=cards.STATUS_LABELS, vn_date=vn_date,
                            days=cards.CARD_DAYS), status

@@ -13,7 +13,8 @@ from fieldapp.forms.rules import CHOICES, DOOR_TO_DOOR, RULES, TYPE_LABELS, vali
 from fieldapp.forms.versions import make_version, member_record_id
 from fieldapp.indicators.cache import cached
 from fieldapp.indicators.compute import site_compute, site_volunteer_stats
-from fieldapp.indicators.periods import parse_day, today_local, weekly_periods
+from fieldapp.indicators.periods import (monthly_periods, parse_day, period_kind, today_local,
+                                         weekly_periods)
 from fieldapp.records import (WRITER_ROLES, live_records, people_names, save_versions,
                               search_households)
 from fieldapp.subject_requests import open_counts
@@ -383,9 +384,11 @@ def settings():
                                         adult_population=clean["adult_population"])]
             updated["site_name"] = clean["village_name"]
             start, end = clean["campaign_start"], clean["campaign_end"]
+            kind = period_kind(current["campaign"])       # the campaign keeps its kind
+            make = monthly_periods if kind == "month" else weekly_periods
             updated["campaign"] = dict(current["campaign"], start=start.isoformat(),
-                                       end=end.isoformat(),
-                                       periods=[p.as_json() for p in weekly_periods(start, end)])
+                                       end=end.isoformat(), period_kind=kind,
+                                       periods=[p.as_json() for p in make(start, end)])
             updated["wifi"] = clean["wifi"]
             site.update_settings(lambda settings: settings.update(
                 villages=updated["villages"], site_name=updated["site_name"],

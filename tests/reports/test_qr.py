@@ -72,6 +72,17 @@ def test_cli_sheet_codes_decode_to_guides_wifi_and_working_login_cards(site, run
     assert user["username"] == "minh"
 
 
+def test_printed_login_cards_name_the_person_with_the_login_below(site, runner, tmp_path):
+    factories.roster_member(site, "minh", "Hoàng Kim Thảo")
+    out = tmp_path / "qr.pdf"
+    result = runner.invoke(main, ["--data", site.data_dir, "qr", "--out", str(out),
+                                  "--base-url", BASE + "/", "--login-cards"])
+    assert result.exit_code == 0, result.output
+    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True).stdout
+    assert "Thẻ của Hoàng Kim Thảo" in text and "Tên đăng nhập: minh" in text
+    assert "Thẻ của minh" not in text
+
+
 def test_every_official_address_is_a_government_site():
     for guide in GUIDES:
         assert guide.official_url.startswith("https://") and guide.official_url.endswith(".gov.vn")

@@ -24,7 +24,9 @@ def test_workbook_cells_equal_the_indicators_and_rates_are_percent_numbers(tmp_p
     rows = list(sheet.iter_rows(min_row=3))
     assert len(rows) == len(answer["indicators"])
     for row, entry in zip(rows, answer["indicators"]):
+        target = "Không đặt chỉ tiêu" if entry["target"] is None else entry["target"]
         assert [c.value for c in row[:5]] == [entry["label"], entry["numerator"],
-                                              entry["denominator"], entry["value"],
-                                              entry["target"]]
+                                              entry["denominator"], entry["value"], target]
+        if entry["target"] is None:
+            assert row[5].value == "Không đặt chỉ tiêu"
         assert row[3].number_format == "0.0%" and row[4].number_format == "0.0%"

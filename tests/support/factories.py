@@ -94,3 +94,14 @@ def survey(area="civil_status", rating=5, day=START, household_id=None, **kw):
     if household_id:
         data["household_id"] = household_id
     return version("survey", data, day=day, **kw)
+
+
+def roster_member(site, username, full_name, role="volunteer", village_id="thon-3"):
+    """Put `username` on the village's team roster under a person's name (a member record,
+    as the volunteers page writes it); return the version."""
+    from fieldapp.forms.versions import make_version, member_record_id
+    member = make_version("member", village_id, {
+        "full_name": full_name, "username": username, "role": role, "active": True},
+        "lan", "web-lan", record_id=member_record_id(site.settings["site_id"], username))
+    site.store.submit([member])
+    return member

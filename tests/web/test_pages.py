@@ -118,7 +118,7 @@ def test_the_dashboard_shows_the_indicators(lead, site):
     site.store.submit([home, person(home["id"], online=True), visit(home["id"])])
     page = texts(lead.get("/village/dashboard?as_of=2025-08-25").get_data(as_text=True))
     assert "Hộ đã được đến tận nhà hướng dẫn" in page and "100,0 %" in page
-    assert "Đợt 4" in page
+    assert "Tuần 4" in page
     assert lead.get("/village/dashboard?as_of=hôm-qua").status_code == 400
 
 

@@ -13,6 +13,7 @@ from fieldapp.auth.accounts import user_for_token
 from fieldapp.auth.push_tokens import PUSH_PREFIX, issue_push_token, mark_used, push_token_row
 from fieldapp.forms.errors import FieldappError, Forbidden, NotFound, NotSignedIn
 from fieldapp.forms.text import vn_number, vn_time
+from fieldapp.records import people_names
 from fieldapp.views.commune.blueprint import STAFF
 from fieldapp.views.forms import ActionForm, csrf, require_form_token
 from sync import crypto, keys
@@ -156,8 +157,12 @@ def history():
             else sender["first_seen"]
         for key in ("first_seen", "last_import"):
             sender[key + "_local"] = vn_time(sender.get(key))
+        people = people_names(site.store, sender["village_ids"])
         for row in sender["batches"]:
             row["when"] = vn_time(row["imported_at"])
+            # who wrote the batch: people's names from the roster records it brought
+            row["people"] = [{"name": people.get(a) or a, "login": a}
+                             for a in row.get("authors") or []]
     names = {v["id"]: v["name"] for v in site.settings.get("villages", [])}
     return render_template("batches/history.html", sites=sites, names=names,
                            action=ActionForm(), chosen=chosen, held=len(held_rows(site)))

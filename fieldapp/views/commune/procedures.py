@@ -9,7 +9,7 @@ from fieldapp.auth.access import current_user, get_site, page
 from fieldapp.forms.errors import NotFound
 from fieldapp.indicators.annex import AnnexError, format_percent_input, parse_percent
 from fieldapp.indicators.definitions import change
-from fieldapp.indicators.periods import periods_from_settings, today_local
+from fieldapp.indicators.periods import period_word, periods_from_settings, today_local
 from fieldapp.indicators.procedures import (AREAS, COLUMNS, RATES, FiguresError, check_figures,
                                             figures, procedure_indicators, read_figures_csv,
                                             save_figures, settings_targets, template_csv)
@@ -28,10 +28,10 @@ class FiguresForm(FlaskForm):
     """CSRF only: the cells are named area-column and checked by the shared rules."""
 
 
-def _period_or_404(periods, number):
+def _period_or_404(periods, number, word):
     chosen = next((p for p in periods if p.number == number), None)
     if chosen is None:
-        raise NotFound("Không có đợt này trong chiến dịch.")
+        raise NotFound(f"Không có {word} này trong chiến dịch.")
     return chosen
 
 
@@ -41,12 +41,12 @@ def figures_page():
     """The figures of one period: a card per procedure area, seven counts each."""
     site = get_site()
     settings = site.settings
-    periods = periods_from_settings(settings["campaign"])
+    periods, word = periods_from_settings(settings["campaign"]), period_word(settings["campaign"])
     if not periods:
-        raise NotFound("Chiến dịch chưa có đợt nào: hãy đặt ngày chiến dịch trước.")
+        raise NotFound("Chiến dịch chưa có ngày bắt đầu và kết thúc: hãy đặt ngày trước.")
     today = today_local()
     default = next((p.number for p in periods if p.start <= today <= p.end), periods[-1].number)
-    chosen = _period_or_404(periods, request.args.get("period", default, type=int))
+    chosen = _period_or_404(periods, request.args.get("period", default, type=int), word)
     stored = figures(site)
     form, errors = FiguresForm(), []
     cells = {area: {c: stored.get(chosen.number, {}).get(area, {}).get(c, "") for c in COLUMNS}
@@ -62,7 +62,7 @@ def figures_page():
             save_figures(site, {chosen.number: clean}, current_user()["username"])
             audit.record(site, current_user()["username"], "procedures.save",
                          periods=[chosen.number])
-            flash(f"Đã lưu số liệu hồ sơ đợt {chosen.number}.", "ok")
+            flash(f"Đã lưu số liệu hồ sơ {word} {chosen.number}.", "ok")
             return redirect(url_for("procedures.figures_page", period=chosen.number))
     current, by_period = procedure_indicators(settings, stored, today)
     return render_template("procedures/figures.html", periods=periods, chosen=chosen,
@@ -91,20 +91,21 @@ def import_csv():
     """Figures for any periods from a CSV; one bad cell and nothing is stored."""
     site = get_site()
     upload = UploadForm()
-    periods = periods_from_settings(site.settings["campaign"])
+    periods, word = (periods_from_settings(site.settings["campaign"]),
+                     period_word(site.settings["campaign"]))
     errors = []
     if not upload.validate_on_submit() or not upload.file.data:
         errors = [{"id": "file", "text": "Hãy chọn một tệp CSV."}]
     else:
         try:
-            parsed = read_figures_csv(upload.file.data.read(), {p.number for p in periods})
+            parsed = read_figures_csv(upload.file.data.read(), {p.number for p in periods}, word)
         except FiguresError as error:     # lines of the file, not cells of the form
             errors = [{"id": None, "text": text} for text in error.errors]
         else:
             save_figures(site, parsed, current_user()["username"])
             audit.record(site, current_user()["username"], "procedures.import",
                          periods=sorted(parsed))
-            flash(f"Đã nhập số liệu của {len(parsed)} đợt từ tệp CSV.", "ok")
+            flash(f"Đã nhập số liệu của {len(parsed)} {word} từ tệp CSV.", "ok")
             return redirect(url_for("procedures.figures_page"))
     stored = figures(site)
     chosen = periods[-1]
@@ -122,8 +123,9 @@ def import_csv():
 @page(*STAFF, site_kind="commune")
 def template():
     """A CSV to fill in Excel: one row per period and area."""
-    periods = periods_from_settings(get_site().settings["campaign"])
-    return Response(template_csv(periods), mimetype="text/csv",
+    campaign = get_site().settings["campaign"]
+    return Response(template_csv(periods_from_settings(campaign), period_word(campaign)),
+                    mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=ho-so-tthc-mau.csv"})
 
 

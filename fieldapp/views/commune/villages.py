@@ -14,7 +14,7 @@ from fieldapp.auth.access import current_user, get_site, page
 from fieldapp.forms.errors import Invalid, NotFound
 from fieldapp.indicators import annex
 from fieldapp.indicators.definitions import DEFINITIONS
-from fieldapp.indicators.periods import (campaign_period_kind, monthly_periods, parse_day,
+from fieldapp.indicators.periods import (PERIOD_WORDS, monthly_periods, parse_day, period_kind,
                                          weekly_periods)
 from fieldapp.views.commune.blueprint import SHORT_LABELS, STAFF, bp, update_settings
 
@@ -27,7 +27,7 @@ class CampaignForm(FlaskForm):
     campaign_name = StringField("Tên chiến dịch", render_kw={"maxlength": 120})
     campaign_start = StringField("Ngày bắt đầu", render_kw={"type": "date"})
     campaign_end = StringField("Ngày kết thúc", render_kw={"type": "date"})
-    period_kind = RadioField("Chia đợt theo", choices=[SelectChoice("week", "Tuần (7 ngày)"),
+    period_kind = RadioField("Chia chiến dịch theo", choices=[SelectChoice("week", "Tuần (7 ngày)"),
                                                        SelectChoice("month", "Tháng")],
                              validate_choice=False)
 
@@ -83,7 +83,7 @@ def _villages_page(campaign_form=None, targets=None, add_form=None, annex_form=N
     if campaign_form is None:
         campaign_form = CampaignForm(formdata=None, data={
             "campaign_name": campaign.get("name", ""), "campaign_start": campaign.get("start"),
-            "campaign_end": campaign.get("end"), "period_kind": campaign_period_kind(campaign)})
+            "campaign_end": campaign.get("end"), "period_kind": period_kind(campaign)})
     if targets is None:
         targets = targets_form(_commune_targets(settings), {})
     return render_template(
@@ -123,7 +123,7 @@ def campaign():
         form.campaign_end.errors = ["Chiến dịch dài quá 2 năm."]
     kind = form.period_kind.data
     if kind not in ("week", "month"):
-        form.period_kind.errors = ["Hãy chọn chia đợt theo tuần hoặc theo tháng."]
+        form.period_kind.errors = ["Hãy chọn chia theo tuần hoặc theo tháng."]
     if form.errors:
         return _villages_page(campaign_form=form, status=422)
     make = monthly_periods if kind == "month" else weekly_periods
@@ -135,7 +135,7 @@ def campaign():
                                     end=days["end"].isoformat(), period_kind=kind,
                                     periods=periods)
     update_settings(change)
-    flash(f"Đã lưu chiến dịch: {len(periods)} đợt.", "ok")
+    flash(f"Đã lưu chiến dịch: {len(periods)} {PERIOD_WORDS[kind]}.", "ok")
     return redirect(url_for("commune.villages"))
 
 
