@@ -23,20 +23,20 @@ NOTICE_VERSIONS = ("2026-01",)
 NOTICE_VERSION = NOTICE_VERSIONS[-1]
 
 # the purposes a person may agree to, in the order the forms show and the rules store them
+# (short: the round app carries them on every phone's load)
 PURPOSES = {
-    "campaign_support": "Được tổ hỗ trợ dùng dịch vụ công trực tuyến (ghi tên, năm sinh, "
-                        "tình trạng VNeID, tài khoản ngân hàng)",
-    "satisfaction_survey": "Trả lời khảo sát mức độ hài lòng (được ghi ý kiến)",
-    "phone_contact": "Được gọi điện, nhắn tin (được ghi số điện thoại)",
+    "campaign_support": "Hỗ trợ dùng dịch vụ công trực tuyến",
+    "satisfaction_survey": "Khảo sát hài lòng (ghi ý kiến)",
+    "phone_contact": "Gọi điện, nhắn tin (ghi số điện thoại)",
 }
 GIVEN_BY = {"self": "Chính người đó", "guardian": "Người giám hộ"}
 CONSENT_KEYS = ("by", "notice_version", "on", "purposes")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}\Z")
 
-PHONE_NEEDS_CONSENT = ("chỉ được ghi khi người dân đồng ý được gọi điện, nhắn tin. Hãy đánh "
-                       "dấu mục đó ở phần Đồng ý, hoặc xóa số điện thoại.")
-COMMENT_NEEDS_CONSENT = ("chỉ được ghi khi người được hỏi (hoặc hộ) đã đồng ý trả lời khảo sát "
-                         "hài lòng. Hãy ghi sự đồng ý ở hộ hoặc người đó trước, hoặc xóa ý kiến.")
+PHONE_NEEDS_CONSENT = ("chỉ được ghi khi người dân đồng ý được gọi điện, nhắn tin: hãy đánh "
+                       "dấu mục đó, hoặc xóa số điện thoại.")
+COMMENT_NEEDS_CONSENT = ("chỉ được ghi khi người được hỏi (hoặc hộ) đã đồng ý khảo sát hài "
+                         "lòng: hãy ghi sự đồng ý đó, hoặc xóa ý kiến.")
 COMMENT_PARENT_UNKNOWN = ("chưa thấy hộ hoặc người được hỏi trên máy này, nên chưa biết họ có "
                           "đồng ý không. Hãy lưu hộ/người trước, hoặc xóa ý kiến.")
 

@@ -9,7 +9,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from fieldapp.forms.consent import (GIVEN_BY, NOTICE_VERSION, PHONE_NEEDS_CONSENT, PURPOSES,
+from fieldapp.forms.consent import (COMMENT_NEEDS_CONSENT, GIVEN_BY, NOTICE_VERSION,
+                                    NOTICE_VERSIONS, PHONE_NEEDS_CONSENT, PURPOSES,
                                     check_consent, fields_needing_consent)
 
 __all__ = ["Field", "RULES", "CHOICES", "TYPE_LABELS", "DOOR_TO_DOOR", "validate_data",
@@ -79,7 +80,7 @@ RULES = {
     "household": (
         Field("head_name", "text", "Họ tên chủ hộ", required=True, max_length=120),
         Field("address", "text", "Địa chỉ", max_length=200),
-        Field("consent", "consent", "Đồng ý"),
+        Field("consent", "consent", "Đồng ý", choices="purpose"),
         Field("phone", "phone", "Số điện thoại"),
         Field("note", "text", "Ghi chú", max_length=1000, multiline=True),
     ),
@@ -88,7 +89,7 @@ RULES = {
         Field("full_name", "text", "Họ và tên", required=True, max_length=120),
         Field("birth_year", "year", "Năm sinh", required=True),
         Field("sex", "choice", "Giới tính", choices="sex"),
-        Field("consent", "consent", "Đồng ý"),
+        Field("consent", "consent", "Đồng ý", choices="purpose"),
         Field("phone", "phone", "Số điện thoại"),
         Field("vneid", "choice", "Tài khoản VNeID", required=True, choices="vneid"),
         Field("bank_account", "bool", "Có tài khoản ngân hàng", required=True),
@@ -270,4 +271,7 @@ def rules_as_json(today=None):
         "bidi_pattern": BIDI_RE.pattern,
         "max_clock_ahead_ms": int(MAX_CLOCK_AHEAD.total_seconds() * 1000),
         "notice_version": NOTICE_VERSION,
+        "notice_versions": list(NOTICE_VERSIONS),
+        "phone_needs_consent": PHONE_NEEDS_CONSENT,
+        "comment_needs_consent": COMMENT_NEEDS_CONSENT,
     }

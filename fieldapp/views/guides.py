@@ -5,7 +5,7 @@ from flask import Blueprint, render_template
 from fieldapp.auth.access import get_site
 from fieldapp.forms.consent import NOTICE_VERSION, PURPOSES
 from fieldapp.forms.text import vn_date
-from fieldapp.guide_texts import GUIDES, guide_by_slug
+from fieldapp.guide_texts import GUIDES, PRIVACY_SLUG, guide_by_slug
 from fieldapp.retention import purge_date, retention_days
 
 bp = Blueprint("guides", __name__, url_prefix="/guides")
@@ -17,7 +17,6 @@ def index():
     return render_template("guides/index.html", guides=GUIDES)
 
 
-PRIVACY_SLUG = "quyen-rieng-tu"     # the notice's address, also on the printed cards
 
 
 @bp.get("/" + PRIVACY_SLUG)

@@ -120,7 +120,7 @@ def test_the_api_keeps_a_comment_only_with_the_surveyed_ones_satisfaction_consen
     results = response.json["results"]
     assert [r["status"] for r in results] == ["accepted", "accepted", "accepted", "rejected",
                                               "rejected", "rejected", "accepted"]
-    assert "đã đồng ý trả lời khảo sát" in results[3]["errors"]["data.comment"]
+    assert "đã đồng ý khảo sát hài lòng" in results[3]["errors"]["data.comment"]
     assert "chưa thấy hộ hoặc người" in results[4]["errors"]["data.comment"]
     assert set(results[5]["errors"]) == {"data.comment"}
 
