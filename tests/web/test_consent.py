@@ -37,8 +37,11 @@ def test_the_notice_is_public_and_names_its_version_purposes_and_the_site_retent
     assert "Tỉnh chỉ nhận số liệu tổng hợp" in page and "xóa" in page
 
 
-@pytest.mark.parametrize("path", ["/records/new/household"])
-def test_the_household_form_asks_consent_with_nothing_ticked_and_links_the_notice(lead, path):
+@pytest.mark.parametrize("record_type", ["household", "person"])
+def test_the_forms_ask_consent_with_nothing_ticked_and_link_the_notice(lead, site, record_type):
+    home = household(author="lan", device_id="web-lan")
+    site.store.submit([home])
+    path = f"/records/new/{record_type}?household_id={home['id']}"
     page = lead.get(path).get_data(as_text=True)
     assert 'href="/guides/quyen-rieng-tu"' in page
     boxes = re.findall(r'<input[^>]*name="consent_purposes"[^>]*>', page)
@@ -61,6 +64,8 @@ def test_a_page_refuses_a_phone_without_phone_contact_consent_and_stores_it_with
     site.store.refresh()
     [stored] = site.store.currents()
     assert stored["data"]["phone"] == "0912345678"
+    shown = texts(lead.get(f"/households/{stored['id']}").get_data(as_text=True))
+    assert "Đồng ý ngày 01/08/2025: hỗ trợ dùng dịch vụ công trực tuyến; gọi điện" in shown
     assert stored["data"]["consent"] == {"notice_version": NOTICE_VERSION, "by": "self",
                                          "on": "2025-08-01",
                                          "purposes": ["campaign_support", "phone_contact"]}
