@@ -89,9 +89,24 @@ def _phone(rng):
     return f"0{rng.choice([3, 7, 8, 9])}{rng.randint(10000000, 99999999)}"
 
 
+def _consent(rng, day, adult=True):
+    """A consent as asked at the door (SPEC §3): each purpose agreed or not, a minor's
+    by a guardian. Drawn from its own random stream, so the rest of the demo is as before."""
+    from fieldapp.forms.consent import NOTICE_VERSION, PURPOSES
+    chance = {"campaign_support": 0.95, "satisfaction_survey": 0.7, "phone_contact": 0.75}
+    return {"notice_version": NOTICE_VERSION, "by": "self" if adult else "guardian",
+            "on": day.isoformat(), "purposes": [p for p in PURPOSES if rng.random() < chance[p]]}
+
+
+def _agreed(data, purpose):
+    return purpose in data.get("consent", {}).get("purposes", ())
+
+
 def _village_versions(village_id, households, volunteers, rng, fake):
-    """Every version of one village's four weeks, oldest first."""
+    """Every version of one village's four weeks, oldest first. A phone is kept only where
+    `phone_contact` was agreed, a survey's comment only with `satisfaction_survey`."""
     versions, latest = [], {}
+    asked = random.Random(f"consent-{village_id}")
 
     def add(kind, data, day, author, record_id=None):
         version = {"id": record_id or _uuid(rng), "type": kind, "village_id": village_id,
@@ -111,9 +126,11 @@ def _village_versions(village_id, households, volunteers, rng, fake):
         head_year = rng.randint(1948, 1996)
         head_sex = rng.choice(["male", "male", "female"])
         head = _name(fake, rng, head_sex, last)
-        home = add("household", {
-            "head_name": head, "address": f"Số {rng.randint(1, 250)}, {rng.choice(streets)}",
-            "phone": _phone(rng), "note": ""}, day, author)
+        data = {"head_name": head, "address": f"Số {rng.randint(1, 250)}, {rng.choice(streets)}",
+                "phone": _phone(rng), "note": "", "consent": _consent(asked, day)}
+        if not _agreed(data, "phone_contact"):
+            data["phone"] = ""
+        home = add("household", data, day, author)
         members = [(head, head_year, head_sex)]
         if rng.random() < 0.85:
             sex = "female" if head_sex == "male" else "male"
@@ -130,12 +147,15 @@ def _village_versions(village_id, households, volunteers, rng, fake):
             adult = year <= 2007
             vneid = rng.choices(["none", "installed", "level1", "level2"],
                                 [30, 20, 15, 35] if adult else [70, 20, 5, 5])[0]
-            people.append(add("person", {
-                "household_id": home["id"], "full_name": name, "birth_year": year,
-                "sex": sex, "phone": _phone(rng) if adult else "",
-                "vneid": vneid, "bank_account": adult and rng.random() < 0.55,
-                "uses_online_services": adult and rng.random() < 0.15,
-                "paid_online": False}, day, author))
+            data = {"household_id": home["id"], "full_name": name, "birth_year": year,
+                    "sex": sex, "consent": _consent(asked, day, adult),
+                    "phone": _phone(rng) if adult else "",
+                    "vneid": vneid, "bank_account": adult and rng.random() < 0.55,
+                    "uses_online_services": adult and rng.random() < 0.15,
+                    "paid_online": False}
+            if not _agreed(data, "phone_contact"):
+                data["phone"] = ""
+            people.append(add("person", data, day, author))
         homes.append((home, people, author))
 
     rng.shuffle(homes)
@@ -186,12 +206,13 @@ def _village_versions(village_id, households, volunteers, rng, fake):
                 good = 0.80 + 0.04 * week - (0.06 if area in ("land", "construction") else 0)
                 rating = rng.choice([4, 5]) if rng.random() < good else rng.choice([1, 2, 3])
                 adult = next((p for p in people if p["data"]["birth_year"] <= 2007), people[0])
+                comment = rng.choice(["", "", "Cán bộ hướng dẫn tận tình",
+                                      "Mạng yếu, tải hồ sơ lâu", "Thủ tục nhanh hơn đi trực tiếp"])
                 add("survey", {"household_id": home["id"], "person_id": adult["id"],
                                "surveyed_on": day.isoformat(), "service_area": area,
                                "rating": rating,
-                               "comment": rng.choice(["", "", "Cán bộ hướng dẫn tận tình",
-                                                      "Mạng yếu, tải hồ sơ lâu",
-                                                      "Thủ tục nhanh hơn đi trực tiếp"])},
+                               "comment": comment if _agreed(adult["data"], "satisfaction_survey")
+                               else ""},
                     day, author)
         done = target
     return versions

@@ -3,6 +3,7 @@
 A test checks that every API route of the app is described here and that the real server
 answers as described (schemathesis), so this file cannot drift from the code quietly.
 """
+from fieldapp.forms.consent import GIVEN_BY, NOTICE_VERSIONS, PURPOSES
 from fieldapp.forms.rules import CHOICES, RULES
 from fieldapp.indicators.definitions import DEFINITIONS
 from fieldapp.indicators.procedures import DEFAULT_TARGETS as PROCEDURE_TARGETS
@@ -43,6 +44,14 @@ def _data_schema(record_type):
                                                  "enum": list(CHOICES[rule.choices])}}
         elif kind == "date":
             schema = {"type": "string", "format": "date"}
+        elif kind == "consent":
+            schema = {"type": "object", "required": ["notice_version", "purposes", "by", "on"],
+                      "additionalProperties": False, "properties": {
+                          "notice_version": {"type": "string", "enum": list(NOTICE_VERSIONS)},
+                          "purposes": {"type": "array", "uniqueItems": True, "items": {
+                              "type": "string", "enum": list(PURPOSES)}},
+                          "by": {"type": "string", "enum": list(GIVEN_BY)},
+                          "on": {"type": "string", "format": "date"}}}
         else:
             schema = {"type": "string", "format": "uuid"}
         props[rule.name] = dict(schema, description=rule.label)

@@ -30,10 +30,27 @@ ROUND_ROLES = ("volunteer", "lead")
 
 def _door_to_door(rules):
     """The rules of the records a phone makes at the door: the team roster (member) is
-    kept on the laptop's pages, so its rules need not weigh on every phone's load."""
-    rules["types"] = {k: v for k, v in rules["types"].items() if k in DOOR_TO_DOOR}
+    kept on the laptop's pages, so its rules need not weigh on every phone's load. Each
+    field travels as a list (rules.js makes it an object again): names of keys repeated
+    on every field weighed a kilobyte of the page's 50 KiB."""
+    rules["types"] = {k: [_lean(rule) for rule in v] for k, v in rules["types"].items()
+                      if k in DOOR_TO_DOOR}
+    rules["type_labels"].pop("member", None)
     rules["choices"].pop("member_role", None)
+    rules["choices"].pop("consent_by", None)          # views.js asks: guardian or not
+    rules.pop("comment_needs_consent", None)          # the laptop judges a comment
     return rules
+
+
+def _lean(rule):
+    """[name, kind, label, required, max_length, choices, multiline] of a field, without
+    its trailing zeros and empty texts (a length limit only where text is typed)."""
+    values = [rule["name"], rule["kind"], rule["label"], int(rule["required"]),
+              rule["max_length"] if rule["kind"] in ("text", "phone") else 0,
+              rule["choices"], int(rule["multiline"])]
+    while values[-1] in (0, ""):
+        values.pop()
+    return values
 
 
 @bp.get("/round")

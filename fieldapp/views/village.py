@@ -19,8 +19,8 @@ from fieldapp.records import (WRITER_ROLES, live_records, people_names, save_ver
                               search_households)
 from fieldapp.subject_requests import open_counts
 from fieldapp.views.days import counted_day
-from fieldapp.views.forms import (ActionForm, VillageSettingsForm, VolunteerForm, form_to_data,
-                                  record_form)
+from fieldapp.views.forms import (CONSENT_FIELDS, ActionForm, VillageSettingsForm, VolunteerForm,
+                                  consent_initial, form_to_data, record_form)
 
 bp = Blueprint("village", __name__)
 RECORD_ROLES = WRITER_ROLES          # who writes door-to-door records
@@ -161,12 +161,15 @@ def _edit(record_type, version, home, village_id, defaults):
     user = current_user()
     members = _members(home["id"], village_id) if home else []
     initial = dict(defaults, **(version["data"] if version else {}))
+    if record_type in ("household", "person"):
+        initial.update(consent_initial(initial, today_local().isoformat()))
     form = record_form(record_type, members, data=None if request.method == "POST" else {
         k: (str(v) if isinstance(v, int) and not isinstance(v, bool) else v)
         for k, v in initial.items()})
     if form.validate_on_submit():
         fixed = {"household_id": home["id"]} if home else {}
-        data, errors = form_to_data(record_type, form, fixed)
+        data, errors = form_to_data(record_type, form, fixed,
+                                    previous=version and version["data"])
         if not errors:
             new = make_version(record_type, village_id, data, user["username"],
                                f"web-{user['username']}", record_id=version and version["id"],
@@ -183,6 +186,7 @@ def _edit(record_type, version, home, village_id, defaults):
                 return redirect(url_for("village.households"))
             return redirect(url_for("village.household", record_id=home["id"] if home else new["id"]))
     return render_template("record_form.html", form=form, record_type=record_type,
+                           consent_fields=CONSENT_FIELDS,
                            type_label=TYPE_LABELS[record_type], version=version, home=home,
                            rules=RULES[record_type]), 422 if form.errors else 200
 

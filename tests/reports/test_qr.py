@@ -61,12 +61,12 @@ def test_cli_sheet_codes_decode_to_guides_wifi_and_working_login_cards(site, run
     assert result.exit_code == 0, result.output
     assert "1 thẻ đăng nhập" in result.output
     codes = decode_pdf(out, tmp_path)
-    local = {f"{BASE}/guides/{g.slug}" for g in GUIDES}
+    local = {f"{BASE}/guides/{g.slug}" for g in GUIDES} | {f"{BASE}/guides/quyen-rieng-tu"}
     official = {g.official_url for g in GUIDES}
     wifi = 'WIFI:T:WPA;S:To CNS\\; thon\\:3;P:p@ss\\,\\"w\\\\1;;'
     logins = [c for c in codes if c.startswith(BASE + "/round#card=")]
     assert set(codes) == local | official | {wifi} | set(logins)
-    assert sum(c in local for c in codes) == len(GUIDES) and codes.count(wifi) == 1
+    assert sum(c in local for c in codes) == len(GUIDES) + 1 and codes.count(wifi) == 1
     assert len(logins) == 1                          # one volunteer (minh); the lead gets none
     user = cards.redeem_card(site, logins[0].split("#card=", 1)[1])
     assert user["username"] == "minh"

@@ -55,6 +55,7 @@ TABLE = {
     "commune.villages": (NONE, (S, A)),
     "guides.guide": (OPEN, OPEN),
     "guides.index": (OPEN, OPEN),
+    "guides.privacy": (OPEN, OPEN),
     "favicon": (OPEN, OPEN),
     "healthz": (OPEN, OPEN),
     "procedures.figures_page": (NONE, (S, A)),

@@ -73,6 +73,13 @@ def version(kind, data, village_id="thon-3", day=START, hour=10, author="minh",
             "author": author, "deleted": deleted, "data": data}
 
 
+def consent(*purposes, on=START, by="self"):
+    """A consent (SPEC §3) to `purposes` (default: all three) on the notice of today."""
+    from fieldapp.forms.consent import NOTICE_VERSION, PURPOSES
+    return {"notice_version": NOTICE_VERSION, "purposes": list(purposes or PURPOSES),
+            "by": by, "on": on.isoformat()}
+
+
 def household(head="Nguyễn Văn An", **kw):
     return version("household", {"head_name": head, "address": "Xóm 1"}, **kw)
 

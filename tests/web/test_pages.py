@@ -42,7 +42,8 @@ def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(lead, site
 def test_adding_a_household_then_a_person_then_a_visit(lead, site):
     token = csrf_token(lead, "/records/new/household")
     response = lead.post("/records/new/household", data={
-        "csrf_token": token, "head_name": "Đặng Văn Ánh", "address": "Xóm Bàu", "phone": "0912345678"})
+        "csrf_token": token, "head_name": "Đặng Văn Ánh", "address": "Xóm Bàu", "phone": "0912345678",
+        "consent_purposes": ["phone_contact"], "consent_by": "self", "consent_on": "2025-08-01"})
     assert response.status_code == 302
     home_id = response.location.rsplit("/", 1)[1]
     token = csrf_token(lead, f"/records/new/person?household_id={home_id}")

@@ -80,7 +80,7 @@ def test_no_personal_data_in_the_log_or_stray_files(site, live_server):
     assert status == 302
     # records with names and phone numbers
     home = factories.household(NAME)
-    home["data"]["phone"] = PHONE
+    home["data"].update(phone=PHONE, consent=factories.consent())
     person = factories.person(home["id"], name=PERSON)
     status, body = server.request("POST", "/api/v1/records", {"records": [home, person]}, token)
     assert status == 200 and [r["status"] for r in body["results"]] == ["accepted"] * 2

@@ -239,6 +239,12 @@ function input(rule, value, parent) {
       return [h('label', { for: id }, rule.label, req), h('select', { id, name: rule.name, 'aria-describedby': desc },
         h('option', { value: '' }, '— Chọn —'), opts.map(([k, text]) => h('option', { value: k, selected: k === chosen }, text)))];
     }
+    case 'consent': {  // read the notice, then tick what is agreed: nothing ticked before
+      const c = value || {};
+      return [h('a', { href: '/guides/quyen-rieng-tu', target: '_blank' }, 'Đọc thông báo'), group('checkbox', (k) => c.purposes?.includes(k)),
+        h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'c-by', checked: c.by === 'guardian' }), h('span', {}, 'Người giám hộ đồng ý thay')),
+        h('input', { type: 'date', name: 'c-on', 'aria-label': 'Ngày đồng ý', value: c.on || today() })];
+    }
     case 'ref': {
       if (rule.name === 'household_id') return h('input', { type: 'hidden', name: rule.name, value: value || parent || '' });
       const members = live('person', (p) => p.data.household_id === parent);
@@ -263,6 +269,11 @@ function read(form, type) {
   for (const rule of R.types[type]) {
     const els = form.elements;
     if (rule.kind === 'bool') { data[rule.name] = els[rule.name].checked; continue; }
+    if (rule.kind === 'consent') {  // as forms/consent.py consent_from_form
+      const p = [...form.querySelectorAll('input[name="consent"]:checked')].map((x) => x.value), on = els['c-on'].value, was = form.was || {};
+      if (p.length) data.consent = { notice_version: was.on === on ? was.notice_version : R.notice_version, purposes: p, by: els['c-by'].checked ? 'guardian' : 'self', on };
+      continue;
+    }
     if (rule.kind === 'choices') {
       data[rule.name] = [...form.querySelectorAll(`input[name="${rule.name}"]:checked`)].map((x) => x.value);
       continue;
@@ -293,6 +304,7 @@ function formView(type, version, parent) {
     rules.map((rule) => h('div', { class: 'field', id: 'f-' + rule.name },
       input(rule, data[rule.name], parent), h('p', { class: 'err', id: 'e-' + rule.name }))),
     h('button', { class: 'primary wide', type: 'submit' }, 'Lưu trên điện thoại'));
+  form.was = data.consent;
   const back = () => go(type === 'household' ? (version ? '#h=' + version.id : '#') : '#h=' + parent);
   const show = (errors) => {
     for (const rule of rules) {
