@@ -39,9 +39,10 @@ class DemoSummary:
     root: str
     villages: list = field(default_factory=list)     # (id, name, dir, lead, volunteers)
     commune_dir: str = ""
+    province_dir: str = ""
     counts: dict = field(default_factory=dict)
 
-    def describe(self, village_url=None, commune_url=None):
+    def describe(self, village_url=None, commune_url=None, province_url=None):
         """The text printed for the person running the demo."""
         lines = [f"Dữ liệu mẫu (bịa ra, không phải người thật): {self.root}",
                  f"  {vn_number(self.counts.get('household', 0))} hộ, "
@@ -59,6 +60,11 @@ class DemoSummary:
                      + f"  (dữ liệu: {self.commune_dir})")
         lines.append(f"  cán bộ xã: canbo / mật khẩu {STAFF_PASSWORD}")
         lines.append(f"  quản trị: quantri / mật khẩu {STAFF_PASSWORD}")
+        if self.province_dir:
+            lines.append("Tỉnh Đồng Nai (chỉ số liệu tổng hợp của các xã)"
+                         + (f": {province_url}" if province_url else "")
+                         + f"  (dữ liệu: {self.province_dir})")
+            lines.append(f"  cán bộ tỉnh: canbotinh / mật khẩu {STAFF_PASSWORD}")
         return "\n".join(lines)
 
 
@@ -342,6 +348,8 @@ def build_demo(root, seed=2025):
     _procedure_figures(commune, rng)
     commune.close()
     _send_batches(summary)
+    from fieldapp.cli.demo_province import build_province
+    summary.province_dir = build_province(summary, START, END, STAFF_PASSWORD, _village_versions)
     return summary
 
 
