@@ -19,7 +19,7 @@ from sync.batch import _decompress
 from sync.errors import BatchRejected, BatchTooLarge
 
 __all__ = ["FORMAT", "VERSION", "MAX_ROLLUP_BYTES", "sign_rollup", "rollup_bytes",
-           "read_rollup", "SOURCES"]
+           "read_rollup", "read_rollup_json", "SOURCES"]
 
 FORMAT, VERSION = "fieldapp-rollup", 1
 MAX_ROLLUP_BYTES = 8 * 1024 * 1024      # a commune of 60 villages x 60 periods is ~3 MB
@@ -41,8 +41,18 @@ def _name(value):
         and not UNSAFE_TEXT_RE.search(value)
 
 
+def _canonical(value):
+    """canonical_json(value), at C speed (orjson, keys sorted) when its text is NFC
+    already, as a roll-up's few texts (place names) are. bench/province.py: importing 100
+    roll-ups went from 14x their parse to about 3x (with the file kept as received)."""
+    body = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    if unicodedata.is_normalized("NFC", body.decode("utf-8")):
+        return body
+    return canonical_json(value)
+
+
 def _payload(rollup):
-    return canonical_json({k: v for k, v in rollup.items() if k != "signature"})
+    return _canonical({k: v for k, v in rollup.items() if k != "signature"})
 
 
 def sign_rollup(fields, private_key):
@@ -54,7 +64,7 @@ def sign_rollup(fields, private_key):
 
 def rollup_bytes(rollup):
     """The canonical JSON file content of a signed roll-up."""
-    return canonical_json(rollup)
+    return _canonical(rollup)
 
 
 def _refuse(problem, message):
@@ -155,11 +165,18 @@ def _periods(periods, numbers, where, procedures=False):
 def read_rollup(raw, limit=MAX_ROLLUP_BYTES):
     """The checked, signature-verified roll-up in `raw` (JSON or gzip); raise
     BatchRejected naming the problem. Key pinning is the importer's job."""
+    return read_rollup_json(raw, limit)[0]
+
+
+def read_rollup_json(raw, limit=MAX_ROLLUP_BYTES):
+    """(roll-up, its JSON bytes as received, inflated): read_rollup, and the bytes an
+    importer can keep as they are (they parse back to the very roll-up checked)."""
     if len(raw) > limit:
         raise BatchTooLarge("too_large", f"Tệp số liệu tổng hợp quá lớn (quá "
                                          f"{limit // (1024 * 1024)} MB): không nhận.")
-    if bytes(raw[:2]) == b"\x1f\x8b":
-        raw = _decompress(bytes(raw), limit)
+    raw = bytes(raw)
+    if raw[:2] == b"\x1f\x8b":
+        raw = _decompress(raw, limit)
     try:
         rollup = orjson.loads(raw)
     except orjson.JSONDecodeError:
@@ -168,4 +185,4 @@ def read_rollup(raw, limit=MAX_ROLLUP_BYTES):
     if not keys.verify(rollup["site"]["public_key"], _payload(rollup), rollup["signature"]):
         raise _refuse("signature", "Chữ ký của tệp số liệu tổng hợp không đúng: tệp đã bị "
                                    "sửa hoặc không phải do máy của xã tạo ra.")
-    return rollup
+    return rollup, raw

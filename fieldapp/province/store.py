@@ -1,27 +1,27 @@
 """What a province keeps: the newest roll-up of each of its communes (SPEC §7a).
 
-DATA/rollups/<commune code>.json holds a commune's newest roll-up whole, exactly as it
-arrived; the key each commune signs with is pinned in meta's `commune_keys` on first
-sight. A newer roll-up replaces the older file whole (figures a commune no longer sends
-are gone, never left over); the same roll-up twice, or an older one arriving late,
-changes nothing.
+DATA/rollups/<commune code>.json holds a commune's newest roll-up whole, as it arrived;
+meta's `rollup_receipts` notes each one kept (when it came), and the first receipt of a
+commune pins the key it signs with. A newer roll-up replaces the older file whole
+(figures a commune no longer sends are gone, never left over); the same roll-up twice,
+or an older one arriving late, changes nothing.
 """
 import datetime
 import os
 from dataclasses import asdict, dataclass
 
 import orjson
-from tinydb import Query
 
 from fieldapp.forms.errors import FieldappError
 from storage.durable import atomic_write_bytes
 from sync import keys
 from sync.errors import BatchRejected
-from sync.rollup import rollup_bytes, read_rollup
+from sync.rollup import read_rollup_json
 
 __all__ = ["RollupReceipt", "import_rollup", "stored_rollups", "receipts", "ROLLUP_DIR"]
 
 ROLLUP_DIR = "rollups"
+RECEIPTS = "rollup_receipts"
 
 
 @dataclass
@@ -71,7 +71,7 @@ def import_rollup(site, raw):
     RollupReceipt or raise BatchRejected (nothing stored)."""
     if site.kind != "province":
         raise FieldappError("Chỉ máy của tỉnh nhận số liệu tổng hợp của các xã.")
-    rollup = read_rollup(raw)
+    rollup, body = read_rollup_json(raw)
     settings = site.settings
     if rollup["province_code"] != settings["province_code"]:
         raise BatchRejected("province", f"Tệp này của một xã thuộc tỉnh khác (mã "
@@ -88,29 +88,28 @@ def import_rollup(site, raw):
                    fingerprint=keys.fingerprint(key))
     os.makedirs(os.path.join(site.data_dir, ROLLUP_DIR), exist_ok=True)
     with site.lock:                       # one import of a commune at a time, whole
-        with site.meta_lock:
-            pins = site.table("commune_keys")
-            pinned = pins.get(Query().commune_code == code)
-            if pinned is not None and pinned["public_key"] != key:
-                raise BatchRejected("key", f"Tệp của {communes[code]} được ký bằng một khóa "
-                                           f"khác khóa đã biết (dấu vân tay "
-                                           f"{keys.fingerprint(key)}, đã biết "
-                                           f"{keys.fingerprint(pinned['public_key'])}): "
-                                           "không nhận. Nếu xã đã thay máy, hãy hỏi xã.")
+        kept = receipts(site, code)
+        pinned = kept[0]["public_key"] if kept else None      # the key seen first
+        if pinned is not None and pinned != key:
+            raise BatchRejected("key", f"Tệp của {communes[code]} được ký bằng một khóa "
+                                       f"khác khóa đã biết (dấu vân tay "
+                                       f"{keys.fingerprint(key)}, đã biết "
+                                       f"{keys.fingerprint(pinned)}): không nhận. Nếu xã "
+                                       "đã thay máy, hãy hỏi xã.")
         current = _read(_path(site, code))
         if current is not None and current["rollup_id"] == rollup["rollup_id"]:
             return RollupReceipt(outcome="same", **receipt)
         if current is not None and _order(current) > _order(rollup):
             return RollupReceipt(outcome="older", **receipt)
+        # the receipt first: when it came (how late a commune reported) and, on first
+        # sight, the key it pins; a crash before the file leaves a harmless receipt
         with site.meta_lock:
-            if pinned is None:
-                site.table("commune_keys").insert({"commune_code": code, "public_key": key})
-            # when each roll-up came: how late a commune reported for a period
-            site.table("rollup_receipts").insert({
-                "commune_code": code, "rollup_id": rollup["rollup_id"], "as_of": rollup["as_of"],
+            site.table(RECEIPTS).insert({
+                "commune_code": code, "rollup_id": rollup["rollup_id"],
+                "as_of": rollup["as_of"], "public_key": key,
                 "received_at": datetime.datetime.now(datetime.timezone.utc).isoformat(
                     timespec="seconds")})
-        atomic_write_bytes(_path(site, code), rollup_bytes(rollup))
+        atomic_write_bytes(_path(site, code), body)
     return RollupReceipt(outcome="replaced" if current else "new", **receipt)
 
 
@@ -125,7 +124,9 @@ def stored_rollups(site):
     return out
 
 
-def receipts(site):
-    """[{commune_code, rollup_id, as_of, received_at}] of every roll-up kept on arrival."""
+def receipts(site, commune_code=None):
+    """[{commune_code, rollup_id, as_of, public_key, received_at}] of every roll-up kept
+    on arrival (of one commune), in the order they came."""
     with site.meta_lock:
-        return [dict(row) for row in site.table("rollup_receipts").all()]
+        rows = site.table(RECEIPTS).all()
+    return [dict(r) for r in rows if commune_code is None or r["commune_code"] == commune_code]
