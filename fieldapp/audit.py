@@ -46,7 +46,8 @@ ACTION_LABELS = {
     "push.require_sealed": "Đổi yêu cầu mã hóa lô gửi", "site_key.forget": "Quên khóa của máy thôn",
     "privacy_report": "Lập hồ sơ xử lý dữ liệu cá nhân", "restore.legacy":
         "Khôi phục bản sao lưu cũ không mã hóa",
-    "rollup.cli": "Lập số liệu tổng hợp gửi tỉnh", "rollup.import": "Nhận số liệu tổng hợp của xã",
+    "rollup.cli": "Lập số liệu tổng hợp gửi tỉnh",
+    "download.rollup": "Tải số liệu tổng hợp gửi tỉnh", "rollup.import": "Nhận số liệu tổng hợp của xã",
     "rollup.import.refused": "Từ chối số liệu tổng hợp của xã",
 }
 # the filter of the /audit page: (action prefix, label)

@@ -1,12 +1,18 @@
 """The province's pages: every commune's figures for a period and indicator, ranked with
 the lowest first, which communes reported for which period, and a commune's villages."""
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, g, render_template, request
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+
+from fieldapp import audit
 
 from fieldapp.auth.access import get_site, page
 from fieldapp.forms.errors import BadRequest, NotFound
 from fieldapp.indicators.periods import period_word, periods_from_settings
 from fieldapp.province.figures import INDICATORS, province_view, reported, village_rows
-from fieldapp.province.store import receipts, stored_rollups
+from fieldapp.forms.errors import FieldappError
+from fieldapp.province.store import import_rollup, receipts, stored_rollups
+from sync.rollup import MAX_ROLLUP_BYTES
 from fieldapp.views.days import counted_day
 
 bp = Blueprint("province", __name__, url_prefix="/province")
@@ -69,3 +75,42 @@ def commune(code):
     return render_template("province/commune.html", settings=settings, name=names[code],
                            code=code, rollup=rollup, rows=rows, periods=periods, number=number,
                            key=key, indicators=INDICATORS, word=_word(settings))
+
+
+MAX_FILES = 200                 # a province's communes, each sending one file
+
+
+class RollupUpload(FlaskForm):
+    files = FileField("Tệp số liệu tổng hợp của xã (.json hoặc .json.gz)",
+                      render_kw={"multiple": True, "accept": ".json,.gz,application/json,"
+                                                        "application/gzip"})
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@page(*STAFF, site_kind="province")
+def imports():
+    """Upload communes' roll-up files; each file's receipt, or why it was refused."""
+    site = get_site()
+    form = RollupUpload()
+    results, status = [], 200
+    if form.validate_on_submit():
+        uploads = [f for f in request.files.getlist("files") if f and f.filename][:MAX_FILES]
+        if not uploads:
+            form.files.errors = ["Hãy chọn ít nhất một tệp số liệu tổng hợp."]
+            status = 422
+        for upload in uploads:
+            name = upload.filename[:120]
+            try:
+                receipt = import_rollup(site, upload.read(MAX_ROLLUP_BYTES + 1))
+            except FieldappError as error:
+                status = 422
+                audit.record(site, g.user["username"], "rollup.import.refused",
+                             problem=(error.details or {}).get("problem"))
+                results.append({"name": name, "ok": False, "message": error.message})
+            else:
+                audit.record(site, g.user["username"], f"rollup.import.{receipt.outcome}",
+                             rollup_id=receipt.rollup_id, commune=receipt.commune_code)
+                results.append({"name": name, "ok": True, "message": receipt.summary()})
+    elif form.errors:
+        status = 422
+    return render_template("province/import.html", form=form, results=results), status

@@ -152,3 +152,36 @@ def test_the_dashboard_fits_a_phone(province, phone, tmp_path):
         assert phone.errors == [] and phone.failed == []
     finally:
         live.stop()
+
+
+def test_staff_upload_rollups_and_each_file_gets_its_line(province, staff, tmp_path):
+    import io
+    from tests.support.pages import csrf_token
+    site, rollups = province
+    good = rollup_bytes(rollups[1])
+    forged = good.replace(b'"numerator":', b'"numerator":1', 1)
+    token = csrf_token(staff, "/province/import")
+    page = staff.post("/province/import", content_type="multipart/form-data", data={
+        "csrf_token": token, "files": [(io.BytesIO(good), "phuong.json"),
+                                       (io.BytesIO(forged), "sua.json")]})
+    assert page.status_code == 422                  # one file refused
+    body = text(page)
+    assert "phuong.json : Tệp này" in body and "đã được nhận trước đây" in body
+    assert "sua.json : Chữ ký của tệp số liệu tổng hợp không đúng" in body
+    empty = staff.post("/province/import", data={"csrf_token": token})
+    assert empty.status_code == 422 and "Hãy chọn ít nhất một tệp" in text(empty)
+
+
+def test_commune_staff_download_the_rollup_the_province_takes(province, demo, tmp_path):
+    import gzip
+    from sync.rollup import read_rollup
+    commune = create_app({"DATA_DIR": str(demo.root / "commune")}).test_client()
+    assert login_page(commune, "canbo", "phurieng-2025").status_code == 302
+    page = text(commune.get("/commune/rollup?as_of=2025-08-20"))
+    assert "20/08/2025" in page and "không có tên" in page
+    answer = commune.get("/commune/rollup/file?as_of=2025-08-20")
+    assert answer.status_code == 200 and answer.headers["Content-Disposition"].endswith(
+        '-2025-08-20.json.gz"')
+    rollup = read_rollup(answer.get_data())
+    assert rollup["as_of"] == "2025-08-20" and rollup["commune_code"] == factories.COMMUNE
+    assert gzip.decompress(answer.get_data())[:1] == b"{"

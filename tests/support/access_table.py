@@ -29,6 +29,9 @@ TABLE = {
     "export.push": ((L, A), NONE),
     "province.dashboard": (NONE, NONE),          # province sites only: tests/province
     "province.commune": (NONE, NONE),
+    "province.imports": (NONE, NONE),
+    "commune.rollup": (NONE, (S, A)),
+    "commune.rollup_file": (NONE, (S, A)),
     "batches.forget_key": (NONE, (A,)),
     "batches.approve_laptop": (NONE, (S, A)),
     "batches.held_laptops": (NONE, (S, A)),
