@@ -505,12 +505,13 @@ class RecordStore:
     # -- rewriting -------------------------------------------------------------
 
     def rewrite(self, change, ids=None):
-        """Change stored versions in place (an erasure): `change(version)` answers the
-        version itself to keep it, or a dict of the same keys to replace its values.
+        """Replace stored versions (an erasure): `change(version)` answers the version
+        itself to keep it, or a new dict of the same keys to take its place.
 
         Only the versions of `ids` are offered (every version when None). Under the lock,
         each segment file holding a changed version is rewritten once, atomically; a
-        version keeps its seq and its place in its history. Return how many changed.
+        version keeps its seq and its place in its history, and the dicts callers
+        already hold are left as they were. Return how many changed.
         """
         with self._commit_lock:           # no group commit meanwhile
             try:
@@ -564,11 +565,16 @@ class RecordStore:
             table.update((seq, changes[seq][1]) for seq in seqs)
             atomic_write_bytes(self._path(stem), _segment_bytes(table))
             written[stem] = file_signature(self._path(stem))
-        with self._read_lock:
-            for version, new in changes.values():
-                for name, value in new.items():
-                    if version[name] != value:
-                        version[name] = value   # same keys: readers never see a resize
+        with self._read_lock:          # new objects: what a caller holds stays as it was
+            for seq, (version, new) in changes.items():
+                self._by_seq[bisect.bisect_left(self._seqs, seq)] = new
+                history = self._history[version["id"]]
+                history[next(n for n, v in enumerate(history) if v is version)] = new
+                if id(version) in away:
+                    away[id(new)] = away.pop(id(version))
+            for partition, (stem, _) in list(self._open.items()):
+                if stem in held:
+                    self._open[partition] = (stem, held[stem])
             self._signatures.update(written)
         return len(changes)
 

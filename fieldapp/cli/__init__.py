@@ -5,7 +5,8 @@ from fieldapp.cli import vietnamese
 
 vietnamese.install()        # before the commands are made: their help options are worded then
 
-from fieldapp.cli import admin, audit_log, reports, server, transfer  # noqa: E402
+from fieldapp.cli import admin, audit_log, reports, retention, server, subject  # noqa: E402
+from fieldapp.cli import transfer  # noqa: E402
 from fieldapp.site import Site, SiteMissing  # noqa: E402
 
 __all__ = ["main"]
@@ -39,5 +40,6 @@ def main(ctx, data_dir):
 
 for command in (admin.init, admin.user, admin.backup, admin.restore, server.serve, server.demo,
                 reports.indicators, reports.report, reports.qr, transfer.export,
-                transfer.commune_key, transfer.import_files, transfer.push, audit_log.audit):
+                transfer.commune_key, transfer.import_files, transfer.push, audit_log.audit,
+                subject.subject, retention.purge):
     main.add_command(command)
