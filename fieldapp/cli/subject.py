@@ -26,6 +26,13 @@ def _describe(store, ids):
                      if kind in kinds)
 
 
+def _confirmed(question):
+    """Whether the operator answers yes ("c", "có", or "y") to `question`; no by default."""
+    answer = click.prompt(f"{question} [c/K]", default="k", show_default=False,
+                          prompt_suffix=" ")
+    return answer.strip().lower() in ("c", "có", "co", "y", "yes")
+
+
 @subject.command()
 @click.option("--household", "household_id", metavar="MÃ",
               help="Erase a household with its people, visits and surveys.")
@@ -56,7 +63,7 @@ def erase(obj, household_id, person_id, yes, actor):
                f"xét) của {who}: {_describe(site.store, ids)}, ở mọi phiên bản đã lưu, kể cả "
                "lịch sử. Các số liệu (năm sinh, VNeID, tài khoản, lần thăm, điểm hài lòng) "
                "được giữ nên chỉ số không đổi. Việc này không hoàn tác được.")
-    if not yes and not click.confirm("Xóa thật không?", default=False):
+    if not yes and not _confirmed("Xóa thật không?"):
         click.echo("Đã hủy, không xóa gì.")
         return
     done = erasing.erase(site, ids, record["village_id"], actor)
