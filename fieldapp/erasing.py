@@ -76,13 +76,11 @@ def erase(site, record_ids, village_id, actor, dry_run=False):
     """Erase the identifying fields of `record_ids` (of one village) from every stored
     version, record the erasure to travel, and audit it; return an Erasure."""
     site.store.refresh()
-    done = Erasure(records=_identified(site.store, set(record_ids)))
     if dry_run:
-        return done
+        return Erasure(records=_identified(site.store, set(record_ids)))
     entry = erasures.new_entry("request", village_id, record_ids)
     erasures.record(site, [entry], source="local")
-    done.entries = [entry]
-    done.versions = erasures.apply(site, [entry])
+    done = Erasure([entry], *erasures.apply(site, [entry]))
     audit.record(site, actor, "subject.erase", ids=sorted(record_ids), erasure=entry["id"],
                  count=done.versions)
     return done
@@ -117,14 +115,12 @@ def purge(site, actor, dry_run=False):
     """De-identify every stored version of the site (one rewrite of the store), record a
     purge per village to travel, and audit it; return an Erasure."""
     site.store.refresh()
-    done = Erasure(records=_identified(site.store))
     if dry_run:
-        return done
+        return Erasure(records=_identified(site.store))
     stamp = erasures.new_entry("purge", "x")["at"]
     entries = [erasures.new_entry("purge", village, at=stamp) for village in purge_targets(site)]
     erasures.record(site, entries, source="local")
-    done.entries = entries
-    done.versions = erasures.apply(site, entries)
+    done = Erasure(entries, *erasures.apply(site, entries))
     audit.record(site, actor, "purge", count=done.records, versions=done.versions,
                  villages=[e["village_id"] for e in entries])
     return done

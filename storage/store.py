@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 import msgspec
 
 from storage.canonical import canonical_json, sha256_hex
-from storage.durable import FileLock, atomic_write_bytes, file_signature, remove_stray_temp_files
+from storage.durable import (FileLock, atomic_write_bytes, atomic_write_many, file_signature,
+                             remove_stray_temp_files)
 
 __all__ = ["RecordStore", "StorageError", "Refused", "Conflict", "version_key", "Result",
            "no_cycle_collection"]
@@ -559,12 +560,13 @@ class RecordStore:
                     stem = stem_of(partition, seq)
                     if stem in stems:
                         held.setdefault(stem, {})[seq] = version
-        written = {}
+        contents = {}
         for stem, seqs in stems.items():
             table = held[stem]
             table.update((seq, changes[seq][1]) for seq in seqs)
-            atomic_write_bytes(self._path(stem), _segment_bytes(table))
-            written[stem] = file_signature(self._path(stem))
+            contents[self._path(stem)] = _segment_bytes(table)
+        atomic_write_many(contents)
+        written = {stem: file_signature(self._path(stem)) for stem in stems}
         with self._read_lock:          # new objects: what a caller holds stays as it was
             for seq, (version, new) in changes.items():
                 self._by_seq[bisect.bisect_left(self._seqs, seq)] = new

@@ -21,7 +21,8 @@ from fieldapp.forms.rules import UUID_RE
 from fieldapp.forms.versions import UPDATED_AT_RE, VILLAGE_RE, utc_now
 
 __all__ = ["REASONS", "ENTRY_FIELDS", "MAX_IDS", "new_entry", "record", "entries",
-           "covering", "scrub", "apply", "apply_pending", "format_errors", "for_batch", "receive"]
+           "covering", "scrub", "apply", "apply_pending", "format_errors", "for_batch", "receive",
+           "sent_until", "unsent"]
 
 REASONS = ("request", "purge")
 ENTRY_FIELDS = ("id", "reason", "at", "village_id", "record_ids")
@@ -98,34 +99,59 @@ def scrub(versions, found):
 
 def apply(site, found):
     """De-identify every stored version the entries `found` cover, in one rewrite of the
-    store, then mark them applied; return how many versions changed."""
+    store, then mark them applied; return (records, versions) changed."""
     covers = covering(found)
-    changed = 0
+    changed, records = 0, set()
     if covers is not None:
         ids = None if any(e["reason"] == "purge" for e in found) else \
             {record_id for e in found for record_id in e["record_ids"]}
-        changed = site.store.rewrite(
-            lambda v: deidentify_version(v) if covers(v) else v, ids=ids)
+
+        def change(version):
+            if not covers(version):
+                return version
+            new = deidentify_version(version)
+            if new != version:
+                records.add(version["id"])
+            return new
+        changed = site.store.rewrite(change, ids=ids)
     done = {e["id"] for e in found}
     if done:
         with site.meta_lock:
             site.table("erasures").update({"applied": True},
                                           lambda row: row["id"] in done and not row["applied"])
-    return changed
+    return len(records), changed
 
 
 def apply_pending(site):
     """Apply the entries kept but not applied yet (a crash between keeping an entry and
-    rewriting the store); return how many versions changed."""
+    rewriting the store); return (records, versions) changed."""
     with site.meta_lock:
         pending = [_public(r) for r in site.table("erasures").all() if not r["applied"]]
-    return apply(site, pending) if pending else 0
+    return apply(site, pending) if pending else (0, 0)
 
 
 def for_batch(site, village_ids, created_at):
     """The entries a batch of `village_ids` made at `created_at` carries: every one of
     those villages made by then, so a later batch makes up for a lost one."""
     return entries(site, village_ids, until=created_at)
+
+
+def sent_until(site):
+    """{village id: the created_at of the last export that carried it} (files before
+    exports were per village carried the whole site)."""
+    with site.meta_lock:
+        rows = site.table("exports").all()
+    sent = {}
+    for row in rows:
+        for village_id in row.get("village_ids") or site.village_ids:
+            sent[village_id] = max(sent.get(village_id, ""), row["created_at"])
+    return sent
+
+
+def unsent(site, batch):
+    """The entries of `batch` that no export of their village carried yet."""
+    sent = sent_until(site)
+    return [e for e in batch.get("erasures") or () if e["at"] > sent.get(e["village_id"], "")]
 
 
 def format_errors(value, village_ids):

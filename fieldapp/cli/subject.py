@@ -71,5 +71,6 @@ def erase(obj, household_id, person_id, yes, actor):
                f"({vn_number(done.versions)} phiên bản). Lần xuất lô tới sẽ mang việc xóa "
                "này lên xã." if site.kind == "village" else
                f"Đã xóa thông tin định danh của {vn_number(done.records)} bản ghi "
-               f"({vn_number(done.versions)} phiên bản) trên máy của xã. Hãy xóa cả trên "
-               "máy của thôn, nếu không lô sau của thôn vẫn mang dữ liệu này lên.")
+               f"({vn_number(done.versions)} phiên bản) trên máy của xã; các lô sau của "
+               "thôn cũng sẽ được xóa khi nhận. Máy của thôn vẫn còn dữ liệu này: hãy xóa "
+               "cả ở đó.")

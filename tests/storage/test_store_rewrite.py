@@ -46,11 +46,11 @@ def test_a_rewrite_of_every_version_writes_each_file_once(tmp_path, monkeypatch)
     for n in range(5):
         store.submit([household(f"Hộ {n}a"), household(f"Hộ {n}b")])
     writes = []
-    real = store_module.atomic_write_bytes
-    monkeypatch.setattr(store_module, "atomic_write_bytes",
-                        lambda path, data: (writes.append(path), real(path, data)))
+    real = store_module.atomic_write_many
+    monkeypatch.setattr(store_module, "atomic_write_many",
+                        lambda contents: (writes.append(sorted(contents)), real(contents)))
     assert store.rewrite(_erase_name) == 10
-    assert sorted(writes) == sorted(set(writes)) and len(writes) == 3
+    assert len(writes) == 1 and len(writes[0]) == 3
     assert {v["data"]["head_name"] for v in RecordStore(str(tmp_path)).currents()} == {"(đã xóa)"}
 
 

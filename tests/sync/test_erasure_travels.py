@@ -188,3 +188,22 @@ def test_an_erasure_whose_signature_does_not_match_erases_nothing(tmp_path):
         import_batch(commune, _write(forged, tmp_path / "forged.json"))
     assert refused.value.problem == "signature"
     assert snapshot(commune.data_dir) == files and _holds(commune.data_dir, NAME)
+
+
+def test_an_erasure_made_at_the_commune_holds_against_later_batches(tmp_path):
+    village, home = _village(tmp_path / "village")
+    commune = factories.commune_site(tmp_path / "commune", users=False)
+    import_batch(commune, export_batch(village))
+    _, ids = erasing.household_records(commune.store, home["id"])
+    erasing.erase(commune, ids, "thon-3", "canbo")
+    assert not _holds(commune.data_dir, NAME)
+    edited = dict(village.store.current(home["id"]),
+                  updated_at=factories.stamp(factories.START, 10),
+                  base={"updated_at": factories.stamp(factories.START, 9),
+                        "device_id": home["device_id"]})
+    village.store.submit([edited])
+    import_batch(commune, export_batch(village))         # the village still has the name
+    import_batch(commune, export_batch(village, all_versions=True))
+    for secret in SECRETS:
+        assert _holds(commune.data_dir, secret) == [], secret
+    assert commune.store.current(home["id"])["updated_at"] == edited["updated_at"]
