@@ -507,7 +507,8 @@ class RecordStore:
 
     def rewrite(self, change, ids=None):
         """Replace stored versions (an erasure): `change(version)` answers the version
-        itself to keep it, or a new dict of the same keys to take its place.
+        itself to keep it, or a new dict of the same keys to take its place (any other
+        object counts as a change).
 
         Only the versions of `ids` are offered (every version when None). Under the lock,
         each segment file holding a changed version is rewritten once, atomically; a
@@ -530,52 +531,50 @@ class RecordStore:
         """rewrite, under the locks, on a store that matches its files."""
         home, away = self._home, self._away
         with self._read_lock:
-            entries = zip(self._seqs, self._by_seq)
-            if ids is not None:
+            seqs, versions = self._seqs, self._by_seq
+            if ids is None:
+                places = range(len(versions))
+            else:
                 wanted = frozenset(ids) & self._history.keys()
-                entries = [e for e in entries if e[1]["id"] in wanted] if wanted else []
-            changes = {}
-            for seq, version in entries:
+                places = [n for n, v in enumerate(versions) if v["id"] in wanted] if wanted else []
+            changes = {}                 # place in _by_seq -> the version replacing it
+            for n in places:
+                version = versions[n]
                 new = change(version)
-                if new is not version and new != version:
+                if new is not version:
                     if new.keys() != version.keys():
                         raise StorageError("a rewrite must keep a version's fields")
-                    changes[seq] = (version, new)
+                    changes[n] = new
             if not changes:
                 return 0
-            partition_of = {seq: away.get(id(v)) or home[v["id"]]
-                            for seq, (v, _) in changes.items()}
-            starts = {p: [first for first, _ in self._stems[p]]
-                      for p in set(partition_of.values())}
-
-            def stem_of(partition, seq):
-                return self._stems[partition][bisect.bisect(starts[partition], seq) - 1][1]
-            stems = {}                   # stem -> its changed seqs
-            for seq, partition in partition_of.items():
-                stems.setdefault(stem_of(partition, seq), []).append(seq)
-            held = {}                    # stem -> {seq: version} it holds, from memory
-            for seq, version in zip(self._seqs, self._by_seq):
+            touched = {away.get(id(versions[n])) or home[versions[n]["id"]] for n in changes}
+            cursor = dict.fromkeys(touched, 0)
+            held, dirty = {}, set()      # stem -> {seq: version} written; stems changed
+            for n, (seq, version) in enumerate(zip(seqs, versions)):
                 partition = away.get(id(version)) or home[version["id"]]
-                if partition in starts:
-                    stem = stem_of(partition, seq)
-                    if stem in stems:
-                        held.setdefault(stem, {})[seq] = version
-        contents = {}
-        for stem, seqs in stems.items():
-            table = held[stem]
-            table.update((seq, changes[seq][1]) for seq in seqs)
-            contents[self._path(stem)] = _segment_bytes(table)
+                if partition in cursor:   # segments hold ascending seq ranges
+                    firsts, i = self._stems[partition], cursor[partition]
+                    while i + 1 < len(firsts) and firsts[i + 1][0] <= seq:
+                        i += 1
+                    cursor[partition] = i
+                    stem = firsts[i][1]
+                    new = changes.get(n)
+                    if new is not None:
+                        dirty.add(stem)
+                    held.setdefault(stem, {})[seq] = version if new is None else new
+        contents = {self._path(stem): _segment_bytes(held[stem]) for stem in dirty}
         atomic_write_many(contents)
-        written = {stem: file_signature(self._path(stem)) for stem in stems}
+        written = {stem: file_signature(self._path(stem)) for stem in dirty}
         with self._read_lock:          # new objects: what a caller holds stays as it was
-            for seq, (version, new) in changes.items():
-                self._by_seq[bisect.bisect_left(self._seqs, seq)] = new
+            for n, new in changes.items():
+                version = versions[n]
+                versions[n] = new
                 history = self._history[version["id"]]
-                history[next(n for n, v in enumerate(history) if v is version)] = new
+                history[next(k for k, v in enumerate(history) if v is version)] = new
                 if id(version) in away:
                     away[id(new)] = away.pop(id(version))
             for partition, (stem, _) in list(self._open.items()):
-                if stem in held:
+                if stem in dirty:
                     self._open[partition] = (stem, held[stem])
             self._signatures.update(written)
         return len(changes)

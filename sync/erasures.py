@@ -110,7 +110,7 @@ def apply(site, found):
             if not covers(version):
                 return version
             new = deidentify_version(version)
-            if new != version:
+            if new is not version:
                 records.add(version["id"])
             return new
         changed = site.store.rewrite(change, ids=ids)

@@ -9,6 +9,8 @@ from tests.support.factories import household, person
 
 
 def _erase_name(version):
+    if version["data"]["head_name"] == "(đã xóa)":
+        return version                          # nothing to change: the version itself
     return dict(version, data=dict(version["data"], head_name="(đã xóa)"))
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from fieldapp import audit, erasing
 from fieldapp.forms.erasure import ERASED_NAME
+from fieldapp.site import Site
 from sync.errors import BatchRejected
 from sync.transfer import export_batch, import_batch, write_batch_file
 from tests.support import factories
@@ -207,3 +208,41 @@ def test_an_erasure_made_at_the_commune_holds_against_later_batches(tmp_path):
     for secret in SECRETS:
         assert _holds(commune.data_dir, secret) == [], secret
     assert commune.store.current(home["id"])["updated_at"] == edited["updated_at"]
+
+
+def test_an_erasure_kept_but_not_applied_before_a_crash_is_applied_by_the_next_export(tmp_path):
+    from sync import erasures
+    village, home = _village(tmp_path / "village")
+    _, ids = erasing.household_records(village.store, home["id"])
+    erasures.record(village, [erasures.new_entry("request", "thon-3", ids)])   # then a crash
+    assert _holds(village.data_dir, NAME)
+    batch = export_batch(Site(village.data_dir), all_versions=True)
+    assert NAME not in json.dumps(batch, ensure_ascii=False)
+    for secret in SECRETS:
+        assert _holds(village.data_dir, secret) == [], secret
+
+
+def test_a_rewrite_that_fails_to_write_leaves_the_store_as_it_was(tmp_path, monkeypatch):
+    from storage import StorageError
+    from storage import store as store_module
+    village, home = _village(tmp_path / "village")
+    _, ids = erasing.household_records(village.store, home["id"])
+    files, before = snapshot(village.data_dir), village.store.histories()
+
+    def full_disk(contents):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(store_module, "atomic_write_many", full_disk)
+    with pytest.raises(StorageError):
+        erasing.erase(village, ids, "thon-3", "lan")
+    assert village.store.histories() == before
+    assert {k: v for k, v in snapshot(village.data_dir).items() if k != "meta.json"} == \
+        {k: v for k, v in files.items() if k != "meta.json"}
+    monkeypatch.undo()
+    assert erasures_pending(village) == 1                  # kept, applied at the next export
+    export_batch(village)
+    assert not _holds(village.data_dir, NAME) and erasures_pending(village) == 0
+
+
+def erasures_pending(site):
+    with site.meta_lock:
+        return sum(not row["applied"] for row in site.table("erasures").all())
