@@ -179,7 +179,8 @@ def format_errors(value, village_ids):
 
 
 def receive(site, batch, versions, refuse):
-    """The versions of a checked batch to store: before it, the batch's erasures the
+    """(the versions of a checked batch to store, how many stored records its erasures
+    de-identified): before it, the batch's erasures the
     site does not hold yet are kept and applied; then every version an erasure of the
     sender's villages covers is de-identified, before the store's duplicate check, so
     an older batch's versions of an erased record are duplicates of the erased ones.
@@ -194,9 +195,10 @@ def receive(site, batch, versions, refuse):
         if bad:
             raise refuse(bad)
         fresh = record(site, sent, source=batch["site"]["id"])
-        if fresh:
-            apply(site, fresh)
-    return scrub(versions, entries(site, batch["site"]["village_ids"]))
+        erased = apply(site, fresh)[0] if fresh else 0
+    else:
+        erased = 0
+    return scrub(versions, entries(site, batch["site"]["village_ids"])), erased
 
 
 def _changes_a_record(store, version):

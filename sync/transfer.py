@@ -166,6 +166,7 @@ class Receipt:
     already_held: bool = False
     held_since: str = ""
     held_for: list = field(default_factory=list)   # [{site_name, village_ids}] sending now
+    erased: int = 0                   # stored records the batch's erasures de-identified
 
     def as_json(self):
         """The receipt as the API returns it."""
@@ -191,6 +192,8 @@ class Receipt:
                 f"{vn_number(self.new)} mới, {vn_number(self.duplicate)} trùng")
         if self.conflicts:
             text += f", {len(self.conflicts)} bản ghi có chỉnh sửa xung đột cần xem lại"
+        if self.erased:
+            text += f"; đã xóa thông tin định danh của {vn_number(self.erased)} bản ghi theo lô"
         return text + "."
 
 
@@ -366,7 +369,7 @@ def store_checked(site, batch, checked, raw, source, now):
     if claimed:
         return _hold(site, batch, raw, source, claimed, receipt)
     # erasures first: an older batch's versions of an erased record then bring nothing back
-    versions = erasures.receive(site, batch, versions, refuse=_records_rejected)
+    versions, receipt.erased = erasures.receive(site, batch, versions, refuse=_records_rejected)
     try:                              # the commit reads what other processes wrote
         receipt.new, receipt.duplicate = site.store.add(
             versions, partition_for(sender["id"])) if versions else (0, 0)
@@ -439,6 +442,7 @@ def _remember(site, batch, receipt, source):
             "until_seq": batch["until_seq"], "record_count": batch["record_count"],
             "records_sha256": batch["records_sha256"], "new": receipt.new,
             "duplicate": receipt.duplicate, "conflicts": receipt.conflicts,
+            "erased": receipt.erased,
             "source": str(source)[:200]})
         sites = site.table("sites")
         pinned = sites.get(Site.site_id == sender["id"])

@@ -21,7 +21,9 @@ def purge(obj, as_of, dry_run):
     included) once the retention date after the campaign's end is reached; reports and
     indicators stay as they were."""
     from fieldapp import erasing, retention
+    from sync import erasures
     site = obj.site()
+    erasures.apply_pending(site)             # what a crash or a full disk left unapplied
     today = as_of or erasing.local_today()
     if not erasing.purge_is_due(site, today):
         last = erasing.last_purge_day(site)
@@ -49,8 +51,16 @@ def _purged(done):
 
 
 def purge_if_due(site):
-    """Run the purge when it is due (at `serve`'s start); return the line to show, or None."""
+    """At `serve`'s start: apply erasures a crash left unapplied, and run the purge when
+    it is due; return the line to show, or None."""
     from fieldapp import erasing
-    if not erasing.purge_is_due(site, erasing.local_today()):
-        return None
-    return _purged(erasing.purge(site, "system"))
+    from storage import StorageError
+    from sync import erasures
+    try:
+        erasures.apply_pending(site)         # what a crash or a full disk left unapplied
+        if not erasing.purge_is_due(site, erasing.local_today()):
+            return None
+        return _purged(erasing.purge(site, "system"))
+    except StorageError:           # serve anyway: the next start (or `purge`) tries again
+        return ("Đã hết thời hạn lưu trữ nhưng CHƯA xóa được thông tin định danh (lỗi ghi "
+                "đĩa: đĩa đầy?). Hãy chạy `fieldapp purge` sau khi khắc phục.")

@@ -101,7 +101,8 @@ def test_the_erasure_travels_and_an_older_batch_does_not_bring_the_name_back(tmp
     assert sorted(carried["erasures"][0]["record_ids"]) == sorted(ids)
 
     receipt = import_batch(commune, after)
-    assert receipt.new == 0
+    assert receipt.new == 0 and receipt.erased == 4
+    assert "đã xóa thông tin định danh của 4 bản ghi theo lô" in receipt.summary()
     for secret in SECRETS:
         assert _holds(commune.data_dir, secret) == [], secret
     erased = state(commune)

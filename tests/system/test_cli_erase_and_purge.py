@@ -234,3 +234,22 @@ def test_serve_purges_at_start_when_due_and_says_so(tmp_path):
         server.stop()
     assert _holding(site.data_dir, secrets) == set()
     assert [e["actor"] for e in audit.entries(site, "purge")] == ["system"]
+
+
+def test_a_purge_that_fails_at_serve_start_is_said_and_done_at_the_next(tmp_path, monkeypatch):
+    from fieldapp.cli.retention import purge_if_due
+    from storage import store as store_module
+    site = factories.village_site(tmp_path / "village", users=False)
+    secrets = _fill(site, "thon-3", 5, households=3)
+    site.update_settings(lambda s: s.update(retention_days=0))
+
+    def full_disk(contents):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(store_module, "atomic_write_many", full_disk)
+    assert "CHƯA xóa được" in purge_if_due(site)
+    assert _holding(site.data_dir, secrets) == secrets
+    monkeypatch.undo()
+    reopened = Site(site.data_dir)
+    purge_if_due(reopened)                  # the kept purge is applied, nothing new made
+    assert _holding(site.data_dir, secrets) == set()
+    assert purge_if_due(reopened) is None
