@@ -9,8 +9,12 @@ file of the commune and that every indicator of the commune, its villages and pe
 is the same after the purge.
 Last line: a JSON object with ratio_purge_vs_import (goal <= 1).
 
-Measured (3/12/2026, 150,000 versions, 2 shared cores, load about 2): the import takes
-8.2-8.6 s, the purge 4.5-4.8 s: ratio_purge_vs_import 0.55-0.57 (CPU 0.49-0.51).
+Measured (3/12/2026, 150,045 versions, 2 shared cores, load average 8-9 from others'
+work): import 5.3-15.5 s, purge 3.8-11.8 s; ratio_purge_vs_import 0.72-0.76, in CPU
+time 0.88 (goal met). Before the rewrite fsynced its ~160 segment files together
+(storage.durable.atomic_write_many) the same run gave 1.18 (CPU 0.88): the purge's
+wall time is mostly fsyncs. A whole run, generation (80 s) included, takes 2.5-3 min
+at that load; --versions 20000 takes 25 s.
 
     python bench/privacy.py [--versions 150000] [--villages 8] [--runs 2] [--keep DIR]
 """
