@@ -253,3 +253,16 @@ def test_a_purge_that_fails_at_serve_start_is_said_and_done_at_the_next(tmp_path
     purge_if_due(reopened)                  # the kept purge is applied, nothing new made
     assert _holding(site.data_dir, secrets) == set()
     assert purge_if_due(reopened) is None
+
+
+def test_export_after_an_erasure_says_the_file_carries_it(tmp_path, runner, village):
+    site, _ = village
+    assert invoke(runner, site.data_dir, "export", "--out", str(tmp_path / "1.json")).exit_code == 0
+    home = next(v for v in site.store.currents() if v["type"] == "household")
+    invoke(runner, site.data_dir, "subject", "erase", "--household", home["id"], "--yes")
+    result = invoke(runner, site.data_dir, "export", "--out", str(tmp_path / "2.json"))
+    assert result.exit_code == 0, result.output
+    assert "đã ghi lô rỗng" in result.output and "lô mang 1 yêu cầu xóa dữ liệu" in result.output
+    again = invoke(runner, site.data_dir, "export", "--out", str(tmp_path / "3.json"))
+    assert "yêu cầu xóa" not in again.output            # sent: carried again, not announced
+    assert len(json.loads((tmp_path / "3.json").read_bytes())["erasures"]) == 1
