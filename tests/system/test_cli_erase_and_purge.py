@@ -112,7 +112,7 @@ def _holding(directory, secrets):
 
 @pytest.fixture
 def village(tmp_path):
-    site = factories.village_site(tmp_path / "village", users=False)
+    site = factories.village_site(tmp_path / "village", users=False, retention_days=None)
     return site, _fill(site, "thon-3", 1)
 
 
@@ -178,8 +178,8 @@ def test_a_dry_run_says_how_many_and_changes_nothing(runner, village):
 
 
 def test_a_purge_leaves_no_name_on_disk_and_every_indicator_equal(tmp_path, runner):
-    commune = factories.commune_site(tmp_path / "commune", users=False, villages=(
-        ("thon-3", "Thôn 3", None), ("thon-5", "Thôn 5", 40)))
+    commune = factories.commune_site(tmp_path / "commune", users=False, retention_days=None,
+                                     villages=(("thon-3", "Thôn 3", None), ("thon-5", "Thôn 5", 40)))
     secrets = set()
     for n, village_id in enumerate(("thon-3", "thon-5")):
         village = factories.village_site(tmp_path / village_id, village_id, users=False)
@@ -207,7 +207,7 @@ def test_a_purge_leaves_no_name_on_disk_and_every_indicator_equal(tmp_path, runn
 
 
 def test_a_village_purge_travels_and_an_older_batch_brings_nothing_back(tmp_path, runner):
-    village = factories.village_site(tmp_path / "village", users=False)
+    village = factories.village_site(tmp_path / "village", users=False, retention_days=None)
     secrets = _fill(village, "thon-3", 3)
     commune = factories.commune_site(tmp_path / "commune", users=False)
     older = export_batch(village, all_versions=True)
@@ -266,3 +266,15 @@ def test_export_after_an_erasure_says_the_file_carries_it(tmp_path, runner, vill
     again = invoke(runner, site.data_dir, "export", "--out", str(tmp_path / "3.json"))
     assert "yêu cầu xóa" not in again.output            # sent: carried again, not announced
     assert len(json.loads((tmp_path / "3.json").read_bytes())["erasures"]) == 1
+
+
+def test_serve_before_the_retention_date_keeps_the_data(tmp_path):
+    from tests.support.live import LiveServer
+    site = factories.village_site(tmp_path / "village", users=False)   # a long retention
+    secrets = _fill(site, "thon-3", 6, households=2)
+    server = LiveServer(site.data_dir).start()
+    try:
+        assert "xóa thông tin định danh" not in server.output()
+    finally:
+        server.stop()
+    assert _holding(site.data_dir, secrets) == secrets and not audit.entries(site, "purge")
