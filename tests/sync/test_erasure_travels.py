@@ -247,3 +247,21 @@ def test_a_rewrite_that_fails_to_write_leaves_the_store_as_it_was(tmp_path, monk
 def erasures_pending(site):
     with site.meta_lock:
         return sum(not row["applied"] for row in site.table("erasures").all())
+
+
+def test_an_erasure_from_a_laptop_not_yet_approved_erases_nothing_until_approved(tmp_path):
+    from sync import erasures
+    from sync.approval import approve_site
+    from sync.held import held_rows
+    village, home = _village(tmp_path / "village")
+    commune = factories.commune_site(tmp_path / "commune", users=False)
+    import_batch(commune, export_batch(village))
+    _, ids = erasing.household_records(village.store, home["id"])
+    stranger = factories.village_site(tmp_path / "other", users=False)   # claims thon-3 too
+    erasures.record(stranger, [erasures.new_entry("request", "thon-3", ids)])
+    receipt = import_batch(commune, export_batch(stranger))
+    assert receipt.held and _holds(commune.data_dir, NAME)
+    key = held_rows(commune, receipt.site_id)[0]["public_key"]
+    decision = approve_site(commune, receipt.site_id, key, "canbo")
+    assert decision.found and not decision.failed
+    assert not _holds(commune.data_dir, NAME)
