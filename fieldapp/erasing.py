@@ -78,11 +78,14 @@ def erase(site, record_ids, village_id, actor, dry_run=False):
     site.store.refresh()
     if dry_run:
         return Erasure(records=_identified(site.store, set(record_ids)))
-    entry = erasures.new_entry("request", village_id, record_ids)
-    erasures.record(site, [entry], source="local")
-    done = Erasure([entry], *erasures.apply(site, [entry]))
-    audit.record(site, actor, "subject.erase", ids=sorted(record_ids), erasure=entry["id"],
-                 count=done.versions)
+    ids = sorted(set(record_ids))
+    stamp = erasures.new_entry("request", village_id, ids[:1])["at"]
+    entries = [erasures.new_entry("request", village_id, ids[n:n + erasures.MAX_IDS], at=stamp)
+               for n in range(0, len(ids), erasures.MAX_IDS)]    # as a batch may carry them
+    erasures.record(site, entries, source="local")
+    done = Erasure(entries, *erasures.apply(site, entries))
+    audit.record(site, actor, "subject.erase", ids=ids,
+                 erasure=",".join(e["id"] for e in entries), count=done.versions)
     return done
 
 

@@ -265,3 +265,15 @@ def test_an_erasure_from_a_laptop_not_yet_approved_erases_nothing_until_approved
     decision = approve_site(commune, receipt.site_id, key, "canbo")
     assert decision.found and not decision.failed
     assert not _holds(commune.data_dir, NAME)
+
+
+def test_a_large_erasure_is_split_into_entries_a_batch_may_carry(tmp_path, monkeypatch):
+    from sync import erasures
+    monkeypatch.setattr(erasures, "MAX_IDS", 2)
+    village, home = _village(tmp_path / "village")
+    _, ids = erasing.household_records(village.store, home["id"])
+    done = erasing.erase(village, ids, "thon-3", "lan")
+    assert [len(e["record_ids"]) for e in done.entries] == [2, 2]
+    commune = factories.commune_site(tmp_path / "commune", users=False)
+    receipt = import_batch(commune, export_batch(village))
+    assert receipt.new == 7 and not _holds(commune.data_dir, NAME)
