@@ -12,6 +12,7 @@ from fieldapp.forms.text import fold
 from fieldapp.forms.versions import check_version, forks
 from fieldapp.indicators.cache import cached
 from storage import Refused
+from sync import erasures
 
 __all__ = ["live_records", "search_households", "open_forks", "forked_households", "people_names",
            "save_versions",
@@ -187,6 +188,8 @@ def save_versions(site, raws, user, villages, now=None):
             slots.append(len(results))
             results.append(None)
             valid.append(check.version)
+    # a phone that still shows an erased record brings nothing identifying back
+    valid = erasures.scrub(valid, erasures.entries(site, villages)) if valid else valid
     while valid:
         try:
             stored = site.store.submit(valid)

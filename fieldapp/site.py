@@ -10,6 +10,7 @@ import os
 import secrets
 import uuid
 
+from fieldapp.forms.erasure import deidentify_version
 from fieldapp.forms.errors import Conflict, Invalid
 from storage import FileLock, RecordStore, open_tinydb
 from storage.durable import atomic_write_bytes, remove_stray_temp_files
@@ -33,8 +34,10 @@ class Site:
         # what a process killed in the middle of a write left behind
         remove_stray_temp_files(self.data_dir)
         self.lock = FileLock(os.path.join(self.data_dir, ".lock"))
-        # a record keeps its type and village for life: the store refuses a change
-        self.store = RecordStore(self.data_dir, lock=self.lock, fixed=("type", "village_id"))
+        # a record keeps its type and village for life: the store refuses a change; ties
+        # are broken so that an erasure never reorders a history
+        self.store = RecordStore(self.data_dir, lock=self.lock, fixed=("type", "village_id"),
+                                 stable_under=deidentify_version)
         self.meta = open_tinydb(os.path.join(self.data_dir, "meta.json"))
         # meta (users, tokens) has its own lock so sign-ins never wait on record writes
         self.meta_lock = FileLock(os.path.join(self.data_dir, ".meta.lock"))

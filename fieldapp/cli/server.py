@@ -123,7 +123,10 @@ def run_server(app, host, port, announce=True):
 def serve(obj, host, port):
     """Serve the site to phones on this laptop's network."""
     from fieldapp import create_app
-    obj.site()
+    from fieldapp.cli.retention import purge_if_due
+    purged = purge_if_due(obj.site())          # the retention date passed: purge first
+    if purged:
+        click.echo(purged)
     app = create_app({"DATA_DIR": obj.data_dir})
     run_server(app, host, port)
 

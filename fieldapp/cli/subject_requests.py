@@ -11,12 +11,7 @@ import click
 from fieldapp.cli.common import DAY, click_error
 from fieldapp.forms.errors import FieldappError
 
-__all__ = ["subject", "COMMANDS", "find", "export", "requests", "request", "done"]
-
-
-@click.group()
-def subject():
-    """A citizen's requests about their data (Law 91/2025/QH15)."""
+__all__ = ["COMMANDS", "find", "export", "requests", "request", "done"]
 
 
 def _subject_of(household, person):

@@ -50,6 +50,8 @@ def export(obj, out, all_versions, encrypt, to_key):
             size = write_batch_file(batch, out)
     except OSError as error:
         raise click.ClickException(f"Không ghi được {out}: {error.strerror}.") from None
+    from sync.erasures import unsent
+    erased = len(unsent(site, batch))      # erasures no earlier file carried
     mark_exported(site, batch, destination=os.path.abspath(out))
     from fieldapp import audit
     audit.record(site, "cli", "export.cli", batch_id=batch["batch_id"],
@@ -58,6 +60,8 @@ def export(obj, out, all_versions, encrypt, to_key):
         click.echo(f"Tệp đã mã hóa nên được ghi là {out} (không phải {asked}).")
     sealed_note = ", đã mã hóa cho máy của xã." if encrypt else \
         ", chưa mã hóa (lưu khóa của xã bằng `fieldapp commune-key KHÓA` để mã hóa)."
+    if erased:
+        sealed_note = f"; lô mang {vn_number(erased)} yêu cầu xóa dữ liệu" + sealed_note
     if batch["record_count"] == 0:
         click.echo(f"Không có thay đổi mới kể từ lần xuất trước; đã ghi lô rỗng vào {out}"
                    + sealed_note)

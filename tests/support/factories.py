@@ -19,13 +19,25 @@ LEAD_PIN, VOL_PIN, PASSWORD = "482913", "730164", "mat-khau-dai-2025"
 QUICK_TEST_HASH = "pbkdf2:sha256:1"
 
 
+# The test campaign ended in 2025, past the default retention (fieldapp.retention), so
+# `serve` would purge a test site at start: test sites keep their data unless a test
+# asks for a retention (retention_days=None: the site's default).
+TEST_RETENTION_DAYS = 36500
+
+
+def _keep_data(site, retention_days):
+    if retention_days is not None:
+        site.update_settings(lambda settings: settings.update(retention_days=retention_days))
+
+
 def village_site(path, village_id="thon-3", name="Thôn 3", adult_population=None,
-                 users=True, quick_hashes=False):
+                 users=True, quick_hashes=False, retention_days=TEST_RETENTION_DAYS):
     """A village site at `path` with a lead `lan` and a volunteer `minh` (and admin)."""
     init_site(str(path), "village", COMMUNE,
               [{"id": village_id, "name": name, "adult_population": adult_population,
                 "targets": {}}], START, END)
     site = Site(str(path))
+    _keep_data(site, retention_days)
     if users:
         add_user(site, "lan", "lead", LEAD_PIN, village_id)
         add_user(site, "minh", "volunteer", VOL_PIN, village_id)
@@ -35,12 +47,14 @@ def village_site(path, village_id="thon-3", name="Thôn 3", adult_population=Non
     return site
 
 
-def commune_site(path, villages=(("thon-3", "Thôn 3", None),), users=True, quick_hashes=False):
+def commune_site(path, villages=(("thon-3", "Thôn 3", None),), users=True, quick_hashes=False,
+                 retention_days=TEST_RETENTION_DAYS):
     """A commune site at `path` with staff `canbo` and admin `quantri`."""
     init_site(str(path), "commune", COMMUNE,
               [{"id": v, "name": n, "adult_population": a, "targets": {}} for v, n, a in villages],
               START, END)
     site = Site(str(path))
+    _keep_data(site, retention_days)
     if users:
         add_user(site, "canbo", "staff", PASSWORD)
         add_user(site, "quantri", "admin", PASSWORD)
