@@ -29,6 +29,13 @@ DEMO_VILLAGES = [  # id, name, households, official adult population (None: not 
 LEAD_PIN, VOLUNTEER_PIN, STAFF_PASSWORD = "135790", "246802", "phurieng-2025"
 WIFI_PASSWORD = "phurieng2025"     # the made-up Wi-Fi of every demo laptop, for its Wi-Fi card
 MARKER = ".fieldapp-demo"
+# The demo's campaign is in 2025: with the default retention its data would be purged as
+# soon as a demo site is served. A demo keeps it the default 180 days from the day it is
+# built instead (the notice and the privacy report show that number of days).
+def demo_retention_days(today=None):
+    return max(0, ((today or datetime.date.today()) - END).days) + 180
+
+
 # how far each week gets: share of households met by the end of week n
 WEEK_REACH = (0.25, 0.5, 0.72, 0.93)
 
@@ -323,7 +330,8 @@ def build_demo(root, seed=2025):
         site = Site(site_dir)
         short = village_id.replace("-", "")
         site.update_settings(lambda settings, short=short: settings.update(
-            wifi={"ssid": f"fieldapp-{short}", "password": WIFI_PASSWORD}))
+            wifi={"ssid": f"fieldapp-{short}", "password": WIFI_PASSWORD},
+            retention_days=demo_retention_days()))
         lead, volunteers = f"truong.{short}", [f"tnv{n}.{short}" for n in (1, 2, 3)]
         add_user(site, lead, "lead", LEAD_PIN, village_id)
         for username in volunteers:
@@ -343,13 +351,16 @@ def build_demo(root, seed=2025):
               [{"id": v[0], "name": v[1], "adult_population": v[3], "targets": {}}
                for v in DEMO_VILLAGES], START, END)
     commune = Site(summary.commune_dir)
+    commune.update_settings(lambda settings: settings.update(
+        retention_days=demo_retention_days()))
     add_user(commune, "canbo", "staff", STAFF_PASSWORD)
     add_user(commune, "quantri", "admin", STAFF_PASSWORD)
     _procedure_figures(commune, rng)
     commune.close()
     _send_batches(summary)
     from fieldapp.cli.demo_province import build_province
-    summary.province_dir = build_province(summary, START, END, STAFF_PASSWORD, _village_versions)
+    summary.province_dir = build_province(summary, START, END, STAFF_PASSWORD, _village_versions,
+                                          demo_retention_days())
     return summary
 
 

@@ -17,11 +17,12 @@ SMALL_COMMUNES = [
 ]
 
 
-def build_province(summary, start, end, password, village_versions):
+def build_province(summary, start, end, password, village_versions, retention_days):
     """Make the province under `summary.root`/province; return its directory.
 
     `village_versions(village_id, households, authors, rng, fake)` is the demo's own
-    generator of a village's campaign, reused for the small communes' villages."""
+    generator of a village's campaign, reused for the small communes' villages;
+    `retention_days` keeps their data as long as the demo's own."""
     from faker import Faker
 
     from fieldapp.indicators.periods import periods_from_settings
@@ -46,6 +47,7 @@ def build_province(summary, start, end, password, village_versions):
                   [{"id": v, "name": n, "adult_population": None, "targets": {}}
                    for v, n, _ in villages], start, end)
         site = Site(site_dir)
+        site.update_settings(lambda settings: settings.update(retention_days=retention_days))
         for village_id, _, households in villages:
             authors = [f"tnv{n}.{code}" for n in (1, 2)]
             site.store.submit(village_versions(village_id, households, authors, rng, fake))

@@ -122,7 +122,7 @@ def test_the_record_looks_like_a_document(filled, runner, tmp_path):
 
 
 def test_a_commune_record_names_the_centre_and_its_key(tmp_path, runner):
-    commune = factories.commune_site(tmp_path / "xa", users=False,
+    commune = factories.commune_site(tmp_path / "xa", users=False, retention_days=None,
                                      villages=(("thon-1", "Thôn Một", None),
                                                ("thon-2", "Thôn <Hai>", None)))
     text = write_report(runner, commune, tmp_path / "xa.pdf")

@@ -5,6 +5,7 @@ import os
 from fieldapp.forms.erasure import deidentify_version
 from storage import RecordStore
 from storage import store as store_module
+from tests.support import factories
 from tests.support.factories import household, person
 
 
@@ -75,7 +76,7 @@ def test_erasing_one_of_two_versions_stamped_alike_keeps_their_order(tmp_path):
     # changes; the store breaks such ties by the de-identified content first
     for n in range(12):
         first = person(str(n), name=f"Nguyễn Văn {n}", birth_year=1950 + n, device_id="ph-a")
-        first["data"].update(phone="0912345678")
+        first["data"].update(phone="0912345678", consent=factories.consent())
         second = dict(person(str(n), name=f"Trần Thị {n}", birth_year=1990 + n,
                              device_id="ph-a"), id=first["id"], updated_at=first["updated_at"])
         directory = tmp_path / str(n)

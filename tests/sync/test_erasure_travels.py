@@ -25,12 +25,12 @@ def _village(path):
     and a neighbour that stays."""
     site = factories.village_site(path, users=False)
     home = factories.household(NAME, hour=8)
-    home["data"].update(phone=PHONE, note="cổng sơn xanh")
+    home["data"].update(phone=PHONE, note="cổng sơn xanh", consent=factories.consent())
     edited = dict(home, updated_at=factories.stamp(factories.START, 9),
                   data=dict(home["data"], address="Xóm 2"),
                   base={"updated_at": home["updated_at"], "device_id": home["device_id"]})
     member = factories.person(home["id"], MEMBER, 1985, vneid="level2", online=True)
-    member["data"]["phone"] = MEMBER_PHONE
+    member["data"].update(phone=MEMBER_PHONE, consent=factories.consent())
     met = factories.visit(home["id"])
     met["data"]["note"] = "chờ con về"
     rated = factories.survey(rating=4, household_id=home["id"])
@@ -70,8 +70,8 @@ def test_an_erasure_leaves_no_name_or_phone_in_any_file_of_the_village(tmp_path)
     for secret in SECRETS:
         assert _holds(village.data_dir, secret) == [], secret
     history = village.store.history(home["id"])
-    assert [v["data"] for v in history] == [{"head_name": ERASED_NAME},
-                                            {"head_name": ERASED_NAME}]
+    kept = {"head_name": ERASED_NAME, "consent": home["data"]["consent"]}  # facts stay
+    assert [v["data"] for v in history] == [kept, kept]
     assert village.store.current(home["id"])["updated_at"] == factories.stamp(factories.START, 9)
     assert "Phạm Văn Hàng Xóm" in json.dumps(
         [v["data"] for v in village.store.currents()], ensure_ascii=False)
@@ -115,7 +115,8 @@ def test_the_erasure_travels_and_an_older_batch_does_not_bring_the_name_back(tmp
     for again in (after, older, first):                # importing twice changes nothing
         assert import_batch(commune, again).already_imported
     assert snapshot(commune.data_dir) == files and state(commune) == erased
-    assert state(commune)[1][home["id"]]["data"] == {"head_name": ERASED_NAME}
+    assert state(commune)[1][home["id"]]["data"] == {"head_name": ERASED_NAME,
+                                                     "consent": home["data"]["consent"]}
 
 
 def test_the_commune_ends_the_same_whichever_order_the_batches_come_in(tmp_path):

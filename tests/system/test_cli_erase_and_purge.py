@@ -35,7 +35,8 @@ def _fill(site, village_id, seed, households=25):
         secrets |= {name, phone}
         home = factories.household(name, village_id=village_id, day=day,
                                    device_id=f"ph-{rng.randint(1, 3)}")
-        home["data"].update(phone=phone, note=f"ghi chú riêng {village_id} {n}")
+        home["data"].update(phone=phone, note=f"ghi chú riêng {village_id} {n}",
+                            consent=factories.consent())
         versions.append(home)
         for k in range(rng.randint(1, 4)):
             member = factories.person(home["id"], f"{name} con {k}", rng.randint(1940, 2015),

@@ -84,3 +84,11 @@ def test_the_demo_village_pages_work_for_its_admin(demo, tmp_path):
     assert login_page(client, "quantri", STAFF_PASSWORD).status_code in (302, 303)
     page = client.get("/settings")
     assert page.status_code == 200 and "fieldapp-phubinh" in page.get_data(as_text=True)
+
+
+def test_serving_a_demo_site_does_not_purge_its_made_up_data(demo):
+    from fieldapp.indicators.periods import today_local
+    from fieldapp.retention import purge_due
+    for site_dir in [*(demo.root / "villages").iterdir(), demo.root / "commune"]:
+        settings = Site(str(site_dir)).settings
+        assert not purge_due(settings, today_local()), site_dir

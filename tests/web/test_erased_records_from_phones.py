@@ -2,6 +2,7 @@
 the name back through the API: what it sends of an erased record is stored erased."""
 from fieldapp import erasing
 from fieldapp.forms.erasure import ERASED_NAME
+from tests.support import factories
 from tests.support.factories import household, person
 
 
@@ -11,7 +12,7 @@ def bearer(token):
 
 def test_a_phone_resending_an_erased_household_stores_no_name(client, site, api_token):
     home = household("Hoàng Văn Quên", author="minh")
-    home["data"]["phone"] = "0911222333"
+    home["data"].update(phone="0911222333", consent=factories.consent())
     member = person(home["id"], "Hoàng Thị Nhớ", author="minh")
     site.store.submit([home, member])
     _, ids = erasing.household_records(site.store, home["id"])
@@ -24,7 +25,8 @@ def test_a_phone_resending_an_erased_household_stores_no_name(client, site, api_
     assert [r["status"] for r in response.get_json()["results"]] == [
         "duplicate", "duplicate", "accepted"]
     site.store.refresh()
-    assert site.store.current(home["id"])["data"] == {"head_name": ERASED_NAME}
+    assert site.store.current(home["id"])["data"] == {"head_name": ERASED_NAME,
+                                                      "consent": home["data"]["consent"]}
     with open(site.store.directory + "/local.0001.json", encoding="utf-8") as handle:
         text = handle.read()
     assert "Quên" not in text and "0911222333" not in text and "Nhớ" not in text
