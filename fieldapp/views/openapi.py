@@ -4,6 +4,7 @@ A test checks that every API route of the app is described here and that the rea
 answers as described (schemathesis), so this file cannot drift from the code quietly.
 """
 from fieldapp.forms.rules import CHOICES, RULES
+from fieldapp.forms.versions import DEVICE_RE
 from fieldapp.indicators.definitions import DEFINITIONS
 from fieldapp.indicators.procedures import DEFAULT_TARGETS as PROCEDURE_TARGETS
 
@@ -20,7 +21,9 @@ def _ok(schema, description="OK"):
 
 
 BEARER = [{"bearer": []}]
-AUTH_ERRORS = {"401": _error("Missing, unknown, expired or revoked token"),
+DEVICE_PATTERN = DEVICE_RE.pattern.replace("\\Z", "$")
+AUTH_ERRORS = {"401": _error("Missing, unknown, expired or revoked token; code "
+                              "account_disabled: the account was disabled"),
                "403": _error("The role or village does not allow this")}
 
 
@@ -165,6 +168,20 @@ def openapi():
                                                    "server_time": {"type": "string"}}}),
                                    "400": _error("Malformed body"), "413": _error("Body too large"),
                                    **AUTH_ERRORS}}},
+        "/api/v1/phones": {"post": {
+            "summary": "A phone's report after a sync: its device and its outbox count",
+            "security": BEARER,
+            "description": "Volunteers and leads: one row per device is kept, for the lead's "
+                           "view of the team's phones (who, last sync, changes still waiting).",
+            "requestBody": json_body({"type": "object", "additionalProperties": False,
+                                      "required": ["device_id", "waiting", "rejected"],
+                                      "properties": {
+                                          "device_id": {"type": "string", "pattern": DEVICE_PATTERN},
+                                          "waiting": {"type": "integer", "minimum": 0, "maximum": 100000},
+                                          "rejected": {"type": "integer", "minimum": 0, "maximum": 100000}}}),
+            "responses": {"200": _ok({"type": "object", "required": ["status"], "properties": {
+                "status": {"type": "string"}, "server_time": {"type": "string"}}}),
+                "400": _error("Malformed report"), **AUTH_ERRORS}}},
         "/api/v1/conflicts": {"get": {
             "summary": "Records edited on two devices, neither edit made from the other",
             "security": BEARER,

@@ -3,7 +3,7 @@ import datetime
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from fieldapp import audit
+from fieldapp import audit, phones
 from fieldapp.auth import accounts as auth
 from fieldapp.auth.access import (check_village, current_user, get_site, page, switch_account,
                                   visible_villages)
@@ -54,7 +54,9 @@ def dashboard():
     answer = site_compute(site, as_of, villages)
     stats = [row for row in site_volunteer_stats(site, as_of) if row["village_id"] in villages]
     return render_template("dashboard.html", answer=answer, as_of=as_of, stats=stats,
-                           settings=site.settings)
+                           settings=site.settings, phones=phones.village_phones(site, villages),
+                           roster={u: m for v in villages for u, m in roster(site, v).items()},
+                           vn_time=vn_time)
 
 
 @bp.get("/households")

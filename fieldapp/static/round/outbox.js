@@ -1,6 +1,7 @@
 // Sending the outbox to the laptop, pulling what others changed, one tab at a time.
 import { P, auth, box, device, loadBox, putCache, raws, reload, store, tab } from './storage.js';
 import { SET_CLOCK, counts, editing, net, say, setNet } from './page.js';
+import { synced } from './wipe.js';
 
 const BATCH = 500;
 // a LAN answer takes well under a second: after this, the laptop is not answering
@@ -49,7 +50,7 @@ export async function api(method, path, body, anonymous, csrf) {
   clock((json && json.server_time) || res.headers.get('Date'));
   const msg = json && json.error && json.error.message;
   if (res.status === 401 && !anonymous) {
-    hooks.signedOut(msg || 'Phiên đăng nhập đã hết hạn.');
+    hooks.signedOut(msg || 'Phiên đăng nhập đã hết hạn.', json?.error?.code === 'account_disabled');
     throw new Error('signed out');
   }
   if (!res.ok) {
@@ -101,6 +102,8 @@ export async function sync(manual) {
   try {
     changed = await push();
     changed = (await pull()) || changed;
+    synced();
+    report();
     failures = 0;
     waitUntil = 0;
     setNet('on');
@@ -121,6 +124,12 @@ export async function sync(manual) {
     }
     counts();
   }
+}
+
+// What the lead sees of this phone: its outbox, as it stands after this sync.
+function report() {
+  const rejected = [...box.values()].filter((e) => e.errors).length;
+  api('POST', '/api/v1/phones', { device_id: device, waiting: box.size, rejected }).catch(() => {});
 }
 
 // No answer: say so; try again later, waiting longer after each loss in a row.
