@@ -40,14 +40,12 @@ export function grouped(rows, item) {
 }
 
 export function choosers(fill) {
-  const bar = h('div', { class: 'chips', role: 'group', 'aria-label': 'Lọc và xếp' });
-  const button = (text, on, set) => h('button', { type: 'button', 'aria-pressed': String(on),
-    onclick: () => { set(); draw(); fill(); } }, text);
-  const draw = () => bar.replaceChildren(...FILTERS.map(([k, text]) =>
-    button(text, (ss.getItem('f') || '') === k, () => ss.setItem('f', k))),
-  button('Xếp theo xóm, tổ', byHamlet(), () => ss.setItem('s', byHamlet() ? '' : '1')));
+  const bar = h('div', { class: 'chips', role: 'group', 'aria-label': 'Lọc hộ' });
+  const draw = () => bar.replaceChildren(...FILTERS.map(([k, text]) => h('button', { type: 'button',
+    'aria-pressed': String((ss.getItem('f') || '') === k), onclick: () => { ss.setItem('f', k); draw(); fill(); } }, text)));
   draw();
-  return bar;
+  return [bar, h('label', { class: 'check' }, h('input', { type: 'checkbox', id: 'by-hamlet', checked: byHamlet(),
+    onchange: (e) => { ss.setItem('s', e.target.checked ? '1' : ''); fill(); } }), 'Xếp theo xóm, tổ')];
 }
 
 export function todayCard() {

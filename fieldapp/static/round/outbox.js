@@ -37,7 +37,8 @@ export async function api(method, path, body, anonymous, csrf) {
   const timer = setTimeout(() => ctl.abort(), TIMEOUT);
   const headers = { Accept: 'application/json' };
   if (body) headers['Content-Type'] = 'application/json';
-  if (!anonymous && auth && auth.token) headers.Authorization = 'Bearer ' + auth.token;
+  const token = auth && auth.token;
+  if (!anonymous && token) headers.Authorization = 'Bearer ' + token;
   if (csrf) headers['X-CSRFToken'] = csrf;
   let res; let json = null;
   try {
@@ -47,6 +48,8 @@ export async function api(method, path, body, anonymous, csrf) {
   } catch (e) {
     throw new NetError('Không kết nối được máy thôn.');
   } finally { clearTimeout(timer); }
+  // signed out (and wiped) while this was on its way: nothing of it is kept
+  if (!anonymous && (!auth || auth.token !== token)) throw new Error('signed out');
   clock((json && json.server_time) || res.headers.get('Date'));
   const msg = json && json.error && json.error.message;
   if (res.status === 401 && !anonymous) {
