@@ -89,6 +89,9 @@ def test_filters_keep_households_not_met_or_last_found_absent(phone, live_server
 
     choose(page, "Vắng nhà")                     # the last visit found nobody home
     assert names(page) == ["Trần Thị Bình"]
+    page.fill("#q", "dung")
+    assert page.inner_text("#households") == "Không tìm thấy hộ nào."
+    page.fill("#q", "")
 
     page.reload()                                # the choice holds for the session
     page.wait_for_selector("#households li a")

@@ -172,7 +172,7 @@ function listView() {
     list.replaceChildren(...grouped(hits.slice(0, 60), ([v]) => h('li', {},
       h('a', { href: '#h=' + v.id }, h('strong', {}, v.data.head_name),
         h('span', {}, [v.data.hamlet, v.data.address].filter(Boolean).join(' · ')), tag(seen.get(v.id)), forkedTag(v, forked), mark(v)))));
-    if (!hits.length) list.append(h('li', { class: 'empty' }, needle ? 'Không tìm thấy hộ nào.' : 'Chưa có hộ nào trên máy.'));
+    if (!hits.length) list.append(h('li', { class: 'empty' }, index.length ? 'Không tìm thấy hộ nào.' : 'Chưa có hộ nào trên máy.'));
     info.textContent = `${hits.length} hộ` + (hits.length > 60 ? ' (hiện 60 hộ đầu, gõ thêm để tìm)' : '');
   };
   q.addEventListener('input', fill);
