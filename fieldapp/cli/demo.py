@@ -113,7 +113,8 @@ def _village_versions(village_id, households, volunteers, rng, fake):
         head = _name(fake, rng, head_sex, last)
         home = add("household", {
             "head_name": head, "address": f"Số {rng.randint(1, 250)}, {rng.choice(streets)}",
-            "phone": _phone(rng), "note": ""}, day, author)
+            "phone": _phone(rng), "note": "",
+            "hamlet": f"Xóm {len(homes) % 6 + 1}"}, day, author)     # rng untouched: same demo
         members = [(head, head_year, head_sex)]
         if rng.random() < 0.85:
             sex = "female" if head_sex == "male" else "male"

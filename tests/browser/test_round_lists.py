@@ -120,6 +120,7 @@ def test_sorting_by_hamlet_groups_households_under_their_xom(phone, live_server,
     page.fill("#i-hamlet", "  Xóm Đồng ")
     save(page)
     page.wait_for_selector("h2:has-text('Lê Văn Cường')")
+    assert page.inner_text("p.sub") == "Xóm Đồng · Số 1"
     page.get_by_role("link", name="← Danh sách hộ").click()
     assert rows(page) == ["# Xóm Bàu", "Phạm Thị Dung", "Trần Thị Bình",
                           "# Xóm Đồng", "Lê Văn Cường"]

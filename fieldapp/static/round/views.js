@@ -205,7 +205,7 @@ function householdView(hh) {
   return h('section', {},
     h('a', { href: '#', class: 'back' }, '← Danh sách hộ'),
     h('h2', {}, d.head_name, ' ', mark(hh)),
-    h('p', { class: 'sub' }, [d.address, d.phone].filter(Boolean).join(' · ')),
+    h('p', { class: 'sub' }, [d.hamlet, d.address, d.phone].filter(Boolean).join(' · ')),
     d.note ? h('p', {}, d.note) : null,
     forkedIds().has(hh.id) ? h('p', { class: 'card rejected', id: 'forked' },
       'Hộ này (hoặc một người, một lần đến nhà của hộ) được sửa trên hai máy mà máy này không thấy bản kia. ' +
