@@ -147,7 +147,7 @@ def test_fourteen_days_without_a_sync_wipe_the_phone(phone, live_server):
     page.close()
     page = open_round(context, live_server)
     page.wait_for_selector("#signin-msg.error")
-    assert "chưa đồng bộ với máy thôn 14 ngày" in page.inner_text("#signin-msg")
+    assert "đã 14 ngày chưa đồng bộ với máy thôn" in page.inner_text("#signin-msg")
     wait_wiped(page)
     shot(page, "wiped-14-days")
 
@@ -166,7 +166,7 @@ def test_fourteen_days_with_an_unsent_change_ask_and_keep_all_when_declined(phon
     asked = answer_dialogs(page, False)
     page.goto(f"http://fieldapp.lan:{live_server.port}/round")
     page.wait_for_selector("#q")
-    assert len(asked) == 1 and "chưa đồng bộ với máy thôn 14 ngày" in asked[0]
+    assert len(asked) == 1 and "đã 14 ngày chưa đồng bộ với máy thôn" in asked[0]
     assert "còn 1 thay đổi chưa gửi" in asked[0]
     assert kept(page) == before and count(page) == "1 thay đổi chờ gửi"
 

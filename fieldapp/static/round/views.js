@@ -76,10 +76,10 @@ async function signOut() {
 // Asked once a page load: a phone not synced for WIPE_DAYS loses the village's data.
 let asked = false;
 export function expire() {
-  const why = `Điện thoại chưa đồng bộ với máy thôn ${WIPE_DAYS} ngày nên dữ liệu của thôn được xóa khỏi điện thoại.`;
+  const why = `Điện thoại đã ${WIPE_DAYS} ngày chưa đồng bộ với máy thôn.`;
   if (asked || !auth || !stale()) return;
   asked = true;
-  if (agree(why)) { wipe(); notice = why + ' Hãy đăng nhập lại.'; restart(); }
+  if (agree(why)) { wipe(); notice = why + ' Dữ liệu của thôn đã được xóa khỏi điện thoại; hãy đăng nhập lại.'; restart(); }
 }
 
 function restart() {

@@ -4,8 +4,8 @@ import { box, reload, setAuth, store } from './storage.js';
 export const WIPE_DAYS = 14;
 
 // Never an unsent change without asking.
-export const agree = (why, n = box.size) => !n || confirm(`${why}\nĐiện thoại còn ${n} thay đổi ` +
-  `chưa gửi. Xóa cả ${n} thay đổi này? Bấm “Hủy” để giữ lại tất cả.`);
+export const agree = (why, n = box.size) => !n || confirm(`${why}\nĐiện thoại còn ${n} thay đổi chưa ` +
+  `gửi. Xóa dữ liệu của thôn khỏi điện thoại, cả ${n} thay đổi này? Bấm “Hủy” để giữ lại tất cả.`);
 
 // All but the device id (the lead's view of phones keeps one row per device).
 export function wipe() {
