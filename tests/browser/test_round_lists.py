@@ -85,6 +85,8 @@ def test_filters_keep_households_not_met_or_last_found_absent(phone, live_server
     shot(page, "list-unmet")
     page.fill("#q", "binh")                      # the filter and the search together
     assert names(page) == ["Trần Thị Bình"]
+    page.fill("#q", "xom bau")                   # a xóm is searched too
+    assert names(page) == ["Phạm Thị Dung", "Trần Thị Bình"]
     page.fill("#q", "")
 
     choose(page, "Vắng nhà")                     # the last visit found nobody home

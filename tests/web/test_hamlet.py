@@ -56,6 +56,8 @@ def test_the_village_household_form_saves_and_shows_the_hamlet(client, site):
     [home] = [h[-1] for h in site.store.histories().values()]
     assert home["data"]["hamlet"] == "Xóm Bàu"
     assert "Xóm Bàu · Số 4" in client.get("/households").get_data(as_text=True)
+    assert "Lê Thị Hồng Đào" in client.get("/households?q=xom bau").get_data(as_text=True)
+    assert "Lê Thị Hồng Đào" not in client.get("/households?q=xom dong").get_data(as_text=True)
     assert "Xóm Bàu · Số 4" in client.get(saved.headers["Location"]).get_data(as_text=True)
 
     refused = client.post("/records/new/household", data={
