@@ -67,7 +67,7 @@ PHONE_QUERY_RE = re.compile(r"^\+?[0-9][0-9 .-]*[0-9]\Z")
 
 
 def search_households(store, village_ids, query):
-    """Households of the villages whose head, address, phone or members match `query`.
+    """Households of the villages whose head, xóm, address, phone or members match `query`.
 
     Case and Vietnamese diacritics are ignored. Returns versions sorted by head name.
     """
@@ -80,8 +80,9 @@ def search_households(store, village_ids, query):
                 person["data"].get("full_name", ""))
         def haystack(h):
             d = h["data"]
-            return fold(" ".join([d.get("head_name", ""), d.get("address", ""),
-                                  d.get("phone", ""), *members.get(h["id"], [])]))
+            return fold(" ".join([d.get("head_name", ""), d.get("hamlet", ""),
+                                  d.get("address", ""), d.get("phone", ""),
+                                  *members.get(h["id"], [])]))
         phone = normalise_phone(query.strip()) if PHONE_QUERY_RE.match(query.strip()) else ""
         households = [h for h in households if needle in haystack(h) or (
             phone and phone in normalise_phone(h["data"].get("phone") or ""))]

@@ -140,7 +140,8 @@ def _village_versions(village_id, households, volunteers, rng, fake):
         head_sex = rng.choice(["male", "male", "female"])
         head = _name(fake, rng, head_sex, last)
         data = {"head_name": head, "address": f"Số {rng.randint(1, 250)}, {rng.choice(streets)}",
-                "phone": _phone(rng), "note": "", "consent": _consent(asked, day)}
+                "phone": _phone(rng), "note": "", "consent": _consent(asked, day),
+                "hamlet": f"Xóm {len(homes) % 6 + 1}"}                # rng untouched: same demo
         if not _agreed(data, "phone_contact"):
             data["phone"] = ""
         home = add("household", data, day, author)

@@ -19,7 +19,7 @@ ERASED_NAME = "(đã xóa)"
 # Record type -> the fields that identify a citizen. Members (volunteers) are not
 # citizens served by the campaign: the commendation list names them, so they are kept.
 IDENTIFYING = {
-    "household": ("head_name", "address", "phone", "note"),
+    "household": ("head_name", "address", "hamlet", "phone", "note"),
     "person": ("full_name", "phone"),
     "visit": ("note",),
     "survey": ("comment",),

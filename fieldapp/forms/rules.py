@@ -80,6 +80,7 @@ RULES = {
     "household": (
         Field("head_name", "text", "Họ tên chủ hộ", required=True, max_length=120),
         Field("address", "text", "Địa chỉ", max_length=200),
+        Field("hamlet", "text", "Xóm, tổ", max_length=60),   # the lead sorts the round by it
         Field("consent", "consent", "Đồng ý", choices="purpose"),
         Field("phone", "phone", "Số điện thoại"),
         Field("note", "text", "Ghi chú", max_length=1000, multiline=True),

@@ -26,6 +26,7 @@ from fieldapp.views.forms import ActionForm, csrf, require_form_token
 bp = Blueprint("round", __name__)
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 ROUND_ROLES = ("volunteer", "lead")
+TEXTS = ("text", "phone")
 
 
 def _door_to_door(rules):
@@ -53,13 +54,57 @@ def _lean(rule):
     return values
 
 
+def lean(text, comment):
+    """The round app's source as the phone gets it: whole-line comments (`//`, or one-line
+    `/* */` in CSS) and indentation dropped, every line kept (an error's line number still
+    points at the source), a multi-line template literal left exactly as it is."""
+    out, inside = [], False
+    for line in text.split("\n"):
+        if not inside:
+            line = line.strip()
+            if line.startswith(comment) and (comment == "//" or line.endswith("*/")):
+                line = ""
+        out.append(line)
+        inside ^= line.count("`") % 2 == 1
+    return "\n".join(out)
+
+
+_LEAN = {}      # (path, ETag) -> the lean bytes
+
+
+@bp.after_app_request
+def serve_lean(response):
+    """Send the round app's JS and CSS lean (every phone loads them whole, SPEC §5a: under
+    50 KB with the page); the files on disk keep their comments. Runs before gzip."""
+    path = request.path
+    if (request.endpoint != "static" or response.status_code != 200 or request.method != "GET"
+            or not response.direct_passthrough
+            or not (path.startswith("/static/round/") and path.endswith(".js")
+                    or path == "/static/round.css")):
+        return response
+    key = (path, response.get_etag()[0])
+    response.direct_passthrough = False
+    source = response.response
+    body = _LEAN.get(key) if key[1] is not None else None
+    if body is None:
+        body = lean(response.get_data().decode("utf-8"), "//" if path.endswith(".js") else "/*")
+        body = body.encode("utf-8")
+        if len(_LEAN) >= 32:
+            _LEAN.clear()
+        _LEAN[key] = body
+    if hasattr(source, "close"):
+        source.close()                  # the open file the bytes replace
+    response.set_data(body)
+    response.headers.pop("Accept-Ranges", None)     # ranges would be of the file's bytes
+    return response
+
+
 @bp.get("/round")
 def app():
     """The offline round app (signing in happens inside it, against the API)."""
     site = get_site()
     boot = {"rules": _door_to_door(rules_as_json()),
-            "villages": {v["id"]: v["name"] for v in site.settings.get("villages", [])},
-            "site_name": site.settings.get("site_name", "")}
+            "villages": {v["id"]: v["name"] for v in site.settings.get("villages", [])}}
     user = current_user()
     if user is not None and site.kind == "village" and user["role"] in ROUND_ROLES:
         boot["session"] = {"username": user["username"], "csrf": generate_csrf()}

@@ -3,7 +3,7 @@ import datetime
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from fieldapp import audit
+from fieldapp import audit, phones
 from fieldapp.auth import accounts as auth
 from fieldapp.auth.access import (check_village, current_user, get_site, page, switch_account,
                                   visible_villages)
@@ -48,7 +48,10 @@ def dashboard():
     stats = [row for row in site_volunteer_stats(site, as_of) if row["village_id"] in villages]
     return render_template("dashboard.html", answer=answer, as_of=as_of, stats=stats,
                            note=note, settings=site.settings,
-                           open_requests=open_counts(site, villages, today_local()))
+                           open_requests=open_counts(site, villages, today_local()),
+                           phones=phones.village_phones(site, villages),
+                           roster={u: m for v in villages for u, m in roster(site, v).items()},
+                           vn_time=vn_time)
 
 
 @bp.get("/households")

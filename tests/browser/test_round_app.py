@@ -232,7 +232,8 @@ def test_a_full_round_offline_survives_a_closed_tab_and_syncs_exactly_once(phone
     people = {v["data"]["full_name"]: v["id"] for v in waiting if v["type"] == "person"}
     expected = {
         ("household", "Lê Thị Hồng Đào"): {"head_name": "Lê Thị Hồng Đào",
-                                           "address": "Xóm Bàu, tổ 4", "phone": "0912345678",
+                                           "address": "Xóm Bàu, tổ 4", "hamlet": "",
+                                           "phone": "0912345678",
                                            "note": "", "consent": {
                                                "notice_version": NOTICE_VERSION, "by": "self",
                                                "purposes": ["phone_contact"],
@@ -610,8 +611,11 @@ def test_unsent_changes_of_one_volunteer_are_never_handed_to_another(phone, live
     context.set_offline(True)
     add_household(page, "Hộ của Minh")
     page.goto(page.url.split("#")[0] + "#")
-    page.get_by_role("button", name="Đăng xuất").click()
-    assert "hãy gửi xong rồi mới đăng xuất" in page.inner_text("#banner")
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.get_by_role("button", name="Đăng xuất").click()     # declined: all is kept
+    assert len(asked) == 1 and "còn 1 thay đổi chưa gửi" in asked[0]
+    assert count(page) == "1 thay đổi chờ gửi" and page.is_visible("#q")
     auth.revoke_tokens(site, "minh")
     context.set_offline(False)
     page.wait_for_selector("#signin-msg.error")

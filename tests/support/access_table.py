@@ -16,6 +16,7 @@ TABLE = {
     "api.logout": (SIGNED_IN, SIGNED_IN),
     "api.me": (SIGNED_IN, SIGNED_IN),
     "api.openapi_json": (OPEN, OPEN),
+    "api.phone_report": ((V, L), NONE),
     "api.post_records": ((V, L), NONE),
     "api.records": (SIGNED_IN, SIGNED_IN),
     "api.rules": (SIGNED_IN, SIGNED_IN),
