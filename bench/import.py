@@ -58,6 +58,11 @@ NOTES = ["", "", "", "Cả nhà đi làm rẫy, hẹn quay lại chiều thứ B
          "Điện thoại cũ không cài được ứng dụng", "Con trai ở TP.HCM, về cuối tháng"]
 COMMENTS = ["", "", "Cán bộ hướng dẫn tận tình", "Mạng yếu, tải hồ sơ lâu",
             "Thủ tục nhanh hơn đi trực tiếp", "Cần hướng dẫn thêm phần thanh toán trực tuyến"]
+# consent as asked at the door (SPEC §3): phones are kept with phone_contact, comments
+# with satisfaction_survey; a child's given by a guardian
+CONSENT = {"notice_version": "2026-01", "by": "self", "on": "2025-07-25",
+           "purposes": ["campaign_support", "satisfaction_survey", "phone_contact"]}
+GUARDIAN = dict(CONSENT, by="guardian", purposes=["campaign_support"])
 HELP = ["vneid_install", "vneid_level2", "vneid_password_reset", "phone_number_update",
         "bank_account", "online_filing", "online_payment", "guide_shared"]
 
@@ -95,6 +100,7 @@ def village_weeks(village_id, target, rng):
         last = rng.choice(LAST)
         head = f"{last} {rng.choice(MIDDLE)} {rng.choice(FIRST)}"
         home, day = add("household", {"head_name": head, "phone": f"09{rng.randint(10**7, 10**8 - 1)}",
+                                      "consent": CONSENT,
                                       "address": f"Tổ {rng.randint(1, 12)}, {village_id.replace('-', ' ').title()}, xã Phú Riềng",
                                       "note": rng.choice(NOTES)}, week)
         count += 1
@@ -104,6 +110,7 @@ def village_weeks(village_id, target, rng):
             data = {"household_id": home["id"], "full_name": f"{last} {rng.choice(MIDDLE)} {rng.choice(FIRST)}",
                     "birth_year": year, "sex": rng.choice(["male", "female"]),
                     "phone": f"03{rng.randint(10**7, 10**8 - 1)}" if year < 2007 else "",
+                    "consent": CONSENT if year < 2007 else GUARDIAN,
                     "vneid": rng.choice(["none", "installed", "level1", "level2"]),
                     "bank_account": rng.random() < 0.5, "uses_online_services": rng.random() < 0.2,
                     "paid_online": False}

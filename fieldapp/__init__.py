@@ -9,6 +9,7 @@ from fieldapp import compression
 from fieldapp.auth.accounts import prune_tokens
 from fieldapp.forms import text
 from fieldapp.forms.errors import FieldappError
+from fieldapp.indicators.definitions import source_label
 from fieldapp.site import Site
 
 __all__ = ["create_app", "error_response"]
@@ -22,7 +23,7 @@ SMALL_BODY_ENDPOINTS = frozenset((
     "round.session_token", "batches.forget_key", "batches.push_sealing",
     "batches.revoke_push_token", "export.confirm_export", "round.revoke_card",
     "commune.user_action", "village.volunteer_action", "village.delete_record",
-    "conflicts.resolve"))
+    "conflicts.resolve", "subjects.new", "subjects.done"))
 
 
 def create_app(config=None):
@@ -53,20 +54,24 @@ def create_app(config=None):
         if request.endpoint in SMALL_BODY_ENDPOINTS or request.endpoint is None:
             request.max_content_length = SMALL_BODY
 
-    from fieldapp.views import (api, auth_pages, commune, conflicts, export, guides, reports,
-                                round, village)
+    from fieldapp.views import (api, audit_log, auth_pages, commune, conflicts, export, guides,
+                                province, reports, round, subject_requests, village)
     from fieldapp.views.forms import csrf
     csrf.init_app(app)
     for blueprint in (auth_pages.bp, village.bp, conflicts.bp, api.bp, round.bp, guides.bp,
-                      export.bp, reports.bp, *commune.blueprints):
+                      export.bp, reports.bp, subject_requests.bp, audit_log.bp, province.bp,
+                      *commune.blueprints):
         app.register_blueprint(blueprint)
     csrf.exempt(api.bp)
 
     app.jinja_env.filters.update(percent=text.percent, vn_date=text.vn_date,
-                                 vn_number=text.vn_number, points=text.points)
+                                 vn_number=text.vn_number, points=text.points,
+                                 target=text.target, target_line=text.target_line,
+                                 source_label=source_label)
     @app.context_processor
     def navigation():
         from fieldapp.auth.access import current_user
+        from fieldapp.indicators.periods import period_word
         from fieldapp.views.nav import nav_links
         from fieldapp.views.village import roster
         user = current_user()
@@ -76,7 +81,7 @@ def create_app(config=None):
                 if user.get("village_id") else {}
             who = member.get("full_name") or user["username"]
         return {"nav_links": nav_links(user, site.kind), "site_settings": site.settings,
-                "who": who}
+                "who": who, "period_word": period_word(site.settings.get("campaign"))}
 
     @app.before_request
     def pick_up_other_writers():

@@ -11,7 +11,10 @@ They contain no personal data. Every string is NFC.
 """
 from dataclasses import dataclass
 
-__all__ = ["GUIDES", "guide_by_slug"]
+__all__ = ["GUIDES", "PRIVACY_SLUG", "guide_by_slug"]
+
+# where the privacy notice is (fieldapp/views/guides.py), on the pages and the printed cards
+PRIVACY_SLUG = "quyen-rieng-tu"
 
 
 @dataclass(frozen=True)

@@ -6,15 +6,17 @@ checked by the rules (fieldapp.forms.versions), then by who may write it.
 import datetime
 import re
 
+from fieldapp.forms.consent import COMMENT_NEEDS_CONSENT, COMMENT_PARENT_UNKNOWN, comment_allowed
 from fieldapp.forms.rules import normalise_phone
 from fieldapp.forms.text import fold
 from fieldapp.forms.versions import check_version, forks
 from fieldapp.indicators.cache import cached
 from storage import Refused
+from sync import erasures
 
 __all__ = ["live_records", "search_households", "open_forks", "forked_households", "people_names",
            "save_versions",
-           "reference_errors", "MAX_RECORDS_PER_REQUEST"]
+           "reference_errors", "consent_errors", "MAX_RECORDS_PER_REQUEST"]
 
 def live_records(store, village_ids=None, record_type=None):
     """Current, not deleted versions, optionally of some villages and one type."""
@@ -65,7 +67,7 @@ PHONE_QUERY_RE = re.compile(r"^\+?[0-9][0-9 .-]*[0-9]\Z")
 
 
 def search_households(store, village_ids, query):
-    """Households of the villages whose head, address, phone or members match `query`.
+    """Households of the villages whose head, xóm, address, phone or members match `query`.
 
     Case and Vietnamese diacritics are ignored. Returns versions sorted by head name.
     """
@@ -78,8 +80,9 @@ def search_households(store, village_ids, query):
                 person["data"].get("full_name", ""))
         def haystack(h):
             d = h["data"]
-            return fold(" ".join([d.get("head_name", ""), d.get("address", ""),
-                                  d.get("phone", ""), *members.get(h["id"], [])]))
+            return fold(" ".join([d.get("head_name", ""), d.get("hamlet", ""),
+                                  d.get("address", ""), d.get("phone", ""),
+                                  *members.get(h["id"], [])]))
         phone = normalise_phone(query.strip()) if PHONE_QUERY_RE.match(query.strip()) else ""
         households = [h for h in households if needle in haystack(h) or (
             phone and phone in normalise_phone(h["data"].get("phone") or ""))]
@@ -93,7 +96,8 @@ WRITER_ROLES = ("volunteer", "lead")
 def _ownership_errors(store, version, user, villages, seen):
     """Errors from who may write this version: village, author, the record's identity
     (an id keeps its type and village, also within one request: `seen` maps id to the
-    (type, village) of earlier versions of the request) and its references' village."""
+    (type, village, data, deleted) of earlier versions of the request), its references'
+    village, and a survey's comment by the consent of whom it names."""
     errors = {}
     if version["village_id"] not in villages:
         errors["village_id"] = "Bạn chỉ được ghi dữ liệu của thôn mình."
@@ -110,7 +114,36 @@ def _ownership_errors(store, version, user, villages, seen):
         if earlier[1] != version["village_id"]:
             errors["village_id"] = "Bản ghi này thuộc thôn khác."
     errors.update(reference_errors(store, version))
+    errors.update(consent_errors(store, version, seen))
     return errors
+
+
+def consent_errors(store, version, seen=None):
+    """{"data.comment": message} when a survey's comment lacks the `satisfaction_survey`
+    consent of the person (or household) surveyed (fieldapp.forms.consent), as the
+    store or the earlier versions of the same request (`seen`) hold them now. Pages, API
+    and phones write where the person is: one not known here yet is refused too.
+
+    Batch imports (sync/) do not judge this: batches arrive in any order and a merge
+    must not depend on it; the village site judged the comment when it was written.
+    """
+    if version["type"] != "survey" or version["deleted"]:
+        return {}
+
+    def current(record_id):
+        if seen and record_id in seen:
+            _, _, data, deleted = seen[record_id]
+        else:
+            parent = store.current(record_id)
+            if parent is None:
+                return None
+            data, deleted = parent["data"], parent["deleted"]
+        return None if deleted else data
+    allowed = comment_allowed(version["data"], current)
+    if allowed:
+        return {}
+    return {"data.comment": "Ý kiến: " + (COMMENT_PARENT_UNKNOWN if allowed is None
+                                          else COMMENT_NEEDS_CONSENT)}
 
 
 # the references a record's data may hold, and why one to another village is refused
@@ -130,6 +163,10 @@ def reference_errors(store, version):
     return errors
 
 
+def _seen_as(version):
+    return version["type"], version["village_id"], version["data"], version["deleted"]
+
+
 def save_versions(site, raws, user, villages, now=None):
     """Check and store versions; return [{"id","status","errors"}] in the given order.
 
@@ -145,13 +182,15 @@ def save_versions(site, raws, user, villages, now=None):
         if not errors:
             errors = _ownership_errors(site.store, check.version, user, villages, seen)
         if not errors:
-            seen[check.version["id"]] = (check.version["type"], check.version["village_id"])
+            seen[check.version["id"]] = _seen_as(check.version)
         if errors:
             results.append({"id": check.id, "status": "rejected", "errors": errors})
         else:
             slots.append(len(results))
             results.append(None)
             valid.append(check.version)
+    # a phone that still shows an erased record brings nothing identifying back
+    valid = erasures.scrub(valid, erasures.entries(site, villages)) if valid else valid
     while valid:
         try:
             stored = site.store.submit(valid)
@@ -164,7 +203,7 @@ def save_versions(site, raws, user, villages, now=None):
                 if errors:
                     results[slot] = {"id": version["id"], "status": "rejected", "errors": errors}
                 else:
-                    seen[version["id"]] = (version["type"], version["village_id"])
+                    seen[version["id"]] = _seen_as(version)
                     pending.append((slot, version))
             slots, valid = [slot for slot, _ in pending], [version for _, version in pending]
             continue

@@ -10,11 +10,13 @@ import os
 import secrets
 import uuid
 
+from fieldapp.forms.erasure import deidentify_version
 from fieldapp.forms.errors import Conflict, Invalid
 from storage import FileLock, RecordStore, open_tinydb
 from storage.durable import atomic_write_bytes, remove_stray_temp_files
 
-__all__ = ["Site", "SiteMissing", "init_site", "commune_name", "create_site_files", "write_json"]
+__all__ = ["Site", "SiteMissing", "init_site", "init_province_site", "commune_name",
+           "province_communes", "create_site_files", "write_json"]
 
 
 class SiteMissing(Exception):
@@ -32,8 +34,10 @@ class Site:
         # what a process killed in the middle of a write left behind
         remove_stray_temp_files(self.data_dir)
         self.lock = FileLock(os.path.join(self.data_dir, ".lock"))
-        # a record keeps its type and village for life: the store refuses a change
-        self.store = RecordStore(self.data_dir, lock=self.lock, fixed=("type", "village_id"))
+        # a record keeps its type and village for life: the store refuses a change; ties
+        # are broken so that an erasure never reorders a history
+        self.store = RecordStore(self.data_dir, lock=self.lock, fixed=("type", "village_id"),
+                                 stable_under=deidentify_version)
         self.meta = open_tinydb(os.path.join(self.data_dir, "meta.json"))
         # meta (users, tokens) has its own lock so sign-ins never wait on record writes
         self.meta_lock = FileLock(os.path.join(self.data_dir, ".meta.lock"))
@@ -70,7 +74,7 @@ class Site:
 
     @property
     def kind(self):
-        """'village' or 'commune'."""
+        """'village', 'commune' or 'province'."""
         return self.settings["site"]
 
     @property
@@ -138,6 +142,7 @@ def init_site(data_dir, site_kind, commune, villages, start, end, period_kind="w
         "villages": villages, "adult_age": 18, "targets": dict(DEFAULT_TARGETS),
         "campaign": {"name": f"Chiến dịch dịch vụ công trực tuyến {name}",
                      "start": start.isoformat(), "end": end.isoformat(),
+                     "period_kind": "month" if period_kind == "month" else "week",
                      "periods": [p.as_json() for p in make(start, end)]},
         "wifi": {"ssid": "", "password": ""},
     }
@@ -145,4 +150,42 @@ def init_site(data_dir, site_kind, commune, villages, start, end, period_kind="w
     create_site_key(data_dir)
     if site_kind == "commune":        # the key villages seal batches for (sync.crypto)
         create_box_key(data_dir)
+    return settings
+
+
+def province_communes(code):
+    """(province name, [{code, name}] of its communes and wards, official list); raise
+    Invalid for a code that is no province."""
+    from vietnam_provinces import Province, Ward
+    try:
+        province = Province.from_code(int(code))
+    except (ValueError, TypeError):
+        raise Invalid(f"--province: {code} không phải mã tỉnh/thành phố chính thức.") from None
+    wards = sorted(Ward.iter_by_province(province.code), key=lambda w: w.name)
+    return province.name, [{"code": str(int(w.code)), "name": w.name} for w in wards]
+
+
+def init_province_site(data_dir, province, start, end, period_kind="week"):
+    """Create a province data directory: its communes from the official list, the
+    campaign's periods and default targets (per commune targets are set later), a session
+    key and the site key. A province holds no records: only its communes' roll-ups."""
+    from fieldapp.indicators.definitions import DEFAULT_TARGETS
+    from fieldapp.indicators.periods import monthly_periods, weekly_periods
+    from sync.keys import create_site_key
+    if os.path.exists(os.path.join(data_dir, "settings.json")):
+        raise Conflict(f"{data_dir} đã được khởi tạo.")
+    name, communes = province_communes(province)
+    make = monthly_periods if period_kind == "month" else weekly_periods
+    settings = {
+        "site": "province", "site_id": str(uuid.uuid4()), "site_name": name,
+        "province_code": str(int(province)), "province_name": name,
+        "communes": [dict(c, targets={}) for c in communes], "villages": [],
+        "targets": dict(DEFAULT_TARGETS),
+        "campaign": {"name": f"Chiến dịch dịch vụ công trực tuyến {name}",
+                     "start": start.isoformat(), "end": end.isoformat(),
+                     "period_kind": period_kind,
+                     "periods": [p.as_json() for p in make(start, end)]},
+    }
+    create_site_files(data_dir, settings)
+    create_site_key(data_dir)
     return settings

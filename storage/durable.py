@@ -16,7 +16,8 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Table
 
-__all__ = ["AtomicJSONStorage", "FileLock", "open_tinydb", "atomic_write_bytes", "create_once",
+__all__ = ["AtomicJSONStorage", "FileLock", "open_tinydb", "atomic_write_bytes",
+           "atomic_write_many", "create_once",
            "file_signature", "remove_stray_temp_files"]
 
 _TEMP = re.compile(r"^.+\.tmp-(\d+)-\d+\Z")
@@ -52,6 +53,45 @@ def atomic_write_bytes(path, payload):
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+def atomic_write_many(contents, threads=8):
+    """Replace each file of `contents` ({path: payload}, in one directory) as
+    atomic_write_bytes does, each whole or not at all (not all together): every
+    temporary file is written, then they are fsynced by `threads` at once (the journal
+    commits them together), renamed, and the directory fsynced once."""
+    from concurrent.futures import ThreadPoolExecutor
+    if not contents:
+        return
+    temps = {}
+    try:
+        for path, payload in contents.items():
+            tmp = f"{path}.tmp-{os.getpid()}-{threading.get_ident()}"
+            temps[path] = tmp
+            with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
+                handle.write(payload)
+
+        def flush(tmp):
+            fd = os.open(tmp, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        with ThreadPoolExecutor(max_workers=min(threads, len(temps))) as pool:
+            list(pool.map(flush, temps.values()))
+        for path in list(temps):
+            os.replace(temps.pop(path), path)
+    finally:
+        for tmp in temps.values():
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    directories = {os.path.dirname(os.path.abspath(path)) for path in contents}
+    for directory in directories:
+        dir_fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
 
 
 def create_once(path, payload):

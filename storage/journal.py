@@ -8,7 +8,7 @@ import fcntl
 import json
 import os
 
-__all__ = ["append_entry", "read_entries"]
+__all__ = ["append_entry", "read_entries", "entries_newest_first"]
 
 
 def append_entry(path, entry):
@@ -41,3 +41,36 @@ def read_entries(path):
         except ValueError:      # a line torn by a crash: it was never a whole entry
             continue
     return entries
+
+
+def entries_newest_first(path, block=64 * 1024):
+    """Yield the journal's whole entries newest first, reading the file backwards a block
+    at a time: a reader that stops early holds one block, not the whole journal."""
+    try:
+        handle = open(path, "rb")
+    except FileNotFoundError:
+        return
+    with handle:
+        end = handle.seek(0, os.SEEK_END)
+        tail = b""
+        while end > 0:
+            start = max(0, end - block)
+            handle.seek(start)
+            chunk = handle.read(end - start) + tail
+            end = start
+            lines = chunk.split(b"\n")
+            tail = lines.pop(0) if end > 0 else b""     # may be cut: joined to the next block
+            for line in reversed(lines):
+                entry = _entry(line)
+                if entry is not None:
+                    yield entry
+
+
+def _entry(line):
+    """The entry of one line, or None for a blank or torn one."""
+    if not line.strip():
+        return None
+    try:
+        return json.loads(line.decode("utf-8"))
+    except ValueError:      # a line torn by a crash (UnicodeDecodeError is a ValueError)
+        return None

@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 import msgspec
 
 from storage.canonical import canonical_json, sha256_hex
-from storage.durable import FileLock, atomic_write_bytes, file_signature, remove_stray_temp_files
+from storage.durable import (FileLock, atomic_write_bytes, atomic_write_many, file_signature,
+                             remove_stray_temp_files)
 
 __all__ = ["RecordStore", "StorageError", "Refused", "Conflict", "version_key", "Result",
            "no_cycle_collection"]
@@ -82,18 +83,20 @@ class Refused(StorageError):
 
 
 class _Digest:
-    """Compares versions by the SHA-256 of their canonical JSON, computed only on a tie."""
+    """Compares versions by the SHA-256 of their canonical JSON (or by what `tiebreak`
+    makes of a version), computed only on a tie."""
 
-    __slots__ = ("version", "_hex")
+    __slots__ = ("version", "_hex", "_of")
 
-    def __init__(self, version):
+    def __init__(self, version, tiebreak=sha256_hex):
         self.version = version
         self._hex = None
+        self._of = tiebreak
 
     @property
     def hex(self):
         if self._hex is None:
-            self._hex = sha256_hex(self.version)
+            self._hex = self._of(self.version)
         return self._hex
 
     def __eq__(self, other):
@@ -159,10 +162,10 @@ _STAMP = operator.itemgetter("updated_at")
 _STATUS = operator.attrgetter("status")
 
 
-def _place(history, version):
-    """Insert a version into a record's history, kept sorted by version_key."""
-    keys = [version_key(v) for v in history]
-    history.insert(bisect.bisect(keys, version_key(version)), version)
+def _place(history, version, key=version_key):
+    """Insert a version into a record's history, kept sorted by `key` (version_key)."""
+    keys = [key(v) for v in history]
+    history.insert(bisect.bisect(keys, key(version)), version)
 
 
 @dataclass(slots=True)
@@ -197,10 +200,21 @@ class RecordStore:
     `fixed` names the fields every version of a record must share (a record never changes
     its type, say); a submission that changes one is refused whole, under the write lock,
     so two writers cannot race past the rule.
+
+    `stable_under(version)`, when given (a de-identification), breaks the ties of versions
+    of a record on (updated_at, device_id) by the SHA-256 of what it makes of each, then
+    by their own: a `rewrite` by it then never reorders two versions that still differ
+    (those that no longer do are equal), on this store and after a reload.
     """
 
-    def __init__(self, directory, lock=None, fixed=()):
+    def __init__(self, directory, lock=None, fixed=(), stable_under=None):
         self.fixed = tuple(fixed)
+        if stable_under is None:
+            self._key = version_key
+        else:
+            def tiebreak(version):
+                return sha256_hex(stable_under(version)) + sha256_hex(version)
+            self._key = lambda v: (v["updated_at"], v["device_id"], _Digest(v, tiebreak))
         self.directory = os.path.join(directory, "records")
         os.makedirs(self.directory, exist_ok=True)
         remove_stray_temp_files(self.directory)
@@ -213,6 +227,7 @@ class RecordStore:
         # partition -> (stem, {seq: version}) of its last segment, the only one a
         # commit may rewrite (closed segments are read once, at loading)
         self._open = {}
+        self._stems = {}         # partition -> [(first seq, stem)] of its segments, in order
         self._reset_indexes()
         with self.lock:
             self._refresh(force=True)
@@ -266,9 +281,12 @@ class RecordStore:
                        for name, table in docs.items() for seq, version in table.items()]
             entries.sort(key=lambda entry: entry[0])
             self._index_all(entries)
-            self._open = {}
+            self._open, self._stems = {}, {}
             for name in sorted(docs, key=lambda stem: _segment(stem)[1]):
                 self._open[_segment(name)[0]] = (name, docs[name])    # the last one stays
+                if docs[name]:
+                    self._stems.setdefault(_segment(name)[0], []).append(
+                        (min(docs[name]), name))
             self._signatures = signatures
 
     def _index_all(self, entries, placed=None):
@@ -322,7 +340,7 @@ class RecordStore:
                                                   and last["device_id"] < version["device_id"]):
                     history.append(version)          # the usual case: a later edit
                 else:
-                    _place(history, version)
+                    _place(history, version, self._key)
         self._seqs.extend(map(_SEQ, entries))
         self._by_seq.extend(versions)
         if entries and entries[-1][0] > self.last_seq:
@@ -382,6 +400,9 @@ class RecordStore:
                     table = {**table, **new} if table else new
                     atomic_write_bytes(self._path(stem), _segment_bytes(table))
                     with self._read_lock:
+                        stems = self._stems.setdefault(partition, [])
+                        if not stems or stems[-1][1] != stem:
+                            stems.append((min(new), stem))
                         self._open[partition] = (stem, table)
                         self._signatures[stem] = file_signature(self._path(stem))
                 with self._read_lock:
@@ -481,6 +502,82 @@ class RecordStore:
             else:
                 ours.append(version)
         return fates, mine
+
+    # -- rewriting -------------------------------------------------------------
+
+    def rewrite(self, change, ids=None):
+        """Replace stored versions (an erasure): `change(version)` answers the version
+        itself to keep it, or a new dict of the same keys to take its place (any other
+        object counts as a change).
+
+        Only the versions of `ids` are offered (every version when None). Under the lock,
+        each segment file holding a changed version is rewritten once, atomically; a
+        version keeps its seq and its place in its history, and the dicts callers
+        already hold are left as they were. Return how many changed.
+        """
+        with self._commit_lock:           # no group commit meanwhile
+            try:
+                with self.lock:
+                    self._refresh()
+                    return self._rewrite(change, ids)
+            except BaseException as error:
+                with self.lock:
+                    self._refresh(force=True)
+                if isinstance(error, StorageError):
+                    raise
+                raise StorageError(f"storage rewrite failed: {error}") from error
+
+    def _rewrite(self, change, ids):
+        """rewrite, under the locks, on a store that matches its files."""
+        home, away = self._home, self._away
+        with self._read_lock:
+            seqs, versions = self._seqs, self._by_seq
+            if ids is None:
+                places = range(len(versions))
+            else:
+                wanted = frozenset(ids) & self._history.keys()
+                places = [n for n, v in enumerate(versions) if v["id"] in wanted] if wanted else []
+            changes = {}                 # place in _by_seq -> the version replacing it
+            for n in places:
+                version = versions[n]
+                new = change(version)
+                if new is not version:
+                    if new.keys() != version.keys():
+                        raise StorageError("a rewrite must keep a version's fields")
+                    changes[n] = new
+            if not changes:
+                return 0
+            touched = {away.get(id(versions[n])) or home[versions[n]["id"]] for n in changes}
+            cursor = dict.fromkeys(touched, 0)
+            held, dirty = {}, set()      # stem -> {seq: version} written; stems changed
+            for n, (seq, version) in enumerate(zip(seqs, versions)):
+                partition = away.get(id(version)) or home[version["id"]]
+                if partition in cursor:   # segments hold ascending seq ranges
+                    firsts, i = self._stems[partition], cursor[partition]
+                    while i + 1 < len(firsts) and firsts[i + 1][0] <= seq:
+                        i += 1
+                    cursor[partition] = i
+                    stem = firsts[i][1]
+                    new = changes.get(n)
+                    if new is not None:
+                        dirty.add(stem)
+                    held.setdefault(stem, {})[seq] = version if new is None else new
+        contents = {self._path(stem): _segment_bytes(held[stem]) for stem in dirty}
+        atomic_write_many(contents)
+        written = {stem: file_signature(self._path(stem)) for stem in dirty}
+        with self._read_lock:          # new objects: what a caller holds stays as it was
+            for n, new in changes.items():
+                version = versions[n]
+                versions[n] = new
+                history = self._history[version["id"]]
+                history[next(k for k, v in enumerate(history) if v is version)] = new
+                if id(version) in away:
+                    away[id(new)] = away.pop(id(version))
+            for partition, (stem, _) in list(self._open.items()):
+                if stem in dirty:
+                    self._open[partition] = (stem, held[stem])
+            self._signatures.update(written)
+        return len(changes)
 
     # -- reading ---------------------------------------------------------------
 

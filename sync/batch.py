@@ -29,10 +29,10 @@ import orjson
 from fieldapp.forms.rules import UUID_RE
 from fieldapp.forms.versions import MAX_VILLAGES, UPDATED_AT_RE, VILLAGE_RE
 from storage.canonical import canonical_json
-from sync import keys
+from sync import erasures, keys
 from sync.errors import BatchRejected, BatchTooLarge
 
-__all__ = ["FORMAT", "VERSION", "FIELDS", "SITE_FIELDS", "records_bytes", "signed_payload",
+__all__ = ["FORMAT", "VERSION", "FIELDS", "OPTIONAL_FIELDS", "SITE_FIELDS", "records_bytes", "signed_payload",
            "sign_batch", "batch_bytes", "Read", "read_batch", "check_batch", "MAX_BATCH_BYTES",
            "open_batch_file", "gzip_bytes", "MAX_VILLAGES", "village_ids_valid", "Limits",
            "PUSH_LIMITS", "UPLOAD_LIMITS", "FILE_LIMITS", "MAX_CHECKED_ONE_BY_ONE",
@@ -41,6 +41,8 @@ __all__ = ["FORMAT", "VERSION", "FIELDS", "SITE_FIELDS", "records_bytes", "signe
 FORMAT, VERSION = "fieldapp-batch", 1
 FIELDS = ("format", "version", "batch_id", "commune_code", "site", "created_at", "since_seq",
           "until_seq", "record_count", "records_sha256", "records", "signature")
+# fields a batch may lack: a batch made before they existed still imports
+OPTIONAL_FIELDS = ("erasures",)        # sync.erasures: what the sending site erased
 SITE_FIELDS = ("id", "name", "village_ids", "public_key")
 HEX64_RE = re.compile(r"^[0-9a-f]{64}\Z")
 
@@ -58,6 +60,7 @@ UPLOAD_LIMITS = Limits(64 * MB, 500_000)        # staff over HTTP (the body is 4
 FILE_LIMITS = Limits(256 * MB, 2_000_000)       # a file at the commune's own command line
 MAX_BATCH_BYTES = FILE_LIMITS.bytes
 MAX_HEADER_BYTES = 64 * 1024        # every field but records: site.village_ids is the longest
+MAX_ERASURES_BYTES = 16 * MB        # the erasures field (ids only), apart from the header
 # Parsing JSON generically costs up to ~80 bytes of Python objects per value (28x for
 # `{},`): the records are parsed so, to be checked one by one, only when they hold fewer
 # values than this (counted as the `,` `:` `{` `[` of their bytes, an upper bound).
@@ -188,7 +191,8 @@ def _fields_struct(strict):
     """A msgspec struct of a batch's fields as raw JSON (b"" when absent): the records are
     not parsed, and unknown fields are refused (strict) or skipped unparsed."""
     return msgspec.json.Decoder(msgspec.defstruct(
-        "BatchFields", [(name, msgspec.Raw, msgspec.Raw(b"")) for name in FIELDS],
+        "BatchFields", [(name, msgspec.Raw, msgspec.Raw(b""))
+                        for name in FIELDS + OPTIONAL_FIELDS],
         forbid_unknown_fields=strict))
 
 
@@ -210,9 +214,11 @@ def _split_fields(raw, decode_records, limits, commune_code):
                 raise
             extra = [unknown.group(1)[:40]]       # the first one names the problem
             parts = _ANY_FIELDS.decode(raw)
-        header = {name: memoryview(getattr(parts, name)) for name in FIELDS if name != "records"}
+        header = {name: memoryview(getattr(parts, name)) for name in FIELDS + OPTIONAL_FIELDS
+                  if name != "records"}
         header = {name: value for name, value in header.items() if len(value)}
-        if sum(map(len, header.values())) > MAX_HEADER_BYTES:
+        if sum(len(v) for k, v in header.items() if k != "erasures") > MAX_HEADER_BYTES \
+                or len(header.get("erasures", b"")) > MAX_ERASURES_BYTES:
             raise BatchRejected("format", "Phần đầu của lô quá lớn: đây không phải lô dữ "
                                           "liệu fieldapp.")
         batch = {name: orjson.loads(value) for name, value in header.items()}
@@ -294,7 +300,7 @@ def _format_errors(batch):
     """Field-level problems of a parsed batch whose format and version are right."""
     errors = []
     missing = [f for f in FIELDS if f not in batch]
-    extra = [str(f)[:40] for f in batch if f not in FIELDS]
+    extra = [str(f)[:40] for f in batch if f not in FIELDS + OPTIONAL_FIELDS]
     if missing:
         errors.append("thiếu trường " + ", ".join(missing))
     if extra:
@@ -325,6 +331,10 @@ def _format_errors(batch):
                 errors.append("site.village_ids phải là danh sách mã thôn")
             if not keys.valid_public_key(site["public_key"]):
                 errors.append("site.public_key không phải khóa Ed25519")
+    if "erasures" in batch:
+        sender = site.get("village_ids") if isinstance(site, dict) else None
+        errors += erasures.format_errors(batch["erasures"],
+                                         sender if village_ids_valid(sender) else None)
     if is_int(batch.get("since_seq")) and is_int(batch.get("until_seq")) \
             and batch["until_seq"] < batch["since_seq"]:
         errors.append("until_seq nhỏ hơn since_seq")

@@ -24,7 +24,7 @@ from fieldapp.forms.versions import (MAX_CLOCK_AHEAD, ahead_text, check_versions
 from storage import FileLock
 from storage.durable import atomic_write_bytes
 from storage.store import Refused, no_cycle_collection
-from sync import crypto, held, keys
+from sync import crypto, erasures, held, keys
 from sync.batch import (FILE_LIMITS, FORMAT, VERSION, batch_bytes, check_batch, gzip_bytes,
                         read_batch, sign_batch, village_ids_valid)
 from sync.errors import BatchRejected
@@ -80,6 +80,7 @@ def export_batch(site, all_versions=False, remember=True, village_id=None):
     keys.create_site_key(site.data_dir)
     since = 0 if all_versions else last_exported(site, village_id)
     site.store.refresh()
+    erasures.apply_pending(site)           # nothing erased leaves in clear
     batch = build_batch(site, since, None, str(uuid.uuid4()), utc_now(), village_id)
     if remember:
         mark_exported(site, batch)
@@ -112,6 +113,9 @@ def build_batch(site, since, until, batch_id, created_at, village_id=None):
         "created_at": created_at, "since_seq": since,
         "until_seq": until if until is not None else (rows[-1][0] if rows else since),
     }
+    erased = erasures.for_batch(site, village_ids, created_at)
+    if erased:                        # a batch of a site that never erased is as before
+        fields["erasures"] = erased
     return sign_batch(fields, [version for _, version in rows], private)
 
 
@@ -162,6 +166,7 @@ class Receipt:
     already_held: bool = False
     held_since: str = ""
     held_for: list = field(default_factory=list)   # [{site_name, village_ids}] sending now
+    erased: int = 0                   # stored records the batch's erasures de-identified
 
     def as_json(self):
         """The receipt as the API returns it."""
@@ -187,6 +192,8 @@ class Receipt:
                 f"{vn_number(self.new)} mới, {vn_number(self.duplicate)} trùng")
         if self.conflicts:
             text += f", {len(self.conflicts)} bản ghi có chỉnh sửa xung đột cần xem lại"
+        if self.erased:
+            text += f"; đã xóa thông tin định danh của {vn_number(self.erased)} bản ghi theo lô"
         return text + "."
 
 
@@ -361,6 +368,8 @@ def store_checked(site, batch, checked, raw, source, now):
     claimed = [] if _pinned_for(pinned, sender) else _claimed(site, sender)
     if claimed:
         return _hold(site, batch, raw, source, claimed, receipt)
+    # erasures first: an older batch's versions of an erased record then bring nothing back
+    versions, receipt.erased = erasures.receive(site, batch, versions, refuse=_records_rejected)
     try:                              # the commit reads what other processes wrote
         receipt.new, receipt.duplicate = site.store.add(
             versions, partition_for(sender["id"])) if versions else (0, 0)
@@ -420,6 +429,16 @@ def _hold(site, batch, raw, source, claimed, receipt):
     return receipt
 
 
+def _authors(batch, limit=50):
+    """The logins that wrote the batch's versions, most versions first (at most `limit`)."""
+    counts = {}
+    for version in batch["records"]:
+        author = version.get("author")
+        if isinstance(author, str) and author:
+            counts[author] = counts.get(author, 0) + 1
+    return sorted(counts, key=lambda a: (-counts[a], a))[:limit]
+
+
 def _remember(site, batch, receipt, source):
     """Record the batch in `batches` and pin the sender's key in `sites` for every
     village it has sent for (a village laptop's file may name only one of them)."""
@@ -433,7 +452,8 @@ def _remember(site, batch, receipt, source):
             "until_seq": batch["until_seq"], "record_count": batch["record_count"],
             "records_sha256": batch["records_sha256"], "new": receipt.new,
             "duplicate": receipt.duplicate, "conflicts": receipt.conflicts,
-            "source": str(source)[:200]})
+            "erased": receipt.erased,
+            "source": str(source)[:200], "authors": _authors(batch)})
         sites = site.table("sites")
         pinned = sites.get(Site.site_id == sender["id"])
         villages = list(pinned["village_ids"]) if pinned is not None else []

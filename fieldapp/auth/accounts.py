@@ -12,7 +12,7 @@ from tinydb import Query
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from fieldapp import audit
-from fieldapp.forms.errors import Invalid, Locked, NotSignedIn
+from fieldapp.forms.errors import AccountDisabled, Invalid, Locked, NotSignedIn
 
 __all__ = ["session_stamp", "end_page_sessions", "ROLES", "ROLE_LABELS", "add_user",
            "check_secret_rule", "authenticate", "get_user", "issue_token", "signed_in",
@@ -87,8 +87,8 @@ def add_user(site, username, role, secret, village_id=None):
         village_id = village_id or (site.village_ids[0] if len(site.village_ids) == 1 else None)
         if village_id not in site.village_ids:
             raise Invalid("Thôn không thuộc trạm này.")
-    elif role == "staff" and site.kind != "commune":
-        raise Invalid("Cán bộ xã chỉ có ở máy của xã.")
+    elif role == "staff" and site.kind not in ("commune", "province"):
+        raise Invalid("Cán bộ chỉ có ở máy của xã hoặc của tỉnh.")
     else:
         village_id = None
     check_secret_rule(role, secret)
@@ -265,14 +265,15 @@ def user_for_token(site, token, kind="api"):
     Token = Query()
     with site.meta_lock:
         row = site.table("tokens").get((Token.hash == _token_hash(token)) & (Token.kind == kind))
+    user = row and get_user(site, row["username"])
+    if row and (user is None or not user.get("active", True)):   # disabling revoked it too
+        raise AccountDisabled("Tài khoản của bạn đã bị khóa hoặc không còn hoạt động. "
+                              "Hãy hỏi tổ trưởng.")
     if row is None or row["revoked"]:
         raise NotSignedIn("Mã đăng nhập không hợp lệ, đã hết hạn hoặc bị thu hồi. "
                           "Hãy đăng nhập lại.")
     if row["expires_at"] and datetime.datetime.fromisoformat(row["expires_at"]) < _now():
         raise NotSignedIn("Phiên đăng nhập đã hết hạn. Hãy đăng nhập lại.")
-    user = get_user(site, row["username"])
-    if user is None or not user.get("active", True):
-        raise NotSignedIn("Tài khoản không còn hoạt động.")
     return user
 
 

@@ -5,7 +5,8 @@ from fieldapp.cli import vietnamese
 
 vietnamese.install()        # before the commands are made: their help options are worded then
 
-from fieldapp.cli import admin, audit_log, reports, server, transfer  # noqa: E402
+from fieldapp.cli import (admin, audit_log, reports, retention, rollups, server,  # noqa: E402
+                          subject, subject_requests, transfer)
 from fieldapp.site import Site, SiteMissing  # noqa: E402
 
 __all__ = ["main"]
@@ -38,6 +39,14 @@ def main(ctx, data_dir):
 
 
 for command in (admin.init, admin.user, admin.backup, admin.restore, server.serve, server.demo,
-                reports.indicators, reports.report, reports.qr, transfer.export,
-                transfer.commune_key, transfer.import_files, transfer.push, audit_log.audit):
+                reports.indicators, reports.report, reports.qr, reports.privacy_report,
+                transfer.export,
+                transfer.commune_key, transfer.import_files, transfer.push, audit_log.audit,
+                subject.subject, retention.purge):
     main.add_command(command)
+main.add_command(rollups.rollup)
+main.add_command(rollups.dhis2)
+
+# a citizen's requests (find, export, the request log) join `subject erase` in one group
+for command in subject_requests.COMMANDS:
+    subject.subject.add_command(command)

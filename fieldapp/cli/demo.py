@@ -29,6 +29,13 @@ DEMO_VILLAGES = [  # id, name, households, official adult population (None: not 
 LEAD_PIN, VOLUNTEER_PIN, STAFF_PASSWORD = "135790", "246802", "phurieng-2025"
 WIFI_PASSWORD = "phurieng2025"     # the made-up Wi-Fi of every demo laptop, for its Wi-Fi card
 MARKER = ".fieldapp-demo"
+# The demo's campaign is in 2025: with the default retention its data would be purged as
+# soon as a demo site is served. A demo keeps it the default 180 days from the day it is
+# built instead (the notice and the privacy report show that number of days).
+def demo_retention_days(today=None):
+    return max(0, ((today or datetime.date.today()) - END).days) + 180
+
+
 # how far each week gets: share of households met by the end of week n
 WEEK_REACH = (0.25, 0.5, 0.72, 0.93)
 
@@ -39,9 +46,10 @@ class DemoSummary:
     root: str
     villages: list = field(default_factory=list)     # (id, name, dir, lead, volunteers)
     commune_dir: str = ""
+    province_dir: str = ""
     counts: dict = field(default_factory=dict)
 
-    def describe(self, village_url=None, commune_url=None):
+    def describe(self, village_url=None, commune_url=None, province_url=None):
         """The text printed for the person running the demo."""
         lines = [f"Dữ liệu mẫu (bịa ra, không phải người thật): {self.root}",
                  f"  {vn_number(self.counts.get('household', 0))} hộ, "
@@ -59,6 +67,11 @@ class DemoSummary:
                      + f"  (dữ liệu: {self.commune_dir})")
         lines.append(f"  cán bộ xã: canbo / mật khẩu {STAFF_PASSWORD}")
         lines.append(f"  quản trị: quantri / mật khẩu {STAFF_PASSWORD}")
+        if self.province_dir:
+            lines.append("Tỉnh Đồng Nai (chỉ số liệu tổng hợp của các xã)"
+                         + (f": {province_url}" if province_url else "")
+                         + f"  (dữ liệu: {self.province_dir})")
+            lines.append(f"  cán bộ tỉnh: canbotinh / mật khẩu {STAFF_PASSWORD}")
         return "\n".join(lines)
 
 
@@ -89,9 +102,24 @@ def _phone(rng):
     return f"0{rng.choice([3, 7, 8, 9])}{rng.randint(10000000, 99999999)}"
 
 
+def _consent(rng, day, adult=True):
+    """A consent as asked at the door (SPEC §3): each purpose agreed or not, a minor's
+    by a guardian. Drawn from its own random stream, so the rest of the demo is as before."""
+    from fieldapp.forms.consent import NOTICE_VERSION, PURPOSES
+    chance = {"campaign_support": 0.95, "satisfaction_survey": 0.7, "phone_contact": 0.75}
+    return {"notice_version": NOTICE_VERSION, "by": "self" if adult else "guardian",
+            "on": day.isoformat(), "purposes": [p for p in PURPOSES if rng.random() < chance[p]]}
+
+
+def _agreed(data, purpose):
+    return purpose in data.get("consent", {}).get("purposes", ())
+
+
 def _village_versions(village_id, households, volunteers, rng, fake):
-    """Every version of one village's four weeks, oldest first."""
+    """Every version of one village's four weeks, oldest first. A phone is kept only where
+    `phone_contact` was agreed, a survey's comment only with `satisfaction_survey`."""
     versions, latest = [], {}
+    asked = random.Random(f"consent-{village_id}")
 
     def add(kind, data, day, author, record_id=None):
         version = {"id": record_id or _uuid(rng), "type": kind, "village_id": village_id,
@@ -111,9 +139,12 @@ def _village_versions(village_id, households, volunteers, rng, fake):
         head_year = rng.randint(1948, 1996)
         head_sex = rng.choice(["male", "male", "female"])
         head = _name(fake, rng, head_sex, last)
-        home = add("household", {
-            "head_name": head, "address": f"Số {rng.randint(1, 250)}, {rng.choice(streets)}",
-            "phone": _phone(rng), "note": ""}, day, author)
+        data = {"head_name": head, "address": f"Số {rng.randint(1, 250)}, {rng.choice(streets)}",
+                "phone": _phone(rng), "note": "", "consent": _consent(asked, day),
+                "hamlet": f"Xóm {len(homes) % 6 + 1}"}                # rng untouched: same demo
+        if not _agreed(data, "phone_contact"):
+            data["phone"] = ""
+        home = add("household", data, day, author)
         members = [(head, head_year, head_sex)]
         if rng.random() < 0.85:
             sex = "female" if head_sex == "male" else "male"
@@ -130,12 +161,15 @@ def _village_versions(village_id, households, volunteers, rng, fake):
             adult = year <= 2007
             vneid = rng.choices(["none", "installed", "level1", "level2"],
                                 [30, 20, 15, 35] if adult else [70, 20, 5, 5])[0]
-            people.append(add("person", {
-                "household_id": home["id"], "full_name": name, "birth_year": year,
-                "sex": sex, "phone": _phone(rng) if adult else "",
-                "vneid": vneid, "bank_account": adult and rng.random() < 0.55,
-                "uses_online_services": adult and rng.random() < 0.15,
-                "paid_online": False}, day, author))
+            data = {"household_id": home["id"], "full_name": name, "birth_year": year,
+                    "sex": sex, "consent": _consent(asked, day, adult),
+                    "phone": _phone(rng) if adult else "",
+                    "vneid": vneid, "bank_account": adult and rng.random() < 0.55,
+                    "uses_online_services": adult and rng.random() < 0.15,
+                    "paid_online": False}
+            if not _agreed(data, "phone_contact"):
+                data["phone"] = ""
+            people.append(add("person", data, day, author))
         homes.append((home, people, author))
 
     rng.shuffle(homes)
@@ -186,12 +220,13 @@ def _village_versions(village_id, households, volunteers, rng, fake):
                 good = 0.80 + 0.04 * week - (0.06 if area in ("land", "construction") else 0)
                 rating = rng.choice([4, 5]) if rng.random() < good else rng.choice([1, 2, 3])
                 adult = next((p for p in people if p["data"]["birth_year"] <= 2007), people[0])
+                comment = rng.choice(["", "", "Cán bộ hướng dẫn tận tình",
+                                      "Mạng yếu, tải hồ sơ lâu", "Thủ tục nhanh hơn đi trực tiếp"])
                 add("survey", {"household_id": home["id"], "person_id": adult["id"],
                                "surveyed_on": day.isoformat(), "service_area": area,
                                "rating": rating,
-                               "comment": rng.choice(["", "", "Cán bộ hướng dẫn tận tình",
-                                                      "Mạng yếu, tải hồ sơ lâu",
-                                                      "Thủ tục nhanh hơn đi trực tiếp"])},
+                               "comment": comment if _agreed(adult["data"], "satisfaction_survey")
+                               else ""},
                     day, author)
         done = target
     return versions
@@ -216,6 +251,19 @@ def _honest_forks(versions, authors, rng):
                                author=author, data=dict(version["data"], **{field: value}),
                                base=base_of(version)))
     return forked
+
+
+def _subject_requests(site, village_id, lead, versions):
+    """Two requests of citizens about their data, open: one to see (received 3 days ago),
+    one to correct that is overdue, so the lead's dashboard and page show both."""
+    from fieldapp import subject_requests
+    from fieldapp.indicators.periods import today_local
+    homes = [v["id"] for v in versions if v["type"] == "household"]
+    rng = random.Random(village_id)     # its own: the demo's other data stays as it was
+    late = subject_requests.request_days(site.settings) + 2
+    for kind, days_ago in (("see", 3), ("correct", late)):
+        subject_requests.open_request(site, lead, kind, "household", rng.choice(homes), village_id,
+                                      today_local() - datetime.timedelta(days=days_ago))
 
 
 def _roster(site, village_id, lead, volunteers, rng, fake):
@@ -283,7 +331,8 @@ def build_demo(root, seed=2025):
         site = Site(site_dir)
         short = village_id.replace("-", "")
         site.update_settings(lambda settings, short=short: settings.update(
-            wifi={"ssid": f"fieldapp-{short}", "password": WIFI_PASSWORD}))
+            wifi={"ssid": f"fieldapp-{short}", "password": WIFI_PASSWORD},
+            retention_days=demo_retention_days()))
         lead, volunteers = f"truong.{short}", [f"tnv{n}.{short}" for n in (1, 2, 3)]
         add_user(site, lead, "lead", LEAD_PIN, village_id)
         for username in volunteers:
@@ -293,6 +342,8 @@ def build_demo(root, seed=2025):
         versions += _honest_forks(versions, volunteers + [lead], rng)
         versions += _roster(site, village_id, lead, volunteers, rng, fake)
         site.store.submit(versions)
+        if not summary.villages:        # the first laptop shows the requests about data
+            _subject_requests(site, village_id, lead, versions)
         summary.villages.append((village_id, name, site_dir, lead, volunteers))
         site.close()
     summary.counts = _record_counts(summary)
@@ -301,11 +352,16 @@ def build_demo(root, seed=2025):
               [{"id": v[0], "name": v[1], "adult_population": v[3], "targets": {}}
                for v in DEMO_VILLAGES], START, END)
     commune = Site(summary.commune_dir)
+    commune.update_settings(lambda settings: settings.update(
+        retention_days=demo_retention_days()))
     add_user(commune, "canbo", "staff", STAFF_PASSWORD)
     add_user(commune, "quantri", "admin", STAFF_PASSWORD)
     _procedure_figures(commune, rng)
     commune.close()
     _send_batches(summary)
+    from fieldapp.cli.demo_province import build_province
+    summary.province_dir = build_province(summary, START, END, STAFF_PASSWORD, _village_versions,
+                                          demo_retention_days())
     return summary
 
 

@@ -7,7 +7,7 @@ from fieldapp.cli.common import DAY, click_error
 from fieldapp.cli.server import lan_address
 from fieldapp.forms.errors import FieldappError
 
-__all__ = ["indicators", "report", "qr"]
+__all__ = ["indicators", "report", "qr", "privacy_report"]
 
 
 @click.command()
@@ -16,7 +16,7 @@ __all__ = ["indicators", "report", "qr"]
 @click.pass_obj
 def indicators(obj, as_of, as_json):
     """Print the indicators against their targets."""
-    from fieldapp.forms.text import percent, vn_date, vn_number
+    from fieldapp.forms.text import percent, target_line, vn_date, vn_number
     from fieldapp.indicators.compute import site_indicators
     site = obj.site()
     answer = site_indicators(site, as_of)
@@ -26,7 +26,7 @@ def indicators(obj, as_of, as_json):
     click.echo(f"{site.settings['site_name']} — tính đến {vn_date(answer['as_of'])}")
     for entry in answer["indicators"]:
         mark = {True: "đạt", False: "CHƯA ĐẠT", None: ""}[entry["met"]]
-        target = "" if entry["target"] is None else f" / chỉ tiêu {percent(entry['target'], 0)}"
+        target = f" / {target_line(entry['target'])}"
         click.echo(f"  {entry['label']}: {percent(entry['value'])} "
                    f"({vn_number(entry['numerator'])}/{vn_number(entry['denominator'])}){target} {mark}")
 
@@ -110,3 +110,24 @@ def qr(obj, out_path, base_url, login_cards):
         click.echo("Chưa có tên Wi-Fi trong cài đặt: tờ in không có thẻ Wi-Fi.")
     click.echo(f"Đã ghi thẻ vào {out_path} (địa chỉ {base_url}"
                f"{f', {logins} thẻ đăng nhập' if login_cards else ''}).")
+
+
+@click.command("privacy-report")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False),
+              help="PDF file to write.")
+@click.pass_obj
+def privacy_report(obj, out_path):
+    """Write the record of processing and impact-assessment summary (Law 91/2025/QH15,
+    Decree 356/2025/NĐ-CP) from this site's own settings and data, as PDF."""
+    from fieldapp import audit
+    from fieldapp.reports.privacy import render_privacy_pdf
+    if not out_path.lower().endswith(".pdf"):
+        raise click.BadParameter("phải kết thúc bằng .pdf", param_hint="--out")
+    site = obj.site()
+    if site.kind not in ("village", "commune"):
+        raise click.ClickException("Máy của tỉnh chỉ giữ số liệu tổng hợp của các xã, không "
+                                   "giữ dữ liệu cá nhân của người dân: hồ sơ này lập ở máy "
+                                   "của xã hoặc của thôn.")
+    _write(out_path, render_privacy_pdf(site))
+    audit.record(site, "cli", "privacy_report")
+    click.echo(f"Đã ghi hồ sơ xử lý dữ liệu cá nhân vào {out_path}.")

@@ -123,7 +123,10 @@ def run_server(app, host, port, announce=True):
 def serve(obj, host, port):
     """Serve the site to phones on this laptop's network."""
     from fieldapp import create_app
-    obj.site()
+    from fieldapp.cli.retention import purge_if_due
+    purged = purge_if_due(obj.site())          # the retention date passed: purge first
+    if purged:
+        click.echo(purged)
     app = create_app({"DATA_DIR": obj.data_dir})
     run_server(app, host, port)
 
@@ -149,15 +152,19 @@ def demo(obj, port, host, no_serve, seed):
 
 def demo_servers(summary, host, port):
     """The waitress servers of the demo: the first village on `port`, the commune centre
-    on the next; and the addresses a phone on the Wi-Fi opens."""
+    on the next, the province (when the demo has one) on the one after; and the addresses
+    a phone on the Wi-Fi opens."""
     import waitress
 
     from fieldapp import create_app
     shown = lan_address() if host in ("0.0.0.0", "") else host
     apps = [create_app({"DATA_DIR": summary.villages[0][2]}),
             create_app({"DATA_DIR": summary.commune_dir})]
+    if summary.province_dir:
+        apps.append(create_app({"DATA_DIR": summary.province_dir}))
     servers = []
-    for app, p in zip(apps, (port, port + 1 if port else 0)):
+    for n, app in enumerate(apps):
+        p = port + n if port else 0
         app.config["LAN_ADDRESS"] = shown     # for the login cards and QR codes
         servers.append(waitress.create_server(app, host=host, port=p, threads=6,
                                               ident="fieldapp", **VILLAGE_SERVER))
@@ -172,12 +179,13 @@ def serve_demo(summary, host, port):
     from fieldapp.cli.demo import link_push
     servers, urls = demo_servers(summary, host, port)
     link_push(summary, urls[1])
-    click.echo(summary.describe(urls[0], urls[1]))
+    click.echo(summary.describe(*urls))
     click.echo(f"Trên điện thoại, nối cùng Wi-Fi với máy này rồi quét mã để mở {urls[0]}round:")
     click.echo(terminal_qr(urls[0] + "round"))
     click.echo("Nhấn Ctrl+C để dừng.")
     sys.stdout.flush()
-    threading.Thread(target=servers[1].run, daemon=True).start()
+    for server in servers[1:]:
+        threading.Thread(target=server.run, daemon=True).start()
     try:
         servers[0].run()
     except KeyboardInterrupt:

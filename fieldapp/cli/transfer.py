@@ -1,9 +1,5 @@
 """`fieldapp export`, `commune-key`, `import` and `push`: batches by USB and HTTP (SPEC §7, §8)."""
-import json
 import os
-import urllib.error
-import urllib.parse
-import urllib.request
 
 import click
 
@@ -12,8 +8,6 @@ from fieldapp.forms.errors import FieldappError
 from fieldapp.forms.text import vn_number
 
 __all__ = ["export", "commune_key", "import_files", "push"]
-
-PUSH_PATH = "/api/v1/batches"
 
 
 @click.command()
@@ -38,6 +32,8 @@ def export(obj, out, all_versions, encrypt, to_key):
     site = obj.site()
     to_key = _sealing_key(site, encrypt, to_key)
     encrypt = to_key is not None
+    asked = out
+    out = _batch_file_name(out, sealed=encrypt)
     try:
         batch = export_batch(site, all_versions=all_versions, remember=False)
     except FieldappError as error:
@@ -54,12 +50,18 @@ def export(obj, out, all_versions, encrypt, to_key):
             size = write_batch_file(batch, out)
     except OSError as error:
         raise click.ClickException(f"Không ghi được {out}: {error.strerror}.") from None
+    from sync.erasures import unsent
+    erased = len(unsent(site, batch))      # erasures no earlier file carried
     mark_exported(site, batch, destination=os.path.abspath(out))
     from fieldapp import audit
     audit.record(site, "cli", "export.cli", batch_id=batch["batch_id"],
                  count=batch["record_count"], sealed=encrypt)
+    if out != asked:
+        click.echo(f"Tệp đã mã hóa nên được ghi là {out} (không phải {asked}).")
     sealed_note = ", đã mã hóa cho máy của xã." if encrypt else \
         ", chưa mã hóa (lưu khóa của xã bằng `fieldapp commune-key KHÓA` để mã hóa)."
+    if erased:
+        sealed_note = f"; lô mang {vn_number(erased)} yêu cầu xóa dữ liệu" + sealed_note
     if batch["record_count"] == 0:
         click.echo(f"Không có thay đổi mới kể từ lần xuất trước; đã ghi lô rỗng vào {out}"
                    + sealed_note)
@@ -68,6 +70,27 @@ def export(obj, out, all_versions, encrypt, to_key):
         f"các thay đổi #{vn_number(batch['since_seq'] + 1)}–#{vn_number(batch['until_seq'])}"
     click.echo(f"Đã xuất {vn_number(batch['record_count'])} bản ghi ({scope}) vào {out} "
                f"({vn_number(max(1, size // 1024))} kB)" + sealed_note)
+
+
+def _batch_file_name(out, sealed):
+    """The file name to write: a sealed batch always ends in .enc, a plain one never.
+
+    A sealed file named .json or .json.gz would mislead whoever opens it, so its
+    extension is replaced (X.json.gz -> X.enc); a plain batch asked for as .enc is refused.
+    """
+    out = str(out)
+    if not sealed:
+        if out.lower().endswith(".enc"):
+            raise click.ClickException(
+                f"{out}: tệp .enc là lô đã mã hóa, nhưng máy chưa có khóa của xã để mã hóa. "
+                "Lưu khóa bằng `fieldapp commune-key KHÓA`, hoặc đặt tên .json hay .json.gz.")
+        return out
+    if out.lower().endswith(".enc"):
+        return out
+    for suffix in (".json.gz", ".json", ".gz"):
+        if out.lower().endswith(suffix):
+            return out[:-len(suffix)] + ".enc"
+    return out + ".enc"
 
 
 def _sealing_key(site, encrypt, to_key):
@@ -132,13 +155,16 @@ def commune_key(obj, key):
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.pass_context
 def import_files(ctx, files):
-    """Import batch files at the commune; one line per file. Exit 1 unless every batch was
-    imported (or had been): a refused batch, or one held until staff approve a new laptop
-    for its village."""
+    """Import batch files at the commune (roll-ups of communes at the province); one line
+    per file. Exit 1 unless every file was imported (or had been): a refused batch, or one
+    held until staff approve a new laptop for its village."""
     from sync.batch import open_batch_file
     from fieldapp import audit
     from sync.transfer import import_batch
     site = ctx.obj.site()
+    if site.kind == "province":             # a province takes its communes' roll-ups
+        from fieldapp.cli.rollups import import_rollup_files
+        ctx.exit(1 if import_rollup_files(site, files) else 0)
     failed = held = 0
     for path in files:
         try:
@@ -164,31 +190,13 @@ def import_files(ctx, files):
         ctx.exit(1)
 
 
-def _endpoint(url):
-    """The batches endpoint of a commune address given with or without its path."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise click.BadParameter("cần địa chỉ dạng http://máy-của-xã:8080", param_hint="URL")
-    path = parts.path.rstrip("/")
-    if not path.endswith(PUSH_PATH):
-        path += PUSH_PATH
-    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path, "", ""))
-
-
-def _refusal(error):
-    """(message, problem code or None) of the commune's JSON error answer."""
-    try:
-        body = json.loads(error.read())["error"]
-        message, details = str(body["message"]), body.get("details")
-    except (ValueError, KeyError, TypeError, AttributeError):
-        return f"máy của xã trả lời lỗi HTTP {error.code}", None
-    return message, details.get("problem") if isinstance(details, dict) else None
-
-
 @click.command()
-@click.argument("url")
-@click.option("--token", required=True, envvar="FIELDAPP_PUSH_TOKEN",
+@click.argument("url", required=False)
+@click.option("--token", envvar="FIELDAPP_PUSH_TOKEN",
               help="Push token issued by commune staff for this village ($FIELDAPP_PUSH_TOKEN).")
+@click.option("--save", is_flag=True,
+              help="Remember URL and token, so later pushes (and the lead's /export page "
+                   "button) need neither.")
 @click.option("--all", "all_versions", is_flag=True, help="Send every version, not only changes.")
 @click.option("--encrypt/--no-encrypt", default=None,
               help="Seal the batch for the commune's public key. Default: sealed whenever "
@@ -198,46 +206,47 @@ def _refusal(error):
 @click.option("--timeout", default=120, show_default=True, type=click.IntRange(1, 3600),
               help="Seconds to wait for the commune.")
 @click.pass_obj
-def push(obj, url, token, all_versions, encrypt, to_key, timeout):
+def push(obj, url, token, save, all_versions, encrypt, to_key, timeout):
     """Send this village's changes to the commune centre over the network.
 
-    A village LAN is plain HTTP: anyone on the Wi-Fi can read what passes. So once the
-    commune's public key is known (`fieldapp commune-key KEY`), the batch is sealed for
-    it, exactly as `export` seals a USB file, and only the commune can open
-    it. The changes count as sent only when the commune has answered with its receipt.
+    URL and token default to the ones saved with `--save`. A village LAN is plain HTTP:
+    anyone on the Wi-Fi can read what passes. So once the commune's public key is known
+    (`fieldapp commune-key KEY`), the batch is sealed for it, exactly as `export` seals a
+    USB file, and only the commune can open it. The changes count as sent only when the
+    commune has answered with its receipt.
     """
-    from sync.batch import batch_bytes, gzip_bytes
-    from sync.transfer import export_batch, mark_exported
-    endpoint = _endpoint(url)
+    from sync.push import PushFailed, endpoint, push_changes, saved_push
     site = obj.site()
-    to_key = _sealing_key(site, encrypt, to_key)
+    saved = saved_push(site.settings) or (None, None)
+    url, token = url or saved[0], token or saved[1]
+    if not url or not token:
+        raise click.UsageError("Cần địa chỉ máy của xã và --token (mã gửi do cán bộ xã cấp); "
+                               "thêm --save để máy nhớ cho các lần sau.")
     try:
-        batch = export_batch(site, all_versions=all_versions, remember=False)
+        endpoint(url)
     except FieldappError as error:
-        raise click_error(error) from None
-    body = gzip_bytes(batch_bytes(batch))
-    headers = {"Content-Type": "application/json", "Content-Encoding": "gzip",
-               "Authorization": f"Bearer {token}"}
-    if to_key is not None:
-        from sync import crypto
-        body = crypto.seal(body, to_key)
-        headers = {"Content-Type": "application/octet-stream",
-                   "Authorization": f"Bearer {token}"}
-    request = urllib.request.Request(endpoint, data=body, method="POST", headers=headers)
+        raise click.BadParameter(error.message, param_hint="URL") from None
+    to_key = _sealing_key(site, encrypt, to_key)
+    if save:
+        site.update_settings(lambda settings: settings.update(push={"url": url, "token": token}))
+        click.echo("Đã lưu địa chỉ và mã gửi: lần sau chỉ cần `fieldapp push`, hoặc nút "
+                   "“Gửi qua mạng” ở trang Gửi lên xã.")
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            answer = json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        message, problem = _refusal(error)
-        if problem == "encrypted":
+        answer, batch = push_changes(site, url, token, to_key=to_key,
+                                     all_versions=all_versions, timeout=timeout)
+    except PushFailed as error:
+        message = error.message
+        if error.problem == "encrypted":
             message += (" Kiểm tra khóa của xã: ở máy của xã chạy `fieldapp commune-key`, "
                         "rồi ở đây `fieldapp commune-key KHÓA`.")
-        raise click.ClickException(f"Máy của xã từ chối lô: {message}") from None
-    except (urllib.error.URLError, OSError, ValueError) as error:
-        reason = getattr(error, "reason", error)
-        raise click.ClickException(f"Không kết nối được tới {endpoint}: {reason}. "
-                                   "Dữ liệu vẫn còn trên máy; hãy thử lại sau.") from None
-    mark_exported(site, batch, destination=endpoint)
+        from fieldapp import audit
+        audit.record(site, "cli", "push.cli.refused", problem=error.problem)
+        raise click.ClickException(message) from None
+    except FieldappError as error:
+        raise click_error(error) from None
+    from fieldapp import audit
+    audit.record(site, "cli", "push.cli", batch_id=batch["batch_id"],
+                 count=batch["record_count"], sealed=to_key is not None)
     click.echo(answer.get("message") or "Máy của xã đã nhận lô.")
     if to_key is not None:
         click.echo("Lô đã được mã hóa cho khóa của xã trước khi gửi.")

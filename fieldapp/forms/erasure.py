@@ -19,7 +19,7 @@ ERASED_NAME = "(đã xóa)"
 # Record type -> the fields that identify a citizen. Members (volunteers) are not
 # citizens served by the campaign: the commendation list names them, so they are kept.
 IDENTIFYING = {
-    "household": ("head_name", "address", "phone", "note"),
+    "household": ("head_name", "address", "hamlet", "phone", "note"),
     "person": ("full_name", "phone"),
     "visit": ("note",),
     "survey": ("comment",),
@@ -29,19 +29,28 @@ _REQUIRED = {t: {r.name for r in rules if r.required} for t, rules in RULES.item
 
 
 def deidentify_data(record_type, data):
-    """A copy of `data` without its identifying fields (required ones -> ERASED_NAME)."""
+    """A copy of `data` without its identifying fields (required ones -> ERASED_NAME), or
+    `data` itself when it holds none."""
     fields = IDENTIFYING.get(record_type, ())
     if not isinstance(data, dict) or not fields:
         return data
-    clean = {k: v for k, v in data.items() if k not in fields}
+    required = _REQUIRED.get(record_type, ())
+    if all(data.get(name) == ERASED_NAME if name in required else name not in data
+           for name in fields):
+        return data
+    clean = data.copy()
     for name in fields:
-        if name in data and name in _REQUIRED.get(record_type, ()):
-            clean[name] = ERASED_NAME
+        if name in clean:
+            if name in required:
+                clean[name] = ERASED_NAME
+            else:
+                del clean[name]
     return clean
 
 
 def deidentify_version(version):
-    """A copy of a record version with its data de-identified (envelope unchanged)."""
+    """A copy of a record version with its data de-identified (envelope unchanged), or
+    the version itself when it holds nothing identifying."""
     data = version.get("data")
     cleaned = deidentify_data(version.get("type"), data)
     if cleaned is data:

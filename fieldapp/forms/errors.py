@@ -2,7 +2,7 @@
 `{"error": {"code", "message", "details"}}`, made by `fieldapp.error_response`)."""
 
 __all__ = ["FieldappError", "BadRequest", "Invalid", "NotSignedIn", "Forbidden",
-           "NotFound", "Locked", "Conflict"]
+           "NotFound", "Locked", "Conflict", "AccountDisabled"]
 
 
 class FieldappError(Exception):
@@ -26,6 +26,11 @@ class Invalid(FieldappError):
 
 class NotSignedIn(FieldappError):
     status, code = 401, "not_signed_in"
+
+
+class AccountDisabled(NotSignedIn):
+    """A valid token whose account the lead disabled: the phone wipes the village's data."""
+    code = "account_disabled"
 
 
 class Forbidden(FieldappError):

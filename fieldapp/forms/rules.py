@@ -9,6 +9,10 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from fieldapp.forms.consent import (COMMENT_NEEDS_CONSENT, GIVEN_BY, NOTICE_VERSION,
+                                    NOTICE_VERSIONS, PHONE_NEEDS_CONSENT, PURPOSES,
+                                    check_consent, fields_needing_consent)
+
 __all__ = ["Field", "RULES", "CHOICES", "TYPE_LABELS", "DOOR_TO_DOOR", "validate_data",
            "rules_as_json", "DATE_RE", "PHONE_RE", "normalise_phone",
            "UUID_RE", "MIN_BIRTH_YEAR", "MAX_CLOCK_AHEAD", "CONTROL_RE", "BIDI_RE", "UNSAFE_TEXT_RE", "has_letter"]
@@ -46,6 +50,8 @@ CHOICES = {
     "service_area": {"land": "Đất đai", "construction": "Xây dựng", "investment": "Đầu tư",
                      "civil_status": "Hộ tịch", "social_insurance": "Bảo hiểm xã hội",
                      "business": "Kinh doanh", "other": "Khác"},
+    "purpose": PURPOSES,              # consent (SPEC §3): fieldapp/forms/consent.py
+    "consent_by": GIVEN_BY,
     "member_role": {"volunteer": "Tình nguyện viên", "lead": "Tổ trưởng"},
     "rating": {1: "1 – Rất không hài lòng", 2: "2 – Không hài lòng", 3: "3 – Bình thường",
                4: "4 – Hài lòng", 5: "5 – Rất hài lòng"},
@@ -60,7 +66,8 @@ TYPE_LABELS = {"household": "Hộ gia đình", "person": "Người dân",
 class Field:
     """One field of a record's data."""
     name: str
-    kind: str                 # text, phone, year, bool, choice, choices, date, ref, rating
+    kind: str                 # text, phone, year, bool, choice, choices, date, ref, rating,
+                              # consent
     label: str
     required: bool = False
     max_length: int = 200
@@ -73,6 +80,8 @@ RULES = {
     "household": (
         Field("head_name", "text", "Họ tên chủ hộ", required=True, max_length=120),
         Field("address", "text", "Địa chỉ", max_length=200),
+        Field("hamlet", "text", "Xóm, tổ", max_length=60),   # the lead sorts the round by it
+        Field("consent", "consent", "Đồng ý", choices="purpose"),
         Field("phone", "phone", "Số điện thoại"),
         Field("note", "text", "Ghi chú", max_length=1000, multiline=True),
     ),
@@ -81,6 +90,7 @@ RULES = {
         Field("full_name", "text", "Họ và tên", required=True, max_length=120),
         Field("birth_year", "year", "Năm sinh", required=True),
         Field("sex", "choice", "Giới tính", choices="sex"),
+        Field("consent", "consent", "Đồng ý", choices="purpose"),
         Field("phone", "phone", "Số điện thoại"),
         Field("vneid", "choice", "Tài khoản VNeID", required=True, choices="vneid"),
         Field("bank_account", "bool", "Có tài khoản ngân hàng", required=True),
@@ -196,13 +206,16 @@ def _check(value, rule, today):
     if kind == "ref":
         return (value, None) if isinstance(value, str) and UUID_RE.match(value) \
             else (None, "mã tham chiếu không hợp lệ")
+    if kind == "consent":
+        return check_consent(value, today)
     raise AssertionError(f"unknown field kind {kind}")
 
 
 def validate_data(record_type, data, today=None, partial=False):
     """Check a record's data; return (clean data, {field: message}).
 
-    With `partial` (tombstones), required fields may be missing.
+    With `partial` (tombstones), required fields may be missing, and a phone is not
+    judged by the consent (a deletion is never refused for the data it leaves behind).
     """
     today = today or datetime.date.today()
     rules = RULES.get(record_type)
@@ -231,7 +244,14 @@ def validate_data(record_type, data, today=None, partial=False):
             errors[rule.name] = f"{rule.label}: {error}"
         else:
             clean[rule.name] = value
+    if not partial:
+        for name in fields_needing_consent(record_type, clean):
+            errors[name] = f"{_LABELS[record_type, name]}: {PHONE_NEEDS_CONSENT}"
+            del clean[name]
     return clean, errors
+
+
+_LABELS = {(t, rule.name): rule.label for t, rules in RULES.items() for rule in rules}
 
 
 def rules_as_json(today=None):
@@ -251,4 +271,8 @@ def rules_as_json(today=None):
         "control_pattern": CONTROL_RE.pattern,
         "bidi_pattern": BIDI_RE.pattern,
         "max_clock_ahead_ms": int(MAX_CLOCK_AHEAD.total_seconds() * 1000),
+        "notice_version": NOTICE_VERSION,
+        "notice_versions": list(NOTICE_VERSIONS),
+        "phone_needs_consent": PHONE_NEEDS_CONSENT,
+        "comment_needs_consent": COMMENT_NEEDS_CONSENT,
     }

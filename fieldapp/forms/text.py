@@ -2,9 +2,12 @@
 import datetime
 import unicodedata
 
-__all__ = ["nfc", "fold", "percent", "points", "vn_date", "vn_number", "vn_time", "TZ_OFFSET"]
+__all__ = ["nfc", "fold", "decimal", "percent", "points", "target", "target_line", "vn_date",
+           "vn_number", "vn_time", "TZ_OFFSET", "NO_TARGET", "POINTS"]
 
 TZ_OFFSET = datetime.timedelta(hours=7)   # Asia/Ho_Chi_Minh has no daylight saving
+NO_TARGET = "Không đặt chỉ tiêu"           # what every page and report says for a missing target
+POINTS = "điểm %"                          # the unit of a change in a rate, everywhere
 
 
 def nfc(text):
@@ -19,18 +22,39 @@ def fold(text):
     return " ".join(stripped.split())
 
 
-def percent(value, digits=1):
+def decimal(value):
+    """A number with one decimal, Vietnamese comma: 52.34 -> '52,3'. Every rate, change
+    and gap is rounded here, so pages, reports and CSV files agree."""
+    return f"{value:.1f}".replace(".", ",")
+
+
+def percent(value):
     """Format a ratio as a Vietnamese percentage: 0.523 -> '52,3 %'; None -> '—'."""
     if value is None:
         return "—"
-    return f"{value * 100:.{digits}f}".replace(".", ",") + " %"
+    return decimal(value * 100) + " %"
 
 
-def points(value):
-    """A difference of two ratios in percentage points, unsigned: 0.146 -> '14,6'."""
+def points(value, signed=True):
+    """A difference of two ratios in percentage points: 0.052 -> '+5,2 điểm %', -0.1 ->
+    '−10,0 điểm %'; `signed=False` for a size without direction (a gap): '5,2 điểm %'."""
     if value is None:
         return "—"
-    return f"{abs(value) * 100:.1f}".replace(".", ",")
+    shown = decimal(abs(value) * 100)
+    sign = ""
+    if signed and shown != "0,0":
+        sign = "+" if value > 0 else "−"
+    return f"{sign}{shown} {POINTS}"
+
+
+def target(value):
+    """A target as every page shows it: '80,0 %', or 'Không đặt chỉ tiêu' when unset."""
+    return NO_TARGET if value is None else percent(value)
+
+
+def target_line(value):
+    """A target beside a figure: 'chỉ tiêu 80,0 %', or 'Không đặt chỉ tiêu' when unset."""
+    return NO_TARGET if value is None else "chỉ tiêu " + percent(value)
 
 
 def vn_number(value):

@@ -30,6 +30,7 @@ from typing import Annotated, Literal, Union
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
+from fieldapp.forms.consent import GIVEN_BY, NOTICE_VERSIONS, PURPOSES, agreed
 from fieldapp.forms.rules import (CHOICES, DATE_RE, MAX_CLOCK_AHEAD, MIN_BIRTH_YEAR,
                                   RULES, UNSAFE_TEXT_RE, has_letter)
 from fieldapp.forms.versions import DEVICE_RE, MAX_BASES, MAX_VILLAGES, VILLAGE_RE
@@ -63,7 +64,18 @@ def _field_type(rule, year):
                          Meta(max_length=len(CHOICES[rule.choices]))]
     if kind == "date":
         return Annotated[str, _length(10, 10)]
+    if kind == "consent":
+        return _CONSENT
     raise AssertionError(f"unknown field kind {kind}")
+
+
+# a consent (fieldapp/forms/consent.py): its purposes' order and its day checked per
+# distinct value, as choices and dates are
+_CONSENT = msgspec.defstruct("consent", [
+    ("notice_version", Literal[NOTICE_VERSIONS]),
+    ("purposes", Annotated[list[Literal[tuple(PURPOSES)]], Meta(max_length=len(PURPOSES))]),
+    ("by", Literal[tuple(GIVEN_BY)]),
+    ("on", Annotated[str, _length(10, 10)])], forbid_unknown_fields=True, gc=False)
 
 
 # a version's base (SPEC §3): absent, null, the version it was made from, or a merge's list
@@ -257,6 +269,12 @@ def _data_clean(record_type, datas, tomorrow):
             continue
         if kind == "choices":
             values = set(map(tuple, filter(_IS_SET, values)))
+        elif kind == "consent":
+            values = [c for c in values if c is not UNSET]
+            if not (_dates_clean({c.on for c in values}, tomorrow) and all(
+                    _in_order(p, "purpose") for p in {tuple(c.purposes) for c in values})):
+                return False
+            continue
         else:
             values = set(values)
             values.discard(UNSET)
@@ -267,13 +285,25 @@ def _data_clean(record_type, datas, tomorrow):
             if not _texts_clean(values) or (rule.required and not all(map(has_letter, values))):
                 return False       # (a required text is a name: a letter in each)
         elif kind == "date":
-            if not all(d.isascii() and DATE_RE.match(d) and "2000-01-01" <= d <= tomorrow
-                       and _real_day(d) for d in values):
+            if not _dates_clean(values, tomorrow):
                 return False
         else:
             if not all(map(_in_order, values, itertools.repeat(rule.choices))):
                 return False
-    return _uuids(refs)
+    return _uuids(refs) and (record_type not in ("household", "person") or _phones_agreed(datas))
+
+
+def _phones_agreed(datas):
+    """Whether every household or person with a phone agreed to `phone_contact`
+    (fieldapp.forms.consent.fields_needing_consent)."""
+    return all(agreed(d.consent and {"purposes": d.consent.purposes}, "phone_contact")
+               for d in datas if d.phone)
+
+
+def _dates_clean(days, tomorrow):
+    """Whether every text of a set is a real day from 2000 to `tomorrow`, as stored."""
+    return all(d.isascii() and DATE_RE.match(d) and "2000-01-01" <= d <= tomorrow
+               and _real_day(d) for d in days)
 
 
 def _real_day(text):
@@ -285,7 +315,7 @@ def _real_day(text):
     return True
 
 
-_LOOKED_AT = frozenset(("ref", "phone", "text", "date", "choices"))
+_LOOKED_AT = frozenset(("ref", "phone", "text", "date", "choices", "consent"))
 _IS_SET = functools.partial(operator.is_not, UNSET)
 
 

@@ -331,8 +331,10 @@ def volunteer_stats(histories, as_of=None):
     """Per volunteer (village, author): the person's name from the team roster (else the
     login), households visited, activations, accounts, surveys."""
     records = snapshot(histories, as_of or today_local())
-    names = {r["data"]["username"]: r["data"]["full_name"] for r in records
-             if r["type"] == "member" and r["data"].get("username") and r["data"].get("full_name")}
+    # people are named as the roster names them now, also on figures of an earlier date
+    latest = (h[-1] for h in histories.values() if h and h[-1]["type"] == "member")
+    names = {r["data"]["username"]: r["data"]["full_name"] for r in latest
+             if not r["deleted"] and r["data"].get("username") and r["data"].get("full_name")}
     stats = {}
     for record in records:
         if record["type"] not in ("visit", "survey"):

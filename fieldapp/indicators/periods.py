@@ -6,7 +6,10 @@ from fieldapp.forms.errors import Invalid
 from fieldapp.forms.text import TZ_OFFSET
 
 __all__ = ["Period", "weekly_periods", "monthly_periods", "periods_from_settings",
-           "local_cutoff", "parse_day", "today_local"]
+           "PERIOD_WORDS", "period_kind", "period_word", "period_name", "local_cutoff",
+           "parse_day", "today_local"]
+
+PERIOD_WORDS = {"week": "tuần", "month": "tháng"}
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,30 @@ def periods_from_settings(campaign):
     """The explicit periods stored in a campaign's settings."""
     return [Period(p["period"], datetime.date.fromisoformat(p["start"]),
                    datetime.date.fromisoformat(p["end"])) for p in campaign.get("periods", [])]
+
+
+def period_kind(campaign):
+    """'week' or 'month': how a campaign (its settings) is divided. The stored
+    `period_kind` decides; older settings without it are judged by their periods."""
+    campaign = campaign or {}
+    if campaign.get("period_kind") in PERIOD_WORDS:
+        return campaign["period_kind"]
+    periods = periods_from_settings(campaign)
+    if len(periods) > 1 and periods == monthly_periods(periods[0].start, periods[-1].end):
+        return "month"
+    # a weekly campaign's last period takes a short remainder: at most 13 days
+    return "month" if any((p.end - p.start).days >= 13 for p in periods) else "week"
+
+
+def period_word(campaign):
+    """What one period of the campaign is called, in lower case: 'tuần' or 'tháng'
+    (never 'đợt': one word on pages, reports and CSV files)."""
+    return PERIOD_WORDS[period_kind(campaign)]
+
+
+def period_name(campaign, number):
+    """A period as a heading or a column names it: 'Tuần 3', 'Tháng 2'."""
+    return f"{period_word(campaign).capitalize()} {number}"
 
 
 def today_local():

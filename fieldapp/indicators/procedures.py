@@ -59,11 +59,13 @@ DEFAULT_TARGETS.update({f"{r.key}_lci": r.target for r in RATES})
 
 
 class FiguresError(Exception):
-    """Figures that cannot be stored; `errors` lists Vietnamese lines, one per bad cell."""
+    """Figures that cannot be stored; `errors` lists Vietnamese lines, one per bad cell,
+    and `cells` the "area-column" of each line's cell (None where no one cell is at fault)."""
 
-    def __init__(self, errors):
+    def __init__(self, errors, cells=None):
         super().__init__("; ".join(errors))
         self.errors = errors
+        self.cells = list(cells) if cells is not None else [None] * len(errors)
 
 
 def _count(raw):
@@ -88,25 +90,28 @@ def _count(raw):
 
 def check_figures(rows, where=lambda area: AREAS[area]):
     """Check {area: {column: raw}}; return {area: {column: int}} or raise FiguresError."""
-    clean, errors = {}, []
-    for area, cells in rows.items():
+    clean, errors, cells = {}, [], []
+    for area, row in rows.items():
         if area not in AREAS:
             errors.append(f"Lĩnh vực không hợp lệ: “{area}”.")
+            cells.append(None)
             continue
         values = {}
         for column, label in COLUMNS.items():
             try:
-                values[column] = _count(cells.get(column))
+                values[column] = _count(row.get(column))
             except ValueError:
                 errors.append(f"{where(area)} – {label}: phải là số nguyên không âm "
-                              f"(đang là “{cells.get(column)}”).")
+                              f"(đang là “{row.get(column)}”).")
+                cells.append(f"{area}-{column}")
         for part, whole in PARTS.items():
             if part in values and whole in values and values[part] > values[whole]:
                 errors.append(f"{where(area)} – {COLUMNS[part]} ({values[part]}) lớn hơn "
                               f"{COLUMNS[whole]} ({values[whole]}).")
+                cells.append(f"{area}-{part}")
         clean[area] = values
     if errors:
-        raise FiguresError(errors)
+        raise FiguresError(errors, cells)
     return clean
 
 
@@ -141,18 +146,23 @@ def _header_key(header, options):
     return None
 
 
-def read_figures_csv(content, period_numbers):
+PERIOD_HEADERS = ("Tuần", "Tháng", "Đợt", "period")    # "Đợt": files made before the word
+
+
+def read_figures_csv(content, period_numbers, word="tuần"):
     """Parse a figures CSV into {period: {area: {column: int}}}; raise FiguresError.
 
-    Columns: Đợt (period number), Lĩnh vực (area, key or Vietnamese name), then the seven
-    counts under their Vietnamese or English names. Nothing is returned if any cell is bad.
+    Columns: the period number (headed Tuần or Tháng, as the campaign's `word`), Lĩnh vực
+    (area, key or Vietnamese name), then the seven counts under their Vietnamese or English
+    names. Nothing is returned if any cell is bad.
     """
     try:
         header, body = read_table(content)
     except CsvError as error:
         raise FiguresError([error.message]) from None
-    names = {"period": "Đợt", "area": "Lĩnh vực", **COLUMNS}
-    columns = [_header_key(h, names) for h in header]
+    names = {"period": word.capitalize(), "area": "Lĩnh vực", **COLUMNS}
+    periods = {fold(h) for h in PERIOD_HEADERS}
+    columns = ["period" if fold(h) in periods else _header_key(h, names) for h in header]
     unknown = [h for h, c in zip(header, columns) if c is None and h]
     missing = [names[k] for k in ("period", "area") if k not in columns]
     if unknown or missing:
@@ -164,14 +174,15 @@ def read_figures_csv(content, period_numbers):
         period_raw, area_raw = (row.get("period") or "").strip(), (row.get("area") or "").strip()
         area = _header_key(area_raw, AREAS)
         if not period_raw.isdigit() or int(period_raw) not in period_numbers:
-            errors.append(f"Dòng {number}, cột “Đợt”: “{period_raw}” không phải đợt của chiến dịch.")
+            errors.append(f"Dòng {number}, cột “{names['period']}”: “{period_raw}” không phải "
+                          f"{word} của chiến dịch.")
             continue
         if area is None:
             errors.append(f"Dòng {number}, cột “Lĩnh vực”: không hiểu “{area_raw}”.")
             continue
         period = int(period_raw)
         if area in out.get(period, {}):
-            errors.append(f"Dòng {number}: đợt {period}, lĩnh vực {AREAS[area]} bị lặp lại.")
+            errors.append(f"Dòng {number}: {word} {period}, lĩnh vực {AREAS[area]} bị lặp lại.")
             continue
         try:
             clean = check_figures({area: row}, where=lambda a, n=number: f"Dòng {n}, {AREAS[a]}")
@@ -184,21 +195,23 @@ def read_figures_csv(content, period_numbers):
     return out
 
 
-def template_table(periods):
-    """(header, rows) of the template: a row per period and area, figures left blank."""
-    return (["Đợt", "Lĩnh vực", *COLUMNS.values()],
+def template_table(periods, word="tuần"):
+    """(header, rows) of the template: a row per period and area, figures left blank,
+    its first column headed by the campaign's `word` for a period (Tuần, Tháng)."""
+    return ([word.capitalize(), "Lĩnh vực", *COLUMNS.values()],
             [[period.number, label] + [None] * len(COLUMNS)
              for period in periods for label in AREAS.values()])
 
 
-def template_csv(periods):
-    """A template CSV (UTF-8 with BOM, opens in Excel) with a row per period and area."""
+def template_csv(periods, word="tuần"):
+    """A template CSV (UTF-8 with BOM, opens in Excel) with a row per period and area,
+    its first column headed by the campaign's `word` for a period (Tuần, Tháng)."""
     import csv
     import io
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")
-    header, rows = template_table(periods)
+    header, rows = template_table(periods, word)
     writer.writerow(header)
     writer.writerows(["" if v is None else v for v in row] for row in rows)
     return out.getvalue().encode("utf-8")

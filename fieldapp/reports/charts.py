@@ -114,7 +114,7 @@ def periods_chart(periods, word="tuần"):
     legend = _legend([(_line_key(colour, dash), LABELS[key])
                       for key, colour, dash in SERIES if key in LABELS],
                      columns=True)
-    chart = _svg(width, height - 10, "".join(parts), "lines", "Biểu đồ chỉ số qua các đợt")
+    chart = _svg(width, height - 10, "".join(parts), "lines", f"Biểu đồ chỉ số qua các {word}")
     return Markup(f"{chart}{legend}")
 
 

@@ -8,20 +8,27 @@ import io
 
 from fieldapp.forms import text
 from fieldapp.indicators.compute import compute, volunteer_stats
+from fieldapp.indicators.definitions import source_label
+from fieldapp.indicators.periods import period_word
 from fieldapp.reports.weekly import choose_period
 
-__all__ = ["BOM", "INDICATOR_COLUMNS", "VOLUNTEER_COLUMNS", "SOURCES", "MET",
-           "indicator_groups", "indicators_csv", "volunteer_rows", "volunteers_csv", "to_csv"]
+__all__ = ["BOM", "indicator_columns", "VOLUNTEER_COLUMNS", "MET", "indicator_groups",
+           "indicators_csv", "volunteer_rows", "volunteers_csv", "to_csv"]
 
 BOM = "\ufeff"
-INDICATOR_COLUMNS = ("Phạm vi", "Mã thôn", "Đợt", "Từ ngày", "Đến ngày", "Mã chỉ số",
-                     "Chỉ số", "Tử số", "Mẫu số", "Tỷ lệ", "Chỉ tiêu", "Đánh giá",
-                     "Mẫu số theo")
+
+
+def indicator_columns(campaign):
+    """The header of the indicators CSV; the period column is named as the campaign's
+    periods are (Tuần, Tháng)."""
+    return ("Phạm vi", "Mã thôn", period_word(campaign).capitalize(), "Từ ngày", "Đến ngày",
+            "Mã chỉ số", "Chỉ số", "Tử số", "Mẫu số", "Tỷ lệ", "Chỉ tiêu", "Đánh giá",
+            "Mẫu số theo")
+
+
 VOLUNTEER_COLUMNS = ("Mã thôn", "Thôn", "Tổ viên", "Tên đăng nhập", "Lần đến nhà", "Hộ đã đến",
                      "Hỗ trợ kích hoạt mức 2", "Hỗ trợ mở tài khoản NH", "Phiếu khảo sát",
                      "Điểm")
-SOURCES = {"official": "số dân chính thức", "registered": "số đã ghi nhận",
-           "mixed": "kết hợp", "one_stop_shop": "bộ phận một cửa"}
 MET = {True: "Đạt", False: "Chưa đạt", None: ""}
 
 
@@ -47,8 +54,8 @@ def _rows(scope, village_id, period, entries):
         yield (scope, village_id, period.number, text.vn_date(period.start),
                text.vn_date(period.end), e["key"], e["label"], e["numerator"],
                e["denominator"], text.percent(e["value"]),
-               "" if e["target"] is None else text.percent(e["target"], 0), MET[e["met"]],
-               SOURCES.get(e["denominator_source"], e["denominator_source"]))
+               text.target(e["target"]), MET[e["met"]],
+               source_label(e["denominator_source"]))
 
 
 def indicator_groups(settings, histories, village_ids=None, period=None, today=None,
@@ -97,7 +104,7 @@ def indicators_csv(settings, histories, village_ids=None, period=None, today=Non
     rows = []
     for g in groups:
         rows += _rows(g["scope"], g["village_id"], g["period"], g["entries"])
-    return to_csv(INDICATOR_COLUMNS, rows)
+    return to_csv(indicator_columns(settings.get("campaign")), rows)
 
 
 def volunteer_rows(settings, histories, village_ids=None, as_of=None):

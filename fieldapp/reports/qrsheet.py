@@ -10,10 +10,10 @@ import qrcode
 from markupsafe import Markup, escape
 
 from fieldapp.forms import text
-from fieldapp.guide_texts import GUIDES
+from fieldapp.guide_texts import GUIDES, PRIVACY_SLUG
 
 __all__ = ["qr_svg", "wifi_payload", "guide_url", "guide_cards", "wifi_card",
-           "login_cards", "sheet_html", "sheet_pdf", "site_sheets_pdf"]
+           "login_cards", "privacy_card", "sheet_html", "sheet_pdf", "site_sheets_pdf"]
 
 STATIC = os.path.join(os.path.dirname(os.path.dirname(__file__)), "static")
 
@@ -60,6 +60,17 @@ def guide_cards(base_url):
              "official_qr": qr_svg(g.official_url, 21)} for g in GUIDES]
 
 
+def privacy_card(base_url):
+    """The card of the privacy notice the volunteer shows at the door before asking
+    consent (Law 91/2025/QH15): a short line, its address and its QR code."""
+    from fieldapp.forms.consent import NOTICE_VERSION
+    url = guide_url(base_url, PRIVACY_SLUG)
+    return {"kind": "privacy", "title": "Dữ liệu cá nhân của bạn", "local_url": url,
+            "local_qr": qr_svg(url, 32), "version": NOTICE_VERSION,
+            "line": "Tổ chỉ ghi số điện thoại, ý kiến khi bạn đồng ý. Bạn được xem, sửa, "
+                    "xóa, rút lại đồng ý bất cứ lúc nào. Quét mã để đọc thông báo."}
+
+
 def wifi_card(settings):
     """The Wi-Fi join card, or None when no network name is set."""
     wifi = settings.get("wifi") or {}
@@ -78,6 +89,8 @@ def login_cards(site, village_id, base_url, made_by):
     Each call makes new cards; the codes exist only on the printed sheet.
     """
     from fieldapp.auth import cards
+    from fieldapp.records import people_names
+    names = people_names(site.store, [village_id])
     out = []
     for user in cards.card_users(site, village_id):
         if user["role"] != "volunteer":
@@ -86,6 +99,7 @@ def login_cards(site, village_id, base_url, made_by):
         url = cards.card_url(base_url, code)
         expires = datetime.datetime.fromisoformat(row["expires_at"])
         out.append({"kind": "login", "username": user["username"], "url": url,
+                    "name": names.get(user["username"]) or user["username"],
                     "village": (site.village(village_id) or {}).get("name", village_id),
                     "expires": (expires + text.TZ_OFFSET).date(),
                     "qr": qr_svg(url, 36)})
@@ -111,7 +125,7 @@ def sheet_pdf(html):
 
 def site_sheets_pdf(site, base_url, login_village=None, made_by=None):
     """(PDF bytes, number of login cards) of a site's sheets; login cards only when asked."""
-    cards = guide_cards(base_url)
+    cards = [privacy_card(base_url)] + guide_cards(base_url)
     wifi = wifi_card(site.settings)
     if wifi:
         cards.append(wifi)

@@ -17,8 +17,9 @@ from markupsafe import Markup
 from fieldapp.forms import text
 from fieldapp.forms.errors import Invalid, NotFound
 from fieldapp.indicators.compute import compute, volunteer_stats
-from fieldapp.indicators.definitions import DEFINITIONS, change
-from fieldapp.indicators.periods import periods_from_settings, today_local
+from fieldapp.indicators.definitions import DEFINITIONS, change, source_label
+from fieldapp.indicators.periods import (period_name, period_word, periods_from_settings,
+                                         today_local)
 from fieldapp.reports.charts import bars_chart, periods_chart, villages_chart
 from fieldapp.reports.decree30 import MOTTO, NATION, heading
 from fieldapp.reports.pdf import render_pdf as _render_pdf
@@ -26,7 +27,7 @@ from fieldapp.reports.procedures import build_procedures
 
 __all__ = ["Section", "SECTIONS", "ReportData", "choose_period",
            "report_data", "render_html", "render_pdf", "site_report_pdf", "site_report_data",
-           "points", "gap_points", "still_needed", "needed_words"]
+           "still_needed", "needed_words"]
 
 UNITS = {"adults": "người", "households": "hộ", "surveys": "ý kiến hài lòng",
          "surveys_lci": "ý kiến hài lòng", "members": "thành viên tổ"}
@@ -62,9 +63,8 @@ class ReportData:
 
     @property
     def period_word(self):
-        """'tuần' for weekly campaigns, else 'đợt'."""
-        weekly = all((p.end - p.start).days < 14 for p in self.periods)
-        return "tuần" if weekly else "đợt"
+        """'tuần' or 'tháng': what one period of the campaign is called."""
+        return period_word(self.settings.get("campaign"))
 
     @property
     def commune(self):
@@ -93,20 +93,6 @@ class Section:
     title: str
     template: str
     build: Callable[[ReportData], dict | None]
-
-
-def points(change):
-    """A difference of ratios in percentage points, Vietnamese style: 0.052 -> '+5,2'."""
-    if change is None:
-        return "—"
-    value = round(change * 100, 1)
-    sign = "+" if value > 0 else ("−" if value < 0 else "")
-    return sign + f"{abs(value):.1f}".replace(".", ",")
-
-
-def gap_points(gap):
-    """A shortfall in percentage points, unsigned: 0.133 -> '13,3'."""
-    return "—" if gap is None else f"{abs(gap) * 100:.1f}".replace(".", ",")
 
 
 def still_needed(entry):
@@ -292,25 +278,26 @@ def choose_period(settings, period=None, as_of=None, today=None):
     the period's end, or `as_of`/today when the period is still running.
     """
     today = today or today_local()
-    periods = periods_from_settings(settings.get("campaign") or {})
+    campaign = settings.get("campaign") or {}
+    periods, word = periods_from_settings(campaign), period_word(campaign)
     if not periods:
-        raise Invalid("Chiến dịch chưa có đợt nào: hãy đặt ngày bắt đầu và kết thúc.")
+        raise Invalid("Chiến dịch chưa có ngày bắt đầu và kết thúc: hãy đặt ngày chiến dịch.")
     if period is not None:
         chosen = next((p for p in periods if p.number == period), None)
         if chosen is None:
-            raise NotFound(f"Không có đợt {period}: chiến dịch có các đợt "
+            raise NotFound(f"Không có {word} {period}: chiến dịch có các {word} "
                            f"{periods[0].number}–{periods[-1].number}.")
     else:
         day = as_of or today
         started = [p for p in periods if p.start <= day]
         if not started:
             raise Invalid(f"Chiến dịch bắt đầu ngày {text.vn_date(periods[0].start)}: "
-                          "chưa có đợt nào để báo cáo.")
+                          f"chưa có {word} nào để báo cáo.")
         chosen = started[-1]
     cutoff = min(chosen.end, as_of or today)
     if cutoff < chosen.start:
-        raise Invalid(f"Đợt {chosen.number} bắt đầu ngày {text.vn_date(chosen.start)}, "
-                      "chưa có số liệu.")
+        raise Invalid(f"{period_name(campaign, chosen.number)} bắt đầu ngày "
+                      f"{text.vn_date(chosen.start)}, chưa có số liệu.")
     return chosen, cutoff, periods
 
 
@@ -340,8 +327,14 @@ def _environment():
     env = jinja2.Environment(loader=jinja2.PackageLoader("fieldapp", "templates"),
                              autoescape=True, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(percent=text.percent, vn_date=text.vn_date, vn_number=text.vn_number,
-                       points=points, gap_points=gap_points, needed_words=needed_words)
+                       points=_points, target=text.target, target_line=text.target_line,
+                       source_label=source_label, needed_words=needed_words)
     return env
+
+
+def _points(value, signed=True):
+    # a narrow cell may break before the unit, never inside it
+    return text.points(value, signed).replace(" %", "\u00a0%")
 
 
 def render_html(data, sections=None):

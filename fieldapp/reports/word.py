@@ -151,15 +151,15 @@ def render_docx(data):
     _heading(document, "1. Kết quả so với chỉ tiêu")
     table = _table(document, ("Chỉ số", "Kết quả", "Tỷ lệ", "Chỉ tiêu", "Đánh giá"), [
         (r["label"], f"{text.vn_number(r['numerator'])}/{text.vn_number(r['denominator'])}",
-         text.percent(r["value"]), "—" if r["target"] is None else text.percent(r["target"], 0),
-         {True: "Đạt", False: "Chưa đạt", None: "Theo dõi"}[r["met"]]) for r in rows])
+         text.percent(r["value"]), text.target(r["target"]),
+         {True: "Đạt", False: "Chưa đạt"}.get(r["met"]) or _unmet(r)) for r in rows])
     _widths(table, (62, 24, 24, 21, 30))
     behind = build_behind(data)["rows"]
     if behind:
         _heading(document, "2. Chỉ tiêu chưa đạt và số còn thiếu")
         table = _table(document, ("Chỉ số", "Tỷ lệ", "Chỉ tiêu", "Còn cần thêm"), [
             (r["entry"]["label"], text.percent(r["entry"]["value"]),
-             text.percent(r["entry"]["target"], 0),
+             text.target(r["entry"]["target"]),
              needed_words(r["needed"], r["unit"])) for r in behind])
         _widths(table, (58, 22, 21, 60))
     # the signature block is never alone on its page: the table's last row goes with it
@@ -183,3 +183,8 @@ def render_docx(data):
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
+
+
+def _unmet(row):
+    """The verdict of a row that is neither met nor missed, as the PDF words it."""
+    return text.NO_TARGET if row["target"] is None else "Chưa có số liệu"

@@ -5,6 +5,8 @@ labels, and the campaign and date in each sheet's first row and printed header."
 import io
 
 from fieldapp.forms import text
+from fieldapp.indicators.definitions import source_label
+from fieldapp.indicators.periods import period_word
 from fieldapp.reports.weekly import needed_words, still_needed, unit
 
 __all__ = ["render_xlsx", "indicators_xlsx", "volunteers_xlsx", "tables_xlsx", "template_xlsx",
@@ -15,9 +17,13 @@ DATE = "DD/MM/YYYY"
 HEADER = ("Chỉ số", "Tử số", "Mẫu số", "Tỷ lệ", "Chỉ tiêu", "Đánh giá", "Còn cần thêm",
           "Giải thích")
 MET = {True: "Đạt", False: "Chưa đạt", None: ""}
-PERIOD_HEADER = ("Đợt", "Từ ngày", "Đến ngày", "Mã chỉ số", "Chỉ số", "Tử số", "Mẫu số",
-                 "Tỷ lệ", "Chỉ tiêu", "Đánh giá", "Mẫu số theo")
-VILLAGE_HEADER = ("Thôn", "Mã thôn") + PERIOD_HEADER
+
+
+def period_header(word):
+    """The header of a by-period sheet, its first column named as the campaign names a
+    period (Tuần, Tháng)."""
+    return (word.capitalize(), "Từ ngày", "Đến ngày", "Mã chỉ số", "Chỉ số", "Tử số",
+            "Mẫu số", "Tỷ lệ", "Chỉ tiêu", "Đánh giá", "Mẫu số theo")
 
 
 class Table:
@@ -106,20 +112,33 @@ def _caption(settings, as_of, what):
     return " · ".join(p for p in parts if p)
 
 
+def _target(entry):
+    # a missing target reads as on every page and document, in its cell and the verdict
+    return text.NO_TARGET if entry["target"] is None else entry["target"]
+
+
+def _verdict(entry):
+    return text.NO_TARGET if entry["target"] is None else MET[entry["met"]]
+
+
 def _rows(entries):
     rows = []
     for e in entries:
         needed = still_needed(e)
-        rows.append((e["label"], e["numerator"], e["denominator"], e["value"], e["target"],
-                     MET[e["met"]], needed,
+        rows.append((e["label"], e["numerator"], e["denominator"], e["value"], _target(e),
+                     _verdict(e), needed,
                      None if needed is None else needed_words(needed, unit(e["key"]))))
     return rows
 
 
-PROCEDURE_HEADER = ("Đợt", "Chỉ số", "Tử số trong đợt", "Mẫu số trong đợt", "Tỷ lệ trong đợt",
-                    "Tử số luỹ kế", "Mẫu số luỹ kế", "Luỹ kế", "Chỉ tiêu")
-MEMBER_HEADER = ("Tổ viên", "Thôn", "Lần đến nhà", "Hộ đã đến", "Hộ đã đến trong đợt",
-                 "Hỗ trợ kích hoạt mức 2", "Hỗ trợ mở tài khoản NH", "Phiếu khảo sát", "Điểm")
+def procedure_header(word):
+    return (word.capitalize(), "Chỉ số", f"Tử số trong {word}", f"Mẫu số trong {word}",
+            f"Tỷ lệ trong {word}", "Tử số luỹ kế", "Mẫu số luỹ kế", "Luỹ kế", "Chỉ tiêu")
+
+
+def member_header(word):
+    return ("Tổ viên", "Thôn", "Lần đến nhà", "Hộ đã đến", f"Hộ đã đến trong {word}",
+            "Hỗ trợ kích hoạt mức 2", "Hỗ trợ mở tài khoản NH", "Phiếu khảo sát", "Điểm")
 
 
 def _by_period_rows(data):
@@ -130,7 +149,7 @@ def _by_period_rows(data):
         start = datetime.date.fromisoformat(period["start"])
         end = datetime.date.fromisoformat(period["as_of"])
         rows += [[period["period"], start, end, e["key"], e["label"], e["numerator"],
-                  e["denominator"], e["value"], e["target"], MET[e["met"]]]
+                  e["denominator"], e["value"], _target(e), _verdict(e)]
                  for e in period["indicators"]]
     return rows
 
@@ -163,27 +182,26 @@ def render_xlsx(data):
     """Workbook (.xlsx) bytes of a report (fieldapp.reports.weekly.ReportData): the
     indicators against targets, each village's, the indicators by period, the one-stop
     shop's rates and the members' work, one sheet each."""
-    rates = ("Tỷ lệ", "Chỉ tiêu")
+    rates, word = ("Tỷ lệ", "Chỉ tiêu"), data.period_word
     tables = [Table("Chỉ số", HEADER, _rows(data.answer["indicators"]), percent=rates)]
     if not data.is_village:
         tables += [Table(data.village_name(village_id), HEADER, _rows(entries), percent=rates)
                    for village_id, entries in data.answer["by_village"].items()]
-    tables.append(Table("Theo đợt", PERIOD_HEADER[:-1], _by_period_rows(data), rates,
-                        ("Từ ngày", "Đến ngày")))
+    tables.append(Table(f"Theo {word}", period_header(word)[:-1], _by_period_rows(data),
+                        rates, ("Từ ngày", "Đến ngày")))
     procedures = _procedure_rows(data)
     if procedures:
-        tables.append(Table("Thủ tục hành chính", PROCEDURE_HEADER, procedures,
-                            percent=("Tỷ lệ trong đợt", "Luỹ kế", "Chỉ tiêu")))
-    tables.append(Table("Tổ viên", MEMBER_HEADER, _member_rows(data)))
+        tables.append(Table("Thủ tục hành chính", procedure_header(word), procedures,
+                            percent=(f"Tỷ lệ trong {word}", "Luỹ kế", "Chỉ tiêu")))
+    tables.append(Table("Tổ viên", member_header(word), _member_rows(data)))
     return tables_xlsx(tables, _caption(data.settings, data.as_of, ""))
 
 
 def _period_row(group, entry):
-    from fieldapp.reports.csv import SOURCES
     p = group["period"]
     return [p.number, p.start, p.end, entry["key"], entry["label"], entry["numerator"],
-            entry["denominator"], entry["value"], entry["target"], MET[entry["met"]],
-            SOURCES.get(entry.get("denominator_source"), entry.get("denominator_source"))]
+            entry["denominator"], entry["value"], _target(entry), MET[entry["met"]],
+            source_label(entry.get("denominator_source"))]
 
 
 def indicators_xlsx(settings, histories, village_ids=None, period=None, today=None,
@@ -194,23 +212,25 @@ def indicators_xlsx(settings, histories, village_ids=None, period=None, today=No
     cutoff, groups = indicator_groups(settings, histories, village_ids, period, today,
                                       procedure_figures)
     rates, days = ("Tỷ lệ", "Chỉ tiêu"), ("Từ ngày", "Đến ngày")
-    titles = {"commune": "Toàn xã theo đợt", "procedures": "Thủ tục hành chính"}
+    word = period_word(settings.get("campaign"))
+    header = period_header(word)
+    titles = {"commune": f"Toàn xã theo {word}", "procedures": "Thủ tục hành chính"}
     tables = []
     for table in ("commune", "procedures"):
         rows = [_period_row(g, e) for g in groups if g["table"] == table for e in g["entries"]]
         if rows:
-            tables.append(Table(titles[table], PERIOD_HEADER, rows, rates, days))
+            tables.append(Table(titles[table], header, rows, rates, days))
     villages = [g for g in groups if g["table"] == "village"]
     if len({g["village_id"] for g in villages}) == 1 and not tables:
-        tables.append(Table(villages[0]["scope"], PERIOD_HEADER,
+        tables.append(Table(villages[0]["scope"], header,
                             [_period_row(g, e) for g in villages for e in g["entries"]],
                             rates, days))
     elif villages:
         villages.sort(key=lambda g: (g["scope"], g["village_id"], g["period"].number))
-        tables.append(Table("Từng thôn", VILLAGE_HEADER,
+        tables.append(Table("Từng thôn", ("Thôn", "Mã thôn") + header,
                             [[g["scope"], g["village_id"]] + _period_row(g, e)
                              for g in villages for e in g["entries"]], rates, days))
-    return tables_xlsx(tables, _caption(settings, cutoff, "Chỉ số theo từng đợt"))
+    return tables_xlsx(tables, _caption(settings, cutoff, f"Chỉ số theo từng {word}"))
 
 
 def volunteers_xlsx(settings, histories, village_ids=None, as_of=None):

@@ -2,7 +2,7 @@
 
 from flask import Blueprint, g, jsonify, request
 
-from fieldapp import audit
+from fieldapp import audit, phones
 from fieldapp.auth import accounts as auth
 from fieldapp.auth.access import api, check_village, get_site, visible_villages
 from fieldapp.forms.errors import BadRequest, Invalid
@@ -16,6 +16,7 @@ from fieldapp.records import (MAX_RECORDS_PER_REQUEST, WRITER_ROLES, forked_hous
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 MAX_PULL = 2000
+MAX_PHONE_REPORT = 512
 
 
 def json_body(*required):
@@ -127,6 +128,17 @@ def post_records():
     site = get_site()
     results = save_versions(site, raws, g.user, visible_villages(g.user))
     return jsonify({"results": results, "server_time": utc_now()})
+
+
+@bp.post("/phones")
+@api(*WRITER_ROLES)
+def phone_report():
+    """A phone's report after a sync: its device id and the changes still in its outbox,
+    kept one row per device for the lead's view of the team's phones."""
+    if request.content_length is None or request.content_length > MAX_PHONE_REPORT:
+        raise BadRequest(f"Báo cáo điện thoại phải có độ dài, tối đa {MAX_PHONE_REPORT} byte.")
+    phones.report(get_site(), g.user, json_body())
+    return jsonify({"status": "ok", "server_time": utc_now()})
 
 
 @bp.get("/indicators")

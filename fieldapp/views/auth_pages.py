@@ -73,6 +73,8 @@ def home():
     site = get_site()
     if site.kind == "commune":
         return redirect(url_for("commune.dashboard"))
+    if site.kind == "province":
+        return redirect(url_for("province.dashboard"))
     if user["role"] == "volunteer":
         return redirect(url_for("village.households"))
     return redirect(url_for("village.dashboard"))

@@ -7,6 +7,7 @@ whose base names every head, which closes the fork wherever it travels.
 """
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
+from fieldapp import audit
 from fieldapp.auth.access import check_village, current_user, get_site, page
 from fieldapp.forms.errors import BadRequest, NotFound
 from fieldapp.forms.rules import TYPE_LABELS
@@ -122,6 +123,9 @@ def resolve(record_id):
     result = save_versions(site, [merge], user, [newest["village_id"]])[0]
     if result["errors"]:
         raise BadRequest("Bản gộp chưa lưu được: " + " ".join(result["errors"].values()))
+    audit.record(site, user["username"], "conflict.resolve", ids=[newest["id"]],
+                 village_id=newest["village_id"], heads=len(heads),
+                 how="keep" if request.form.get("keep") else "pick")
     flash(said, "ok")
     return redirect(back, code=303)
 

@@ -3,12 +3,14 @@
 from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
 from tinydb import Query
 
+from fieldapp import audit
 from fieldapp.auth.access import get_site, page
 from fieldapp.forms.errors import BadRequest, Conflict
 from fieldapp.forms.text import vn_number, vn_time
 from fieldapp.views.forms import ActionForm, require_form_token
-from sync import crypto, keys
+from sync import crypto, erasures, keys
 from sync.batch import batch_bytes, gzip_bytes
+from sync.push import PushFailed, saved_push, push_changes
 from sync.transfer import build_batch, export_batch, export_marks, last_exported, mark_exported
 
 bp = Blueprint("export", __name__)
@@ -38,19 +40,23 @@ def _in_scope(row, village_id):
     return row.get("village_id") == village_id
 
 
-def _covered(row, marks):
-    """Whether a prepared file of new changes was covered by a later confirmed export."""
+def _covered(row, marks, sent=None):
+    """Whether a prepared file of new changes was covered by a later confirmed export
+    (its erasures too, when it carries some not sent before: `sent`, from
+    sync.erasures.sent_until)."""
     villages = [row["village_id"]] if row.get("village_id") else list(marks)
-    return row["scope"] == "new" and all(marks.get(v, 0) >= row["until_seq"] for v in villages)
+    erased = row.get("erasures_at")
+    return row["scope"] == "new" and all(marks.get(v, 0) >= row["until_seq"] for v in villages) \
+        and (not erased or all((sent or {}).get(v, "") >= erased for v in villages))
 
 
 def _pending(site, village_id):
     """Prepared downloads of a scope not yet confirmed, newest first (a file of new
     changes that a later export covered is no longer waiting for anything)."""
-    marks = export_marks(site)
+    marks, sent = export_marks(site), erasures.sent_until(site)
     with site.meta_lock:
         rows = [dict(r) for r in site.table("downloads").all()]
-    rows = [r for r in rows if _in_scope(r, village_id) and not _covered(r, marks)]
+    rows = [r for r in rows if _in_scope(r, village_id) and not _covered(r, marks, sent)]
     return sorted(rows, key=lambda r: (r["created_at"], r["until_seq"]), reverse=True)
 
 
@@ -77,14 +83,16 @@ def _prepare(site, everything, username, village_id):
     """Prepare a download of a scope's unconfirmed changes (or of everything); return
     its row."""
     batch = export_batch(site, all_versions=everything, remember=False, village_id=village_id)
-    if batch["record_count"] == 0:
+    erased = erasures.unsent(site, batch)       # an erasure travels even without records
+    if batch["record_count"] == 0 and not erased:
         return None
     scope = "all" if everything else "new"
+    erased_at = max((e["at"] for e in erased), default=None)
     with site.meta_lock:
         table = site.table("downloads")
         earlier = next((r for r in table.all() if _in_scope(r, village_id)
-                        and (r["since_seq"], r["until_seq"], r["scope"])
-                        == (batch["since_seq"], batch["until_seq"], scope)), None)
+                        and (r["since_seq"], r["until_seq"], r["scope"], r.get("erasures_at"))
+                        == (batch["since_seq"], batch["until_seq"], scope, erased_at)), None)
         if earlier is not None:             # a second click: the same file again
             return dict(earlier)
         row = {"batch_id": batch["batch_id"], "since_seq": batch["since_seq"],
@@ -92,6 +100,8 @@ def _prepare(site, everything, username, village_id):
                "records_sha256": batch["records_sha256"], "created_at": batch["created_at"],
                "scope": scope, "by": username, "village_id": village_id,
                "village_ids": batch["site"]["village_ids"]}
+        if erased_at:
+            row.update(erasures_at=erased_at, erasures=len(erased))
         table.insert(row)
         mine = [r for r in table.all() if _in_scope(r, village_id)]
         stale = sorted(mine, key=lambda r: (r["created_at"], r.doc_id))[:-MAX_PENDING]
@@ -128,8 +138,13 @@ def export():
         if row is None:
             flash("Không có thay đổi nào chưa gửi: chưa cần tải tệp.", "ok")
         else:
-            flash(f"Đã chuẩn bị tệp {vn_number(row['record_count'])} bản ghi: bấm “Tải tệp "
-                  "về”, chép vào USB, rồi bấm “Đã chép xong”.", "ok")
+            audit.record(site, g.user["username"], "export.prepare", batch_id=row["batch_id"],
+                         count=row["record_count"], scope=row["scope"],
+                         villages=row.get("village_ids"), erasures=row.get("erasures", 0))
+            erased = f" và {vn_number(row['erasures'])} yêu cầu xóa dữ liệu" \
+                if row.get("erasures") else ""
+            flash(f"Đã chuẩn bị tệp {vn_number(row['record_count'])} bản ghi{erased}: bấm "
+                  "“Tải tệp về”, chép vào USB, rồi bấm “Đã chép xong”.", "ok")
         return redirect(url_for("export.export"), code=303)
     if request.method == "POST":
         raise BadRequest("Phiên biểu mẫu không hợp lệ, hãy tải lại trang.")
@@ -147,7 +162,7 @@ def export():
     village = site.village(village_id) if village_id and len(site.village_ids) > 1 else None
     return render_template("batches/export.html", pending=unsent, files=pending, rows=rows,
                            action=ActionForm(), sealing=_sealing_key(site), bad_key=BAD_KEY,
-                           village=village,
+                           village=village, push=saved_push(site.settings),
                            fingerprint=keys.fingerprint(keys.create_site_key(site.data_dir)))
 
 
@@ -176,6 +191,8 @@ def export_file():
            f"{'.enc' if key else '.json.gz'}"
     headers = {"Content-Disposition": f'attachment; filename="{name}"',
                "Cache-Control": "no-store"}
+    audit.record(site, g.user["username"], "export.download", batch_id=row["batch_id"],
+                 count=row["record_count"], sealed=key is not None)
     return Response(body, headers=headers,
                     mimetype="application/octet-stream" if key else "application/gzip")
 
@@ -193,11 +210,49 @@ def confirm_export():
         if row is None:
             flash("Không còn tệp này; không có gì thay đổi.", "error")
             return redirect(url_for("export.export"), code=303)
-        if row["until_seq"] > last_exported(site, village_id):
+        if row["until_seq"] > last_exported(site, village_id) or row.get("erasures_at"):
             mark_exported(site, row, destination=f"download:{g.user['username']}")
+        audit.record(site, g.user["username"], "export.confirm", batch_id=row["batch_id"],
+                     count=row["record_count"])
         marks, table = export_marks(site), site.table("downloads")
+        sent = erasures.sent_until(site)
         table.remove(doc_ids=[r.doc_id for r in table.all()
-                              if r["batch_id"] == row["batch_id"] or _covered(r, marks)])
+                              if r["batch_id"] == row["batch_id"] or _covered(r, marks, sent)])
     flash(f"Đã ghi nhận {vn_number(row['record_count'])} bản ghi đã chép ra tệp; lần sau chỉ "
           "tải các thay đổi mới hơn.", "ok")
+    return redirect(url_for("export.export"), code=303)
+
+
+PUSH_TIMEOUT = 30        # seconds a page waits for the commune: a phone's browser gives up
+
+
+@bp.post("/export/push")
+@page("lead", "admin", site_kind="village")
+def push():
+    """Send the unsent changes (of the lead's village; the admin's: of every village) to
+    the commune address and token saved on this laptop, sealed when its key is known.
+    They count as sent only once the commune answers with its receipt."""
+    site = get_site()
+    require_form_token()
+    saved = saved_push(site.settings)
+    if saved is None:
+        flash("Máy này chưa lưu địa chỉ và mã gửi của xã: chạy `fieldapp push ĐỊA-CHỈ "
+              "--token MÃ --save` một lần, hoặc dùng tệp USB.", "error")
+        return redirect(url_for("export.export"), code=303)
+    key = _sealing_key(site)
+    if key is False:
+        flash(BAD_KEY.replace("tải tệp nào", "gửi gì"), "error")
+        return redirect(url_for("export.export"), code=303)
+    try:
+        answer, batch = push_changes(site, *saved, to_key=key, village_id=_scope(g.user),
+                                     timeout=PUSH_TIMEOUT)
+    except PushFailed as error:
+        audit.record(site, g.user["username"], "export.push.refused", problem=error.problem)
+        flash(error.message, "error")
+        return redirect(url_for("export.export"), code=303)
+    audit.record(site, g.user["username"], "export.push", batch_id=batch["batch_id"],
+                 count=batch["record_count"], sealed=key is not None)
+    flash(f"Đã gửi {vn_number(batch['record_count'])} bản ghi qua mạng"
+          f"{' (đã mã hóa)' if key else ''}. Máy của xã trả lời: "
+          f"{answer.get('message') or 'đã nhận lô.'}", "ok")
     return redirect(url_for("export.export"), code=303)

@@ -7,10 +7,11 @@ from flask_wtf import CSRFProtect, FlaskForm
 from wtforms import (BooleanField, PasswordField, RadioField, SelectChoice, SelectField,
                      SelectMultipleField, StringField, TextAreaField, widgets)
 
+from fieldapp.forms.consent import GIVEN_BY, PURPOSES, consent_from_form
 from fieldapp.forms.errors import BadRequest
 from fieldapp.forms.rules import CHOICES, RULES, validate_data
 
-__all__ = ["csrf", "record_form", "form_to_data", "choice_list", "LoginForm", "VolunteerForm",
+__all__ = ["csrf", "record_form", "form_to_data", "consent_initial", "CONSENT_FIELDS", "choice_list", "LoginForm", "VolunteerForm",
            "ActionForm", "VillageSettingsForm", "DocumentForm", "require_form_token",
            "FORM_EXPIRED"]
 
@@ -37,6 +38,19 @@ class LooseRadioField(RadioField):
 
     def pre_validate(self, form):
         """Choices are checked by the shared rules."""
+
+
+# the consent (SPEC §3) as three fields of a page's form; nothing ticked until asked
+CONSENT_FIELDS = ("consent_purposes", "consent_by", "consent_on")
+
+
+def _consent_fields(rule):
+    return {"consent_purposes": MultiCheckboxField(
+                "Người dân đồng ý cho (hỏi từng mục, chỉ đánh dấu mục được đồng ý)",
+                choices=choice_list(PURPOSES.items())),
+            "consent_by": LooseRadioField("Người đồng ý", choices=choice_list(GIVEN_BY.items()),
+                                          default="self", validate_choice=False),
+            "consent_on": StringField("Ngày đồng ý", render_kw={"type": "date"})}
 
 
 def _field(rule, household_members):
@@ -72,6 +86,9 @@ def record_form(record_type, household_members=(), **kwargs):
     """A FlaskForm instance for one record type."""
     attrs = {}
     for rule in RULES[record_type]:
+        if rule.kind == "consent":
+            attrs.update(_consent_fields(rule))
+            continue
         field = _field(rule, list(household_members))
         if field is not None:
             attrs[rule.name] = field
@@ -79,10 +96,17 @@ def record_form(record_type, household_members=(), **kwargs):
     return form_class(**kwargs)
 
 
-def form_to_data(record_type, form, fixed, today=None):
-    """Turn a submitted form into record data; return (data, errors) by the shared rules."""
+def form_to_data(record_type, form, fixed, today=None, previous=None):
+    """Turn a submitted form into record data; return (data, errors) by the shared rules
+    (an error of the consent is named after its purposes' field). `previous`: the data
+    the form edits, whose consent keeps its notice version while its day is unchanged."""
     raw = dict(fixed)
     for rule in RULES[record_type]:
+        if rule.kind == "consent":
+            raw["consent"] = consent_from_form(
+                form.consent_purposes.data, form.consent_by.data or None,
+                (form.consent_on.data or "").strip() or None, (previous or {}).get("consent"))
+            continue
         if rule.name not in form:
             continue
         value = form[rule.name].data
@@ -92,7 +116,18 @@ def form_to_data(record_type, form, fixed, today=None):
         if value == "":
             value = None
         raw[rule.name] = value
-    return validate_data(record_type, raw, today)
+    data, errors = validate_data(record_type, raw, today)
+    if "consent" in errors:
+        errors["consent_purposes"] = errors.pop("consent")
+    return data, errors
+
+
+def consent_initial(data, today):
+    """The consent fields' initial values for a form showing `data`: the day defaults to
+    `today`, who gave it to the person; no purpose is ticked unless it was agreed."""
+    given = data.get("consent") or {}
+    return {"consent_purposes": list(given.get("purposes", [])),
+            "consent_by": given.get("by", "self"), "consent_on": given.get("on", today)}
 
 
 class LoginForm(FlaskForm):

@@ -13,6 +13,7 @@ NAV = [
     ("export.export", "Gửi lên xã", ("lead", "admin"), "village"),
     ("conflicts.index", "Xung đột", ("lead", "admin"), "village"),
     ("village.settings", "Cài đặt", ("admin",), "village"),
+    ("subjects.index", "Yêu cầu dữ liệu", ("lead",), "village"),
     ("commune.dashboard", "Chỉ số xã", ("staff", "admin"), "commune"),
     ("batches.imports", "Nhận dữ liệu", ("staff", "admin"), "commune"),
     ("commune.villages", "Thôn & chỉ tiêu", ("staff", "admin"), "commune"),
@@ -20,10 +21,15 @@ NAV = [
     ("commune.commendations", "Khen thưởng", ("staff", "admin"), "commune"),
     ("commune.users", "Tài khoản", ("admin",), "commune"),
     ("procedures.figures_page", "Hồ sơ TTHC", ("staff", "admin"), "commune"),
+    ("commune.rollup", "Gửi lên tỉnh", ("staff", "admin"), "commune"),
+    ("province.dashboard", "Chỉ số tỉnh", ("staff", "admin"), "province"),
+    ("province.imports", "Nhận số liệu", ("staff", "admin"), "province"),
     ("reports.index", "Báo cáo", ("lead", "admin"), "village"),
     ("reports.index", "Báo cáo", ("staff", "admin"), "commune"),
     ("reports.document", "Thông tin văn bản", ("lead", "admin"), "village"),
     ("reports.document", "Thông tin văn bản", ("staff", "admin"), "commune"),
+    ("subjects.index", "Yêu cầu dữ liệu", ("staff",), "commune"),
+    ("audit.index", "Nhật ký", ("admin",), None),
 ]
 
 

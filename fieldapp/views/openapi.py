@@ -3,7 +3,9 @@
 A test checks that every API route of the app is described here and that the real server
 answers as described (schemathesis), so this file cannot drift from the code quietly.
 """
+from fieldapp.forms.consent import GIVEN_BY, NOTICE_VERSIONS, PURPOSES
 from fieldapp.forms.rules import CHOICES, RULES
+from fieldapp.forms.versions import DEVICE_RE
 from fieldapp.indicators.definitions import DEFINITIONS
 from fieldapp.indicators.procedures import DEFAULT_TARGETS as PROCEDURE_TARGETS
 
@@ -20,7 +22,9 @@ def _ok(schema, description="OK"):
 
 
 BEARER = [{"bearer": []}]
-AUTH_ERRORS = {"401": _error("Missing, unknown, expired or revoked token"),
+DEVICE_PATTERN = DEVICE_RE.pattern.replace("\\Z", "$")
+AUTH_ERRORS = {"401": _error("Missing, unknown, expired or revoked token; code "
+                              "account_disabled: the account was disabled"),
                "403": _error("The role or village does not allow this")}
 
 
@@ -43,6 +47,14 @@ def _data_schema(record_type):
                                                  "enum": list(CHOICES[rule.choices])}}
         elif kind == "date":
             schema = {"type": "string", "format": "date"}
+        elif kind == "consent":
+            schema = {"type": "object", "required": ["notice_version", "purposes", "by", "on"],
+                      "additionalProperties": False, "properties": {
+                          "notice_version": {"type": "string", "enum": list(NOTICE_VERSIONS)},
+                          "purposes": {"type": "array", "uniqueItems": True, "items": {
+                              "type": "string", "enum": list(PURPOSES)}},
+                          "by": {"type": "string", "enum": list(GIVEN_BY)},
+                          "on": {"type": "string", "format": "date"}}}
         else:
             schema = {"type": "string", "format": "uuid"}
         props[rule.name] = dict(schema, description=rule.label)
@@ -165,6 +177,20 @@ def openapi():
                                                    "server_time": {"type": "string"}}}),
                                    "400": _error("Malformed body"), "413": _error("Body too large"),
                                    **AUTH_ERRORS}}},
+        "/api/v1/phones": {"post": {
+            "summary": "A phone's report after a sync: its device and its outbox count",
+            "security": BEARER,
+            "description": "Volunteers and leads: one row per device is kept, for the lead's "
+                           "view of the team's phones (who, last sync, changes still waiting).",
+            "requestBody": json_body({"type": "object", "additionalProperties": False,
+                                      "required": ["device_id", "waiting", "rejected"],
+                                      "properties": {
+                                          "device_id": {"type": "string", "pattern": DEVICE_PATTERN},
+                                          "waiting": {"type": "integer", "minimum": 0, "maximum": 100000},
+                                          "rejected": {"type": "integer", "minimum": 0, "maximum": 100000}}}),
+            "responses": {"200": _ok({"type": "object", "required": ["status"], "properties": {
+                "status": {"type": "string"}, "server_time": {"type": "string"}}}),
+                "400": _error("Malformed report"), **AUTH_ERRORS}}},
         "/api/v1/conflicts": {"get": {
             "summary": "Records edited on two devices, neither edit made from the other",
             "security": BEARER,

@@ -1,14 +1,16 @@
 """Downloads for leads and commune staff: the weekly report PDF, QR sheets, CSV exports.
 
 A lead gets their village's figures; staff and admins get every village of the site.
+Each download is written to the audit log: which file, which period, which villages.
 """
 import datetime
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 
+from fieldapp import audit
 from fieldapp.auth.access import current_user, get_site, page, visible_villages
 from fieldapp.forms.errors import BadRequest, Forbidden
-from fieldapp.indicators.periods import periods_from_settings, today_local
+from fieldapp.indicators.periods import period_word, periods_from_settings, today_local
 from fieldapp.views.forms import ActionForm, DocumentForm
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -21,7 +23,8 @@ def _period():
     if not raw:
         return None
     if not raw.isdigit() or len(raw) > 4:
-        raise BadRequest("Số đợt không hợp lệ: hãy chọn một đợt trong danh sách.")
+        word = period_word(get_site().settings.get("campaign"))
+        raise BadRequest(f"Số {word} không hợp lệ: hãy chọn một {word} trong danh sách.")
     return int(raw)
 
 
@@ -34,6 +37,15 @@ def _download(body, mimetype, filename):
 def _scope(user):
     """The villages of a download: a lead's own, or None (the whole site) for the others."""
     return visible_villages(user) if user["role"] == "lead" else None
+
+
+def _logged(action, scope="", **details):
+    """Append the audit entry of a download by the signed-in user: the file and the
+    villages it covers (ids; "all" for the whole site), never what it holds."""
+    if scope == "":
+        scope = _scope(current_user())
+    audit.record(get_site(), current_user()["username"], action,
+                 villages=sorted(scope) if scope is not None else "all", **details)
 
 
 def _base_url():
@@ -110,6 +122,7 @@ def _report(kind):
     body = render_report(site_report_data(get_site(), period, None, _scope(current_user())),
                          kind)
     stamp = f"dot-{period}" if period else today_local().isoformat()
+    _logged("download.report", format=kind, period=period)
     return _download(body, MIME[kind], f"bao-cao-{stamp}.{kind}")
 
 
@@ -131,6 +144,7 @@ def indicators_csv():
     from fieldapp.reports.csv import indicators_csv as build
     settings, histories, scope, period, stored = _indicator_args()
     body = build(settings, histories, scope, period, procedure_figures=stored)
+    _logged("download.csv", file="indicators", period=period, scope=scope)
     return _download(body.encode("utf-8"), "text/csv", "chi-so.csv")
 
 
@@ -142,6 +156,7 @@ def indicators_xlsx():
     from fieldapp.reports.workbook import indicators_xlsx as build
     settings, histories, scope, period, stored = _indicator_args()
     body = build(settings, histories, scope, period, procedure_figures=stored)
+    _logged("download.xlsx", file="indicators", period=period, scope=scope)
     return _download(body, MIME["xlsx"], "chi-so.xlsx")
 
 
@@ -152,6 +167,7 @@ def volunteers_csv():
     from fieldapp.reports.csv import volunteers_csv as build
     site = get_site()
     body = build(site.settings, site.store.histories(), _scope(current_user()))
+    _logged("download.csv", file="volunteers")
     return _download(body.encode("utf-8"), "text/csv", "to-vien.csv")
 
 
@@ -163,6 +179,7 @@ def volunteers_xlsx():
     from fieldapp.reports.workbook import volunteers_xlsx as build
     site = get_site()
     body = build(site.settings, site.store.histories(), _scope(current_user()))
+    _logged("download.xlsx", file="volunteers")
     return _download(body, MIME["xlsx"], "to-vien.xlsx")
 
 
@@ -172,6 +189,7 @@ def qr_pdf():
     """Guide cards and the Wi-Fi card; the QR codes point at the address in use."""
     from fieldapp.reports.qrsheet import site_sheets_pdf
     pdf, _ = site_sheets_pdf(get_site(), _base_url())
+    _logged("download.qr")
     return _download(pdf, "application/pdf", "the-huong-dan.pdf")
 
 
@@ -183,6 +201,7 @@ def qr_login_pdf():
     user = current_user()
     if not user.get("village_id"):
         raise Forbidden("Chỉ tổ trưởng của thôn mới in được thẻ đăng nhập.")
-    pdf, _ = site_sheets_pdf(get_site(), _base_url(), user["village_id"], user["username"])
+    pdf, cards = site_sheets_pdf(get_site(), _base_url(), user["village_id"], user["username"])
+    _logged("download.login_cards", scope={user["village_id"]}, count=cards)
     return _download(pdf, "application/pdf",
                      f"the-dang-nhap-{datetime.date.today().isoformat()}.pdf")

@@ -26,14 +26,77 @@ from fieldapp.views.forms import ActionForm, csrf, require_form_token
 bp = Blueprint("round", __name__)
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 ROUND_ROLES = ("volunteer", "lead")
+TEXTS = ("text", "phone")
 
 
 def _door_to_door(rules):
     """The rules of the records a phone makes at the door: the team roster (member) is
-    kept on the laptop's pages, so its rules need not weigh on every phone's load."""
-    rules["types"] = {k: v for k, v in rules["types"].items() if k in DOOR_TO_DOOR}
+    kept on the laptop's pages, so its rules need not weigh on every phone's load. Each
+    field travels as a list (rules.js makes it an object again): names of keys repeated
+    on every field weighed a kilobyte of the page's 50 KiB."""
+    rules["types"] = {k: [_lean(rule) for rule in v] for k, v in rules["types"].items()
+                      if k in DOOR_TO_DOOR}
+    rules["type_labels"].pop("member", None)
     rules["choices"].pop("member_role", None)
+    rules["choices"].pop("consent_by", None)          # views.js asks: guardian or not
+    rules.pop("comment_needs_consent", None)          # the laptop judges a comment
     return rules
+
+
+def _lean(rule):
+    """[name, kind, label, required, max_length, choices, multiline] of a field, without
+    its trailing zeros and empty texts (a length limit only where text is typed)."""
+    values = [rule["name"], rule["kind"], rule["label"], int(rule["required"]),
+              rule["max_length"] if rule["kind"] in ("text", "phone") else 0,
+              rule["choices"], int(rule["multiline"])]
+    while values[-1] in (0, ""):
+        values.pop()
+    return values
+
+
+def lean(text, comment):
+    """The round app's source as the phone gets it: whole-line comments (`//`, or one-line
+    `/* */` in CSS) and indentation dropped, every line kept (an error's line number still
+    points at the source), a multi-line template literal left exactly as it is."""
+    out, inside = [], False
+    for line in text.split("\n"):
+        if not inside:
+            line = line.strip()
+            if line.startswith(comment) and (comment == "//" or line.endswith("*/")):
+                line = ""
+        out.append(line)
+        inside ^= line.count("`") % 2 == 1
+    return "\n".join(out)
+
+
+_LEAN = {}      # (path, ETag) -> the lean bytes
+
+
+@bp.after_app_request
+def serve_lean(response):
+    """Send the round app's JS and CSS lean (every phone loads them whole, SPEC §5a: under
+    50 KB with the page); the files on disk keep their comments. Runs before gzip."""
+    path = request.path
+    if (request.endpoint != "static" or response.status_code != 200 or request.method != "GET"
+            or not response.direct_passthrough
+            or not (path.startswith("/static/round/") and path.endswith(".js")
+                    or path == "/static/round.css")):
+        return response
+    key = (path, response.get_etag()[0])
+    response.direct_passthrough = False
+    source = response.response
+    body = _LEAN.get(key) if key[1] is not None else None
+    if body is None:
+        body = lean(response.get_data().decode("utf-8"), "//" if path.endswith(".js") else "/*")
+        body = body.encode("utf-8")
+        if len(_LEAN) >= 32:
+            _LEAN.clear()
+        _LEAN[key] = body
+    if hasattr(source, "close"):
+        source.close()                  # the open file the bytes replace
+    response.set_data(body)
+    response.headers.pop("Accept-Ranges", None)     # ranges would be of the file's bytes
+    return response
 
 
 @bp.get("/round")
@@ -41,8 +104,7 @@ def app():
     """The offline round app (signing in happens inside it, against the API)."""
     site = get_site()
     boot = {"rules": _door_to_door(rules_as_json()),
-            "villages": {v["id"]: v["name"] for v in site.settings.get("villages", [])},
-            "site_name": site.settings.get("site_name", "")}
+            "villages": {v["id"]: v["name"] for v in site.settings.get("villages", [])}}
     user = current_user()
     if user is not None and site.kind == "village" and user["role"] in ROUND_ROLES:
         boot["session"] = {"username": user["username"], "csrf": generate_csrf()}
@@ -134,7 +196,9 @@ def login_cards():
             else:
                 url = cards.card_url(_base_url(), code)
                 made = {"row": row, "url": url, "qr": _qr_data_uri(url)}
+    from fieldapp.records import people_names
     return render_template("round_cards.html", form=form, people=people, made=made,
+                           names=people_names(site.store, [village_id]),
                            cards=cards.list_cards(site, village_id),
                            labels=cards.STATUS_LABELS, vn_date=vn_date,
                            days=cards.CARD_DAYS), status

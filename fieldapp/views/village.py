@@ -3,7 +3,7 @@ import datetime
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from fieldapp import audit
+from fieldapp import audit, phones
 from fieldapp.auth import accounts as auth
 from fieldapp.auth.access import (check_village, current_user, get_site, page, switch_account,
                                   visible_villages)
@@ -13,11 +13,14 @@ from fieldapp.forms.rules import CHOICES, DOOR_TO_DOOR, RULES, TYPE_LABELS, vali
 from fieldapp.forms.versions import make_version, member_record_id
 from fieldapp.indicators.cache import cached
 from fieldapp.indicators.compute import site_compute, site_volunteer_stats
-from fieldapp.indicators.periods import parse_day, today_local, weekly_periods
+from fieldapp.indicators.periods import (monthly_periods, parse_day, period_kind, today_local,
+                                         weekly_periods)
 from fieldapp.records import (WRITER_ROLES, live_records, people_names, save_versions,
                               search_households)
-from fieldapp.views.forms import (ActionForm, VillageSettingsForm, VolunteerForm, form_to_data,
-                                  record_form)
+from fieldapp.subject_requests import open_counts
+from fieldapp.views.days import counted_day
+from fieldapp.views.forms import (CONSENT_FIELDS, ActionForm, VillageSettingsForm, VolunteerForm,
+                                  consent_initial, form_to_data, record_form)
 
 bp = Blueprint("village", __name__)
 RECORD_ROLES = WRITER_ROLES          # who writes door-to-door records
@@ -34,27 +37,21 @@ def _record_or_404(record_id):
     return version
 
 
-def _as_of():
-    raw = request.args.get("as_of")
-    if not raw:
-        return today_local()
-    try:
-        return parse_day(raw, "Ngày xem", typed=True)
-    except Invalid as error:
-        raise BadRequest(error.message) from None
-
-
 @bp.get("/village/dashboard")
 @page("lead", "admin", site_kind="village")
 def dashboard():
     """Indicators against targets, by period, and the volunteers' work."""
     site = get_site()
-    as_of = _as_of()
+    as_of, note = counted_day(site.settings)
     villages = visible_villages(current_user())
     answer = site_compute(site, as_of, villages)
     stats = [row for row in site_volunteer_stats(site, as_of) if row["village_id"] in villages]
     return render_template("dashboard.html", answer=answer, as_of=as_of, stats=stats,
-                           settings=site.settings)
+                           note=note, settings=site.settings,
+                           open_requests=open_counts(site, villages, today_local()),
+                           phones=phones.village_phones(site, villages),
+                           roster={u: m for v in villages for u, m in roster(site, v).items()},
+                           vn_time=vn_time)
 
 
 @bp.get("/households")
@@ -167,12 +164,15 @@ def _edit(record_type, version, home, village_id, defaults):
     user = current_user()
     members = _members(home["id"], village_id) if home else []
     initial = dict(defaults, **(version["data"] if version else {}))
+    if record_type in ("household", "person"):
+        initial.update(consent_initial(initial, today_local().isoformat()))
     form = record_form(record_type, members, data=None if request.method == "POST" else {
         k: (str(v) if isinstance(v, int) and not isinstance(v, bool) else v)
         for k, v in initial.items()})
     if form.validate_on_submit():
         fixed = {"household_id": home["id"]} if home else {}
-        data, errors = form_to_data(record_type, form, fixed)
+        data, errors = form_to_data(record_type, form, fixed,
+                                    previous=version and version["data"])
         if not errors:
             new = make_version(record_type, village_id, data, user["username"],
                                f"web-{user['username']}", record_id=version and version["id"],
@@ -189,6 +189,7 @@ def _edit(record_type, version, home, village_id, defaults):
                 return redirect(url_for("village.households"))
             return redirect(url_for("village.household", record_id=home["id"] if home else new["id"]))
     return render_template("record_form.html", form=form, record_type=record_type,
+                           consent_fields=CONSENT_FIELDS,
                            type_label=TYPE_LABELS[record_type], version=version, home=home,
                            rules=RULES[record_type]), 422 if form.errors else 200
 
@@ -390,9 +391,11 @@ def settings():
                                         adult_population=clean["adult_population"])]
             updated["site_name"] = clean["village_name"]
             start, end = clean["campaign_start"], clean["campaign_end"]
+            kind = period_kind(current["campaign"])       # the campaign keeps its kind
+            make = monthly_periods if kind == "month" else weekly_periods
             updated["campaign"] = dict(current["campaign"], start=start.isoformat(),
-                                       end=end.isoformat(),
-                                       periods=[p.as_json() for p in weekly_periods(start, end)])
+                                       end=end.isoformat(), period_kind=kind,
+                                       periods=[p.as_json() for p in make(start, end)])
             updated["wifi"] = clean["wifi"]
             site.update_settings(lambda settings: settings.update(
                 villages=updated["villages"], site_name=updated["site_name"],

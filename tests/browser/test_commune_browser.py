@@ -18,7 +18,7 @@ def server(commune):
     seed(commune)
     home = f.household(village_id="thon-1", head="Đỗ Thị Hoa")
     edit = dict(home, updated_at=f.stamp(datetime.date(2025, 8, 9)), device_id="ph-x",
-                data=dict(home["data"], phone="0987654321"))
+                data=dict(home["data"], phone="0987654321", consent=f.consent()))
     commune.store.submit([home], partition="site-1")
     commune.store.submit([edit], partition="site-2")
     live = LiveServer(commune.data_dir).start()

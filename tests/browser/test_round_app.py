@@ -14,6 +14,7 @@ import time
 import pytest
 
 from fieldapp.auth import accounts as auth
+from fieldapp.forms.consent import NOTICE_VERSION
 from fieldapp.forms.text import fold
 from tests.support import factories
 from tests.support.factories import LEAD_PIN, VOL_PIN
@@ -140,11 +141,13 @@ def save(page):
     page.get_by_role("button", name=SAVE).click()
 
 
-def add_household(page, head, address="", phone=""):
+def add_household(page, head, address="", phone="", agree=()):
     page.get_by_role("link", name="+ Thêm hộ mới").click()
     page.fill("#i-head_name", head)
     page.fill("#i-address", address)
     page.fill("#i-phone", phone)
+    for purpose in agree:               # consent (SPEC §3): nothing is ticked before
+        page.check(f'input[name="consent"][value="{purpose}"]')
     save(page)
     page.wait_for_selector(f"h2:has-text('{head}')")
 
@@ -165,7 +168,7 @@ def test_a_full_round_offline_survives_a_closed_tab_and_syncs_exactly_once(phone
     context.set_offline(True)
     wait_net(page, "Mất kết nối")
 
-    add_household(page, "Lê Thị Hồng Đào", "Xóm Bàu, tổ 4", "0912 345 678")
+    add_household(page, "Lê Thị Hồng Đào", "Xóm Bàu, tổ 4", "0912 345 678", ["phone_contact"])
     page.get_by_role("link", name="+ Thêm người").click()
     page.fill("#i-full_name", "Lê Thị Hồng Đào")
     page.fill("#i-birth_year", "1850")
@@ -229,8 +232,12 @@ def test_a_full_round_offline_survives_a_closed_tab_and_syncs_exactly_once(phone
     people = {v["data"]["full_name"]: v["id"] for v in waiting if v["type"] == "person"}
     expected = {
         ("household", "Lê Thị Hồng Đào"): {"head_name": "Lê Thị Hồng Đào",
-                                           "address": "Xóm Bàu, tổ 4", "phone": "0912345678",
-                                           "note": ""},
+                                           "address": "Xóm Bàu, tổ 4", "hamlet": "",
+                                           "phone": "0912345678",
+                                           "note": "", "consent": {
+                                               "notice_version": NOTICE_VERSION, "by": "self",
+                                               "purposes": ["phone_contact"],
+                                               "on": waiting[3]["data"]["visited_on"]}},
         ("person", "Lê Thị Hồng Đào"): {"household_id": household_id,
                                         "full_name": "Lê Thị Hồng Đào", "birth_year": 1968,
                                         "sex": "female", "phone": "", "vneid": "level2",
@@ -475,6 +482,14 @@ def test_the_phone_checks_a_record_exactly_as_the_server_does(phone, checks_serv
     home = "8c0b5c1e-1d2e-4f3a-9b4c-5d6e7f809102"
     cases = [
         ("household", {"head_name": "Nguyễn Văn An", "address": "Xóm 1", "phone": "0912 345 678"}),
+        ("household", {"head_name": "Nguyễn Văn An", "phone": "0912 345 678", "consent": {
+            "notice_version": NOTICE_VERSION, "purposes": ["phone_contact"], "by": "self",
+            "on": "2025-08-01"}}),
+        ("person", {"household_id": home, "full_name": "Lê Thị B", "birth_year": 1980,
+                    "vneid": "none", "bank_account": True, "uses_online_services": False,
+                    "phone": "0912345678", "consent": {
+                        "notice_version": NOTICE_VERSION, "purposes": ["campaign_support"],
+                        "by": "guardian", "on": "2025-08-01"}}),
         ("household", {"head_name": ""}),
         ("household", {"head_name": "   "}),
         ("household", {"head_name": "A" * 121}),
@@ -596,8 +611,11 @@ def test_unsent_changes_of_one_volunteer_are_never_handed_to_another(phone, live
     context.set_offline(True)
     add_household(page, "Hộ của Minh")
     page.goto(page.url.split("#")[0] + "#")
-    page.get_by_role("button", name="Đăng xuất").click()
-    assert "hãy gửi xong rồi mới đăng xuất" in page.inner_text("#banner")
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.get_by_role("button", name="Đăng xuất").click()     # declined: all is kept
+    assert len(asked) == 1 and "còn 1 thay đổi chưa gửi" in asked[0]
+    assert count(page) == "1 thay đổi chờ gửi" and page.is_visible("#q")
     auth.revoke_tokens(site, "minh")
     context.set_offline(False)
     page.wait_for_selector("#signin-msg.error")

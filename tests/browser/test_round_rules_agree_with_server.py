@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from fieldapp.forms.consent import NOTICE_VERSION, PURPOSES
 from fieldapp.forms.rules import CHOICES, DOOR_TO_DOOR, RULES, validate_data
 from tests.support import factories
 from tests.support.live import LiveServer
@@ -55,6 +56,24 @@ odd = st.one_of(st.sampled_from([None, "", " ", "\t\n", [], {}, True, False, 0, 
                                  ["x"], {"a": 1}, [None], [[]]]), fractions)
 
 
+# consents (forms/consent.py): any purposes, so that phones are often refused for want of one
+consents = st.fixed_dictionaries({
+    "notice_version": st.just(NOTICE_VERSION),
+    "purposes": st.lists(st.sampled_from(list(PURPOSES)), max_size=3, unique=True),
+    "by": st.sampled_from(["self", "guardian"]), "on": dates})
+odd_consents = st.one_of(
+    consents.map(lambda c: dict(c, notice_version="2020-01")),
+    consents.map(lambda c: dict(c, purposes=c["purposes"] + ["phone_contact", "phone_contact"])),
+    consents.map(lambda c: dict(c, purposes=["sms"])),
+    consents.map(lambda c: dict(c, purposes="phone_contact")),
+    consents.map(lambda c: dict(c, by="friend")),
+    consents.map(lambda c: dict(c, by=["self"])),
+    st.builds(lambda c, day: dict(c, on=day), consents, st.one_of(odd_dates, short_text)),
+    consents.map(lambda c: {k: v for k, v in c.items() if k != "by"}),
+    consents.map(lambda c: dict(c, __proto__=1)),
+    st.sampled_from(["phone_contact", ["phone_contact"], 1]))
+
+
 def valid(rule):
     """Values a correct form would send for `rule`."""
     keys = list(CHOICES.get(rule.choices, {}))
@@ -69,6 +88,7 @@ def valid(rule):
         "choices": lambda: st.lists(st.sampled_from(keys), max_size=len(keys), unique=True),
         "date": lambda: dates,
         "ref": lambda: uuids,
+        "consent": lambda: consents,
     }
     return kinds[rule.kind]()
 
@@ -92,6 +112,7 @@ def invalid(rule):
         "date": lambda: st.one_of(odd_dates, short_text, st.integers(19990101, 20991231)),
         "ref": lambda: st.one_of(uuids.map(str.upper), uuids.map(lambda u: u + "\n"),
                                  uuids.map(lambda u: u.replace("-", "")), short_text),
+        "consent": lambda: odd_consents,
     }
     return st.one_of(valid(rule).map(lambda value: [value]), kinds[rule.kind]())
 
@@ -181,7 +202,7 @@ def test_the_generated_records_hold_valid_and_invalid_ones_of_every_type():
     """The property above means something only if the draws cover both verdicts."""
     seen = set()
 
-    @settings(max_examples=300, deadline=None, database=None, derandomize=True)
+    @settings(max_examples=1000, deadline=None, database=None, derandomize=True)
     @given(records())
     def draw(record):
         kind, data = record

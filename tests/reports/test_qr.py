@@ -61,15 +61,26 @@ def test_cli_sheet_codes_decode_to_guides_wifi_and_working_login_cards(site, run
     assert result.exit_code == 0, result.output
     assert "1 thẻ đăng nhập" in result.output
     codes = decode_pdf(out, tmp_path)
-    local = {f"{BASE}/guides/{g.slug}" for g in GUIDES}
+    local = {f"{BASE}/guides/{g.slug}" for g in GUIDES} | {f"{BASE}/guides/quyen-rieng-tu"}
     official = {g.official_url for g in GUIDES}
     wifi = 'WIFI:T:WPA;S:To CNS\\; thon\\:3;P:p@ss\\,\\"w\\\\1;;'
     logins = [c for c in codes if c.startswith(BASE + "/round#card=")]
     assert set(codes) == local | official | {wifi} | set(logins)
-    assert sum(c in local for c in codes) == len(GUIDES) and codes.count(wifi) == 1
+    assert sum(c in local for c in codes) == len(GUIDES) + 1 and codes.count(wifi) == 1
     assert len(logins) == 1                          # one volunteer (minh); the lead gets none
     user = cards.redeem_card(site, logins[0].split("#card=", 1)[1])
     assert user["username"] == "minh"
+
+
+def test_printed_login_cards_name_the_person_with_the_login_below(site, runner, tmp_path):
+    factories.roster_member(site, "minh", "Hoàng Kim Thảo")
+    out = tmp_path / "qr.pdf"
+    result = runner.invoke(main, ["--data", site.data_dir, "qr", "--out", str(out),
+                                  "--base-url", BASE + "/", "--login-cards"])
+    assert result.exit_code == 0, result.output
+    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True).stdout
+    assert "Thẻ của Hoàng Kim Thảo" in text and "Tên đăng nhập: minh" in text
+    assert "Thẻ của minh" not in text
 
 
 def test_every_official_address_is_a_government_site():

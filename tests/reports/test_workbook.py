@@ -24,9 +24,11 @@ def test_workbook_cells_equal_the_indicators_and_rates_are_percent_numbers(tmp_p
     rows = list(sheet.iter_rows(min_row=3))
     assert len(rows) == len(answer["indicators"])
     for row, entry in zip(rows, answer["indicators"]):
+        target = "Không đặt chỉ tiêu" if entry["target"] is None else entry["target"]
         assert [c.value for c in row[:5]] == [entry["label"], entry["numerator"],
-                                              entry["denominator"], entry["value"],
-                                              entry["target"]]
+                                              entry["denominator"], entry["value"], target]
+        if entry["target"] is None:
+            assert row[5].value == "Không đặt chỉ tiêu"
         assert row[3].number_format == "0.0%" and row[4].number_format == "0.0%"
     # the shortfall as a number, and said in full beside it
     shortfall = {row[0].value: (row[6].value, row[7].value) for row in rows}
@@ -35,7 +37,7 @@ def test_workbook_cells_equal_the_indicators_and_rates_are_percent_numbers(tmp_p
     assert shortfall["Hộ đã được đến tận nhà hướng dẫn"] == (1, "cần thêm 1 hộ")
     assert shortfall["Người trưởng thành có tài khoản ngân hàng"] == (None, None)   # met
 
-    assert openpyxl.load_workbook(out).sheetnames == ["Chỉ số", "Theo đợt", "Tổ viên"]
+    assert openpyxl.load_workbook(out).sheetnames == ["Chỉ số", "Theo tuần", "Tổ viên"]
 
 
 def test_workbook_has_the_indicators_by_period_and_the_members_work(tmp_path):
@@ -46,7 +48,7 @@ def test_workbook_has_the_indicators_by_period_and_the_members_work(tmp_path):
                                        "--period", "2"])
     assert result.exit_code == 0, result.output
     book = openpyxl.load_workbook(out)
-    periods = list(book["Theo đợt"].iter_rows(min_row=3, values_only=True))
+    periods = list(book["Theo tuần"].iter_rows(min_row=3, values_only=True))
     flat = dict(site.settings, campaign={})
     expected = [(number, entry) for number, day in ((1, datetime.date(2025, 7, 31)),
                                                     (2, datetime.date(2025, 8, 7)))
@@ -54,9 +56,9 @@ def test_workbook_has_the_indicators_by_period_and_the_members_work(tmp_path):
     assert len(periods) == len(expected)
     for row, (number, entry) in zip(periods, expected):
         assert row[0] == number and row[3] == entry["key"]
-        assert row[5:9] == (entry["numerator"], entry["denominator"], entry["value"],
-                            entry["target"])
-    assert book["Theo đợt"].cell(row=3, column=8).number_format == "0.0%"
+        target = "Không đặt chỉ tiêu" if entry["target"] is None else entry["target"]
+        assert row[5:9] == (entry["numerator"], entry["denominator"], entry["value"], target)
+    assert book["Theo tuần"].cell(row=3, column=8).number_format == "0.0%"
     members = {row[0]: row for row in book["Tổ viên"].iter_rows(min_row=3, values_only=True)}
     for stats in volunteer_stats(site.store.histories(), datetime.date(2025, 8, 7)):
         row = members[stats["name"]]

@@ -5,16 +5,17 @@ import random
 from fieldapp.forms.erasure import (ERASED_NAME, IDENTIFYING, deidentify_version,
                                     is_deidentified)
 from fieldapp.forms.rules import validate_data
-from tests.support.factories import household, person, survey, visit
+from tests.support.factories import consent, household, person, survey, visit
 
 
 def _records(seed):
     rng = random.Random(seed)
     home = household(f"Nguyễn Văn {rng.randint(1, 999)}")
-    home["data"].update(phone="0912345678", note=f"cổng xanh {rng.random()}")
+    home["data"].update(phone="0912345678", note=f"cổng xanh {rng.random()}",
+                        consent=consent())
     people = [person(home["id"], name=f"Trần Thị {i}", birth_year=rng.randint(1930, 2007),
                      online=rng.random() < 0.5) for i in range(rng.randint(1, 4))]
-    people[0]["data"]["phone"] = "0987654321"
+    people[0]["data"].update(phone="0987654321", consent=consent())
     met = visit(home["id"], outcome=rng.choice(["met", "absent", "refused"]))
     met["data"]["note"] = "hẹn quay lại"
     rated = survey(rating=rng.randint(1, 5), household_id=home["id"])

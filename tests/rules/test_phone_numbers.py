@@ -3,7 +3,7 @@ import pytest
 
 from fieldapp.forms.rules import normalise_phone
 from fieldapp.records import search_households
-from tests.support.factories import household
+from tests.support.factories import consent, household
 
 
 @pytest.mark.parametrize("typed", ["0912 345 678", "0912.345.678", "0912-345-678",
@@ -43,5 +43,6 @@ def test_search_by_digits_does_not_find_another_number():
                                            ("+33-1-23-45-67-89", "+33123456789")])
 def test_the_rules_store_a_phone_as_its_digits_with_plus84_made_0(typed, stored):
     from fieldapp.forms.rules import validate_data
-    clean, errors = validate_data("household", {"head_name": "Lê Văn Hải", "phone": typed})
+    clean, errors = validate_data("household", {"head_name": "Lê Văn Hải", "phone": typed,
+                                                "consent": consent("phone_contact")})
     assert errors == {} and clean["phone"] == stored

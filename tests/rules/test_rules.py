@@ -55,7 +55,8 @@ def test_visits_and_surveys_check_dates_lists_and_ratings():
 
 def test_every_record_type_has_rules_for_the_spec_fields():
     names = {t: {r.name for r in rules} for t, rules in RULES.items()}
-    assert names["household"] == {"head_name", "address", "phone", "note"}
+    assert names["household"] == {"head_name", "address", "hamlet", "phone", "note", "consent"}
+    assert "consent" in names["person"] and "consent" not in names["survey"]
     assert names["survey"] >= {"surveyed_on", "service_area", "rating"}
 
 

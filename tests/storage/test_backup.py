@@ -1,14 +1,40 @@
-"""Backups: taken while the server is written to, restored whole, refused when damaged."""
+"""Backups: taken while the server is written to, restored whole, refused when damaged.
+
+The archive checks (names, sizes, manifest) are the same for encrypted backups and for the
+legacy unencrypted ones, so the crafted archives here are legacy .tar.gz files restored
+with --unencrypted-legacy; tests/storage/test_backup_encryption.py holds the encryption."""
 import gzip
 import io
 import os
 import tarfile
 import threading
 
+import pytest
+from click.testing import CliRunner
+
 from fieldapp.cli import main
 from fieldapp.site import Site
 from tests.support.factories import VOL_PIN, household
 from tests.support.live import LiveServer
+
+LEGACY = "--unencrypted-legacy"
+
+
+@pytest.fixture
+def runner(monkeypatch):
+    """The CLI runner with the backup passphrase in its environment, and scrypt made
+    cheap: these tests are about the archive, not the key derivation."""
+    from fieldapp import backup_box
+    monkeypatch.setattr(backup_box, "KDF_N", 2 ** 12)
+    return CliRunner(env={"FIELDAPP_BACKUP_PASSPHRASE": "cum-mat-khau-thu"})
+
+
+def plain_archive(path):
+    """The members of an encrypted backup file, decrypted: {name: bytes}."""
+    from fieldapp.backup_box import DecryptingReader
+    with open(path, "rb") as raw, tarfile.open(
+            fileobj=DecryptingReader(raw, "cum-mat-khau-thu"), mode="r|gz") as archive:
+        return {m.name: archive.extractfile(m).read() for m in archive}
 
 
 def test_a_backup_taken_under_load_restores_a_consistent_site(site, runner, tmp_path):
@@ -67,8 +93,7 @@ def test_damaged_backups_are_refused_and_nothing_is_written(site, runner, tmp_pa
     out = tmp_path / "b.tar.gz"
     runner.invoke(main, ["--data", site.data_dir, "backup", "--out", str(out)])
     raw = out.read_bytes()
-    with tarfile.open(out) as archive:
-        members = {m.name: archive.extractfile(m).read() for m in archive}
+    members = plain_archive(out)
     tampered = io.BytesIO()
     with tarfile.open(fileobj=tampered, mode="w:gz") as archive:
         for name, data in members.items():
@@ -83,7 +108,7 @@ def test_damaged_backups_are_refused_and_nothing_is_written(site, runner, tmp_pa
         bad = tmp_path / f"{name}.tar.gz"
         bad.write_bytes(data)
         target = tmp_path / f"target-{name.replace(' ', '-')}"
-        result = runner.invoke(main, ["--data", str(target), "restore", str(bad)])
+        result = runner.invoke(main, ["--data", str(target), "restore", str(bad), LEGACY])
         assert result.exit_code != 0 and "Traceback" not in result.output, (name, result.output)
         assert not target.exists(), name
 
@@ -113,8 +138,7 @@ def test_restore_refuses_odd_names_and_unknown_files_with_its_own_message(site, 
                                                                           tmp_path):
     out = tmp_path / "b.tar.gz"
     assert runner.invoke(main, ["--data", site.data_dir, "backup", "--out", str(out)]).exit_code == 0
-    with tarfile.open(out) as archive:
-        good = {m.name: archive.extractfile(m).read() for m in archive if m.name != "MANIFEST.json"}
+    good = {k: v for k, v in plain_archive(out).items() if k != "MANIFEST.json"}
     directory = tarfile.TarInfo("records")
     directory.type = tarfile.DIRTYPE
     cases = {"dot": {**good, ".": b"x"},
@@ -127,7 +151,7 @@ def test_restore_refuses_odd_names_and_unknown_files_with_its_own_message(site, 
         bad = tmp_path / f"{case}.tar.gz"
         bad.write_bytes(archive_of(members))
         target = tmp_path / f"target-{case.replace(' ', '-')}"
-        result = runner.invoke(main, ["--data", str(target), "restore", str(bad)])
+        result = runner.invoke(main, ["--data", str(target), "restore", str(bad), LEGACY])
         assert result.exit_code == 1, (case, result.output)
         assert "Traceback" not in result.output and "Tệp sao lưu chứa mục lạ" in result.output, \
             (case, result.output)
@@ -135,15 +159,14 @@ def test_restore_refuses_odd_names_and_unknown_files_with_its_own_message(site, 
     # the backup itself restores
     fine = tmp_path / "fine.tar.gz"
     fine.write_bytes(archive_of(good))
-    result = runner.invoke(main, ["--data", str(tmp_path / "fine"), "restore", str(fine)])
+    result = runner.invoke(main, ["--data", str(tmp_path / "fine"), "restore", str(fine), LEGACY])
     assert result.exit_code == 0, result.output
 
 
 def test_restore_refuses_a_member_declared_huge_before_reading_it(site, runner, tmp_path):
     out = tmp_path / "b.tar.gz"
     assert runner.invoke(main, ["--data", site.data_dir, "backup", "--out", str(out)]).exit_code == 0
-    with tarfile.open(out) as archive:
-        good = {m.name: archive.extractfile(m).read() for m in archive if m.name != "MANIFEST.json"}
+    good = {k: v for k, v in plain_archive(out).items() if k != "MANIFEST.json"}
     # a 3 GB member as its header declares it: the archive ends after the header, so only a
     # restore that reads the content first would get further than the size
     huge = tarfile.TarInfo("meta.json")
@@ -158,7 +181,7 @@ def test_restore_refuses_a_member_declared_huge_before_reading_it(site, runner, 
     with gzip.GzipFile(fileobj=body, mode="wb") as packed:
         packed.write(tar)
     bad.write_bytes(body.getvalue())
-    result = runner.invoke(main, ["--data", str(tmp_path / "target"), "restore", str(bad)])
+    result = runner.invoke(main, ["--data", str(tmp_path / "target"), "restore", str(bad), LEGACY])
     assert result.exit_code == 1 and "lớn bất thường" in result.output, result.output
     assert "meta.json" in result.output and "3072 MB" in result.output
     assert not (tmp_path / "target").exists() and not list(tmp_path.glob(".restore-*"))

@@ -35,3 +35,15 @@ def test_a_torn_last_line_is_skipped_and_the_rest_read(tmp_path):
 
 def test_a_missing_journal_reads_as_empty(tmp_path):
     assert read_entries(str(tmp_path / "none.log")) == []
+
+
+def test_entries_newest_first_across_blocks_skip_torn_lines(tmp_path):
+    from storage.journal import entries_newest_first
+    path = str(tmp_path / "audit.log")
+    for n in range(300):
+        append_entry(path, {"n": n, "pad": "é" * (n % 41)})    # lines cut across blocks
+    with open(path, "ab") as handle:
+        handle.write(b'{"n": "torn')
+    got = [e["n"] for e in entries_newest_first(path, block=97)]
+    assert got == list(range(299, -1, -1))
+    assert list(entries_newest_first(str(tmp_path / "none.log"))) == []

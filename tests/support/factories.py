@@ -19,13 +19,25 @@ LEAD_PIN, VOL_PIN, PASSWORD = "482913", "730164", "mat-khau-dai-2025"
 QUICK_TEST_HASH = "pbkdf2:sha256:1"
 
 
+# The test campaign ended in 2025, past the default retention (fieldapp.retention), so
+# `serve` would purge a test site at start: test sites keep their data unless a test
+# asks for a retention (retention_days=None: the site's default).
+TEST_RETENTION_DAYS = 36500
+
+
+def _keep_data(site, retention_days):
+    if retention_days is not None:
+        site.update_settings(lambda settings: settings.update(retention_days=retention_days))
+
+
 def village_site(path, village_id="thon-3", name="Thôn 3", adult_population=None,
-                 users=True, quick_hashes=False):
+                 users=True, quick_hashes=False, retention_days=TEST_RETENTION_DAYS):
     """A village site at `path` with a lead `lan` and a volunteer `minh` (and admin)."""
     init_site(str(path), "village", COMMUNE,
               [{"id": village_id, "name": name, "adult_population": adult_population,
                 "targets": {}}], START, END)
     site = Site(str(path))
+    _keep_data(site, retention_days)
     if users:
         add_user(site, "lan", "lead", LEAD_PIN, village_id)
         add_user(site, "minh", "volunteer", VOL_PIN, village_id)
@@ -35,12 +47,14 @@ def village_site(path, village_id="thon-3", name="Thôn 3", adult_population=Non
     return site
 
 
-def commune_site(path, villages=(("thon-3", "Thôn 3", None),), users=True, quick_hashes=False):
+def commune_site(path, villages=(("thon-3", "Thôn 3", None),), users=True, quick_hashes=False,
+                 retention_days=TEST_RETENTION_DAYS):
     """A commune site at `path` with staff `canbo` and admin `quantri`."""
     init_site(str(path), "commune", COMMUNE,
               [{"id": v, "name": n, "adult_population": a, "targets": {}} for v, n, a in villages],
               START, END)
     site = Site(str(path))
+    _keep_data(site, retention_days)
     if users:
         add_user(site, "canbo", "staff", PASSWORD)
         add_user(site, "quantri", "admin", PASSWORD)
@@ -73,6 +87,13 @@ def version(kind, data, village_id="thon-3", day=START, hour=10, author="minh",
             "author": author, "deleted": deleted, "data": data}
 
 
+def consent(*purposes, on=START, by="self"):
+    """A consent (SPEC §3) to `purposes` (default: all three) on the notice of today."""
+    from fieldapp.forms.consent import NOTICE_VERSION, PURPOSES
+    return {"notice_version": NOTICE_VERSION, "purposes": list(purposes or PURPOSES),
+            "by": by, "on": on.isoformat()}
+
+
 def household(head="Nguyễn Văn An", **kw):
     return version("household", {"head_name": head, "address": "Xóm 1"}, **kw)
 
@@ -94,3 +115,14 @@ def survey(area="civil_status", rating=5, day=START, household_id=None, **kw):
     if household_id:
         data["household_id"] = household_id
     return version("survey", data, day=day, **kw)
+
+
+def roster_member(site, username, full_name, role="volunteer", village_id="thon-3"):
+    """Put `username` on the village's team roster under a person's name (a member record,
+    as the volunteers page writes it); return the version."""
+    from fieldapp.forms.versions import make_version, member_record_id
+    member = make_version("member", village_id, {
+        "full_name": full_name, "username": username, "role": role, "active": True},
+        "lan", "web-lan", record_id=member_record_id(site.settings["site_id"], username))
+    site.store.submit([member])
+    return member

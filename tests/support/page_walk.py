@@ -53,7 +53,7 @@ def commune_for_pages(path):
     home = f.household("Đỗ Thị Hoa", village_id="thon-1")
     site.store.submit([home], partition="site-1")
     edit = dict(home, updated_at=f.stamp(datetime.date(2025, 8, 9)), device_id="ph-x",
-                data=dict(home["data"], phone="0987654321"))
+                data=dict(home["data"], phone="0987654321", consent=f.consent()))
     site.store.submit([edit], partition="site-2")
     return site, {"username": "canbo", "village_id": "thon-1"}
 

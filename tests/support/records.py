@@ -39,6 +39,24 @@ NEAR = {
     "phone": ["0912345678", "0912.345.678", "+84 912 345 678", "0912-34", "09123456789012345678",
               " 0912345678\n"],
     "choice": ["male", "level2", "met", "land", "lead", "", "Male"],
+    "consent": [
+        {"notice_version": "2026-01", "purposes": ["phone_contact"], "by": "self",
+         "on": "2025-08-01"},
+        {"notice_version": "2026-01", "purposes": [], "by": "guardian", "on": "2025-08-02"},
+        {"notice_version": "2026-01", "purposes": ["phone_contact", "campaign_support"],
+         "by": "self", "on": "2025-07-30"},
+        {"notice_version": "2026-01", "purposes": ["phone_contact", "phone_contact"],
+         "by": "self", "on": "2025-08-01"},
+        {"notice_version": "2026-01", "purposes": ["sms"], "by": "self", "on": "2025-08-01"},
+        {"notice_version": "2025-12", "purposes": [], "by": "self", "on": "2025-08-01"},
+        {"notice_version": "2026-01", "purposes": [], "by": "friend", "on": "2025-08-01"},
+        {"notice_version": "2026-01", "purposes": [], "by": "self", "on": "2025-08-03"},
+        {"notice_version": "2026-01", "purposes": [], "by": "self", "on": "2025-02-30"},
+        {"notice_version": "2026-01", "purposes": "phone_contact", "by": "self",
+         "on": "2025-08-01"},
+        {"notice_version": "2026-01", "purposes": [], "by": "self"},
+        {"notice_version": "2026-01", "purposes": [], "by": "self", "on": "2025-08-01", "x": 1},
+        ["phone_contact"]],
     "choices": [["vneid_install"], ["vneid_install", "vneid_install"], ["bank_account"] * 16,
                 ["bank_account"] * 17, [], [""]],
 }
@@ -65,10 +83,15 @@ def data_of(draw, record_type):
     return out
 
 
+# agreed to every purpose, on the day before NOW
+CONSENT = {"notice_version": "2026-01", "by": "self", "on": "2025-07-31",
+           "purposes": ["campaign_support", "satisfaction_survey", "phone_contact"]}
+
+
 def good_data(record_type):
     """Valid data for every type, so that most drawn versions take the fast path."""
     return {"household": {"head_name": " Lê Văn Hải ", "address": "Tổ 3", "phone": "0912345678",
-                          "note": ""},
+                          "note": "", "consent": CONSENT},
             "person": {"household_id": UUID, "full_name": "Lê Thị Mai", "birth_year": 1990,
                        "sex": "female", "phone": "", "vneid": "level2", "bank_account": True,
                        "uses_online_services": False, "paid_online": False},

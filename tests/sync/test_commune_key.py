@@ -2,6 +2,8 @@
 backups, and still made by `fieldapp commune-key` for sites that predate that."""
 import os
 
+from click.testing import CliRunner
+
 from fieldapp.cli import main
 from fieldapp.site import Site
 from sync import crypto
@@ -62,7 +64,8 @@ def test_backup_and_restore_carry_the_commune_key(tmp_path, runner):
     commune = factories.commune_site(tmp_path / "xa", users=False)
     public = crypto.box_public_key(commune.data_dir)
     key_bytes = read(key_path(commune.data_dir))
-    out = tmp_path / "xa.tar.gz"
+    out = tmp_path / "xa.fieldapp-backup"
+    runner = CliRunner(env={"FIELDAPP_BACKUP_PASSPHRASE": "khoa-cua-xa-2026"})
     result = invoke(runner, commune.data_dir, "backup", "--out", str(out))
     assert result.exit_code == 0, result.output
     restored = tmp_path / "xa-moi"

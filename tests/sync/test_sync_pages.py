@@ -59,6 +59,20 @@ def test_upload_shows_the_receipt(tmp_path, staff, commune):
     assert "Thôn 3" in history and "#1–#9" in history
 
 
+def test_batches_page_names_who_wrote_each_batch(tmp_path, staff):
+    village = filled_village(tmp_path / "village")
+    factories.roster_member(village, "minh", "Hoàng Kim Thảo")
+    village.store.submit([factories.household("Hộ Tư", author="tu", device_id="ph-tu")])
+    response = upload(staff, ("thon-3.json", batch_bytes(export_batch(village))))
+    assert response.status_code == 200, response.get_data(as_text=True)
+    history = staff.get("/commune/batches").get_data(as_text=True)
+    cell = re.search(r'<td class="people">(.*?)</td>', history, re.S).group(1)
+    # minh wrote the most versions; lan (who added minh's roster record) and tu have no
+    # roster record of their own, so their logins stand in
+    assert cell == "Hoàng Kim Thảo <small>(minh)</small><br>lan<br>tu"
+    assert "<th scope=\"col\">Người ghi</th>" in history
+
+
 def test_refused_upload_names_the_problem_and_the_records(tmp_path, staff, commune):
     village = filled_village(tmp_path / "village")
     batch = export_batch(village)

@@ -47,9 +47,12 @@ def test_cli_export_import_backup_and_restore_are_logged(tmp_path, runner):
     bad.write_text("{}")
     assert runner.invoke(main, ["--data", village.data_dir, "export", "--out", str(out)]).exit_code == 0
     runner.invoke(main, ["--data", str(commune_dir), "import", str(out), str(bad)])
-    assert runner.invoke(main, ["--data", village.data_dir, "backup", "--out", str(saved)]).exit_code == 0
+    secret = {"FIELDAPP_BACKUP_PASSPHRASE": "mot-cum-mat-khau"}
+    assert runner.invoke(main, ["--data", village.data_dir, "backup", "--out", str(saved)],
+                         env=secret).exit_code == 0
     restored = tmp_path / "restored"
-    assert runner.invoke(main, ["--data", str(restored), "restore", str(saved)]).exit_code == 0
+    assert runner.invoke(main, ["--data", str(restored), "restore", str(saved)],
+                         env=secret).exit_code == 0
     exported = audit.entries(village, "export")
     assert [(e["actor"], e["count"]) for e in exported] == [("cli", 9)]
     imported = audit.entries(Site(str(commune_dir)), "import")

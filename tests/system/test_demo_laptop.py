@@ -25,7 +25,8 @@ def test_the_demo_serves_the_address_a_phone_opens_and_each_site_answers(demo, t
     root = tmp_path / "demo"
     shutil.copytree(demo.root, root)
     from fieldapp.cli.demo import DemoSummary
-    summary = DemoSummary(str(root), commune_dir=str(root / "commune"))
+    summary = DemoSummary(str(root), commune_dir=str(root / "commune"),
+                          province_dir=str(root / "province"))
     summary.villages = [("phu-binh", "Thôn Phú Bình", str(root / "villages" / "phu-binh"),
                          "truong.phubinh", ["tnv1.phubinh"])]
     servers, urls = demo_servers(summary, "0.0.0.0", 0)
@@ -33,6 +34,7 @@ def test_the_demo_serves_the_address_a_phone_opens_and_each_site_answers(demo, t
         for server in servers:
             threading.Thread(target=server.run, daemon=True).start()
         lan = lan_address()
+        assert len(urls) == 3                    # village, commune, province
         assert all(url.startswith(f"http://{lan}:") for url in urls)
         for server in servers:
             with urllib.request.urlopen(f"http://127.0.0.1:{server.effective_port}/login",
@@ -60,7 +62,18 @@ def test_the_demo_says_where_it_keeps_each_site(demo):
     output = demo.result.output
     assert str(demo.root / "villages" / "phu-binh") in output
     assert str(demo.root / "commune") in output
+    assert str(demo.root / "province") in output and "canbotinh" in output
     assert "1.000 hộ" in output
+
+
+def test_the_demo_province_holds_its_communes_rollups_and_no_record(demo):
+    from fieldapp.province.store import stored_rollups
+    province = Site(str(demo.root / "province"))
+    rollups = stored_rollups(province)
+    assert len(rollups) == 4 and "25264" in rollups         # the demo commune and 3 small
+    assert len(province.store) == 0                         # no citizen's record at all
+    behind = [r for r in rollups.values() if r["as_of"] < province.settings["campaign"]["end"]]
+    assert len(behind) == 1                                 # one commune two weeks behind
 
 
 def test_the_demo_village_pages_work_for_its_admin(demo, tmp_path):
@@ -71,3 +84,11 @@ def test_the_demo_village_pages_work_for_its_admin(demo, tmp_path):
     assert login_page(client, "quantri", STAFF_PASSWORD).status_code in (302, 303)
     page = client.get("/settings")
     assert page.status_code == 200 and "fieldapp-phubinh" in page.get_data(as_text=True)
+
+
+def test_serving_a_demo_site_does_not_purge_its_made_up_data(demo):
+    from fieldapp.indicators.periods import today_local
+    from fieldapp.retention import purge_due
+    for site_dir in [*(demo.root / "villages").iterdir(), demo.root / "commune"]:
+        settings = Site(str(site_dir)).settings
+        assert not purge_due(settings, today_local()), site_dir

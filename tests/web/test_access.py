@@ -112,7 +112,7 @@ def _url(world, rule):
               "username": "tam" if world.site.kind == "village" else "canbo2",
               "action": "enable", "card_id": ids.get("card_id", "nothing"),
               "site_id": "0" * 8, "token_id": "1", "village_id": "thon-3",
-              "slug": "nothing", "filename": "app.css"}
+              "slug": "nothing", "filename": "app.css", "code": "25264"}
     endpoint = rule.endpoint
     if endpoint == "village.delete_record":
         values["record_id"] = ids.get("delete_id", "nothing")

@@ -44,7 +44,7 @@ def test_dashboard_numbers_match_the_records(commune, staff):
     # adults: thon-1 official 10 (1 online); thon-2 registered 2 (both online after week 4)
     online = card(response, "Người trưởng thành sử dụng dịch vụ công trực tuyến")
     assert "25,0 %" in online and "3/12" in online
-    assert "Chưa đạt" in online and "hỗn hợp" in online
+    assert "Chưa đạt" in online and "mẫu số: kết hợp" in online
     # week 3 ended with 2/12, so the change is +1/12 = 8,3 points
     assert f"tăng {100 / 12:.1f}".replace(".", ",") + " điểm %" in online
     visited = card(response, "Hộ đã được đến tận nhà hướng dẫn")
@@ -58,13 +58,13 @@ def test_dashboard_numbers_match_the_records(commune, staff):
     adult_level2 = card(response, "Người trưởng thành có định danh điện tử mức 2")
     assert "Không đặt chỉ tiêu" in adult_level2 and "2/12" in adult_level2
     # per village: thon-2 meets the online target (2/2), thon-1 does not (1/10)
-    by_village = text.split("Theo thôn", 1)[1].split("Theo đợt", 1)[0]
+    by_village = text.split("Theo thôn", 1)[1].split("Theo tuần", 1)[0]
     row_1 = by_village.split("Thôn 1", 1)[1].split("Thôn 2", 1)[0]
     row_2 = by_village.split("Thôn 2", 1)[1]
     assert row_1.split()[:4] == ["10,0", "%", "1/10", "✘"]
     assert row_2.split()[:5] == ["100,0", "%", "2/2", "✔", "Đạt"]
     # four weekly periods
-    for label in ("Đợt 1", "Đợt 2", "Đợt 3", "Đợt 4"):
+    for label in ("Tuần 1", "Tuần 2", "Tuần 3", "Tuần 4"):
         assert label in text
 
 
@@ -135,13 +135,13 @@ def test_change_is_against_the_last_period_ended_before_the_date(commune, staff)
     # 10/08 is in week 3: compared with the end of week 2 (07/08), when 2 of 12 were online
     # as now, so no change; after the campaign (10/09) compared with week 4's end (25/08)
     response = staff.get("/commune/?as_of=2025-08-10")
-    assert "so với cuối đợt 2 (07/08/2025)" in page_text(response)
+    assert "so với cuối tuần 2 (07/08/2025)" in page_text(response)
     assert "= không đổi" in card(response, "Người trưởng thành sử dụng dịch vụ công trực tuyến")
     response = staff.get("/commune/?as_of=2025-08-25")
-    assert "so với cuối đợt 3 (14/08/2025)" in page_text(response)
+    assert "so với cuối tuần 3 (14/08/2025)" in page_text(response)
     response = staff.get("/commune/?as_of=2025-09-10")
-    assert "so với cuối đợt 4 (25/08/2025)" in page_text(response)
+    assert "so với cuối tuần 4 (25/08/2025)" in page_text(response)
     assert "= không đổi" in card(response, "Người trưởng thành sử dụng dịch vụ công trực tuyến")
     response = staff.get("/commune/?as_of=2025-07-28")
-    assert "so với cuối đợt" not in page_text(response)
+    assert "so với cuối tuần" not in page_text(response)
     assert "—" in card(response, "Người trưởng thành sử dụng dịch vụ công trực tuyến")

@@ -42,6 +42,8 @@ def test_edit_a_village_with_decimal_comma_targets(commune, staff):
                        "targets": {"adult_online_usage": 0.525, "households_visited": 0.95}}
     body = staff.get("/commune/villages/thon-1").get_data(as_text=True)
     assert 'value="52,5"' in body and 'value="1234"' in body
+    listing = page_text(staff.get("/commune/villages"))
+    assert "Chỉ tiêu riêng:" in listing and "52,5 %" in listing and "95,0 %" in listing
 
 
 @pytest.mark.parametrize("field, value, message", [
@@ -96,7 +98,7 @@ def test_campaign_monthly_periods_are_regenerated(commune, staff):
         {"period": 2, "start": "2026-02-01", "end": "2026-02-28"},
         {"period": 3, "start": "2026-03-01", "end": "2026-03-31"}]
     page = page_text(staff.get("/commune/villages"))
-    assert "Đợt 3: 01/03/2026 – 31/03/2026" in page
+    assert "Tháng 3: 01/03/2026 – 31/03/2026" in page and "Tuần 1" not in page
 
 
 @pytest.mark.parametrize("data, message", [

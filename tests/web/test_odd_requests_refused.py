@@ -113,7 +113,8 @@ def test_signing_out_one_phone_keeps_the_others_signed_in(client, site):
 
 def test_a_backup_to_a_missing_folder_says_so(runner, site, tmp_path):
     result = runner.invoke(main, ["--data", site.data_dir, "backup", "--out",
-                                  str(tmp_path / "no" / "such" / "b.tar.gz")])
+                                  str(tmp_path / "no" / "such" / "b.tar.gz")],
+                           env={"FIELDAPP_BACKUP_PASSPHRASE": "mot-cum-mat-khau"})
     assert result.exit_code != 0 and "Traceback" not in result.output
     assert "Không ghi được" in result.output
 

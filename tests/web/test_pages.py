@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from fieldapp.indicators.periods import today_local
 from tests.support.pages import csrf_token, login_page
 from tests.support.factories import LEAD_PIN, VOL_PIN, household, person, visit
 
@@ -41,7 +42,8 @@ def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(lead, site
 def test_adding_a_household_then_a_person_then_a_visit(lead, site):
     token = csrf_token(lead, "/records/new/household")
     response = lead.post("/records/new/household", data={
-        "csrf_token": token, "head_name": "Đặng Văn Ánh", "address": "Xóm Bàu", "phone": "0912345678"})
+        "csrf_token": token, "head_name": "Đặng Văn Ánh", "address": "Xóm Bàu", "phone": "0912345678",
+        "consent_purposes": ["phone_contact"], "consent_by": "self", "consent_on": "2025-08-01"})
     assert response.status_code == 302
     home_id = response.location.rsplit("/", 1)[1]
     token = csrf_token(lead, f"/records/new/person?household_id={home_id}")
@@ -117,7 +119,7 @@ def test_the_dashboard_shows_the_indicators(lead, site):
     site.store.submit([home, person(home["id"], online=True), visit(home["id"])])
     page = texts(lead.get("/village/dashboard?as_of=2025-08-25").get_data(as_text=True))
     assert "Hộ đã được đến tận nhà hướng dẫn" in page and "100,0 %" in page
-    assert "Đợt 4" in page
+    assert "Tuần 4" in page
     assert lead.get("/village/dashboard?as_of=hôm-qua").status_code == 400
 
 
@@ -327,3 +329,13 @@ def test_the_header_names_the_signed_in_person_from_the_roster(lead, site):
         "full_name": "Lò Thị Lan", "username": "lan", "role": "lead", "active": True},
         "lan", "web-lan", record_id=member_record_id(site.settings["site_id"], "lan"))])
     assert '<span class="who">Lò Thị Lan</span>' in lead.get("/households").get_data(as_text=True)
+
+
+def test_after_the_campaign_the_dashboard_says_so_and_counts_to_its_end(lead, site):
+    end = datetime.date.fromisoformat(site.settings["campaign"]["end"])
+    assert today_local() > end                   # the fixture's campaign is long over
+    page = lead.get("/village/dashboard").get_data(as_text=True)
+    assert f"Chiến dịch đã kết thúc ngày {end:%d/%m/%Y}" in texts(page)
+    assert f'value="{end.isoformat()}"' in page
+    asked = lead.get(f"/village/dashboard?as_of={end.isoformat()}").get_data(as_text=True)
+    assert "Chiến dịch đã kết thúc" not in asked   # a date typed in is taken as asked

@@ -80,7 +80,7 @@ def test_no_personal_data_in_the_log_or_stray_files(site, live_server):
     assert status == 302
     # records with names and phone numbers
     home = factories.household(NAME)
-    home["data"]["phone"] = PHONE
+    home["data"].update(phone=PHONE, consent=factories.consent())
     person = factories.person(home["id"], name=PERSON)
     status, body = server.request("POST", "/api/v1/records", {"records": [home, person]}, token)
     assert status == 200 and [r["status"] for r in body["results"]] == ["accepted"] * 2
@@ -268,14 +268,16 @@ def test_once_the_commune_key_is_known_export_seals_unless_told_not_to(sealed, r
     usb = tmp_path / "usb"
     result = invoke(runner, village.data_dir, "export", "--out", str(usb / "a.json.gz"), "--all")
     assert result.exit_code == 0 and "mã hóa" in result.output, result.output
-    sealed_file = (usb / "a.json.gz").read_bytes()
+    assert f"ghi là {usb / 'a.enc'} (không phải {usb / 'a.json.gz'})" in result.output
+    assert not (usb / "a.json.gz").exists()          # a sealed file never wears a .json name
+    sealed_file = (usb / "a.enc").read_bytes()
     assert crypto.is_sealed(sealed_file) and NAME.encode() not in sealed_file
     result = invoke(runner, village.data_dir, "export", "--out", str(usb / "b.json"), "--all",
                     "--no-encrypt")
     assert result.exit_code == 0 and "chưa mã hóa" in result.output, result.output
     plain = json.loads((usb / "b.json").read_bytes())
     assert plain["record_count"] == len(village.store)
-    result = invoke(runner, commune_dir, "import", str(usb / "a.json.gz"))
+    result = invoke(runner, commune_dir, "import", str(usb / "a.enc"))
     assert result.exit_code == 0, result.output
     assert "Hộ mới " + NAME in {v["data"].get("head_name") for v in Site(str(commune_dir)).store.currents()}
 
@@ -290,3 +292,11 @@ def test_without_a_commune_key_export_writes_the_plain_batch(tmp_path, runner):
     result = invoke(runner, village.data_dir, "export", "--out", str(out), "--no-encrypt",
                     "--to", "A" * 44)
     assert result.exit_code != 0 and "mâu thuẫn" in result.output
+
+
+def test_a_plain_batch_is_not_written_under_a_sealed_name(tmp_path, runner):
+    village = filled_village(tmp_path / "village")
+    out = tmp_path / "thon.enc"
+    result = invoke(runner, village.data_dir, "export", "--out", str(out))
+    assert result.exit_code != 0 and "chưa có khóa của xã" in result.output, result.output
+    assert not out.exists() and village.table("exports").all() == []

@@ -89,7 +89,7 @@ def upload(staff, content, name="so-lieu.csv"):
 
 
 def test_a_csv_saved_by_excel_with_vietnamese_headers_is_imported(staff, commune):
-    header = ";".join(["Đợt", "Lĩnh vực", *COLUMNS.values()])
+    header = ";".join(["Tuần", "Lĩnh vực", *COLUMNS.values()])
     rows = [";".join(["1", "Đất đai", "40", "10", "4", "30", "20", "8", "30"]),
             ";".join(["2", "hộ tịch", "1.200", "700", "500", "900", "100", "90", "950"])]
     content = ("\ufeff" + "\r\n".join([header, *rows]) + "\r\n").encode("utf-8")
@@ -118,7 +118,7 @@ def test_the_template_csv_opens_in_excel_and_reads_back(staff):
     response = staff.get("/commune/procedures/template.csv")
     assert response.status_code == 200 and response.data.startswith("\ufeff".encode())
     text = response.data.decode("utf-8-sig")
-    assert text.splitlines()[0].startswith("Đợt,Lĩnh vực,Hồ sơ tiếp nhận")
+    assert text.splitlines()[0].startswith("Tuần,Lĩnh vực,Hồ sơ tiếp nhận")
     assert len(text.splitlines()) == 1 + 4 * len(AREAS)
 
 
@@ -181,12 +181,12 @@ def test_the_indicators_csv_carries_the_procedure_rates(staff, commune):
     response = staff.get("/reports/indicators.csv?period=1")
     assert response.status_code == 200
     rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
-    full = next(r for r in rows if r["Mã chỉ số"] == "full_online_rate" and r["Đợt"] == "1")
+    full = next(r for r in rows if r["Mã chỉ số"] == "full_online_rate" and r["Tuần"] == "1")
     expected = (sum(v["full_online"] for v in WEEK1.values()),
                 sum(v["settled"] for v in WEEK1.values()))
     assert (int(full["Tử số"]), int(full["Mẫu số"])) == expected
     assert full["Tỷ lệ"] == percent(expected[0] / expected[1])
-    assert full["Mẫu số theo"] == "bộ phận một cửa"
+    assert full["Mẫu số theo"] == "số hồ sơ của bộ phận một cửa"
 
 
 def test_the_commune_dashboard_shows_the_procedure_rates(staff, commune):

@@ -105,6 +105,20 @@ def test_the_lead_makes_a_card_shown_once_as_a_qr_code(lead, site):
     assert "data:image/svg" not in again and "Chưa dùng" in again
 
 
+def test_the_card_maker_names_people_with_the_login_in_small(lead, site):
+    from tests.support.factories import roster_member
+    roster_member(site, "minh", "Hoàng Kim Thảo")
+    roster_member(site, "lan", "Lò Thị Lan", role="lead")
+    form = lead.get("/round/cards").get_data(as_text=True)
+    assert re.search(r'<option value="minh">Hoàng Kim Thảo \(minh\)</option>', form)
+    token = csrf_token(lead, "/round/cards")
+    html = lead.post("/round/cards", data={"csrf_token": token, "username": "minh"}) \
+        .get_data(as_text=True)
+    assert "Thẻ của Hoàng Kim Thảo" in html and "Thẻ của minh" not in html
+    assert "<small>Tên đăng nhập: minh</small>" in html
+    assert "bởi Lò Thị Lan" in html and "Thu hồi thẻ của Hoàng Kim Thảo" in html
+
+
 def test_the_lead_revokes_a_card_with_csrf(lead, site, client):
     _, code = cards.create_card(site, "minh", "lan")
     card_id = cards.list_cards(site)[0]["id"]
@@ -169,10 +183,11 @@ def round_assets(client, html):
 def test_everything_the_round_page_loads_weighs_under_50_kb(client, site):
     html = client.get("/round").get_data(as_text=True)
     assets = round_assets(client, html)
-    assert sorted(assets) == ["/static/round.css", "/static/round/main.js",
+    assert sorted(assets) == ["/static/round.css", "/static/round/lists.js",
+                              "/static/round/main.js",
                               "/static/round/outbox.js", "/static/round/page.js",
                               "/static/round/rules.js", "/static/round/storage.js",
-                              "/static/round/views.js"]
+                              "/static/round/views.js", "/static/round/wipe.js"]
     total = len(html.encode()) + sum(map(len, assets.values()))
     assert total <= 50 * 1024
 

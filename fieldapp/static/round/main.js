@@ -2,7 +2,7 @@
 import { P, auth, box, reload, setAuth, store } from './storage.js';
 import { $, counts, editing, h, say, setNet, unsay } from './page.js';
 import { hooks, lastPull, sync, unlock } from './outbox.js';
-import { redeemCard, render, rerender, signedOut } from './views.js';
+import { expire, redeemCard, render, rerender, signedOut } from './views.js';
 
 function start() {
   try { localStorage.setItem(P + 'probe', '1'); localStorage.removeItem(P + 'probe'); }
@@ -12,6 +12,7 @@ function start() {
   }
   Object.assign(hooks, { signedOut, rerender });
   reload();
+  expire();
   window.addEventListener('hashchange', () => {
     unsay();
     render();
@@ -35,7 +36,7 @@ function start() {
   window.addEventListener('online', () => sync(true));
   window.addEventListener('offline', () => setNet('off'));
   $('send').addEventListener('click', () => { say(''); sync(true); });
-  setInterval(() => { if (box.size || Date.now() - lastPull > 60000) sync(); }, 15000);
+  setInterval(() => { expire(); if (box.size || Date.now() - lastPull > 60000) sync(); }, 15000);
   const card = /^#card=([A-Za-z0-9_-]{16,64})$/.exec(location.hash);
   if (card) { redeemCard(card[1]); return; }
   render();

@@ -1,6 +1,7 @@
 // Sending the outbox to the laptop, pulling what others changed, one tab at a time.
 import { P, auth, box, device, loadBox, putCache, raws, reload, store, tab } from './storage.js';
 import { SET_CLOCK, counts, editing, net, say, setNet } from './page.js';
+import { synced } from './wipe.js';
 
 const BATCH = 500;
 // a LAN answer takes well under a second: after this, the laptop is not answering
@@ -36,7 +37,8 @@ export async function api(method, path, body, anonymous, csrf) {
   const timer = setTimeout(() => ctl.abort(), TIMEOUT);
   const headers = { Accept: 'application/json' };
   if (body) headers['Content-Type'] = 'application/json';
-  if (!anonymous && auth && auth.token) headers.Authorization = 'Bearer ' + auth.token;
+  const token = auth && auth.token;
+  if (!anonymous && token) headers.Authorization = 'Bearer ' + token;
   if (csrf) headers['X-CSRFToken'] = csrf;
   let res; let json = null;
   try {
@@ -46,10 +48,12 @@ export async function api(method, path, body, anonymous, csrf) {
   } catch (e) {
     throw new NetError('Không kết nối được máy thôn.');
   } finally { clearTimeout(timer); }
+  // signed out (and wiped) while this was on its way: nothing of it is kept
+  if (!anonymous && (!auth || auth.token !== token)) throw new Error('signed out');
   clock((json && json.server_time) || res.headers.get('Date'));
   const msg = json && json.error && json.error.message;
   if (res.status === 401 && !anonymous) {
-    hooks.signedOut(msg || 'Phiên đăng nhập đã hết hạn.');
+    hooks.signedOut(msg || 'Phiên đăng nhập đã hết hạn.', json?.error?.code === 'account_disabled');
     throw new Error('signed out');
   }
   if (!res.ok) {
@@ -101,6 +105,8 @@ export async function sync(manual) {
   try {
     changed = await push();
     changed = (await pull()) || changed;
+    synced();
+    report();
     failures = 0;
     waitUntil = 0;
     setNet('on');
@@ -121,6 +127,12 @@ export async function sync(manual) {
     }
     counts();
   }
+}
+
+// What the lead sees of this phone: its outbox, as it stands after this sync.
+function report() {
+  const rejected = [...box.values()].filter((e) => e.errors).length;
+  api('POST', '/api/v1/phones', { device_id: device, waiting: box.size, rejected }).catch(() => {});
 }
 
 // No answer: say so; try again later, waiting longer after each loss in a row.

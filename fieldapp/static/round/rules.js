@@ -1,6 +1,8 @@
 // forms/rules.py's checks, from the rules in the page (tests/browser/test_round_rules_*).
 export const BOOT = JSON.parse(document.getElementById('boot').textContent);
 export const R = BOOT.rules;
+// each field came as a list (views/round.py _lean)
+for (const t in R.types) R.types[t] = R.types[t].map(([name, kind, label, required, max_length, choices, multiline]) => ({ name, kind, label, required, max_length, choices, multiline, needs_letter: required && kind === 'text' }));
 export const choices = {};
 for (const [k, list] of Object.entries(R.choices)) choices[k] = new Map(list);
 const CONTROL = new RegExp(R.control_pattern, 'u');  // with u, only a half without its pair
@@ -29,6 +31,7 @@ export const label = (set, key) => (choices[set] && choices[set].get(key)) || ke
 export function check(type, data, day = today()) {
   const rules = R.types[type];
   const errors = Object.create(null);  // a field named __proto__ is a field like any other
+  const ok = {};
   for (const k of Object.keys(data)) {
     if (!rules.some((r) => r.name === k)) errors[[...k].slice(0, 60).join('')] = 'trường không được phép';
   }
@@ -41,7 +44,10 @@ export function check(type, data, day = today()) {
     }
     const why = check1(rule, v, day);
     if (why) errors[rule.name] = `${rule.label}: ${why}`;
+    else ok[rule.name] = v;
   }
+  // a phone only with phone_contact consent (forms/consent.py)
+  if (ok.phone && !ok.consent?.purposes.includes('phone_contact')) errors.phone = 'Số điện thoại: ' + R.phone_needs_consent;
   return errors;
 }
 
@@ -77,6 +83,11 @@ function check1(rule, v, day) {
       if (isNaN(at) || at.toISOString().slice(0, 10) !== v) return 'không phải ngày có thật';
       if (at - new Date(day + 'T00:00:00Z') > 86400000) return 'không thể ở tương lai';
       return at.getUTCFullYear() < 2000 ? 'ngày quá xa' : null;
+    }
+    case 'consent': {  // forms/consent.py's check_consent, in one message
+      const p = v.purposes;
+      return Object.keys(v).sort() + '' !== 'by,notice_version,on,purposes' || !R.notice_versions.includes(v.notice_version) || !Array.isArray(p) ||
+        !p.every((x) => set.has(x)) || new Set(p).size < p.length || !['self', 'guardian'].includes(v.by) ? 'không hợp lệ' : check1({ kind: 'date' }, v.on, day);
     }
     default:  // ref
       return typeof v === 'string' && UUID.test(v) ? null : 'mã tham chiếu không hợp lệ';

@@ -92,7 +92,7 @@ export function reload() {
       members.set(v.data.household_id, list);
     }
   }
-  index = live('household').map((h) => [h, fold([h.data.head_name, h.data.address, h.data.phone,
+  index = live('household').map((h) => [h, fold([h.data.head_name, h.data.hamlet, h.data.address, h.data.phone,
     ...(members.get(h.id) || [])].join(' ')), fold(h.data.head_name)]);
   index.sort((a, b) => collator.compare(a[2], b[2]));
 }

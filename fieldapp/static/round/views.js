@@ -3,6 +3,8 @@ import { auth, box, device, fold, forget, index, live, reload, setAuth, store, u
 import { BOOT, R, check, choices, clean, label, today } from './rules.js';
 import { $, counts, errorText, go, h, say } from './page.js';
 import { NetError, api, save, sync } from './outbox.js';
+import { choosers, grouped, shown, tag, todayCard, visits } from './lists.js';
+import { WIPE_DAYS, agree, stale, synced, wipe } from './wipe.js';
 
 let notice = null;
 
@@ -45,11 +47,17 @@ function signedIn(answer) {
   setAuth({ token: answer.token, user: answer.user });
   notice = null;
   store.set('auth', auth);
+  synced();
   restart();
   sync(true);
 }
 
-export function signedOut(message) {
+export function signedOut(message, disabled) {
+  if (disabled && agree(message)) {
+    wipe();
+    notice = message + ' Dữ liệu của thôn đã được xóa khỏi điện thoại.';
+    return restart();
+  }
   setAuth(auth && { token: null, user: auth.user });
   store.set('auth', auth);
   const n = box.size;
@@ -59,12 +67,19 @@ export function signedOut(message) {
 }
 
 async function signOut() {
-  if (box.size) { say('Còn thay đổi chưa gửi: hãy gửi xong rồi mới đăng xuất.'); return; }
+  if (!agree('Đăng xuất sẽ xóa dữ liệu của thôn khỏi điện thoại này.')) return;
   api('POST', '/api/v1/logout', {}).catch(() => {});
-  forget();
-  store.del('auth');
-  setAuth(null);
+  wipe();
   restart();
+}
+
+// Asked once a page load: a phone not synced for WIPE_DAYS loses the village's data.
+let asked = false;
+export function expire() {
+  const why = `Điện thoại đã ${WIPE_DAYS} ngày chưa đồng bộ với máy thôn.`;
+  if (asked || !auth || !stale()) return;
+  asked = true;
+  if (agree(why)) { wipe(); notice = why + ' Dữ liệu của thôn đã được xóa khỏi điện thoại; hãy đăng nhập lại.'; restart(); }
 }
 
 function restart() {
@@ -151,13 +166,13 @@ function listView() {
   const fill = () => {
     const needle = fold(q.value);
     sessionStorage.setItem('q', q.value);
-    const hits = needle ? index.filter(([, text]) => text.includes(needle)) : index;
-    const met = new Set(live('visit', (v) => v.data.outcome === 'met').map((v) => v.data.household_id));
+    const seen = visits();
+    const hits = shown(needle ? index.filter(([, text]) => text.includes(needle)) : index, seen);
     const forked = forkedIds();
-    list.replaceChildren(...hits.slice(0, 60).map(([v]) => h('li', {},
+    list.replaceChildren(...grouped(hits.slice(0, 60), ([v]) => h('li', {},
       h('a', { href: '#h=' + v.id }, h('strong', {}, v.data.head_name),
-        h('span', {}, v.data.address || ''), met.has(v.id) ? h('em', { class: 'tag ok' }, 'đã gặp') : null, forkedTag(v, forked), mark(v)))));
-    if (!hits.length) list.append(h('li', { class: 'empty' }, needle ? 'Không tìm thấy hộ nào.' : 'Chưa có hộ nào trên máy.'));
+        h('span', {}, [v.data.hamlet, v.data.address].filter(Boolean).join(' · ')), tag(seen.get(v.id)), forkedTag(v, forked), mark(v)))));
+    if (!hits.length) list.append(h('li', { class: 'empty' }, index.length ? 'Không tìm thấy hộ nào.' : 'Chưa có hộ nào trên máy.'));
     info.textContent = `${hits.length} hộ` + (hits.length > 60 ? ' (hiện 60 hộ đầu, gõ thêm để tìm)' : '');
   };
   q.addEventListener('input', fill);
@@ -170,9 +185,10 @@ function listView() {
       h('ul', { class: 'list' }, bad.map((e) => h('li', {}, h('a', { href: '#e=' + e.v.id },
         h('strong', {}, `${R.type_labels[e.v.type]}: ${title(e.v) || ''}`),
         errorText(e.errors).map((t) => h('span', { class: 'err' }, t))))))) : null,
+    todayCard(),
     h('div', { class: 'field' }, h('label', { for: 'q' }, 'Tìm hộ'), q),
     h('a', { class: 'button primary wide', href: '#n=household' }, '+ Thêm hộ mới'),
-    info, list,
+    choosers(fill), info, list,
     h('p', { class: 'row' }, h('button', { type: 'button', onclick: signOut }, 'Đăng xuất'),
       auth.user.role === 'lead' ? h('a', { class: 'button', href: '/round/cards' }, 'Thẻ đăng nhập QR') : null,
       h('a', { class: 'button', href: '/' }, 'Trang máy thôn'),
@@ -189,7 +205,7 @@ function householdView(hh) {
   return h('section', {},
     h('a', { href: '#', class: 'back' }, '← Danh sách hộ'),
     h('h2', {}, d.head_name, ' ', mark(hh)),
-    h('p', { class: 'sub' }, [d.address, d.phone].filter(Boolean).join(' · ')),
+    h('p', { class: 'sub' }, [d.hamlet, d.address, d.phone].filter(Boolean).join(' · ')),
     d.note ? h('p', {}, d.note) : null,
     forkedIds().has(hh.id) ? h('p', { class: 'card rejected', id: 'forked' },
       'Hộ này (hoặc một người, một lần đến nhà của hộ) được sửa trên hai máy mà máy này không thấy bản kia. ' +
@@ -239,6 +255,12 @@ function input(rule, value, parent) {
       return [h('label', { for: id }, rule.label, req), h('select', { id, name: rule.name, 'aria-describedby': desc },
         h('option', { value: '' }, '— Chọn —'), opts.map(([k, text]) => h('option', { value: k, selected: k === chosen }, text)))];
     }
+    case 'consent': {  // read the notice, then tick what is agreed: nothing ticked before
+      const c = value || {};
+      return [h('a', { href: '/guides/quyen-rieng-tu', target: '_blank' }, 'Đọc thông báo'), group('checkbox', (k) => c.purposes?.includes(k)),
+        h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'c-by', checked: c.by === 'guardian' }), h('span', {}, 'Người giám hộ đồng ý thay')),
+        h('input', { type: 'date', name: 'c-on', 'aria-label': 'Ngày đồng ý', value: c.on || today() })];
+    }
     case 'ref': {
       if (rule.name === 'household_id') return h('input', { type: 'hidden', name: rule.name, value: value || parent || '' });
       const members = live('person', (p) => p.data.household_id === parent);
@@ -263,6 +285,11 @@ function read(form, type) {
   for (const rule of R.types[type]) {
     const els = form.elements;
     if (rule.kind === 'bool') { data[rule.name] = els[rule.name].checked; continue; }
+    if (rule.kind === 'consent') {  // as forms/consent.py consent_from_form
+      const p = [...form.querySelectorAll('input[name="consent"]:checked')].map((x) => x.value), on = els['c-on'].value, was = form.was || {};
+      if (p.length) data.consent = { notice_version: was.on === on ? was.notice_version : R.notice_version, purposes: p, by: els['c-by'].checked ? 'guardian' : 'self', on };
+      continue;
+    }
     if (rule.kind === 'choices') {
       data[rule.name] = [...form.querySelectorAll(`input[name="${rule.name}"]:checked`)].map((x) => x.value);
       continue;
@@ -293,6 +320,7 @@ function formView(type, version, parent) {
     rules.map((rule) => h('div', { class: 'field', id: 'f-' + rule.name },
       input(rule, data[rule.name], parent), h('p', { class: 'err', id: 'e-' + rule.name }))),
     h('button', { class: 'primary wide', type: 'submit' }, 'Lưu trên điện thoại'));
+  form.was = data.consent;
   const back = () => go(type === 'household' ? (version ? '#h=' + version.id : '#') : '#h=' + parent);
   const show = (errors) => {
     for (const rule of rules) {

@@ -6,11 +6,12 @@ users       staff accounts
 villages    villages, populations, targets, the campaign, the plan's annex
 procedures  the one-stop shop's procedure figures (blueprint `procedures`)
 batches     imports, pushes, held laptops, push tokens (blueprint `batches`)
+rollups     the roll-up for the province, as a download
 """
-from fieldapp.views.commune import batches, dashboard, procedures, users, villages
+from fieldapp.views.commune import batches, dashboard, procedures, rollups, users, villages
 from fieldapp.views.commune.blueprint import bp
 
-# dashboard, users and villages add their routes to `bp`
-__all__ = ["blueprints", "dashboard", "users", "villages"]
+# dashboard, users, villages and rollups add their routes to `bp`
+__all__ = ["blueprints", "dashboard", "rollups", "users", "villages"]
 
 blueprints = (bp, procedures.bp, batches.bp)

@@ -7,11 +7,13 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import SelectField, StringField
 
+from fieldapp import audit
 from fieldapp.auth.access import bearer_token, get_site, page
 from fieldapp.auth.accounts import user_for_token
 from fieldapp.auth.push_tokens import PUSH_PREFIX, issue_push_token, mark_used, push_token_row
 from fieldapp.forms.errors import FieldappError, Forbidden, NotFound, NotSignedIn
 from fieldapp.forms.text import vn_number, vn_time
+from fieldapp.records import people_names
 from fieldapp.views.commune.blueprint import STAFF
 from fieldapp.views.forms import ActionForm, csrf, require_form_token
 from sync import crypto, keys
@@ -23,6 +25,16 @@ from sync.transfer import forget_site_key, import_batch, imported_batches, known
 
 bp = Blueprint("batches", __name__)
 MAX_FILES = 20
+
+
+def _log_import(site, actor, how, receipt=None, **details):
+    """The audit entry of one batch received (`how`: push, upload): its id and counts."""
+    if receipt is None:
+        audit.record(site, actor, f"import.{how}.refused", **details)
+        return
+    audit.record(site, actor, f"import.{how}.{'held' if receipt.held else 'ok'}",
+                 batch_id=receipt.batch_id, count=receipt.record_count, new=receipt.new,
+                 duplicate=receipt.duplicate, **details)
 
 
 # -------------------------------------------------------------- push API
@@ -56,13 +68,21 @@ def receive():
     if site.kind != "commune":
         raise NotFound("Máy này không phải máy của xã: không nhận lô dữ liệu.")
     body = request.get_data(cache=False)
-    if site.settings.get("require_sealed_push") and not crypto.is_sealed(body):
-        key = crypto.create_box_key(site.data_dir)      # made at init; kept if it exists
-        raise BatchRejected("not_sealed", "Xã chỉ nhận lô đã mã hóa qua mạng: lô gửi không mã "
-                                          "hóa thì ai dùng chung mạng cũng đọc được. Ở máy của "
-                                          f"thôn chạy một lần `fieldapp commune-key {key}`, "
-                                          "rồi gửi lại.")
-    receipt = import_batch(site, body, source=source, authorize=authorize, limits=limits)
+    # a push token is named by its village and number, never by its label (free text)
+    actor = f"push:{row['village_id']}" if row is not None else g.user["username"]
+    detail = {"token": getattr(row, "doc_id", None)} if row is not None else {}
+    try:
+        if site.settings.get("require_sealed_push") and not crypto.is_sealed(body):
+            key = crypto.create_box_key(site.data_dir)      # made at init; kept if it exists
+            raise BatchRejected("not_sealed", "Xã chỉ nhận lô đã mã hóa qua mạng: lô gửi không "
+                                              "mã hóa thì ai dùng chung mạng cũng đọc được. Ở "
+                                              "máy của thôn chạy một lần `fieldapp commune-key "
+                                              f"{key}`, rồi gửi lại.")
+        receipt = import_batch(site, body, source=source, authorize=authorize, limits=limits)
+    except FieldappError as error:
+        _log_import(site, actor, "push", problem=(error.details or {}).get("problem"), **detail)
+        raise
+    _log_import(site, actor, "push", receipt, **detail)
     if row is not None:
         mark_used(site, row, receipt.site_id)
     answer = jsonify({"receipt": receipt.as_json(), "message": receipt.summary()})
@@ -97,10 +117,13 @@ def imports():
                                        limits=UPLOAD_LIMITS)
             except FieldappError as error:
                 status = 422
+                _log_import(site, g.user["username"], "upload",
+                            problem=(error.details or {}).get("problem"))
                 results.append({"name": name, "ok": False, "message": error.message,
                                 "records": (error.details or {}).get("records", []),
                                 "records_total": (error.details or {}).get("records_total", 0)})
             else:
+                _log_import(site, g.user["username"], "upload", receipt)
                 results.append({"name": name, "ok": True, "receipt": receipt,
                                 "message": receipt.summary()})
     elif form.errors:
@@ -134,8 +157,12 @@ def history():
             else sender["first_seen"]
         for key in ("first_seen", "last_import"):
             sender[key + "_local"] = vn_time(sender.get(key))
+        people = people_names(site.store, sender["village_ids"])
         for row in sender["batches"]:
             row["when"] = vn_time(row["imported_at"])
+            # who wrote the batch: people's names from the roster records it brought
+            row["people"] = [{"name": people.get(a) or a, "login": a}
+                             for a in row.get("authors") or []]
     names = {v["id"]: v["name"] for v in site.settings.get("villages", [])}
     return render_template("batches/history.html", sites=sites, names=names,
                            action=ActionForm(), chosen=chosen, held=len(held_rows(site)))
@@ -150,6 +177,7 @@ def forget_key(site_id):
     if not any(s["site_id"] == site_id for s in known_sites(site)):
         raise NotFound("Không có trạm gửi này.")
     forget_site_key(site, site_id)
+    audit.record(site, g.user["username"], "site_key.forget", site_id=site_id)
     flash("Đã gỡ khóa cũ: lô tiếp theo của trạm này sẽ ghi nhận khóa mới.", "ok")
     return redirect(url_for("batches.history"))
 
@@ -190,6 +218,9 @@ def approve_laptop(site_id):
               "chối); không có gì thay đổi.", "error")
     else:
         new = sum(r.new for r in decision.receipts)
+        audit.record(site, g.user["username"], "laptop.approve", site_id=site_id[:40],
+                     batches=[r.batch_id for r in decision.receipts], new=new,
+                     failed=len(decision.failed))
         flash(f"Đã duyệt máy mới và nhận {vn_number(len(decision.receipts))} lô "
               f"({vn_number(new)} bản ghi mới).", "ok")
         for row, message in decision.failed:
@@ -207,6 +238,8 @@ def refuse_laptop(site_id):
         flash("Máy này không còn lô nào chờ duyệt (có thể cán bộ khác vừa duyệt hoặc từ "
               "chối); không có gì thay đổi.", "error")
     else:
+        audit.record(site, g.user["username"], "laptop.refuse", site_id=site_id[:40],
+                     count=decision.dropped)
         flash(f"Đã từ chối máy này và xóa {vn_number(decision.dropped)} lô chờ duyệt của nó.",
               "ok")
     return redirect(url_for("batches.held_laptops"), code=303)
@@ -237,6 +270,7 @@ def push_tokens():
             status = 422
         else:
             token = issue_push_token(site, village_id, label, g.user["username"])
+            audit.record(site, g.user["username"], "push_token.issue", village_id=village_id)
             issued = {"token": token, "village": site.village(village_id)["name"],
                       "command": f"fieldapp push {request.host_url} --token {token}"}
             if os.path.exists(os.path.join(site.data_dir, crypto.BOX_KEY_FILE)):
@@ -266,6 +300,7 @@ def push_sealing():
     if required:
         crypto.create_box_key(site.data_dir)      # what the villages will seal for
     site.update_settings(lambda settings: settings.update(require_sealed_push=required))
+    audit.record(site, g.user["username"], "push.require_sealed", required=required)
     flash("Từ nay xã chỉ nhận lô đã mã hóa qua mạng." if required else
           "Xã nhận cả lô không mã hóa qua mạng.", "ok")
     return redirect(url_for("batches.push_tokens"), code=303)
@@ -282,5 +317,6 @@ def revoke_push_token(token_id):
         if table.get(doc_id=token_id) is None:
             raise NotFound("Không có mã gửi này.")
         table.update({"revoked": True}, doc_ids=[token_id])
+    audit.record(site, g.user["username"], "push_token.revoke", token=token_id)
     flash("Đã thu hồi mã gửi.", "ok")
     return redirect(url_for("batches.push_tokens"))

@@ -1,37 +1,19 @@
 """The commune centre's dashboard (indicators per village against targets), the
 conflicts between versions, and the commendations."""
-import datetime
 
 from flask import render_template, request
 
 from fieldapp.auth.access import get_site, page
-from fieldapp.forms.errors import BadRequest, Invalid
+from fieldapp.forms.errors import BadRequest
 from fieldapp.indicators.compute import site_compute, site_volunteer_stats
 from fieldapp.indicators.definitions import change
-from fieldapp.indicators.periods import parse_day, today_local
+from fieldapp.indicators.periods import today_local
+from fieldapp.subject_requests import open_counts
+from fieldapp.views.days import counted_day
 from fieldapp.views.commune.blueprint import SHORT_LABELS, STAFF, bp
 
 
 # ---------------------------------------------------------------- shared helpers
-
-def _as_of(settings):
-    """(date, note): the chosen date, or today in Vietnam clipped to the campaign."""
-    raw = request.args.get("as_of", "")[:20]
-    if raw:
-        try:
-            return parse_day(raw, "Ngày xem", typed=True), None
-        except Invalid as error:
-            raise BadRequest(error.message) from None
-    today = today_local()
-    campaign = settings.get("campaign") or {}
-    end = campaign.get("end") and datetime.date.fromisoformat(campaign["end"])
-    start = campaign.get("start") and datetime.date.fromisoformat(campaign["start"])
-    if end and today > end:
-        return end, "Chiến dịch đã kết thúc: số liệu tính đến ngày cuối chiến dịch."
-    if start and today < start:
-        return start, "Chiến dịch chưa bắt đầu: số liệu tính đến ngày đầu chiến dịch."
-    return today, None
-
 
 def _village_filter(site):
     """The village chosen in ?village=, or None for the whole commune."""
@@ -73,7 +55,7 @@ def dashboard():
     """Every indicator for the commune or one village, per period, against the targets."""
     site = get_site()
     settings = site.settings
-    as_of, note = _as_of(settings)
+    as_of, note = counted_day(settings)
     village_id = _village_filter(site)
     answer = site_compute(site, as_of, [village_id] if village_id else None)
     indicators, previous = _with_changes(answer, as_of)
@@ -81,7 +63,9 @@ def dashboard():
                            village_id=village_id, names=_names(site), settings=settings,
                            empty=not len(site.store), indicators=indicators, previous=previous,
                            short=SHORT_LABELS,
-                           procedures=_procedures(site, as_of) if not village_id else None)
+                           procedures=_procedures(site, as_of) if not village_id else None,
+                           open_requests=open_counts(site, [village_id] if village_id
+                                                     else site.village_ids, today_local()))
 
 
 # ---------------------------------------------------------------- conflicts
@@ -117,7 +101,7 @@ def commendations():
     """Volunteers across villages and villages ranked by their results."""
     site = get_site()
     settings = site.settings
-    as_of, note = _as_of(settings)
+    as_of, note = counted_day(settings)
     names = _names(site)
     volunteers = site_volunteer_stats(site, as_of)
     answer = site_compute(site, as_of)

@@ -4,11 +4,12 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 
+from fieldapp import audit
 from fieldapp.auth.access import current_user, get_site, page
 from fieldapp.forms.errors import NotFound
 from fieldapp.indicators.annex import AnnexError, format_percent_input, parse_percent
 from fieldapp.indicators.definitions import change
-from fieldapp.indicators.periods import periods_from_settings, today_local
+from fieldapp.indicators.periods import period_word, periods_from_settings, today_local
 from fieldapp.indicators.procedures import (AREAS, COLUMNS, RATES, FiguresError, check_figures,
                                             figures, procedure_indicators, read_figures_csv,
                                             save_figures, settings_targets, template_csv)
@@ -27,10 +28,10 @@ class FiguresForm(FlaskForm):
     """CSRF only: the cells are named area-column and checked by the shared rules."""
 
 
-def _period_or_404(periods, number):
+def _period_or_404(periods, number, word):
     chosen = next((p for p in periods if p.number == number), None)
     if chosen is None:
-        raise NotFound("Không có đợt này trong chiến dịch.")
+        raise NotFound(f"Không có {word} này trong chiến dịch.")
     return chosen
 
 
@@ -40,12 +41,12 @@ def figures_page():
     """The figures of one period: a card per procedure area, seven counts each."""
     site = get_site()
     settings = site.settings
-    periods = periods_from_settings(settings["campaign"])
+    periods, word = periods_from_settings(settings["campaign"]), period_word(settings["campaign"])
     if not periods:
-        raise NotFound("Chiến dịch chưa có đợt nào: hãy đặt ngày chiến dịch trước.")
+        raise NotFound("Chiến dịch chưa có ngày bắt đầu và kết thúc: hãy đặt ngày trước.")
     today = today_local()
     default = next((p.number for p in periods if p.start <= today <= p.end), periods[-1].number)
-    chosen = _period_or_404(periods, request.args.get("period", default, type=int))
+    chosen = _period_or_404(periods, request.args.get("period", default, type=int), word)
     stored = figures(site)
     form, errors = FiguresForm(), []
     cells = {area: {c: stored.get(chosen.number, {}).get(area, {}).get(c, "") for c in COLUMNS}
@@ -56,10 +57,12 @@ def figures_page():
         try:
             clean = check_figures(cells)
         except FiguresError as error:
-            errors = error.errors
+            errors = [{"id": cell, "text": text} for text, cell in zip(error.errors, error.cells)]
         else:
             save_figures(site, {chosen.number: clean}, current_user()["username"])
-            flash(f"Đã lưu số liệu hồ sơ đợt {chosen.number}.", "ok")
+            audit.record(site, current_user()["username"], "procedures.save",
+                         periods=[chosen.number])
+            flash(f"Đã lưu số liệu hồ sơ {word} {chosen.number}.", "ok")
             return redirect(url_for("procedures.figures_page", period=chosen.number))
     current, by_period = procedure_indicators(settings, stored, today)
     return render_template("procedures/figures.html", periods=periods, chosen=chosen,
@@ -88,18 +91,21 @@ def import_csv():
     """Figures for any periods from a CSV; one bad cell and nothing is stored."""
     site = get_site()
     upload = UploadForm()
-    periods = periods_from_settings(site.settings["campaign"])
+    periods, word = (periods_from_settings(site.settings["campaign"]),
+                     period_word(site.settings["campaign"]))
     errors = []
     if not upload.validate_on_submit() or not upload.file.data:
-        errors = ["Hãy chọn một tệp CSV."]
+        errors = [{"id": "file", "text": "Hãy chọn một tệp CSV."}]
     else:
         try:
-            parsed = read_figures_csv(upload.file.data.read(), {p.number for p in periods})
-        except FiguresError as error:
-            errors = error.errors
+            parsed = read_figures_csv(upload.file.data.read(), {p.number for p in periods}, word)
+        except FiguresError as error:     # lines of the file, not cells of the form
+            errors = [{"id": None, "text": text} for text in error.errors]
         else:
             save_figures(site, parsed, current_user()["username"])
-            flash(f"Đã nhập số liệu của {len(parsed)} đợt từ tệp CSV.", "ok")
+            audit.record(site, current_user()["username"], "procedures.import",
+                         periods=sorted(parsed))
+            flash(f"Đã nhập số liệu của {len(parsed)} {word} từ tệp CSV.", "ok")
             return redirect(url_for("procedures.figures_page"))
     stored = figures(site)
     chosen = periods[-1]
@@ -117,8 +123,9 @@ def import_csv():
 @page(*STAFF, site_kind="commune")
 def template():
     """A CSV to fill in Excel: one row per period and area."""
-    periods = periods_from_settings(get_site().settings["campaign"])
-    return Response(template_csv(periods), mimetype="text/csv",
+    campaign = get_site().settings["campaign"]
+    return Response(template_csv(periods_from_settings(campaign), period_word(campaign)),
+                    mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=ho-so-tthc-mau.csv"})
 
 
@@ -129,8 +136,10 @@ def template_xlsx():
     from fieldapp.indicators.procedures import template_table
     from fieldapp.reports.formats import MIME
     from fieldapp.reports.workbook import template_xlsx as build
-    header, rows = template_table(periods_from_settings(get_site().settings["campaign"]))
-    body = build("Hồ sơ TTHC", header, rows, "Số hồ sơ thủ tục hành chính theo đợt")
+    campaign = get_site().settings["campaign"]
+    word = period_word(campaign)
+    header, rows = template_table(periods_from_settings(campaign), word)
+    body = build("Hồ sơ TTHC", header, rows, f"Số hồ sơ thủ tục hành chính theo {word}")
     return Response(body, mimetype=MIME["xlsx"], headers={
         "Content-Disposition": "attachment; filename=ho-so-tthc-mau.xlsx"})
 
@@ -169,10 +178,16 @@ def targets():
                 procedure_baseline={"year": int(year_text) if year_text else None,
                                     "values": {k: v for k, v in parsed_base.items()
                                                if v is not None}}))
+            audit.record(site, current_user()["username"], "procedures.targets")
             flash("Đã lưu chỉ tiêu và số liệu năm gốc.", "ok")
             return redirect(url_for("procedures.targets"))
     labels = {r.key: r.label for r in RATES}
     labels.update({f"{r.key}_lci": r.label + " (đất đai, xây dựng, đầu tư)" for r in RATES})
+    where = {"target": "chỉ tiêu (%)", "baseline": "năm gốc (%)"}
+    summary = [{"id": cell, "text": message,
+                "label": "Năm gốc" if cell == "baseline_year" else
+                f"{labels[cell.split('-', 1)[1]]}, {where[cell.split('-', 1)[0]]}"}
+               for cell, message in errors.items()]
     return render_template("procedures/targets.html", form=form, keys=RATE_KEYS, labels=labels,
                            values=values, base_values=base_values, year=year,
-                           errors=errors), 422 if errors else 200
+                           errors=errors, summary=summary), 422 if errors else 200

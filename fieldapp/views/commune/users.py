@@ -33,18 +33,24 @@ def users():
     if form.validate_on_submit():
         username = (form.username.data or "").strip().lower()
         role = form.role.data if form.role.data in ("staff", "admin") else None
+        if role is None:
+            form.role.errors = ["Hãy chọn vai trò cán bộ xã hoặc quản trị."]
+        if not auth.USERNAME_RE.match(username):
+            form.username.errors = [auth.USERNAME_RULE]
         try:
-            if role is None:
-                raise FieldappError("Hãy chọn vai trò cán bộ xã hoặc quản trị.")
-            auth.add_user(site, username, role, form.password.data or "")
+            auth.check_secret_rule(role or "staff", form.password.data or "")
         except FieldappError as error:
-            target = form.role if role is None else (
-                form.password if "Mật khẩu" in error.message else form.username)
-            target.errors = [error.message]
-        else:
-            audit.record(site, current_user()["username"], "user.add", user=username, role=role)
-            flash(f"Đã tạo tài khoản {username}.", "ok")
-            return redirect(url_for("commune.users"))
+            form.password.errors = [error.message]
+        if not form.errors:
+            try:
+                auth.add_user(site, username, role, form.password.data or "")
+            except FieldappError as error:
+                form.username.errors = [error.message]
+            else:
+                audit.record(site, current_user()["username"], "user.add", user=username,
+                             role=role)
+                flash(f"Đã tạo tài khoản {username}.", "ok")
+                return redirect(url_for("commune.users"))
     return render_template("commune/users.html", form=form, users=auth.list_users(site),
                            roles=auth.ROLE_LABELS, action=ActionForm()), \
         422 if form.errors else 200

@@ -3,18 +3,19 @@
 Edited through Flask-WTF forms or loaded from a CSV like a plan's annex; every change
 is checked whole and saved with one settings write, or nothing is saved.
 """
-import datetime
 
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import RadioField, SelectChoice, StringField
 
-from fieldapp.auth.access import get_site, page
+from fieldapp import audit
+from fieldapp.auth.access import current_user, get_site, page
 from fieldapp.forms.errors import Invalid, NotFound
 from fieldapp.indicators import annex
 from fieldapp.indicators.definitions import DEFINITIONS
-from fieldapp.indicators.periods import monthly_periods, parse_day, weekly_periods
+from fieldapp.indicators.periods import (PERIOD_WORDS, monthly_periods, parse_day, period_kind,
+                                         weekly_periods)
 from fieldapp.views.commune.blueprint import SHORT_LABELS, STAFF, bp, update_settings
 
 MAX_CAMPAIGN_DAYS = 731
@@ -26,7 +27,7 @@ class CampaignForm(FlaskForm):
     campaign_name = StringField("Tên chiến dịch", render_kw={"maxlength": 120})
     campaign_start = StringField("Ngày bắt đầu", render_kw={"type": "date"})
     campaign_end = StringField("Ngày kết thúc", render_kw={"type": "date"})
-    period_kind = RadioField("Chia đợt theo", choices=[SelectChoice("week", "Tuần (7 ngày)"),
+    period_kind = RadioField("Chia chiến dịch theo", choices=[SelectChoice("week", "Tuần (7 ngày)"),
                                                        SelectChoice("month", "Tháng")],
                              validate_choice=False)
 
@@ -74,18 +75,6 @@ def _commune_targets(settings):
     return {d.key: stored.get(d.key, d.target) for d in DEFINITIONS}
 
 
-def _campaign_kind(campaign):
-    if campaign.get("period_kind") in ("week", "month"):
-        return campaign["period_kind"]
-    start, end = campaign.get("start"), campaign.get("end")
-    if start and end:
-        months = [p.as_json() for p in monthly_periods(datetime.date.fromisoformat(start),
-                                                       datetime.date.fromisoformat(end))]
-        if months == campaign.get("periods") and len(months) > 1:
-            return "month"
-    return "week"
-
-
 def _villages_page(campaign_form=None, targets=None, add_form=None, annex_form=None,
                    annex_errors=None, status=200):
     """Render the villages page; forms not given are filled from the settings."""
@@ -94,7 +83,7 @@ def _villages_page(campaign_form=None, targets=None, add_form=None, annex_form=N
     if campaign_form is None:
         campaign_form = CampaignForm(formdata=None, data={
             "campaign_name": campaign.get("name", ""), "campaign_start": campaign.get("start"),
-            "campaign_end": campaign.get("end"), "period_kind": _campaign_kind(campaign)})
+            "campaign_end": campaign.get("end"), "period_kind": period_kind(campaign)})
     if targets is None:
         targets = targets_form(_commune_targets(settings), {})
     return render_template(
@@ -134,7 +123,7 @@ def campaign():
         form.campaign_end.errors = ["Chiến dịch dài quá 2 năm."]
     kind = form.period_kind.data
     if kind not in ("week", "month"):
-        form.period_kind.errors = ["Hãy chọn chia đợt theo tuần hoặc theo tháng."]
+        form.period_kind.errors = ["Hãy chọn chia theo tuần hoặc theo tháng."]
     if form.errors:
         return _villages_page(campaign_form=form, status=422)
     make = monthly_periods if kind == "month" else weekly_periods
@@ -146,7 +135,7 @@ def campaign():
                                     end=days["end"].isoformat(), period_kind=kind,
                                     periods=periods)
     update_settings(change)
-    flash(f"Đã lưu chiến dịch: {len(periods)} đợt.", "ok")
+    flash(f"Đã lưu chiến dịch: {len(periods)} {PERIOD_WORDS[kind]}.", "ok")
     return redirect(url_for("commune.villages"))
 
 
@@ -163,6 +152,7 @@ def commune_targets():
     # other rooms may keep their own targets here (procedure figures): keep them
     update_settings(lambda settings: settings.__setitem__(
         "targets", dict(settings.get("targets") or {}, **values)))
+    audit.record(get_site(), current_user()["username"], "targets.save")
     flash("Đã lưu chỉ tiêu của xã.", "ok")
     return redirect(url_for("commune.villages"))
 
@@ -237,6 +227,8 @@ def village(village_id):
                         stored.update(row, targets=dict(kept, **{
                             k: v for k, v in values.items() if v is not None}))
             update_settings(change)
+            audit.record(site, current_user()["username"], "village.save",
+                         village_id=village_id)
             flash(f"Đã lưu {row['name']}.", "ok")
             return redirect(url_for("commune.villages"))
         status = 422
@@ -270,6 +262,8 @@ def import_annex():
     added = [r["id"] for r in rows if r["id"] not in get_site().village_ids]
     update_settings(lambda settings: settings.__setitem__(
         "villages", annex.merge_villages(settings.get("villages", []), rows)))
+    audit.record(get_site(), current_user()["username"], "villages.import", count=len(rows),
+                 added=added)
     flash(f"Đã nhập {len(rows)} thôn từ tệp ({len(added)} thôn mới).", "ok")
     return redirect(url_for("commune.villages"))
 

@@ -1,0 +1,165 @@
+"""A citizen's requests about their data, for the village lead (their own village) and
+commune staff: find a household or person, record a request, see the open ones with their
+deadline, download everything held (JSON or PDF), mark a request done.
+
+Erasure itself is `fieldapp subject erase` on the command line for now; the page says so.
+"""
+import re
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+
+from fieldapp import audit, subject_requests
+from fieldapp.auth.access import current_user, get_site, page, visible_villages
+from fieldapp.forms.errors import BadRequest, FieldappError, Forbidden, Invalid
+from fieldapp.forms.text import vn_date
+from fieldapp.indicators.periods import parse_day, today_local
+from fieldapp.records import people_names
+from fieldapp.subjects import export_json, find_subjects, gather, subject_record
+from fieldapp.views.forms import ActionForm, require_form_token
+
+bp = Blueprint("subjects", __name__, url_prefix="/subject-requests")
+# who answers requests on each kind of site: the lead on the village laptop, staff at the commune
+ROLE_OF_SITE = {"village": "lead", "commune": "staff"}
+MAX_FOUND = 30
+SUBJECT_RE = re.compile(r"^(household|person):([0-9A-Za-z-]{1,64})\Z")
+
+
+def _user():
+    """The signed-in user, refused unless they answer requests on this kind of site."""
+    user = current_user()
+    if user["role"] != ROLE_OF_SITE.get(get_site().kind):
+        raise Forbidden("Bạn không có quyền mở trang này.")
+    return user
+
+
+def _subject(raw, villages):
+    """(type, id, current version) of a `household:ID` or `person:ID` the user may see."""
+    match = SUBJECT_RE.match(raw or "")
+    if not match:
+        raise BadRequest("Hãy chọn một hộ hoặc một người trong kết quả tìm kiếm.")
+    subject_type, subject_id = match.groups()
+    return subject_type, subject_id, subject_record(get_site().store, subject_type, subject_id,
+                                                    villages)
+
+
+def _name(version):
+    """The name a version shows (a household's head, a person's full name)."""
+    if version is None:
+        return "(không còn bản ghi)"
+    data = version["data"]
+    return data.get("head_name") or data.get("full_name") or version["id"][:8]
+
+
+@bp.get("/")
+@page("lead", "staff")
+def index():
+    """Open requests with their deadline, a search, the form to record a request."""
+    user = _user()
+    site = get_site()
+    villages = visible_villages(user)
+    query = request.args.get("q", "").strip()[:100]
+    found = find_subjects(site.store, villages, query) if query else []
+    more = len(found) > MAX_FOUND
+    chosen = None
+    if request.args.get("subject"):
+        try:
+            subject_type, subject_id, version = _subject(request.args["subject"], villages)
+            chosen = {"key": f"{subject_type}:{subject_id}", "type": subject_type,
+                      "name": _name(version), "village_id": version["village_id"]}
+        except FieldappError as error:
+            flash(error.message, "error")
+    today = today_local()
+    rows = []
+    for r in reversed(subject_requests.all_requests(site, villages)):
+        version = site.store.current(r["subject_id"])
+        home_id = version and (version["id"] if version["type"] == "household"
+                               else version["data"].get("household_id"))
+        rows.append(dict(r, name=_name(version), home_id=home_id,
+                         days_left=subject_requests.days_left(r, today)))
+    pending = sorted((r for r in rows if r["status"] == "open"), key=lambda r: r["deadline"])
+    finished = [r for r in rows if r["status"] == "done"][:20]
+    return render_template(
+        "subjects/index.html", q=query, found=found[:MAX_FOUND], more=more, chosen=chosen, pending=pending,
+        finished=finished, today=today, form=ActionForm(), kinds=subject_requests.KIND_LABELS,
+        days=subject_requests.request_days(site.settings), names=people_names(site.store, villages),
+        village_names={v["id"]: v["name"] for v in site.settings.get("villages", [])},
+        at_village=site.kind == "village")
+
+
+@bp.post("/new")
+@page("lead", "staff")
+def new():
+    """Record a request received: its subject, kind and day (today unless given)."""
+    user = _user()
+    require_form_token()
+    site = get_site()
+    subject_key = request.form.get("subject", "")
+    try:
+        subject_type, subject_id, version = _subject(subject_key, visible_villages(user))
+        raw_day = request.form.get("received", "").strip()
+        received = parse_day(raw_day, "Ngày nhận yêu cầu") if raw_day else today_local()
+        if received > today_local():
+            raise Invalid("Ngày nhận yêu cầu không thể ở sau hôm nay.")
+        logged = subject_requests.open_request(site, user["username"],
+                                               request.form.get("kind", ""), subject_type,
+                                               subject_id, version["village_id"], received)
+    except FieldappError as error:
+        flash(error.message, "error")
+        return redirect(url_for("subjects.index", subject=subject_key
+                                if SUBJECT_RE.match(subject_key) else None))
+    audit.record(site, user["username"], "subject.request", ids=[subject_id],
+                 request_id=logged["id"], kind=logged["kind"])
+    flash(f"Đã ghi yêu cầu; hạn trả lời {vn_date(logged['deadline'])}.", "ok")
+    return redirect(url_for("subjects.index"))
+
+
+@bp.post("/done")
+@page("lead", "staff")
+def done():
+    """Mark an open request of the user's villages done."""
+    user = _user()
+    require_form_token()
+    site = get_site()
+    try:
+        closed = subject_requests.mark_done(site, user["username"],
+                                            request.form.get("request_id", "")[:64],
+                                            visible_villages(user))
+    except FieldappError as error:
+        flash(error.message, "error")
+        return redirect(url_for("subjects.index"))
+    audit.record(site, user["username"], "subject.done", ids=[closed["subject_id"]],
+                 request_id=closed["id"])
+    flash("Đã đánh dấu yêu cầu là xong.", "ok")
+    return redirect(url_for("subjects.index"))
+
+
+@bp.get("/export.json")
+@page("lead", "staff")
+def export_file_json():
+    """Everything held about the subject, as JSON."""
+    return _export("json")
+
+
+@bp.get("/export.pdf")
+@page("lead", "staff")
+def export_file_pdf():
+    """Everything held about the subject, as a readable PDF."""
+    return _export("pdf")
+
+
+def _export(kind):
+    user = _user()
+    site = get_site()
+    subject_type, subject_id, _ = _subject(request.args.get("subject"), visible_villages(user))
+    gathered = gather(site, subject_type, subject_id, visible_villages(user))
+    if kind == "pdf":
+        from fieldapp.reports.subject import subject_pdf
+        body, mimetype = subject_pdf(gathered), "application/pdf"
+    else:
+        body, mimetype = export_json(gathered), "application/json"
+    audit.record(site, user["username"], f"subject.export.{kind}", ids=[subject_id],
+                 count=len(gathered["records"]))
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="du-lieu-{subject_type}-{subject_id[:8]}.{kind}"')
+    return response

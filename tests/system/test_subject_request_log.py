@@ -1,0 +1,116 @@
+"""The log of requests about personal data: deadlines from the day received, the site's
+setting, open and overdue counts, and `fieldapp subject requests|request|done`."""
+import datetime
+import json
+
+import pytest
+
+from fieldapp import audit, subject_requests
+from fieldapp.cli import main
+from fieldapp.forms.errors import Conflict, Invalid, NotFound
+from fieldapp.indicators.periods import today_local
+from tests.support import factories as f
+
+DAY = datetime.timedelta(days=1)
+
+
+def test_a_deadline_is_the_days_after_the_day_received(site):
+    received = datetime.date(2026, 12, 28)
+    logged = subject_requests.open_request(site, "lan", "erase", "household", "h-1", "thon-3",
+                                           received)
+    expected = received + subject_requests.DEFAULT_REQUEST_DAYS * DAY
+    assert logged["deadline"] == expected.isoformat() == "2027-01-07"
+    assert logged["status"] == "open" and logged["recorded_by"] == "lan"
+
+
+@pytest.mark.parametrize("setting,days", [(15, 15), (1, 1), (0, 10), (91, 10), ("20", 10),
+                                          (True, 10), (None, 10)])
+def test_the_site_sets_the_days_and_a_bad_setting_falls_back(site, setting, days):
+    if setting is not None:
+        site.update_settings(lambda s: s.update(subject_request_days=setting))
+    received = datetime.date(2026, 3, 1)
+    logged = subject_requests.open_request(site, "lan", "see", "person", "p-1", "thon-3",
+                                           received)
+    assert logged["deadline"] == (received + days * DAY).isoformat()
+
+
+def test_open_and_overdue_counts_and_closing_a_request(site):
+    today = today_local()
+    late = subject_requests.open_request(site, "lan", "see", "person", "p-1", "thon-3",
+                                         today - 12 * DAY)
+    due = subject_requests.open_request(site, "lan", "correct", "person", "p-2", "thon-3",
+                                        today - 10 * DAY)
+    subject_requests.open_request(site, "lan", "erase", "person", "p-3", "thon-4", today)
+    assert subject_requests.days_left(late, today) == -2
+    assert subject_requests.days_left(due, today) == 0
+    assert subject_requests.open_counts(site, ["thon-3"], today) == (2, 1)
+    closed = subject_requests.mark_done(site, "lan", late["id"], ["thon-3"])
+    assert closed["status"] == "done"
+    assert subject_requests.open_counts(site, ["thon-3"], today) == (1, 0)
+    with pytest.raises(Conflict):
+        subject_requests.mark_done(site, "lan", late["id"])
+    with pytest.raises(NotFound):       # another village's request is not found
+        subject_requests.mark_done(site, "lan", due["id"], ["thon-4"])
+
+
+def test_a_bad_kind_or_subject_is_refused_and_nothing_logged(site):
+    for kind, subject_type, subject_id in (("forget", "person", "p"), ("see", "visit", "v"),
+                                           ("see", "person", "")):
+        with pytest.raises(Invalid):
+            subject_requests.open_request(site, "lan", kind, subject_type, subject_id,
+                                          "thon-3", datetime.date(2026, 1, 5))
+    assert subject_requests.all_requests(site) == []
+
+
+def test_the_log_names_records_by_id_only(site):
+    home = f.household("Nguyễn Thị Ánh")
+    site.store.submit([home])
+    subject_requests.open_request(site, "lan", "erase", "household", home["id"], "thon-3",
+                                  datetime.date(2026, 1, 5))
+    with open(f"{site.data_dir}/subject_requests.log", encoding="utf-8") as handle:
+        text = handle.read()
+    assert home["id"] in text and "Nguyễn" not in text and "Xóm" not in text
+
+
+def _cli(runner, site, *args):
+    result = runner.invoke(main, ["--data", site.data_dir, "subject", *args])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_the_cli_records_lists_and_closes_requests(runner, site):
+    home = f.household("Nguyễn Thị Ánh")
+    site.store.submit([home])
+    received = today_local() - 3 * DAY
+    said = _cli(runner, site, "request", "--household", home["id"], "--kind", "erase",
+                "--received", received.strftime("%d/%m/%Y"))
+    deadline = received + subject_requests.DEFAULT_REQUEST_DAYS * DAY
+    assert deadline.strftime("%d/%m/%Y") in said
+    table = _cli(runner, site, "requests")
+    assert "Xóa" in table and f"còn {(deadline - today_local()).days} ngày" in table
+    [line] = _cli(runner, site, "requests", "--json").splitlines()
+    logged = json.loads(line)
+    assert logged["subject_id"] == home["id"] and logged["status"] == "open"
+    _cli(runner, site, "done", logged["id"][:8])
+    assert "đã xong" in _cli(runner, site, "requests")
+    assert _cli(runner, site, "requests", "--open").strip() == "Chưa có yêu cầu nào."
+    actions = [e["action"] for e in audit.entries(site, "subject")]
+    assert actions == ["subject.request", "subject.done"]
+    again = runner.invoke(main, ["--data", site.data_dir, "subject", "done", logged["id"]])
+    assert again.exit_code == 1 and "đã được xử lý xong" in again.output
+
+
+def test_a_backup_carries_the_request_log_and_restores_it(runner, site, tmp_path,
+                                                          monkeypatch):
+    from fieldapp import backup_box
+    monkeypatch.setattr(backup_box, "KDF_N", 2 ** 12)        # the archive, not the KDF
+    monkeypatch.setenv("FIELDAPP_BACKUP_PASSPHRASE", "cum-mat-khau-thu")
+    logged = subject_requests.open_request(site, "lan", "erase", "household", "h-1", "thon-3",
+                                           datetime.date(2026, 12, 1))
+    out = tmp_path / "backup.tar.gz"
+    assert runner.invoke(main, ["--data", site.data_dir, "backup", "--out", str(out)]).exit_code == 0
+    restored = tmp_path / "restored"
+    result = runner.invoke(main, ["--data", str(restored), "restore", str(out)])
+    assert result.exit_code == 0, result.output
+    from fieldapp.site import Site
+    assert subject_requests.all_requests(Site(str(restored))) == [logged]
