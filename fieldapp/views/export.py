@@ -140,7 +140,8 @@ def export():
         else:
             audit.record(site, g.user["username"], "export.prepare", batch_id=row["batch_id"],
                          count=row["record_count"], scope=row["scope"],
-                         villages=row.get("village_ids"), erasures=row.get("erasures", 0))
+                         villages=row.get("village_ids"),
+                         **({"erasures": row["erasures"]} if row.get("erasures") else {}))
             erased = f" và {vn_number(row['erasures'])} yêu cầu xóa dữ liệu" \
                 if row.get("erasures") else ""
             flash(f"Đã chuẩn bị tệp {vn_number(row['record_count'])} bản ghi{erased}: bấm "

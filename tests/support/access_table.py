@@ -1,7 +1,7 @@
 """Who may open each route: the one table the access tests and the nav test hold the
 URL map to. A new route fails those tests until it is added here."""
 
-__all__ = ["V", "L", "S", "A", "OPEN", "SIGNED_IN", "NONE", "TABLE"]
+__all__ = ["V", "L", "S", "A", "OPEN", "SIGNED_IN", "NONE", "TABLE", "PROVINCE"]
 
 V, L, S, A = "volunteer", "lead", "staff", "admin"
 OPEN = "open"                       # anyone, signed in or not
@@ -99,4 +99,12 @@ TABLE = {
     "village.settings": ((A,), NONE),
     "village.volunteer_action": ((L, A), NONE),
     "village.volunteers": ((L, A), NONE),
+}
+
+# endpoint -> roles allowed on a province site, for its own pages (every other page of a
+# province site answers 403/404: tests/province/test_province_pages.py)
+PROVINCE = {
+    "province.dashboard": (S, A),
+    "province.commune": (S, A),
+    "province.imports": (S, A),
 }

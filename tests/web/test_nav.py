@@ -8,7 +8,7 @@ from fieldapp import create_app
 from fieldapp.views.nav import NAV
 from tests.support import factories
 from tests.support.pages import login_page
-from tests.support.access_table import OPEN, TABLE
+from tests.support.access_table import OPEN, PROVINCE, TABLE
 
 KINDS = {"village": 0, "commune": 1}
 
@@ -24,7 +24,8 @@ def tabs(client, path):
 def test_every_tab_is_shown_only_to_roles_that_may_open_it(endpoint, label, roles, kind):
     assert endpoint in TABLE, f"{endpoint} is in the nav but not in the access table"
     for site_kind in ([kind] if kind else list(KINDS)):
-        allowed = TABLE[endpoint][KINDS[site_kind]]
+        allowed = PROVINCE[endpoint] if site_kind == "province" else \
+            TABLE[endpoint][KINDS[site_kind]]
         if allowed != OPEN:
             assert set(roles) <= set(allowed), (endpoint, site_kind, roles, allowed)
 
