@@ -121,7 +121,9 @@ def _report(kind):
     period = _period()
     body = render_report(site_report_data(get_site(), period, None, _scope(current_user())),
                          kind)
-    stamp = f"dot-{period}" if period else today_local().isoformat()
+    from fieldapp.indicators.periods import period_kind
+    word = {"week": "tuan", "month": "thang"}[period_kind(get_site().settings.get("campaign"))]
+    stamp = f"{word}-{period}" if period else today_local().isoformat()
     _logged("download.report", format=kind, period=period)
     return _download(body, MIME[kind], f"bao-cao-{stamp}.{kind}")
 

@@ -141,6 +141,7 @@ def test_a_monthly_campaign_says_thang_in_the_csv(monthly):
 def test_a_monthly_campaign_says_thang_in_the_pdf(monthly, tmp_path):
     response = monthly.get("/reports/report.pdf?period=2")
     assert response.status_code == 200
+    assert response.headers["Content-Disposition"].endswith('bao-cao-thang-2.pdf"')
     report = pdf_text(response.data, tmp_path)
     assert "tháng 2" in report and "Tháng 2: từ ngày 01/08/2025" in report
     assert "So với tháng" in report and "Tháng 1" in report
