@@ -181,7 +181,8 @@ def import_files(ctx, files):
             held += receipt.held
             audit.record(site, "cli", "import.cli.held" if receipt.held else "import.cli.ok",
                          batch_id=receipt.batch_id, count=receipt.record_count,
-                         new=receipt.new, duplicate=receipt.duplicate)
+                         new=receipt.new, duplicate=receipt.duplicate,
+                         **({"erased": receipt.erased} if receipt.erased else {}))
             click.echo(f"{path}: {'CHỜ DUYỆT — ' if receipt.held else ''}{receipt.summary()}")
     if held:
         click.echo(f"{held} lô chưa được nhận vì đang chờ duyệt máy mới: mở trang “Máy mới "

@@ -278,3 +278,23 @@ def test_a_large_erasure_is_split_into_entries_a_batch_may_carry(tmp_path, monke
     commune = factories.commune_site(tmp_path / "commune", users=False)
     receipt = import_batch(commune, export_batch(village))
     assert receipt.new == 7 and not _holds(commune.data_dir, NAME)
+
+
+def test_the_commune_audit_log_counts_the_records_a_batch_erased(tmp_path):
+    from click.testing import CliRunner
+
+    from fieldapp import audit
+    from fieldapp.cli import main
+    village, home = _village(tmp_path / "village")
+    commune = factories.commune_site(tmp_path / "commune", users=False)
+    first, erased = tmp_path / "1.json", tmp_path / "2.json"
+    _write(export_batch(village), first)
+    _, ids = erasing.household_records(village.store, home["id"])
+    erasing.erase(village, ids, "thon-3", "lan")
+    _write(export_batch(village), erased)
+    result = CliRunner().invoke(main, ["--data", commune.data_dir, "import", str(first),
+                                       str(erased)])
+    assert result.exit_code == 0, result.output
+    entries = [e for e in audit.entries(commune, "import.cli.ok")]
+    assert [e.get("erased") for e in entries] == [None, len(ids)]
+    assert NAME not in json.dumps(entries, ensure_ascii=False)

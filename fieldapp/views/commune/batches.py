@@ -34,7 +34,8 @@ def _log_import(site, actor, how, receipt=None, **details):
         return
     audit.record(site, actor, f"import.{how}.{'held' if receipt.held else 'ok'}",
                  batch_id=receipt.batch_id, count=receipt.record_count, new=receipt.new,
-                 duplicate=receipt.duplicate, **details)
+                 duplicate=receipt.duplicate,
+                 **({"erased": receipt.erased} if receipt.erased else {}), **details)
 
 
 # -------------------------------------------------------------- push API
