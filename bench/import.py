@@ -17,7 +17,7 @@ With --compare, each kept speed-up is also switched off in turn, in the same mea
 process, the imports of every variant taking turns with the parse like the normal one:
 `typed` (typed decoding of clean batches, fieldapp/forms/typed.py; off, every record is
 parsed generically and checked one by one by check_versions) and `gc-pause` (the cyclic
-GC paused during imports and history copies, storage.store.no_cycle_collection; off, the
+GC paused during imports and history copies, storage.collector.no_cycle_collection; off, the
 collector runs as usual). They are switched off by monkeypatching, here only; the last
 line then also has, per variant, its import and indicators times and their ratios to
 the normal ones (indicators then the best of --runs of each; peak RSS the highest of
@@ -166,7 +166,7 @@ def generate(root, total, villages):
 
 SPEEDUPS = {
     "typed": "typed decoding (fieldapp/forms/typed.py)",
-    "gc-pause": "GC pause during imports (storage.store.no_cycle_collection)",
+    "gc-pause": "GC pause during imports (storage.collector.no_cycle_collection)",
 }
 
 
@@ -177,7 +177,7 @@ def switched_off(names, checked_one_by_one=None):
     `checked_one_by_one` (a list), when given, gets the number of records of each batch
     checked by check_versions."""
     import fieldapp.indicators.compute
-    import storage.store
+    import storage.reading
     import sync.approval
     import sync.transfer
     saved = []
@@ -195,7 +195,7 @@ def switched_off(names, checked_one_by_one=None):
     if checked_one_by_one is not None:
         patch(sync.transfer, "check_versions", counted)
     if "gc-pause" in names:   # the collector runs as usual wherever it was paused
-        for module in (sync.transfer, sync.approval, storage.store, fieldapp.indicators.compute):
+        for module in (sync.transfer, sync.approval, storage.reading, fieldapp.indicators.compute):
             patch(module, "no_cycle_collection", lambda promote=False: contextlib.nullcontext())
     try:
         yield

@@ -12,7 +12,7 @@ from tinydb import Query
 
 from fieldapp.forms.errors import FieldappError
 from fieldapp.forms.versions import utc_now
-from storage.store import no_cycle_collection
+from storage.collector import no_cycle_collection
 from sync import held, keys
 from sync.transfer import import_lock, known_sites, read_checked, store_checked
 

@@ -23,7 +23,8 @@ from fieldapp.forms.versions import (MAX_CLOCK_AHEAD, ahead_text, check_versions
                                      parse_stamp, utc_now)
 from storage import FileLock
 from storage.durable import atomic_write_bytes
-from storage.store import Refused, no_cycle_collection
+from storage.collector import no_cycle_collection
+from storage.outcomes import Refused
 from sync import crypto, erasures, held, keys
 from sync.batch import (FILE_LIMITS, FORMAT, VERSION, batch_bytes, check_batch, gzip_bytes,
                         read_batch, sign_batch, village_ids_valid)
