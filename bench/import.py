@@ -147,7 +147,7 @@ def generate(root, total, villages):
     """Village sites under root/villages and their batch files under root/batches."""
     from fieldapp.site import init_site
     from fieldapp.site import Site
-    from sync.transfer import export_batch, write_batch_file
+    from sync.export import export_batch, write_batch_file
     rng = random.Random(2025)
     os.makedirs(os.path.join(root, "batches"))
     for n in range(villages):
@@ -179,9 +179,10 @@ def switched_off(names, checked_one_by_one=None):
     import fieldapp.indicators.compute
     import storage.reading
     import sync.approval
+    import sync.record_checks
     import sync.transfer
     saved = []
-    check_versions = sync.transfer.check_versions
+    check_versions = sync.record_checks.check_versions
 
     def counted(records, *args, **kwargs):
         checked_one_by_one.append(len(records))
@@ -193,7 +194,7 @@ def switched_off(names, checked_one_by_one=None):
     if "typed" in names:      # no batch decodes typed: the records are checked one by one
         patch(sync.transfer, "_decode_typed", lambda body, batch, now: None)
     if checked_one_by_one is not None:
-        patch(sync.transfer, "check_versions", counted)
+        patch(sync.record_checks, "check_versions", counted)
     if "gc-pause" in names:   # the collector runs as usual wherever it was paused
         for module in (sync.transfer, sync.approval, storage.reading, fieldapp.indicators.compute):
             patch(module, "no_cycle_collection", lambda promote=False: contextlib.nullcontext())

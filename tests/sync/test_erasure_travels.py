@@ -11,7 +11,8 @@ from fieldapp import audit, erasing
 from fieldapp.forms.erasure import ERASED_NAME
 from fieldapp.site import Site
 from sync.errors import BatchRejected
-from sync.transfer import export_batch, import_batch, write_batch_file
+from sync.export import export_batch, write_batch_file
+from sync.transfer import import_batch
 from tests.support import factories
 from tests.support.batches import resign, snapshot, state
 

@@ -12,7 +12,8 @@ from fieldapp.cli import main
 from fieldapp.indicators.compute import site_compute, site_volunteer_stats
 from fieldapp.indicators.periods import periods_from_settings
 from fieldapp.site import Site
-from sync.transfer import export_batch, import_batch
+from sync.export import export_batch
+from sync.transfer import import_batch
 from tests.support import factories
 from tests.support.batches import snapshot
 
