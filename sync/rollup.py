@@ -13,6 +13,7 @@ import unicodedata
 import orjson
 
 from fieldapp.forms.rules import UNSAFE_TEXT_RE, has_letter
+from fieldapp.forms.sources import SOURCES
 from storage.canonical import canonical_json
 from sync import keys
 from sync.batch import _decompress
@@ -24,7 +25,6 @@ __all__ = ["FORMAT", "VERSION", "MAX_ROLLUP_BYTES", "sign_rollup", "rollup_bytes
 FORMAT, VERSION = "fieldapp-rollup", 1
 MAX_ROLLUP_BYTES = 8 * 1024 * 1024      # a commune of 60 villages x 60 periods is ~3 MB
 MAX_COUNT = 10 ** 9
-SOURCES = ("official", "registered", "mixed", "one_stop_shop")
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}\Z")
 CODE_RE = re.compile(r"^[0-9]{1,6}\Z")
 VILLAGE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}\Z")
