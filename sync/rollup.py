@@ -16,7 +16,7 @@ from fieldapp.forms.rules import UNSAFE_TEXT_RE, has_letter
 from fieldapp.forms.sources import SOURCES
 from storage.canonical import canonical_json
 from sync import keys
-from sync.batch import _decompress
+from sync.batch import decompress
 from sync.errors import BatchRejected, BatchTooLarge
 
 __all__ = ["FORMAT", "VERSION", "MAX_ROLLUP_BYTES", "sign_rollup", "rollup_bytes",
@@ -176,7 +176,7 @@ def read_rollup_json(raw, limit=MAX_ROLLUP_BYTES):
                                          f"{limit // (1024 * 1024)} MB): không nhận.")
     raw = bytes(raw)
     if raw[:2] == b"\x1f\x8b":
-        raw = _decompress(raw, limit)
+        raw = decompress(raw, limit)
     try:
         rollup = orjson.loads(raw)
     except orjson.JSONDecodeError:
