@@ -3,7 +3,7 @@ import click
 
 from fieldapp.forms.errors import FieldappError
 
-__all__ = ["Day", "DAY", "click_error", "import_each"]
+__all__ = ["Day", "DAY", "click_error", "import_each", "shown_plainly"]
 
 
 class Day(click.ParamType):
@@ -53,3 +53,17 @@ def import_each(site, paths, import_one, refused_action, imported):
             receipts.append(receipt)
             imported(path, receipt)
     return failed, receipts
+
+
+def shown_plainly(found, as_json, empty):
+    """Echo `found` as one JSON object per line (with --json), or `empty` when there is
+    nothing; True when that is all to show, False when the caller lists it as a table."""
+    import json
+    if as_json:
+        for entry in found:
+            click.echo(json.dumps(entry, ensure_ascii=False))
+        return True
+    if not found:
+        click.echo(empty)
+        return True
+    return False
