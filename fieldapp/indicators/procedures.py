@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from fieldapp.forms.rules import CHOICES
 from fieldapp.forms.text import fold
-from fieldapp.indicators.periods import periods_from_settings
+from fieldapp.indicators.periods import numbered, periods_from_settings
 from fieldapp.indicators.tables import CsvError, read_table, unguard
 
 __all__ = ["AREAS", "COLUMNS", "PARTS", "RATES", "DEFAULT_TARGETS", "FiguresError",
@@ -182,7 +182,7 @@ def read_figures_csv(content, period_numbers, word="tuần"):
             continue
         period = int(period_raw)
         if area in out.get(period, {}):
-            errors.append(f"Dòng {number}: {word} {period}, lĩnh vực {AREAS[area]} bị lặp lại.")
+            errors.append(f"Dòng {number}: {numbered(word, period)}, lĩnh vực {AREAS[area]} bị lặp lại.")
             continue
         try:
             clean = check_figures({area: row}, where=lambda a, n=number: f"Dòng {n}, {AREAS[a]}")
