@@ -67,7 +67,7 @@ def create_app(config=None):
 
     app.jinja_env.filters.update(percent=text.percent, vn_date=text.vn_date,
                                  vn_number=text.vn_number, points=text.points,
-                                 target=text.target, target_line=text.target_line,
+                                 target=text.target_cell, target_line=text.target_line,
                                  source_label=source_label, numbered=periods.numbered)
     @app.context_processor
     def navigation():

@@ -327,7 +327,7 @@ def _environment():
     env = jinja2.Environment(loader=jinja2.PackageLoader("fieldapp", "templates"),
                              autoescape=True, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(percent=text.percent, vn_date=text.vn_date, vn_number=text.vn_number,
-                       points=_points, target=text.target, target_line=text.target_line,
+                       points=_points, target=text.target_cell, target_line=text.target_line,
                        source_label=source_label, needed_words=needed_words, numbered=numbered)
     return env
 

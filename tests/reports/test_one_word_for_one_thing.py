@@ -164,3 +164,41 @@ def test_a_monthly_campaign_says_thang_in_the_word_file(monthly):
     assert "tháng thứ 2" in everything and "đợt" not in everything.lower()
     assert not re.search(r"[Tt]háng 2\b", everything)
     assert "Không đặt chỉ tiêu" in cells and "Theo dõi" not in everything
+
+
+def no_target_lines(pdf, tmp_path):
+    """For each 'Không đặt chỉ tiêu' in the PDF, the lines it takes: 1 or 2, or 3 when
+    'Không' is not followed on its line by 'đặt', or 'chỉ tiêu' is not together on the
+    same or the next line under it (pdftotext lists words line by line across cells)."""
+    out = tmp_path / "bbox.pdf"
+    out.write_bytes(pdf)
+    html = subprocess.run(["pdftotext", "-bbox", str(out), "-"], check=True,
+                          capture_output=True, text=True).stdout
+    words = [(float(x), float(y), word) for x, y, word in
+             re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)"[^>]*>([^<]*)</word>', html)]
+    spans = []
+    for i, (x, y, word) in enumerate(words):
+        if word != "Không" or i + 1 == len(words):
+            continue
+        if words[i + 1][2] != "đặt" or words[i + 1][1] != y:
+            spans.append(3)
+            continue
+        below = [wy for (wx, wy, w), nxt in zip(words, words[1:])
+                 if w == "chỉ" and nxt[2] == "tiêu" and nxt[1] == wy
+                 and 0 <= wy - y <= 20 and abs(wx - x) <= 60]
+        spans.append(1 if y in below else 2 if below else 3)
+    return spans
+
+
+def test_no_target_takes_two_lines_at_most_in_the_pdf_columns(monthly, tmp_path):
+    spans = no_target_lines(monthly.get("/reports/report.pdf?period=2").data, tmp_path)
+    # the indicators table (target and verdict columns) and the comparison table at least
+    assert len(spans) >= 3 and max(spans) <= 2, spans
+
+
+def test_no_target_breaks_only_between_its_halves_on_pages(monthly):
+    assert text.target_cell(None) == ('<span class="nobr">Không đặt</span> '
+                                      '<span class="nobr">chỉ tiêu</span>')
+    assert text.target_cell(0.5) == "50,0 %"
+    css = (ROOT / "fieldapp" / "static" / "app.css").read_text(encoding="utf-8")
+    assert re.search(r"^\.nobr \{ white-space: nowrap; \}", css, re.M)
