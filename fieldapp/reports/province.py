@@ -8,7 +8,7 @@ built once as blocks, so the PDF and the Word file say the same; the workbook ho
 same tables as numbers, with every commune ranked.
 """
 import datetime
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from fieldapp.forms import text
 from fieldapp.indicators.periods import period_word, today_local
@@ -44,7 +44,6 @@ class ProvinceReport:
     rankings: list                # per indicator: {key, label, target, rows lowest first}
     timeliness: list              # per commune: {code, name, as_of, late: [days|None]}
     index: int = 0                # the period's place in `periods` (and in each `late`)
-    extra: dict = field(default_factory=dict)
 
     @property
     def period_word(self):

@@ -25,7 +25,7 @@ from fieldapp.reports.province import blocks, province_report
 from fieldapp.site import Site, init_province_site, init_site
 from sync.rollup import rollup_bytes
 from tests.support import factories
-from tests.support.pages import login_page
+from tests.support.pages import csrf_token, login_page
 
 PERIOD = 4
 BEHIND = "26017"                       # its roll-up counts only to the end of week 2
@@ -358,3 +358,27 @@ def test_the_document_settings_page_works_on_the_province(province):
     page = client.get("/reports/document").get_data(as_text=True)
     assert page.count('value="UBND TỈNH ĐỒNG NAI"') == 1 and "Ví dụ: UBND TỈNH ĐỒNG NAI." in page
     assert 'href="/province/"' in page and "Chủ tịch UBND tỉnh\nLưu: VT." in page
+
+
+def test_province_staff_save_the_document_settings_and_the_report_prints_them(tmp_path):
+    init_province_site(str(tmp_path / "tinh"), "75", factories.START, factories.END)
+    site = Site(str(tmp_path / "tinh"))
+    add_user(site, "canbotinh", "staff", factories.PASSWORD)
+    client = create_app({"DATA_DIR": site.data_dir}).test_client()
+    login_page(client, "canbotinh", factories.PASSWORD)
+    form = {"csrf_token": csrf_token(client, "/reports/document"),
+            "issuer": "UBND TỈNH ĐỒNG NAI", "symbol": "BC-UBND", "signer_capacity": "CHỦ TỊCH",
+            "signer_title": "", "signer_name": "Lê Thị Cúc",
+            "recipients": "Chủ tịch UBND tỉnh\nLưu: VT."}
+    assert client.post("/reports/document", data=form).status_code == 302
+    assert client.post("/reports/document", data=dict(form, csrf_token="x")).status_code == 400
+    refused = client.post("/reports/document", data=dict(form, symbol="bc ubnd"))
+    assert refused.status_code == 422 and "Ký hiệu chỉ gồm chữ in hoa" in \
+        refused.get_data(as_text=True)
+    document = docx.Document(io.BytesIO(client.get("/reports/report.docx?period=1").data))
+    head, *_, foot = tables_by_header(document)
+    assert head[0][0].startswith("UBND TỈNH ĐỒNG NAI") and "Số: …………/BC-UBND" in head[0][0]
+    assert foot[0] == ["Nơi nhận: - Chủ tịch UBND tỉnh - Lưu: VT.", "CHỦ TỊCH Lê Thị Cúc"]
+    # no commune has sent anything: the report says so, it does not break
+    words = " ".join(plain(p.text) for p in document.paragraphs)
+    assert "95 xã chưa gửi tệp nào" in words
