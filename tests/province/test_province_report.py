@@ -5,6 +5,7 @@ province's totals against targets with the change from the week before, the comm
 ranked lowest first, and which commune sent its figures for the week, and how late."""
 import datetime
 import io
+import shutil
 import subprocess
 
 import docx
@@ -382,3 +383,24 @@ def test_province_staff_save_the_document_settings_and_the_report_prints_them(tm
     # no commune has sent anything: the report says so, it does not break
     words = " ".join(plain(p.text) for p in document.paragraphs)
     assert "95 xã chưa gửi tệp nào" in words
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+def test_libreoffice_lays_the_word_report_out_in_order_with_the_signer_not_alone(province):
+    _, _, files = province
+    out = files["docx"].parent / "laid-out"
+    subprocess.run(["soffice", f"-env:UserInstallation=file://{out}/profile", "--headless",
+                    "--convert-to", "pdf", "--outdir", str(out), str(files["docx"])],
+                   check=True, capture_output=True, timeout=120)
+    pdf = out / "bao-cao.pdf"
+    assert "(A4)" in subprocess.run(["pdfinfo", str(pdf)], capture_output=True,
+                                    text=True).stdout
+    pages = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True,
+                           text=True).stdout.split("\f")
+    flow = plain(" ".join(pages))
+    order = ["Độc lập - Tự do - Hạnh phúc", "BÁO CÁO", "1. Kết quả toàn tỉnh",
+             "2.1. ", "3. Các xã đã gửi số liệu tuần 4", "Nơi nhận:", "Trần Văn Bình"]
+    places = [flow.find(words) for words in order]
+    assert -1 not in places and places == sorted(places), list(zip(order, places))
+    last = plain(next(p for p in pages if "Nơi nhận:" in p))
+    assert "Chưa có" in last or "Trễ" in last      # the body's last rows came along
