@@ -55,9 +55,9 @@ def _write(path, data):
               help="Save the recipients (Nơi nhận), one option each; replaces the list.")
 @click.pass_obj
 def report(obj, out_path, period, as_of, recipients, **document):
-    """Write the progress report to the commune chairman as PDF or Word (by extension)."""
-    from fieldapp.reports.formats import MIME, render_report
-    from fieldapp.reports.weekly import site_report_data
+    """Write the progress report to the chairman as PDF, Word or Excel (by extension): the
+    commune's, or on a province site the province's."""
+    from fieldapp.reports.formats import MIME, site_report
     kind = out_path.lower().rsplit(".", 1)[-1]
     if kind not in MIME:
         raise click.BadParameter("phải kết thúc bằng .pdf, .docx hoặc .xlsx", param_hint="--out")
@@ -74,7 +74,7 @@ def report(obj, out_path, period, as_of, recipients, **document):
             raise click.BadParameter(message, param_hint=hint)
         save_document(site, clean)
     try:
-        pdf = render_report(site_report_data(site, period, as_of), kind)
+        pdf = site_report(site, kind, period, as_of)
     except FieldappError as error:
         raise click_error(error) from None
     _write(out_path, pdf)

@@ -27,7 +27,7 @@ from fieldapp.reports.procedures import build_procedures
 
 __all__ = ["Section", "SECTIONS", "ReportData", "choose_period",
            "report_data", "render_html", "render_pdf", "site_report_pdf", "site_report_data",
-           "still_needed", "needed_words"]
+           "still_needed", "needed_words", "render_document_html"]
 
 UNITS = {"adults": "người", "households": "hộ", "surveys": "ý kiến hài lòng",
          "surveys_lci": "ý kiến hài lòng", "members": "thành viên tổ"}
@@ -345,10 +345,16 @@ def render_html(data, sections=None):
     rendered = [Markup(env.get_template(s.template).render(data=data, section=s,
                                                           number=i + 1, **v))
                 for i, (s, v) in enumerate(parts)]
+    return render_document_html("report/report.html", data, sections=rendered, env=env)
+
+
+def render_document_html(template, data, env=None, **context):
+    """An HTML document of `template` with the print CSS inline, the report's filters and
+    the Decree 30 head and foot of `data` (anything decree30.heading reads)."""
     with open(os.path.join(STATIC, "report.css"), encoding="utf-8") as handle:
         css = Markup(handle.read())
-    return env.get_template("report/report.html").render(
-        data=data, sections=rendered, css=css, head=heading(data), nation=NATION, motto=MOTTO)
+    return (env or _environment()).get_template(template).render(
+        data=data, css=css, head=heading(data), nation=NATION, motto=MOTTO, **context)
 
 
 def render_pdf(html):

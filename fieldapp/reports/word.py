@@ -8,9 +8,10 @@ from fieldapp.forms import text
 from fieldapp.reports.decree30 import MOTTO, NATION, heading
 from fieldapp.reports.weekly import build_behind, build_indicators, needed_words
 
-__all__ = ["render_docx"]
+__all__ = ["render_docx", "render_blocks_docx"]
 
 FONT, SIZE = "Times New Roman", 13
+TABLE_SIZE, KEEP_TOGETHER = 11, 12       # block tables: their size, rows kept on one page
 
 
 def _fill(par, words, bold=False, italic=False, align=None, size=None):
@@ -122,8 +123,9 @@ def _cell(cell, words, bold=False, italic=False, size=None, align="CENTER"):
     return _fill(cell.paragraphs[0], words, bold, italic, align, size)
 
 
-def render_docx(data):
-    """Word (.docx) bytes of a report (fieldapp.reports.weekly.ReportData)."""
+def _open(data):
+    """A new Decree 30 document with its head: issuer and number, motto and date, title and
+    summary; (document, heading texts)."""
     import docx
     head = heading(data)
     document = docx.Document()
@@ -142,6 +144,12 @@ def render_docx(data):
     _paragraph(document, "")
     _paragraph(document, head.title, bold=True, align="CENTER", size=14)
     _paragraph(document, head.summary, bold=True, align="CENTER")
+    return document, head
+
+
+def render_docx(data):
+    """Word (.docx) bytes of a report (fieldapp.reports.weekly.ReportData)."""
+    document, head = _open(data)
     _paragraph(document, f"Số liệu tính đến hết ngày {text.vn_date(data.as_of)}.")
     rows = build_indicators(data)["rows"]
     _heading(document, "1. Kết quả so với chỉ tiêu")
@@ -158,10 +166,18 @@ def render_docx(data):
              text.target(r["entry"]["target"]),
              needed_words(r["needed"], r["unit"])) for r in behind])
         _widths(table, (58, 22, 21, 60))
+    return _close(document, head, table)
+
+
+def _close(document, head, table):
+    """The recipients and the signer after the body, whose last `table` goes with them
+    onto their page; the file's bytes."""
     # the signature block is never alone on its page: the table's last row goes with it
-    for cell in table.rows[-1].cells:
-        for par in cell.paragraphs:
-            par.paragraph_format.keep_with_next = True
+    # (the last paragraph, when the body ends in words)
+    tail = document.paragraphs[-1:] if table is None else [
+        par for cell in table.rows[-1].cells for par in cell.paragraphs]
+    for par in tail:
+        par.paragraph_format.keep_with_next = True
     _paragraph(document, "").paragraph_format.keep_with_next = True
     sign = document.add_table(rows=1, cols=2)
     _widths(sign, (75, 86))
@@ -184,3 +200,39 @@ def render_docx(data):
 def _unmet(row):
     """The verdict of a row that is neither met nor missed, as the PDF words it."""
     return text.NO_TARGET if row["target"] is None else "Chưa có số liệu"
+
+
+def render_blocks_docx(data, blocks):
+    """Word (.docx) bytes of a Decree 30 document whose body is `blocks`, each (kind, value):
+    "heading", "subheading", "to" (centred), "text", "lead" (kept with the table after it)
+    or "note" with its words, or "table" with a fieldapp.reports.province.Grid."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+    document, head = _open(data)
+    table = None
+    for kind, value in blocks:
+        if kind == "table":
+            table = _table(document, value.header, value.rows)
+            _widths(table, value.widths)
+            for number, row in enumerate(table.rows):
+                _no_split(row)
+                for index, cell in enumerate(row.cells):
+                    par = cell.paragraphs[0]
+                    for run in par.runs:
+                        run.font.size = Pt(TABLE_SIZE)
+                    if index in value.numeric:
+                        par.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+                    # a short table stays on one page, with the words before it
+                    par.paragraph_format.keep_with_next = (
+                        len(table.rows) <= KEEP_TOGETHER and number < len(table.rows) - 1)
+            continue
+        table = None
+        if kind in ("heading", "subheading"):
+            _heading(document, value).runs[0].italic = kind == "subheading"
+        elif kind == "to":
+            _paragraph(document, value, align="CENTER")
+        else:
+            par = _paragraph(document, value, italic=kind == "note",
+                             size=11 if kind == "note" else None, align="JUSTIFY")
+            par.paragraph_format.keep_with_next = kind == "lead"
+    return _close(document, head, table)

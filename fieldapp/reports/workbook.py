@@ -10,9 +10,10 @@ from fieldapp.indicators.periods import period_word
 from fieldapp.reports.weekly import needed_words, still_needed, unit
 
 __all__ = ["render_xlsx", "indicators_xlsx", "volunteers_xlsx", "tables_xlsx", "template_xlsx",
-           "Table"]
+           "Table", "PERCENT", "POINTS"]
 
 PERCENT = "0.0%"
+POINTS = '+0.0" điểm "%;"−"0.0" điểm "%;0.0" điểm "%'   # a change of rates: +5,2 điểm %
 DATE = "DD/MM/YYYY"
 HEADER = ("Chỉ số", "Tử số", "Mẫu số", "Tỷ lệ", "Chỉ tiêu", "Đánh giá", "Còn cần thêm",
           "Giải thích")
@@ -29,10 +30,12 @@ def period_header(word):
 class Table:
     """One sheet: its title, header and rows; which columns are rates and which dates."""
 
-    def __init__(self, title, header, rows, percent=(), dates=()):
+    def __init__(self, title, header, rows, percent=(), dates=(), formats=None):
         self.title, self.header, self.rows = title, tuple(header), [list(r) for r in rows]
         self.percent = {header.index(name) for name in percent}
         self.dates = {header.index(name) for name in dates}
+        # other number formats: {column name: Excel format}
+        self.formats = {header.index(name): code for name, code in (formats or {}).items()}
 
 
 def _width(value):
@@ -76,6 +79,8 @@ def _sheet(book, table, caption, caption_row=True):
             row[index].number_format = PERCENT
         for index in table.dates:
             row[index].number_format = DATE
+        for index, code in table.formats.items():
+            row[index].number_format = code
     return sheet
 
 

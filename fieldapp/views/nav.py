@@ -28,6 +28,7 @@ NAV = [
     ("reports.index", "Báo cáo", ("staff", "admin"), "commune"),
     ("reports.document", "Thông tin văn bản", ("lead", "admin"), "village"),
     ("reports.document", "Thông tin văn bản", ("staff", "admin"), "commune"),
+    ("reports.document", "Thông tin văn bản", ("staff", "admin"), "province"),
     ("subjects.index", "Yêu cầu dữ liệu", ("staff",), "commune"),
     ("audit.index", "Nhật ký", ("admin",), None),
 ]

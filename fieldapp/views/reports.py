@@ -116,11 +116,9 @@ def report_xlsx():
 
 
 def _report(kind):
-    from fieldapp.reports.formats import MIME, render_report
-    from fieldapp.reports.weekly import site_report_data
+    from fieldapp.reports.formats import MIME, site_report
     period = _period()
-    body = render_report(site_report_data(get_site(), period, None, _scope(current_user())),
-                         kind)
+    body = site_report(get_site(), kind, period, None, _scope(current_user()))
     from fieldapp.indicators.periods import period_kind
     word = {"week": "tuan", "month": "thang"}[period_kind(get_site().settings.get("campaign"))]
     stamp = f"{word}-{period}" if period else today_local().isoformat()

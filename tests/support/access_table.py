@@ -107,4 +107,8 @@ PROVINCE = {
     "province.dashboard": (S, A),
     "province.commune": (S, A),
     "province.imports": (S, A),
+    "reports.document": (S, A),
+    "reports.report_pdf": (S, A),
+    "reports.report_docx": (S, A),
+    "reports.report_xlsx": (S, A),
 }
