@@ -85,6 +85,8 @@ TABLE = {
     "round.login_cards": ((L, A), NONE),
     "round.revoke_card": ((L, A), NONE),
     "static": (OPEN, OPEN),
+    "subjects.erase": ((L,), (S,)),
+    "subjects.erase_confirm": ((L,), (S,)),
     "subjects.done": ((L,), (S,)),
     "subjects.export_file_json": ((L,), (S,)),
     "subjects.export_file_pdf": ((L,), (S,)),
