@@ -201,3 +201,27 @@ def test_a_consent_entry_needs_its_fields_and_an_old_entry_needs_none():
     old = {k: v for k, v in ENTRY.items() if k != "fields"}
     assert format_errors([old], ["thon-3"]) != []                    # reason consent
     assert format_errors([dict(old, reason="request")], ["thon-3"]) == []
+
+
+def test_the_export_page_removes_them_before_preparing_the_file_and_says_so(tmp_path, site):
+    import gzip
+    import re
+
+    from fieldapp import create_app
+    from tests.support.pages import csrf_token, login_page
+    home = factories.household("Hộ Trang Xuất")
+    home["data"]["phone"] = LOST[0]
+    site.store.submit([home])
+    lead = create_app({"DATA_DIR": site.data_dir, "TESTING": True}).test_client()
+    assert login_page(lead, "lan", factories.LEAD_PIN).status_code == 302
+    answer = lead.post("/export", data={"csrf_token": csrf_token(lead, "/export"),
+                                        "scope": "new"}, follow_redirects=True)
+    page = answer.get_data(as_text=True)
+    assert f"Đã xóa 1 {MESSAGE}." in page
+    batch_id = re.search(r'name="batch" value="([0-9a-f-]{36})"', page).group(1)
+    body = gzip.decompress(lead.get(f"/export/file?batch={batch_id}").get_data())
+    assert LOST[0].encode() not in body
+    assert json.loads(body)["erasures"][0]["fields"] == ["phone"]
+    commune = factories.commune_site(tmp_path / "commune", users=False)
+    assert import_batch(commune, json.loads(body)).new == 1
+    assert [e["actor"] for e in audit.entries(site, "consent.phones")] == ["lan"]
