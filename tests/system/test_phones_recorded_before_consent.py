@@ -14,7 +14,8 @@ from fieldapp.forms.consent import fields_needing_consent
 from fieldapp.indicators.compute import site_compute
 from fieldapp.site import Site
 from sync.errors import BatchRejected
-from sync.transfer import export_batch, import_batch
+from sync.export import export_batch
+from sync.transfer import import_batch
 from tests.support import factories
 from tests.support.batches import snapshot
 
