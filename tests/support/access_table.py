@@ -49,6 +49,7 @@ TABLE = {
     "commune.annex_template": (NONE, (S, A)),
     "commune.annex_template_xlsx": (NONE, (S, A)),
     "commune.campaign": (NONE, (S, A)),
+    "commune.request_days": (NONE, (A,)),
     "commune.commendations": (NONE, (S, A)),
     "commune.commune_targets": (NONE, (S, A)),
     "commune.conflicts": (NONE, (S, A)),

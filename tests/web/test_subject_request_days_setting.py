@@ -52,3 +52,40 @@ def test_a_saved_number_sets_the_deadline_of_later_requests(client, site):
     logged = subject_requests.open_request(site, "lan", "see", "household", home["id"],
                                            "thon-3", received)
     assert logged["deadline"] == (received + datetime.timedelta(days=20)).isoformat()
+
+
+@pytest.fixture
+def commune_client(tmp_path):
+    from fieldapp import create_app
+    commune = f.commune_site(tmp_path / "commune")
+    return commune, create_app({"DATA_DIR": commune.data_dir, "TESTING": True}).test_client()
+
+
+def test_the_commune_admin_sets_the_days_and_a_bad_one_is_said_under_the_field(
+        commune_client):
+    commune, client = commune_client
+    login_page(client, "quantri", f.PASSWORD)
+    token = csrf_token(client, "/commune/villages")
+    bad = client.post("/commune/villages/request-days",
+                      data={"csrf_token": token, "subject_request_days": "0"})
+    assert bad.status_code == 422
+    page = bad.get_data(as_text=True)
+    field = page[page.index('name="subject_request_days"'):]
+    assert "Phải là số ngày nguyên từ 1 đến 90." in field[:600]
+    assert "subject_request_days" not in commune.settings
+    ok = client.post("/commune/villages/request-days",
+                     data={"csrf_token": token, "subject_request_days": "15"})
+    assert ok.status_code == 302
+    assert commune.settings["subject_request_days"] == 15
+
+
+def test_commune_staff_see_no_days_form_and_cannot_post_one(commune_client):
+    commune, client = commune_client
+    login_page(client, "canbo", f.PASSWORD)
+    token = csrf_token(client, "/commune/villages")
+    assert 'name="subject_request_days"' not in client.get("/commune/villages").get_data(
+        as_text=True)
+    answer = client.post("/commune/villages/request-days",
+                         data={"csrf_token": token, "subject_request_days": "15"})
+    assert answer.status_code == 403
+    assert "subject_request_days" not in commune.settings
