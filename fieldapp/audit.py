@@ -30,6 +30,7 @@ ACTION_LABELS = {
     "subject.export.json": "Tải dữ liệu của một người (JSON)",
     "subject.export.pdf": "Tải dữ liệu của một người (PDF)",
     "subject.erase": "Xóa dữ liệu của một người", "purge": "Khử nhận dạng khi hết hạn lưu",
+    "consent.phones": "Xóa số điện thoại không có đồng ý liên hệ",
     "export.prepare": "Chuẩn bị tệp gửi xã", "export.download": "Tải tệp gửi xã",
     "export.confirm": "Xác nhận đã chép tệp gửi xã", "export.push": "Gửi dữ liệu qua mạng",
     "export.push.refused": "Gửi qua mạng không thành", "push.cli": "Gửi dữ liệu qua mạng "

@@ -15,7 +15,8 @@ from fieldapp.forms.erasure import is_deidentified
 from fieldapp.forms.errors import NotFound
 from sync import erasures
 
-__all__ = ["Erasure", "household_records", "person_records", "erase", "purge_targets",
+__all__ = ["Erasure", "household_records", "person_records", "subject_records",
+           "describe_records", "names_of", "erase", "purge_targets",
            "purge", "purge_is_due", "last_purge_day", "local_today"]
 
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -63,6 +64,37 @@ def person_records(store, person_id):
     ids = {person_id} | {rid for rid in _referring(histories, "person_id", {person_id})
                          if histories[rid][-1]["village_id"] == person["village_id"]}
     return person, ids
+
+
+def subject_records(store, subject_type, subject_id):
+    """(current version, ids) of what erasing a household or a person covers."""
+    if subject_type == "household":
+        return household_records(store, subject_id)
+    return person_records(store, subject_id)
+
+
+def describe_records(store, ids):
+    """'1 hộ, 3 người, 2 lần thăm, 1 khảo sát' of the records `ids`."""
+    from fieldapp.forms.text import vn_number
+    words = (("household", "hộ"), ("person", "người"), ("visit", "lần thăm"),
+             ("survey", "khảo sát"))
+    kinds = [store.current(rid)["type"] for rid in ids]
+    return ", ".join(f"{vn_number(kinds.count(kind))} {word}" for kind, word in words
+                     if kind in kinds)
+
+
+def names_of(store, ids):
+    """The names the households and people of `ids` show now (heads first), for the
+    confirmation of an erasure."""
+    heads, people = [], []
+    for rid in ids:
+        version = store.current(rid)
+        data = version["data"] if version else {}
+        if version and version["type"] == "household" and data.get("head_name"):
+            heads.append(data["head_name"])
+        elif version and version["type"] == "person" and data.get("full_name"):
+            people.append(data["full_name"])
+    return sorted(heads) + sorted(people)
 
 
 def _identified(store, ids=None):

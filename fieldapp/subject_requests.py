@@ -9,7 +9,8 @@ The deadline: Decree 356/2025/NĐ-CP has the controller answer a request within 
 days and carry it out within 10 to 20 days by kind, extendable once by up to 15 days
 (as summarised by Frasers Vietnam, 19/01/2026, and CDLAF on Decree 356; the Decree's own
 per-kind days were not found). So the days are ONE constant, the shortest of that range,
-and a site setting `subject_request_days` the commune sets from the Decree's text.
+and a site setting `subject_request_days` the village admin sets on /settings
+(docs/erasure.md, "The deadline of a request", has the sources).
 """
 import datetime
 import os
@@ -18,7 +19,8 @@ import uuid
 from fieldapp.forms.errors import Conflict, Invalid, NotFound
 from storage.journal import append_entry, read_entries
 
-__all__ = ["KINDS", "KIND_LABELS", "DEFAULT_REQUEST_DAYS", "request_days", "deadline",
+__all__ = ["KINDS", "KIND_LABELS", "DEFAULT_REQUEST_DAYS", "request_days", "parse_request_days",
+           "deadline",
            "open_request", "mark_done", "all_requests", "days_left", "open_counts"]
 
 KINDS = ("see", "correct", "erase")
@@ -41,6 +43,15 @@ def request_days(settings):
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 90:
         return DEFAULT_REQUEST_DAYS
     return days
+
+
+def parse_request_days(raw):
+    """(days, None) of a settings form's text, or (None, the Vietnamese error shown under
+    the field): a whole number from 1 to 90."""
+    text = (raw or "").strip()
+    if not (text.isascii() and text.isdigit() and 1 <= int(text) <= 90):
+        return None, "Phải là số ngày nguyên từ 1 đến 90."
+    return int(text), None
 
 
 def deadline(settings, received):

@@ -7,7 +7,10 @@ An erasure entry names records, never what they held:
 
 A request names the records erased (a household with its people, visits and surveys, or
 one person with their surveys); a purge names none and covers every version of its
-village stamped at or before `at`. A site keeps its entries in the meta table
+village stamped at or before `at`. An entry may also carry `fields` (e.g. ["phone"]):
+then it removes only those fields, from the versions of its records stamped at or before
+`at` (reason "consent": phones recorded before consent existed, fieldapp.phone_consent);
+entries without it are as before. A site keeps its entries in the meta table
 `erasures`, rewrites the stored versions they cover with `deidentify_version` (history
 included), and a village sends every entry of a village in each batch of that village
 (docs/erasure.md). On import the commune records and applies the sender's new entries
@@ -16,30 +19,35 @@ duplicate check, so that an older batch imported later cannot bring the data bac
 """
 import uuid
 
-from fieldapp.forms.erasure import deidentify_version
+from fieldapp.forms.erasure import ERASABLE_FIELDS, deidentify_fields, deidentify_version
 from fieldapp.forms.rules import UUID_RE
 from fieldapp.forms.versions import UPDATED_AT_RE, VILLAGE_RE, utc_now
 
 __all__ = ["REASONS", "ENTRY_FIELDS", "MAX_IDS", "new_entry", "record", "entries",
            "covering", "scrub", "apply", "apply_pending", "format_errors", "for_batch", "receive",
-           "sent_until", "unsent"]
+           "sent_until", "unsent", "scrub_incoming"]
 
-REASONS = ("request", "purge")
+REASONS = ("request", "purge", "consent")
 ENTRY_FIELDS = ("id", "reason", "at", "village_id", "record_ids")
+OPTIONAL_FIELDS = ("fields",)       # only some fields erased: absent in older entries
 MAX_IDS = 10_000              # record ids of one request entry (a household is a few dozen)
 MAX_ENTRIES = 100_000
 
 
-def new_entry(reason, village_id, record_ids=(), at=None):
-    """A new erasure entry (a purge's names no record: it covers its whole village)."""
-    return {"id": str(uuid.uuid4()), "reason": reason, "at": at or utc_now(),
-            "village_id": village_id,
-            "record_ids": [] if reason == "purge" else sorted(set(record_ids))}
+def new_entry(reason, village_id, record_ids=(), at=None, fields=None):
+    """A new erasure entry (a purge's names no record: it covers its whole village); with
+    `fields`, one that removes only those fields."""
+    entry = {"id": str(uuid.uuid4()), "reason": reason, "at": at or utc_now(),
+             "village_id": village_id,
+             "record_ids": [] if reason == "purge" else sorted(set(record_ids))}
+    if fields:
+        entry["fields"] = sorted(set(fields))
+    return entry
 
 
 def _public(row):
     """The entry as it travels: its fields only (not the site's own bookkeeping)."""
-    return {name: row[name] for name in ENTRY_FIELDS}
+    return {name: row[name] for name in ENTRY_FIELDS + OPTIONAL_FIELDS if name in row}
 
 
 def entries(site, village_ids=None, until=None):
@@ -71,9 +79,10 @@ def record(site, new, source=""):
 
 
 def covering(found):
-    """A test of whether a version is covered by one of the entries `found`, or None
-    when they cover nothing."""
-    named = {(e["village_id"], record_id) for e in found if e["reason"] == "request"
+    """A test of whether a version is covered by one of the entries `found` that erase
+    every identifying field, or None when they cover nothing."""
+    named = {(e["village_id"], record_id) for e in found
+             if e["reason"] != "purge" and "fields" not in e
              for record_id in e["record_ids"]}
     purged = {}
     for entry in found:
@@ -89,27 +98,48 @@ def covering(found):
     return covers
 
 
-def scrub(versions, found):
-    """`versions` with every one an entry of `found` covers de-identified."""
+def cleaner(found):
+    """A function answering a version with what the entries `found` erase from it removed
+    (the version itself when they erase nothing of it), or None when they cover nothing."""
     covers = covering(found)
-    if covers is None:
+    limited = {}                  # (village, record id) -> [(at, fields)]
+    for entry in found:
+        if "fields" in entry:
+            for record_id in entry["record_ids"]:
+                limited.setdefault((entry["village_id"], record_id), []).append(
+                    (entry["at"], entry["fields"]))
+    if covers is None and not limited:
+        return None
+
+    def clean(version):
+        if covers is not None and covers(version):
+            return deidentify_version(version)
+        for at, fields in limited.get((version["village_id"], version["id"]), ()):
+            if version["updated_at"] <= at:
+                version = deidentify_fields(version, fields)
+        return version
+    return clean
+
+
+def scrub(versions, found):
+    """`versions` with what an entry of `found` erases from each one removed."""
+    clean = cleaner(found)
+    if clean is None:
         return versions
-    return [deidentify_version(v) if covers(v) else v for v in versions]
+    return [clean(v) for v in versions]
 
 
 def apply(site, found):
     """De-identify every stored version the entries `found` cover, in one rewrite of the
     store, then mark them applied; return (records, versions) changed."""
-    covers = covering(found)
+    clean = cleaner(found)
     changed, records = 0, set()
-    if covers is not None:
+    if clean is not None:
         ids = None if any(e["reason"] == "purge" for e in found) else \
             {record_id for e in found for record_id in e["record_ids"]}
 
         def change(version):
-            if not covers(version):
-                return version
-            new = deidentify_version(version)
+            new = clean(version)
             if new is not version:
                 records.add(version["id"])
             return new
@@ -161,8 +191,9 @@ def format_errors(value, village_ids):
         return ["trường erasures phải là danh sách"]
     allowed = frozenset(village_ids or ())
     for n, entry in enumerate(value, 1):
-        if not isinstance(entry, dict) or set(entry) != set(ENTRY_FIELDS):
-            return [f"mục xóa dữ liệu thứ {n} phải có đúng: " + ", ".join(ENTRY_FIELDS)]
+        if not isinstance(entry, dict) or set(entry) - set(OPTIONAL_FIELDS) != set(ENTRY_FIELDS):
+            return [f"mục xóa dữ liệu thứ {n} phải có đúng: " + ", ".join(ENTRY_FIELDS)
+                    + " (và có thể có fields)"]
         ids = entry["record_ids"]
         good = (isinstance(entry["id"], str) and UUID_RE.match(entry["id"])
                 and entry["reason"] in REASONS
@@ -170,12 +201,43 @@ def format_errors(value, village_ids):
                 and isinstance(entry["village_id"], str) and VILLAGE_RE.match(entry["village_id"])
                 and isinstance(ids, list) and len(ids) <= MAX_IDS
                 and all(isinstance(i, str) and UUID_RE.match(i) for i in ids)
-                and (entry["reason"] == "purge") == (not ids))
+                and (entry["reason"] == "purge") == (not ids)
+                and _fields_good(entry))
         if not good:
             return [f"mục xóa dữ liệu thứ {n} không hợp lệ"]
         if entry["village_id"] not in allowed:
             return [f"mục xóa dữ liệu thứ {n} thuộc thôn không do trạm này gửi"]
     return []
+
+
+def _fields_good(entry):
+    """Whether an entry's `fields`, when present, name erasable fields once each, in
+    order; an entry of reason "consent" must have them, a purge must not."""
+    if "fields" not in entry:
+        return entry["reason"] != "consent"
+    fields = entry["fields"]
+    return (entry["reason"] != "purge" and isinstance(fields, list) and 0 < len(fields) <= 8
+            and all(isinstance(f, str) and f in ERASABLE_FIELDS for f in fields)
+            and fields == sorted(set(fields)))
+
+
+def scrub_incoming(site, batch):
+    """The records of a checked batch (format, signature) not judged yet, with what the
+    batch's own erasures and the site's erasures of the sender's villages erase removed,
+    so that the rules judge what would be stored: an older version whose phone a
+    "consent" entry erases is not refused for that phone. Records too malformed to match
+    an entry are left for the rules to refuse."""
+    found = list(batch.get("erasures") or ()) + entries(site, batch["site"]["village_ids"])
+    clean = cleaner(found)
+    if clean is None:
+        return batch["records"]
+    return [clean(r) if _matchable(r) else r for r in batch["records"]]
+
+
+def _matchable(record):
+    """Whether a record not judged yet has the envelope fields an entry is matched by."""
+    return isinstance(record, dict) and isinstance(record.get("data"), dict) and all(
+        isinstance(record.get(name), str) for name in ("id", "type", "village_id", "updated_at"))
 
 
 def receive(site, batch, versions, refuse):

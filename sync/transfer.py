@@ -127,9 +127,11 @@ def store_checked(site, batch, checked, raw, source, now):
         receipt.new, receipt.duplicate = 0, batch["record_count"]
         receipt.conflicts = competing_edits(site.store, {r["id"] for r in batch["records"]})
         return receipt
-    # records decoded typed are valid, clean and of the sender's villages already
-    versions, bad = (batch["records"], []) if checked else \
-        _check_records(batch["records"], sender["village_ids"], _created(batch, now, refuse=True))
+    # records decoded typed are valid, clean and of the sender's villages already; the
+    # others are judged after the erasures that cover them (a phone erased for want of consent)
+    versions, bad = (batch["records"], []) if checked else _check_records(
+        erasures.scrub_incoming(site, batch), sender["village_ids"],
+        _created(batch, now, refuse=True))
     if bad:
         raise _records_rejected(bad)
     claimed = [] if _pinned_for(pinned, sender) else _claimed(site, sender)

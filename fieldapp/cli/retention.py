@@ -6,7 +6,7 @@ import click
 from fieldapp.cli.common import DAY
 from fieldapp.forms.text import vn_date, vn_number
 
-__all__ = ["purge", "purge_if_due"]
+__all__ = ["purge", "purge_if_due", "phones_if_needed"]
 
 _DAY = datetime.timedelta(days=1)
 
@@ -64,3 +64,16 @@ def purge_if_due(site):
     except StorageError:           # serve anyway: the next start (or `purge`) tries again
         return ("Đã hết thời hạn lưu trữ nhưng CHƯA xóa được thông tin định danh (lỗi ghi "
                 "đĩa: đĩa đầy?). Hãy chạy `fieldapp purge` sau khi khắc phục.")
+
+
+def phones_if_needed(site, actor="system"):
+    """At `serve`'s start and before an export: remove the phones recorded without the
+    `phone_contact` consent (fieldapp.phone_consent) on a village site; return the line
+    to show, or None."""
+    from fieldapp import phone_consent
+    from storage import StorageError
+    try:
+        return phone_consent.migrate_if_needed(site, actor)
+    except StorageError:
+        return ("CHƯA xóa được số điện thoại không có đồng ý liên hệ qua điện thoại (lỗi ghi "
+                "đĩa: đĩa đầy?); xã sẽ từ chối lô có số đó. Hãy khắc phục rồi chạy lại.")

@@ -123,10 +123,13 @@ def run_server(app, host, port, announce=True):
 def serve(obj, host, port):
     """Serve the site to phones on this laptop's network."""
     from fieldapp import create_app
-    from fieldapp.cli.retention import purge_if_due
+    from fieldapp.cli.retention import phones_if_needed, purge_if_due
     purged = purge_if_due(obj.site())          # the retention date passed: purge first
     if purged:
         click.echo(purged)
+    migrated = phones_if_needed(obj.site())    # phones recorded before consent existed
+    if migrated:
+        click.echo(migrated)
     app = create_app({"DATA_DIR": obj.data_dir})
     run_server(app, host, port)
 

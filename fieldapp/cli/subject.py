@@ -17,15 +17,6 @@ def subject():
     """A person's requests about their data: find, export, erase."""
 
 
-def _describe(store, ids):
-    """'1 hộ, 3 người, 2 lần thăm, 1 khảo sát' of the records `ids`."""
-    words = (("household", "hộ"), ("person", "người"), ("visit", "lần thăm"),
-             ("survey", "khảo sát"))
-    kinds = [store.current(rid)["type"] for rid in ids]
-    return ", ".join(f"{vn_number(kinds.count(kind))} {word}" for kind, word in words
-                     if kind in kinds)
-
-
 def _confirmed(question):
     """Whether the operator answers yes ("c", "có", or "y") to `question`; no by default."""
     answer = click.prompt(f"{question} [c/K]", default="k", show_default=False,
@@ -60,7 +51,7 @@ def erase(obj, household_id, person_id, yes, actor):
     except FieldappError as error:
         raise click_error(error) from None
     click.echo(f"Sẽ xóa thông tin định danh (họ tên, địa chỉ, số điện thoại, ghi chú, nhận "
-               f"xét) của {who}: {_describe(site.store, ids)}, ở mọi phiên bản đã lưu, kể cả "
+               f"xét) của {who}: {erasing.describe_records(site.store, ids)}, ở mọi phiên bản đã lưu, kể cả "
                "lịch sử. Các số liệu (năm sinh, VNeID, tài khoản, lần thăm, điểm hài lòng) "
                "được giữ nên chỉ số không đổi. Việc này không hoàn tác được.")
     if not yes and not _confirmed("Xóa thật không?"):

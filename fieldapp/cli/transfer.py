@@ -33,6 +33,10 @@ def export(obj, out, all_versions, encrypt, to_key):
     to_key = _sealing_key(site, encrypt, to_key)
     encrypt = to_key is not None
     asked = out
+    from fieldapp.cli.retention import phones_if_needed
+    migrated = phones_if_needed(site, "cli")    # else the commune refuses the batch
+    if migrated:
+        click.echo(migrated)
     out = _batch_file_name(out, sealed=encrypt)
     try:
         batch = export_batch(site, all_versions=all_versions, remember=False)
@@ -222,6 +226,10 @@ def push(obj, url, token, save, all_versions, encrypt, to_key, timeout):
     except FieldappError as error:
         raise click.BadParameter(error.message, param_hint="URL") from None
     to_key = _sealing_key(site, encrypt, to_key)
+    from fieldapp.cli.retention import phones_if_needed
+    migrated = phones_if_needed(site, "cli")    # else the commune refuses the batch
+    if migrated:
+        click.echo(migrated)
     if save:
         site.update_settings(lambda settings: settings.update(push={"url": url, "token": token}))
         click.echo("Đã lưu địa chỉ và mã gửi: lần sau chỉ cần `fieldapp push`, hoặc nút "

@@ -10,8 +10,8 @@ Domain knowledge, so it lives here; `storage/` and `sync/` receive it as a funct
 """
 from fieldapp.forms.rules import RULES
 
-__all__ = ["IDENTIFYING", "ERASED_NAME", "deidentify_data", "deidentify_version",
-           "is_deidentified"]
+__all__ = ["IDENTIFYING", "ERASED_NAME", "ERASABLE_FIELDS", "deidentify_data",
+           "deidentify_version", "deidentify_fields", "is_deidentified"]
 
 # The placeholder for a required name after erasure (SPEC-facing: shown on pages).
 ERASED_NAME = "(đã xóa)"
@@ -26,6 +26,11 @@ IDENTIFYING = {
 }
 
 _REQUIRED = {t: {r.name for r in rules if r.required} for t, rules in RULES.items()}
+
+# The identifying fields an erasure may remove alone (an entry's `fields`, sync.erasures):
+# the optional ones, so a version without them still validates.
+ERASABLE_FIELDS = frozenset(name for record_type, names in IDENTIFYING.items()
+                            for name in names if name not in _REQUIRED.get(record_type, ()))
 
 
 def deidentify_data(record_type, data):
@@ -61,3 +66,17 @@ def deidentify_version(version):
 def is_deidentified(version):
     """True when the version holds no identifying value any more."""
     return deidentify_version(version) == version
+
+
+def deidentify_fields(version, fields):
+    """A copy of a record version without the optional identifying `fields` its type has
+    (e.g. just the phone), or the version itself when it holds none of them."""
+    data = version.get("data")
+    if not isinstance(data, dict):
+        return version
+    own = IDENTIFYING.get(version.get("type"), ())
+    drop = [name for name in fields if name in own and name in data
+            and name not in _REQUIRED.get(version.get("type"), ())]
+    if not drop:
+        return version
+    return dict(version, data={k: v for k, v in data.items() if k not in drop})

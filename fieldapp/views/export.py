@@ -3,7 +3,7 @@
 from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
 from tinydb import Query
 
-from fieldapp import audit
+from fieldapp import audit, phone_consent
 from fieldapp.auth.access import get_site, page
 from fieldapp.forms.errors import BadRequest, Conflict
 from fieldapp.forms.text import vn_number, vn_time
@@ -134,6 +134,9 @@ def export():
     village_id = _scope(g.user)
     if ActionForm().validate_on_submit():
         everything = request.form.get("scope") == "all"
+        migrated = phone_consent.migrate_if_needed(site, g.user["username"])
+        if migrated:                        # else the commune refuses the batch
+            flash(migrated, "ok")
         row = _prepare(site, everything, g.user["username"], village_id)
         if row is None:
             flash("Không có thay đổi nào chưa gửi: chưa cần tải tệp.", "ok")
@@ -244,6 +247,9 @@ def push():
     if key is False:
         flash(BAD_KEY.replace("tải tệp nào", "gửi gì"), "error")
         return redirect(url_for("export.export"), code=303)
+    migrated = phone_consent.migrate_if_needed(site, g.user["username"])
+    if migrated:                            # else the commune refuses the batch
+        flash(migrated, "ok")
     try:
         answer, batch = push_changes(site, *saved, to_key=key, village_id=_scope(g.user),
                                      timeout=PUSH_TIMEOUT)

@@ -170,6 +170,8 @@ class VillageSettingsForm(FlaskForm):
     wifi_ssid = StringField("Tên Wi-Fi của máy (SSID)", render_kw={"maxlength": 32})
     wifi_password = StringField("Mật khẩu Wi-Fi", render_kw={"maxlength": 63,
                                                               "autocomplete": "off"})
+    subject_request_days = StringField("Hạn xử lý yêu cầu về dữ liệu cá nhân (số ngày)",
+                                       render_kw={"inputmode": "numeric", "maxlength": 2})
 
 
 class DocumentForm(FlaskForm):

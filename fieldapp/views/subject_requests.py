@@ -1,17 +1,17 @@
 """A citizen's requests about their data, for the village lead (their own village) and
 commune staff: find a household or person, record a request, see the open ones with their
-deadline, download everything held (JSON or PDF), mark a request done.
-
-Erasure itself is `fieldapp subject erase` on the command line for now; the page says so.
+deadline, download everything held (JSON or PDF), mark a request done, and erase a
+household's or a person's identifying data after a confirmation page that names them
+(as `fieldapp subject erase` does; an erasure request is then marked done).
 """
 import re
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 
-from fieldapp import audit, subject_requests
+from fieldapp import audit, erasing, subject_requests
 from fieldapp.auth.access import current_user, get_site, page, visible_villages
 from fieldapp.forms.errors import BadRequest, FieldappError, Forbidden, Invalid
-from fieldapp.forms.text import vn_date
+from fieldapp.forms.text import vn_date, vn_number
 from fieldapp.indicators.periods import parse_day, today_local
 from fieldapp.records import people_names
 from fieldapp.subjects import export_json, find_subjects, gather, subject_record
@@ -163,3 +163,67 @@ def _export(kind):
     response.headers["Content-Disposition"] = (
         f'attachment; filename="du-lieu-{subject_type}-{subject_id[:8]}.{kind}"')
     return response
+
+
+def _erasure(form):
+    """(subject key, type, id, current version, ids covered, the open erasure request
+    or None) of an erasure asked for by `form` (subject, optional request_id)."""
+    user = _user()
+    site = get_site()
+    villages = visible_villages(user)
+    key = form.get("subject", "")
+    subject_type, subject_id, version = _subject(key, villages)    # of the user's villages
+    site.store.refresh()
+    _, ids = erasing.subject_records(site.store, subject_type, subject_id)
+    asked = None
+    request_id = form.get("request_id", "")[:64]
+    if request_id:
+        asked = next((r for r in subject_requests.all_requests(site, villages, {subject_id})
+                      if r["id"] == request_id), None)
+        if asked is None:
+            raise BadRequest("Không tìm thấy yêu cầu này.")
+    return key, subject_type, subject_id, version, ids, asked
+
+
+@bp.get("/erase")
+@page("lead", "staff")
+def erase_confirm():
+    """The confirmation of an erasure: whom it names, how many records, what stays."""
+    try:
+        key, subject_type, _, version, ids, asked = _erasure(request.args)
+    except FieldappError as error:
+        flash(error.message, "error")
+        return redirect(url_for("subjects.index"))
+    site = get_site()
+    return render_template(
+        "subjects/erase.html", key=key, subject_type=subject_type, name=_name(version),
+        names=erasing.names_of(site.store, ids), count=len(ids),
+        described=erasing.describe_records(site.store, ids), asked=asked,
+        at_village=site.kind == "village", form=ActionForm())
+
+
+@bp.post("/erase")
+@page("lead", "staff")
+def erase():
+    """Erase the confirmed household or person (every stored version, history included),
+    audit it (ids only), and mark its erasure request done."""
+    user = _user()
+    require_form_token()
+    site = get_site()
+    try:
+        key, _, subject_id, version, ids, asked = _erasure(request.form)
+    except FieldappError as error:
+        flash(error.message, "error")
+        return redirect(url_for("subjects.index"))
+    done = erasing.erase(site, ids, version["village_id"], user["username"])
+    closed = ""
+    if asked is not None and asked["kind"] == "erase" and asked["status"] == "open":
+        subject_requests.mark_done(site, user["username"], asked["id"])
+        audit.record(site, user["username"], "subject.done", ids=[subject_id],
+                     request_id=asked["id"])
+        closed = " Yêu cầu xóa đã được đánh dấu xong."
+    where = ("Lần gửi dữ liệu tới sẽ mang việc xóa này lên xã." if site.kind == "village" else
+             "Máy của thôn vẫn còn dữ liệu này: tổ trưởng thôn cần xóa cả ở đó.")
+    flash(f"Đã xóa thông tin định danh của {vn_number(done.records)} bản ghi "
+          f"({vn_number(done.versions)} phiên bản). {where}{closed}", "ok")
+    return redirect(url_for("subjects.index"))

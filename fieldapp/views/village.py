@@ -3,7 +3,7 @@ import datetime
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from fieldapp import audit, phones
+from fieldapp import audit, phones, subject_requests
 from fieldapp.auth import accounts as auth
 from fieldapp.auth.access import (check_village, current_user, get_site, page, switch_account,
                                   visible_villages)
@@ -366,6 +366,10 @@ def _settings_errors(form):
     if password and not 8 <= len(password) <= 63:
         errors["wifi_password"] = "Mật khẩu Wi-Fi dài từ 8 đến 63 ký tự."
     clean["wifi"] = {"ssid": ssid, "password": password}
+    days, problem = subject_requests.parse_request_days(form.subject_request_days.data)
+    if problem:
+        errors["subject_request_days"] = problem
+    clean["subject_request_days"] = days
     return clean, errors
 
 
@@ -380,7 +384,8 @@ def settings():
         "village_name": village["name"], "adult_population": village.get("adult_population") or "",
         "campaign_start": current["campaign"]["start"], "campaign_end": current["campaign"]["end"],
         "wifi_ssid": current.get("wifi", {}).get("ssid", ""),
-        "wifi_password": current.get("wifi", {}).get("password", "")})
+        "wifi_password": current.get("wifi", {}).get("password", ""),
+        "subject_request_days": str(subject_requests.request_days(current))})
     if form.validate_on_submit():
         clean, errors = _settings_errors(form)
         for name, message in errors.items():
@@ -399,7 +404,8 @@ def settings():
             updated["wifi"] = clean["wifi"]
             site.update_settings(lambda settings: settings.update(
                 villages=updated["villages"], site_name=updated["site_name"],
-                campaign=updated["campaign"], wifi=updated["wifi"]))
+                campaign=updated["campaign"], wifi=updated["wifi"],
+                subject_request_days=clean["subject_request_days"]))
             flash("Đã lưu cài đặt.", "ok")
             return redirect(url_for("village.settings"))
     return render_template("settings.html", form=form), 422 if form.errors else 200

@@ -198,7 +198,8 @@ def test_the_admin_sets_wifi_population_and_campaign(client, site):
     ok = client.post("/settings", data={"csrf_token": token, "village_name": "Thôn Ba",
                                         "adult_population": "1.250", "campaign_start": "2025-07-25",
                                         "campaign_end": "2025-08-25", "wifi_ssid": "fieldapp-thon3",
-                                        "wifi_password": "matkhau123"})
+                                        "wifi_password": "matkhau123",
+                                        "subject_request_days": "10"})
     assert ok.status_code == 302
     saved = site.settings
     assert saved["villages"][0]["adult_population"] == 1250

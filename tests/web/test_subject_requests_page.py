@@ -72,7 +72,8 @@ def test_the_lead_records_a_request_and_sees_its_deadline(world):
     assert "Đang chờ xử lý (1)" in text and "Xóa · Người Đặng Văn Đức" in text
     assert f"hạn {deadline.strftime('%d/%m/%Y')}" in text
     assert f"còn {(deadline - today_local()).days} ngày" in text
-    assert "fieldapp subject erase --person " + world["person"]["id"] in text
+    assert f"/subject-requests/erase?subject=person:{world['person']['id']}" in \
+        lead.get("/subject-requests/").get_data(as_text=True)
     [logged] = subject_requests.all_requests(world["site"])
     assert (logged["recorded_by"], logged["village_id"]) == ("lan", "thon-3")
     assert audit.entries(world["site"], "subject.request")[-1]["ids"] == [world["person"]["id"]]

@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import RadioField, SelectChoice, StringField
 
-from fieldapp import audit
+from fieldapp import audit, subject_requests
 from fieldapp.auth.access import current_user, get_site, page
 from fieldapp.forms.errors import Invalid, NotFound
 from fieldapp.indicators import annex
@@ -76,9 +76,12 @@ def _commune_targets(settings):
 
 
 def _villages_page(campaign_form=None, targets=None, add_form=None, annex_form=None,
-                   annex_errors=None, status=200):
+                   annex_errors=None, status=200, request_form=None):
     """Render the villages page; forms not given are filled from the settings."""
     settings = get_site().settings
+    if request_form is None:
+        request_form = RequestDaysForm(formdata=None, data={
+            "subject_request_days": str(subject_requests.request_days(settings))})
     campaign = settings.get("campaign") or {}
     if campaign_form is None:
         campaign_form = CampaignForm(formdata=None, data={
@@ -91,7 +94,8 @@ def _villages_page(campaign_form=None, targets=None, add_form=None, annex_form=N
         targets=targets, add_form=add_form or VillageForm(formdata=None),
         annex_form=annex_form or AnnexForm(formdata=None), annex_errors=annex_errors or [],
         commune_targets=_commune_targets(settings), definitions=DEFINITIONS,
-        short=SHORT_LABELS, periods=campaign.get("periods", [])), status
+        short=SHORT_LABELS, periods=campaign.get("periods", []), request_form=request_form,
+        is_admin=current_user()["role"] == "admin"), status
 
 
 @bp.get("/villages")
@@ -288,3 +292,26 @@ def annex_template():
     body = annex.annex_template(get_site().settings.get("villages", []))
     return Response(body, mimetype="text/csv", headers={
         "Content-Disposition": "attachment; filename=phu-luc-thon.csv"})
+
+
+class RequestDaysForm(FlaskForm):
+    """The days a citizen's request has before its deadline (the commune admin's)."""
+    subject_request_days = StringField("Hạn xử lý yêu cầu về dữ liệu cá nhân (số ngày)",
+                                       render_kw={"inputmode": "numeric", "maxlength": 2})
+
+
+@bp.post("/villages/request-days")
+@page("admin", site_kind="commune")
+def request_days():
+    """Save `subject_request_days` (a whole number 1-90; docs/erasure.md)."""
+    form = RequestDaysForm()
+    if not form.validate_on_submit():
+        return _villages_page(request_form=form, status=400)
+    days, problem = subject_requests.parse_request_days(form.subject_request_days.data)
+    if problem:
+        form.subject_request_days.errors = [problem]
+        return _villages_page(request_form=form, status=422)
+    update_settings(lambda settings: settings.update(subject_request_days=days))
+    flash(f"Đã lưu: hạn xử lý yêu cầu về dữ liệu cá nhân là {days} ngày (cho các yêu cầu "
+          "ghi từ nay).", "ok")
+    return redirect(url_for("commune.villages", _anchor="du-lieu-ca-nhan"))
