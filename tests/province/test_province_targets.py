@@ -431,3 +431,24 @@ def test_each_commune_is_judged_against_its_own_target(site, reported, staff):
     assert dict((name, cls) for cls, name in rows_html) == {
         names[PHU_RIENG]: "missed", names[HERE]: "met"}
     assert visible(page).count("riêng của xã") == 2
+
+
+@pytest.mark.browser
+def test_the_targets_page_fits_a_phone_and_a_summary_link_reaches_its_cell(server, site,
+                                                                           phone):
+    page = phone.page
+    page.goto(server.url + "/login")
+    page.fill("#username", "canbotinh")
+    page.fill("#secret", factories.PASSWORD)
+    page.click("main button[type=submit]")
+    page.goto(server.url + "/province/targets/")
+    # every cell's hidden label stays inside the table's own scroll box
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.fill(f"#c{HERE}_{KEY}", "120")
+    page.click("form[action='/province/targets/'] button[type=submit]")
+    page.wait_for_selector(".error-summary")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.click(".error-summary a >> nth=0")
+    assert page.evaluate("document.activeElement.id") == f"c{HERE}_{KEY}" or \
+        page.locator(f"#c{HERE}_{KEY}").is_visible()
+    assert phone.errors == [] and all(s == 422 for s, _ in phone.failed)
