@@ -6,6 +6,7 @@ from flask_wtf.file import FileField
 
 from fieldapp import audit
 from fieldapp.auth.access import current_user, get_site, page
+from fieldapp.forms.errors import BadRequest
 from fieldapp.indicators import annex
 from fieldapp.province import targets as table
 from fieldapp.views.commune.blueprint import SHORT_LABELS
@@ -55,7 +56,10 @@ def _read(rows, formdata):
     for _, code, cells in rows:
         values = {}
         for key, cell in zip(table.KEYS, cells):
-            cell["value"] = formdata.get(cell["name"], "")[:20]
+            if cell["name"] not in formdata:
+                # a page always sends every input: a form cut short must not blank targets
+                raise BadRequest("Biểu mẫu gửi lên thiếu ô chỉ tiêu: hãy mở lại trang và lưu.")
+            cell["value"] = formdata[cell["name"]][:20]
             try:
                 values[key] = annex.parse_percent(cell["value"])
             except annex.AnnexError as error:

@@ -165,6 +165,18 @@ def test_a_form_without_its_csrf_token_changes_nothing(staff, site):
     assert "Biểu mẫu" in body.decode() or "hết hạn" in body.decode()
 
 
+def test_a_form_cut_short_blanks_nothing(staff, site):
+    site.update_settings(lambda s: [c.__setitem__("targets", {KEY: 0.7})
+                                    for c in s["communes"] if c["code"] == HERE])
+    before = settings_bytes(site)
+    fields = form_fields(staff.text("/province/targets/")[1])
+    fields = {k: v for k, v in fields.items() if not k.startswith(f"c{HERE}_")}
+    fields["csrf_token"] = staff.token("/province/targets/")
+    status, body, _ = staff.post("/province/targets/", fields)
+    assert status == 400 and "thiếu ô chỉ tiêu" in body.decode()
+    assert settings_bytes(site) == before
+
+
 def test_only_signed_in_province_staff_reach_the_targets(server, site, tmp_path):
     anonymous = PageSession(server.url)
     for path in ("/province/targets/", "/province/targets/chi-tieu-xa.csv",
