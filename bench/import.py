@@ -17,7 +17,7 @@ With --compare, each kept speed-up is also switched off in turn, in the same mea
 process, the imports of every variant taking turns with the parse like the normal one:
 `typed` (typed decoding of clean batches, fieldapp/forms/typed.py; off, every record is
 parsed generically and checked one by one by check_versions) and `gc-pause` (the cyclic
-GC paused during imports and history copies, storage.store.no_cycle_collection; off, the
+GC paused during imports and history copies, storage.collector.no_cycle_collection; off, the
 collector runs as usual). They are switched off by monkeypatching, here only; the last
 line then also has, per variant, its import and indicators times and their ratios to
 the normal ones (indicators then the best of --runs of each; peak RSS the highest of
@@ -65,6 +65,23 @@ CONSENT = {"notice_version": "2026-01", "by": "self", "on": "2025-07-25",
 GUARDIAN = dict(CONSENT, by="guardian", purposes=["campaign_support"])
 HELP = ["vneid_install", "vneid_level2", "vneid_password_reset", "phone_number_update",
         "bank_account", "online_filing", "online_payment", "guide_shared"]
+
+
+@contextlib.contextmanager
+def timed(into):
+    """Append (wall seconds, CPU seconds) of the block to the list `into`, after a gc."""
+    gc.collect()
+    start, cpu = time.perf_counter(), time.process_time()
+    yield
+    into.append((time.perf_counter() - start, time.process_time() - cpu))
+
+
+def common_arguments(parser, runs, runs_help):
+    """The options every import-sized benchmark takes: versions, villages, runs, keep."""
+    parser.add_argument("--versions", type=int, default=150_000, help="Record versions in all.")
+    parser.add_argument("--villages", type=int, default=8, help="Village sites.")
+    parser.add_argument("--runs", type=int, default=runs, help=runs_help)
+    parser.add_argument("--keep", help="Work in this directory and keep it.")
 
 
 def stamp(rng, week):
@@ -147,7 +164,7 @@ def generate(root, total, villages):
     """Village sites under root/villages and their batch files under root/batches."""
     from fieldapp.site import init_site
     from fieldapp.site import Site
-    from sync.transfer import export_batch, write_batch_file
+    from sync.export import export_batch, write_batch_file
     rng = random.Random(2025)
     os.makedirs(os.path.join(root, "batches"))
     for n in range(villages):
@@ -166,7 +183,7 @@ def generate(root, total, villages):
 
 SPEEDUPS = {
     "typed": "typed decoding (fieldapp/forms/typed.py)",
-    "gc-pause": "GC pause during imports (storage.store.no_cycle_collection)",
+    "gc-pause": "GC pause during imports (storage.collector.no_cycle_collection)",
 }
 
 
@@ -177,11 +194,12 @@ def switched_off(names, checked_one_by_one=None):
     `checked_one_by_one` (a list), when given, gets the number of records of each batch
     checked by check_versions."""
     import fieldapp.indicators.compute
-    import storage.store
+    import storage.reading
     import sync.approval
+    import sync.record_checks
     import sync.transfer
     saved = []
-    check_versions = sync.transfer.check_versions
+    check_versions = sync.record_checks.check_versions
 
     def counted(records, *args, **kwargs):
         checked_one_by_one.append(len(records))
@@ -193,9 +211,9 @@ def switched_off(names, checked_one_by_one=None):
     if "typed" in names:      # no batch decodes typed: the records are checked one by one
         patch(sync.transfer, "_decode_typed", lambda body, batch, now: None)
     if checked_one_by_one is not None:
-        patch(sync.transfer, "check_versions", counted)
+        patch(sync.record_checks, "check_versions", counted)
     if "gc-pause" in names:   # the collector runs as usual wherever it was paused
-        for module in (sync.transfer, sync.approval, storage.store, fieldapp.indicators.compute):
+        for module in (sync.transfer, sync.approval, storage.reading, fieldapp.indicators.compute):
             patch(module, "no_cycle_collection", lambda promote=False: contextlib.nullcontext())
     try:
         yield
@@ -303,11 +321,7 @@ def measure(root, runs, variants=((),)):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--versions", type=int, default=150_000, help="Record versions in all.")
-    parser.add_argument("--villages", type=int, default=8, help="Village sites.")
-    parser.add_argument("--runs", type=int, default=3,
-                        help="Parse passes and imports, in turn; the best of each is kept.")
-    parser.add_argument("--keep", help="Work in this directory and keep it.")
+    common_arguments(parser, 3, "Parse passes and imports, in turn; the best of each is kept.")
     parser.add_argument("--compare", action="store_true",
                         help="Also import with each kept speed-up switched off, in turn, and "
                              "print the ratios against the normal import.")
