@@ -56,12 +56,13 @@ def create_app(config=None):
             request.max_content_length = SMALL_BODY
 
     from fieldapp.views import (api, audit_log, auth_pages, commune, conflicts, export, guides,
-                                province, reports, round, subject_requests, village)
+                                province, province_targets, reports, round, subject_requests,
+                                village)
     from fieldapp.views.forms import csrf
     csrf.init_app(app)
     for blueprint in (auth_pages.bp, village.bp, conflicts.bp, api.bp, round.bp, guides.bp,
                       export.bp, reports.bp, subject_requests.bp, audit_log.bp, province.bp,
-                      *commune.blueprints):
+                      province_targets.bp, *commune.blueprints):
         app.register_blueprint(blueprint)
     csrf.exempt(api.bp)
 

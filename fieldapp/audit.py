@@ -50,6 +50,10 @@ ACTION_LABELS = {
     "rollup.cli": "Lập số liệu tổng hợp gửi tỉnh",
     "download.rollup": "Tải số liệu tổng hợp gửi tỉnh", "rollup.import": "Nhận số liệu tổng hợp của xã",
     "rollup.import.refused": "Từ chối số liệu tổng hợp của xã",
+    "commune_targets.save": "Lưu chỉ tiêu các xã", "commune_targets.import":
+        "Nhập chỉ tiêu các xã từ tệp", "commune_targets.import.refused":
+        "Từ chối tệp chỉ tiêu các xã", "commune_targets.cli": "Nhập chỉ tiêu từ tệp (dòng lệnh)",
+    "villages.import.refused": "Từ chối tệp phụ lục thôn",
 }
 # the filter of the /audit page: (action prefix, label)
 ACTION_GROUPS = (("login", "Đăng nhập"), ("logout", "Đăng xuất"), ("user", "Tài khoản"),

@@ -6,7 +6,7 @@ import random
 
 from fieldapp.auth.accounts import add_user
 
-__all__ = ["build_province", "PROVINCE", "SMALL_COMMUNES"]
+__all__ = ["build_province", "PROVINCE", "SMALL_COMMUNES", "OWN_TARGETS"]
 
 PROVINCE = "75"                                  # Đồng Nai
 # (official code, villages with households, last day its roll-up counts to)
@@ -15,6 +15,9 @@ SMALL_COMMUNES = [
     ("26041", (("kp-1", "Khu phố 1", 40),), 4),
     ("26017", (("ap-1", "Ấp 1", 30), ("ap-2", "Ấp 2", 30)), 2),     # two weeks behind
 ]
+# a province plan's own targets for some communes (the others follow the province's)
+OWN_TARGETS = {"25264": {"adult_online_usage": 0.6}, "26017": {"adult_online_usage": 0.4,
+                                                                "households_visited": 0.9}}
 
 
 def build_province(summary, start, end, password, village_versions, retention_days):
@@ -36,6 +39,9 @@ def build_province(summary, start, end, password, village_versions, retention_da
     province_dir = os.path.join(summary.root, "province")
     init_province_site(province_dir, PROVINCE, start, end)
     province = Site(province_dir)
+    province.update_settings(lambda settings: [c.update(targets=dict(OWN_TARGETS[c["code"]]))
+                                               for c in settings["communes"]
+                                               if c["code"] in OWN_TARGETS])
     add_user(province, "canbotinh", "staff", password)
     add_user(province, "quantri", "admin", password)
     commune = Site(summary.commune_dir)

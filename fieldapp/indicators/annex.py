@@ -7,6 +7,7 @@ Percentages are typed the Vietnamese way ("52,5" or "52,5 %") and stored as rati
 import csv
 import io
 import re
+import unicodedata
 
 from fieldapp.forms.text import fold, nfc
 from fieldapp.forms.versions import VILLAGE_RE
@@ -15,7 +16,8 @@ from fieldapp.indicators.tables import CsvError, read_table, unguard
 
 __all__ = ["TARGET_HEADERS", "CSV_HEADERS", "annex_table", "AnnexError", "parse_percent",
            "parse_population", "parse_village_name", "parse_village_id", "slug",
-           "read_annex_csv", "merge_villages", "annex_template", "format_percent_input"]
+           "read_annex_csv", "merge_villages", "annex_template", "format_percent_input",
+           "target_column", "shown"]
 
 TARGET_HEADERS = {
     "adult_online_usage": "Chỉ tiêu sử dụng DVCTT (%)",
@@ -49,6 +51,14 @@ class AnnexError(Exception):
         self.message = message
 
 
+def shown(text, limit=40):
+    """A cell's text as an error message may quote it: control, format and bidirectional
+    characters as U+FFFD (they would reorder the message around them), at most `limit`."""
+    safe = "".join("\ufffd" if unicodedata.category(ch) in ("Cc", "Cf", "Cs") else ch
+                   for ch in text)
+    return safe if len(safe) <= limit else safe[:limit] + "…"
+
+
 def parse_percent(raw):
     """'52,5', '52.5 %', '100' -> 0.525 ... 1.0; blank -> None; raise AnnexError."""
     text = (raw or "").strip().replace("\u00a0", " ")
@@ -56,10 +66,10 @@ def parse_percent(raw):
         return None
     number = (text[:-1] if text.endswith("%") else text).strip().replace(",", ".")
     if not re.fullmatch(r"\d{1,3}(\.\d{1,2})?", number):
-        raise AnnexError(f"“{text}” không phải tỉ lệ phần trăm (ví dụ 50 hoặc 52,5).")
+        raise AnnexError(f"“{shown(text)}” không phải tỉ lệ phần trăm (ví dụ 50 hoặc 52,5).")
     value = float(number)
     if value > 100:
-        raise AnnexError(f"“{text}” lớn hơn 100 %.")
+        raise AnnexError(f"“{shown(text)}” lớn hơn 100 %.")
     return round(value / 100, 4)
 
 
@@ -121,6 +131,13 @@ def _column_of(header):
     for field, aliases in _ALIASES.items():
         if key in aliases:
             return field
+    return target_column(header)
+
+
+def target_column(header):
+    """The indicator key a target column's header stands for ("Chỉ tiêu hài lòng (%)",
+    an indicator's label, its key), or None."""
+    key = fold(header.replace("\ufeff", "")).strip()
     for field, label in TARGET_HEADERS.items():
         if key in (fold(label), fold(label.replace(" (%)", "")), field):
             return field

@@ -39,6 +39,9 @@ def read_table(content, max_rows=1000, rows_are="số liệu", header_hint=""):
         return _table(table, max_rows, rows_are, header_hint)
     if content.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise CsvError("Tệp đang ở dạng UTF-16. Hãy lưu lại dưới dạng “CSV UTF-8”.")
+    if b"\x00" in content:
+        raise CsvError("Tệp không phải văn bản CSV (có byte 0). Hãy lưu lại dưới dạng "
+                       "“CSV UTF-8”.")
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:

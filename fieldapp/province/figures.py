@@ -56,7 +56,8 @@ def province_view(settings, rollups, period, key):
     first, then communes with nothing to show).
 
     A row: {code, name, numerator, denominator, value, target, met, change}; `change` is
-    against the period before, in the same counts (None when either is unknown).
+    against the period before, in the same counts (None when either is unknown). A
+    commune's target is its own where it has one (`own_target`), else the province's.
     """
     totals = {code: commune_totals(r) for code, r in rollups.items()}
     rows, missing = [], []
@@ -68,8 +69,9 @@ def province_view(settings, rollups, period, key):
                             "reported": commune["code"] in rollups})
             continue
         before = mine.get(period - 1, {}).get(key)
-        rows.append(_row(commune["code"], commune["name"], pair, before,
-                         _target(settings, commune, key)))
+        rows.append(dict(_row(commune["code"], commune["name"], pair, before,
+                              _target(settings, commune, key)),
+                         own_target=(commune.get("targets") or {}).get(key) is not None))
     rows.sort(key=lambda r: (r["value"], r["name"]))
     whole = [sum(t.get(period, {}).get(key, [0, 0])[i] for t in totals.values()) for i in (0, 1)]
     before = [sum(t.get(period - 1, {}).get(key, [0, 0])[i] for t in totals.values())

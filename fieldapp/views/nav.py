@@ -24,6 +24,7 @@ NAV = [
     ("commune.rollup", "Gửi lên tỉnh", ("staff", "admin"), "commune"),
     ("province.dashboard", "Chỉ số tỉnh", ("staff", "admin"), "province"),
     ("province.imports", "Nhận số liệu", ("staff", "admin"), "province"),
+    ("province_targets.targets", "Chỉ tiêu các xã", ("staff", "admin"), "province"),
     ("reports.index", "Báo cáo", ("lead", "admin"), "village"),
     ("reports.index", "Báo cáo", ("staff", "admin"), "commune"),
     ("reports.document", "Thông tin văn bản", ("lead", "admin"), "village"),

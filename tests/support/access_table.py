@@ -31,6 +31,10 @@ TABLE = {
     "province.dashboard": (NONE, NONE),          # province sites only: tests/province
     "province.commune": (NONE, NONE),
     "province.imports": (NONE, NONE),
+    "province_targets.targets": (NONE, NONE),
+    "province_targets.upload": (NONE, NONE),
+    "province_targets.template_csv": (NONE, NONE),
+    "province_targets.template_xlsx": (NONE, NONE),
     "commune.rollup": (NONE, (S, A)),
     "commune.rollup_file": (NONE, (S, A)),
     "batches.forget_key": (NONE, (A,)),
@@ -114,4 +118,8 @@ PROVINCE = {
     "reports.report_pdf": (S, A),
     "reports.report_docx": (S, A),
     "reports.report_xlsx": (S, A),
+    "province_targets.targets": (S, A),
+    "province_targets.upload": (S, A),
+    "province_targets.template_csv": (S, A),
+    "province_targets.template_xlsx": (S, A),
 }
