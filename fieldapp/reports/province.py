@@ -11,7 +11,7 @@ import datetime
 from dataclasses import dataclass
 
 from fieldapp.forms import text
-from fieldapp.indicators.periods import period_word, today_local
+from fieldapp.indicators.periods import numbered, period_word, today_local
 from fieldapp.province.figures import INDICATORS, province_view, reported
 from fieldapp.reports.weekly import choose_period
 
@@ -146,7 +146,7 @@ def blocks(report):
                           (44, 27, 17, 21, 28, 24), (1, 2, 3, 4))),
            ("note", f"“{before}”: chênh lệch tỷ lệ, tính bằng {text.POINTS}. Tỷ lệ toàn tỉnh là "
                     "tổng tử số của các xã trên tổng mẫu số, không phải trung bình các tỷ lệ."),
-           ("heading", f"2. Các xã thấp nhất theo từng chỉ tiêu, {word} {number}")]
+           ("heading", "2. Các xã thấp nhất theo từng chỉ tiêu, " + numbered(word, number))]
     rankings = ranked(report)
     longest = max((len(r["rows"]) for r in rankings), default=0)
     out.append(("lead", "Mỗi bảng xếp các xã có số liệu theo tỷ lệ từ thấp đến cao: xã "
@@ -180,12 +180,12 @@ def _timeliness_blocks(report, sent, covered):
     word, number = report.period_word, report.period.number
     on_time = sum(1 for c in covered if report.late(c) == 0)
     never = [c["name"] for c in report.timeliness if not c["as_of"]]
-    words = (f"{len(covered)} xã đã gửi số liệu đến hết {word} {number}: {on_time} xã đúng "
-             f"hạn (trong ngày cuối {word}), {len(covered) - on_time} xã gửi trễ.")
+    words = (f"{len(covered)} xã đã gửi số liệu đến hết {numbered(word, number)}: {on_time} "
+             f"xã đúng hạn (trong ngày cuối {word}), {len(covered) - on_time} xã gửi trễ.")
     if len(sent) > len(covered):
         words += (f" {len(sent) - len(covered)} xã đã gửi tệp nhưng số liệu chưa đến hết "
-                  f"{word} {number}.")
-    out = [("heading", f"3. Các xã đã gửi số liệu {word} {number}"), ("text", words)]
+                  f"{numbered(word, number)}.")
+    out = [("heading", f"3. Các xã đã gửi số liệu {numbered(word, number)}"), ("text", words)]
     if never:
         out.append(("text", f"{len(never)} xã chưa gửi tệp nào: {', '.join(never)}."))
     if sent:
@@ -194,7 +194,7 @@ def _timeliness_blocks(report, sent, covered):
         out.append(("lead", f"Các xã đã gửi tệp: xã chưa có số liệu {word} này trước, rồi "
                             "xã gửi trễ nhất:"))
         out.append(("table", Grid(("TT", "Xã", "Số liệu tính đến",
-                                   f"{word.capitalize()} {number}"),
+                                   numbered(word, number).capitalize()),
                                   [(text.vn_number(i), c["name"], text.vn_date(c["as_of"]),
                                     _sending(report, c)) for i, c in enumerate(order, 1)],
                                   (10, 71, 40, 40), (0,))))
@@ -204,7 +204,7 @@ def _timeliness_blocks(report, sent, covered):
 def _caption(report):
     name = (report.settings.get("campaign") or {}).get("name") or ""
     return " · ".join(p for p in (
-        "Báo cáo tỉnh", name, f"{report.period_word.capitalize()} {report.period.number}",
+        "Báo cáo tỉnh", name, numbered(report.period_word, report.period.number).capitalize(),
         f"lập ngày {text.vn_date(report.generated_on)}") if p)
 
 

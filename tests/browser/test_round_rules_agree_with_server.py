@@ -203,7 +203,7 @@ def test_the_generated_records_hold_valid_and_invalid_ones_of_every_type():
     """The property above means something only if the draws cover both verdicts."""
     seen = set()
 
-    @settings(max_examples=200, deadline=None, database=None, derandomize=True)
+    @settings(max_examples=500, deadline=None, database=None, derandomize=True)
     @given(records())
     def draw(record):
         kind, data = record

@@ -124,9 +124,11 @@ def test_the_dashboard_says_when_no_phone_has_synced(client, site):
 
 def test_lean_drops_comments_and_indentation_and_keeps_every_line():
     source = ("// top\nfunction f() {\n  // inside\n  const t = `a\n  // kept in a literal\n"
-              "    b`;\n  return t; // trailing stays\n}\n")
+              "    b`;\n  const u = 'http://x'; // after a quote: kept\n"
+              "  return t / 2; // after a slash: kept\n  f(); // after plain code: dropped\n}\n")
     assert lean(source, "//") == ("\nfunction f() {\n\nconst t = `a\n  // kept in a literal\n"
-                                  "    b`;\nreturn t; // trailing stays\n}\n")
+                                  "    b`;\nconst u = 'http://x'; // after a quote: kept\n"
+                                  "return t / 2; // after a slash: kept\nf();\n}\n")
     css = "/* one */\n.a {\n  color: red; }\n/* two\n   lines */\n"
     assert lean(css, "/*") == "\n.a {\ncolor: red; }\n/* two\nlines */\n"
 
