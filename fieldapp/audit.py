@@ -49,6 +49,11 @@ ACTION_LABELS = {
     "rollup.cli": "Lập số liệu tổng hợp gửi tỉnh",
     "download.rollup": "Tải số liệu tổng hợp gửi tỉnh", "rollup.import": "Nhận số liệu tổng hợp của xã",
     "rollup.import.refused": "Từ chối số liệu tổng hợp của xã",
+    "rollup.push": "Nhận số liệu tổng hợp của xã qua mạng",
+    "rollup.push.refused": "Từ chối số liệu tổng hợp gửi qua mạng",
+    "rollup.sent": "Gửi số liệu tổng hợp lên tỉnh qua mạng",
+    "rollup.sent.refused": "Gửi số liệu lên tỉnh không thành",
+    "rollup_token.issue": "Cấp mã gửi cho xã", "rollup_token.revoke": "Thu hồi mã gửi của xã",
 }
 # the filter of the /audit page: (action prefix, label)
 ACTION_GROUPS = (("login", "Đăng nhập"), ("logout", "Đăng xuất"), ("user", "Tài khoản"),

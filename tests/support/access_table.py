@@ -31,8 +31,12 @@ TABLE = {
     "province.dashboard": (NONE, NONE),          # province sites only: tests/province
     "province.commune": (NONE, NONE),
     "province.imports": (NONE, NONE),
+    "province_push.receive": (NONE, NONE),      # a commune's push token, at a province
+    "province_push.tokens": (NONE, NONE),
+    "province_push.revoke_token": (NONE, NONE),
     "commune.rollup": (NONE, (S, A)),
     "commune.rollup_file": (NONE, (S, A)),
+    "commune.rollup_push": (NONE, (S, A)),
     "batches.forget_key": (NONE, (A,)),
     "batches.approve_laptop": (NONE, (S, A)),
     "batches.held_laptops": (NONE, (S, A)),
@@ -107,4 +111,7 @@ PROVINCE = {
     "province.dashboard": (S, A),
     "province.commune": (S, A),
     "province.imports": (S, A),
+    "province_push.tokens": (S, A),
+    "province_push.revoke_token": (S, A),
+    "province_push.receive": NONE,              # a commune's push token, no account
 }
