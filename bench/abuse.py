@@ -141,7 +141,7 @@ def amplification_upload(inflated_mb=250, workdir=None):
     """Start a commune server, upload the bomb with a push token and as staff; return
     {sizes, each refusal's status and seconds, peak RSS before and growth}."""
     from sync.batch import batch_bytes, gzip_bytes
-    from sync.transfer import export_batch
+    from sync.export import export_batch
     root = workdir or tempfile.mkdtemp(prefix="fieldapp-abuse-")
     commune = factories.commune_site(os.path.join(root, "commune"))
     village = filled_village(os.path.join(root, "village"))

@@ -17,7 +17,7 @@ With --compare, each kept speed-up is also switched off in turn, in the same mea
 process, the imports of every variant taking turns with the parse like the normal one:
 `typed` (typed decoding of clean batches, fieldapp/forms/typed.py; off, every record is
 parsed generically and checked one by one by check_versions) and `gc-pause` (the cyclic
-GC paused during imports and history copies, storage.store.no_cycle_collection; off, the
+GC paused during imports and history copies, storage.collector.no_cycle_collection; off, the
 collector runs as usual). They are switched off by monkeypatching, here only; the last
 line then also has, per variant, its import and indicators times and their ratios to
 the normal ones (indicators then the best of --runs of each; peak RSS the highest of
@@ -147,7 +147,7 @@ def generate(root, total, villages):
     """Village sites under root/villages and their batch files under root/batches."""
     from fieldapp.site import init_site
     from fieldapp.site import Site
-    from sync.transfer import export_batch, write_batch_file
+    from sync.export import export_batch, write_batch_file
     rng = random.Random(2025)
     os.makedirs(os.path.join(root, "batches"))
     for n in range(villages):
@@ -166,7 +166,7 @@ def generate(root, total, villages):
 
 SPEEDUPS = {
     "typed": "typed decoding (fieldapp/forms/typed.py)",
-    "gc-pause": "GC pause during imports (storage.store.no_cycle_collection)",
+    "gc-pause": "GC pause during imports (storage.collector.no_cycle_collection)",
 }
 
 
@@ -177,11 +177,12 @@ def switched_off(names, checked_one_by_one=None):
     `checked_one_by_one` (a list), when given, gets the number of records of each batch
     checked by check_versions."""
     import fieldapp.indicators.compute
-    import storage.store
+    import storage.reading
     import sync.approval
+    import sync.record_checks
     import sync.transfer
     saved = []
-    check_versions = sync.transfer.check_versions
+    check_versions = sync.record_checks.check_versions
 
     def counted(records, *args, **kwargs):
         checked_one_by_one.append(len(records))
@@ -193,9 +194,9 @@ def switched_off(names, checked_one_by_one=None):
     if "typed" in names:      # no batch decodes typed: the records are checked one by one
         patch(sync.transfer, "_decode_typed", lambda body, batch, now: None)
     if checked_one_by_one is not None:
-        patch(sync.transfer, "check_versions", counted)
+        patch(sync.record_checks, "check_versions", counted)
     if "gc-pause" in names:   # the collector runs as usual wherever it was paused
-        for module in (sync.transfer, sync.approval, storage.store, fieldapp.indicators.compute):
+        for module in (sync.transfer, sync.approval, storage.reading, fieldapp.indicators.compute):
             patch(module, "no_cycle_collection", lambda promote=False: contextlib.nullcontext())
     try:
         yield

@@ -9,124 +9,28 @@ is stored with one atomic write. Everything is indexed in memory; a file replace
 another process is noticed by its signature and reloaded. Writers are grouped: while one
 thread commits, the others queue, and the next commit writes all of their versions with
 one rewrite and one fsync per touched partition (group commit).
+
+Its read side is in storage.reading, its rewrite (an erasure) in storage.rewriting, the
+files' names and bytes in storage.segments, the order of versions in storage.ordering.
 """
-import bisect
-import contextlib
-import gc
 import itertools
 import json
 import operator
 import os
-import re
 import threading
-from dataclasses import dataclass, field
-
-import msgspec
+from dataclasses import dataclass
 
 from storage.canonical import canonical_json, sha256_hex
-from storage.durable import (FileLock, atomic_write_bytes, atomic_write_many, file_signature,
-                             remove_stray_temp_files)
+from storage.durable import FileLock, atomic_write_bytes, file_signature, remove_stray_temp_files
+from storage.ordering import _Digest, _place, version_key
+from storage.outcomes import Refused, Result, StorageError
+from storage.reading import Reading
+from storage.rewriting import Rewriting
+from storage.segments import _PARTITION, _SEGMENT, _segment, _segment_bytes
 
-__all__ = ["RecordStore", "StorageError", "Refused", "Conflict", "version_key", "Result",
-           "no_cycle_collection"]
+__all__ = ["RecordStore"]
 
-_PARTITION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,79}\Z")
-_SEGMENT = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_-]{0,79})\.(\d{4,})\Z")
 SEGMENT_SIZE = 1000
-
-
-@contextlib.contextmanager
-def no_cycle_collection(promote=False):
-    """Pause the cyclic GC while making many containers that form no cycles (an import,
-    a copy of every history): otherwise their allocation triggers collections that walk
-    every stored version again and again. Nesting and threads only ever delay re-enabling.
-
-    With `promote`, for what is made to be kept (an import's versions), everything the
-    collector tracks is then moved straight to its oldest generation (`gc.freeze` and
-    `gc.unfreeze`, each a splice of two lists in CPython with the GIL), instead of being
-    walked by a young and a middle collection first. Cyclic garbage among it, if any, is
-    left for the next full collection, which the collector starts as usual. Nothing is
-    done while other objects are frozen (a process that froze its heap before forking).
-
-    Measured gain (`python bench/import.py --compare`, 150,000 versions, 2/12/2026, 2
-    shared cores, load 2-3): the import takes 1.9-2.4x parse with it, 2.8-3.4x without
-    (1.3-1.5x the time, in CPU time too); every indicator of the commune takes
-    1.4-1.6x as long without it.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if promote and not gc.get_freeze_count():    # never thaw what someone else froze
-            gc.freeze()
-            gc.unfreeze()
-        if enabled:
-            gc.enable()
-
-
-class StorageError(Exception):
-    """Raised when the store cannot do what was asked (bad partition, disk failure)."""
-
-
-class Refused(StorageError):
-    """A submission changed a record's fixed fields; nothing of it was stored.
-
-    `results` has a Result per submitted version: "refused" with the `changed` fields for
-    the versions at fault, "not_stored" for the others.
-    """
-
-    def __init__(self, results):
-        self.results = results
-        bad = [r for r in results if r.status == "refused"]
-        super().__init__(f"{len(bad)} version(s) change a record's fixed fields")
-
-
-class _Digest:
-    """Compares versions by the SHA-256 of their canonical JSON (or by what `tiebreak`
-    makes of a version), computed only on a tie."""
-
-    __slots__ = ("version", "_hex", "_of")
-
-    def __init__(self, version, tiebreak=sha256_hex):
-        self.version = version
-        self._hex = None
-        self._of = tiebreak
-
-    @property
-    def hex(self):
-        if self._hex is None:
-            self._hex = self._of(self.version)
-        return self._hex
-
-    def __eq__(self, other):
-        return self.hex == other.hex
-
-    def __lt__(self, other):
-        return self.hex < other.hex
-
-
-_ENCODER = msgspec.json.Encoder()
-
-
-def _segment_bytes(table):
-    """A segment file's content: compact UTF-8 JSON of {"versions": table} ({seq: version},
-    seqs written as the object's keys).
-
-    Stored versions are validated, so hold only str, int, bool, None, lists and dicts
-    (no floats, so no NaN that msgspec would write as null); what msgspec refuses goes to
-    json, which writes or fails as before.
-    """
-    try:
-        return _ENCODER.encode({"versions": table})
-    except (TypeError, ValueError):
-        return json.dumps({"versions": table}, ensure_ascii=False,
-                          separators=(",", ":")).encode("utf-8")
-
-
-def version_key(version):
-    """The SPEC ordering key of a version: (updated_at, device_id, sha256)."""
-    return (version["updated_at"], version["device_id"], _Digest(version))
 
 
 def _stored_already(version, stored, staged):
@@ -151,37 +55,9 @@ def _needing_a_look(histories, ids, staged=None):
 
 
 _SEQ, _PARTITION_OF, _VERSION = (operator.itemgetter(n) for n in range(3))  # of an entry
-
-
-def _segment(stem):
-    """(partition, number) of a segment file stem such as 'local.0002'."""
-    partition, number = stem.rsplit(".", 1)
-    return partition, int(number)
 _ID = operator.itemgetter("id")
 _STAMP = operator.itemgetter("updated_at")
 _STATUS = operator.attrgetter("status")
-
-
-def _place(history, version, key=version_key):
-    """Insert a version into a record's history, kept sorted by `key` (version_key)."""
-    keys = [key(v) for v in history]
-    history.insert(bisect.bisect(keys, key(version)), version)
-
-
-@dataclass(slots=True)
-class Result:
-    """What became of one submitted version."""
-    id: str
-    status: str            # accepted | duplicate (| refused | not_stored, in Refused)
-    seq: int | None = None
-    changed: tuple = ()    # the fixed fields a refused version changes
-
-
-@dataclass
-class Conflict:
-    """A record with competing edits: current versions from more than one partition differ."""
-    id: str
-    partitions: list = field(default_factory=list)
 
 
 @dataclass
@@ -194,7 +70,7 @@ class _Request:
     error: BaseException | None = None
 
 
-class RecordStore:
+class RecordStore(Reading, Rewriting):
     """All versions of all records in `directory`, with in-memory indexes.
 
     `fixed` names the fields every version of a record must share (a record never changes
@@ -502,161 +378,3 @@ class RecordStore:
             else:
                 ours.append(version)
         return fates, mine
-
-    # -- rewriting -------------------------------------------------------------
-
-    def rewrite(self, change, ids=None):
-        """Replace stored versions (an erasure): `change(version)` answers the version
-        itself to keep it, or a new dict of the same keys to take its place (any other
-        object counts as a change).
-
-        Only the versions of `ids` are offered (every version when None). Under the lock,
-        each segment file holding a changed version is rewritten once, atomically; a
-        version keeps its seq and its place in its history, and the dicts callers
-        already hold are left as they were. Return how many changed.
-        """
-        with self._commit_lock:           # no group commit meanwhile
-            try:
-                with self.lock:
-                    self._refresh()
-                    return self._rewrite(change, ids)
-            except BaseException as error:
-                with self.lock:
-                    self._refresh(force=True)
-                if isinstance(error, StorageError):
-                    raise
-                raise StorageError(f"storage rewrite failed: {error}") from error
-
-    def _rewrite(self, change, ids):
-        """rewrite, under the locks, on a store that matches its files."""
-        home, away = self._home, self._away
-        with self._read_lock:
-            seqs, versions = self._seqs, self._by_seq
-            if ids is None:
-                places = range(len(versions))
-            else:
-                wanted = frozenset(ids) & self._history.keys()
-                places = [n for n, v in enumerate(versions) if v["id"] in wanted] if wanted else []
-            changes = {}                 # place in _by_seq -> the version replacing it
-            for n in places:
-                version = versions[n]
-                new = change(version)
-                if new is not version:
-                    if new.keys() != version.keys():
-                        raise StorageError("a rewrite must keep a version's fields")
-                    changes[n] = new
-            if not changes:
-                return 0
-            touched = {away.get(id(versions[n])) or home[versions[n]["id"]] for n in changes}
-            cursor = dict.fromkeys(touched, 0)
-            held, dirty = {}, set()      # stem -> {seq: version} written; stems changed
-            for n, (seq, version) in enumerate(zip(seqs, versions)):
-                partition = away.get(id(version)) or home[version["id"]]
-                if partition in cursor:   # segments hold ascending seq ranges
-                    firsts, i = self._stems[partition], cursor[partition]
-                    while i + 1 < len(firsts) and firsts[i + 1][0] <= seq:
-                        i += 1
-                    cursor[partition] = i
-                    stem = firsts[i][1]
-                    new = changes.get(n)
-                    if new is not None:
-                        dirty.add(stem)
-                    held.setdefault(stem, {})[seq] = version if new is None else new
-        contents = {self._path(stem): _segment_bytes(held[stem]) for stem in dirty}
-        atomic_write_many(contents)
-        written = {stem: file_signature(self._path(stem)) for stem in dirty}
-        with self._read_lock:          # new objects: what a caller holds stays as it was
-            for n, new in changes.items():
-                version = versions[n]
-                versions[n] = new
-                history = self._history[version["id"]]
-                history[next(k for k, v in enumerate(history) if v is version)] = new
-                if id(version) in away:
-                    away[id(new)] = away.pop(id(version))
-            for partition, (stem, _) in list(self._open.items()):
-                if stem in dirty:
-                    self._open[partition] = (stem, held[stem])
-            self._signatures.update(written)
-        return len(changes)
-
-    # -- reading ---------------------------------------------------------------
-
-    def refresh(self):
-        """Pick up changes another process wrote; a few stat calls when there are none."""
-        names = self._partitions_on_disk()
-        if {n: file_signature(self._path(n)) for n in names} == self._signatures:
-            return
-        with self.lock:
-            self._refresh()
-
-    def current(self, record_id):
-        """Return the current version of a record (tombstones included), or None."""
-        history = self._history.get(record_id)
-        return history[-1] if history else None
-
-    def state(self):
-        """What identifies the data held in memory: (last_seq, number of versions, the
-        signatures of the files it was read from or written to). Equal states, equal data."""
-        with self._read_lock:
-            return (self.last_seq, len(self._by_seq), tuple(sorted(self._signatures.items())))
-
-    def history(self, record_id):
-        """Return every version of a record, oldest first by the SPEC ordering."""
-        return list(self._history.get(record_id, ()))
-
-    def histories(self):
-        """Return {id: versions oldest first}; a snapshot safe to iterate."""
-        with self._read_lock, no_cycle_collection():
-            return {rid: list(h) for rid, h in self._history.items()}
-
-    def currents(self):
-        """Yield the current version of every record (tombstones included)."""
-        with self._read_lock:
-            heads = [h[-1] for h in self._history.values()]
-        return heads
-
-    def versions_since(self, seq, limit=None, accept=None):
-        """Return [(seq, version)] after `seq`, in order, filtered by `accept(version)`."""
-        with self._read_lock:
-            start = bisect.bisect(self._seqs, seq)
-            seqs, tail = self._seqs[start:], self._by_seq[start:]
-        out = []
-        for entry in zip(seqs, tail):
-            if accept is None or accept(entry[1]):
-                out.append(entry)
-                if limit is not None and len(out) >= limit:
-                    break
-        return out
-
-    def partition_of(self, version):
-        """Return the partition a stored version was written to (None if not stored)."""
-        with self._read_lock:
-            found = self._away.get(id(version))
-            if found is not None:
-                return found
-            record_id = version.get("id") if isinstance(version, dict) else None
-            history = self._history.get(record_id) if isinstance(record_id, str) else None
-            if history and any(stored is version for stored in history):
-                return self._home[version["id"]]
-            return None
-
-    def conflicts(self, record_ids=None):
-        """Records whose latest versions from different partitions differ (of `record_ids`
-        only, when given, in their order)."""
-        found = []
-        with self._read_lock:
-            mixed = self._mixed          # only records with versions from several partitions
-            ids = [rid for rid in self._history if rid in mixed] if record_ids is None \
-                else [rid for rid in record_ids if rid in mixed]
-            for record_id in ids:
-                history = self._history[record_id]
-                heads, base, away = {}, self._home[record_id], self._away
-                for version in history:
-                    heads[away.get(id(version), base)] = version
-                if len(heads) > 1 and len({canonical_json(v["data"]) + bytes([v["deleted"]])
-                                           for v in heads.values()}) > 1:
-                    found.append(Conflict(record_id, sorted(heads)))
-        return found
-
-    def __len__(self):
-        return len(self._by_seq)

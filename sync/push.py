@@ -15,7 +15,7 @@ import urllib.request
 from fieldapp.forms.errors import FieldappError, Invalid
 from sync import crypto
 from sync.batch import batch_bytes, gzip_bytes
-from sync.transfer import export_batch, mark_exported
+from sync.export import export_batch, mark_exported
 
 __all__ = ["PUSH_PATH", "ROLLUP_PATH", "PushFailed", "endpoint", "push_changes", "saved_push",
            "post_body"]

@@ -4,6 +4,7 @@ PINs and passwords are hashed with scrypt (werkzeug); API tokens are random and 
 as SHA-256 only. Repeated failures lock an account for a while.
 """
 import datetime
+import functools
 import hashlib
 import re
 import secrets
@@ -33,7 +34,15 @@ FORGET_HOURS = 24              # a day without failures and an account's count s
 UNKNOWN_NAMES = "login_unknown_names"
 MAX_UNKNOWN_NAMES = 500
 TOKEN_DAYS = 7
-_DUMMY_HASH = generate_password_hash("not-a-secret-000000")
+
+
+@functools.cache
+def _dummy_hash():
+    """The hash an unknown name is checked against, so it costs what a known one does;
+    made on first need, not at import (every CLI command would pay 0.1 s for it)."""
+    return generate_password_hash("not-a-secret-000000")
+
+
 User = Query()
 
 
@@ -160,7 +169,7 @@ def _authenticate(site, username, secret):
         else:
             counted = _count_attempt(user)
             site.table("users").update(counted, User.username == username)
-    ok = check_password_hash(user["secret_hash"] if user else _DUMMY_HASH, secret)
+    ok = check_password_hash(user["secret_hash"] if user else _dummy_hash(), secret)
     if user is None or not ok or not user.get("active", True):
         raise NotSignedIn("Sai tên đăng nhập hoặc mã PIN / mật khẩu.")
     with site.meta_lock:

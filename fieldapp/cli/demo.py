@@ -382,7 +382,8 @@ def _send_batches(summary):
     from fieldapp.site import Site
     from sync import crypto
     from sync.batch import batch_bytes
-    from sync.transfer import export_batch, import_batch
+    from sync.export import export_batch
+    from sync.transfer import import_batch
     commune = Site(summary.commune_dir)
     key = crypto.box_public_key(commune.data_dir)
     for village in summary.villages:

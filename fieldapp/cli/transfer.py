@@ -28,7 +28,7 @@ def export(obj, out, all_versions, encrypt, to_key):
     Once the commune's public key is known (`fieldapp commune-key KEY`), the file is sealed
     for it, so a lost USB stick shows nobody's name or phone number; `--no-encrypt`
     writes the plain batch (`.json`, or `.json.gz` compressed)."""
-    from sync.transfer import export_batch, mark_exported, write_batch_file
+    from sync.export import export_batch, mark_exported, write_batch_file
     site = obj.site()
     to_key = sealing_key(site, encrypt, to_key)
     encrypt = to_key is not None

@@ -10,7 +10,7 @@ from dataclasses import dataclass, fields
 from fieldapp.indicators.cache import cached
 from fieldapp.indicators.definitions import DEFAULT_TARGETS, DEFINITIONS, LCI, change
 from fieldapp.indicators.periods import local_cutoff, periods_from_settings, today_local
-from storage.store import no_cycle_collection
+from storage.collector import no_cycle_collection
 
 __all__ = ["snapshot", "tally", "Counts", "indicator_list", "compute", "compute_each",
            "site_indicators", "volunteer_stats", "site_compute", "site_volunteer_stats"]

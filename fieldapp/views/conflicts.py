@@ -72,7 +72,8 @@ def _senders(site):
     """{partition: {"name", "fingerprint"}} of the laptops whose batches the commune
     holds (a replaced laptop is a sender of its own, told apart by its key)."""
     from sync.keys import fingerprint
-    from sync.transfer import known_sites, partition_for
+    from sync.senders import known_sites
+    from sync.transfer import partition_for
     found = {"local": {"name": "Máy xã này", "fingerprint": ""}}
     for row in known_sites(site):
         found[partition_for(row["site_id"])] = {

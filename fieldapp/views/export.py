@@ -10,8 +10,8 @@ from fieldapp.forms.text import vn_number, vn_time
 from fieldapp.views.forms import ActionForm, require_form_token
 from sync import crypto, erasures, keys
 from sync.batch import batch_bytes, gzip_bytes
+from sync.export import build_batch, export_batch, export_marks, last_exported, mark_exported
 from sync.push import PushFailed, saved_push, push_changes
-from sync.transfer import build_batch, export_batch, export_marks, last_exported, mark_exported
 
 bp = Blueprint("export", __name__)
 

@@ -14,7 +14,8 @@ from fieldapp import create_app
 from fieldapp.site import Site
 from fieldapp.views.export import rebuild_pending
 from sync.batch import batch_bytes
-from sync.transfer import export_batch, import_batch
+from sync.export import export_batch
+from sync.transfer import import_batch
 from tests.support import factories
 from tests.support.pages import csrf_token, login_page
 

@@ -6,7 +6,8 @@ import re
 import pytest
 
 from fieldapp.forms.versions import forks
-from sync.transfer import export_batch, import_batch
+from sync.export import export_batch
+from sync.transfer import import_batch
 from tests.browser.test_round_app import (NONE_WAITING, browser, open_round, phone,  # noqa: F401
                                           save, server_versions, shot, sign_in, sign_in_pages,
                                           wait_count, wait_net)

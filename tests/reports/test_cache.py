@@ -13,7 +13,7 @@ import time
 from fieldapp.indicators.cache import MAX_ENTRIES, ResultCache, cache_of
 from fieldapp.indicators.compute import (compute, site_compute, site_indicators, site_volunteer_stats, volunteer_stats)
 from fieldapp.site import Site
-from sync.transfer import export_batch
+from sync.export import export_batch
 from tests.support import factories
 from tests.support.factories import END, START, household, person, survey, visit
 from tests.support.live import LiveServer

@@ -10,7 +10,8 @@ from fieldapp import create_app
 from fieldapp.forms.rules import RULES
 from sync.batch import batch_bytes
 from sync.errors import BatchRejected
-from sync.transfer import build_batch, import_batch
+from sync.export import build_batch
+from sync.transfer import import_batch
 from tests.support import factories
 from tests.support.batches import bare_commune, bare_village  # noqa: F401  (fixtures)
 from tests.support.pages import csrf_token, login_page

@@ -11,7 +11,8 @@ from fieldapp.forms.versions import check_versions
 from fieldapp.forms.typed import clean_versions
 from sync.batch import batch_bytes, read_batch
 from sync.errors import BatchRejected
-from sync.transfer import export_batch, import_batch
+from sync.export import export_batch
+from sync.transfer import import_batch
 from tests.support import factories
 from tests.support.batches import filled_village, resign, snapshot
 

@@ -3,7 +3,7 @@ import json
 
 from hypothesis import given, settings, strategies as st
 
-from storage import store
+from storage import segments
 
 values = st.recursive(
     st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.text(max_size=20),
@@ -24,12 +24,12 @@ def test_segment_bytes_are_what_json_dumps_writes(table):
         expected = standard(table)
     except UnicodeEncodeError:            # a lone surrogate: the write fails as it always did
         try:
-            store._segment_bytes(table)
+            segments._segment_bytes(table)
         except UnicodeEncodeError:
             return
         raise AssertionError("a lone surrogate was written")
-    assert store._segment_bytes(table) == expected
-    written = json.loads(store._segment_bytes(table))
+    assert segments._segment_bytes(table) == expected
+    written = json.loads(segments._segment_bytes(table))
     assert written == {"versions": {str(seq): version for seq, version in table.items()}}
 
 
@@ -39,5 +39,5 @@ def test_what_msgspec_refuses_the_standard_encoder_writes(monkeypatch):
     class Refusing:
         def encode(self, value):
             raise TypeError("refused")
-    monkeypatch.setattr(store, "_ENCODER", Refusing())
-    assert store._segment_bytes(table) == standard(table)
+    monkeypatch.setattr(segments, "_ENCODER", Refusing())
+    assert segments._segment_bytes(table) == standard(table)

@@ -3,7 +3,7 @@ from the collector for good."""
 import gc
 import weakref
 
-from storage.store import no_cycle_collection
+from storage.collector import no_cycle_collection
 
 
 class Node:

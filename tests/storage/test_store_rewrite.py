@@ -4,6 +4,7 @@ import os
 
 from fieldapp.forms.erasure import deidentify_version
 from storage import RecordStore
+from storage import rewriting
 from storage import store as store_module
 from tests.support import factories
 from tests.support.factories import household, person
@@ -49,8 +50,8 @@ def test_a_rewrite_of_every_version_writes_each_file_once(tmp_path, monkeypatch)
     for n in range(5):
         store.submit([household(f"Hộ {n}a"), household(f"Hộ {n}b")])
     writes = []
-    real = store_module.atomic_write_many
-    monkeypatch.setattr(store_module, "atomic_write_many",
+    real = rewriting.atomic_write_many
+    monkeypatch.setattr(rewriting, "atomic_write_many",
                         lambda contents: (writes.append(sorted(contents)), real(contents)))
     assert store.rewrite(_erase_name) == 10
     assert len(writes) == 1 and len(writes[0]) == 3

@@ -91,7 +91,7 @@ def test_an_edit_on_the_page_after_a_slightly_fast_phone_becomes_current(app, si
 
 def batch_of(bare_village, created_at, records):
     """A batch of the village site, signed by its key, made at `created_at`."""
-    from sync.transfer import build_batch
+    from sync.export import build_batch
     batch = build_batch(bare_village, 0, None, "2f7d6a1e-5b4c-4d3e-8f2a-1b0c9d8e7f6a",
                         stamp(created_at))
     return resign(batch, bare_village.data_dir, records=records)

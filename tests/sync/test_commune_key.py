@@ -7,7 +7,8 @@ from click.testing import CliRunner
 from fieldapp.cli import main
 from fieldapp.site import Site
 from sync import crypto
-from sync.transfer import export_batch, import_batch
+from sync.export import export_batch
+from sync.transfer import import_batch
 from sync.batch import batch_bytes, gzip_bytes
 from tests.support import factories
 from tests.support.batches import filled_village

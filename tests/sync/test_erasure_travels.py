@@ -11,7 +11,8 @@ from fieldapp import audit, erasing
 from fieldapp.forms.erasure import ERASED_NAME
 from fieldapp.site import Site
 from sync.errors import BatchRejected
-from sync.transfer import export_batch, import_batch, write_batch_file
+from sync.export import export_batch, write_batch_file
+from sync.transfer import import_batch
 from tests.support import factories
 from tests.support.batches import resign, snapshot, state
 
@@ -226,14 +227,14 @@ def test_an_erasure_kept_but_not_applied_before_a_crash_is_applied_by_the_next_e
 
 def test_a_rewrite_that_fails_to_write_leaves_the_store_as_it_was(tmp_path, monkeypatch):
     from storage import StorageError
-    from storage import store as store_module
+    from storage import rewriting
     village, home = _village(tmp_path / "village")
     _, ids = erasing.household_records(village.store, home["id"])
     files, before = snapshot(village.data_dir), village.store.histories()
 
     def full_disk(contents):
         raise OSError(28, "No space left on device")
-    monkeypatch.setattr(store_module, "atomic_write_many", full_disk)
+    monkeypatch.setattr(rewriting, "atomic_write_many", full_disk)
     with pytest.raises(StorageError):
         erasing.erase(village, ids, "thon-3", "lan")
     assert village.store.histories() == before

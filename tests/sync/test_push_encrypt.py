@@ -24,7 +24,7 @@ from fieldapp.views.openapi import openapi
 from fieldapp.site import Site
 from sync import crypto
 from sync.batch import batch_bytes, gzip_bytes
-from sync.transfer import export_batch
+from sync.export import export_batch
 from tests.support import factories
 from tests.support.pages import csrf_token, login_page
 from tests.support.live import LiveServer

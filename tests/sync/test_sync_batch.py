@@ -12,7 +12,9 @@ from storage.canonical import canonical_json
 from sync import keys
 from sync.batch import batch_bytes, gzip_bytes
 from sync.errors import BatchRejected
-from sync.transfer import export_batch, import_batch, imported_batches, known_sites
+from sync.export import export_batch
+from sync.senders import imported_batches, known_sites
+from sync.transfer import import_batch
 from tests.support import factories
 from tests.support.batches import filled_village, resign, snapshot
 
@@ -279,7 +281,7 @@ def test_indicators_at_the_commune_match_the_village(village, commune):
 def test_a_village_file_is_checked_in_one_typed_pass(village, commune):
     """What a village exports is clean already: no record is checked one by one."""
     data = batch_bytes(export_batch(village, all_versions=True))
-    with mock.patch("sync.transfer.check_versions", side_effect=AssertionError("not typed")):
+    with mock.patch("sync.record_checks.check_versions", side_effect=AssertionError("not typed")):
         receipt = import_batch(commune, data)
     assert receipt.new == len(village.store) > 0
     every = lambda store: sorted(canonical_json(v) for h in store.histories().values() for v in h)

@@ -98,7 +98,7 @@ def test_push_to_an_unreachable_commune_keeps_the_changes(tmp_path, runner):
     result = invoke(runner, village.data_dir, "push", f"http://127.0.0.1:{free_port()}",
                     "--token", "fa-push-" + "x" * 43, "--timeout", "5")
     assert result.exit_code == 1 and "Không kết nối được" in result.output
-    from sync.transfer import export_batch
+    from sync.export import export_batch
     assert export_batch(village)["record_count"] == 9        # still to be sent
     result = invoke(runner, village.data_dir, "push", "ftp://x", "--token", "t")
     assert result.exit_code == 2 and "http://" in result.output

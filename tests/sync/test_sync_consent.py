@@ -5,7 +5,8 @@ import pytest
 
 from sync.batch import batch_bytes
 from sync.errors import BatchRejected
-from sync.transfer import export_batch, import_batch
+from sync.export import export_batch
+from sync.transfer import import_batch
 from tests.support import factories
 from tests.support.batches import filled_village, resign
 

@@ -7,7 +7,7 @@ from fieldapp import create_app
 from fieldapp.cli import main
 from fieldapp.site import Site
 from sync.batch import batch_bytes, gzip_bytes
-from sync.transfer import export_batch
+from sync.export import export_batch
 from tests.support import factories
 from tests.support.batches import assert_error
 from tests.support.pages import csrf_token, login_page

@@ -11,7 +11,8 @@ from fieldapp.forms.versions import base_of
 from fieldapp.indicators.compute import compute
 from sync import keys
 from sync.batch import FORMAT, VERSION, batch_bytes, sign_batch
-from sync.transfer import export_batch, import_batch
+from sync.export import export_batch
+from sync.transfer import import_batch
 from tests.support import factories
 from tests.support.batches import import_approved, state
 

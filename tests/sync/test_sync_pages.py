@@ -7,7 +7,7 @@ import pytest
 
 from fieldapp import create_app
 from sync.batch import batch_bytes, gzip_bytes
-from sync.transfer import export_batch
+from sync.export import export_batch
 from tests.support import factories
 from tests.support.pages import csrf_token, login_page
 from tests.support.batches import filled_village, resign, snapshot

@@ -12,7 +12,8 @@ from fieldapp.cli import main
 from fieldapp.indicators.compute import site_compute, site_volunteer_stats
 from fieldapp.indicators.periods import periods_from_settings
 from fieldapp.site import Site
-from sync.transfer import export_batch, import_batch
+from sync.export import export_batch
+from sync.transfer import import_batch
 from tests.support import factories
 from tests.support.batches import snapshot
 
@@ -239,14 +240,14 @@ def test_serve_purges_at_start_when_due_and_says_so(tmp_path):
 
 def test_a_purge_that_fails_at_serve_start_is_said_and_done_at_the_next(tmp_path, monkeypatch):
     from fieldapp.cli.retention import purge_if_due
-    from storage import store as store_module
+    from storage import rewriting
     site = factories.village_site(tmp_path / "village", users=False)
     secrets = _fill(site, "thon-3", 5, households=3)
     site.update_settings(lambda s: s.update(retention_days=0))
 
     def full_disk(contents):
         raise OSError(28, "No space left on device")
-    monkeypatch.setattr(store_module, "atomic_write_many", full_disk)
+    monkeypatch.setattr(rewriting, "atomic_write_many", full_disk)
     assert "CHƯA xóa được" in purge_if_due(site)
     assert _holding(site.data_dir, secrets) == secrets
     monkeypatch.undo()

@@ -26,7 +26,7 @@ from fieldapp.cli import main
 from fieldapp.indicators.compute import compute
 from fieldapp.site import Site
 from sync.batch import batch_bytes
-from sync.transfer import export_batch
+from sync.export import export_batch
 from tests.support import factories
 from tests.support.live import LiveServer
 

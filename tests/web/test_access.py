@@ -343,7 +343,8 @@ def test_ten_thousand_characters_refused_clearly(site_templates, tmp_path):
 
 
 def test_hostile_names_escaped_on_commune_pages(site_templates, tmp_path):
-    from sync.transfer import export_batch, import_batch
+    from sync.export import export_batch
+    from sync.transfer import import_batch
     from tests.support.batches import import_approved
     village = site_templates.copy(tmp_path / "v", factories.village_site)
     other = factories.village_site(tmp_path / "v2", users=False)

@@ -11,7 +11,7 @@ from fieldapp import audit, create_app
 from fieldapp.cli import main
 from fieldapp.forms.versions import base_of
 from sync.batch import batch_bytes
-from sync.transfer import export_batch
+from sync.export import export_batch
 from tests.support import factories
 from tests.support.batches import filled_village
 from tests.support.factories import LEAD_PIN, PASSWORD, household

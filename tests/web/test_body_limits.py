@@ -8,7 +8,8 @@ import uuid
 
 from fieldapp.forms.errors import FieldappError
 from sync.batch import PUSH_LIMITS, UPLOAD_LIMITS, batch_bytes, gzip_bytes
-from sync.transfer import export_batch, import_batch
+from sync.export import export_batch
+from sync.transfer import import_batch
 from tests.support import factories
 from tests.support.batches import (commune, filled_village, gzip_bomb, push_token,  # noqa: F401
                                 server, snapshot)

@@ -111,7 +111,7 @@ def test_secrets_are_stored_with_slow_scrypt(site):
         name, n, r, p = _scrypt_params(stored)
         assert name == "scrypt" and n >= 2 ** 14 and r >= 8 and p >= 1, stored
         assert VOL_PIN not in stored and LEAD_PIN not in stored and PASSWORD not in stored
-    assert _scrypt_params(auth._DUMMY_HASH) == _scrypt_params(get_user(site, "minh")["secret_hash"])
+    assert _scrypt_params(auth._dummy_hash()) == _scrypt_params(get_user(site, "minh")["secret_hash"])
     auth.set_secret(site, "minh", "volunteer", "604715")          # a new PIN: same method
     name, n, _, _ = _scrypt_params(get_user(site, "minh")["secret_hash"])
     assert name == "scrypt" and n >= 2 ** 14

@@ -208,7 +208,7 @@ def test_staff_cannot_manage_accounts(commune, staff):
 
 def test_a_replaced_laptop_is_a_sender_of_its_own_and_staff_resolve_its_fork(
         commune, staff, tmp_path):
-    from sync import keys, transfer
+    from sync import export, keys, transfer
     laptops = [f.village_site(tmp_path / name, village_id="thon-1", name="Thôn 1",
                               users=False) for name in ("old", "new")]    # a replaced laptop
     home = f.household(village_id="thon-1", day=D(2025, 7, 26))
@@ -217,7 +217,7 @@ def test_a_replaced_laptop_is_a_sender_of_its_own_and_staff_resolve_its_fork(
         edit = dict(home, updated_at=f.stamp(D(2025, 8, 2), hour), device_id=f"web-{hour}",
                     base=base_of(home), data=dict(home["data"], head_name=head))
         laptop.store.submit([home, edit])
-        batches.append(transfer.export_batch(laptop, all_versions=True))
+        batches.append(export.export_batch(laptop, all_versions=True))
         import_approved(commune, batches[-1])
     prints = [keys.fingerprint(b["site"]["public_key"]) for b in reversed(batches)]
     body = staff.get("/commune/conflicts").get_data(as_text=True)

@@ -34,7 +34,8 @@ def test_a_signed_batch_with_a_lone_surrogate_is_rejected_and_stores_nothing(sit
     from sync import keys
     from sync.batch import _split, signed_payload
     from sync.errors import BatchRejected
-    from sync.transfer import export_batch, import_batch
+    from sync.export import export_batch
+    from sync.transfer import import_batch
     from tests.support.batches import filled_village, snapshot
 
     village = filled_village(tmp_path / "v")

@@ -206,7 +206,8 @@ def test_training_recorded_on_a_village_laptop_reaches_the_commune_by_batch(site
                                                                             tmp_path, commune):
     from fieldapp import create_app
     from fieldapp.indicators.compute import compute
-    from sync.transfer import export_batch, import_batch
+    from sync.export import export_batch
+    from sync.transfer import import_batch
     from tests.support.factories import LEAD_PIN, village_site
     village = site_templates.copy(tmp_path / "village", village_site)
     lead = create_app({"DATA_DIR": village.data_dir, "TESTING": True}).test_client()

@@ -21,7 +21,8 @@ from sync.approval import approve_site, held_sites, refuse_site
 from sync.batch import PUSH_LIMITS, UPLOAD_LIMITS
 from sync.errors import BatchRejected
 from sync.held import held_rows
-from sync.transfer import forget_site_key, import_batch, imported_batches, known_sites
+from sync.senders import forget_site_key, imported_batches, known_sites
+from sync.transfer import import_batch
 
 bp = Blueprint("batches", __name__)
 MAX_FILES = 20
