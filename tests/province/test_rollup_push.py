@@ -296,3 +296,17 @@ def test_commune_staff_send_the_rollup_with_the_button(runner, province, server,
     assert "Máy của tỉnh từ chối số liệu" in refused.get_data(as_text=True)
     actions = [e["action"] for e in audit.entries(filled, "rollup.sent")]
     assert actions == ["rollup.sent", "rollup.sent.refused"]
+
+
+def test_keys_and_tokens_are_refused_where_they_do_not_belong(runner, province, filled):
+    bad = invoke(runner, filled.data_dir, "province-key", "A" * 44)
+    assert bad.exit_code != 0 and "Khóa công khai của tỉnh không hợp lệ" in bad.output
+    assert "province_public_key" not in Site(filled.data_dir).settings
+    at_commune = invoke(runner, filled.data_dir, "push-token", "list")
+    assert at_commune.exit_code != 0 and "chỉ dùng ở máy của tỉnh" in at_commune.output
+    unknown = invoke(runner, province.data_dir, "push-token", "issue", "99999")
+    assert unknown.exit_code != 0 and "Không có xã, phường mã 99999" in unknown.output
+    given = invoke(runner, province.data_dir, "province-key", "A" * 44)
+    assert given.exit_code != 0 and "không nhận khóa" in given.output
+    no_url = invoke(runner, filled.data_dir, "push")
+    assert no_url.exit_code != 0 and "máy của tỉnh" in no_url.output
