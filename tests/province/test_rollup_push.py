@@ -105,7 +105,7 @@ def test_a_commune_pushes_its_rollup_and_the_province_keeps_it(
     assert [e["action"] for e in audit.entries(filled, "rollup.sent")] == ["rollup.sent"]
     # saved: the next push needs neither address nor token
     again = invoke(runner, filled.data_dir, "push", "--as-of", "20/08/2025")
-    assert again.exit_code == 0 and "Xã Phú Riềng" in again.output, again.output
+    assert again.exit_code == 0 and "thay cho số liệu cũ hơn" in again.output, again.output
 
 
 def test_the_same_rollup_pushed_twice_changes_nothing(runner, province, server, filled):
