@@ -67,6 +67,23 @@ HELP = ["vneid_install", "vneid_level2", "vneid_password_reset", "phone_number_u
         "bank_account", "online_filing", "online_payment", "guide_shared"]
 
 
+@contextlib.contextmanager
+def timed(into):
+    """Append (wall seconds, CPU seconds) of the block to the list `into`, after a gc."""
+    gc.collect()
+    start, cpu = time.perf_counter(), time.process_time()
+    yield
+    into.append((time.perf_counter() - start, time.process_time() - cpu))
+
+
+def common_arguments(parser, runs, runs_help):
+    """The options every import-sized benchmark takes: versions, villages, runs, keep."""
+    parser.add_argument("--versions", type=int, default=150_000, help="Record versions in all.")
+    parser.add_argument("--villages", type=int, default=8, help="Village sites.")
+    parser.add_argument("--runs", type=int, default=runs, help=runs_help)
+    parser.add_argument("--keep", help="Work in this directory and keep it.")
+
+
 def stamp(rng, week):
     """A UTC timestamp on a random day of campaign week `week` (0–3), working hours."""
     first = START + datetime.timedelta(days=7 * week)
@@ -304,11 +321,7 @@ def measure(root, runs, variants=((),)):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--versions", type=int, default=150_000, help="Record versions in all.")
-    parser.add_argument("--villages", type=int, default=8, help="Village sites.")
-    parser.add_argument("--runs", type=int, default=3,
-                        help="Parse passes and imports, in turn; the best of each is kept.")
-    parser.add_argument("--keep", help="Work in this directory and keep it.")
+    common_arguments(parser, 3, "Parse passes and imports, in turn; the best of each is kept.")
     parser.add_argument("--compare", action="store_true",
                         help="Also import with each kept speed-up switched off, in turn, and "
                              "print the ratios against the normal import.")

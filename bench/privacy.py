@@ -20,7 +20,6 @@ at that load; --versions 20000 takes 25 s.
 """
 import argparse
 import datetime
-import gc
 import importlib.util
 import json
 import os
@@ -71,20 +70,16 @@ def measure(root, runs):
                   [{"id": v, "name": v, "adult_population": None, "targets": {}}
                    for v in villages], bench.START, bench.END)
         commune = Site(commune_dir)
-        gc.collect()
-        start, cpu = time.perf_counter(), time.process_time()
-        for path in files:
-            with open(path, "rb") as handle:
-                import_batch(commune, handle.read(), source="bench")
-        imports.append((time.perf_counter() - start, time.process_time() - cpu))
+        with bench.timed(imports):
+            for path in files:
+                with open(path, "rb") as handle:
+                    import_batch(commune, handle.read(), source="bench")
         versions = len(commune.store)
         last = run == runs - 1
         if last:                     # checked once: every indicator, before and after
             before = compute_each(commune.settings, commune.store.histories(), bench.END)
-        gc.collect()
-        start, cpu = time.perf_counter(), time.process_time()
-        done = erasing.purge(commune, "bench")
-        purges.append((time.perf_counter() - start, time.process_time() - cpu))
+        with bench.timed(purges):
+            done = erasing.purge(commune, "bench")
         assert done.versions > 0.9 * versions, (done.versions, versions)
         if last:
             reopened = Site(commune_dir)
@@ -106,11 +101,8 @@ def measure(root, runs):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--versions", type=int, default=150_000, help="Record versions in all.")
-    parser.add_argument("--villages", type=int, default=8, help="Village sites.")
-    parser.add_argument("--runs", type=int, default=2,
-                        help="Import-then-purge rounds; the best of each is kept.")
-    parser.add_argument("--keep", help="Work in this directory and keep it.")
+    _import_bench().common_arguments(parser, 2,
+                                     "Import-then-purge rounds; the best of each is kept.")
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:

@@ -36,7 +36,7 @@ __all__ = ["FORMAT", "VERSION", "FIELDS", "OPTIONAL_FIELDS", "SITE_FIELDS", "rec
            "sign_batch", "batch_bytes", "Read", "read_batch", "check_batch", "MAX_BATCH_BYTES",
            "open_batch_file", "gzip_bytes", "MAX_VILLAGES", "village_ids_valid", "Limits",
            "PUSH_LIMITS", "UPLOAD_LIMITS", "FILE_LIMITS", "MAX_CHECKED_ONE_BY_ONE",
-           "check_header"]
+           "check_header", "decompress"]
 
 FORMAT, VERSION = "fieldapp-batch", 1
 FIELDS = ("format", "version", "batch_id", "commune_code", "site", "created_at", "since_seq",
@@ -116,7 +116,7 @@ def _too_large(limit, what):
                                       "không nhận.")
 
 
-def _decompress(raw, limit):
+def decompress(raw, limit):
     """Inflate a gzip file, refusing what is cut short or would inflate past `limit` bytes
     (it stops there: a small file that inflates to gigabytes costs `limit` bytes)."""
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
@@ -155,7 +155,7 @@ def read_batch(data, decode_records=None, limits=FILE_LIMITS, commune_code=None)
         raise BatchRejected("format", "Không phải lô dữ liệu fieldapp.")
     raw = bytes(data)
     if raw[:2] == b"\x1f\x8b":
-        raw = _decompress(raw, limits.bytes)
+        raw = decompress(raw, limits.bytes)
     elif len(raw) > limits.bytes:
         raise _too_large(limits.bytes, "")
     if not raw or raw.isspace():            # (not strip(): no copy of a large file)

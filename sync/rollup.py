@@ -13,9 +13,10 @@ import unicodedata
 import orjson
 
 from fieldapp.forms.rules import UNSAFE_TEXT_RE, has_letter
+from fieldapp.forms.sources import SOURCES
 from storage.canonical import canonical_json
 from sync import crypto, keys
-from sync.batch import _decompress
+from sync.batch import decompress
 from sync.errors import BatchRejected, BatchTooLarge
 
 __all__ = ["FORMAT", "VERSION", "MAX_ROLLUP_BYTES", "sign_rollup", "rollup_bytes",
@@ -24,7 +25,6 @@ __all__ = ["FORMAT", "VERSION", "MAX_ROLLUP_BYTES", "sign_rollup", "rollup_bytes
 FORMAT, VERSION = "fieldapp-rollup", 1
 MAX_ROLLUP_BYTES = 8 * 1024 * 1024      # a commune of 60 villages x 60 periods is ~3 MB
 MAX_COUNT = 10 ** 9
-SOURCES = ("official", "registered", "mixed", "one_stop_shop")
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}\Z")
 CODE_RE = re.compile(r"^[0-9]{1,6}\Z")
 VILLAGE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}\Z")
@@ -182,7 +182,7 @@ def read_rollup_json(raw, limit=MAX_ROLLUP_BYTES, box_dir=None):
                                        "tỉnh mở được.")
         raw = crypto.open_sealed(box_dir, raw, at="province")
     if raw[:2] == b"\x1f\x8b":
-        raw = _decompress(raw, limit)
+        raw = decompress(raw, limit)
     try:
         rollup = orjson.loads(raw)
     except orjson.JSONDecodeError:

@@ -1,9 +1,8 @@
 """`fieldapp audit`: reading the site's audit log."""
-import json
 
 import click
 
-from fieldapp.cli.common import DAY
+from fieldapp.cli.common import DAY, shown_plainly
 
 __all__ = ["audit"]
 
@@ -21,12 +20,7 @@ def audit(obj, as_json, since, prefix):
     found = log.entries(obj.site(), prefix)
     if since:
         found = [e for e in found if e.get("at", "")[:10] >= since.isoformat()]
-    if as_json:
-        for entry in found:
-            click.echo(json.dumps(entry, ensure_ascii=False))
-        return
-    if not found:
-        click.echo("Không có mục nào trong nhật ký.")
+    if shown_plainly(found, as_json, "Không có mục nào trong nhật ký."):
         return
     click.echo(f"{'Thời điểm (UTC)':<26}{'Người':<16}{'Việc':<20}Chi tiết")
     for entry in found:

@@ -1,7 +1,7 @@
 """`fieldapp rollup`: the commune's aggregate batch for the province (SPEC §7a)."""
 import click
 
-from fieldapp.cli.common import DAY
+from fieldapp.cli.common import DAY, import_each
 from fieldapp.forms.text import vn_date, vn_number
 
 __all__ = ["rollup", "import_rollup_files", "dhis2"]
@@ -63,27 +63,20 @@ def rollup(obj, out, as_of, encrypt, to_key):
 def import_rollup_files(site, paths):
     """Import roll-up files at a province, one line each; return how many failed."""
     from fieldapp import audit
-    from fieldapp.forms.errors import FieldappError
     from fieldapp.province.store import import_rollup
     from sync.rollup import MAX_ROLLUP_BYTES
-    failed = 0
-    for path in paths:
-        try:
-            with open(path, "rb") as handle:
-                raw = handle.read(MAX_ROLLUP_BYTES + 1)      # a larger file is refused unread
-            receipt = import_rollup(site, raw)
-        except OSError as error:
-            failed += 1
-            click.echo(f"{path}: LỖI — không đọc được tệp ({error.strerror}).")
-        except FieldappError as error:
-            failed += 1
-            audit.record(site, "cli", "rollup.import.refused")
-            click.echo(f"{path}: TỪ CHỐI — {error.message}")
-        else:
-            audit.record(site, "cli", f"rollup.import.{receipt.outcome}",
-                         rollup_id=receipt.rollup_id, commune=receipt.commune_code)
-            click.echo(f"{path}: {receipt.summary()}")
-    return failed
+
+    def import_one(path):
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_ROLLUP_BYTES + 1)      # a larger file is refused unread
+        return import_rollup(site, raw)
+
+    def imported(path, receipt):
+        audit.record(site, "cli", f"rollup.import.{receipt.outcome}",
+                     rollup_id=receipt.rollup_id, commune=receipt.commune_code)
+        click.echo(f"{path}: {receipt.summary()}")
+
+    return import_each(site, paths, import_one, "rollup.import.refused", imported)[0]
 
 
 @click.command()

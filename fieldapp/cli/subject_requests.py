@@ -3,12 +3,11 @@
 `subject erase` lives in fieldapp/cli/subject.py with the `subject` group; these commands
 are added to that group by name in fieldapp/cli/__init__.py (COMMANDS).
 """
-import json
 import os
 
 import click
 
-from fieldapp.cli.common import DAY, click_error
+from fieldapp.cli.common import DAY, click_error, shown_plainly
 from fieldapp.forms.errors import FieldappError
 
 __all__ = ["COMMANDS", "find", "export", "requests", "request", "done"]
@@ -97,12 +96,7 @@ def requests(obj, only_open, as_json):
     found = subject_requests.all_requests(obj.site())
     if only_open:
         found = [r for r in found if r["status"] == "open"]
-    if as_json:
-        for entry in found:
-            click.echo(json.dumps(entry, ensure_ascii=False))
-        return
-    if not found:
-        click.echo("Chưa có yêu cầu nào.")
+    if shown_plainly(found, as_json, "Chưa có yêu cầu nào."):
         return
     today = today_local()
     click.echo(f"{'Mã':<10}{'Loại':<20}{'Nhận':<12}{'Hạn':<12}{'Trạng thái':<22}Người ghi / xử lý")

@@ -3,7 +3,7 @@ import os
 
 import click
 
-from fieldapp.cli.common import DAY, batch_file_name, click_error, sealing_key
+from fieldapp.cli.common import DAY, batch_file_name, click_error, import_each, sealing_key
 from fieldapp.forms.errors import FieldappError
 from fieldapp.forms.text import vn_number
 
@@ -122,25 +122,19 @@ def import_files(ctx, files):
     if site.kind == "province":             # a province takes its communes' roll-ups
         from fieldapp.cli.rollups import import_rollup_files
         ctx.exit(1 if import_rollup_files(site, files) else 0)
-    failed = held = 0
-    for path in files:
-        try:
-            data = open_batch_file(path)
-            receipt = import_batch(site, data, source=f"file:{os.path.basename(path)}")
-        except OSError as error:
-            failed += 1
-            click.echo(f"{path}: LỖI — không đọc được tệp ({error.strerror}).")
-        except FieldappError as error:
-            failed += 1
-            audit.record(site, "cli", "import.cli.refused")
-            click.echo(f"{path}: TỪ CHỐI — {error.message}")
-        else:
-            held += receipt.held
-            audit.record(site, "cli", "import.cli.held" if receipt.held else "import.cli.ok",
-                         batch_id=receipt.batch_id, count=receipt.record_count,
-                         new=receipt.new, duplicate=receipt.duplicate,
-                         **({"erased": receipt.erased} if receipt.erased else {}))
-            click.echo(f"{path}: {'CHỜ DUYỆT — ' if receipt.held else ''}{receipt.summary()}")
+
+    def import_one(path):
+        return import_batch(site, open_batch_file(path), source=f"file:{os.path.basename(path)}")
+
+    def imported(path, receipt):
+        audit.record(site, "cli", "import.cli.held" if receipt.held else "import.cli.ok",
+                     batch_id=receipt.batch_id, count=receipt.record_count,
+                     new=receipt.new, duplicate=receipt.duplicate,
+                     **({"erased": receipt.erased} if receipt.erased else {}))
+        click.echo(f"{path}: {'CHỜ DUYỆT — ' if receipt.held else ''}{receipt.summary()}")
+
+    failed, receipts = import_each(site, files, import_one, "import.cli.refused", imported)
+    held = sum(receipt.held for receipt in receipts)
     if held:
         click.echo(f"{held} lô chưa được nhận vì đang chờ duyệt máy mới: mở trang “Máy mới "
                    "chờ duyệt” (/commune/sites) trên máy của xã để so dấu vân tay khóa.")

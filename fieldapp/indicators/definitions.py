@@ -1,6 +1,8 @@
 """The indicators of SPEC §4: each one's label, default target, numerator and denominator."""
 from dataclasses import dataclass
 
+from fieldapp.forms.sources import SOURCES
+
 __all__ = ["Definition", "DEFINITIONS", "LABELS", "DEFAULT_TARGETS", "LCI", "SOURCES",
            "source_label", "change"]
 
@@ -37,10 +39,6 @@ DEFINITIONS = (
 )
 LABELS = {d.key: d.label for d in DEFINITIONS}
 DEFAULT_TARGETS = {d.key: d.target for d in DEFINITIONS}
-# where a denominator comes from (`denominator_source`), one label on pages and in files
-SOURCES = {"official": "số người trưởng thành chính thức", "registered": "số đã ghi nhận",
-           "mixed": "kết hợp: số chính thức ở thôn đã có, số đã ghi nhận ở thôn khác",
-           "one_stop_shop": "số hồ sơ của bộ phận một cửa"}
 
 
 def source_label(source):

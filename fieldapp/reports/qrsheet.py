@@ -2,35 +2,47 @@
 and the official address for when the citizen is online), the Wi-Fi join code of the
 laptop's network, and, for a lead, volunteers' one-time login cards.
 """
+import base64
 import datetime
+import io
 import os
 
 import jinja2
 import qrcode
+from PIL import Image
 from markupsafe import Markup, escape
 
 from fieldapp.forms import text
 from fieldapp.guide_texts import GUIDES, PRIVACY_SLUG
 
-__all__ = ["qr_svg", "wifi_payload", "guide_url", "guide_cards", "wifi_card",
+__all__ = ["qr_image", "wifi_payload", "guide_url", "guide_cards", "wifi_card",
            "login_cards", "privacy_card", "sheet_html", "sheet_pdf", "site_sheets_pdf"]
 
 STATIC = os.path.join(os.path.dirname(os.path.dirname(__file__)), "static")
 
 
-def qr_svg(data, size_mm):
-    """A QR code of `data` as inline SVG of `size_mm` millimetres, quiet zone included."""
+MODULE_PIXELS = 8       # viewers that smooth images anyway blur an eighth of a module
+
+
+def qr_image(data, size_mm):
+    """A QR code of `data` as an inline PNG of `size_mm` millimetres, quiet zone included.
+
+    Eight pixels per module, drawn unsmoothed (`image-rendering: pixelated`), so the print
+    is as sharp as a vector even where a viewer smooths images; WeasyPrint lays a sheet of these out 2.5 times faster than the
+    same codes as SVG paths of one square per module (bench/qrsheet.py)."""
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
     code.add_data(data)
     code.make(fit=True)
     matrix = code.get_matrix()
-    path = "".join(f"M{x},{y}h1v1h-1z" for y, row in enumerate(matrix)
-                   for x, dark in enumerate(row) if dark)
     n = len(matrix)
-    return Markup(f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {n} {n}" '
-                  f'width="{size_mm}mm" height="{size_mm}mm" shape-rendering="crispEdges">'
-                  f'<rect width="{n}" height="{n}" fill="#fff"/>'
-                  f'<path d="{path}" fill="#000"/><title>{escape(data)}</title></svg>')
+    image = Image.new("1", (n, n))
+    image.putdata([0 if dark else 1 for row in matrix for dark in row])
+    image = image.resize((n * MODULE_PIXELS, n * MODULE_PIXELS), Image.Resampling.NEAREST)
+    png = io.BytesIO()
+    image.save(png, format="PNG", optimize=True)
+    source = "data:image/png;base64," + base64.b64encode(png.getvalue()).decode("ascii")
+    return Markup(f'<img src="{source}" alt="{escape(data)}" '
+                  f'style="width:{size_mm}mm;height:{size_mm}mm">')
 
 
 def _wifi_escape(value):
@@ -56,8 +68,8 @@ def guide_cards(base_url):
     """One card per guide."""
     return [{"kind": "guide", "title": g.title, "local_url": guide_url(base_url, g.slug),
              "official_url": g.official_url,
-             "local_qr": qr_svg(guide_url(base_url, g.slug), 32),
-             "official_qr": qr_svg(g.official_url, 21)} for g in GUIDES]
+             "local_qr": qr_image(guide_url(base_url, g.slug), 32),
+             "official_qr": qr_image(g.official_url, 21)} for g in GUIDES]
 
 
 def privacy_card(base_url):
@@ -66,7 +78,7 @@ def privacy_card(base_url):
     from fieldapp.forms.consent import NOTICE_VERSION
     url = guide_url(base_url, PRIVACY_SLUG)
     return {"kind": "privacy", "title": "Dữ liệu cá nhân của bạn", "local_url": url,
-            "local_qr": qr_svg(url, 32), "version": NOTICE_VERSION,
+            "local_qr": qr_image(url, 32), "version": NOTICE_VERSION,
             "line": "Tổ chỉ ghi số điện thoại, ý kiến khi bạn đồng ý. Bạn được xem, sửa, "
                     "xóa, rút lại đồng ý bất cứ lúc nào. Quét mã để đọc thông báo."}
 
@@ -80,7 +92,7 @@ def wifi_card(settings):
     title = "Nối Wi-Fi của xã" if settings.get("site") == "commune" else \
         "Nối Wi-Fi của Tổ công nghệ số"
     return {"kind": "wifi", "title": title, "ssid": wifi["ssid"],
-            "password": wifi.get("password") or "", "qr": qr_svg(payload, 34)}
+            "password": wifi.get("password") or "", "qr": qr_image(payload, 34)}
 
 
 def login_cards(site, village_id, base_url, made_by):
@@ -102,7 +114,7 @@ def login_cards(site, village_id, base_url, made_by):
                     "name": names.get(user["username"]) or user["username"],
                     "village": (site.village(village_id) or {}).get("name", village_id),
                     "expires": (expires + text.TZ_OFFSET).date(),
-                    "qr": qr_svg(url, 36)})
+                    "qr": qr_image(url, 36)})
     return out
 
 

@@ -13,10 +13,10 @@ __all__ = ["render_docx"]
 FONT, SIZE = "Times New Roman", 13
 
 
-def _paragraph(doc_or_cell, words="", bold=False, italic=False, align=None, size=None):
+def _fill(par, words, bold=False, italic=False, align=None, size=None):
+    """Align the paragraph `par` and add `words` as one run in that weight and size."""
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Pt
-    par = doc_or_cell.add_paragraph()
     if align:
         par.alignment = getattr(WD_ALIGN_PARAGRAPH, align)
     run = par.add_run(words)
@@ -24,6 +24,11 @@ def _paragraph(doc_or_cell, words="", bold=False, italic=False, align=None, size
     if size:
         run.font.size = Pt(size)
     return par
+
+
+def _paragraph(doc_or_cell, words="", bold=False, italic=False, align=None, size=None):
+    """Add a paragraph of `words` to a document or cell; return it."""
+    return _fill(doc_or_cell.add_paragraph(), words, bold, italic, align, size)
 
 
 def _setup(document):
@@ -113,17 +118,8 @@ def _widths(table, millimetres):
 
 def _cell(cell, words, bold=False, italic=False, size=None, align="CENTER"):
     """Put `words` in the cell's first paragraph; return that paragraph."""
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Pt
     cell.text = ""
-    par = cell.paragraphs[0]
-    if align:
-        par.alignment = getattr(WD_ALIGN_PARAGRAPH, align)
-    run = par.add_run(words)
-    run.bold, run.italic = bold, italic
-    if size:
-        run.font.size = Pt(size)
-    return par
+    return _fill(cell.paragraphs[0], words, bold, italic, align, size)
 
 
 def render_docx(data):

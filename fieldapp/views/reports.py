@@ -128,15 +128,37 @@ def _report(kind):
     return _download(body, MIME[kind], f"bao-cao-{stamp}.{kind}")
 
 
-def _indicator_args():
-    """(settings, histories, scope, period, procedure figures) of an indicator table."""
+def _indicator_table(build):
+    """The indicator tables that `build` (the CSV or the workbook) makes at the end of every
+    period up to the chosen one, and the audit details of their download."""
     site = get_site()
     scope = _scope(current_user())
     stored = None
     if site.kind == "commune" and not scope:
         from fieldapp.indicators.procedures import figures
         stored = figures(site)
-    return site.settings, site.store.histories(), scope, _period(), stored
+    period = _period()
+    body = build(site.settings, site.store.histories(), scope, period, procedure_figures=stored)
+    return body, {"period": period, "scope": scope}
+
+
+def _volunteer_table(build):
+    """The volunteer statistics up to today that `build` makes, and no further details."""
+    site = get_site()
+    return build(site.settings, site.store.histories(), _scope(current_user())), {}
+
+
+def _table_download(kind, file, stem, made):
+    """Log and send a table file: `kind` csv (text, sent as UTF-8) or xlsx (bytes);
+    `made` is (body, audit details) from _indicator_table or _volunteer_table."""
+    from fieldapp.reports.formats import MIME
+    body, details = made
+    if kind == "csv":
+        body, mime = body.encode("utf-8"), "text/csv"
+    else:
+        mime = MIME[kind]
+    _logged(f"download.{kind}", file=file, **details)
+    return _download(body, mime, f"{stem}.{kind}")
 
 
 @bp.get("/indicators.csv")
@@ -144,22 +166,15 @@ def _indicator_args():
 def indicators_csv():
     """Indicators at the end of every period up to the chosen one."""
     from fieldapp.reports.csv import indicators_csv as build
-    settings, histories, scope, period, stored = _indicator_args()
-    body = build(settings, histories, scope, period, procedure_figures=stored)
-    _logged("download.csv", file="indicators", period=period, scope=scope)
-    return _download(body.encode("utf-8"), "text/csv", "chi-so.csv")
+    return _table_download("csv", "indicators", "chi-so", _indicator_table(build))
 
 
 @bp.get("/indicators.xlsx")
 @page(*ROLES)
 def indicators_xlsx():
     """The same indicators as an Excel workbook, one sheet per table."""
-    from fieldapp.reports.formats import MIME
     from fieldapp.reports.workbook import indicators_xlsx as build
-    settings, histories, scope, period, stored = _indicator_args()
-    body = build(settings, histories, scope, period, procedure_figures=stored)
-    _logged("download.xlsx", file="indicators", period=period, scope=scope)
-    return _download(body, MIME["xlsx"], "chi-so.xlsx")
+    return _table_download("xlsx", "indicators", "chi-so", _indicator_table(build))
 
 
 @bp.get("/volunteers.csv")
@@ -167,22 +182,15 @@ def indicators_xlsx():
 def volunteers_csv():
     """Volunteer statistics up to today."""
     from fieldapp.reports.csv import volunteers_csv as build
-    site = get_site()
-    body = build(site.settings, site.store.histories(), _scope(current_user()))
-    _logged("download.csv", file="volunteers")
-    return _download(body.encode("utf-8"), "text/csv", "to-vien.csv")
+    return _table_download("csv", "volunteers", "to-vien", _volunteer_table(build))
 
 
 @bp.get("/volunteers.xlsx")
 @page(*ROLES)
 def volunteers_xlsx():
     """Volunteer statistics up to today as an Excel workbook."""
-    from fieldapp.reports.formats import MIME
     from fieldapp.reports.workbook import volunteers_xlsx as build
-    site = get_site()
-    body = build(site.settings, site.store.histories(), _scope(current_user()))
-    _logged("download.xlsx", file="volunteers")
-    return _download(body, MIME["xlsx"], "to-vien.xlsx")
+    return _table_download("xlsx", "volunteers", "to-vien", _volunteer_table(build))
 
 
 @bp.get("/qr.pdf")

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from fieldapp.cli import main
 from fieldapp.indicators.definitions import DEFINITIONS
+from fieldapp.indicators.procedures import COLUMNS, LCI, RATES, save_figures
 from fieldapp.province.dhis2 import ADX_NS, data_elements
 from fieldapp.province.rollup import make_rollup
 from fieldapp.province.store import import_rollup
@@ -22,7 +23,9 @@ START, END = datetime.date(2025, 7, 25), datetime.date(2025, 8, 25)
 DOOR_TO_DOOR = {d.key for d in DEFINITIONS}
 
 
-def build(tmp_path, kind="week"):
+def build(tmp_path, kind="week", shop=None):
+    """A province with roll-ups of two communes; `shop` ({period: {area: counts}}) are
+    the first commune's one-stop shop figures."""
     province = str(tmp_path / "tinh")
     init_province_site(province, "75", START, END, kind)
     site = Site(province)
@@ -37,6 +40,8 @@ def build(tmp_path, kind="week"):
         commune.store.submit(homes + [factories.person(h["id"], "Người", 1980,
                                                        village_id="thon-1", online=True)
                                       for h in homes])
+        if shop and n == 0:
+            save_figures(commune, shop, "canbo")
         rollup = make_rollup(commune, datetime.date(2025, 8, 25))
         import_rollup(site, rollup_bytes(rollup))
         rollups.append(json.loads(rollup_bytes(rollup)))
@@ -132,3 +137,40 @@ def test_only_a_province_writes_dhis2_figures(tmp_path):
                                        str(tmp_path / "d.json")])
     assert result.exit_code != 0 and "Chỉ máy của tỉnh" in result.output
     assert not (tmp_path / "d.json").exists()
+
+
+def shop_figures():
+    """Two weeks of a one-stop shop: land and two other areas, every column non-zero."""
+    def counts(base):
+        return {"received": base + 20, "received_online": base + 9, "full_online": base + 3,
+                "settled": base + 15, "with_fee": base + 8, "paid_online": base + 2,
+                "digitised": base + 11}
+    assert set(counts(0)) == set(COLUMNS)
+    return {1: {"land": counts(4), "health": counts(1)},
+            2: {"land": counts(7), "construction": counts(2), "justice": counts(5)}}
+
+
+def test_the_shops_rates_go_to_dhis2_as_counts_to_each_periods_end(tmp_path):
+    shop = shop_figures()
+    province, rollups = build(tmp_path, shop=shop)
+    document = json.loads(write(province, tmp_path))
+    periods = {iso_week(p): p["period"] for p in rollups[0]["campaign"]["periods"]}
+    got = {(v["orgUnit"], periods[v["period"]], v["dataElement"]): int(v["value"])
+           for v in document["dataValues"]}
+    want = {}
+    for number in periods.values():
+        so_far = [(area, row) for week, rows in shop.items() if week <= number
+                  for area, row in rows.items()]
+        for rate in RATES:
+            for suffix, areas in (("", None), ("_lci", LCI)):
+                rows = [row for area, row in so_far if areas is None or area in areas]
+                code = f"FA_{(rate.key + suffix).upper()}"
+                want[(COMMUNES[0], number, code + "_N")] = sum(r[rate.numerator] for r in rows)
+                want[(COMMUNES[0], number, code + "_D")] = sum(r[rate.denominator] for r in rows)
+    shop_values = {slot: value for slot, value in got.items()
+                   if slot[0] == COMMUNES[0] and slot[2] in {k[2] for k in want}}
+    assert shop_values == want
+    # settled in land to the end of week 2: 19 + 22, and 17 in construction; not health
+    assert want[(COMMUNES[0], 2, "FA_FULL_ONLINE_RATE_LCI_D")] == 19 + 22 + 17
+    shop_elements = {slot[2] for slot in want}
+    assert not {slot for slot in got if slot[0] == COMMUNES[1] and slot[2] in shop_elements}
