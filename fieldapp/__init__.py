@@ -9,6 +9,7 @@ from fieldapp import compression
 from fieldapp.auth.accounts import prune_tokens
 from fieldapp.forms import text
 from fieldapp.forms.errors import FieldappError
+from fieldapp.indicators import periods
 from fieldapp.indicators.definitions import source_label
 from fieldapp.site import Site
 
@@ -68,8 +69,8 @@ def create_app(config=None):
 
     app.jinja_env.filters.update(percent=text.percent, vn_date=text.vn_date,
                                  vn_number=text.vn_number, points=text.points,
-                                 target=text.target, target_line=text.target_line,
-                                 source_label=source_label)
+                                 target=text.target_cell, target_line=text.target_line,
+                                 source_label=source_label, numbered=periods.numbered)
     @app.context_processor
     def navigation():
         from fieldapp.auth.access import current_user

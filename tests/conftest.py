@@ -39,6 +39,17 @@ class SiteTemplates:
         return Site(str(path))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def quick_hashes_in_this_process():
+    """Secrets stored by this process are hashed with factories.QUICK_TEST_HASH: scrypt's
+    0.1 s per user and per sign-in was a tenth of the suite. tests/web/test_bruteforce.py
+    keeps the app's scrypt (factories.real_hashes), and subprocesses always use it."""
+    from fieldapp.auth import accounts
+    real = factories.quick_hashing()
+    yield
+    accounts.generate_password_hash = real
+
+
 @pytest.fixture(scope="session")
 def site_templates(tmp_path_factory):
     return SiteTemplates(tmp_path_factory)

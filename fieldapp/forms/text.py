@@ -2,7 +2,7 @@
 import datetime
 import unicodedata
 
-__all__ = ["nfc", "fold", "decimal", "percent", "points", "target", "target_line", "vn_date",
+__all__ = ["nfc", "fold", "decimal", "percent", "points", "target", "target_cell", "target_line", "vn_date",
            "vn_number", "vn_time", "TZ_OFFSET", "NO_TARGET", "POINTS"]
 
 TZ_OFFSET = datetime.timedelta(hours=7)   # Asia/Ho_Chi_Minh has no daylight saving
@@ -50,6 +50,17 @@ def points(value, signed=True):
 def target(value):
     """A target as every page shows it: '80,0 %', or 'Không đặt chỉ tiêu' when unset."""
     return NO_TARGET if value is None else percent(value)
+
+
+def target_cell(value):
+    """A target in a table's narrow column, as HTML: 'Không đặt chỉ tiêu' breaks only
+    after 'Không đặt', so it takes two lines at most (three, word by word, before)."""
+    from markupsafe import Markup, escape
+    if value is not None:
+        return percent(value)
+    words = NO_TARGET.split()
+    return Markup(" ").join(Markup('<span class="nobr">%s</span>') % escape(" ".join(part))
+                            for part in (words[:2], words[2:]))
 
 
 def target_line(value):

@@ -11,7 +11,7 @@ import re
 from fieldapp.forms.text import fold, nfc
 from fieldapp.forms.versions import VILLAGE_RE
 from fieldapp.indicators.definitions import DEFINITIONS
-from fieldapp.indicators.tables import CsvError, read_table
+from fieldapp.indicators.tables import CsvError, read_table, unguard
 
 __all__ = ["TARGET_HEADERS", "CSV_HEADERS", "annex_table", "AnnexError", "parse_percent",
            "parse_population", "parse_village_name", "parse_village_id", "slug",
@@ -168,16 +168,16 @@ def read_annex_csv(content):
                 if field == "name":
                     row["name"] = parse_village_name(raw) if raw.strip() else None
                 elif field == "adult_population":
-                    row["adult_population"] = parse_population(raw)
+                    row["adult_population"] = parse_population(unguard(raw))
                 elif field in TARGET_HEADERS:
-                    value = parse_percent(raw)
+                    value = parse_percent(unguard(raw))
                     if value is not None:
                         row["targets"][field] = value
             except AnnexError as error:
                 errors.append(f"Dòng {number}, cột “{column.strip()}”: {error.message}")
         id_column = next((h for h, c in zip(header, columns) if c == "id"), "Mã thôn")
         try:
-            row["id"] = parse_village_id(values.get("id"), row.get("name"))
+            row["id"] = parse_village_id(unguard(values.get("id")), row.get("name"))
         except AnnexError as error:
             errors.append(f"Dòng {number}, cột “{id_column.strip()}”: {error.message}")
             continue

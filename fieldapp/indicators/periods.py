@@ -6,7 +6,7 @@ from fieldapp.forms.errors import Invalid
 from fieldapp.forms.text import TZ_OFFSET
 
 __all__ = ["Period", "weekly_periods", "monthly_periods", "periods_from_settings",
-           "PERIOD_WORDS", "period_kind", "period_word", "period_name", "local_cutoff",
+           "PERIOD_WORDS", "period_kind", "period_word", "numbered", "period_name", "local_cutoff",
            "parse_day", "today_local"]
 
 PERIOD_WORDS = {"week": "tuần", "month": "tháng"}
@@ -79,9 +79,15 @@ def period_word(campaign):
     return PERIOD_WORDS[period_kind(campaign)]
 
 
+def numbered(word, number):
+    """A numbered period in running text: 'tuần 3', 'tháng thứ 2' (a campaign's month 2
+    is rarely February, and plans call their monthly reports by the calendar month)."""
+    return f"{word} thứ {number}" if word == PERIOD_WORDS["month"] else f"{word} {number}"
+
+
 def period_name(campaign, number):
-    """A period as a heading or a column names it: 'Tuần 3', 'Tháng 2'."""
-    return f"{period_word(campaign).capitalize()} {number}"
+    """A period as a heading or a column names it: 'Tuần 3', 'Tháng thứ 2'."""
+    return numbered(period_word(campaign), number).capitalize()
 
 
 def today_local():

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from fieldapp.forms.rules import CHOICES
 from fieldapp.forms.text import fold
-from fieldapp.indicators.periods import periods_from_settings
-from fieldapp.indicators.tables import CsvError, read_table
+from fieldapp.indicators.periods import numbered, periods_from_settings
+from fieldapp.indicators.tables import CsvError, read_table, unguard
 
 __all__ = ["AREAS", "COLUMNS", "PARTS", "RATES", "DEFAULT_TARGETS", "FiguresError",
            "check_figures", "save_figures", "figures", "read_figures_csv", "template_csv",
@@ -170,7 +170,7 @@ def read_figures_csv(content, period_numbers, word="tuần"):
                            + ([f"Thiếu cột “{m}”." for m in missing]) + ["Hãy dùng tệp mẫu."])
     out, errors = {}, []
     for number, cells in body:
-        row = dict(zip(columns, cells))
+        row = {column: unguard(cell) for column, cell in zip(columns, cells)}
         period_raw, area_raw = (row.get("period") or "").strip(), (row.get("area") or "").strip()
         area = _header_key(area_raw, AREAS)
         if not period_raw.isdigit() or int(period_raw) not in period_numbers:
@@ -182,7 +182,7 @@ def read_figures_csv(content, period_numbers, word="tuần"):
             continue
         period = int(period_raw)
         if area in out.get(period, {}):
-            errors.append(f"Dòng {number}: {word} {period}, lĩnh vực {AREAS[area]} bị lặp lại.")
+            errors.append(f"Dòng {number}: {numbered(word, period)}, lĩnh vực {AREAS[area]} bị lặp lại.")
             continue
         try:
             clean = check_figures({area: row}, where=lambda a, n=number: f"Dòng {n}, {AREAS[a]}")

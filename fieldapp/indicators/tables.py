@@ -5,10 +5,18 @@ import io
 
 from fieldapp.indicators.sheets import XLSX_MAGIC, xlsx_rows
 
-__all__ = ["CsvError", "read_table", "BOM"]
+__all__ = ["CsvError", "read_table", "BOM", "unguard"]
 
 BOM = "\ufeff"
 MAX_BYTES = 2 * 1024 * 1024
+
+
+def unguard(raw):
+    """A code's or a number's cell without the leading apostrophe that our CSV files put
+    before text a spreadsheet would run as a formula (reports.csv) and that people type
+    to keep a number as text ('0123): neither a code nor a number starts with one."""
+    text = raw.strip() if isinstance(raw, str) else raw
+    return text[1:] if isinstance(text, str) and text.startswith("'") else raw
 
 
 class CsvError(Exception):

@@ -9,6 +9,7 @@ from markupsafe import Markup, escape
 
 from fieldapp.forms import text
 from fieldapp.indicators.definitions import LABELS
+from fieldapp.indicators.periods import numbered
 
 __all__ = ["bars_chart", "periods_chart", "villages_chart", "SERIES"]
 
@@ -98,7 +99,7 @@ def periods_chart(periods, word="tuần"):
     size = 12 if count <= 8 else 10      # "Tuần 11" labels 56 units apart still do not touch
     for i, period in enumerate(periods):
         parts.append(f'<text x="{x_of(i):.1f}" y="{height - bottom + 18}" font-size="{size}" '
-                     f'text-anchor="middle">{escape(word.capitalize())} {period["period"]}</text>')
+                     f'text-anchor="middle">{escape(numbered(word, period["period"]).capitalize())}</text>')
     for key, colour, dash in SERIES:
         points = []
         for i, period in enumerate(periods):

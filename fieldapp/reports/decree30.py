@@ -9,6 +9,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from fieldapp.indicators.periods import numbered
+
 __all__ = ["BLANK", "MOTTO", "NATION", "FIELDS", "LABELS", "Heading", "heading",
            "clean_document", "save_document"]
 
@@ -51,8 +53,8 @@ def heading(data):
     day = data.generated_on
     place = data.place or BLANK
     name = data.settings.get("campaign", {}).get("name") or ""
-    summary = (f"Tiến độ {name[:1].lower()}{name[1:]}, {data.period_word} "
-               f"{data.period.number}").strip()
+    summary = (f"Tiến độ {name[:1].lower()}{name[1:]}, "
+               f"{numbered(data.period_word, data.period.number)}").strip()
     recipients = [r.strip() for r in document.get("recipients") or [] if str(r).strip()]
     return Heading(
         issuer=_setting(document, "issuer") or BLANK,

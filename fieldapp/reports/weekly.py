@@ -18,7 +18,7 @@ from fieldapp.forms import text
 from fieldapp.forms.errors import Invalid, NotFound
 from fieldapp.indicators.compute import compute, volunteer_stats
 from fieldapp.indicators.definitions import DEFINITIONS, change, source_label
-from fieldapp.indicators.periods import (period_name, period_word, periods_from_settings,
+from fieldapp.indicators.periods import (numbered, period_name, period_word, periods_from_settings,
                                          today_local)
 from fieldapp.reports.charts import bars_chart, periods_chart, villages_chart
 from fieldapp.reports.decree30 import MOTTO, NATION, heading
@@ -285,7 +285,7 @@ def choose_period(settings, period=None, as_of=None, today=None):
     if period is not None:
         chosen = next((p for p in periods if p.number == period), None)
         if chosen is None:
-            raise NotFound(f"Không có {word} {period}: chiến dịch có các {word} "
+            raise NotFound(f"Không có {numbered(word, period)}: chiến dịch có các {word} "
                            f"{periods[0].number}–{periods[-1].number}.")
     else:
         day = as_of or today
@@ -327,8 +327,8 @@ def _environment():
     env = jinja2.Environment(loader=jinja2.PackageLoader("fieldapp", "templates"),
                              autoescape=True, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(percent=text.percent, vn_date=text.vn_date, vn_number=text.vn_number,
-                       points=_points, target=text.target, target_line=text.target_line,
-                       source_label=source_label, needed_words=needed_words)
+                       points=_points, target=text.target_cell, target_line=text.target_line,
+                       source_label=source_label, needed_words=needed_words, numbered=numbered)
     return env
 
 

@@ -8,6 +8,7 @@ that session for a token (no PIN typed again).
 """
 import base64
 import io
+import re
 from urllib.parse import urlsplit
 
 from flask import (Blueprint, current_app, flash, jsonify, redirect, render_template, request,
@@ -27,6 +28,10 @@ bp = Blueprint("round", __name__)
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 ROUND_ROLES = ("volunteer", "lead")
 TEXTS = ("text", "phone")
+# Headers that mean nothing on a script or a style sheet (a policy and framing apply to
+# documents; the ETag alone revalidates): 300 bytes less on each of the app's files.
+DOCUMENT_ONLY = ("Content-Security-Policy", "X-Frame-Options", "Content-Disposition",
+                 "Last-Modified")
 
 
 def _door_to_door(rules):
@@ -54,16 +59,24 @@ def _lean(rule):
     return values
 
 
+# a `// why` after code with no quote, backtick or slash before it (so not in a string,
+# a template or a regular expression)
+_TRAILING = re.compile(r"^([^'\"`/]*?)\s+// .*$")
+
+
 def lean(text, comment):
     """The round app's source as the phone gets it: whole-line comments (`//`, or one-line
-    `/* */` in CSS) and indentation dropped, every line kept (an error's line number still
-    points at the source), a multi-line template literal left exactly as it is."""
+    `/* */` in CSS), a `// comment` after plain code, and indentation dropped, every line
+    kept (an error's line number still points at the source), a multi-line template
+    literal left exactly as it is."""
     out, inside = [], False
     for line in text.split("\n"):
         if not inside:
             line = line.strip()
             if line.startswith(comment) and (comment == "//" or line.endswith("*/")):
                 line = ""
+            elif comment == "//":
+                line = _TRAILING.sub(r"\1", line)
         out.append(line)
         inside ^= line.count("`") % 2 == 1
     return "\n".join(out)
@@ -96,6 +109,8 @@ def serve_lean(response):
         source.close()                  # the open file the bytes replace
     response.set_data(body)
     response.headers.pop("Accept-Ranges", None)     # ranges would be of the file's bytes
+    for name in DOCUMENT_ONLY:
+        response.headers.pop(name, None)
     return response
 
 

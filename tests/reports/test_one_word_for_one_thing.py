@@ -71,7 +71,7 @@ def test_the_kind_of_period_is_stored_or_read_from_the_periods():
     assert period_kind({"periods": [p.as_json() for p in weeks]}) == "week"
     assert period_kind({"period_kind": "month", "periods": []}) == "month"
     assert period_kind(None) == "week"
-    assert period_name({"period_kind": "month"}, 2) == "Tháng 2"
+    assert period_name({"period_kind": "month"}, 2) == "Tháng thứ 2"     # not February
     assert period_name({"period_kind": "week"}, 3) == "Tuần 3"
 
 
@@ -115,12 +115,13 @@ def monthly(tmp_path):
 
 def test_a_monthly_campaign_says_thang_on_the_dashboard(monthly):
     page = words(monthly.get("/village/dashboard?as_of=2025-08-25").get_data(as_text=True))
-    assert "Tháng 1" in page and "Tháng 2" in page
+    # the campaign's months 1 and 2 are July and August: never "Tháng 2" (February)
+    assert "Tháng thứ 1" in page and "Tháng thứ 2" in page and "Tháng 2" not in page
     assert "Tuần 1" not in page and "Đợt" not in page
     # the second month: 1 household visited of 1 in July, 2 of 2 in August: no change
     assert "Không đặt chỉ tiêu" in page           # adult level 2 has no default target
     reports = words(monthly.get("/reports/").get_data(as_text=True))
-    assert "Báo cáo tháng 2" in reports and "đợt" not in reports.lower()
+    assert "Báo cáo tháng thứ 2" in reports and "tháng 2:" not in reports and "đợt" not in reports.lower()
 
 
 def test_a_monthly_campaign_says_thang_in_the_csv(monthly):
@@ -143,8 +144,9 @@ def test_a_monthly_campaign_says_thang_in_the_pdf(monthly, tmp_path):
     assert response.status_code == 200
     assert response.headers["Content-Disposition"].endswith('bao-cao-thang-2.pdf"')
     report = pdf_text(response.data, tmp_path)
-    assert "tháng 2" in report and "Tháng 2: từ ngày 01/08/2025" in report
-    assert "So với tháng" in report and "Tháng 1" in report
+    assert "tháng thứ 2" in report and "Tháng thứ 2: từ ngày 01/08/2025" in report
+    assert not re.search(r"[Tt]háng 2\b", report)
+    assert "So với tháng" in report and "Tháng thứ 1" in report
     assert "đợt" not in report.lower() and "tuần" not in report.lower()
     assert re.search(r"Không\s+đặt", report) and "Theo dõi" not in report  # may wrap
     assert "điểm %" in report
@@ -159,5 +161,44 @@ def test_a_monthly_campaign_says_thang_in_the_word_file(monthly):
     body = "\n".join(p.text for p in document.paragraphs)
     cells = [c.text for t in document.tables for row in t.rows for c in row.cells]
     everything = body + "\n" + "\n".join(cells)
-    assert "tháng 2" in everything and "đợt" not in everything.lower()
+    assert "tháng thứ 2" in everything and "đợt" not in everything.lower()
+    assert not re.search(r"[Tt]háng 2\b", everything)
     assert "Không đặt chỉ tiêu" in cells and "Theo dõi" not in everything
+
+
+def no_target_lines(pdf, tmp_path):
+    """For each 'Không đặt chỉ tiêu' in the PDF, the lines it takes: 1 or 2, or 3 when
+    'Không' is not followed on its line by 'đặt', or 'chỉ tiêu' is not together on the
+    same or the next line under it (pdftotext lists words line by line across cells)."""
+    out = tmp_path / "bbox.pdf"
+    out.write_bytes(pdf)
+    html = subprocess.run(["pdftotext", "-bbox", str(out), "-"], check=True,
+                          capture_output=True, text=True).stdout
+    words = [(float(x), float(y), word) for x, y, word in
+             re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)"[^>]*>([^<]*)</word>', html)]
+    spans = []
+    for i, (x, y, word) in enumerate(words):
+        if word != "Không" or i + 1 == len(words):
+            continue
+        if words[i + 1][2] != "đặt" or words[i + 1][1] != y:
+            spans.append(3)
+            continue
+        below = [wy for (wx, wy, w), nxt in zip(words, words[1:])
+                 if w == "chỉ" and nxt[2] == "tiêu" and nxt[1] == wy
+                 and 0 <= wy - y <= 20 and abs(wx - x) <= 60]
+        spans.append(1 if y in below else 2 if below else 3)
+    return spans
+
+
+def test_no_target_takes_two_lines_at_most_in_the_pdf_columns(monthly, tmp_path):
+    spans = no_target_lines(monthly.get("/reports/report.pdf?period=2").data, tmp_path)
+    # the indicators table (target and verdict columns) and the comparison table at least
+    assert len(spans) >= 3 and max(spans) <= 2, spans
+
+
+def test_no_target_breaks_only_between_its_halves_on_pages(monthly):
+    assert text.target_cell(None) == ('<span class="nobr">Không đặt</span> '
+                                      '<span class="nobr">chỉ tiêu</span>')
+    assert text.target_cell(0.5) == "50,0 %"
+    css = (ROOT / "fieldapp" / "static" / "app.css").read_text(encoding="utf-8")
+    assert re.search(r"^\.nobr \{ white-space: nowrap; \}", css, re.M)

@@ -1,5 +1,7 @@
 """Small builders of sites, users and record versions for tests."""
+import contextlib
 import datetime
+import functools
 import uuid
 
 from tinydb import Query
@@ -17,6 +19,32 @@ LEAD_PIN, VOL_PIN, PASSWORD = "482913", "730164", "mat-khau-dai-2025"
 # app's check_password_hash verifies like any other. The app always stores scrypt
 # (pinned by test_bruteforce, whose sites keep the app's own hashes).
 QUICK_TEST_HASH = "pbkdf2:sha256:1"
+
+
+def quick_hashing():
+    """Make the app store new secrets with QUICK_TEST_HASH in this process (tests/conftest.py
+    does so for the whole run); returns the function it replaced. Servers and commands run
+    as subprocesses still hash with the app's scrypt."""
+    from fieldapp.auth import accounts
+    real = accounts.generate_password_hash
+    accounts.generate_password_hash = functools.partial(generate_password_hash,
+                                                        method=QUICK_TEST_HASH)
+    accounts._dummy_hash.cache_clear()
+    return real
+
+
+@contextlib.contextmanager
+def real_hashes():
+    """The app's own scrypt hashing inside the block, for tests about hashing."""
+    from fieldapp.auth import accounts
+    quick = accounts.generate_password_hash
+    accounts.generate_password_hash = generate_password_hash
+    accounts._dummy_hash.cache_clear()
+    try:
+        yield
+    finally:
+        accounts.generate_password_hash = quick
+        accounts._dummy_hash.cache_clear()
 
 
 # The test campaign ended in 2025, past the default retention (fieldapp.retention), so

@@ -22,11 +22,24 @@ from tests.support.live import LiveServer
 WRONG_PIN = "111222"
 
 
+@pytest.fixture(autouse=True)
+def app_hashing():
+    """The app's own scrypt for every secret these tests store and check, not the quick
+    test hash of tests/conftest.py: these tests are about guessing and hashing."""
+    with factories.real_hashes():
+        yield
+
+
+def scrypt_village(path):
+    """The village site of factories.village_site, its secrets hashed as the app does."""
+    with factories.real_hashes():
+        return factories.village_site(path)
+
+
 @pytest.fixture
-def site(site_templates, tmp_path):
-    """The village site with the users' secrets as the app hashes them (scrypt), not
-    the conftest site's quick test hashes: these tests are about guessing and hashing."""
-    return site_templates.copy(tmp_path / "village", factories.village_site)
+def site(app_hashing, site_templates, tmp_path):
+    """The village site with the users' secrets as the app hashes them (scrypt)."""
+    return site_templates.copy(tmp_path / "village", scrypt_village)
 
 
 def _api_login(client, username, secret):

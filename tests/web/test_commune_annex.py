@@ -74,3 +74,37 @@ def test_merge_keeps_villages_and_columns_missing_from_the_file():
     assert merged[0] == dict(stored[0], name="A mới")
     assert merged[1] == stored[1]
     assert stored[0]["name"] == "A"                                   # the input is untouched
+
+
+def guarded(csv_bytes, columns):
+    """The annex with an apostrophe before every non-empty cell of `columns` (0-based),
+    as a spreadsheet that kept the CSV's formula guard, or a person typing '0123, saves it."""
+    text = csv_bytes.decode("utf-8-sig")
+    lines = text.split("\r\n")
+    out = [lines[0]]
+    for line in lines[1:]:
+        cells = line.split(";")
+        out.append(";".join("'" + c if i in columns and c else c for i, c in enumerate(cells)))
+    return ("\ufeff" + "\r\n".join(out)).encode("utf-8")
+
+
+def test_codes_and_numbers_with_a_guard_apostrophe_read_back_as_written():
+    rows = [{"id": "thon-3", "name": "Thôn 3", "adult_population": 1234,
+             "targets": {"adult_online_usage": 0.525, "satisfaction": 0.9}},
+            {"id": "ap-phu-binh", "name": "Ấp Phú Bình", "adult_population": None, "targets": {}}]
+    written = annex_template(rows)
+    codes_and_numbers = {0} | set(range(2, 3 + len(TARGET_HEADERS)))
+    parsed, errors = read_annex_csv(guarded(written, codes_and_numbers))
+    assert errors == []
+    assert merge_villages([], parsed) == rows
+
+
+def test_a_name_keeps_its_apostrophe_and_a_guarded_negative_is_still_refused():
+    content = ("Mã thôn;Tên thôn;Số người trưởng thành\r\n"
+               "thon-1;'Thôn Đá;'-5\r\n").encode("utf-8")
+    parsed, errors = read_annex_csv(content)
+    assert errors == ["Dòng 2, cột “Số người trưởng thành”: “-5” không phải số nguyên "
+                      "(ví dụ 1.234)."]
+    content = "Mã thôn;Tên thôn\r\n'thon-1;'Thôn Đá\r\n".encode("utf-8")
+    parsed, errors = read_annex_csv(content)
+    assert errors == [] and parsed == [{"id": "thon-1", "name": "'Thôn Đá"}]

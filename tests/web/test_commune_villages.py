@@ -98,7 +98,7 @@ def test_campaign_monthly_periods_are_regenerated(commune, staff):
         {"period": 2, "start": "2026-02-01", "end": "2026-02-28"},
         {"period": 3, "start": "2026-03-01", "end": "2026-03-31"}]
     page = page_text(staff.get("/commune/villages"))
-    assert "Tháng 3: 01/03/2026 – 31/03/2026" in page and "Tuần 1" not in page
+    assert "Tháng thứ 3: 01/03/2026 – 31/03/2026" in page and "Tuần 1" not in page
 
 
 @pytest.mark.parametrize("data, message", [

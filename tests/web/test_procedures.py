@@ -114,6 +114,16 @@ def test_a_csv_with_one_bad_cell_stores_nothing_and_names_the_cell(staff, commun
         assert figures(commune) == {}
 
 
+def test_figures_with_a_guard_apostrophe_on_every_number_are_imported(staff, commune):
+    header = ";".join(["Tuần", "Lĩnh vực", *COLUMNS.values()])
+    row = ";".join(["'1", "Đất đai", "'40", "'10", "'4", "'30", "'20", "'8", "'30"])
+    response = upload(staff, ("\ufeff" + header + "\r\n" + row + "\r\n").encode("utf-8"))
+    assert response.status_code == 302, response.get_data(as_text=True)[:800]
+    stored = figures(commune)
+    assert stored[1]["land"]["paid_online"] == 8
+    assert stored[1]["land"]["received"] == 40
+
+
 def test_the_template_csv_opens_in_excel_and_reads_back(staff):
     response = staff.get("/commune/procedures/template.csv")
     assert response.status_code == 200 and response.data.startswith("\ufeff".encode())

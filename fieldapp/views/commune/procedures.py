@@ -9,7 +9,7 @@ from fieldapp.auth.access import current_user, get_site, page
 from fieldapp.forms.errors import NotFound
 from fieldapp.indicators.annex import AnnexError, format_percent_input, parse_percent
 from fieldapp.indicators.definitions import change
-from fieldapp.indicators.periods import period_word, periods_from_settings, today_local
+from fieldapp.indicators.periods import numbered, period_word, periods_from_settings, today_local
 from fieldapp.indicators.procedures import (AREAS, COLUMNS, RATES, FiguresError, check_figures,
                                             figures, procedure_indicators, read_figures_csv,
                                             save_figures, settings_targets, template_csv)
@@ -62,7 +62,7 @@ def figures_page():
             save_figures(site, {chosen.number: clean}, current_user()["username"])
             audit.record(site, current_user()["username"], "procedures.save",
                          periods=[chosen.number])
-            flash(f"Đã lưu số liệu hồ sơ {word} {chosen.number}.", "ok")
+            flash(f"Đã lưu số liệu hồ sơ {numbered(word, chosen.number)}.", "ok")
             return redirect(url_for("procedures.figures_page", period=chosen.number))
     current, by_period = procedure_indicators(settings, stored, today)
     return render_template("procedures/figures.html", periods=periods, chosen=chosen,
