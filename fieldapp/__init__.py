@@ -24,7 +24,8 @@ SMALL_BODY_ENDPOINTS = frozenset((
     "round.session_token", "batches.forget_key", "batches.push_sealing",
     "batches.revoke_push_token", "export.confirm_export", "round.revoke_card",
     "commune.user_action", "village.volunteer_action", "village.delete_record",
-    "conflicts.resolve", "subjects.new", "subjects.done"))
+    "conflicts.resolve", "subjects.new", "subjects.done", "province_push.revoke_token",
+    "commune.rollup_push"))
 
 
 def create_app(config=None):
@@ -56,13 +57,14 @@ def create_app(config=None):
             request.max_content_length = SMALL_BODY
 
     from fieldapp.views import (api, audit_log, auth_pages, commune, conflicts, export, guides,
-                                province, province_targets, reports, round, subject_requests,
+                                province, province_push, province_targets, reports, round,
+                                subject_requests,
                                 village)
     from fieldapp.views.forms import csrf
     csrf.init_app(app)
     for blueprint in (auth_pages.bp, village.bp, conflicts.bp, api.bp, round.bp, guides.bp,
                       export.bp, reports.bp, subject_requests.bp, audit_log.bp, province.bp,
-                      province_targets.bp, *commune.blueprints):
+                      province_targets.bp, province_push.bp, *commune.blueprints):
         app.register_blueprint(blueprint)
     csrf.exempt(api.bp)
 

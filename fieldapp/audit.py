@@ -54,6 +54,11 @@ ACTION_LABELS = {
         "Nhập chỉ tiêu các xã từ tệp", "commune_targets.import.refused":
         "Từ chối tệp chỉ tiêu các xã", "commune_targets.cli": "Nhập chỉ tiêu từ tệp (dòng lệnh)",
     "villages.import.refused": "Từ chối tệp phụ lục thôn",
+    "rollup.push": "Nhận số liệu tổng hợp của xã qua mạng",
+    "rollup.push.refused": "Từ chối số liệu tổng hợp gửi qua mạng",
+    "rollup.sent": "Gửi số liệu tổng hợp lên tỉnh qua mạng",
+    "rollup.sent.refused": "Gửi số liệu lên tỉnh không thành",
+    "rollup_token.issue": "Cấp mã gửi cho xã", "rollup_token.revoke": "Thu hồi mã gửi của xã",
 }
 # the filter of the /audit page: (action prefix, label)
 ACTION_GROUPS = (("login", "Đăng nhập"), ("logout", "Đăng xuất"), ("user", "Tài khoản"),

@@ -188,4 +188,6 @@ def init_province_site(data_dir, province, start, end, period_kind="week"):
     }
     create_site_files(data_dir, settings)
     create_site_key(data_dir)
+    from sync.crypto import create_box_key
+    create_box_key(data_dir)             # what the communes seal their roll-ups for
     return settings

@@ -16,6 +16,11 @@ everything before the ciphertext is authenticated as associated data. A new ephe
 is made for every file. Any change to any byte makes opening fail, and nothing is stored.
 The batch inside stays signed by the village's Ed25519 key, so sealing adds secrecy to the
 existing proof of origin.
+
+A province has the same kind of key (the same file, made by `init --site province` or the
+first `fieldapp province-key`), which its communes store with `fieldapp province-key KEY`
+(`province_public_key`): their roll-ups are sealed for it exactly as batches are for the
+commune (`at="province"` words the messages for that tier).
 """
 import base64
 import binascii
@@ -31,8 +36,8 @@ from storage.durable import create_once
 from sync.errors import BatchRejected
 from sync.keys import fingerprint
 
-__all__ = ["BOX_KEY_FILE", "MAGIC", "create_box_key", "box_public_key", "parse_public_key",
-           "sealing_key", "seal", "is_sealed", "open_sealed", "fingerprint"]
+__all__ = ["BOX_KEY_FILE", "MAGIC", "KEY_SETTINGS", "create_box_key", "box_public_key",
+           "parse_public_key", "sealing_key", "seal", "is_sealed", "open_sealed", "fingerprint"]
 
 BOX_KEY_FILE = "commune_box.pem"
 MAGIC = b"FABOX1\n\0"
@@ -68,10 +73,16 @@ def box_public_key(data_dir):
     return base64.b64encode(_raw_public(_load(data_dir))).decode("ascii")
 
 
-def parse_public_key(text):
-    """The raw 32 bytes of a base64 X25519 public key that a file can be sealed for; raise
-    ValueError with a Vietnamese message (also for a point of small order, such as 32 zero
-    bytes, with which no shared secret can be made)."""
+# (whose key, the command that prints it, who sent the file) at each receiving tier
+_WORDS = {"commune": ("của xã", "fieldapp commune-key", "máy của thôn"),
+          "province": ("của tỉnh", "fieldapp province-key", "máy của xã")}
+
+
+def parse_public_key(text, at="commune"):
+    """The raw 32 bytes of a base64 X25519 public key that a file can be sealed for (the
+    key of the commune, or with `at="province"` of the province); raise ValueError with a
+    Vietnamese message (also for a point of small order, such as 32 zero bytes, with which
+    no shared secret can be made)."""
     try:
         raw = base64.b64decode(str(text).strip().encode("ascii"), validate=True)
     except (binascii.Error, UnicodeEncodeError, ValueError):
@@ -82,19 +93,24 @@ def parse_public_key(text):
         except ValueError:
             raw = b""
     if len(raw) != 32:
-        raise ValueError("Khóa công khai của xã không hợp lệ: cần 44 ký tự base64 "
-                         "như `fieldapp commune-key` in ra ở máy của xã.")
+        whose, command, _ = _WORDS[at]
+        raise ValueError(f"Khóa công khai {whose} không hợp lệ: cần 44 ký tự base64 "
+                         f"như `{command}` in ra ở máy {whose}.")
     return raw
 
 
-def sealing_key(settings, given=None):
-    """The commune's public key to seal for: `given`, else the one a village stored
-    (`fieldapp commune-key KEY`), stripped; None when there is none. Raise ValueError
-    (Vietnamese) when it is no usable key: a file is never sent plain for a typo."""
-    key = given or settings.get("commune_public_key")
+KEY_SETTINGS = {"commune": "commune_public_key", "province": "province_public_key"}
+
+
+def sealing_key(settings, given=None, at="commune"):
+    """The public key to seal for: `given`, else the one this site stored for the tier
+    above (`at`: a village's `fieldapp commune-key KEY`, a commune's `fieldapp
+    province-key KEY`), stripped; None when there is none. Raise ValueError (Vietnamese)
+    when it is no usable key: a file is never sent plain for a typo."""
+    key = given or settings.get(KEY_SETTINGS[at])
     if key is None or key == "":
         return None
-    parse_public_key(key)
+    parse_public_key(key, at)
     return key.strip()
 
 
@@ -120,14 +136,16 @@ def is_sealed(data):
     return isinstance(data, (bytes, bytearray, memoryview)) and bytes(data[:len(MAGIC)]) == MAGIC
 
 
-def open_sealed(data_dir, data):
-    """The plaintext of a sealed file, with this commune's key; raise BatchRejected."""
+def open_sealed(data_dir, data, at="commune"):
+    """The plaintext of a sealed file, with the key of this site (`at`: the commune, or
+    the province for a commune's roll-up); raise BatchRejected."""
+    whose, command, sender = _WORDS[at]
     data = bytes(data)
     if len(data) < HEADER + 16:
         raise BatchRejected("encrypted", "Tệp mã hóa bị cắt cụt (chép chưa hết?).")
     if not os.path.exists(_path(data_dir)):
         raise BatchRejected("encrypted", "Tệp này đã được mã hóa nhưng máy này chưa có khóa "
-                                         "giải mã của xã (`fieldapp commune-key`).")
+                                         f"giải mã {whose} (`{command}`).")
     private = _load(data_dir)
     ours = _raw_public(private)
     start = len(MAGIC)
@@ -147,4 +165,4 @@ def open_sealed(data_dir, data):
     except (InvalidTag, ValueError):
         raise BatchRejected("encrypted", "Tệp mã hóa đã bị sửa hoặc bị hỏng: không giải mã "
                                          "được. Không có gì được lưu; hãy chép lại tệp từ "
-                                         "máy của thôn.") from None
+                                         f"{sender}.") from None

@@ -1,5 +1,6 @@
 """Sending a village's changes to the commune over HTTP (SPEC §7): the client side of
-`POST /api/v1/batches`, used by `fieldapp push` and the lead's "Gửi qua mạng" button.
+`POST /api/v1/batches`, used by `fieldapp push` and the lead's "Gửi qua mạng" button;
+and a commune's roll-up to the province (`POST /api/v1/rollups`, SPEC §7a), `post_body`.
 
 The batch is sealed for the commune's key when one is given, and counts as sent only
 once the commune has answered with its receipt: a dropped connection leaves every change
@@ -16,9 +17,11 @@ from sync import crypto
 from sync.batch import batch_bytes, gzip_bytes
 from sync.export import export_batch, mark_exported
 
-__all__ = ["PUSH_PATH", "PushFailed", "endpoint", "push_changes", "saved_push"]
+__all__ = ["PUSH_PATH", "ROLLUP_PATH", "PushFailed", "endpoint", "push_changes", "saved_push",
+           "post_body"]
 
 PUSH_PATH = "/api/v1/batches"
+ROLLUP_PATH = "/api/v1/rollups"
 
 _sending = threading.Lock()          # one push at a time from this laptop
 
@@ -34,15 +37,17 @@ class PushFailed(FieldappError):
         self.problem = problem
 
 
-def endpoint(url):
-    """The batches endpoint of a commune address given with or without its path; raise
-    Invalid for anything but an http(s) address."""
+def endpoint(url, api_path=PUSH_PATH):
+    """The batches endpoint of a commune address (`api_path` ROLLUP_PATH: the roll-ups
+    endpoint of a province address) given with or without its path; raise Invalid for
+    anything but an http(s) address."""
     parts = urllib.parse.urlsplit(str(url).strip())
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise Invalid("Cần địa chỉ dạng http://máy-của-xã:8080.")
+        where = "máy-của-tỉnh" if api_path == ROLLUP_PATH else "máy-của-xã"
+        raise Invalid(f"Cần địa chỉ dạng http://{where}:8080.")
     path = parts.path.rstrip("/")
-    if not path.endswith(PUSH_PATH):
-        path += PUSH_PATH
+    if not path.endswith(api_path):
+        path += api_path
     return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path, "", ""))
 
 
@@ -57,13 +62,13 @@ def saved_push(settings):
     return None
 
 
-def _refusal(error):
-    """(message, problem code or None) of the commune's JSON error answer."""
+def _refusal(error, who="máy của xã"):
+    """(message, problem code or None) of the JSON error answer of `who`."""
     try:
         body = json.loads(error.read(65536))["error"]
         message, details = str(body["message"]), body.get("details")
     except (ValueError, KeyError, TypeError, AttributeError):
-        return f"máy của xã trả lời lỗi HTTP {error.code}", None
+        return f"{who} trả lời lỗi HTTP {error.code}", None
     return message, details.get("problem") if isinstance(details, dict) else None
 
 
@@ -81,25 +86,34 @@ def push_changes(site, url, token, to_key=None, all_versions=False, village_id=N
     try:
         batch = export_batch(site, all_versions=all_versions, remember=False,
                              village_id=village_id)
-        body = gzip_bytes(batch_bytes(batch))
-        headers = {"Content-Type": "application/json", "Content-Encoding": "gzip",
-                   "Authorization": f"Bearer {token}"}
-        if to_key is not None:
-            body = crypto.seal(body, to_key)
-            headers = {"Content-Type": "application/octet-stream",
-                       "Authorization": f"Bearer {token}"}
-        request = urllib.request.Request(target, data=body, method="POST", headers=headers)
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                answer = json.loads(response.read(1 << 20))
-        except urllib.error.HTTPError as error:
-            message, problem = _refusal(error)
-            raise PushFailed(f"Máy của xã từ chối lô: {message}", problem) from None
-        except (urllib.error.URLError, OSError, ValueError) as error:
-            reason = getattr(error, "reason", error)
-            raise PushFailed(f"Không kết nối được tới {target}: {reason}. "
-                             "Dữ liệu vẫn còn trên máy; hãy thử lại sau.") from None
+        answer = post_body(target, gzip_bytes(batch_bytes(batch)), token, to_key, timeout)
         mark_exported(site, batch, destination=target)
-        return (answer if isinstance(answer, dict) else {}), batch
+        return answer, batch
     finally:
         _sending.release()
+
+
+def post_body(target, body, token, to_key=None, timeout=120, who="máy của xã",
+              refused="Máy của xã từ chối lô"):
+    """POST gzip JSON `body` (sealed for `to_key` when given) to the endpoint `target`
+    with a bearer token; return its JSON answer (a dict). Raise PushFailed (`refused`:
+    what the message says first; `who`: the machine that answers) when it is
+    unreachable or refuses."""
+    headers = {"Content-Type": "application/json", "Content-Encoding": "gzip",
+               "Authorization": f"Bearer {token}"}
+    if to_key is not None:
+        body = crypto.seal(body, to_key)
+        headers = {"Content-Type": "application/octet-stream",
+                   "Authorization": f"Bearer {token}"}
+    request = urllib.request.Request(target, data=body, method="POST", headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            answer = json.loads(response.read(1 << 20))
+    except urllib.error.HTTPError as error:
+        message, problem = _refusal(error, who)
+        raise PushFailed(f"{refused}: {message}", problem) from None
+    except (urllib.error.URLError, OSError, ValueError) as error:
+        reason = getattr(error, "reason", error)
+        raise PushFailed(f"Không kết nối được tới {target}: {reason}. "
+                         "Dữ liệu vẫn còn trên máy; hãy thử lại sau.") from None
+    return answer if isinstance(answer, dict) else {}

@@ -15,7 +15,7 @@ import orjson
 from fieldapp.forms.rules import UNSAFE_TEXT_RE, has_letter
 from fieldapp.forms.sources import SOURCES
 from storage.canonical import canonical_json
-from sync import keys
+from sync import crypto, keys
 from sync.batch import decompress
 from sync.errors import BatchRejected, BatchTooLarge
 
@@ -162,19 +162,25 @@ def _periods(periods, numbers, where, procedures=False):
         _figures(entry["indicators"], f"{where}, kỳ {entry['period']}")
 
 
-def read_rollup(raw, limit=MAX_ROLLUP_BYTES):
-    """The checked, signature-verified roll-up in `raw` (JSON or gzip); raise
-    BatchRejected naming the problem. Key pinning is the importer's job."""
-    return read_rollup_json(raw, limit)[0]
+def read_rollup(raw, limit=MAX_ROLLUP_BYTES, box_dir=None):
+    """The checked, signature-verified roll-up in `raw` (JSON, gzip, or sealed for the key
+    of the site in `box_dir`); raise BatchRejected naming the problem. Key pinning is the
+    importer's job."""
+    return read_rollup_json(raw, limit, box_dir)[0]
 
 
-def read_rollup_json(raw, limit=MAX_ROLLUP_BYTES):
+def read_rollup_json(raw, limit=MAX_ROLLUP_BYTES, box_dir=None):
     """(roll-up, its JSON bytes as received, inflated): read_rollup, and the bytes an
     importer can keep as they are (they parse back to the very roll-up checked)."""
     if len(raw) > limit:
         raise BatchTooLarge("too_large", f"Tệp số liệu tổng hợp quá lớn (quá "
                                          f"{limit // (1024 * 1024)} MB): không nhận.")
     raw = bytes(raw)
+    if crypto.is_sealed(raw):           # sealed for the province (sync.crypto), gzip inside
+        if box_dir is None:
+            raise _refuse("encrypted", "Tệp số liệu tổng hợp đã được mã hóa: chỉ máy của "
+                                       "tỉnh mở được.")
+        raw = crypto.open_sealed(box_dir, raw, at="province")
     if raw[:2] == b"\x1f\x8b":
         raw = decompress(raw, limit)
     try:

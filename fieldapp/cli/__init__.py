@@ -5,8 +5,8 @@ from fieldapp.cli import vietnamese
 
 vietnamese.install()        # before the commands are made: their help options are worded then
 
-from fieldapp.cli import (admin, audit_log, reports, retention, rollups, server,  # noqa: E402
-                          subject, subject_requests, targets, transfer)
+from fieldapp.cli import (admin, audit_log, province_push, reports, retention,  # noqa: E402
+                          rollups, server, subject, subject_requests, targets, transfer)
 from fieldapp.site import Site, SiteMissing  # noqa: E402
 
 __all__ = ["main"]
@@ -47,6 +47,8 @@ for command in (admin.init, admin.user, admin.backup, admin.restore, server.serv
 main.add_command(rollups.rollup)
 main.add_command(rollups.dhis2)
 main.add_command(targets.targets)
+main.add_command(province_push.province_key)
+main.add_command(province_push.push_token)
 
 # a citizen's requests (find, export, the request log) join `subject erase` in one group
 for command in subject_requests.COMMANDS:

@@ -1,9 +1,11 @@
-"""What the commands share: the date option type, showing a domain error."""
+"""What the commands share: the date option type, showing a domain error, and how a
+file is sealed for the tier above (its key, its name)."""
 import click
 
 from fieldapp.forms.errors import FieldappError
 
-__all__ = ["Day", "DAY", "click_error", "import_each", "shown_plainly"]
+__all__ = ["Day", "DAY", "click_error", "TIERS", "batch_file_name", "sealing_key",
+           "import_each", "shown_plainly"]
 
 
 class Day(click.ParamType):
@@ -31,6 +33,58 @@ DAY = Day()
 def click_error(error):
     """The click error that shows a domain error: its Vietnamese message, exit status 1."""
     return click.ClickException(error.message)
+
+
+# (whose key, the command that stores it) of the tier a file is sealed for
+TIERS = {"commune": ("của xã", "commune-key"), "province": ("của tỉnh", "province-key")}
+
+
+def batch_file_name(out, sealed, at="commune"):
+    """The file name to write: a sealed batch (or roll-up) always ends in .enc, a plain
+    one never.
+
+    A sealed file named .json or .json.gz would mislead whoever opens it, so its
+    extension is replaced (X.json.gz -> X.enc); a plain batch asked for as .enc is refused.
+    """
+    out = str(out)
+    if not sealed:
+        if out.lower().endswith(".enc"):
+            whose, command = TIERS[at]
+            raise click.ClickException(
+                f"{out}: tệp .enc là tệp đã mã hóa, nhưng máy chưa có khóa {whose} để mã "
+                f"hóa. Lưu khóa bằng `fieldapp {command} KHÓA`, hoặc đặt tên .json hay "
+                ".json.gz.")
+        return out
+    if out.lower().endswith(".enc"):
+        return out
+    for suffix in (".json.gz", ".json", ".gz"):
+        if out.lower().endswith(suffix):
+            return out[:-len(suffix)] + ".enc"
+    return out + ".enc"
+
+
+def sealing_key(site, encrypt, to_key, at="commune"):
+    """The public key (of the commune, or with `at="province"` of the province) to seal
+    a batch or roll-up for, or None to send it plain.
+
+    `encrypt` is True (required), False (plain) or None (seal when the key is known);
+    a key given with --to seals. Raise ClickException for a missing or bad key, or for
+    --no-encrypt with --to.
+    """
+    from sync import crypto
+    if to_key and encrypt is False:
+        raise click.ClickException("--no-encrypt và --to mâu thuẫn nhau: bỏ một trong hai.")
+    if encrypt is False:
+        return None
+    try:
+        key = crypto.sealing_key(site.settings, to_key, at)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    if key is None and encrypt:
+        whose, command = TIERS[at]
+        raise click.ClickException(f"Chưa có khóa công khai {whose}: chạy `fieldapp "
+                                   f"{command} KHÓA` hoặc dùng --to KHÓA.")
+    return key
 
 
 def import_each(site, paths, import_one, refused_action, imported):

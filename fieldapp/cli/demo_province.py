@@ -6,7 +6,7 @@ import random
 
 from fieldapp.auth.accounts import add_user
 
-__all__ = ["build_province", "PROVINCE", "SMALL_COMMUNES", "OWN_TARGETS"]
+__all__ = ["build_province", "link_province", "PROVINCE", "SMALL_COMMUNES", "OWN_TARGETS"]
 
 PROVINCE = "75"                                  # Đồng Nai
 # (official code, villages with households, last day its roll-up counts to)
@@ -62,3 +62,21 @@ def build_province(summary, start, end, password, village_versions, retention_da
         site.close()
     province.close()
     return province_dir
+
+
+def link_province(summary, province_url):
+    """Give the demo commune a push token of the province at `province_url` and the
+    province's key, so its "Gửi lên tỉnh" button sends a sealed roll-up over the network."""
+    from fieldapp.auth.push_tokens import issue_rollup_token
+    from fieldapp.site import Site
+    from sync import crypto
+    province = Site(os.path.join(summary.root, "province"))
+    commune = Site(summary.commune_dir)
+    code = commune.settings["commune_code"]
+    token, _ = issue_rollup_token(province, code, f"Máy của {commune.settings['commune_name']}"
+                                                  " (dữ liệu mẫu)", "quantri")
+    key = crypto.create_box_key(province.data_dir)
+    commune.update_settings(lambda settings: settings.update(
+        push={"url": province_url, "token": token}, province_public_key=key))
+    province.close()
+    commune.close()

@@ -9,38 +9,55 @@ __all__ = ["rollup", "import_rollup_files", "dhis2"]
 
 @click.command()
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True),
-              help="Roll-up file to write (.json, or .json.gz to compress).")
+              help="Roll-up file to write: sealed for the province when its key is known "
+                   "(named .enc), else plain JSON (.json, or .json.gz to compress).")
 @click.option("--as-of", type=DAY, help="Date of the figures (14/08/2025 or 2025-08-14); "
                                         "default today.")
+@click.option("--encrypt/--no-encrypt", default=None,
+              help="Seal the file for the province's public key (see `fieldapp "
+                   "province-key`). Default: sealed whenever that key is known, plain JSON "
+                   "otherwise; --encrypt refuses to write without a key.")
+@click.option("--to", "to_key", help="The province's public key, if not set in the settings.")
 @click.pass_obj
-def rollup(obj, out, as_of):
+def rollup(obj, out, as_of, encrypt, to_key):
     """Write the commune's figures for the province: per village and period, each
     indicator's numerator and denominator, and the one-stop shop's figures; signed with
-    this site's key. It never holds a name, phone number, record id or note."""
+    this site's key. It never holds a name, phone number, record id or note. Once the
+    province's key is stored (`fieldapp province-key KEY`), the file is sealed for it
+    (.enc), exactly as a village seals its batches for the commune."""
     from fieldapp import audit
+    from fieldapp.cli.common import batch_file_name, sealing_key
     from fieldapp.province.rollup import make_rollup
     from storage.durable import atomic_write_bytes
+    from sync import crypto
     from sync.batch import gzip_bytes
     from sync.rollup import rollup_bytes
     site = obj.site()
     if site.kind != "commune":
         raise click.ClickException("Chỉ máy của xã mới lập số liệu tổng hợp gửi tỉnh; máy "
                                    "của thôn gửi dữ liệu lên xã bằng `fieldapp export`.")
+    to_key = sealing_key(site, encrypt, to_key, at="province")
+    asked, out = out, batch_file_name(out, sealed=to_key is not None, at="province")
     made = make_rollup(site, as_of)
     body = rollup_bytes(made)
-    if str(out).lower().endswith(".gz"):
+    if to_key is not None:
+        body = crypto.seal(gzip_bytes(body), to_key)
+    elif str(out).lower().endswith(".gz"):
         body = gzip_bytes(body)
     try:
         atomic_write_bytes(str(out), body)
     except OSError as error:
         raise click.ClickException(f"Không ghi được {out}: {error.strerror}.") from None
     audit.record(site, "cli", "rollup.cli", rollup_id=made["rollup_id"],
-                 count=len(made["villages"]))
+                 count=len(made["villages"]), sealed=to_key is not None)
+    if out != asked:
+        click.echo(f"Tệp đã mã hóa nên được ghi là {out} (không phải {asked}).")
     periods = len(made["campaign"]["periods"])
     click.echo(f"Đã ghi số liệu tổng hợp của {made['commune_name']} tính đến "
                f"{vn_date(made['as_of'])}: {vn_number(len(made['villages']))} thôn, "
                f"{vn_number(periods)} {'tháng' if made['campaign']['period_kind'] == 'month' else 'tuần'} "
-               f"vào {out}. Tệp chỉ có số đếm, không có tên hay số điện thoại của ai.")
+               f"vào {out}{', đã mã hóa cho máy của tỉnh' if to_key else ''}. Tệp chỉ có số "
+               "đếm, không có tên hay số điện thoại của ai.")
 
 
 def import_rollup_files(site, paths):

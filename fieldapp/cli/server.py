@@ -182,6 +182,9 @@ def serve_demo(summary, host, port):
     from fieldapp.cli.demo import link_push
     servers, urls = demo_servers(summary, host, port)
     link_push(summary, urls[1])
+    if summary.province_dir:
+        from fieldapp.cli.demo_province import link_province
+        link_province(summary, urls[2])
     click.echo(summary.describe(*urls))
     click.echo(f"Trên điện thoại, nối cùng Wi-Fi với máy này rồi quét mã để mở {urls[0]}round:")
     click.echo(terminal_qr(urls[0] + "round"))

@@ -3,7 +3,7 @@ import os
 
 import click
 
-from fieldapp.cli.common import click_error, import_each
+from fieldapp.cli.common import DAY, batch_file_name, click_error, import_each, sealing_key
 from fieldapp.forms.errors import FieldappError
 from fieldapp.forms.text import vn_number
 
@@ -30,14 +30,14 @@ def export(obj, out, all_versions, encrypt, to_key):
     writes the plain batch (`.json`, or `.json.gz` compressed)."""
     from sync.export import export_batch, mark_exported, write_batch_file
     site = obj.site()
-    to_key = _sealing_key(site, encrypt, to_key)
+    to_key = sealing_key(site, encrypt, to_key)
     encrypt = to_key is not None
     asked = out
     from fieldapp.cli.retention import phones_if_needed
     migrated = phones_if_needed(site, "cli")    # else the commune refuses the batch
     if migrated:
         click.echo(migrated)
-    out = _batch_file_name(out, sealed=encrypt)
+    out = batch_file_name(out, sealed=encrypt)
     try:
         batch = export_batch(site, all_versions=all_versions, remember=False)
     except FieldappError as error:
@@ -74,49 +74,6 @@ def export(obj, out, all_versions, encrypt, to_key):
         f"các thay đổi #{vn_number(batch['since_seq'] + 1)}–#{vn_number(batch['until_seq'])}"
     click.echo(f"Đã xuất {vn_number(batch['record_count'])} bản ghi ({scope}) vào {out} "
                f"({vn_number(max(1, size // 1024))} kB)" + sealed_note)
-
-
-def _batch_file_name(out, sealed):
-    """The file name to write: a sealed batch always ends in .enc, a plain one never.
-
-    A sealed file named .json or .json.gz would mislead whoever opens it, so its
-    extension is replaced (X.json.gz -> X.enc); a plain batch asked for as .enc is refused.
-    """
-    out = str(out)
-    if not sealed:
-        if out.lower().endswith(".enc"):
-            raise click.ClickException(
-                f"{out}: tệp .enc là lô đã mã hóa, nhưng máy chưa có khóa của xã để mã hóa. "
-                "Lưu khóa bằng `fieldapp commune-key KHÓA`, hoặc đặt tên .json hay .json.gz.")
-        return out
-    if out.lower().endswith(".enc"):
-        return out
-    for suffix in (".json.gz", ".json", ".gz"):
-        if out.lower().endswith(suffix):
-            return out[:-len(suffix)] + ".enc"
-    return out + ".enc"
-
-
-def _sealing_key(site, encrypt, to_key):
-    """The commune public key to seal a batch for, or None to send it plain.
-
-    `encrypt` is True (required), False (plain) or None (seal when the key is known);
-    a key given with --to seals. Raise ClickException for a missing or bad key, or for
-    --no-encrypt with --to.
-    """
-    from sync import crypto
-    if to_key and encrypt is False:
-        raise click.ClickException("--no-encrypt và --to mâu thuẫn nhau: bỏ một trong hai.")
-    if encrypt is False:
-        return None
-    try:
-        key = crypto.sealing_key(site.settings, to_key)
-    except ValueError as error:
-        raise click.ClickException(str(error)) from None
-    if key is None and encrypt:
-        raise click.ClickException("Chưa có khóa công khai của xã: chạy `fieldapp "
-                                   "commune-key KHÓA` hoặc dùng --to KHÓA.")
-    return key
 
 
 @click.command("commune-key")
@@ -204,18 +161,31 @@ def import_files(ctx, files):
 @click.option("--to", "to_key", help="The commune's public key, if not set in the settings.")
 @click.option("--timeout", default=120, show_default=True, type=click.IntRange(1, 3600),
               help="Seconds to wait for the commune.")
+@click.option("--as-of", type=DAY, help="At a commune: the date of the roll-up's figures "
+                                        "(14/08/2025 or 2025-08-14); default today.")
 @click.pass_obj
-def push(obj, url, token, save, all_versions, encrypt, to_key, timeout):
-    """Send this village's changes to the commune centre over the network.
+def push(obj, url, token, save, all_versions, encrypt, to_key, timeout, as_of):
+    """Send this village's changes to the commune centre over the network; at a commune,
+    send its roll-up to the province (always whole, so --all changes nothing there).
 
     URL and token default to the ones saved with `--save`. A village LAN is plain HTTP:
     anyone on the Wi-Fi can read what passes. So once the commune's public key is known
     (`fieldapp commune-key KEY`), the batch is sealed for it, exactly as `export` seals a
     USB file, and only the commune can open it. The changes count as sent only when the
-    commune has answered with its receipt.
+    commune has answered with its receipt. A commune seals its roll-up for the province's
+    key the same way (`fieldapp province-key KEY`).
     """
     from sync.push import PushFailed, endpoint, push_changes, saved_push
     site = obj.site()
+    if site.kind == "commune":
+        from fieldapp.cli.province_push import push_to_province
+        push_to_province(site, url, token, save, encrypt, to_key, timeout, as_of)
+        return
+    if site.kind == "province":
+        raise click.ClickException("Máy của tỉnh không gửi lên đâu: các xã gửi số liệu lên "
+                                   "đây (`fieldapp push-token issue MÃ_XÃ`).")
+    if as_of is not None:
+        raise click.UsageError("--as-of chỉ dùng ở máy của xã (ngày của số liệu gửi tỉnh).")
     saved = saved_push(site.settings) or (None, None)
     url, token = url or saved[0], token or saved[1]
     if not url or not token:
@@ -225,7 +195,7 @@ def push(obj, url, token, save, all_versions, encrypt, to_key, timeout):
         endpoint(url)
     except FieldappError as error:
         raise click.BadParameter(error.message, param_hint="URL") from None
-    to_key = _sealing_key(site, encrypt, to_key)
+    to_key = sealing_key(site, encrypt, to_key)
     from fieldapp.cli.retention import phones_if_needed
     migrated = phones_if_needed(site, "cli")    # else the commune refuses the batch
     if migrated:

@@ -58,7 +58,9 @@ def make_rollup(site, as_of=None):
             "periods": [{"period": p["period"], "complete": p["complete"],
                          "indicators": _counts(p["indicators"])} for p in answer["by_period"]]})
     periods = (answer or site_compute(site, as_of))["by_period"]
-    created = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    # milliseconds: two roll-ups of one day made in the same second (the page's button
+    # pressed twice) are told apart by when they were made, not by their random ids
+    created = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")
     fields = {
         "format": FORMAT, "version": VERSION, "rollup_id": str(uuid.uuid4()),
         "commune_code": settings["commune_code"], "commune_name": settings["commune_name"],

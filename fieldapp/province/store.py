@@ -66,12 +66,14 @@ def _read(path):
         return None
 
 
-def import_rollup(site, raw):
-    """Check a roll-up file's bytes and keep it if it is the commune's newest; return the
-    RollupReceipt or raise BatchRejected (nothing stored)."""
+def import_rollup(site, raw, authorize=None):
+    """Check a roll-up file's bytes (JSON, gzip, or sealed for this province's key) and
+    keep it if it is the commune's newest; return the RollupReceipt or raise
+    BatchRejected (nothing stored). `authorize(rollup)` may refuse a checked roll-up
+    before anything is stored (a commune's token posting another commune's figures)."""
     if site.kind != "province":
         raise FieldappError("Chỉ máy của tỉnh nhận số liệu tổng hợp của các xã.")
-    rollup, body = read_rollup_json(raw)
+    rollup, body = read_rollup_json(raw, box_dir=site.data_dir)
     settings = site.settings
     if rollup["province_code"] != settings["province_code"]:
         raise BatchRejected("province", f"Tệp này của một xã thuộc tỉnh khác (mã "
@@ -82,6 +84,8 @@ def import_rollup(site, raw):
     if code not in communes:
         raise BatchRejected("commune", f"Xã mã {code} không thuộc danh sách xã của "
                                        f"{settings['province_name']}.")
+    if authorize is not None:
+        authorize(rollup)
     key = rollup["site"]["public_key"]
     receipt = dict(commune_code=code, commune_name=communes[code],
                    rollup_id=rollup["rollup_id"], as_of=rollup["as_of"],

@@ -252,6 +252,29 @@ def openapi():
                           "422": _error("Batch refused (format, signature, key, records, "
                                         "encryption...): the message names the problem"),
                           **AUTH_ERRORS}}},
+        "/api/v1/rollups": {"post": {
+            "summary": "Import a commune's signed roll-up (JSON, gzip or sealed) at the province",
+            "description": "The body is one roll-up file (SPEC §7a), told apart by content: "
+                           "canonical JSON, gzip of it, or the gzip sealed for the "
+                           "province's X25519 key (`fieldapp province-key`; the format of "
+                           "sync/crypto.py). The bearer token is the commune's push token "
+                           "the province issued (`/province/push-tokens`, `fieldapp "
+                           "push-token issue CODE`); it posts only that commune's figures "
+                           "(403 otherwise). The file import's checks apply (format, "
+                           "province, commune, signature, key pinned on first sight), each "
+                           "refusal a 422 naming `details.problem`; nothing is stored.",
+            "security": BEARER,
+            "requestBody": {"required": True, "content": {
+                "application/json": {"schema": {"type": "object"}},
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+            "responses": {"200": _ok({"type": "object", "required": ["receipt", "message"],
+                                      "properties": {"receipt": {"type": "object"},
+                                                     "message": {"type": "string"}}}),
+                          "404": _error("Not a province site"),
+                          "413": _error("Body too large, or inflating past the limit"),
+                          "422": _error("Roll-up refused (format, province, commune, "
+                                        "signature, key, encryption...)"),
+                          **AUTH_ERRORS}}},
     }
     return {"openapi": "3.0.3",
             "info": {"title": "fieldapp API", "version": "1",

@@ -81,8 +81,8 @@ MAX_FILES = 200                 # a province's communes, each sending one file
 
 
 class RollupUpload(FlaskForm):
-    files = FileField("Tệp số liệu tổng hợp của xã (.json hoặc .json.gz)",
-                      render_kw={"multiple": True, "accept": ".json,.gz,application/json,"
+    files = FileField("Tệp số liệu tổng hợp của xã (.json, .json.gz hoặc .enc đã mã hóa)",
+                      render_kw={"multiple": True, "accept": ".json,.gz,.enc,application/json,"
                                                         "application/gzip"})
 
 

@@ -35,8 +35,12 @@ TABLE = {
     "province_targets.upload": (NONE, NONE),
     "province_targets.template_csv": (NONE, NONE),
     "province_targets.template_xlsx": (NONE, NONE),
+    "province_push.receive": (NONE, NONE),      # a commune's push token, at a province
+    "province_push.tokens": (NONE, NONE),
+    "province_push.revoke_token": (NONE, NONE),
     "commune.rollup": (NONE, (S, A)),
     "commune.rollup_file": (NONE, (S, A)),
+    "commune.rollup_push": (NONE, (S, A)),
     "batches.forget_key": (NONE, (A,)),
     "batches.approve_laptop": (NONE, (S, A)),
     "batches.held_laptops": (NONE, (S, A)),
@@ -122,4 +126,7 @@ PROVINCE = {
     "province_targets.upload": (S, A),
     "province_targets.template_csv": (S, A),
     "province_targets.template_xlsx": (S, A),
+    "province_push.tokens": (S, A),
+    "province_push.revoke_token": (S, A),
+    "province_push.receive": NONE,              # a commune's push token, no account
 }

@@ -43,6 +43,15 @@ def test_the_demo_serves_the_address_a_phone_opens_and_each_site_answers(demo, t
         link_push(summary, urls[1])
         push = Site(summary.villages[0][2]).settings["push"]
         assert push["url"] == urls[1] and push["token"].startswith("fa-push-")
+        # the demo commune pushes its roll-up, sealed, to the demo province
+        from fieldapp.cli.demo_province import link_province
+        from fieldapp.province.push import push_rollup
+        from sync.push import saved_push
+        link_province(summary, f"http://127.0.0.1:{servers[2].effective_port}/")
+        commune = Site(summary.commune_dir)
+        answer, made = push_rollup(commune, *saved_push(commune.settings),
+                                   to_key=commune.settings["province_public_key"])
+        assert answer["receipt"]["outcome"] in ("replaced", "same", "older"), answer
     finally:
         for server in servers:
             server.close()
