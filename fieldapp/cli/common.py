@@ -1,11 +1,11 @@
 """What the commands share: the date option type, showing a domain error, and how a
-file is sealed for the tier above (its key, its name)."""
+file is sealed for the tier above (its key, its name, the command that keeps it)."""
 import click
 
 from fieldapp.forms.errors import FieldappError
 
 __all__ = ["Day", "DAY", "click_error", "TIERS", "batch_file_name", "sealing_key",
-           "import_each", "shown_plainly"]
+           "import_each", "shown_plainly", "key_command"]
 
 
 class Day(click.ParamType):
@@ -37,6 +37,46 @@ def click_error(error):
 
 # (whose key, the command that stores it) of the tier a file is sealed for
 TIERS = {"commune": ("của xã", "commune-key"), "province": ("của tỉnh", "province-key")}
+
+
+# what `key_command(site, key, at)` says of the tier `at`: the tier below it that stores
+# its key, the command that writes files sealed for it, and what those files hold
+_KEY_WORDS = {"commune": ("các thôn", "export", "lô"),
+              "province": ("các xã", "rollup", "số liệu")}
+
+
+def key_command(site, key, at):
+    """`fieldapp commune-key` (`at="commune"`) or `province-key` (`at="province"`): on
+    the site of the tier `at`, print its public key (refusing a KEY); elsewhere print the
+    stored key of that tier, or with KEY check and store it."""
+    from sync import crypto
+    whose, command = TIERS[at]
+    below, writes, holds = _KEY_WORDS[at]
+    if site.kind == at:
+        if key:
+            raise click.ClickException(f"Máy {whose} không nhận khóa: lệnh này in khóa {whose} "
+                                       f"để chép sang máy của {below}.")
+        public = crypto.create_box_key(site.data_dir)
+        click.echo(public)
+        click.echo(f"Dấu vân tay: {crypto.fingerprint(public)}", err=True)
+        return
+    setting = f"{at}_public_key"
+    if not key:
+        current = site.settings.get(setting)
+        if not current:
+            raise click.ClickException(f"Chưa có khóa công khai {whose}. Ở máy {whose} chạy "
+                                       f"`fieldapp {command}`, rồi ở đây `fieldapp "
+                                       f"{command} KHÓA`.")
+        click.echo(current)
+        click.echo(f"Dấu vân tay: {crypto.fingerprint(current)}", err=True)
+        return
+    try:
+        crypto.parse_public_key(key, at)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    site.update_settings(lambda settings: settings.update({setting: key.strip()}))
+    click.echo(f"Đã lưu khóa {whose} (dấu vân tay {crypto.fingerprint(key.strip())}); từ "
+               f"nay `fieldapp {writes}` và `fieldapp push` mã hóa {holds} cho khóa này.")
 
 
 def batch_file_name(out, sealed, at="commune"):

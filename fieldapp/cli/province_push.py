@@ -16,35 +16,12 @@ def province_key(obj, key):
     """At the province: print the public key that communes seal their roll-ups for.
     At a commune: `province-key KEY` stores the province's key for `rollup` and `push`
     (which then seal every roll-up they write or send)."""
-    from sync import crypto
+    from fieldapp.cli.common import key_command
     site = obj.site()
-    if site.kind == "province":
-        if key:
-            raise click.ClickException("Máy của tỉnh không nhận khóa: lệnh này in khóa của "
-                                       "tỉnh để chép sang máy của các xã.")
-        public = crypto.create_box_key(site.data_dir)
-        click.echo(public)
-        click.echo(f"Dấu vân tay: {crypto.fingerprint(public)}", err=True)
-        return
-    if site.kind != "commune":
+    if site.kind not in ("province", "commune"):
         raise click.ClickException("Chỉ máy của xã lưu khóa của tỉnh; máy của thôn dùng "
                                    "`fieldapp commune-key`.")
-    if not key:
-        current = site.settings.get("province_public_key")
-        if not current:
-            raise click.ClickException("Chưa có khóa công khai của tỉnh. Ở máy của tỉnh chạy "
-                                       "`fieldapp province-key`, rồi ở đây `fieldapp "
-                                       "province-key KHÓA`.")
-        click.echo(current)
-        click.echo(f"Dấu vân tay: {crypto.fingerprint(current)}", err=True)
-        return
-    try:
-        crypto.parse_public_key(key, "province")
-    except ValueError as error:
-        raise click.ClickException(str(error)) from None
-    site.update_settings(lambda settings: settings.update(province_public_key=key.strip()))
-    click.echo(f"Đã lưu khóa của tỉnh (dấu vân tay {crypto.fingerprint(key.strip())}); từ "
-               "nay `fieldapp rollup` và `fieldapp push` mã hóa số liệu cho khóa này.")
+    key_command(site, key, at="province")
 
 
 # -------------------------------------------------------------- a province's tokens

@@ -3,7 +3,8 @@ import os
 
 import click
 
-from fieldapp.cli.common import DAY, batch_file_name, click_error, import_each, sealing_key
+from fieldapp.cli.common import (DAY, batch_file_name, click_error, import_each, key_command,
+                                 sealing_key)
 from fieldapp.forms.errors import FieldappError
 from fieldapp.forms.text import vn_number
 
@@ -83,33 +84,7 @@ def commune_key(obj, key):
     """At the commune: print the public key that villages seal batch files for.
     At a village: `commune-key KEY` stores the commune's key for `export` and `push`
     (which then seal every batch they write or send)."""
-    from sync import crypto
-    site = obj.site()
-    if site.kind == "commune":
-        if key:
-            raise click.ClickException("Máy của xã không nhận khóa: lệnh này in khóa của xã "
-                                       "để chép sang máy của các thôn.")
-        public = crypto.create_box_key(site.data_dir)
-        click.echo(public)
-        click.echo(f"Dấu vân tay: {crypto.fingerprint(public)}", err=True)
-        return
-    if not key:
-        current = site.settings.get("commune_public_key")
-        if not current:
-            raise click.ClickException("Chưa có khóa công khai của xã. Ở máy của xã chạy "
-                                       "`fieldapp commune-key`, rồi ở đây `fieldapp "
-                                       "commune-key KHÓA`.")
-        click.echo(current)
-        click.echo(f"Dấu vân tay: {crypto.fingerprint(current)}", err=True)
-        return
-    try:
-        crypto.parse_public_key(key)
-    except ValueError as error:
-        raise click.ClickException(str(error)) from None
-    settings = dict(site.settings, commune_public_key=key.strip())
-    site.save_settings(settings)
-    click.echo(f"Đã lưu khóa của xã (dấu vân tay {crypto.fingerprint(key.strip())}); "
-               "từ nay `fieldapp export` và `fieldapp push` mã hóa lô cho khóa này.")
+    key_command(obj.site(), key, at="commune")
 
 
 @click.command("import")
