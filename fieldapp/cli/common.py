@@ -5,7 +5,7 @@ import click
 from fieldapp.forms.errors import FieldappError
 
 __all__ = ["Day", "DAY", "click_error", "TIERS", "batch_file_name", "sealing_key",
-           "import_each", "shown_plainly", "key_command"]
+           "import_each", "shown_plainly", "key_command", "sealing_options"]
 
 
 class Day(click.ParamType):
@@ -37,6 +37,21 @@ def click_error(error):
 
 # (whose key, the command that stores it) of the tier a file is sealed for
 TIERS = {"commune": ("của xã", "commune-key"), "province": ("của tỉnh", "province-key")}
+
+
+def sealing_options(at):
+    """The --encrypt/--no-encrypt and --to options of a command that writes a file sealed
+    for the tier `at` (`export` for the commune, `rollup` for the province)."""
+    whose = {"commune": "commune's", "province": "province's"}[at]
+    command = TIERS[at][1]
+    encrypt = click.option(
+        "--encrypt/--no-encrypt", default=None,
+        help=f"Seal the file for the {whose} public key (see `fieldapp {command}`). Default: "
+             "sealed whenever that key is known, plain JSON otherwise; --encrypt refuses to "
+             "write without a key.")
+    to = click.option("--to", "to_key", help=f"The {whose} public key, if not set in the "
+                                            "settings.")
+    return lambda command_function: encrypt(to(command_function))
 
 
 # what `key_command(site, key, at)` says of the tier `at`: the tier below it that stores

@@ -4,7 +4,7 @@ import os
 import click
 
 from fieldapp.cli.common import (DAY, batch_file_name, click_error, import_each, key_command,
-                                 sealing_key)
+                                 sealing_key, sealing_options)
 from fieldapp.forms.errors import FieldappError
 from fieldapp.forms.text import vn_number
 
@@ -17,11 +17,7 @@ __all__ = ["export", "commune_key", "import_files", "push"]
                    "(name it .enc), else plain JSON (.json, or .json.gz to compress).")
 @click.option("--all", "all_versions", is_flag=True,
               help="Export every version, not only the changes since the last export.")
-@click.option("--encrypt/--no-encrypt", default=None,
-              help="Seal the file for the commune's public key (see `fieldapp commune-key`). "
-                   "Default: sealed whenever that key is known, plain JSON otherwise; "
-                   "--encrypt refuses to write without a key.")
-@click.option("--to", "to_key", help="The commune's public key, if not set in the settings.")
+@sealing_options("commune")
 @click.pass_obj
 def export(obj, out, all_versions, encrypt, to_key):
     """Write this village's changes as a signed batch file (e.g. onto a USB stick).
