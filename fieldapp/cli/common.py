@@ -5,7 +5,8 @@ import click
 from fieldapp.forms.errors import FieldappError
 
 __all__ = ["Day", "DAY", "click_error", "TIERS", "batch_file_name", "sealing_key",
-           "import_each", "shown_plainly", "key_command", "sealing_options"]
+           "import_each", "shown_plainly", "key_command", "sealing_options",
+           "push_address", "remember_push", "push_refusal"]
 
 
 class Day(click.ParamType):
@@ -92,6 +93,47 @@ def key_command(site, key, at):
     site.update_settings(lambda settings: settings.update({setting: key.strip()}))
     click.echo(f"Đã lưu khóa {whose} (dấu vân tay {crypto.fingerprint(key.strip())}); từ "
                f"nay `fieldapp {writes}` và `fieldapp push` mã hóa {holds} cho khóa này.")
+
+
+# the tier's name, and the button of the page that pushes to it
+_PUSH_WORDS = {"commune": ("xã", "“Gửi qua mạng” ở trang Gửi lên xã"),
+               "province": ("tỉnh", "“Gửi lên tỉnh” ở trang Gửi lên tỉnh")}
+
+
+def push_address(site, url, token, check, at):
+    """The (URL, token) that `fieldapp push` sends to the tier `at` with: the ones given,
+    else the ones saved with --save. `check(url)` raises a domain error for an address
+    that is not the tier's; a missing or bad one is a usage error."""
+    from sync.push import saved_push
+    saved = saved_push(site.settings) or (None, None)
+    url, token = url or saved[0], token or saved[1]
+    if not url or not token:
+        name = _PUSH_WORDS[at][0]
+        raise click.UsageError(f"Cần địa chỉ máy của {name} và --token (mã gửi do cán bộ "
+                               f"{name} cấp); thêm --save để máy nhớ cho các lần sau.")
+    try:
+        check(url)
+    except FieldappError as error:
+        raise click.BadParameter(error.message, param_hint="URL") from None
+    return url, token
+
+
+def remember_push(site, url, token, at):
+    """`push --save`: keep the URL and token for the next pushes (and the page's button)."""
+    site.update_settings(lambda settings: settings.update(push={"url": url, "token": token}))
+    click.echo("Đã lưu địa chỉ và mã gửi: lần sau chỉ cần `fieldapp push`, hoặc nút "
+               f"{_PUSH_WORDS[at][1]}.")
+
+
+def push_refusal(error, at):
+    """The click error of a push the tier `at` refused (a sync.push.PushFailed): its
+    message, with how to check the tier's key when it could not open the sealed body."""
+    message = error.message
+    if error.problem == "encrypted":
+        whose, command = TIERS[at]
+        message += (f" Kiểm tra khóa {whose}: ở máy {whose} chạy `fieldapp {command}`, rồi "
+                    f"ở đây `fieldapp {command} KHÓA`.")
+    return click.ClickException(message)
 
 
 def batch_file_name(out, sealed, at="commune"):
