@@ -1,5 +1,8 @@
 """Fixtures: a village site of its own per test, the Flask client, the CLI runner, and the
 real `fieldapp serve` on 127.0.0.1 for HTTP, crash and browser tests."""
+import fcntl
+import json
+import pathlib
 import shutil
 from types import SimpleNamespace
 
@@ -79,14 +82,33 @@ def runner():
 
 
 @pytest.fixture(scope="session")
-def demo(tmp_path_factory):
-    """`fieldapp demo --no-serve`, run once: (its data directory, its result). The demo
-    builds five villages of about a thousand households and hashes 27 secrets; the tests
-    that use it only read it."""
+def demo(tmp_path_factory, worker_id):
+    """`fieldapp demo --no-serve`, run once for the whole run: (its data directory, its
+    result's exit code and output). The demo builds five villages of about a thousand
+    households, a commune and a province; the tests that use it only read it (a test that
+    serves or changes it copies it first). Under xdist the first worker to ask builds it
+    in the run's shared temporary directory and the others wait for it."""
+    if worker_id == "master":
+        return _build_demo(tmp_path_factory.mktemp("demo"))
+    shared = tmp_path_factory.getbasetemp().parent         # this run's, every worker's
+    with open(shared / "demo.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = shared / "demo-result.json"
+        if not done.exists():
+            built = _build_demo(shared / "demo-site")
+            done.write_text(json.dumps({"root": str(built.root), "exit_code":
+                                        built.result.exit_code, "output": built.result.output}))
+        saved = json.loads(done.read_text())
+    return SimpleNamespace(root=pathlib.Path(saved["root"]), result=SimpleNamespace(
+        exit_code=saved["exit_code"], output=saved["output"]))
+
+
+def _build_demo(folder):
     from fieldapp.cli import main
-    root = tmp_path_factory.mktemp("demo") / "demo"
+    root = folder / "demo"
     result = CliRunner().invoke(main, ["--data", str(root), "demo", "--no-serve"])
-    return SimpleNamespace(root=root, result=result)
+    return SimpleNamespace(root=root, result=SimpleNamespace(exit_code=result.exit_code,
+                                                             output=result.output))
 
 
 @pytest.fixture
