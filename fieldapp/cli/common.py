@@ -1,11 +1,12 @@
 """What the commands share: the date option type, showing a domain error, and how a
-file is sealed for the tier above (its key, its name)."""
+file is sealed for the tier above (its key, its name, the command that keeps it)."""
 import click
 
 from fieldapp.forms.errors import FieldappError
 
 __all__ = ["Day", "DAY", "click_error", "TIERS", "batch_file_name", "sealing_key",
-           "import_each", "shown_plainly"]
+           "import_each", "shown_plainly", "key_command", "sealing_options",
+           "push_address", "remember_push", "push_refusal"]
 
 
 class Day(click.ParamType):
@@ -37,6 +38,102 @@ def click_error(error):
 
 # (whose key, the command that stores it) of the tier a file is sealed for
 TIERS = {"commune": ("của xã", "commune-key"), "province": ("của tỉnh", "province-key")}
+
+
+def sealing_options(at):
+    """The --encrypt/--no-encrypt and --to options of a command that writes a file sealed
+    for the tier `at` (`export` for the commune, `rollup` for the province)."""
+    whose = {"commune": "commune's", "province": "province's"}[at]
+    command = TIERS[at][1]
+    encrypt = click.option(
+        "--encrypt/--no-encrypt", default=None,
+        help=f"Seal the file for the {whose} public key (see `fieldapp {command}`). Default: "
+             "sealed whenever that key is known, plain JSON otherwise; --encrypt refuses to "
+             "write without a key.")
+    to = click.option("--to", "to_key", help=f"The {whose} public key, if not set in the "
+                                            "settings.")
+    return lambda command_function: encrypt(to(command_function))
+
+
+# what `key_command(site, key, at)` says of the tier `at`: the tier below it that stores
+# its key, the command that writes files sealed for it, and what those files hold
+_KEY_WORDS = {"commune": ("các thôn", "export", "lô"),
+              "province": ("các xã", "rollup", "số liệu")}
+
+
+def key_command(site, key, at):
+    """`fieldapp commune-key` (`at="commune"`) or `province-key` (`at="province"`): on
+    the site of the tier `at`, print its public key (refusing a KEY); elsewhere print the
+    stored key of that tier, or with KEY check and store it."""
+    from sync import crypto
+    whose, command = TIERS[at]
+    below, writes, holds = _KEY_WORDS[at]
+    if site.kind == at:
+        if key:
+            raise click.ClickException(f"Máy {whose} không nhận khóa: lệnh này in khóa {whose} "
+                                       f"để chép sang máy của {below}.")
+        public = crypto.create_box_key(site.data_dir)
+        click.echo(public)
+        click.echo(f"Dấu vân tay: {crypto.fingerprint(public)}", err=True)
+        return
+    setting = f"{at}_public_key"
+    if not key:
+        current = site.settings.get(setting)
+        if not current:
+            raise click.ClickException(f"Chưa có khóa công khai {whose}. Ở máy {whose} chạy "
+                                       f"`fieldapp {command}`, rồi ở đây `fieldapp "
+                                       f"{command} KHÓA`.")
+        click.echo(current)
+        click.echo(f"Dấu vân tay: {crypto.fingerprint(current)}", err=True)
+        return
+    try:
+        crypto.parse_public_key(key, at)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    site.update_settings(lambda settings: settings.update({setting: key.strip()}))
+    click.echo(f"Đã lưu khóa {whose} (dấu vân tay {crypto.fingerprint(key.strip())}); từ "
+               f"nay `fieldapp {writes}` và `fieldapp push` mã hóa {holds} cho khóa này.")
+
+
+# the tier's name, and the button of the page that pushes to it
+_PUSH_WORDS = {"commune": ("xã", "“Gửi qua mạng” ở trang Gửi lên xã"),
+               "province": ("tỉnh", "“Gửi lên tỉnh” ở trang Gửi lên tỉnh")}
+
+
+def push_address(site, url, token, check, at):
+    """The (URL, token) that `fieldapp push` sends to the tier `at` with: the ones given,
+    else the ones saved with --save. `check(url)` raises a domain error for an address
+    that is not the tier's; a missing or bad one is a usage error."""
+    from sync.push import saved_push
+    saved = saved_push(site.settings) or (None, None)
+    url, token = url or saved[0], token or saved[1]
+    if not url or not token:
+        name = _PUSH_WORDS[at][0]
+        raise click.UsageError(f"Cần địa chỉ máy của {name} và --token (mã gửi do cán bộ "
+                               f"{name} cấp); thêm --save để máy nhớ cho các lần sau.")
+    try:
+        check(url)
+    except FieldappError as error:
+        raise click.BadParameter(error.message, param_hint="URL") from None
+    return url, token
+
+
+def remember_push(site, url, token, at):
+    """`push --save`: keep the URL and token for the next pushes (and the page's button)."""
+    site.update_settings(lambda settings: settings.update(push={"url": url, "token": token}))
+    click.echo("Đã lưu địa chỉ và mã gửi: lần sau chỉ cần `fieldapp push`, hoặc nút "
+               f"{_PUSH_WORDS[at][1]}.")
+
+
+def push_refusal(error, at):
+    """The click error of a push the tier `at` refused (a sync.push.PushFailed): its
+    message, with how to check the tier's key when it could not open the sealed body."""
+    message = error.message
+    if error.problem == "encrypted":
+        whose, command = TIERS[at]
+        message += (f" Kiểm tra khóa {whose}: ở máy {whose} chạy `fieldapp {command}`, rồi "
+                    f"ở đây `fieldapp {command} KHÓA`.")
+    return click.ClickException(message)
 
 
 def batch_file_name(out, sealed, at="commune"):

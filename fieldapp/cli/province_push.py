@@ -3,7 +3,6 @@ there and stored at each commune), `push-token` (a province's tokens for its com
 a commune's `fieldapp push` of its roll-up, all as the commune and its villages do it."""
 import click
 
-from fieldapp.forms.errors import FieldappError
 from fieldapp.forms.text import vn_date, vn_time
 
 __all__ = ["province_key", "push_token", "push_to_province"]
@@ -16,35 +15,12 @@ def province_key(obj, key):
     """At the province: print the public key that communes seal their roll-ups for.
     At a commune: `province-key KEY` stores the province's key for `rollup` and `push`
     (which then seal every roll-up they write or send)."""
-    from sync import crypto
+    from fieldapp.cli.common import key_command
     site = obj.site()
-    if site.kind == "province":
-        if key:
-            raise click.ClickException("Máy của tỉnh không nhận khóa: lệnh này in khóa của "
-                                       "tỉnh để chép sang máy của các xã.")
-        public = crypto.create_box_key(site.data_dir)
-        click.echo(public)
-        click.echo(f"Dấu vân tay: {crypto.fingerprint(public)}", err=True)
-        return
-    if site.kind != "commune":
+    if site.kind not in ("province", "commune"):
         raise click.ClickException("Chỉ máy của xã lưu khóa của tỉnh; máy của thôn dùng "
                                    "`fieldapp commune-key`.")
-    if not key:
-        current = site.settings.get("province_public_key")
-        if not current:
-            raise click.ClickException("Chưa có khóa công khai của tỉnh. Ở máy của tỉnh chạy "
-                                       "`fieldapp province-key`, rồi ở đây `fieldapp "
-                                       "province-key KHÓA`.")
-        click.echo(current)
-        click.echo(f"Dấu vân tay: {crypto.fingerprint(current)}", err=True)
-        return
-    try:
-        crypto.parse_public_key(key, "province")
-    except ValueError as error:
-        raise click.ClickException(str(error)) from None
-    site.update_settings(lambda settings: settings.update(province_public_key=key.strip()))
-    click.echo(f"Đã lưu khóa của tỉnh (dấu vân tay {crypto.fingerprint(key.strip())}); từ "
-               "nay `fieldapp rollup` và `fieldapp push` mã hóa số liệu cho khóa này.")
+    key_command(site, key, at="province")
 
 
 # -------------------------------------------------------------- a province's tokens
@@ -135,33 +111,19 @@ def push_to_province(site, url, token, save, encrypt, to_key, timeout, as_of):
     """`fieldapp push` on a commune site: send its roll-up (as of `as_of`, default today)
     to the province, sealed when the province's key is known; echo the answer."""
     from fieldapp import audit
-    from fieldapp.cli.common import sealing_key
+    from fieldapp.cli.common import push_address, push_refusal, remember_push, sealing_key
     from fieldapp.province.push import province_endpoint, push_rollup
-    from sync.push import PushFailed, saved_push
-    saved = saved_push(site.settings) or (None, None)
-    url, token = url or saved[0], token or saved[1]
-    if not url or not token:
-        raise click.UsageError("Cần địa chỉ máy của tỉnh và --token (mã gửi do cán bộ tỉnh "
-                               "cấp); thêm --save để máy nhớ cho các lần sau.")
-    try:
-        province_endpoint(url)
-    except FieldappError as error:
-        raise click.BadParameter(error.message, param_hint="URL") from None
+    from sync.push import PushFailed
+    url, token = push_address(site, url, token, province_endpoint, at="province")
     to_key = sealing_key(site, encrypt, to_key, at="province")
     if save:
-        site.update_settings(lambda settings: settings.update(push={"url": url, "token": token}))
-        click.echo("Đã lưu địa chỉ và mã gửi: lần sau chỉ cần `fieldapp push`, hoặc nút "
-                   "“Gửi lên tỉnh” ở trang Gửi lên tỉnh.")
+        remember_push(site, url, token, at="province")
     try:
         answer, made = push_rollup(site, url, token, to_key=to_key, as_of=as_of,
                                    timeout=timeout)
     except PushFailed as error:
-        message = error.message
-        if error.problem == "encrypted":
-            message += (" Kiểm tra khóa của tỉnh: ở máy của tỉnh chạy `fieldapp "
-                        "province-key`, rồi ở đây `fieldapp province-key KHÓA`.")
         audit.record(site, "cli", "rollup.sent.refused", problem=error.problem)
-        raise click.ClickException(message) from None
+        raise push_refusal(error, at="province") from None
     audit.record(site, "cli", "rollup.sent", rollup_id=made["rollup_id"],
                  count=len(made["villages"]), sealed=to_key is not None)
     click.echo(answer.get("message") or f"Máy của tỉnh đã nhận số liệu tính đến "

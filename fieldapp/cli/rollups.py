@@ -1,7 +1,7 @@
 """`fieldapp rollup`: the commune's aggregate batch for the province (SPEC §7a)."""
 import click
 
-from fieldapp.cli.common import DAY, import_each
+from fieldapp.cli.common import DAY, import_each, sealing_options
 from fieldapp.forms.text import vn_date, vn_number
 
 __all__ = ["rollup", "import_rollup_files", "dhis2"]
@@ -13,11 +13,7 @@ __all__ = ["rollup", "import_rollup_files", "dhis2"]
                    "(named .enc), else plain JSON (.json, or .json.gz to compress).")
 @click.option("--as-of", type=DAY, help="Date of the figures (14/08/2025 or 2025-08-14); "
                                         "default today.")
-@click.option("--encrypt/--no-encrypt", default=None,
-              help="Seal the file for the province's public key (see `fieldapp "
-                   "province-key`). Default: sealed whenever that key is known, plain JSON "
-                   "otherwise; --encrypt refuses to write without a key.")
-@click.option("--to", "to_key", help="The province's public key, if not set in the settings.")
+@sealing_options("province")
 @click.pass_obj
 def rollup(obj, out, as_of, encrypt, to_key):
     """Write the commune's figures for the province: per village and period, each

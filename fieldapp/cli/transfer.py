@@ -3,7 +3,9 @@ import os
 
 import click
 
-from fieldapp.cli.common import DAY, batch_file_name, click_error, import_each, sealing_key
+from fieldapp.cli.common import (DAY, batch_file_name, click_error, import_each, key_command,
+                                 push_address, push_refusal, remember_push, sealing_key,
+                                 sealing_options)
 from fieldapp.forms.errors import FieldappError
 from fieldapp.forms.text import vn_number
 
@@ -16,11 +18,7 @@ __all__ = ["export", "commune_key", "import_files", "push"]
                    "(name it .enc), else plain JSON (.json, or .json.gz to compress).")
 @click.option("--all", "all_versions", is_flag=True,
               help="Export every version, not only the changes since the last export.")
-@click.option("--encrypt/--no-encrypt", default=None,
-              help="Seal the file for the commune's public key (see `fieldapp commune-key`). "
-                   "Default: sealed whenever that key is known, plain JSON otherwise; "
-                   "--encrypt refuses to write without a key.")
-@click.option("--to", "to_key", help="The commune's public key, if not set in the settings.")
+@sealing_options("commune")
 @click.pass_obj
 def export(obj, out, all_versions, encrypt, to_key):
     """Write this village's changes as a signed batch file (e.g. onto a USB stick).
@@ -83,33 +81,7 @@ def commune_key(obj, key):
     """At the commune: print the public key that villages seal batch files for.
     At a village: `commune-key KEY` stores the commune's key for `export` and `push`
     (which then seal every batch they write or send)."""
-    from sync import crypto
-    site = obj.site()
-    if site.kind == "commune":
-        if key:
-            raise click.ClickException("Máy của xã không nhận khóa: lệnh này in khóa của xã "
-                                       "để chép sang máy của các thôn.")
-        public = crypto.create_box_key(site.data_dir)
-        click.echo(public)
-        click.echo(f"Dấu vân tay: {crypto.fingerprint(public)}", err=True)
-        return
-    if not key:
-        current = site.settings.get("commune_public_key")
-        if not current:
-            raise click.ClickException("Chưa có khóa công khai của xã. Ở máy của xã chạy "
-                                       "`fieldapp commune-key`, rồi ở đây `fieldapp "
-                                       "commune-key KHÓA`.")
-        click.echo(current)
-        click.echo(f"Dấu vân tay: {crypto.fingerprint(current)}", err=True)
-        return
-    try:
-        crypto.parse_public_key(key)
-    except ValueError as error:
-        raise click.ClickException(str(error)) from None
-    settings = dict(site.settings, commune_public_key=key.strip())
-    site.save_settings(settings)
-    click.echo(f"Đã lưu khóa của xã (dấu vân tay {crypto.fingerprint(key.strip())}); "
-               "từ nay `fieldapp export` và `fieldapp push` mã hóa lô cho khóa này.")
+    key_command(obj.site(), key, at="commune")
 
 
 @click.command("import")
@@ -175,7 +147,7 @@ def push(obj, url, token, save, all_versions, encrypt, to_key, timeout, as_of):
     commune has answered with its receipt. A commune seals its roll-up for the province's
     key the same way (`fieldapp province-key KEY`).
     """
-    from sync.push import PushFailed, endpoint, push_changes, saved_push
+    from sync.push import PushFailed, endpoint, push_changes
     site = obj.site()
     if site.kind == "commune":
         from fieldapp.cli.province_push import push_to_province
@@ -186,35 +158,21 @@ def push(obj, url, token, save, all_versions, encrypt, to_key, timeout, as_of):
                                    "đây (`fieldapp push-token issue MÃ_XÃ`).")
     if as_of is not None:
         raise click.UsageError("--as-of chỉ dùng ở máy của xã (ngày của số liệu gửi tỉnh).")
-    saved = saved_push(site.settings) or (None, None)
-    url, token = url or saved[0], token or saved[1]
-    if not url or not token:
-        raise click.UsageError("Cần địa chỉ máy của xã và --token (mã gửi do cán bộ xã cấp); "
-                               "thêm --save để máy nhớ cho các lần sau.")
-    try:
-        endpoint(url)
-    except FieldappError as error:
-        raise click.BadParameter(error.message, param_hint="URL") from None
+    url, token = push_address(site, url, token, endpoint, at="commune")
     to_key = sealing_key(site, encrypt, to_key)
     from fieldapp.cli.retention import phones_if_needed
     migrated = phones_if_needed(site, "cli")    # else the commune refuses the batch
     if migrated:
         click.echo(migrated)
     if save:
-        site.update_settings(lambda settings: settings.update(push={"url": url, "token": token}))
-        click.echo("Đã lưu địa chỉ và mã gửi: lần sau chỉ cần `fieldapp push`, hoặc nút "
-                   "“Gửi qua mạng” ở trang Gửi lên xã.")
+        remember_push(site, url, token, at="commune")
     try:
         answer, batch = push_changes(site, url, token, to_key=to_key,
                                      all_versions=all_versions, timeout=timeout)
     except PushFailed as error:
-        message = error.message
-        if error.problem == "encrypted":
-            message += (" Kiểm tra khóa của xã: ở máy của xã chạy `fieldapp commune-key`, "
-                        "rồi ở đây `fieldapp commune-key KHÓA`.")
         from fieldapp import audit
         audit.record(site, "cli", "push.cli.refused", problem=error.problem)
-        raise click.ClickException(message) from None
+        raise push_refusal(error, at="commune") from None
     except FieldappError as error:
         raise click_error(error) from None
     from fieldapp import audit

@@ -28,6 +28,19 @@ AUTH_ERRORS = {"401": _error("Missing, unknown, expired or revoked token; code "
                "403": _error("The role or village does not allow this")}
 
 
+def _file_body():
+    """The body of a pushed file (batch or roll-up): JSON, or bytes (gzip, sealed)."""
+    return {"required": True, "content": {
+        "application/json": {"schema": {"type": "object"}},
+        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}
+
+
+def _receipt():
+    """The answer to a pushed file: its receipt and a Vietnamese sentence."""
+    return {"type": "object", "required": ["receipt", "message"],
+            "properties": {"receipt": {"type": "object"}, "message": {"type": "string"}}}
+
+
 def _data_schema(record_type):
     props = {}
     for rule in RULES[record_type]:
@@ -234,15 +247,9 @@ def openapi():
                            "refused with 422 and `details.problem` = `not_sealed`, its "
                            "message giving the `fieldapp commune-key` command to run.",
             "security": BEARER,
-            "requestBody": {"required": True, "content": {
-                "application/json": {"schema": {"type": "object"}},
-                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
-            "responses": {"200": _ok({"type": "object", "required": ["receipt", "message"],
-                                      "properties": {"receipt": {"type": "object"},
-                                                     "message": {"type": "string"}}}),
-                          "202": _ok({"type": "object", "required": ["receipt", "message"],
-                                      "properties": {"receipt": {"type": "object"},
-                                                     "message": {"type": "string"}}},
+            "requestBody": _file_body(),
+            "responses": {"200": _ok(_receipt()),
+                          "202": _ok(_receipt(),
                                      "Held, not imported: a new laptop for a village another "
                                      "site sends for waits for staff approval at "
                                      "/commune/sites (receipt.held is true, receipt."
@@ -264,12 +271,8 @@ def openapi():
                            "province, commune, signature, key pinned on first sight), each "
                            "refusal a 422 naming `details.problem`; nothing is stored.",
             "security": BEARER,
-            "requestBody": {"required": True, "content": {
-                "application/json": {"schema": {"type": "object"}},
-                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
-            "responses": {"200": _ok({"type": "object", "required": ["receipt", "message"],
-                                      "properties": {"receipt": {"type": "object"},
-                                                     "message": {"type": "string"}}}),
+            "requestBody": _file_body(),
+            "responses": {"200": _ok(_receipt()),
                           "404": _error("Not a province site"),
                           "413": _error("Body too large, or inflating past the limit"),
                           "422": _error("Roll-up refused (format, province, commune, "
