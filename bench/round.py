@@ -9,8 +9,9 @@ time, in the page's clock, from the browser's `online` event until the screen sh
 change waiting), against Python POSTing the same records, 500 a request as the phone
 does, to a second, identical server; the two take turns, so a slow spell of the machine
 hits both. The ratio is the median, over the runs, of each run's flush over its own
-POST time. The best of five 500-change runs (the old way) read 1.7 and 3.1 on two runs of the same code: its
-baseline was one lucky 24 ms POST, and a 100 ms flush is mostly noise. A median flush
+POST time. The best of five 500-change runs (the old way) read 1.7 and 3.1 on two runs
+of the same code: its baseline was one lucky 24 ms POST, and a 100 ms flush is mostly
+noise. A median flush
 over a median POST of 9 runs still moved by 0.47 between runs. Measured 3/12/2026 on the
 shared 2-core machine (load average 3): three runs in a row of 15 paired turns read
 2.63, 2.41 and 2.54 (flushes 0.32-0.50 s, POSTs 0.12-0.18 s), within 0.3 of each other.
