@@ -7,6 +7,7 @@ Its reader accepts nothing else: no field outside the schema, no free text beyon
 names of villages, no record ids, so a roll-up cannot smuggle a citizen's record to the
 province even from a tampered commune laptop.
 """
+import datetime
 import re
 import unicodedata
 
@@ -84,6 +85,7 @@ def _figures(entries, where):
                 set(entry) != {"numerator", "denominator", "denominator_source"}:
             raise _refuse("format", f"{where}, chỉ số “{key[:40]}”: không đúng dạng.")
         if not (_count(entry["numerator"]) and _count(entry["denominator"])) \
+                or not isinstance(entry["denominator_source"], str) \
                 or entry["denominator_source"] not in SOURCES:
             raise _refuse("format", f"{where}, chỉ số “{key}”: tử số, mẫu số phải là số "
                                     "nguyên không âm và nguồn mẫu số phải hợp lệ.")
@@ -108,10 +110,7 @@ def _check(rollup):
             not isinstance(site["id"], str) or len(site["id"]) != 36 or \
             not keys.valid_public_key(site["public_key"]):
         raise _refuse("key", "Thông tin máy gửi (khóa công khai) không hợp lệ.")
-    for name in ("created_at", "as_of"):
-        if not isinstance(rollup[name], str) or not DAY_RE.match(rollup[name][:10]) \
-                or len(rollup[name]) > 40:
-            raise _refuse("format", f"Trường {name} không phải ngày giờ hợp lệ.")
+    _check_made(rollup["as_of"], rollup["created_at"])
     if not isinstance(rollup["rollup_id"], str) or len(rollup["rollup_id"]) != 36:
         raise _refuse("format", "Mã tệp số liệu tổng hợp không hợp lệ.")
     if not _name(rollup["commune_name"]):
@@ -138,17 +137,50 @@ def _check(rollup):
     _periods(rollup["procedures"], numbers, "Hồ sơ thủ tục", procedures=True)
 
 
+def _day(value):
+    """The date a "YYYY-MM-DD" string names, or None (not a string, not a real day)."""
+    if not isinstance(value, str) or not DAY_RE.match(value):
+        return None
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _check_made(as_of, created_at):
+    """`as_of` a real day and `created_at` a real time with its zone, neither far ahead of
+    this laptop's clock: a roll-up from a laptop whose clock runs years ahead
+    would otherwise stand as the newest of its commune for ever."""
+    day = _day(as_of)
+    made = None
+    if isinstance(created_at, str) and len(created_at) <= 40:
+        try:
+            made = datetime.datetime.fromisoformat(created_at)
+        except ValueError:
+            made = None
+    if day is None or made is None or made.tzinfo is None:
+        raise _refuse("format", "Ngày tính số liệu (as_of) hoặc giờ lập tệp (created_at) "
+                                "không hợp lệ.")
+    now = datetime.datetime.now(datetime.timezone.utc)
+    # a day is Vietnam's (UTC+7) while `now` is UTC: two days of margin for the day
+    if day > (now + datetime.timedelta(days=2)).date() or made > now + datetime.timedelta(days=1):
+        raise _refuse("clock", "Tệp số liệu tổng hợp ghi ngày trong tương lai: hãy chỉnh "
+                               "đồng hồ của máy xã rồi lập lại tệp.")
+
+
 def _check_campaign(campaign):
     if not isinstance(campaign, dict) or set(campaign) != {"start", "end", "period_kind",
                                                             "periods"}:
         raise _refuse("format", "Thông tin chiến dịch không đúng dạng.")
+    if _day(campaign["start"]) is None or _day(campaign["end"]) is None:
+        raise _refuse("format", "Ngày bắt đầu hoặc kết thúc chiến dịch không hợp lệ.")
     if campaign["period_kind"] not in ("week", "month") or \
             not isinstance(campaign["periods"], list) or len(campaign["periods"]) > 120:
         raise _refuse("format", "Các tuần/tháng của chiến dịch không đúng dạng.")
     for period in campaign["periods"]:
         if not isinstance(period, dict) or set(period) != {"period", "start", "end"} or \
                 type(period["period"]) is not int or not all(
-                    isinstance(period[d], str) and DAY_RE.match(period[d]) for d in ("start", "end")):
+                    _day(period[d]) for d in ("start", "end")):
             raise _refuse("format", "Một tuần/tháng của chiến dịch không đúng dạng.")
 
 
@@ -157,7 +189,8 @@ def _periods(periods, numbers, where, procedures=False):
         raise _refuse("format", f"{where}: danh sách tuần/tháng không đúng dạng.")
     for entry in periods:
         if not isinstance(entry, dict) or set(entry) != {"period", "complete", "indicators"} \
-                or entry["period"] not in numbers or type(entry["complete"]) is not bool:
+                or type(entry["period"]) is not int or entry["period"] not in numbers \
+                or type(entry["complete"]) is not bool:
             raise _refuse("format", f"{where}: một tuần/tháng không đúng dạng.")
         _figures(entry["indicators"], f"{where}, kỳ {entry['period']}")
 

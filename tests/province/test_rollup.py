@@ -1,5 +1,6 @@
 """A commune's roll-up for the province (SPEC §7a): the same counts as the commune's own
 `fieldapp indicators --json`, signed, and nothing in it about any one citizen."""
+import datetime
 import gzip
 import json
 import shutil
@@ -102,6 +103,16 @@ def test_a_changed_figure_breaks_the_signature(commune, change, problem):
         numerator=True),
     lambda r: r["villages"][0].update(name="Thôn \u202eA"),                # bidi override
     lambda r: r["villages"].append(dict(r["villages"][0])),               # a village twice
+    lambda r: r.update(as_of="2025-08-25T99"),                            # not a day
+    lambda r: r.update(as_of="2025-02-30"),
+    lambda r: r.update(created_at="2025-08-25 banana"),
+    lambda r: r.update(created_at="2025-08-25T10:00:00"),                 # no time zone
+    lambda r: r["procedures"].append({"period": [1], "complete": True, "indicators": {}}),
+    lambda r: r["villages"][0]["periods"][0].update(period=[1]),
+    lambda r: r["villages"][0]["periods"][0]["indicators"]["adult_online_usage"].update(
+        denominator_source=["x"]),
+    lambda r: r["campaign"].update(start={"day": 1}),
+    lambda r: r["campaign"]["periods"][0].update(end="2025-02-30"),
 ])
 def test_a_rollup_off_its_schema_is_refused_even_when_signed(commune, change):
     data_dir, body = commune
@@ -110,6 +121,19 @@ def test_a_rollup_off_its_schema_is_refused_even_when_signed(commune, change):
     with pytest.raises(BatchRejected) as refused:
         read_rollup(rollup_bytes(resign(rollup, data_dir)))
     assert refused.value.problem == "format"
+
+
+@pytest.mark.parametrize("field", ["as_of", "created_at"])
+def test_a_rollup_dated_in_the_future_is_refused_as_a_clock_problem(commune, field):
+    """Else a laptop whose clock runs years ahead would stand as its commune's newest."""
+    data_dir, body = commune
+    rollup = json.loads(body)
+    ahead = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=4)
+    rollup[field] = ahead.date().isoformat() if field == "as_of" else ahead.isoformat()
+    with pytest.raises(BatchRejected) as refused:
+        read_rollup(rollup_bytes(resign(rollup, data_dir)))
+    assert refused.value.problem == "clock"
+    assert "đồng hồ" in str(refused.value)
 
 
 def test_huge_broken_or_bomb_files_are_refused_before_parsing(commune):
