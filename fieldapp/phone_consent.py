@@ -12,6 +12,7 @@ from fieldapp import audit
 from fieldapp.erasing import Erasure
 from fieldapp.forms.consent import fields_needing_consent
 from fieldapp.forms.text import vn_number
+from fieldapp.forms.versions import utc_now
 from sync import erasures
 
 __all__ = ["FIELDS", "phones_without_consent", "migrate", "migrate_if_needed"]
@@ -19,11 +20,11 @@ __all__ = ["FIELDS", "phones_without_consent", "migrate", "migrate_if_needed"]
 FIELDS = ("phone",)
 
 
-def phones_without_consent(store):
-    """{village id: sorted ids} of the households and people with a version holding a
-    phone its consent does not allow."""
+def phones_without_consent(histories):
+    """{village id: sorted ids} of the households and people (of the store's `histories`)
+    with a version holding a phone its consent does not allow."""
     found = {}
-    for record_id, history in store.histories().items():
+    for record_id, history in histories.items():
         if any(isinstance(v.get("data"), dict) and
                "phone" in fields_needing_consent(v["type"], v["data"]) for v in history):
             found.setdefault(history[-1]["village_id"], set()).add(record_id)
@@ -37,13 +38,13 @@ def migrate(site, actor):
         return Erasure()
     site.store.refresh()
     erasures.apply_pending(site)           # what a crash left unapplied first
-    found = phones_without_consent(site.store)
+    histories = site.store.histories()
+    found = phones_without_consent(histories)
     if not found:
         return Erasure()
-    histories = site.store.histories()
     # at or after every version it covers (a version a clock ahead stamped is covered too)
-    stamp = max([erasures.new_entry("consent", "x", ["x"])["at"]] + [
-        v["updated_at"] for ids in found.values() for i in ids for v in histories[i]])
+    stamp = max([utc_now()] + [v["updated_at"] for ids in found.values() for i in ids
+                               for v in histories[i]])
     entries = [erasures.new_entry("consent", village, ids[n:n + erasures.MAX_IDS], at=stamp,
                                   fields=FIELDS)
                for village, ids in sorted(found.items())

@@ -67,13 +67,15 @@ def purge_if_due(site):
 
 
 def phones_if_needed(site, actor="system"):
-    """At `serve`'s start and before an export: remove the phones recorded without the
-    `phone_contact` consent (fieldapp.phone_consent) on a village site; return the line
-    to show, or None."""
+    """At `serve`'s start and before an export or a push: remove the phones recorded
+    without the `phone_contact` consent (fieldapp.phone_consent) on a village site, else
+    the commune refuses the batch, and say so."""
     from fieldapp import phone_consent
     from storage import StorageError
     try:
-        return phone_consent.migrate_if_needed(site, actor)
+        said = phone_consent.migrate_if_needed(site, actor)
     except StorageError:
-        return ("CHƯA xóa được số điện thoại không có đồng ý liên hệ qua điện thoại (lỗi ghi "
+        said = ("CHƯA xóa được số điện thoại không có đồng ý liên hệ qua điện thoại (lỗi ghi "
                 "đĩa: đĩa đầy?); xã sẽ từ chối lô có số đó. Hãy khắc phục rồi chạy lại.")
+    if said:
+        click.echo(said)

@@ -127,9 +127,7 @@ def serve(obj, host, port):
     purged = purge_if_due(obj.site())          # the retention date passed: purge first
     if purged:
         click.echo(purged)
-    migrated = phones_if_needed(obj.site())    # phones recorded before consent existed
-    if migrated:
-        click.echo(migrated)
+    phones_if_needed(obj.site())               # phones recorded before consent existed
     app = create_app({"DATA_DIR": obj.data_dir})
     run_server(app, host, port)
 

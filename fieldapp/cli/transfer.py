@@ -32,9 +32,7 @@ def export(obj, out, all_versions, encrypt, to_key):
     encrypt = to_key is not None
     asked = out
     from fieldapp.cli.retention import phones_if_needed
-    migrated = phones_if_needed(site, "cli")    # else the commune refuses the batch
-    if migrated:
-        click.echo(migrated)
+    phones_if_needed(site, "cli")
     out = batch_file_name(out, sealed=encrypt)
     try:
         batch = export_batch(site, all_versions=all_versions, remember=False)
@@ -161,9 +159,7 @@ def push(obj, url, token, save, all_versions, encrypt, to_key, timeout, as_of):
     url, token = push_address(site, url, token, endpoint, at="commune")
     to_key = sealing_key(site, encrypt, to_key)
     from fieldapp.cli.retention import phones_if_needed
-    migrated = phones_if_needed(site, "cli")    # else the commune refuses the batch
-    if migrated:
-        click.echo(migrated)
+    phones_if_needed(site, "cli")
     if save:
         remember_push(site, url, token, at="commune")
     try:

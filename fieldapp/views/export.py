@@ -134,9 +134,7 @@ def export():
     village_id = _scope(g.user)
     if ActionForm().validate_on_submit():
         everything = request.form.get("scope") == "all"
-        migrated = phone_consent.migrate_if_needed(site, g.user["username"])
-        if migrated:                        # else the commune refuses the batch
-            flash(migrated, "ok")
+        _remove_unconsented_phones(site)
         row = _prepare(site, everything, g.user["username"], village_id)
         if row is None:
             flash("Không có thay đổi nào chưa gửi: chưa cần tải tệp.", "ok")
@@ -247,9 +245,7 @@ def push():
     if key is False:
         flash(BAD_KEY.replace("tải tệp nào", "gửi gì"), "error")
         return redirect(url_for("export.export"), code=303)
-    migrated = phone_consent.migrate_if_needed(site, g.user["username"])
-    if migrated:                            # else the commune refuses the batch
-        flash(migrated, "ok")
+    _remove_unconsented_phones(site)
     try:
         answer, batch = push_changes(site, *saved, to_key=key, village_id=_scope(g.user),
                                      timeout=PUSH_TIMEOUT)
@@ -263,3 +259,11 @@ def push():
           f"{' (đã mã hóa)' if key else ''}. Máy của xã trả lời: "
           f"{answer.get('message') or 'đã nhận lô.'}", "ok")
     return redirect(url_for("export.export"), code=303)
+
+
+def _remove_unconsented_phones(site):
+    """Before a file or a push: phones kept without consent go (else the commune refuses
+    the batch), and the lead is told."""
+    migrated = phone_consent.migrate_if_needed(site, g.user["username"])
+    if migrated:
+        flash(migrated, "ok")

@@ -79,7 +79,7 @@ def _level2_adults(site):
 
 def test_the_pre_consent_phones_are_found_in_current_versions_and_in_history(tmp_path):
     site, ids = _pre_consent_village(tmp_path / "village")
-    assert phone_consent.phones_without_consent(site.store) == {
+    assert phone_consent.phones_without_consent(site.store.histories()) == {
         "thon-3": sorted([ids["never"], ids["later"], ids["person"]])}
 
 
