@@ -17,7 +17,7 @@ from sync.batch import batch_bytes
 from sync.export import export_batch
 from sync.transfer import import_batch
 from tests.support import factories
-from tests.support.pages import csrf_token, login_page
+from tests.support.pages import browser_login, csrf_token, login_page
 
 
 def batch_of(path):
@@ -44,10 +44,7 @@ def test_a_lost_download_is_sent_again_until_the_lead_confirms(site, live_server
     homes = [factories.household(f"Hộ {n}") for n in range(3)]
     site.store.submit(homes)
     page = phone.page
-    page.goto(live_server.url + "/login")
-    page.fill("input[name=username]", "lan")
-    page.fill("input[name=secret]", factories.LEAD_PIN)
-    page.click("button[type=submit]")
+    browser_login(page, live_server.url, "lan", factories.LEAD_PIN)
     page.goto(live_server.url + "/export")
     assert unsent(page) == 3
     page.click("text=Chuẩn bị tệp các thay đổi mới")

@@ -10,6 +10,7 @@ from fieldapp import audit, subject_requests
 from fieldapp.indicators.periods import today_local
 from fieldapp.site import Site
 from tests.support import factories
+from tests.support.pages import browser_login
 
 HEAD, MEMBER, NEIGHBOUR, PHONE = "Hoàng Văn Xóa", "Hoàng Thị Quên", "Mai Văn Còn", "0912345678"
 
@@ -36,10 +37,7 @@ def test_the_lead_erases_a_household_after_a_confirmation_naming_it(site, live_s
     asked = subject_requests.open_request(site, "lan", "erase", "household", home["id"],
                                           "thon-3", today_local())
     page = phone.page
-    page.goto(live_server.url + "/login")
-    page.fill("input[name=username]", "lan")
-    page.fill("input[name=secret]", factories.LEAD_PIN)
-    page.click("button[type=submit]")
+    browser_login(page, live_server.url, "lan", factories.LEAD_PIN)
     page.goto(live_server.url + "/subject-requests/")
     assert "fieldapp subject erase" not in page.inner_text("main")
     page.get_by_role("link", name="Xóa dữ liệu", exact=True).click()

@@ -24,6 +24,7 @@ from fieldapp.site import Site, init_province_site, init_site
 from storage.durable import atomic_write_bytes
 from sync.rollup import rollup_bytes
 from tests.support import factories
+from tests.support.pages import browser_login
 from tests.support.access_table import PROVINCE
 from tests.support.live import LiveServer
 from tests.support.web_session import PageSession
@@ -449,10 +450,7 @@ def test_each_commune_is_judged_against_its_own_target(site, reported, staff):
 def test_the_targets_page_fits_a_phone_and_a_summary_link_reaches_its_cell(server, site,
                                                                            phone):
     page = phone.page
-    page.goto(server.url + "/login")
-    page.fill("#username", "canbotinh")
-    page.fill("#secret", factories.PASSWORD)
-    page.click("main button[type=submit]")
+    browser_login(page, server.url, "canbotinh", factories.PASSWORD)
     page.goto(server.url + "/province/targets/")
     # every cell's hidden label stays inside the table's own scroll box
     assert page.evaluate("document.documentElement.scrollWidth") <= 360

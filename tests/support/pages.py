@@ -1,7 +1,7 @@
 """Signing in through the real pages, and the CSRF token a page renders."""
 import re
 
-__all__ = ["login_page", "csrf_token"]
+__all__ = ["login_page", "csrf_token", "browser_login"]
 
 
 def login_page(client, username, secret):
@@ -18,3 +18,11 @@ def csrf_token(client, path):
     match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
     assert match, f"no CSRF token on {path}"
     return match.group(1)
+
+
+def browser_login(page, base_url, username, secret):
+    """Sign in on the real sign-in page in Chromium (a Playwright page)."""
+    page.goto(base_url + "/login")
+    page.fill("#username", username)
+    page.fill("#secret", secret)
+    page.click("main button[type=submit]")
