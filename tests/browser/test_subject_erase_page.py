@@ -10,18 +10,10 @@ from fieldapp import audit, subject_requests
 from fieldapp.indicators.periods import today_local
 from fieldapp.site import Site
 from tests.support import factories
+from tests.support.disk import texts_on_disk
 from tests.support.pages import browser_login
 
 HEAD, MEMBER, NEIGHBOUR, PHONE = "Hoàng Văn Xóa", "Hoàng Thị Quên", "Mai Văn Còn", "0912345678"
-
-
-def _holding(directory, secret):
-    for root, _, files in os.walk(directory):
-        for name in files:
-            with open(os.path.join(root, name), "rb") as handle:
-                if secret.encode() in handle.read():
-                    return True
-    return False
 
 
 @pytest.mark.browser
@@ -58,12 +50,12 @@ def test_the_lead_erases_a_household_after_a_confirmation_naming_it(site, live_s
     assert "Đang chờ xử lý (0)" in text
 
     for secret in (HEAD, MEMBER, PHONE, "cổng sắt xanh"):
-        assert not _holding(site.data_dir, secret), secret
-    assert _holding(site.data_dir, NEIGHBOUR)
+        assert not texts_on_disk(site.data_dir, [secret]), secret
+    assert texts_on_disk(site.data_dir, [NEIGHBOUR])
     again = Site(site.data_dir)
     [request] = subject_requests.all_requests(again)
     assert request["id"] == asked["id"] and request["status"] == "done"
     [entry] = audit.entries(again, "subject.erase")
     assert entry["actor"] == "lan" and sorted(entry["ids"]) == sorted(
         [home["id"], member["id"], visit["id"]])
-    assert not _holding(os.path.join(site.data_dir, "audit.log"), HEAD)
+    assert not texts_on_disk(os.path.join(site.data_dir, "audit.log"), [HEAD])

@@ -15,6 +15,7 @@ from fieldapp.site import Site
 from sync.export import export_batch
 from sync.transfer import import_batch
 from tests.support import factories
+from tests.support.disk import texts_on_disk
 from tests.support.batches import snapshot
 
 NAMES = ["Nguyễn Văn Khải", "Trần Thị Duyên", "Lê Hữu Phước", "Phạm Ngọc Diệp", "Võ Minh Trí"]
@@ -100,18 +101,6 @@ def _level2_adults(site, village_id, day):
     return count
 
 
-def _holding(directory, secrets):
-    """The secrets found in the bytes of any file under `directory`."""
-    found = set()
-    for root, _, files in os.walk(directory):
-        for name in files:
-            with open(os.path.join(root, name), "rb") as handle:
-                content = handle.read()
-            found |= {s for s in secrets
-                      if s.encode() in content or json.dumps(s).encode() in content}
-    return found
-
-
 @pytest.fixture
 def village(tmp_path):
     site = factories.village_site(tmp_path / "village", users=False, retention_days=None)
@@ -140,10 +129,10 @@ def test_subject_erase_of_a_household_erases_it_on_disk_and_audits_ids_only(runn
                     "--by", "lan", input="c\n")
     assert result.exit_code == 0, result.output
     assert f"Đã xóa thông tin định danh của {len(ids)} bản ghi" in result.output
-    assert _holding(site.data_dir, secrets) == set()
+    assert texts_on_disk(site.data_dir, secrets) == set()
     [entry] = audit.entries(Site(site.data_dir), "subject.erase")
     assert entry["actor"] == "lan" and sorted(entry["ids"]) == sorted(ids)
-    assert not _holding(os.path.join(site.data_dir, "audit.log"), secrets)
+    assert not texts_on_disk(os.path.join(site.data_dir, "audit.log"), secrets)
 
 
 @pytest.mark.parametrize("args, words", [
@@ -187,7 +176,7 @@ def test_a_purge_leaves_no_name_on_disk_and_every_indicator_equal(tmp_path, runn
         village = factories.village_site(tmp_path / village_id, village_id, users=False)
         secrets |= _fill(village, village_id, 10 + n)
         import_batch(commune, export_batch(village))
-    assert _holding(commune.data_dir, secrets) == secrets
+    assert texts_on_disk(commune.data_dir, secrets) == secrets
     before = _figures(commune)
     counted = {v: _level2_adults(commune, v, factories.END) for v in commune.village_ids}
     result = invoke(runner, commune.data_dir, "purge", "--as-of", "21/02/2026")
@@ -196,7 +185,7 @@ def test_a_purge_leaves_no_name_on_disk_and_every_indicator_equal(tmp_path, runn
     assert f"Đã xóa thông tin định danh của {records} bản ghi" in result.output
     assert "báo cáo và chỉ số giữ nguyên" in result.output
     purged = Site(commune.data_dir)
-    assert _holding(purged.data_dir, secrets) == set()
+    assert texts_on_disk(purged.data_dir, secrets) == set()
     assert _figures(purged) == before
     for village_id, level2 in counted.items():
         got = next(e for e in site_compute(purged, factories.END, [village_id])["indicators"]
@@ -215,13 +204,13 @@ def test_a_village_purge_travels_and_an_older_batch_brings_nothing_back(tmp_path
     older = export_batch(village, all_versions=True)
     result = invoke(runner, village.data_dir, "purge", "--as-of", "01/03/2026")
     assert result.exit_code == 0, result.output
-    assert _holding(village.data_dir, secrets) == set()
+    assert texts_on_disk(village.data_dir, secrets) == set()
     purge = export_batch(village)
     assert [e["reason"] for e in purge["erasures"]] == ["purge"]
     assert import_batch(commune, purge).new == 0
     receipt = import_batch(commune, older)
     assert receipt.new == older["record_count"]            # de-identified on the way in
-    assert _holding(commune.data_dir, secrets) == set()
+    assert texts_on_disk(commune.data_dir, secrets) == set()
 
 
 def test_serve_purges_at_start_when_due_and_says_so(tmp_path):
@@ -234,7 +223,7 @@ def test_serve_purges_at_start_when_due_and_says_so(tmp_path):
         assert "Đã xóa thông tin định danh của" in server.output()
     finally:
         server.stop()
-    assert _holding(site.data_dir, secrets) == set()
+    assert texts_on_disk(site.data_dir, secrets) == set()
     assert [e["actor"] for e in audit.entries(site, "purge")] == ["system"]
 
 
@@ -249,11 +238,11 @@ def test_a_purge_that_fails_at_serve_start_is_said_and_done_at_the_next(tmp_path
         raise OSError(28, "No space left on device")
     monkeypatch.setattr(rewriting, "atomic_write_many", full_disk)
     assert "CHƯA xóa được" in purge_if_due(site)
-    assert _holding(site.data_dir, secrets) == secrets
+    assert texts_on_disk(site.data_dir, secrets) == secrets
     monkeypatch.undo()
     reopened = Site(site.data_dir)
     purge_if_due(reopened)                  # the kept purge is applied, nothing new made
-    assert _holding(site.data_dir, secrets) == set()
+    assert texts_on_disk(site.data_dir, secrets) == set()
     assert purge_if_due(reopened) is None
 
 
@@ -279,4 +268,4 @@ def test_serve_before_the_retention_date_keeps_the_data(tmp_path):
         assert "xóa thông tin định danh" not in server.output()
     finally:
         server.stop()
-    assert _holding(site.data_dir, secrets) == secrets and not audit.entries(site, "purge")
+    assert texts_on_disk(site.data_dir, secrets) == secrets and not audit.entries(site, "purge")

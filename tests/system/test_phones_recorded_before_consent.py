@@ -17,6 +17,7 @@ from sync.errors import BatchRejected
 from sync.export import export_batch
 from sync.transfer import import_batch
 from tests.support import factories
+from tests.support.disk import texts_on_disk
 from tests.support.batches import snapshot
 
 MESSAGE = "số điện thoại không có đồng ý liên hệ qua điện thoại"
@@ -56,16 +57,6 @@ def _pre_consent_village(path):
                   "agreed": agreed["id"]}
 
 
-def _holding(directory, secrets):
-    found = set()
-    for root, _, files in os.walk(directory):
-        for name in files:
-            with open(os.path.join(root, name), "rb") as handle:
-                content = handle.read()
-            found |= {s for s in secrets if s.encode() in content}
-    return found
-
-
 def _indicator(site, key):
     return next(e for e in site_compute(site, factories.END)["indicators"] if e["key"] == key)
 
@@ -99,7 +90,7 @@ def test_export_removes_them_everywhere_and_the_commune_imports_the_batch(tmp_pa
     assert result.exit_code == 0, result.output
     assert f"Đã xóa 3 {MESSAGE}." in result.output
     village = Site(village.data_dir)
-    assert _holding(village.data_dir, LOST) == set() and _holding(village.data_dir, [KEPT])
+    assert texts_on_disk(village.data_dir, LOST) == set() and texts_on_disk(village.data_dir, [KEPT])
     for record_id in (ids["never"], ids["later"], ids["person"]):
         history = village.store.history(record_id)
         assert history and all("phone" not in v["data"] for v in history)
@@ -114,7 +105,7 @@ def test_export_removes_them_everywhere_and_the_commune_imports_the_batch(tmp_pa
     [logged] = audit.entries(village, "consent.phones")
     assert logged["actor"] == "cli" and logged["count"] == 3
     assert sorted(logged["ids"]) == sorted(entry["record_ids"])
-    assert not _holding(os.path.join(village.data_dir, "audit.log"), LOST + [KEPT])
+    assert not texts_on_disk(os.path.join(village.data_dir, "audit.log"), LOST + [KEPT])
 
     result = invoke(runner, commune.data_dir, "import", str(out))
     assert result.exit_code == 0 and "TỪ CHỐI" not in result.output, result.output
@@ -122,7 +113,7 @@ def test_export_removes_them_everywhere_and_the_commune_imports_the_batch(tmp_pa
     assert len(commune.store.currents()) == len(village.store.currents())
     receipt = import_batch(commune, older)        # the old batch, phones in history, later
     assert receipt.new == 0 and receipt.duplicate == older["record_count"]
-    assert _holding(commune.data_dir, LOST) == set()
+    assert texts_on_disk(commune.data_dir, LOST) == set()
     assert site_compute(village, factories.END) == before
     for site in (village, commune):
         assert _indicator(site, "adult_vneid_level2")["numerator"] == level2 == \
@@ -145,7 +136,7 @@ def test_an_older_batch_imported_first_is_judged_after_the_erasure_it_carries(tm
     carried = export_batch(village, all_versions=True, remember=False)
     import_batch(commune, carried)
     assert import_batch(commune, older).duplicate == older["record_count"]
-    assert _holding(commune.data_dir, LOST) == set()
+    assert texts_on_disk(commune.data_dir, LOST) == set()
 
 
 def test_an_entry_without_fields_still_erases_everything_and_imports(tmp_path):
@@ -158,7 +149,7 @@ def test_an_entry_without_fields_still_erases_everything_and_imports(tmp_path):
     batch = export_batch(village)
     assert [("fields" in e) for e in batch["erasures"]] == [True, False]
     import_batch(commune, batch)
-    assert _holding(commune.data_dir, LOST + [KEPT, "Hộ Có Đồng Ý"]) == set()
+    assert texts_on_disk(commune.data_dir, LOST + [KEPT, "Hộ Có Đồng Ý"]) == set()
 
 
 def test_serve_removes_them_at_start_and_says_so(tmp_path):
@@ -169,7 +160,7 @@ def test_serve_removes_them_at_start_and_says_so(tmp_path):
         assert f"Đã xóa 3 {MESSAGE}." in server.output()
     finally:
         server.stop()
-    assert _holding(site.data_dir, LOST) == set()
+    assert texts_on_disk(site.data_dir, LOST) == set()
     assert [e["actor"] for e in audit.entries(site, "consent.phones")] == ["system"]
 
 
