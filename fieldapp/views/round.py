@@ -8,7 +8,6 @@ that session for a token (no PIN typed again).
 """
 import base64
 import io
-import re
 from urllib.parse import urlsplit
 
 from flask import (Blueprint, current_app, flash, jsonify, redirect, render_template, request,
@@ -22,16 +21,13 @@ from fieldapp.auth.access import current_user, get_site, page
 from fieldapp.forms.errors import BadRequest, FieldappError, Forbidden, NotSignedIn
 from fieldapp.forms.rules import DOOR_TO_DOOR, rules_as_json
 from fieldapp.forms.text import vn_date
+from fieldapp.views import round_files
 from fieldapp.views.forms import ActionForm, csrf, require_form_token
 
 bp = Blueprint("round", __name__)
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 ROUND_ROLES = ("volunteer", "lead")
 TEXTS = ("text", "phone")
-# Headers that mean nothing on a script or a style sheet (a policy and framing apply to
-# documents; the ETag alone revalidates): 300 bytes less on each of the app's files.
-DOCUMENT_ONLY = ("Content-Security-Policy", "X-Frame-Options", "Content-Disposition",
-                 "Last-Modified")
 
 
 def _door_to_door(rules):
@@ -59,59 +55,13 @@ def _lean(rule):
     return values
 
 
-# a `// why` after code with no quote, backtick or slash before it (so not in a string,
-# a template or a regular expression)
-_TRAILING = re.compile(r"^([^'\"`/]*?)\s+// .*$")
+bp.after_app_request(round_files.serve_lean)
 
 
-def lean(text, comment):
-    """The round app's source as the phone gets it: whole-line comments (`//`, or one-line
-    `/* */` in CSS), a `// comment` after plain code, and indentation dropped, every line
-    kept (an error's line number still points at the source), a multi-line template
-    literal left exactly as it is."""
-    out, inside = [], False
-    for line in text.split("\n"):
-        if not inside:
-            line = line.strip()
-            if line.startswith(comment) and (comment == "//" or line.endswith("*/")):
-                line = ""
-            elif comment == "//":
-                line = _TRAILING.sub(r"\1", line)
-        out.append(line)
-        inside ^= line.count("`") % 2 == 1
-    return "\n".join(out)
-
-
-_LEAN = {}      # (path, ETag) -> the lean bytes
-
-
-@bp.after_app_request
-def serve_lean(response):
-    """Send the round app's JS and CSS lean (every phone loads them whole, SPEC §5a: under
-    50 KB with the page); the files on disk keep their comments. Runs before gzip."""
-    path = request.path
-    if (request.endpoint != "static" or response.status_code != 200 or request.method != "GET"
-            or not response.direct_passthrough
-            or not (path.startswith("/static/round/") and path.endswith(".js")
-                    or path == "/static/round.css")):
-        return response
-    key = (path, response.get_etag()[0])
-    response.direct_passthrough = False
-    source = response.response
-    body = _LEAN.get(key) if key[1] is not None else None
-    if body is None:
-        body = lean(response.get_data().decode("utf-8"), "//" if path.endswith(".js") else "/*")
-        body = body.encode("utf-8")
-        if len(_LEAN) >= 32:
-            _LEAN.clear()
-        _LEAN[key] = body
-    if hasattr(source, "close"):
-        source.close()                  # the open file the bytes replace
-    response.set_data(body)
-    response.headers.pop("Accept-Ranges", None)     # ranges would be of the file's bytes
-    for name in DOCUMENT_ONLY:
-        response.headers.pop(name, None)
-    return response
+@bp.get("/round/app.js")
+def script():
+    """The round app's eight modules as one script (views/round_files.py)."""
+    return round_files.bundle_response()
 
 
 @bp.get("/round")

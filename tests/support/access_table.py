@@ -89,6 +89,7 @@ TABLE = {
     "reports.volunteers_csv": ((L, A), (S, A)),
     "reports.volunteers_xlsx": ((L, A), (S, A)),
     "round.app": (OPEN, OPEN),
+    "round.script": (OPEN, OPEN),
     "round.login_card": (OPEN, OPEN),
     "round.session_token": ((V, L), NONE),
     "round.login_cards": ((L, A), NONE),

@@ -1,16 +1,12 @@
 """What phones report when they sync (POST /api/v1/phones) and the lead's table of them;
-the answer that tells a phone its account was disabled; the round page as served."""
+the answer that tells a phone its account was disabled."""
 import io
-import os
-import re
 
 import pytest
 
-import fieldapp
 from fieldapp import phones
 from fieldapp.auth import accounts as auth
 from fieldapp.forms.versions import make_version, member_record_id
-from fieldapp.views.round import lean
 from tests.support.pages import login_page
 from tests.support.factories import LEAD_PIN
 
@@ -120,29 +116,3 @@ def test_the_dashboard_says_when_no_phone_has_synced(client, site):
     login_page(client, "lan", LEAD_PIN)
     assert "Chưa có điện thoại nào đồng bộ." in client.get("/village/dashboard").get_data(
         as_text=True)
-
-
-def test_lean_drops_comments_and_indentation_and_keeps_every_line():
-    source = ("// top\nfunction f() {\n  // inside\n  const t = `a\n  // kept in a literal\n"
-              "    b`;\n  const u = 'http://x'; // after a quote: kept\n"
-              "  return t / 2; // after a slash: kept\n  f(); // after plain code: dropped\n}\n")
-    assert lean(source, "//") == ("\nfunction f() {\n\nconst t = `a\n  // kept in a literal\n"
-                                  "    b`;\nconst u = 'http://x'; // after a quote: kept\n"
-                                  "return t / 2; // after a slash: kept\nf();\n}\n")
-    css = "/* one */\n.a {\n  color: red; }\n/* two\n   lines */\n"
-    assert lean(css, "/*") == "\n.a {\ncolor: red; }\n/* two\nlines */\n"
-
-
-def test_the_round_app_is_served_lean_line_for_line(client, site):
-    folder = os.path.join(os.path.dirname(fieldapp.__file__), "static")
-    for name in ["round.css"] + [f"round/{n}" for n in os.listdir(os.path.join(folder, "round"))]:
-        with open(os.path.join(folder, name), encoding="utf-8") as handle:
-            source = handle.read()
-        served = client.get(f"/static/{name}").get_data(as_text=True)
-        assert served == lean(source, "/*" if name.endswith(".css") else "//")
-        assert served.count("\n") == source.count("\n")
-        assert len(served) < len(source)
-        assert not re.search(r"^\s*//", served, re.M)
-    other = client.get("/static/app.css")
-    assert other.get_data(as_text=True).startswith("/*")    # the other pages' as they are
-    other.close()
