@@ -79,7 +79,7 @@ def _accounts(site):
     by_role, disabled = dict.fromkeys(ROLE_LABELS, 0), 0
     for user in list_users(site):
         by_role[user["role"]] = by_role.get(user["role"], 0) + 1
-        disabled += bool(user.get("disabled"))
+        disabled += not user.get("active", True)
     return {"rows": [{"label": ROLE_LABELS.get(role, role), "count": n}
                      for role, n in by_role.items()], "disabled": disabled}
 

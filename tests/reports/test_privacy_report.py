@@ -178,3 +178,14 @@ def test_a_province_keeps_no_personal_data_and_is_told_so(tmp_path, runner):
                                   str(tmp_path / "t.pdf")])
     assert result.exit_code == 1 and "chỉ giữ số liệu tổng hợp" in result.output
     assert not (tmp_path / "t.pdf").exists()
+
+
+def test_the_record_counts_accounts_by_role_and_the_disabled_ones(site, runner, tmp_path):
+    from fieldapp.auth import accounts
+    users = accounts.list_users(site)
+    accounts.set_active(site, users[0]["username"], False)
+    text = write_report(runner, site, tmp_path / "ho-so.pdf")
+    for role, label in accounts.ROLE_LABELS.items():
+        n = sum(u["role"] == role for u in users)
+        assert (f"{label}: {n}" in text) == bool(n), label
+    assert "(1 tài khoản đã khóa)" in text
