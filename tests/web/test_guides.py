@@ -9,7 +9,7 @@ from fieldapp.guide_texts import GUIDES, guide_by_slug
 # Endpoints open without sign-in besides the guides: signing in, the health check, static
 # files, the round app's shell (it signs in through the API on the phone) and the API's
 # OpenAPI description (no data, only the shape of the API).
-OPEN = {"auth.login", "healthz", "static", "round.app", "api.login", "round.login_card",
+OPEN = {"auth.login", "healthz", "static", "round.app", "round.script", "api.login", "round.login_card",
         "api.openapi_json", "favicon"}
 
 
