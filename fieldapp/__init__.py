@@ -68,7 +68,7 @@ def create_app(config=None):
         app.register_blueprint(blueprint)
     csrf.exempt(api.bp)
 
-    app.jinja_env.filters.update(percent=text.percent, vn_date=text.vn_date,
+    app.jinja_env.filters.update(percent=text.percent, vn_date=text.vn_date, vn_span=text.vn_span,
                                  vn_number=text.vn_number, points=text.points,
                                  target=text.target_cell, target_line=text.target_line,
                                  source_label=source_label, numbered=periods.numbered)
@@ -80,10 +80,10 @@ def create_app(config=None):
         from fieldapp.views.village import roster
         user = current_user()
         who = None
-        if user:    # the person's name from the team roster where there is one, else the login
+        if user:    # the person's name: from the team roster, or the account's holder
             member = roster(site, user["village_id"]).get(user["username"], {}) \
                 if user.get("village_id") else {}
-            who = member.get("full_name") or user["username"]
+            who = member.get("full_name") or user.get("full_name") or user["username"]
         return {"nav_links": nav_links(user, site.kind), "site_settings": site.settings,
                 "who": who, "period_word": period_word(site.settings.get("campaign"))}
 

@@ -14,12 +14,13 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from fieldapp import audit
 from fieldapp.forms.errors import AccountDisabled, Invalid, Locked, NotSignedIn
+from fieldapp.forms.rules import clean_name
 
 __all__ = ["session_stamp", "end_page_sessions", "ROLES", "ROLE_LABELS", "add_user",
            "check_secret_rule", "authenticate", "get_user", "issue_token", "signed_in",
            "user_for_token", "revoke_token", "revoke_tokens", "prune_tokens", "set_active",
            "set_secret", "list_users", "public_user", "MAX_FAILURES", "LOCK_MINUTES",
-           "locked_until", "unlock",
+           "locked_until", "unlock", "holder_name", "set_full_name", "account_names",
            "FORGET_HOURS", "UNKNOWN_NAMES", "MAX_UNKNOWN_NAMES"]
 
 ROLES = ("volunteer", "lead", "staff", "admin")
@@ -84,10 +85,22 @@ def public_user(user):
             "village_id": user.get("village_id")}
 
 
-def add_user(site, username, role, secret, village_id=None):
-    """Create a user; raise Invalid with a Vietnamese message when something is wrong."""
+def holder_name(full_name):
+    """The account holder's name as stored; raise Invalid when it is not a name."""
+    text, error = clean_name(full_name)
+    if error:
+        raise Invalid(f"Họ và tên: {error}.")
+    return text
+
+
+def add_user(site, username, role, secret, village_id=None, full_name=None):
+    """Create a user; raise Invalid with a Vietnamese message when something is wrong.
+    `full_name` names the person holding a staff or admin account (a volunteer's or
+    lead's name is on the team roster, a member record)."""
     if not isinstance(username, str) or not USERNAME_RE.match(username):
         raise Invalid(USERNAME_RULE)
+    if full_name is not None:
+        full_name = holder_name(full_name)
     if role not in ROLES:
         raise Invalid(f"Vai trò không hợp lệ: {role}.")
     if role in ("volunteer", "lead"):
@@ -106,7 +119,7 @@ def add_user(site, username, role, secret, village_id=None):
         if users.contains(User.username == username):
             raise Invalid(f"Tên đăng nhập {username} đã có.")
         users.insert({"username": username, "role": role, "village_id": village_id,
-                      "secret_hash": generate_password_hash(secret), "active": True,
+                      "full_name": full_name, "secret_hash": generate_password_hash(secret), "active": True,
                       "failures": 0, "locked_until": None, "created_at": _now().isoformat()})
     return get_user(site, username)
 
@@ -312,6 +325,20 @@ def set_active(site, username, active):
                                    User.username == username)
     if not active:
         revoke_tokens(site, username)
+
+
+def set_full_name(site, username, full_name):
+    """Name the person holding an account; raise Invalid when it is not a name."""
+    full_name = holder_name(full_name)
+    with site.meta_lock:
+        if not site.table("users").update({"full_name": full_name}, User.username == username):
+            raise Invalid(f"Không có tài khoản {username}.")
+
+
+def account_names(site):
+    """{login: the holder's name} of the accounts that carry one (staff and admins)."""
+    return {u["username"]: u["full_name"] for u in site.table("users").all()
+            if u.get("full_name")}
 
 
 def locked_until(user, now=None):

@@ -91,19 +91,38 @@ def user():
               help="volunteer, lead (village), staff (commune) or admin.")
 @click.option("--village", "village_id", help="Village of a volunteer or lead.")
 @click.option("--secret", help="6-digit PIN (volunteer, lead) or password; asked if omitted.")
+@click.option("--name", "full_name",
+              help="The holder's full name (staff, admin; a volunteer's is on the roster).")
 @click.pass_obj
-def user_add(obj, username, role, village_id, secret):
+def user_add(obj, username, role, village_id, secret, full_name):
     """Add a user."""
     from fieldapp.auth.accounts import add_user
     site = obj.site()
     if secret is None:
         secret = click.prompt("PIN/mật khẩu", hide_input=True, confirmation_prompt=True)
     try:
-        added = add_user(site, username, role, secret, village_id)
+        added = add_user(site, username, role, secret, village_id, full_name=full_name)
     except FieldappError as error:
         raise click_error(error) from None
-    click.echo(f"Đã thêm {added['username']} ({role}"
-               f"{', ' + added['village_id'] if added.get('village_id') else ''}).")
+    click.echo(f"Đã thêm {added['username']}{' (' + added['full_name'] + ')' if full_name else ''}"
+               f" ({role}{', ' + added['village_id'] if added.get('village_id') else ''}).")
+
+
+@user.command("name")
+@click.argument("username")
+@click.argument("full_name")
+@click.pass_obj
+def user_name(obj, username, full_name):
+    """Set the full name of the person holding an account (shown instead of the login)."""
+    from fieldapp import audit
+    from fieldapp.auth.accounts import set_full_name
+    site = obj.site()
+    try:
+        set_full_name(site, username, full_name)
+    except FieldappError as error:
+        raise click_error(error) from None
+    audit.record(site, "cli", "user.name", user=username)
+    click.echo(f"Đã ghi họ và tên cho {username}.")
 
 
 PASSPHRASE_ENV = "FIELDAPP_BACKUP_PASSPHRASE"

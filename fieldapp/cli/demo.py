@@ -27,6 +27,10 @@ DEMO_VILLAGES = [  # id, name, households, official adult population (None: not 
     ("phu-loi", "Thôn Phú Lợi", 200, 540),
 ]
 LEAD_PIN, VOLUNTEER_PIN, STAFF_PASSWORD = "135790", "246802", "phurieng-2025"
+# the made-up people holding the demo's staff and admin accounts (volunteers' names are on
+# their village's team roster)
+STAFF_NAMES = {"quantri": "Đỗ Văn Quang", "canbo": "Phạm Thị Bích Ngọc",
+               "canbotinh": "Lê Minh Tuấn"}
 WIFI_PASSWORD = "phurieng2025"     # the made-up Wi-Fi of every demo laptop, for its Wi-Fi card
 MARKER = ".fieldapp-demo"
 # The demo's campaign is in 2025: with the default retention its data would be purged as
@@ -337,7 +341,7 @@ def build_demo(root, seed=2025):
         add_user(site, lead, "lead", LEAD_PIN, village_id)
         for username in volunteers:
             add_user(site, username, "volunteer", VOLUNTEER_PIN, village_id)
-        add_user(site, "quantri", "admin", STAFF_PASSWORD)
+        add_user(site, "quantri", "admin", STAFF_PASSWORD, full_name=STAFF_NAMES["quantri"])
         versions = _village_versions(village_id, households, volunteers + [lead], rng, fake)
         versions += _honest_forks(versions, volunteers + [lead], rng)
         versions += _roster(site, village_id, lead, volunteers, rng, fake)
@@ -354,8 +358,8 @@ def build_demo(root, seed=2025):
     commune = Site(summary.commune_dir)
     commune.update_settings(lambda settings: settings.update(
         retention_days=demo_retention_days()))
-    add_user(commune, "canbo", "staff", STAFF_PASSWORD)
-    add_user(commune, "quantri", "admin", STAFF_PASSWORD)
+    for username, role in (("canbo", "staff"), ("quantri", "admin")):
+        add_user(commune, username, role, STAFF_PASSWORD, full_name=STAFF_NAMES[username])
     _procedure_figures(commune, rng)
     commune.close()
     _send_batches(summary)

@@ -42,8 +42,9 @@ def build_province(summary, start, end, password, village_versions, retention_da
     province.update_settings(lambda settings: [c.update(targets=dict(OWN_TARGETS[c["code"]]))
                                                for c in settings["communes"]
                                                if c["code"] in OWN_TARGETS])
-    add_user(province, "canbotinh", "staff", password)
-    add_user(province, "quantri", "admin", password)
+    from fieldapp.cli.demo import STAFF_NAMES
+    for username, role in (("canbotinh", "staff"), ("quantri", "admin")):
+        add_user(province, username, role, password, full_name=STAFF_NAMES[username])
     commune = Site(summary.commune_dir)
     import_rollup(province, rollup_bytes(make_rollup(commune, end)))
     commune.close()

@@ -15,7 +15,8 @@ from fieldapp.forms.consent import (COMMENT_NEEDS_CONSENT, GIVEN_BY, NOTICE_VERS
 
 __all__ = ["Field", "RULES", "CHOICES", "TYPE_LABELS", "DOOR_TO_DOOR", "validate_data",
            "rules_as_json", "DATE_RE", "PHONE_RE", "normalise_phone",
-           "UUID_RE", "MIN_BIRTH_YEAR", "MAX_CLOCK_AHEAD", "CONTROL_RE", "BIDI_RE", "UNSAFE_TEXT_RE", "has_letter"]
+           "UUID_RE", "MIN_BIRTH_YEAR", "MAX_CLOCK_AHEAD", "CONTROL_RE", "BIDI_RE", "UNSAFE_TEXT_RE", "has_letter",
+           "clean_name"]
 
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 .-]{6,18}[0-9]$")
@@ -155,6 +156,18 @@ def _clean_text(value, rule):
     if rule.required and text and not has_letter(text):     # every required text is a name
         return None, "phải có ít nhất một chữ cái (không chỉ dấu cách hay ký tự vô hình)"
     return text, None
+
+
+_NAME = Field("full_name", "text", "Họ và tên", required=True, max_length=120)
+
+
+def clean_name(value):
+    """(the name as stored, None) or (None, Vietnamese reason) for a person's name that is
+    not in a record (an account's holder): a team member's name rule."""
+    text, error = _clean_text(value, _NAME)
+    if error is None and not text:
+        error = "bắt buộc"
+    return text, error
 
 
 def _check(value, rule, today):

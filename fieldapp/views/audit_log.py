@@ -9,6 +9,7 @@ import re
 from flask import Blueprint, render_template, request
 
 from fieldapp import audit
+from fieldapp.auth import accounts as auth
 from fieldapp.auth.access import get_site, page
 from fieldapp.forms.errors import BadRequest, Invalid
 from fieldapp.forms.text import TZ_OFFSET, vn_time
@@ -103,7 +104,7 @@ def index():
             more = True
             break
         shown.append(entry)
-    names = people_names(site.store, site.village_ids)
+    names = {**auth.account_names(site), **people_names(site.store, site.village_ids)}
     rows = [_row(e, names) for e in shown]
     return render_template("audit.html", rows=rows, action=action, since=since, until=until,
                            page_no=page_no, more=more, groups=audit.ACTION_GROUPS)

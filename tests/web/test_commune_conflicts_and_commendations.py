@@ -130,8 +130,8 @@ def test_commendations_when_nothing_happened(staff):
 def test_admin_adds_a_staff_account_that_can_sign_in(commune, admin):
     token = csrf_token(admin, "/commune/users")
     response = admin.post("/commune/users", data={
-        "csrf_token": token, "username": "canbo2", "password": "mat-khau-moi-2026",
-        "role": "staff"})
+        "csrf_token": token, "full_name": "Trần Thị Mai", "username": "canbo2",
+        "password": "mat-khau-moi-2026", "role": "staff"})
     assert response.status_code == 302
     assert auth.get_user(commune, "canbo2")["role"] == "staff"
     other = create_app({"DATA_DIR": commune.data_dir, "TESTING": True}).test_client()
@@ -149,8 +149,8 @@ def test_admin_adds_a_staff_account_that_can_sign_in(commune, admin):
 def test_bad_new_accounts_are_refused(commune, admin, data, message):
     before = [u["username"] for u in auth.list_users(commune)]
     token = csrf_token(admin, "/commune/users")
-    response = admin.post("/commune/users", data=dict({"role": "staff"}, csrf_token=token,
-                                                      **data))
+    response = admin.post("/commune/users", data=dict(
+        {"role": "staff", "full_name": "Trần Thị Mai"}, csrf_token=token, **data))
     assert response.status_code == 422
     assert message in page_text(response)
     assert [u["username"] for u in auth.list_users(commune)] == before

@@ -58,10 +58,10 @@ def test_a_new_account_shows_every_error_at_once_under_its_own_field(commune, cl
     response = post(admin, "/commune/users", {"username": "Cán Bộ", "password": "ngắn",
                                              "role": "boss"}, "/commune/users")
     assert response.status_code == 422
-    assert {t for t, _ in summary(response)} == {"username", "password", "role-0"}
+    assert {t for t, _ in summary(response)} == {"full_name", "username", "password", "role-0"}
     page = response.get_data(as_text=True)
-    for field, message in (("username", "chữ thường không dấu"), ("password", "ít nhất 10 ký tự"),
-                           ("role", "Hãy chọn vai trò")):
+    for field, message in (("full_name", "bắt buộc"), ("username", "chữ thường không dấu"),
+                           ("password", "ít nhất 10 ký tự"), ("role", "Hãy chọn vai trò")):
         assert re.search(rf'id="{field}-err">[^<]*{message}', page), field
     users = json.loads(open(os.path.join(commune.data_dir, "users.json"), "rb").read()) \
         if os.path.exists(os.path.join(commune.data_dir, "users.json")) else {}

@@ -15,6 +15,8 @@ from fieldapp.views.forms import ActionForm
 
 class StaffForm(FlaskForm):
     """The admin adds a commune account."""
+    full_name = StringField("Họ và tên người dùng tài khoản", render_kw={
+        "maxlength": 120, "autocomplete": "off"})
     username = StringField("Tên đăng nhập (không dấu)", render_kw={
         "autocapitalize": "none", "maxlength": 32, "autocomplete": "off"})
     password = PasswordField("Mật khẩu (ít nhất 10 ký tự)", render_kw={
@@ -33,8 +35,13 @@ def users():
     if form.validate_on_submit():
         username = (form.username.data or "").strip().lower()
         role = form.role.data if form.role.data in ("staff", "admin") else None
+        full_name = None
         if role is None:
             form.role.errors = ["Hãy chọn vai trò cán bộ xã hoặc quản trị."]
+        try:
+            full_name = auth.holder_name(form.full_name.data or "")
+        except FieldappError as error:
+            form.full_name.errors = [error.message.removeprefix("Họ và tên: ")]
         if not auth.USERNAME_RE.match(username):
             form.username.errors = [auth.USERNAME_RULE]
         try:
@@ -43,13 +50,14 @@ def users():
             form.password.errors = [error.message]
         if not form.errors:
             try:
-                auth.add_user(site, username, role, form.password.data or "")
+                auth.add_user(site, username, role, form.password.data or "",
+                              full_name=full_name)
             except FieldappError as error:
                 form.username.errors = [error.message]
             else:
                 audit.record(site, current_user()["username"], "user.add", user=username,
                              role=role)
-                flash(f"Đã tạo tài khoản {username}.", "ok")
+                flash(f"Đã tạo tài khoản {username} cho {full_name}.", "ok")
                 return redirect(url_for("commune.users"))
     return render_template("commune/users.html", form=form, users=auth.list_users(site),
                            roles=auth.ROLE_LABELS, action=ActionForm()), \
@@ -59,12 +67,12 @@ def users():
 @bp.post("/users/<username>/<action>")
 @page("admin", site_kind="commune")
 def user_action(username, action):
-    """Disable, enable or set a new password for a commune account."""
+    """Disable, enable, set a new password or the holder's name of a commune account."""
     site = get_site()
     target = auth.get_user(site, username)
     if target is None:
         raise NotFound("Không có tài khoản này.")
-    if target["username"] == current_user()["username"]:
+    if target["username"] == current_user()["username"] and action != "name":
         raise BadRequest("Bạn không thể tự khóa hoặc đổi mật khẩu của chính mình ở đây.")
     if action in ("disable", "enable"):
         switch_account(site, username, action == "enable")
@@ -77,6 +85,14 @@ def user_action(username, action):
         else:
             audit.record(site, current_user()["username"], "user.pin_reset", user=username)
             flash(f"Đã đặt mật khẩu mới cho {username}.", "ok")
+    elif action == "name":
+        try:
+            auth.set_full_name(site, username, request.form.get("full_name", ""))
+        except FieldappError as error:
+            flash(f"{username}: {error.message}", "error")
+        else:
+            audit.record(site, current_user()["username"], "user.name", user=username)
+            flash(f"Đã ghi họ và tên cho {username}.", "ok")
     else:
         raise NotFound("Không có thao tác này.")
     return redirect(url_for("commune.users"))
