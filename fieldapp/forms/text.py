@@ -3,7 +3,7 @@ import datetime
 import unicodedata
 
 __all__ = ["nfc", "fold", "decimal", "percent", "points", "target", "target_cell", "target_line", "vn_date",
-           "vn_number", "vn_time", "TZ_OFFSET", "NO_TARGET", "POINTS"]
+           "vn_span", "vn_number", "vn_time", "TZ_OFFSET", "NO_TARGET", "POINTS"]
 
 TZ_OFFSET = datetime.timedelta(hours=7)   # Asia/Ho_Chi_Minh has no daylight saving
 NO_TARGET = "Không đặt chỉ tiêu"           # what every page and report says for a missing target
@@ -84,6 +84,15 @@ def vn_date(value):
     text = value.isoformat() if hasattr(value, "isoformat") else str(value)
     year, month, day = text[:10].split("-")
     return f"{day}/{month}/{year}"
+
+
+def vn_span(start, end):
+    """Two dates as one span, the year said once when both share it: 15/08–25/08/2025
+    (a select's option at 360 px holds no more)."""
+    first, last = vn_date(start), vn_date(end)
+    if len(first) == len(last) == 10 and first[-4:] == last[-4:]:
+        first = first[:-5]
+    return f"{first}–{last}"
 
 
 def vn_time(value):

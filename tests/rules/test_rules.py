@@ -113,6 +113,12 @@ def test_numbers_and_dates_are_written_the_vietnamese_way():
     assert vn_date("2025-08-25") == "25/08/2025"
 
 
+def test_a_span_of_dates_says_its_year_once_when_both_share_it():
+    from fieldapp.forms.text import vn_span
+    assert vn_span("2025-08-15", "2025-08-25") == "15/08–25/08/2025"
+    assert vn_span("2025-12-29", "2026-01-04") == "29/12/2025–04/01/2026"
+
+
 @pytest.mark.parametrize("username, pin", [("hoa\n", "123456"), ("hoa", "123456\n")])
 def test_a_trailing_newline_is_not_part_of_a_valid_username_or_pin(site, username, pin):
     from fieldapp.auth.accounts import add_user, get_user
