@@ -365,7 +365,7 @@ def build_demo(root, seed=2025):
     _send_batches(summary)
     from fieldapp.cli.demo_province import build_province
     summary.province_dir = build_province(summary, START, END, STAFF_PASSWORD, _village_versions,
-                                          demo_retention_days())
+                                          demo_retention_days(), STAFF_NAMES)
     return summary
 
 

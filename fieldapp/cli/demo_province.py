@@ -20,12 +20,14 @@ OWN_TARGETS = {"25264": {"adult_online_usage": 0.6}, "26017": {"adult_online_usa
                                                                 "households_visited": 0.9}}
 
 
-def build_province(summary, start, end, password, village_versions, retention_days):
+def build_province(summary, start, end, password, village_versions, retention_days,
+                   staff_names):
     """Make the province under `summary.root`/province; return its directory.
 
     `village_versions(village_id, households, authors, rng, fake)` is the demo's own
     generator of a village's campaign, reused for the small communes' villages;
-    `retention_days` keeps their data as long as the demo's own."""
+    `retention_days` keeps their data as long as the demo's own; `staff_names` names the
+    holders of its accounts."""
     from faker import Faker
 
     from fieldapp.indicators.periods import periods_from_settings
@@ -42,9 +44,8 @@ def build_province(summary, start, end, password, village_versions, retention_da
     province.update_settings(lambda settings: [c.update(targets=dict(OWN_TARGETS[c["code"]]))
                                                for c in settings["communes"]
                                                if c["code"] in OWN_TARGETS])
-    from fieldapp.cli.demo import STAFF_NAMES
     for username, role in (("canbotinh", "staff"), ("quantri", "admin")):
-        add_user(province, username, role, password, full_name=STAFF_NAMES[username])
+        add_user(province, username, role, password, full_name=staff_names[username])
     commune = Site(summary.commune_dir)
     import_rollup(province, rollup_bytes(make_rollup(commune, end)))
     commune.close()
