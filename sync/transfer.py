@@ -81,9 +81,9 @@ def _import(site, data, source, authorize, now, limits):
         raise BatchRejected("site_kind", "Chỉ máy của xã mới nhận lô dữ liệu.")
     now = now or datetime.datetime.now(datetime.timezone.utc)
     batch, checked, raw = read_checked(site, data, now, limits)
-    if authorize is not None:
-        authorize(batch)
     with import_lock(site):
+        if authorize is not None:       # under the lock: a token revoked meanwhile counts
+            authorize(batch)
         return store_checked(site, batch, checked, raw, source, now)
 
 

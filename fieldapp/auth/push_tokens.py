@@ -1,6 +1,13 @@
 """Push tokens of the tier above: the commune centre gives each village laptop one to send
 its batches (POST /api/v1/batches), the province gives each commune one to send its
-roll-ups (POST /api/v1/rollups). Only a token's hash is stored; each is shown once."""
+roll-ups (POST /api/v1/rollups). Only a token's hash is stored; each is shown once.
+
+A push is checked twice: its token when the request comes in (before its body is read),
+and again under the import's lock just before anything is stored (`bind`), where the
+token is also bound to the first laptop that uses it. Revoking or replacing a token
+takes the same lock, so a push in flight lands either before the revocation (taken) or
+after it (refused): never taken with a token revoked while it was being read, and never
+two laptops binding one token at once."""
 import datetime
 import hashlib
 import secrets
@@ -11,7 +18,8 @@ from fieldapp.forms.errors import NotFound, NotSignedIn
 
 __all__ = ["PUSH_PREFIX", "ROLLUP_PREFIX", "ROLLUP_TOKENS", "issue_push_token",
            "push_token_row", "mark_used", "issue_rollup_token", "rollup_token_row",
-           "mark_rollup_used", "rollup_tokens", "revoke_rollup_token"]
+           "mark_rollup_used", "rollup_tokens", "revoke_rollup_token", "revoke_push_token",
+           "bind", "import_lock"]
 
 PUSH_PREFIX = "fa-push-"
 ROLLUP_PREFIX = "fa-tinh-"            # a commune's token at the province (tỉnh)
@@ -44,6 +52,28 @@ def _live_row(site, table, token):
     return row
 
 
+def import_lock(site):
+    """The lock an import into this site holds from its last token check to its store."""
+    if site.kind == "province":
+        return site.lock                  # fieldapp/province/store.py imports under it
+    from sync.transfer import import_lock as commune_import_lock
+    return commune_import_lock(site)
+
+
+def bind(site, table, token, site_id):
+    """Under the import's lock: the token's row read again (NotSignedIn when it was
+    revoked meanwhile), bound to laptop `site_id` when it is bound to none yet. The
+    caller refuses a row bound to another laptop."""
+    with site.meta_lock:
+        found = site.table(table).get(Query().hash == _hash(token))
+        if found is None or found["revoked"]:
+            raise NotSignedIn("Mã gửi dữ liệu không hợp lệ hoặc đã bị thu hồi.")
+        if not found.get("site_id"):
+            site.table(table).update({"site_id": site_id}, doc_ids=[found.doc_id])
+            found = site.table(table).get(doc_id=found.doc_id)
+    return found
+
+
 def _mark(site, table, row, site_id):
     with site.meta_lock:
         site.table(table).update({"site_id": site_id, "last_used": _now()},
@@ -72,7 +102,7 @@ def mark_used(site, row, site_id):
 def issue_rollup_token(site, commune_code, label, by):
     """A new token for one commune of a province, replacing (revoking) its earlier ones:
     a commune has one live token. Return (token, how many earlier ones were revoked)."""
-    with site.meta_lock:
+    with import_lock(site), site.meta_lock:
         table = site.table(ROLLUP_TOKENS)
         earlier = [r.doc_id for r in table.all()
                    if r["commune_code"] == commune_code and not r["revoked"]]
@@ -107,7 +137,7 @@ def rollup_tokens(site):
 def revoke_rollup_token(site, token_id=None, commune_code=None):
     """Revoke one token (by its number) or every live token of a commune; return how
     many were revoked; raise NotFound for a number that was never issued."""
-    with site.meta_lock:
+    with import_lock(site), site.meta_lock:
         table = site.table(ROLLUP_TOKENS)
         if token_id is not None:
             if table.get(doc_id=token_id) is None:
@@ -118,3 +148,13 @@ def revoke_rollup_token(site, token_id=None, commune_code=None):
                    if r["commune_code"] == commune_code and not r["revoked"]]
         table.update({"revoked": True}, doc_ids=ids)
     return len(ids)
+
+
+def revoke_push_token(site, token_id):
+    """Revoke a village laptop's push token by its number; raise NotFound for a number
+    that was never issued."""
+    with import_lock(site), site.meta_lock:
+        table = site.table(PUSH_TOKENS)
+        if table.get(doc_id=token_id) is None:
+            raise NotFound("Không có mã gửi này.")
+        table.update({"revoked": True}, doc_ids=[token_id])

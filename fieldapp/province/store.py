@@ -84,14 +84,14 @@ def import_rollup(site, raw, authorize=None):
     if code not in communes:
         raise BatchRejected("commune", f"Xã mã {code} không thuộc danh sách xã của "
                                        f"{settings['province_name']}.")
-    if authorize is not None:
-        authorize(rollup)
     key = rollup["site"]["public_key"]
     receipt = dict(commune_code=code, commune_name=communes[code],
                    rollup_id=rollup["rollup_id"], as_of=rollup["as_of"],
                    fingerprint=keys.fingerprint(key))
     os.makedirs(os.path.join(site.data_dir, ROLLUP_DIR), exist_ok=True)
     with site.lock:                       # one import of a commune at a time, whole
+        if authorize is not None:         # under the lock: a token revoked meanwhile counts
+            authorize(rollup)
         kept = receipts(site, code)
         pinned = kept[0]["public_key"] if kept else None      # the key seen first
         if pinned is not None and pinned != key:

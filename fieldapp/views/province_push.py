@@ -8,7 +8,8 @@ from wtforms import SelectField, StringField
 
 from fieldapp import audit
 from fieldapp.auth.access import bearer_token, get_site, page
-from fieldapp.auth.push_tokens import (ROLLUP_PREFIX, issue_rollup_token, mark_rollup_used,
+from fieldapp.auth.push_tokens import (ROLLUP_PREFIX, ROLLUP_TOKENS, bind, issue_rollup_token,
+                                       mark_rollup_used,
                                        revoke_rollup_token, rollup_token_row, rollup_tokens)
 from fieldapp.forms.errors import FieldappError, Forbidden, NotFound, NotSignedIn
 from fieldapp.forms.text import vn_time
@@ -24,15 +25,17 @@ MAX_PUSH_BODY = 4 * 1024 * 1024         # gzip or sealed: a commune's roll-up is
 
 # -------------------------------------------------------------- the push API
 
-def _guard(row, seen):
-    """Refuse a roll-up of another commune, or from another machine, than the token's;
+def _guard(site, token, row, seen):
+    """Refuse a roll-up of another commune, or from another machine, than the token's,
+    or one whose token was revoked while it was read (run under the import's lock);
     note the sending machine's site id in `seen`."""
     def authorize(rollup):
         seen["site_id"] = rollup["site"]["id"]
         if rollup["commune_code"] != row["commune_code"]:
             raise Forbidden(f"Mã gửi này chỉ dùng cho xã mã {row['commune_code']}: không "
                             "nhận số liệu của xã khác. Không có gì được lưu.")
-        if row.get("site_id") and row["site_id"] != rollup["site"]["id"]:
+        if bind(site, ROLLUP_TOKENS, token, rollup["site"]["id"])["site_id"] != \
+                rollup["site"]["id"]:
             raise Forbidden("Mã gửi này đã được một máy khác của xã dùng; hãy xin cán bộ "
                             "tỉnh mã mới.")
     return authorize
@@ -56,7 +59,7 @@ def receive():
             raise BatchTooLarge("too_large", "Số liệu gửi lên phải có độ dài và không quá "
                                 f"{MAX_PUSH_BODY // (1024 * 1024)} MB: không nhận.")
         body = request.get_data(cache=False)
-        receipt = import_rollup(site, body, authorize=_guard(row, seen))
+        receipt = import_rollup(site, body, authorize=_guard(site, token, row, seen))
     except FieldappError as error:
         audit.record(site, actor, "rollup.push.refused",
                      problem=(error.details or {}).get("problem") or error.code, **detail)

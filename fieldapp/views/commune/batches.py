@@ -10,7 +10,8 @@ from wtforms import SelectField, StringField
 from fieldapp import audit
 from fieldapp.auth.access import bearer_token, get_site, page
 from fieldapp.auth.accounts import user_for_token
-from fieldapp.auth.push_tokens import PUSH_PREFIX, issue_push_token, mark_used, push_token_row
+from fieldapp.auth.push_tokens import (PUSH_PREFIX, PUSH_TOKENS, bind, issue_push_token, mark_used,
+                                       push_token_row, revoke_push_token as revoke_token)
 from fieldapp.forms.errors import FieldappError, Forbidden, NotFound, NotSignedIn
 from fieldapp.forms.text import vn_number, vn_time
 from fieldapp.records import people_names
@@ -41,13 +42,14 @@ def _log_import(site, actor, how, receipt=None, **details):
 
 # -------------------------------------------------------------- push API
 
-def _push_guard(row):
-    """Refuse a batch from another village or another machine than the token's."""
+def _push_guard(site, token, row):
+    """Refuse a batch from another village or another machine than the token's, or one
+    whose token was revoked while it was read (run under the import's lock)."""
     def authorize(batch):
         sender = batch["site"]
         if set(sender["village_ids"]) - {row["village_id"]}:
             raise Forbidden(f"Mã gửi này chỉ dùng cho thôn {row['village_id']}.")
-        if row.get("site_id") and row["site_id"] != sender["id"]:
+        if bind(site, PUSH_TOKENS, token, sender["id"])["site_id"] != sender["id"]:
             raise Forbidden("Mã gửi này đã được một máy khác dùng; hãy xin cán bộ xã mã mới.")
     return authorize
 
@@ -61,7 +63,8 @@ def receive():
     authorize, row, limits = None, None, UPLOAD_LIMITS
     if token.startswith(PUSH_PREFIX):
         row = push_token_row(site, token)
-        authorize, source, limits = _push_guard(row), f"push:{row['label']}", PUSH_LIMITS
+        authorize, source, limits = _push_guard(site, token, row), f"push:{row['label']}", \
+            PUSH_LIMITS
     else:
         user = user_for_token(site, token, "api")
         if user["role"] not in STAFF:
@@ -314,11 +317,7 @@ def revoke_push_token(token_id):
     """Revoke a push token: that laptop can no longer push."""
     site = get_site()
     require_form_token()
-    with site.meta_lock:
-        table = site.table("push_tokens")
-        if table.get(doc_id=token_id) is None:
-            raise NotFound("Không có mã gửi này.")
-        table.update({"revoked": True}, doc_ids=[token_id])
+    revoke_token(site, token_id)
     audit.record(site, g.user["username"], "push_token.revoke", token=token_id)
     flash("Đã thu hồi mã gửi.", "ok")
     return redirect(url_for("batches.push_tokens"))
