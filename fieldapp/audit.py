@@ -26,6 +26,7 @@ ACTION_LABELS = {
     "import.cli.refused": "Từ chối lô dữ liệu (dòng lệnh)",
     "subject": "Yêu cầu về dữ liệu cá nhân",
     "subject.request": "Ghi nhận yêu cầu về dữ liệu cá nhân",
+    "subject.answered": "Phản hồi người yêu cầu về dữ liệu cá nhân",
     "subject.done": "Hoàn thành yêu cầu về dữ liệu cá nhân",
     "subject.export": "Xuất dữ liệu của một người (dòng lệnh)",
     "subject.export.json": "Tải dữ liệu của một người (JSON)",

@@ -1,7 +1,9 @@
 """The log of citizens' requests about their data (Law 91/2025/QH15, Decree 356/2025/NĐ-CP).
 
 DATA/subject_requests.log is append-only (storage.journal): one "opened" entry per
-request, then a "done" entry when it is answered. A request names its subject by record
+request, an "answered" entry when the person has been given an answer (what will be done,
+and how), then a "done" entry when it is carried out (which answers it too, if nothing
+did before). A request names its subject by record
 id (a household or a person), never by name: kind (see / correct / erase), the village,
 the day it was received (Vietnam date), its deadline, who recorded it and who closed it.
 
@@ -19,9 +21,9 @@ import uuid
 from fieldapp.forms.errors import Conflict, Invalid, NotFound
 from storage.journal import append_entry, read_entries
 
-__all__ = ["KINDS", "KIND_LABELS", "DEFAULT_REQUEST_DAYS", "request_days", "parse_request_days",
-           "deadline",
-           "open_request", "mark_done", "all_requests", "days_left", "open_counts"]
+__all__ = ["KINDS", "KIND_LABELS", "DEFAULT_REQUEST_DAYS", "ANSWER_WORKING_DAYS", "request_days",
+           "parse_request_days", "deadline", "answer_due", "open_request", "mark_answered",
+           "mark_done", "all_requests", "days_left", "answer_late", "open_counts"]
 
 KINDS = ("see", "correct", "erase")
 KIND_LABELS = {"see": "Xem / nhận bản sao", "correct": "Sửa", "erase": "Xóa"}
@@ -30,6 +32,8 @@ SUBJECT_TYPES = ("household", "person")
 # Days from receipt to the legal deadline, unless the site sets `subject_request_days`:
 # the shorter end of Decree 356/2025/NĐ-CP's 10-20 days (see the module's docstring).
 DEFAULT_REQUEST_DAYS = 10
+# Decree 356/2025/NĐ-CP: the person is answered within 2 working days of the request
+ANSWER_WORKING_DAYS = 2
 
 
 def _path(site):
@@ -59,6 +63,17 @@ def deadline(settings, received):
     return received + datetime.timedelta(days=request_days(settings))
 
 
+def answer_due(received):
+    """The last day to answer the person: ANSWER_WORKING_DAYS working days (Monday to
+    Friday) after the day received. Public holidays are not known here, so a holiday in
+    between makes the day early, never late."""
+    day, left = received, ANSWER_WORKING_DAYS
+    while left:
+        day += datetime.timedelta(days=1)
+        left -= day.weekday() < 5
+    return day
+
+
 def _now():
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
@@ -84,13 +99,31 @@ def open_request(site, actor, kind, subject_type, subject_id, village_id, receiv
     return next(r for r in all_requests(site) if r["id"] == request_id)
 
 
-def mark_done(site, actor, request_id, village_ids=None):
-    """Close an open request of `village_ids` (None: any); raise NotFound or Conflict."""
+def _open(site, request_id, village_ids):
+    """The open request `request_id` of `village_ids` (None: any); NotFound or Conflict."""
     found = next((r for r in all_requests(site, village_ids) if r["id"] == request_id), None)
     if found is None:
         raise NotFound("Không tìm thấy yêu cầu này.")
     if found["status"] == "done":
         raise Conflict("Yêu cầu này đã được xử lý xong.")
+    return found
+
+
+def mark_answered(site, actor, request_id, village_ids=None):
+    """Note that the person has been answered; raise NotFound, or Conflict when the
+    request is closed or was answered already."""
+    found = _open(site, request_id, village_ids)
+    if found["answered_at"]:
+        raise Conflict("Yêu cầu này đã được ghi là đã phản hồi người dân.")
+    at = _now()
+    append_entry(_path(site), {"event": "answered", "request_id": request_id, "at": at,
+                               "by": actor or ""})
+    return dict(found, answered_at=at, answered_by=actor or "")
+
+
+def mark_done(site, actor, request_id, village_ids=None):
+    """Close an open request of `village_ids` (None: any); raise NotFound or Conflict."""
+    found = _open(site, request_id, village_ids)
     append_entry(_path(site), {"event": "done", "request_id": request_id, "at": _now(),
                                "by": actor or ""})
     return dict(found, status="done", handled_by=actor or "")
@@ -99,7 +132,8 @@ def mark_done(site, actor, request_id, village_ids=None):
 def all_requests(site, village_ids=None, subject_ids=None):
     """The requests, oldest received first, optionally of some villages or subjects:
     [{"id", "kind", "subject_type", "subject_id", "village_id", "received", "deadline"
-    (ISO dates), "status": "open"|"done", "recorded_by", "handled_by", "done_at"}]."""
+    "answer_due" (ISO dates), "status": "open"|"done", "recorded_by", "answered_by",
+    "answered_at", "handled_by", "done_at"}]."""
     found = {}
     for entry in read_entries(_path(site)):
         request_id = entry.get("request_id")
@@ -108,11 +142,17 @@ def all_requests(site, village_ids=None, subject_ids=None):
                 "id": request_id, "kind": entry["kind"], "subject_type": entry["subject_type"],
                 "subject_id": entry["subject_id"], "village_id": entry["village_id"],
                 "received": entry["received"], "deadline": entry["deadline"],
+                "answer_due": answer_due(datetime.date.fromisoformat(entry["received"]))
+                .isoformat(),
                 "status": "open", "recorded_by": entry.get("by", ""), "recorded_at": entry["at"],
-                "handled_by": "", "done_at": ""}
-        elif entry.get("event") == "done" and request_id in found:
-            found[request_id].update(status="done", handled_by=entry.get("by", ""),
-                                     done_at=entry.get("at", ""))
+                "answered_by": "", "answered_at": "", "handled_by": "", "done_at": ""}
+        elif entry.get("event") in ("answered", "done") and request_id in found:
+            row = found[request_id]
+            if not row["answered_at"]:
+                row.update(answered_by=entry.get("by", ""), answered_at=entry.get("at", ""))
+            if entry["event"] == "done":
+                row.update(status="done", handled_by=entry.get("by", ""),
+                           done_at=entry.get("at", ""))
     chosen = [r for r in found.values()
               if (village_ids is None or r["village_id"] in village_ids)
               and (subject_ids is None or r["subject_id"] in subject_ids)]
@@ -124,7 +164,15 @@ def days_left(request, today):
     return (datetime.date.fromisoformat(request["deadline"]) - today).days
 
 
+def answer_late(request, today):
+    """Whether the person should have been answered by `today` and was not."""
+    return not request["answered_at"] and today > datetime.date.fromisoformat(
+        request["answer_due"])
+
+
 def open_counts(site, village_ids, today):
-    """(open requests, of which overdue) of the villages, as of `today`."""
+    """(open requests, of which overdue: past their deadline, or not answered in time) of
+    the villages, as of `today`."""
     pending = [r for r in all_requests(site, village_ids) if r["status"] == "open"]
-    return len(pending), sum(1 for r in pending if days_left(r, today) < 0)
+    return len(pending), sum(1 for r in pending
+                             if days_left(r, today) < 0 or answer_late(r, today))

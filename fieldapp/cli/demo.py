@@ -258,14 +258,15 @@ def _honest_forks(versions, authors, rng):
 
 
 def _subject_requests(site, village_id, lead, versions):
-    """Two requests of citizens about their data, open: one to see (received 3 days ago),
-    one to correct that is overdue, so the lead's dashboard and page show both."""
+    """Two requests of citizens about their data, open: one to see (received yesterday,
+    still to be answered), one to correct that is overdue, so the lead's dashboard and
+    page show both."""
     from fieldapp import subject_requests
     from fieldapp.indicators.periods import today_local
     homes = [v["id"] for v in versions if v["type"] == "household"]
     rng = random.Random(village_id)     # its own: the demo's other data stays as it was
     late = subject_requests.request_days(site.settings) + 2
-    for kind, days_ago in (("see", 3), ("correct", late)):
+    for kind, days_ago in (("see", 1), ("correct", late)):
         subject_requests.open_request(site, lead, kind, "household", rng.choice(homes), village_id,
                                       today_local() - datetime.timedelta(days=days_ago))
 

@@ -106,6 +106,8 @@ def requests(obj, only_open, as_json):
         else:
             left = subject_requests.days_left(r, today)
             state = f"quá hạn {-left} ngày" if left < 0 else f"còn {left} ngày"
+            if subject_requests.answer_late(r, today):
+                state += ", chưa phản hồi"
         label = subject_requests.KIND_LABELS[r["kind"]]
         click.echo(f"{r['id'][:8]:<10}{label:<20}{vn_date(r['received']):<12}"
                    f"{vn_date(r['deadline']):<12}{state:<22}"
@@ -135,7 +137,34 @@ def request(obj, household, person, kind, received):
         raise click_error(error)
     audit.record(site, "cli", "subject.request", ids=[subject_id], request_id=logged["id"],
                  kind=kind)
-    click.echo(f"Đã ghi yêu cầu {logged['id'][:8]}; hạn {vn_date(logged['deadline'])}.")
+    click.echo(f"Đã ghi yêu cầu {logged['id'][:8]}; phản hồi người dân chậm nhất "
+               f"{vn_date(logged['answer_due'])}, xử lý xong chậm nhất {vn_date(logged['deadline'])}.")
+
+
+def _request_id(site, given):
+    """The one logged request whose id is `given` or starts with it (8 characters or more)."""
+    from fieldapp import subject_requests
+    matches = [r["id"] for r in subject_requests.all_requests(site)
+               if r["id"] == given or (len(given) >= 8 and r["id"].startswith(given))]
+    if len(matches) != 1:
+        raise click.ClickException("Không tìm thấy yêu cầu này (hoặc mã chưa đủ để phân biệt).")
+    return matches[0]
+
+
+@click.command()
+@click.argument("request_id")
+@click.pass_obj
+def answered(obj, request_id):
+    """Note that the person of a request has been answered (what will be done, and how),
+    which Decree 356/2025/NĐ-CP asks within 2 working days."""
+    from fieldapp import audit, subject_requests
+    site = obj.site()
+    try:
+        noted = subject_requests.mark_answered(site, "cli", _request_id(site, request_id))
+    except FieldappError as error:
+        raise click_error(error)
+    audit.record(site, "cli", "subject.answered", ids=[noted["subject_id"]], request_id=noted["id"])
+    click.echo(f"Đã ghi: người dân của yêu cầu {noted['id'][:8]} đã được phản hồi.")
 
 
 @click.command()
@@ -145,16 +174,12 @@ def done(obj, request_id):
     """Mark a request done (REQUEST_ID: its id, or the first 8 characters of it)."""
     from fieldapp import audit, subject_requests
     site = obj.site()
-    matches = [r["id"] for r in subject_requests.all_requests(site)
-               if r["id"] == request_id or (len(request_id) >= 8 and r["id"].startswith(request_id))]
-    if len(matches) != 1:
-        raise click.ClickException("Không tìm thấy yêu cầu này (hoặc mã chưa đủ để phân biệt).")
     try:
-        closed = subject_requests.mark_done(site, "cli", matches[0])
+        closed = subject_requests.mark_done(site, "cli", _request_id(site, request_id))
     except FieldappError as error:
         raise click_error(error)
     audit.record(site, "cli", "subject.done", ids=[closed["subject_id"]], request_id=closed["id"])
     click.echo(f"Đã đánh dấu xong yêu cầu {closed['id'][:8]}.")
 
 
-COMMANDS = (find, export, requests, request, done)
+COMMANDS = (find, export, requests, request, answered, done)

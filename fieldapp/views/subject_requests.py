@@ -75,13 +75,15 @@ def index():
         home_id = version and (version["id"] if version["type"] == "household"
                                else version["data"].get("household_id"))
         rows.append(dict(r, name=_name(version), home_id=home_id,
-                         days_left=subject_requests.days_left(r, today)))
+                         days_left=subject_requests.days_left(r, today),
+                         answer_late=subject_requests.answer_late(r, today)))
     pending = sorted((r for r in rows if r["status"] == "open"), key=lambda r: r["deadline"])
     finished = [r for r in rows if r["status"] == "done"][:20]
     return render_template(
         "subjects/index.html", q=query, found=found[:MAX_FOUND], more=more, chosen=chosen, pending=pending,
         finished=finished, today=today, form=ActionForm(), kinds=subject_requests.KIND_LABELS,
-        days=subject_requests.request_days(site.settings), names=people_names(site.store, villages),
+        days=subject_requests.request_days(site.settings),
+        answer_days=subject_requests.ANSWER_WORKING_DAYS, names=people_names(site.store, villages),
         village_names={v["id"]: v["name"] for v in site.settings.get("villages", [])},
         at_village=site.kind == "village")
 
@@ -110,6 +112,26 @@ def new():
     audit.record(site, user["username"], "subject.request", ids=[subject_id],
                  request_id=logged["id"], kind=logged["kind"])
     flash(f"Đã ghi yêu cầu; hạn trả lời {vn_date(logged['deadline'])}.", "ok")
+    return redirect(url_for("subjects.index"))
+
+
+@bp.post("/answered")
+@page("lead", "staff")
+def answered():
+    """Note that the person of an open request of the user's villages has been answered."""
+    user = _user()
+    require_form_token()
+    site = get_site()
+    try:
+        noted = subject_requests.mark_answered(site, user["username"],
+                                               request.form.get("request_id", "")[:64],
+                                               visible_villages(user))
+    except FieldappError as error:
+        flash(error.message, "error")
+        return redirect(url_for("subjects.index"))
+    audit.record(site, user["username"], "subject.answered", ids=[noted["subject_id"]],
+                 request_id=noted["id"])
+    flash("Đã ghi: người dân đã được phản hồi.", "ok")
     return redirect(url_for("subjects.index"))
 
 

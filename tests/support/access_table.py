@@ -97,6 +97,7 @@ TABLE = {
     "static": (OPEN, OPEN),
     "subjects.erase": ((L,), (S,)),
     "subjects.erase_confirm": ((L,), (S,)),
+    "subjects.answered": ((L,), (S,)),
     "subjects.done": ((L,), (S,)),
     "subjects.export_file_json": ((L,), (S,)),
     "subjects.export_file_pdf": ((L,), (S,)),

@@ -1,5 +1,6 @@
 """The log of requests about personal data: deadlines from the day received, the site's
-setting, open and overdue counts, and `fieldapp subject requests|request|done`."""
+setting, the answer due within 2 working days, open and overdue counts, and
+`fieldapp subject requests|request|done`."""
 import datetime
 import json
 
@@ -23,6 +24,46 @@ def test_a_deadline_is_the_days_after_the_day_received(site):
     assert logged["status"] == "open" and logged["recorded_by"] == "lan"
 
 
+def working_days_later(day, n):
+    """`day` plus `n` days from Monday to Friday, counted one calendar day at a time."""
+    while n:
+        day += DAY
+        if day.isoweekday() <= 5:
+            n -= 1
+    return day
+
+
+@pytest.mark.parametrize("received", [datetime.date(2026, 12, d) for d in range(1, 15)])
+def test_the_person_is_answered_within_two_working_days(site, received):
+    logged = subject_requests.open_request(site, "lan", "see", "person", "p-1", "thon-3",
+                                           received)
+    due = datetime.date.fromisoformat(logged["answer_due"])
+    assert due == working_days_later(received, subject_requests.ANSWER_WORKING_DAYS)
+    assert due.isoweekday() <= 5 and 2 <= (due - received).days <= 4
+    assert not subject_requests.answer_late(logged, due)
+    assert subject_requests.answer_late(logged, due + DAY)
+
+
+def test_answering_is_noted_once_and_closing_answers_too(site):
+    received = today_local() - 9 * DAY
+    first = subject_requests.open_request(site, "lan", "see", "person", "p-1", "thon-3", received)
+    second = subject_requests.open_request(site, "lan", "erase", "person", "p-2", "thon-3",
+                                           received)
+    noted = subject_requests.mark_answered(site, "minh", first["id"], ["thon-3"])
+    assert noted["answered_by"] == "minh" and noted["answered_at"]
+    with pytest.raises(Conflict):
+        subject_requests.mark_answered(site, "lan", first["id"])
+    with pytest.raises(NotFound):
+        subject_requests.mark_answered(site, "lan", second["id"], ["thon-4"])
+    subject_requests.mark_done(site, "lan", second["id"])
+    rows = {r["id"]: r for r in subject_requests.all_requests(site)}
+    assert rows[first["id"]]["answered_by"] == "minh"
+    assert rows[second["id"]]["answered_by"] == "lan" and rows[second["id"]]["answered_at"]
+    assert not subject_requests.answer_late(rows[second["id"]], today_local())
+    with pytest.raises(Conflict):                   # closed: nothing more to answer
+        subject_requests.mark_answered(site, "lan", second["id"])
+
+
 @pytest.mark.parametrize("setting,days", [(15, 15), (1, 1), (0, 10), (91, 10), ("20", 10),
                                           (True, 10), (None, 10)])
 def test_the_site_sets_the_days_and_a_bad_setting_falls_back(site, setting, days):
@@ -43,6 +84,9 @@ def test_open_and_overdue_counts_and_closing_a_request(site):
     subject_requests.open_request(site, "lan", "erase", "person", "p-3", "thon-4", today)
     assert subject_requests.days_left(late, today) == -2
     assert subject_requests.days_left(due, today) == 0
+    # both should have been answered long ago: overdue until the person is answered
+    assert subject_requests.open_counts(site, ["thon-3"], today) == (2, 2)
+    subject_requests.mark_answered(site, "lan", due["id"], ["thon-3"])
     assert subject_requests.open_counts(site, ["thon-3"], today) == (2, 1)
     closed = subject_requests.mark_done(site, "lan", late["id"], ["thon-3"])
     assert closed["status"] == "done"
@@ -91,11 +135,18 @@ def test_the_cli_records_lists_and_closes_requests(runner, site):
     [line] = _cli(runner, site, "requests", "--json").splitlines()
     logged = json.loads(line)
     assert logged["subject_id"] == home["id"] and logged["status"] == "open"
+    answer_due = subject_requests.answer_due(received)
+    assert answer_due.strftime("%d/%m/%Y") in said
+    assert ("chưa phản hồi" in table) == (today_local() > answer_due)
+    _cli(runner, site, "answered", logged["id"][:8])
+    assert "chưa phản hồi" not in _cli(runner, site, "requests")
+    again = runner.invoke(main, ["--data", site.data_dir, "subject", "answered", logged["id"]])
+    assert again.exit_code == 1 and "đã phản hồi" in again.output
     _cli(runner, site, "done", logged["id"][:8])
     assert "đã xong" in _cli(runner, site, "requests")
     assert _cli(runner, site, "requests", "--open").strip() == "Chưa có yêu cầu nào."
     actions = [e["action"] for e in audit.entries(site, "subject")]
-    assert actions == ["subject.request", "subject.done"]
+    assert actions == ["subject.request", "subject.answered", "subject.done"]
     again = runner.invoke(main, ["--data", site.data_dir, "subject", "done", logged["id"]])
     assert again.exit_code == 1 and "đã được xử lý xong" in again.output
 

@@ -11,6 +11,7 @@ import pytest
 
 from fieldapp import audit, create_app, subject_requests
 from fieldapp.auth.accounts import add_user, get_user, session_stamp
+from fieldapp.forms.text import vn_date
 from fieldapp.indicators.periods import today_local
 from tests.support import factories as f
 from tests.support.commune import page_text
@@ -123,6 +124,34 @@ def test_marking_done_moves_the_request_and_names_who_did_it(world):
     assert subject_requests.all_requests(site)[0]["handled_by"] == "lan"
     again = _post(lead, "/subject-requests/done", request_id=logged["id"])
     assert "đã được xử lý xong" in page_text(lead.get(again.headers["Location"]))
+
+
+def test_the_lead_notes_the_answer_and_the_page_says_when_it_is_due(world):
+    site = world["site"]
+    received = today_local() - datetime.timedelta(days=6)      # answer due: already past
+    logged = subject_requests.open_request(site, "lan", "see", "household",
+                                           world["home"]["id"], "thon-3", received)
+    lead = _client(world, "lan")
+    text = page_text(lead.get("/subject-requests/"))
+    assert f"Phản hồi người dân chậm nhất {vn_date(logged['answer_due'])}" in text
+    assert "quá hạn phản hồi" in text and "Đã phản hồi người dân" in text
+    assert subject_requests.open_counts(site, ["thon-3"], today_local()) == (1, 1)
+    before = _tree(site.data_dir)
+    assert lead.post("/subject-requests/answered",
+                     data={"request_id": logged["id"]}).status_code == 400      # no CSRF
+    _post(_client(world, "hoa"), "/subject-requests/answered", request_id=logged["id"])
+    assert _tree(site.data_dir) == before                   # another village's lead: nothing
+    answer = _post(lead, "/subject-requests/answered", request_id=logged["id"])
+    assert answer.status_code == 302
+    text = page_text(lead.get(answer.headers["Location"]))
+    assert "Đã ghi: người dân đã được phản hồi." in text
+    assert f"Đã phản hồi người dân {vn_date(today_local())}" in text
+    assert "quá hạn phản hồi" not in text
+    assert subject_requests.open_counts(site, ["thon-3"], today_local()) == (1, 0)
+    entry = audit.entries(site, "subject.answered")[-1]
+    assert (entry["actor"], entry["request_id"]) == ("lan", logged["id"])
+    again = _post(lead, "/subject-requests/answered", request_id=logged["id"])
+    assert "đã được ghi là đã phản hồi" in page_text(lead.get(again.headers["Location"]))
 
 
 def test_the_lead_of_another_village_can_neither_see_nor_touch_it(world):
