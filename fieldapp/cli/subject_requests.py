@@ -141,14 +141,21 @@ def request(obj, household, person, kind, received):
                f"{vn_date(logged['answer_due'])}, xử lý xong chậm nhất {vn_date(logged['deadline'])}.")
 
 
-def _request_id(site, given):
-    """The one logged request whose id is `given` or starts with it (8 characters or more)."""
-    from fieldapp import subject_requests
+def _mark(obj, given, mark, action):
+    """Apply `mark` (subject_requests.mark_answered or mark_done) to the one logged
+    request whose id is `given` or starts with it (8 characters or more), and audit it."""
+    from fieldapp import audit, subject_requests
+    site = obj.site()
     matches = [r["id"] for r in subject_requests.all_requests(site)
                if r["id"] == given or (len(given) >= 8 and r["id"].startswith(given))]
     if len(matches) != 1:
         raise click.ClickException("Không tìm thấy yêu cầu này (hoặc mã chưa đủ để phân biệt).")
-    return matches[0]
+    try:
+        marked = mark(site, "cli", matches[0])
+    except FieldappError as error:
+        raise click_error(error)
+    audit.record(site, "cli", action, ids=[marked["subject_id"]], request_id=marked["id"])
+    return marked["id"][:8]
 
 
 @click.command()
@@ -156,15 +163,11 @@ def _request_id(site, given):
 @click.pass_obj
 def answered(obj, request_id):
     """Note that the person of a request has been answered (what will be done, and how),
-    which Decree 356/2025/NĐ-CP asks within 2 working days."""
-    from fieldapp import audit, subject_requests
-    site = obj.site()
-    try:
-        noted = subject_requests.mark_answered(site, "cli", _request_id(site, request_id))
-    except FieldappError as error:
-        raise click_error(error)
-    audit.record(site, "cli", "subject.answered", ids=[noted["subject_id"]], request_id=noted["id"])
-    click.echo(f"Đã ghi: người dân của yêu cầu {noted['id'][:8]} đã được phản hồi.")
+    which Decree 356/2025/NĐ-CP asks within 2 working days (REQUEST_ID: its id, or the
+    first 8 characters of it)."""
+    from fieldapp import subject_requests
+    short = _mark(obj, request_id, subject_requests.mark_answered, "subject.answered")
+    click.echo(f"Đã ghi: người dân của yêu cầu {short} đã được phản hồi.")
 
 
 @click.command()
@@ -172,14 +175,9 @@ def answered(obj, request_id):
 @click.pass_obj
 def done(obj, request_id):
     """Mark a request done (REQUEST_ID: its id, or the first 8 characters of it)."""
-    from fieldapp import audit, subject_requests
-    site = obj.site()
-    try:
-        closed = subject_requests.mark_done(site, "cli", _request_id(site, request_id))
-    except FieldappError as error:
-        raise click_error(error)
-    audit.record(site, "cli", "subject.done", ids=[closed["subject_id"]], request_id=closed["id"])
-    click.echo(f"Đã đánh dấu xong yêu cầu {closed['id'][:8]}.")
+    from fieldapp import subject_requests
+    short = _mark(obj, request_id, subject_requests.mark_done, "subject.done")
+    click.echo(f"Đã đánh dấu xong yêu cầu {short}.")
 
 
 COMMANDS = (find, export, requests, request, answered, done)

@@ -115,44 +115,37 @@ def new():
     return redirect(url_for("subjects.index"))
 
 
-@bp.post("/answered")
-@page("lead", "staff")
-def answered():
-    """Note that the person of an open request of the user's villages has been answered."""
+def _mark(mark, action, said):
+    """Apply `mark` (subject_requests.mark_answered or mark_done) to the posted open
+    request of the user's villages, audit it and say `said`."""
     user = _user()
     require_form_token()
     site = get_site()
     try:
-        noted = subject_requests.mark_answered(site, user["username"],
-                                               request.form.get("request_id", "")[:64],
-                                               visible_villages(user))
+        marked = mark(site, user["username"], request.form.get("request_id", "")[:64],
+                      visible_villages(user))
     except FieldappError as error:
         flash(error.message, "error")
         return redirect(url_for("subjects.index"))
-    audit.record(site, user["username"], "subject.answered", ids=[noted["subject_id"]],
-                 request_id=noted["id"])
-    flash("Đã ghi: người dân đã được phản hồi.", "ok")
+    audit.record(site, user["username"], action, ids=[marked["subject_id"]],
+                 request_id=marked["id"])
+    flash(said, "ok")
     return redirect(url_for("subjects.index"))
+
+
+@bp.post("/answered")
+@page("lead", "staff")
+def answered():
+    """Note that the person of an open request of the user's villages has been answered."""
+    return _mark(subject_requests.mark_answered, "subject.answered",
+                 "Đã ghi: người dân đã được phản hồi.")
 
 
 @bp.post("/done")
 @page("lead", "staff")
 def done():
     """Mark an open request of the user's villages done."""
-    user = _user()
-    require_form_token()
-    site = get_site()
-    try:
-        closed = subject_requests.mark_done(site, user["username"],
-                                            request.form.get("request_id", "")[:64],
-                                            visible_villages(user))
-    except FieldappError as error:
-        flash(error.message, "error")
-        return redirect(url_for("subjects.index"))
-    audit.record(site, user["username"], "subject.done", ids=[closed["subject_id"]],
-                 request_id=closed["id"])
-    flash("Đã đánh dấu yêu cầu là xong.", "ok")
-    return redirect(url_for("subjects.index"))
+    return _mark(subject_requests.mark_done, "subject.done", "Đã đánh dấu yêu cầu là xong.")
 
 
 @bp.get("/export.json")
