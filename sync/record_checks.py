@@ -4,7 +4,7 @@ import operator
 from fieldapp.forms.text import vn_time
 from fieldapp.forms.typed import clean_versions
 from fieldapp.forms.versions import MAX_CLOCK_AHEAD, ahead_text, check_versions, parse_stamp
-from sync.batch import village_ids_valid
+from sync.header import village_ids_valid
 from sync.errors import BatchRejected
 
 _VILLAGE = operator.itemgetter("village_id")
