@@ -23,8 +23,8 @@ SMALL_BODY_ENDPOINTS = frozenset((
     "api.login", "api.logout", "auth.login", "auth.logout", "round.login_card",
     "round.session_token", "batches.forget_key", "batches.push_sealing",
     "batches.revoke_push_token", "export.confirm_export", "round.revoke_card",
-    "commune.user_action", "village.volunteer_action", "village.delete_record",
-    "conflicts.resolve", "subjects.new", "subjects.done", "province_push.revoke_token",
+    "commune.user_action", "team.volunteer_action", "village.delete_record",
+    "conflicts.resolve", "subjects.new", "subjects.answered", "subjects.done", "province_push.revoke_token",
     "commune.rollup_push"))
 
 
@@ -58,11 +58,10 @@ def create_app(config=None):
 
     from fieldapp.views import (api, audit_log, auth_pages, commune, conflicts, export, guides,
                                 province, province_push, province_targets, reports, round,
-                                subject_requests,
-                                village)
+                                subject_requests, team, village)
     from fieldapp.views.forms import csrf
     csrf.init_app(app)
-    for blueprint in (auth_pages.bp, village.bp, conflicts.bp, api.bp, round.bp, guides.bp,
+    for blueprint in (auth_pages.bp, village.bp, team.bp, conflicts.bp, api.bp, round.bp, guides.bp,
                       export.bp, reports.bp, subject_requests.bp, audit_log.bp, province.bp,
                       province_targets.bp, province_push.bp, *commune.blueprints):
         app.register_blueprint(blueprint)
@@ -77,11 +76,11 @@ def create_app(config=None):
         from fieldapp.auth.access import current_user
         from fieldapp.indicators.periods import period_word
         from fieldapp.views.nav import nav_links
-        from fieldapp.views.village import roster
+        from fieldapp.records import roster
         user = current_user()
         who = None
         if user:    # the person's name: from the team roster, or the account's holder
-            member = roster(site, user["village_id"]).get(user["username"], {}) \
+            member = roster(site.store, user["village_id"]).get(user["username"], {}) \
                 if user.get("village_id") else {}
             who = member.get("full_name") or user.get("full_name") or user["username"]
         return {"nav_links": nav_links(user, site.kind), "site_settings": site.settings,

@@ -62,6 +62,14 @@ def people_names(store, village_ids):
             for m in live_records(store, village_ids, "member") if m["data"].get("username")}
 
 
+def roster(store, village_id):
+    """{username: member data} of the village's current roster records (kept while the
+    stored data stays the same; not to be changed)."""
+    return cached(store, ("roster", village_id), lambda: {
+        v["data"].get("username"): v["data"]
+        for v in live_records(store, [village_id], "member")})
+
+
 # a query that looks like (part of) a phone number: digits, a leading +, spaces, dots, dashes
 PHONE_QUERY_RE = re.compile(r"^\+?[0-9][0-9 .-]*[0-9]\Z")
 
@@ -211,3 +219,10 @@ def save_versions(site, raws, user, villages, now=None):
             results[slot] = {"id": result.id, "status": result.status, "errors": {}}
         break
     return results
+
+
+def save_one(site, version, user):
+    """Save one version made on a page by the write path every client shares
+    (save_versions); {field: message} of why it was not saved."""
+    result = save_versions(site, [version], user, [version["village_id"]])[0]
+    return {name.removeprefix("data."): message for name, message in result["errors"].items()}

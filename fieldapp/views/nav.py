@@ -8,7 +8,7 @@ NAV = [
     ("village.households", "Hộ dân", ("volunteer", "lead"), "village"),
     ("round.app", "Đi vòng", ("volunteer", "lead"), "village"),
     ("village.dashboard", "Chỉ số", ("lead", "admin"), "village"),
-    ("village.volunteers", "Tổ viên", ("lead", "admin"), "village"),
+    ("team.volunteers", "Tổ viên", ("lead", "admin"), "village"),
     ("round.login_cards", "Thẻ đăng nhập", ("lead", "admin"), "village"),
     ("export.export", "Gửi lên xã", ("lead", "admin"), "village"),
     ("conflicts.index", "Xung đột", ("lead", "admin"), "village"),

@@ -110,8 +110,8 @@ TABLE = {
     "village.households": ((V, L), NONE),
     "village.new_record": ((V, L), NONE),
     "village.settings": ((A,), NONE),
-    "village.volunteer_action": ((L, A), NONE),
-    "village.volunteers": ((L, A), NONE),
+    "team.volunteer_action": ((L, A), NONE),
+    "team.volunteers": ((L, A), NONE),
 }
 
 # endpoint -> roles allowed on a province site, for its own pages (every other page of a

@@ -28,7 +28,7 @@ from tests.support.access_table import A, L, OPEN, S, TABLE, V
 # endpoints whose URL names a record, a person or a card of one village: the lead of
 # another village must be refused there (403, or 404 that says nothing about it)
 VILLAGE_SCOPED = {"village.household", "village.edit_record", "village.delete_record",
-                  "village.new_record", "village.volunteer_action", "round.revoke_card",
+                  "village.new_record", "team.volunteer_action", "round.revoke_card",
                   "api.indicators", "conflicts.resolve"}
 
 HOSTILE = ['<script>alert("x")</script>', "Ông \"Ba\" & 'Tư' <b>", "Trần &amp; Văn Gạ &lt;i&gt;",
