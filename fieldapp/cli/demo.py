@@ -246,13 +246,13 @@ def _honest_forks(versions, authors, rng):
     day = END - datetime.timedelta(days=2)
     households = [v for v in latest.values() if v["type"] == "household"]
     people = [v for v in latest.values() if v["type"] == "person" and v["data"]["phone"]]
-    for version, field, values in (
+    for version, name, values in (
             (rng.choice(households), "note", ["Nhà có người già, cần hướng dẫn tại nhà",
                                               "Hẹn quay lại vào Chủ nhật"]),
             (rng.choice(people), "phone", ["0912345678", _phone(rng)])):
         for author, value in zip(rng.sample(authors, 2), values):
             forked.append(dict(version, updated_at=_stamp(day, rng), device_id=f"ph-{author}",
-                               author=author, data=dict(version["data"], **{field: value}),
+                               author=author, data=dict(version["data"], **{name: value}),
                                base=base_of(version)))
     return forked
 

@@ -13,7 +13,7 @@ from fieldapp.indicators.periods import local_cutoff, periods_from_settings, tod
 from storage.collector import no_cycle_collection
 
 __all__ = ["snapshot", "tally", "Counts", "indicator_list", "compute", "compute_each",
-           "site_indicators", "volunteer_stats", "site_compute", "site_volunteer_stats"]
+           "site_indicators", "site_compute"]
 
 @dataclass
 class Counts:
@@ -327,42 +327,6 @@ def compute_each(settings, histories, as_of=None, village_ids=None):
             {vid: _answer(settings, tallies, as_of, periods, [vid]) for vid in village_ids})
 
 
-def volunteer_stats(histories, as_of=None):
-    """Per volunteer (village, author): the person's name from the team roster (else the
-    login), households visited, activations, accounts, surveys."""
-    records = snapshot(histories, as_of or today_local())
-    # people are named as the roster names them now, also on figures of an earlier date
-    latest = (h[-1] for h in histories.values() if h and h[-1]["type"] == "member")
-    names = {r["data"]["username"]: r["data"]["full_name"] for r in latest
-             if not r["deleted"] and r["data"].get("username") and r["data"].get("full_name")}
-    stats = {}
-    for record in records:
-        if record["type"] not in ("visit", "survey"):
-            continue
-        # the work is credited to whoever recorded it first, not to a later corrector
-        author = histories[record["id"]][0]["author"]
-        row = stats.setdefault((record["village_id"], author), {
-            "village_id": record["village_id"], "author": author,
-            "name": names.get(author, author), "visits": 0,
-            "households_visited": set(), "vneid_level2": 0, "bank_account": 0, "surveys": 0})
-        data = record["data"]
-        if record["type"] == "survey":
-            row["surveys"] += 1
-            continue
-        row["visits"] += 1
-        if data.get("outcome") == "met":
-            row["households_visited"].add(data.get("household_id"))
-        row["vneid_level2"] += "vneid_level2" in data.get("help", [])
-        row["bank_account"] += "bank_account" in data.get("help", [])
-    rows = []
-    for row in stats.values():
-        row["households_visited"] = len(row["households_visited"])
-        row["score"] = (row["households_visited"] + row["vneid_level2"]
-                        + row["bank_account"] + row["surveys"])
-        rows.append(row)
-    return sorted(rows, key=lambda r: (-r["score"], r["village_id"], r["author"]))
-
-
 def _site_tallies(site, as_of):
     """(settings, periods, tallies) for a site's stored versions, the tallies kept while
     the stored data stays the same (fieldapp.cache); they depend on nothing else but the
@@ -381,15 +345,6 @@ def site_compute(site, as_of=None, village_ids=None):
     as_of = as_of or today_local()
     settings, periods, tallies = _site_tallies(site, as_of)
     return _answer(settings, tallies, as_of, periods, village_ids)
-
-
-def site_volunteer_stats(site, as_of=None):
-    """volunteer_stats(site.store.histories(), as_of), kept while the data stays the same;
-    the rows are copies, free to change."""
-    as_of = as_of or today_local()
-    rows = cached(site.store, ("volunteer_stats", as_of),
-                  lambda: volunteer_stats(site.store.histories(), as_of))
-    return [dict(row) for row in rows]
 
 
 def site_indicators(site, as_of=None, village_ids=None):

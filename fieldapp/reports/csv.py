@@ -7,7 +7,8 @@ import csv
 import io
 
 from fieldapp.forms import text
-from fieldapp.indicators.compute import compute, volunteer_stats
+from fieldapp.indicators.compute import compute
+from fieldapp.indicators.volunteers import volunteer_stats
 from fieldapp.indicators.definitions import source_label
 from fieldapp.indicators.periods import period_word
 from fieldapp.reports.weekly import choose_period

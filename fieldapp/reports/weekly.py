@@ -16,7 +16,8 @@ from markupsafe import Markup
 
 from fieldapp.forms import text
 from fieldapp.forms.errors import Invalid, NotFound
-from fieldapp.indicators.compute import compute, volunteer_stats
+from fieldapp.indicators.compute import compute
+from fieldapp.indicators.volunteers import volunteer_stats
 from fieldapp.indicators.definitions import DEFINITIONS, change, source_label
 from fieldapp.indicators.periods import (numbered, period_name, period_word, periods_from_settings,
                                          today_local)

@@ -11,7 +11,8 @@ from fieldapp.forms.text import vn_time
 from fieldapp.forms.rules import CHOICES, DOOR_TO_DOOR, RULES, TYPE_LABELS
 from fieldapp.forms.versions import make_version
 from fieldapp.indicators.cache import cached
-from fieldapp.indicators.compute import site_compute, site_volunteer_stats
+from fieldapp.indicators.compute import site_compute
+from fieldapp.indicators.volunteers import site_volunteer_stats
 from fieldapp.indicators.periods import (monthly_periods, period_kind, today_local,
                                          weekly_periods)
 from fieldapp.records import (WRITER_ROLES, live_records, people_names, roster, save_one,

@@ -5,7 +5,6 @@ import json
 import re
 from xml.etree import ElementTree
 
-import pytest
 from click.testing import CliRunner
 
 from fieldapp.cli import main

@@ -3,7 +3,6 @@ the province's sums, which commune reported for which week and how late, a commu
 villages; staff only, bad choices refused in Vietnamese; in Chromium at 360 px."""
 import datetime
 import re
-import shutil
 from html import unescape
 
 import pytest

@@ -5,7 +5,6 @@ token, another province's roll-up, a changed byte, an oversized body or a bomb, 
 roll-up sealed for another key are refused with the JSON error, nothing stored."""
 import datetime
 import gzip
-import json
 import re
 import zlib
 from pathlib import Path
@@ -18,9 +17,9 @@ from fieldapp.cli import main
 from fieldapp.province.rollup import make_rollup
 from fieldapp.province.store import receipts, stored_rollups
 from fieldapp.site import Site, init_province_site, init_site
-from sync import crypto, keys
+from sync import crypto
 from sync.batch import gzip_bytes
-from sync.rollup import rollup_bytes, sign_rollup
+from sync.rollup import rollup_bytes
 from tests.support import factories
 from tests.support.batches import assert_error, commune, snapshot  # noqa: F401 (fixture)
 from tests.support.live import LiveServer

@@ -11,7 +11,8 @@ import threading
 import time
 
 from fieldapp.indicators.cache import MAX_ENTRIES, ResultCache, cache_of
-from fieldapp.indicators.compute import (compute, site_compute, site_indicators, site_volunteer_stats, volunteer_stats)
+from fieldapp.indicators.compute import compute, site_compute, site_indicators
+from fieldapp.indicators.volunteers import site_volunteer_stats, volunteer_stats
 from fieldapp.site import Site
 from sync.export import export_batch
 from tests.support import factories

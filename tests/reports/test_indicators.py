@@ -4,7 +4,8 @@ import random
 
 import pytest
 
-from fieldapp.indicators.compute import compute, volunteer_stats
+from fieldapp.indicators.compute import compute
+from fieldapp.indicators.volunteers import volunteer_stats
 from fieldapp.indicators.periods import weekly_periods
 from tests.support.factories import END, START, household, person, stamp, survey, visit
 

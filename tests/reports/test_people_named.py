@@ -2,7 +2,7 @@
 of a date before their roster record was written."""
 import datetime
 
-from fieldapp.indicators.compute import volunteer_stats
+from fieldapp.indicators.volunteers import volunteer_stats
 from tests.support.factories import household, roster_member, visit
 from tests.support.pages import login_page
 from tests.support import factories

@@ -6,7 +6,8 @@ import openpyxl
 from click.testing import CliRunner
 
 from fieldapp.cli import main
-from fieldapp.indicators.compute import compute, volunteer_stats
+from fieldapp.indicators.compute import compute
+from fieldapp.indicators.volunteers import volunteer_stats
 from tests.reports.test_report import seed
 from tests.support import factories
 

@@ -9,7 +9,8 @@ import pytest
 
 from fieldapp import audit, erasing
 from fieldapp.cli import main
-from fieldapp.indicators.compute import site_compute, site_volunteer_stats
+from fieldapp.indicators.compute import site_compute
+from fieldapp.indicators.volunteers import site_volunteer_stats
 from fieldapp.indicators.periods import periods_from_settings
 from fieldapp.site import Site
 from sync.export import export_batch

@@ -5,7 +5,6 @@ import os
 import re
 from html import unescape
 
-import pytest
 
 from tests.support.commune import client, commune, sign_in, staff  # noqa: F401
 from tests.support.pages import csrf_token

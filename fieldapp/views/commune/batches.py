@@ -12,7 +12,7 @@ from fieldapp.auth.access import bearer_token, get_site, page
 from fieldapp.auth.accounts import user_for_token
 from fieldapp.auth.push_tokens import (PUSH_PREFIX, PUSH_TOKENS, bind, issue_push_token, mark_used,
                                        push_token_row, revoke_push_token as revoke_token)
-from fieldapp.forms.errors import FieldappError, Forbidden, NotFound, NotSignedIn
+from fieldapp.forms.errors import FieldappError, Forbidden, NotFound
 from fieldapp.forms.text import vn_number, vn_time
 from fieldapp.records import people_names
 from fieldapp.views.commune.blueprint import STAFF

@@ -5,7 +5,8 @@ from flask import render_template, request
 
 from fieldapp.auth.access import get_site, page
 from fieldapp.forms.errors import BadRequest
-from fieldapp.indicators.compute import site_compute, site_volunteer_stats
+from fieldapp.indicators.compute import site_compute
+from fieldapp.indicators.volunteers import site_volunteer_stats
 from fieldapp.indicators.definitions import change
 from fieldapp.indicators.periods import today_local
 from fieldapp.subject_requests import open_counts
