@@ -112,20 +112,22 @@ def _open(site, request_id, village_ids):
 def mark_answered(site, actor, request_id, village_ids=None):
     """Note that the person has been answered; raise NotFound, or Conflict when the
     request is closed or was answered already."""
-    found = _open(site, request_id, village_ids)
-    if found["answered_at"]:
-        raise Conflict("Yêu cầu này đã được ghi là đã phản hồi người dân.")
-    at = _now()
-    append_entry(_path(site), {"event": "answered", "request_id": request_id, "at": at,
-                               "by": actor or ""})
+    with site.lock:                 # from the check to the entry: two marks at once note one
+        found = _open(site, request_id, village_ids)
+        if found["answered_at"]:
+            raise Conflict("Yêu cầu này đã được ghi là đã phản hồi người dân.")
+        at = _now()
+        append_entry(_path(site), {"event": "answered", "request_id": request_id, "at": at,
+                                   "by": actor or ""})
     return dict(found, answered_at=at, answered_by=actor or "")
 
 
 def mark_done(site, actor, request_id, village_ids=None):
     """Close an open request of `village_ids` (None: any); raise NotFound or Conflict."""
-    found = _open(site, request_id, village_ids)
-    append_entry(_path(site), {"event": "done", "request_id": request_id, "at": _now(),
-                               "by": actor or ""})
+    with site.lock:                 # from the check to the entry: two marks at once note one
+        found = _open(site, request_id, village_ids)
+        append_entry(_path(site), {"event": "done", "request_id": request_id, "at": _now(),
+                                   "by": actor or ""})
     return dict(found, status="done", handled_by=actor or "")
 
 

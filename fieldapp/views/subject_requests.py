@@ -10,7 +10,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 
 from fieldapp import audit, erasing, subject_requests
 from fieldapp.auth.access import current_user, get_site, page, visible_villages
-from fieldapp.forms.errors import BadRequest, FieldappError, Forbidden, Invalid
+from fieldapp.forms.errors import BadRequest, Conflict, FieldappError, Forbidden, Invalid
 from fieldapp.forms.text import vn_date, vn_number
 from fieldapp.indicators.periods import parse_day, today_local
 from fieldapp.records import people_names
@@ -233,10 +233,14 @@ def erase():
     done = erasing.erase(site, ids, version["village_id"], user["username"])
     closed = ""
     if asked is not None and asked["kind"] == "erase" and asked["status"] == "open":
-        subject_requests.mark_done(site, user["username"], asked["id"])
-        audit.record(site, user["username"], "subject.done", ids=[subject_id],
-                     request_id=asked["id"])
-        closed = " Yêu cầu xóa đã được đánh dấu xong."
+        try:
+            subject_requests.mark_done(site, user["username"], asked["id"])
+        except Conflict:            # closed meanwhile (a second tap): the erasure stands
+            pass
+        else:
+            audit.record(site, user["username"], "subject.done", ids=[subject_id],
+                         request_id=asked["id"])
+            closed = " Yêu cầu xóa đã được đánh dấu xong."
     where = ("Lần gửi dữ liệu tới sẽ mang việc xóa này lên xã." if site.kind == "village" else
              "Máy của thôn vẫn còn dữ liệu này: tổ trưởng thôn cần xóa cả ở đó.")
     flash(f"Đã xóa thông tin định danh của {vn_number(done.records)} bản ghi "

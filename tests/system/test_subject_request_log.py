@@ -3,6 +3,7 @@ setting, the answer due within 2 working days, open and overdue counts, and
 `fieldapp subject requests|request|done`."""
 import datetime
 import json
+import threading
 
 import pytest
 
@@ -62,6 +63,37 @@ def test_answering_is_noted_once_and_closing_answers_too(site):
     assert not subject_requests.answer_late(rows[second["id"]], today_local())
     with pytest.raises(Conflict):                   # closed: nothing more to answer
         subject_requests.mark_answered(site, "lan", second["id"])
+
+
+@pytest.mark.parametrize("mark", [subject_requests.mark_answered, subject_requests.mark_done])
+def test_two_marks_of_one_request_at_once_note_it_once(site, monkeypatch, mark):
+    """A double tap, or the lead and staff at once: the second mark, made while the first
+    reads the log, waits for it and is refused; one entry, the first one's."""
+    logged = subject_requests.open_request(site, "lan", "see", "person", "p-1", "thon-3",
+                                           today_local())
+    original, outcomes = subject_requests.append_entry, {}
+
+    def second():
+        try:
+            outcomes["hoa"] = mark(site, "hoa", logged["id"])
+        except Conflict as error:
+            outcomes["hoa"] = error
+
+    def appending(path, entry):
+        if entry["event"] != "opened" and not hasattr(appending, "other"):
+            appending.other = threading.Thread(target=second)
+            appending.other.start()
+            appending.other.join(0.5)           # done at once unless it waits for this one
+        return original(path, entry)
+    monkeypatch.setattr(subject_requests, "append_entry", appending)
+    first = mark(site, "lan", logged["id"])
+    appending.other.join(5)
+    assert isinstance(outcomes["hoa"], Conflict), outcomes
+    [row] = subject_requests.all_requests(site)
+    who = "answered_by" if mark is subject_requests.mark_answered else "handled_by"
+    assert row[who] == first[who] == "lan"
+    with open(site.data_dir + "/subject_requests.log", encoding="utf-8") as handle:
+        assert len(handle.readlines()) == 2     # opened, and one mark
 
 
 @pytest.mark.parametrize("setting,days", [(15, 15), (1, 1), (0, 10), (91, 10), ("20", 10),

@@ -91,3 +91,30 @@ def test_commune_staff_erase_what_the_commune_holds(tmp_path):
     commune.store.refresh()
     assert commune.store.current(home["id"])["data"]["head_name"] == "(đã xóa)"
     assert audit.entries(commune, "subject.erase")[-1]["actor"] == "canbo"
+
+
+def test_an_erasure_whose_request_was_closed_meanwhile_still_says_it_erased(world,
+                                                                            monkeypatch):
+    """A double tap on "Xóa": the second erasure reads the request open, and the first
+    closes it while the second erases; the second answers with its erasure, not a 409
+    page that reads as if nothing was erased."""
+    from fieldapp import erasing, subject_requests
+    from fieldapp.indicators.periods import today_local
+    site, app, home = world
+    asked = subject_requests.open_request(site, "lan", "erase", "household", home["id"],
+                                          "thon-3", today_local())
+    original = erasing.erase
+
+    def erase_after_the_first_tap(*args, **kwargs):
+        subject_requests.mark_done(site, "lan", asked["id"])
+        return original(*args, **kwargs)
+    monkeypatch.setattr(erasing, "erase", erase_after_the_first_tap)
+    lead = _client(app, site, "lan")
+    answer = lead.post("/subject-requests/erase", data={
+        "subject": f"household:{home['id']}", "request_id": asked["id"],
+        "csrf_token": csrf_token(lead, "/subject-requests/")})
+    assert answer.status_code == 302
+    assert "Đã xóa thông tin định danh" in page_text(lead.get(answer.headers["Location"]))
+    site.store.refresh()
+    assert site.store.current(home["id"])["data"]["head_name"] != "Nguyễn Thị Ánh"
+    assert [r["status"] for r in subject_requests.all_requests(site)] == ["done"]
