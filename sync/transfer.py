@@ -61,7 +61,8 @@ def import_batch(site, data, source="", authorize=None, now=None, limits=FILE_LI
     """Check and store one batch (bytes, gz bytes or dict); return a Receipt.
 
     Raise BatchRejected naming the problem (and the records at fault); then nothing is
-    stored. `authorize(batch)` may raise to refuse a sender before anything is stored.
+    stored. `authorize(batch)` may raise to refuse a sender before anything is stored, or
+return what to do once the batch is taken (still under the import's lock).
     A batch from a new laptop for a village another site sends for is held instead
     (receipt.held): stored apart, counted for nothing until staff approve the laptop.
     `limits` (sync.batch): how large a batch this sender may bring.
@@ -82,9 +83,13 @@ def _import(site, data, source, authorize, now, limits):
     now = now or datetime.datetime.now(datetime.timezone.utc)
     batch, checked, raw = read_checked(site, data, now, limits)
     with import_lock(site):
-        if authorize is not None:       # under the lock: a token revoked meanwhile counts
-            authorize(batch)
-        return store_checked(site, batch, checked, raw, source, now)
+        # under the lock: a token revoked meanwhile counts; what authorize returns is done
+        # once the batch is taken, before another import can check the same token
+        taken = authorize(batch) if authorize is not None else None
+        receipt = store_checked(site, batch, checked, raw, source, now)
+        if taken is not None:
+            taken()
+        return receipt
 
 
 def read_checked(site, data, now, limits=FILE_LIMITS):

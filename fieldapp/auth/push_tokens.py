@@ -3,11 +3,12 @@ its batches (POST /api/v1/batches), the province gives each commune one to send 
 roll-ups (POST /api/v1/rollups). Only a token's hash is stored; each is shown once.
 
 A push is checked twice: its token when the request comes in (before its body is read),
-and again under the import's lock just before anything is stored (`bind`), where the
-token is also bound to the first laptop that uses it. Revoking or replacing a token
-takes the same lock, so a push in flight lands either before the revocation (taken) or
-after it (refused): never taken with a token revoked while it was being read, and never
-two laptops binding one token at once."""
+and again under the import's lock just before anything is stored (`check_again`); once
+its data is taken, still under that lock, the token is marked used and bound to the
+laptop that sent it (a push refused binds nothing). Revoking or replacing a token takes
+the same lock, so a push in flight lands either before the revocation (taken) or after
+it (refused): never taken with a token revoked while it was being read, and never two
+laptops binding one token at once."""
 import datetime
 import hashlib
 import secrets
@@ -19,7 +20,7 @@ from fieldapp.forms.errors import NotFound, NotSignedIn
 __all__ = ["PUSH_PREFIX", "ROLLUP_PREFIX", "ROLLUP_TOKENS", "issue_push_token",
            "push_token_row", "mark_used", "issue_rollup_token", "rollup_token_row",
            "mark_rollup_used", "rollup_tokens", "revoke_rollup_token", "revoke_push_token",
-           "bind", "import_lock"]
+           "check_again", "import_lock"]
 
 PUSH_PREFIX = "fa-push-"
 ROLLUP_PREFIX = "fa-tinh-"            # a commune's token at the province (tỉnh)
@@ -60,21 +61,15 @@ def import_lock(site):
     return commune_import_lock(site)
 
 
-def bind(site, table, token, site_id):
-    """Under the import's lock: the token's row read again (NotSignedIn when it was
-    revoked meanwhile), bound to laptop `site_id` when it is bound to none yet. The
-    caller refuses a row bound to another laptop."""
-    with site.meta_lock:
-        found = site.table(table).get(Query().hash == _hash(token))
-        if found is None or found["revoked"]:
-            raise NotSignedIn("Mã gửi dữ liệu không hợp lệ hoặc đã bị thu hồi.")
-        if not found.get("site_id"):
-            site.table(table).update({"site_id": site_id}, doc_ids=[found.doc_id])
-            found = site.table(table).get(doc_id=found.doc_id)
-    return found
+def check_again(site, table, token):
+    """Under the import's lock: the token's live row read again (NotSignedIn when it was
+    revoked meanwhile). The caller refuses a row bound to another laptop than the
+    sender's, and marks it used once the data is taken, before the lock is let go."""
+    return _live_row(site, table, token)
 
 
 def _mark(site, table, row, site_id):
+    """The token used now by laptop `site_id`, which it is bound to from its first use."""
     with site.meta_lock:
         site.table(table).update({"site_id": site_id, "last_used": _now()},
                                  doc_ids=[row.doc_id])

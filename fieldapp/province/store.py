@@ -70,7 +70,8 @@ def import_rollup(site, raw, authorize=None):
     """Check a roll-up file's bytes (JSON, gzip, or sealed for this province's key) and
     keep it if it is the commune's newest; return the RollupReceipt or raise
     BatchRejected (nothing stored). `authorize(rollup)` may refuse a checked roll-up
-    before anything is stored (a commune's token posting another commune's figures)."""
+    before anything is stored (a commune's token posting another commune's figures), or
+    return what to do once it is taken (still under the lock)."""
     if site.kind != "province":
         raise FieldappError("Chỉ máy của tỉnh nhận số liệu tổng hợp của các xã.")
     rollup, body = read_rollup_json(raw, box_dir=site.data_dir)
@@ -90,31 +91,43 @@ def import_rollup(site, raw, authorize=None):
                    fingerprint=keys.fingerprint(key))
     os.makedirs(os.path.join(site.data_dir, ROLLUP_DIR), exist_ok=True)
     with site.lock:                       # one import of a commune at a time, whole
-        if authorize is not None:         # under the lock: a token revoked meanwhile counts
-            authorize(rollup)
-        kept = receipts(site, code)
-        pinned = kept[0]["public_key"] if kept else None      # the key seen first
-        if pinned is not None and pinned != key:
-            raise BatchRejected("key", f"Tệp của {communes[code]} được ký bằng một khóa "
-                                       f"khác khóa đã biết (dấu vân tay "
-                                       f"{keys.fingerprint(key)}, đã biết "
-                                       f"{keys.fingerprint(pinned)}): không nhận. Nếu xã "
-                                       "đã thay máy, hãy hỏi xã.")
-        current = _read(_path(site, code))
-        if current is not None and current["rollup_id"] == rollup["rollup_id"]:
-            return RollupReceipt(outcome="same", **receipt)
-        if current is not None and _order(current) > _order(rollup):
-            return RollupReceipt(outcome="older", **receipt)
-        # the receipt first: when it came (how late a commune reported) and, on first
-        # sight, the key it pins; a crash before the file leaves a harmless receipt
-        with site.meta_lock:
-            site.table(RECEIPTS).insert({
-                "commune_code": code, "rollup_id": rollup["rollup_id"],
-                "as_of": rollup["as_of"], "public_key": key,
-                "received_at": datetime.datetime.now(datetime.timezone.utc).isoformat(
-                    timespec="seconds")})
-        atomic_write_bytes(_path(site, code), body)
-    return RollupReceipt(outcome="replaced" if current else "new", **receipt)
+        # under the lock: a token revoked meanwhile counts; what authorize returns is done
+        # once the roll-up is taken, before another import can check the same token
+        taken = authorize(rollup) if authorize is not None else None
+        outcome = _keep(site, rollup, body, communes[code])
+        if taken is not None:
+            taken()
+    return RollupReceipt(outcome=outcome, **receipt)
+
+
+def _keep(site, rollup, body, name):
+    """Under the site's lock: keep a checked roll-up if it is its commune's newest;
+    return the outcome ("new", "replaced", "same", "older") or raise BatchRejected for
+    a key that is not the one the commune's first roll-up pinned."""
+    code, key = rollup["commune_code"], rollup["site"]["public_key"]
+    kept = receipts(site, code)
+    pinned = kept[0]["public_key"] if kept else None      # the key seen first
+    if pinned is not None and pinned != key:
+        raise BatchRejected("key", f"Tệp của {name} được ký bằng một khóa "
+                                   f"khác khóa đã biết (dấu vân tay "
+                                   f"{keys.fingerprint(key)}, đã biết "
+                                   f"{keys.fingerprint(pinned)}): không nhận. Nếu xã "
+                                   "đã thay máy, hãy hỏi xã.")
+    current = _read(_path(site, code))
+    if current is not None and current["rollup_id"] == rollup["rollup_id"]:
+        return "same"
+    if current is not None and _order(current) > _order(rollup):
+        return "older"
+    # the receipt first: when it came (how late a commune reported) and, on first
+    # sight, the key it pins; a crash before the file leaves a harmless receipt
+    with site.meta_lock:
+        site.table(RECEIPTS).insert({
+            "commune_code": code, "rollup_id": rollup["rollup_id"],
+            "as_of": rollup["as_of"], "public_key": key,
+            "received_at": datetime.datetime.now(datetime.timezone.utc).isoformat(
+                timespec="seconds")})
+    atomic_write_bytes(_path(site, code), body)
+    return "replaced" if current else "new"
 
 
 def stored_rollups(site):

@@ -8,7 +8,7 @@ from wtforms import SelectField, StringField
 
 from fieldapp import audit
 from fieldapp.auth.access import bearer_token, get_site, page
-from fieldapp.auth.push_tokens import (ROLLUP_PREFIX, ROLLUP_TOKENS, bind, issue_rollup_token,
+from fieldapp.auth.push_tokens import (ROLLUP_PREFIX, ROLLUP_TOKENS, check_again, issue_rollup_token,
                                        mark_rollup_used,
                                        revoke_rollup_token, rollup_token_row, rollup_tokens)
 from fieldapp.forms.errors import FieldappError, Forbidden, NotFound, NotSignedIn
@@ -25,19 +25,19 @@ MAX_PUSH_BODY = 4 * 1024 * 1024         # gzip or sealed: a commune's roll-up is
 
 # -------------------------------------------------------------- the push API
 
-def _guard(site, token, row, seen):
+def _guard(site, token, row):
     """Refuse a roll-up of another commune, or from another machine, than the token's,
     or one whose token was revoked while it was read (run under the import's lock);
-    note the sending machine's site id in `seen`."""
+    once the roll-up is taken, the token is marked used by (and bound to) the sender."""
     def authorize(rollup):
-        seen["site_id"] = rollup["site"]["id"]
+        sender = rollup["site"]["id"]
         if rollup["commune_code"] != row["commune_code"]:
             raise Forbidden(f"Mã gửi này chỉ dùng cho xã mã {row['commune_code']}: không "
                             "nhận số liệu của xã khác. Không có gì được lưu.")
-        if bind(site, ROLLUP_TOKENS, token, rollup["site"]["id"])["site_id"] != \
-                rollup["site"]["id"]:
+        if check_again(site, ROLLUP_TOKENS, token)["site_id"] not in (None, sender):
             raise Forbidden("Mã gửi này đã được một máy khác của xã dùng; hãy xin cán bộ "
                             "tỉnh mã mới.")
+        return lambda: mark_rollup_used(site, row, sender)
     return authorize
 
 
@@ -53,20 +53,19 @@ def receive():
     row = rollup_token_row(site, token)
     if site.kind != "province":         # (no token is ever issued there)
         raise NotFound("Máy này không phải máy của tỉnh: không nhận số liệu tổng hợp.")
-    actor, detail, seen = f"push:{row['commune_code']}", {"token": row.doc_id}, {}
+    actor, detail = f"push:{row['commune_code']}", {"token": row.doc_id}
     try:
         if request.content_length is None or request.content_length > MAX_PUSH_BODY:
             raise BatchTooLarge("too_large", "Số liệu gửi lên phải có độ dài và không quá "
                                 f"{MAX_PUSH_BODY // (1024 * 1024)} MB: không nhận.")
         body = request.get_data(cache=False)
-        receipt = import_rollup(site, body, authorize=_guard(site, token, row, seen))
+        receipt = import_rollup(site, body, authorize=_guard(site, token, row))
     except FieldappError as error:
         audit.record(site, actor, "rollup.push.refused",
                      problem=(error.details or {}).get("problem") or error.code, **detail)
         raise
     audit.record(site, actor, f"rollup.push.{receipt.outcome}", rollup_id=receipt.rollup_id,
                  commune=receipt.commune_code, **detail)
-    mark_rollup_used(site, row, seen.get("site_id"))
     return jsonify({"receipt": receipt.as_json(), "message": receipt.summary()})
 
 

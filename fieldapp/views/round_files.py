@@ -122,11 +122,13 @@ def bundle_response():
     folder = os.path.join(current_app.static_folder, "round")
     key = (folder,) + tuple(sorted((entry.name, entry.stat().st_mtime_ns, entry.stat().st_size)
                                    for entry in os.scandir(folder)))
-    if key not in _BUNDLES:
+    made = _BUNDLES.get(key)      # read once: another thread may clear it in between
+    if made is None:
         body = bundle(folder).encode("utf-8")
+        made = body, hashlib.sha256(body).hexdigest()[:20]
         _BUNDLES.clear()
-        _BUNDLES[key] = body, hashlib.sha256(body).hexdigest()[:20]
-    body, etag = _BUNDLES[key]
+        _BUNDLES[key] = made
+    body, etag = made
     response = current_app.response_class(body, mimetype="text/javascript")
     response.set_etag(etag)
     response.cache_control.no_cache = True      # revalidate: a new laptop version shows at once

@@ -2,8 +2,9 @@
 laptop, while a push's body was being read and checked is refused (401, 403), nothing
 stored; revoking waits for an import already past that check, which is then taken.
 Both tiers: a village laptop's batch at the commune (POST /api/v1/batches) and a
-commune's roll-up at the province (POST /api/v1/rollups). The moment "while the body is
-read" is made to happen by running the revocation inside the read step."""
+commune's roll-up at the province (POST /api/v1/rollups). A push refused binds its token
+to nothing. The moment "while the body is read" is made to happen by running the
+revocation inside the read step."""
 import threading
 
 import pytest
@@ -18,8 +19,9 @@ from sync.batch import batch_bytes, gzip_bytes
 from sync.export import export_batch
 from sync.rollup import rollup_bytes
 from tests.province.test_rollup_push import DAY, filled, issue, province  # noqa: F401
+from tests.support import factories
 from tests.support.batches import (assert_error, commune, filled_village,  # noqa: F401
-                                   push_token)
+                                   push_token, resign)
 
 
 def during_read(monkeypatch, module, name, act):
@@ -145,3 +147,36 @@ def test_a_rollup_is_refused_when_another_laptop_took_its_token_meanwhile(
     assert_error(answer.status_code, answer.json, 403, "forbidden")
     assert "máy khác" in answer.json["error"]["message"]
     assert stored_rollups(province) == {}
+
+
+def test_a_rollup_refused_for_its_key_leaves_its_token_unbound(
+        runner, province, filled, tmp_path):
+    """The commune's key is pinned by its first roll-up (here from a file); a roll-up
+    signed by another machine of the commune is refused, and its token binds nothing:
+    the commune's own laptop can still use it."""
+    province_store.import_rollup(province, gzip_bytes(rollup_bytes(make_rollup(filled, DAY))))
+    token = issue(runner, province)
+    other = factories.commune_site(tmp_path / "other-laptop", users=False)
+    answer = push_rollup(province, token, gzip_bytes(rollup_bytes(make_rollup(other, DAY))))
+    assert answer.status_code == 422 and "khóa" in answer.json["error"]["message"], answer.json
+    row = token_row(province, push_tokens.ROLLUP_TOKENS)
+    assert row["site_id"] is None and row["last_used"] is None
+    answer = push_rollup(province, token, gzip_bytes(rollup_bytes(make_rollup(filled, DAY))))
+    assert answer.status_code == 200, answer.json
+    assert token_row(province, push_tokens.ROLLUP_TOKENS)["site_id"] == filled.settings["site_id"]
+
+
+def test_a_batch_refused_at_its_store_leaves_its_token_unbound(commune, village, tmp_path):
+    """A batch that passes the token's checks but is refused when stored (a record of a
+    village the laptop does not send for) binds its token to nothing."""
+    token = push_token(commune.data_dir, "thon-3")
+    batch = export_batch(village, remember=False)
+    stray = dict(batch["records"][0], village_id="thon-5")
+    bad = resign(dict(batch, records=[stray, *batch["records"][1:]]), village.data_dir)
+    answer = push_batch(commune, token, batch_bytes(bad))
+    assert answer.status_code == 422, answer.json
+    row = token_row(commune, push_tokens.PUSH_TOKENS)
+    assert row["site_id"] is None and row["last_used"] is None
+    answer = push_batch(commune, token, batch_bytes(batch))
+    assert answer.status_code == 200, answer.json
+    assert token_row(commune, push_tokens.PUSH_TOKENS)["site_id"] == village.settings["site_id"]

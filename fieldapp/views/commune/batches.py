@@ -10,7 +10,7 @@ from wtforms import SelectField, StringField
 from fieldapp import audit
 from fieldapp.auth.access import bearer_token, get_site, page
 from fieldapp.auth.accounts import user_for_token
-from fieldapp.auth.push_tokens import (PUSH_PREFIX, PUSH_TOKENS, bind, issue_push_token, mark_used,
+from fieldapp.auth.push_tokens import (PUSH_PREFIX, PUSH_TOKENS, check_again, issue_push_token, mark_used,
                                        push_token_row, revoke_push_token as revoke_token)
 from fieldapp.forms.errors import FieldappError, Forbidden, NotFound
 from fieldapp.forms.text import vn_number, vn_time
@@ -44,13 +44,15 @@ def _log_import(site, actor, how, receipt=None, **details):
 
 def _push_guard(site, token, row):
     """Refuse a batch from another village or another machine than the token's, or one
-    whose token was revoked while it was read (run under the import's lock)."""
+    whose token was revoked while it was read (run under the import's lock); once the
+    batch is taken, the token is marked used by (and bound to) the sending laptop."""
     def authorize(batch):
         sender = batch["site"]
         if set(sender["village_ids"]) - {row["village_id"]}:
             raise Forbidden(f"Mã gửi này chỉ dùng cho thôn {row['village_id']}.")
-        if bind(site, PUSH_TOKENS, token, sender["id"])["site_id"] != sender["id"]:
+        if check_again(site, PUSH_TOKENS, token)["site_id"] not in (None, sender["id"]):
             raise Forbidden("Mã gửi này đã được một máy khác dùng; hãy xin cán bộ xã mã mới.")
+        return lambda: mark_used(site, row, sender["id"])
     return authorize
 
 
@@ -88,8 +90,6 @@ def receive():
         _log_import(site, actor, "push", problem=(error.details or {}).get("problem"), **detail)
         raise
     _log_import(site, actor, "push", receipt, **detail)
-    if row is not None:
-        mark_used(site, row, receipt.site_id)
     answer = jsonify({"receipt": receipt.as_json(), "message": receipt.summary()})
     if receipt.held:            # taken, but not counted until staff approve the laptop
         answer.status_code = 202
