@@ -41,7 +41,10 @@ def check_village(user, village_id):
 
 
 def page(*roles, site_kind=None):
-    """Decorate a page view: sign-in required (redirect to login), role and site checked."""
+    """Decorate a page view: sign-in required (redirect to login), role and site checked
+    (`site_kind`: one kind of site, or a tuple of them)."""
+    kinds = (site_kind,) if isinstance(site_kind, str) else site_kind
+
     def decorator(view):
         @functools.wraps(view)
         def wrapped(*args, **kwargs):
@@ -50,7 +53,7 @@ def page(*roles, site_kind=None):
                 return redirect(url_for("auth.login", next=request.full_path))
             if roles and user["role"] not in roles:
                 raise Forbidden("Bạn không có quyền mở trang này.")
-            if site_kind and get_site().kind != site_kind:
+            if site_kind and get_site().kind not in kinds:
                 raise NotFound("Trang này không có ở máy này.")
             return view(*args, **kwargs)
         return wrapped

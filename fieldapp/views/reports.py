@@ -15,6 +15,9 @@ from fieldapp.views.forms import ActionForm, DocumentForm
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 ROLES = ("lead", "staff", "admin")
+# where the records are: a province holds only the communes' figures, and has its own
+# report (report.pdf, .docx, .xlsx) linked from its dashboard
+RECORD_SITES = ("village", "commune")
 
 
 def _period():
@@ -53,7 +56,7 @@ def _base_url():
 
 
 @bp.get("/")
-@page(*ROLES)
+@page(*ROLES, site_kind=RECORD_SITES)
 def index():
     """The download page: one report per started period, the QR sheets, the CSV files."""
     site = get_site()
@@ -160,7 +163,7 @@ def _table_download(kind, file, stem, made):
 
 
 @bp.get("/indicators.csv")
-@page(*ROLES)
+@page(*ROLES, site_kind=RECORD_SITES)
 def indicators_csv():
     """Indicators at the end of every period up to the chosen one."""
     from fieldapp.reports.csv import indicators_csv as build
@@ -168,7 +171,7 @@ def indicators_csv():
 
 
 @bp.get("/indicators.xlsx")
-@page(*ROLES)
+@page(*ROLES, site_kind=RECORD_SITES)
 def indicators_xlsx():
     """The same indicators as an Excel workbook, one sheet per table."""
     from fieldapp.reports.workbook import indicators_xlsx as build
@@ -176,7 +179,7 @@ def indicators_xlsx():
 
 
 @bp.get("/volunteers.csv")
-@page(*ROLES)
+@page(*ROLES, site_kind=RECORD_SITES)
 def volunteers_csv():
     """Volunteer statistics up to today."""
     from fieldapp.reports.csv import volunteers_csv as build
@@ -184,7 +187,7 @@ def volunteers_csv():
 
 
 @bp.get("/volunteers.xlsx")
-@page(*ROLES)
+@page(*ROLES, site_kind=RECORD_SITES)
 def volunteers_xlsx():
     """Volunteer statistics up to today as an Excel workbook."""
     from fieldapp.reports.workbook import volunteers_xlsx as build
@@ -192,7 +195,7 @@ def volunteers_xlsx():
 
 
 @bp.get("/qr.pdf")
-@page(*ROLES)
+@page(*ROLES, site_kind=RECORD_SITES)
 def qr_pdf():
     """Guide cards and the Wi-Fi card; the QR codes point at the address in use."""
     from fieldapp.reports.qrsheet import site_sheets_pdf

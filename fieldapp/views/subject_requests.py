@@ -204,6 +204,7 @@ def _erasure(form):
 @page("lead", "staff")
 def erase_confirm():
     """The confirmation of an erasure: whom it names, how many records, what stays."""
+    _user()                     # a refused role gets its page, not a flash on another
     try:
         key, subject_type, _, version, ids, asked = _erasure(request.args)
     except FieldappError as error:

@@ -16,6 +16,7 @@ from fieldapp.province.store import import_rollup
 from fieldapp.site import Site, init_province_site, init_site
 from sync.rollup import rollup_bytes
 from tests.support import factories
+from tests.support.access_table import OPEN, PROVINCE, SIGNED_IN, TABLE
 from tests.support.live import LiveServer
 from tests.support.pages import login_page
 
@@ -121,13 +122,20 @@ def test_unknown_commune_is_not_found(staff):
 
 
 def test_every_other_page_on_a_province_site_is_refused_not_broken(province, staff):
+    """A page of the village or commune tiers is not there on a province (404, or 403 for
+    a role the province has not): never a commune's page shown with no data behind it."""
     app = staff.application
+    shown = []
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or rule.arguments or rule.endpoint == "static":
             continue
         response = staff.get(rule.rule)
         response.close()                       # a file sent (the icon) is closed
         assert response.status_code < 500, (rule.rule, response.status_code)
+        if rule.endpoint not in PROVINCE and TABLE[rule.endpoint][1] not in (OPEN, SIGNED_IN) \
+                and response.status_code not in (401, 403, 404):     # 401: the API's token
+            shown.append((rule.rule, response.status_code))
+    assert shown == [], "\n".join(f"{rule} {status}" for rule, status in shown)
 
 
 @pytest.mark.browser
