@@ -47,8 +47,10 @@ def commune_totals(rollup):
 
 
 def _target(settings, commune, key):
-    own = (commune.get("targets") or {}).get(key)
-    return own if own is not None else (settings.get("targets") or {}).get(key)
+    """The commune's own target (None when it has none set on purpose), else the
+    province's default."""
+    own = commune.get("targets") or {}
+    return own[key] if key in own else (settings.get("targets") or {}).get(key)
 
 
 def province_view(settings, rollups, period, key):
@@ -71,7 +73,7 @@ def province_view(settings, rollups, period, key):
         before = mine.get(period - 1, {}).get(key)
         rows.append(dict(_row(commune["code"], commune["name"], pair, before,
                               _target(settings, commune, key)),
-                         own_target=(commune.get("targets") or {}).get(key) is not None))
+                         own_target=key in (commune.get("targets") or {})))
     rows.sort(key=lambda r: (r["value"], r["name"]))
     whole = [sum(t.get(period, {}).get(key, [0, 0])[i] for t in totals.values()) for i in (0, 1)]
     before = [sum(t.get(period - 1, {}).get(key, [0, 0])[i] for t in totals.values())

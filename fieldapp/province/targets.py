@@ -1,7 +1,8 @@
 """The province's targets for each of its communes, as a province plan's annex sets them.
 
 A commune's own target for an indicator replaces the province's default for it
-(figures.py reads them so); a blank cell means "the province's default". The table is
+(figures.py reads them so); a blank cell means "the province's default", and "không"
+(stored as null) that the commune has no target for it, whatever the default. The table is
 edited in the province's form or uploaded as CSV or .xlsx (one row per commune, read by
 the commune annex's reader, with its per-cell errors). Every change is checked whole:
 with one error, nothing is kept.
@@ -14,8 +15,9 @@ from fieldapp.indicators import annex
 from fieldapp.indicators.definitions import DEFINITIONS
 from fieldapp.indicators.tables import CsvError, read_table
 
-__all__ = ["KEYS", "HEADERS", "MAX_BYTES", "targets_table", "targets_csv", "read_targets_file",
-           "apply_targets", "parse_code"]
+__all__ = ["KEYS", "HEADERS", "MAX_BYTES", "NONE_WORD", "DEFAULT", "parse_own",
+           "own_input", "targets_table", "targets_csv", "read_targets_file", "apply_targets",
+           "parse_code"]
 
 KEYS = [d.key for d in DEFINITIONS]
 HEADERS = {"code": "Mã xã", "name": "Tên xã", **{k: annex.TARGET_HEADERS[k] for k in KEYS}}
@@ -27,10 +29,35 @@ _NAME = ("ten xa", "ten", "name", "xa", "ten phuong", "ten xa/phuong", "xa/phuon
          "ten xa, phuong", "don vi", "ten don vi")
 
 
+NONE_WORD = "không"              # a commune's cell: no target, whatever the province's default
+_NONE_WORDS = {"khong", "-", "\u2013", "\u2014", "khong dat", "khong dat chi tieu"}
+DEFAULT = object()               # a blank commune cell: the province's default
+
+
+def parse_own(raw):
+    """A commune's cell: a ratio, None for "không" (no target), DEFAULT when blank;
+    raise AnnexError."""
+    text = (raw or "").strip()
+    if not text:
+        return DEFAULT
+    if fold(text) in _NONE_WORDS:
+        return None
+    return annex.parse_percent(text)
+
+
+def own_input(targets, key):
+    """A commune's stored target of `key` as the text of its cell: '52,5', "không", ''."""
+    if key in targets and targets[key] is None:
+        return NONE_WORD
+    return annex.format_percent_input(targets.get(key))
+
+
 def targets_table(settings):
     """(header, rows) of every commune with its own targets as ratios (None: the
-    province's), for the CSV and the .xlsx templates."""
-    rows = [[c["code"], c["name"]] + [(c.get("targets") or {}).get(k) for k in KEYS]
+    province's; NONE_WORD: no target), for the CSV and the .xlsx templates."""
+    rows = [[c["code"], c["name"]] + [NONE_WORD if own_input(c.get("targets") or {}, k) ==
+                                      NONE_WORD else (c.get("targets") or {}).get(k)
+                                      for k in KEYS]
             for c in settings.get("communes", [])]
     return list(HEADERS.values()), rows
 
@@ -42,7 +69,8 @@ def targets_csv(settings):
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(header)
     for row in rows:
-        writer.writerow(row[:2] + [annex.format_percent_input(v) for v in row[2:]])
+        writer.writerow(row[:2] + [v if v == NONE_WORD else annex.format_percent_input(v)
+                                   for v in row[2:]])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -112,8 +140,8 @@ def read_targets_file(settings, content):
                 if column == "code":
                     row["code"] = parse_code(raw, communes, province)
                 elif column in KEYS:
-                    value = annex.parse_percent(raw)
-                    if value is not None:
+                    value = parse_own(raw)
+                    if value is not DEFAULT:
                         row["targets"][column] = value
             except annex.AnnexError as error:
                 errors.append(f"Dòng {number}, cột “{annex.shown(title)}”: {error.message}")

@@ -446,6 +446,45 @@ def test_each_commune_is_judged_against_its_own_target(site, reported, staff):
     assert visible(page).count("riêng của xã") == 2
 
 
+def test_a_commune_set_to_no_target_has_none_whatever_the_default(site, reported, staff):
+    """"không" in a commune's cell: no target for it, though the province has a default;
+    the other communes keep the default, and the dashboard says which is which."""
+    for rollup in reported:
+        import_rollup(site, rollup_bytes(rollup))
+    assert site.settings["targets"][KEY] is not None
+    fields = form_fields(staff.text("/province/targets/")[1])
+    fields.update({f"c{HERE}_{KEY}": "Không", "csrf_token": staff.token("/province/targets/")})
+    assert staff.post("/province/targets/", fields)[0] == 302
+    assert own(site, HERE) == {KEY: None}
+    page = staff.text("/province/targets/")[1]
+    assert re.search(rf'id="c{HERE}_{KEY}"[^>]*value="không"', page)
+    _, rows, _ = province_view(site.settings, stored_rollups(site), 4, KEY)
+    by_code = {r["code"]: r for r in rows}
+    assert by_code[HERE]["target"] is None and by_code[HERE]["own_target"] is True
+    assert by_code[PHU_RIENG]["target"] == site.settings["targets"][KEY]
+    assert by_code[PHU_RIENG]["own_target"] is False
+    shown = visible(staff.text(f"/province/?period=4&indicator={KEY}")[1])
+    names = {c["code"]: c["name"] for c in site.settings["communes"]}
+    assert re.search(rf"{re.escape(names[HERE])} .{{0,40}}Không đặt chỉ tiêu riêng của xã", shown)
+    assert "mặc định của tỉnh" in shown
+
+
+def test_no_target_goes_through_the_csv_and_the_xlsx_and_back(staff, site):
+    content = (HEADER + f"{HERE};Phường Biên Hòa;không;90\r\n"
+               f"{PHU_RIENG};Xã Phú Riềng;—;\r\n").encode()
+    assert upload(staff, content)[0] == 302
+    assert own(site, HERE) == {KEY: None, "satisfaction": 0.9}
+    assert own(site, PHU_RIENG) == {KEY: None}
+    _, body, _ = staff.get("/province/targets/chi-tieu-xa.csv")
+    assert f"{HERE};Phường Biên Hòa;không;90;" in body.decode("utf-8")
+    _, xlsx, _ = staff.get("/province/targets/chi-tieu-xa.xlsx")
+    before = {code: own(site, code) for code in (HERE, PHU_RIENG)}
+    for content, name in ((body, "chi-tieu-xa.csv"), (xlsx, "chi-tieu-xa.xlsx")):
+        site.update_settings(lambda s: [c.__setitem__("targets", {}) for c in s["communes"]])
+        assert upload(staff, content, name)[0] == 302
+        assert {code: own(site, code) for code in (HERE, PHU_RIENG)} == before
+
+
 @pytest.mark.browser
 def test_the_targets_page_fits_a_phone_and_a_summary_link_reaches_its_cell(server, site,
                                                                            phone):
