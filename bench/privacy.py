@@ -20,7 +20,6 @@ at that load; --versions 20000 takes 25 s.
 """
 import argparse
 import datetime
-import importlib.util
 import json
 import os
 import shutil
@@ -31,14 +30,6 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
-
-
-def _import_bench():
-    """bench/import.py as a module (its name is a keyword)."""
-    spec = importlib.util.spec_from_file_location("bench_import", os.path.join(HERE, "import.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _holds_a_name(directory, names):
@@ -59,7 +50,7 @@ def measure(root, runs):
     from fieldapp.indicators.compute import compute_each
     from fieldapp.site import Site, init_site
     from sync.transfer import import_batch
-    bench = _import_bench()
+    from bench import campaign as bench
     folder = os.path.join(root, "batches")
     files = sorted(os.path.join(folder, name) for name in os.listdir(folder))
     villages = sorted(os.listdir(os.path.join(root, "villages")))
@@ -101,8 +92,8 @@ def measure(root, runs):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    _import_bench().common_arguments(parser, 2,
-                                     "Import-then-purge rounds; the best of each is kept.")
+    from bench.campaign import common_arguments
+    common_arguments(parser, 2, "Import-then-purge rounds; the best of each is kept.")
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
