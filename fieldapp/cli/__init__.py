@@ -5,7 +5,7 @@ from fieldapp.cli import vietnamese
 
 vietnamese.install()        # before the commands are made: their help options are worded then
 
-from fieldapp.cli import (admin, audit_log, province_push, reports, retention,  # noqa: E402
+from fieldapp.cli import (admin, audit_log, help_vi, province_push, reports, retention,  # noqa: E402
                           rollups, server, subject, subject_requests, targets, transfer)
 from fieldapp.site import Site, SiteMissing  # noqa: E402
 
@@ -53,3 +53,5 @@ main.add_command(province_push.push_token)
 # a citizen's requests (find, export, the request log) join `subject erase` in one group
 for command in subject_requests.COMMANDS:
     subject.subject.add_command(command)
+
+help_vi.apply(main)         # what --help shows, in Vietnamese (the docstrings stay English)
