@@ -84,6 +84,16 @@ def test_communes_are_ranked_lowest_first_with_the_provinces_sums(province, staf
         assert f"{95 - 2} xã chưa có số liệu" in body
 
 
+@pytest.mark.parametrize("path", ["/province/", f"/province/commune/{OTHER}"])
+def test_the_chosen_indicator_is_named_whole_outside_its_choice(province, staff, path):
+    """A phone shows a select cut to its width: the page names the indicator it shows."""
+    from fieldapp.indicators.definitions import DEFINITIONS
+    for definition in DEFINITIONS:
+        page = staff.get(f"{path}?period=4&indicator={definition.key}").get_data(as_text=True)
+        outside = re.sub(r"<select.*?</select>", "", page, flags=re.S)
+        assert unescape(definition.label) in unescape(outside), definition.key
+
+
 def test_the_table_of_reports_says_how_late_each_week_came(province, staff):
     site, rollups = province
     body = text(staff.get("/province/"))
