@@ -4,7 +4,7 @@ The commands' docstrings stay in English for the people who work on the code; wh
 `fieldapp ... --help` shows comes from HELP below: per command (by its path, "" for
 `fieldapp` itself), its help and each option's, by the option's long name. `apply(main)`
 sets them once the commands are made. A command or option missing here keeps its
-English text; tests/system/test_cli_help.py fails until it is written.
+English text; tests/system/test_cli_vietnamese.py fails until it is written.
 """
 import click
 
@@ -22,7 +22,7 @@ HELP = {
     "": ("fieldapp: tổ công nghệ số đến từng nhà, đưa người dân lên dịch vụ công trực tuyến.", {
         "--data": "Thư mục dữ liệu (mặc định $FIELDAPP_DATA, nếu không có thì ./fieldapp-data)."}),
     "init": ("Khởi tạo thư mục dữ liệu cho máy của thôn, của xã hoặc của tỉnh.", {
-        "--site": "Máy này là gì: máy của thôn, máy của trung tâm xã, hay của tỉnh.",
+        "--site": "Máy này là gì: máy của thôn, máy của xã hay máy của tỉnh.",
         "--commune": "Mã xã chính thức (ví dụ 25264); cho máy của thôn và của xã.",
         "--province": "Mã tỉnh chính thức (ví dụ 75, Đồng Nai); chỉ cho máy của tỉnh.",
         "--village-id": "Mã thôn của máy thôn, ví dụ thon-3.",
@@ -36,8 +36,8 @@ HELP = {
         "--role": "volunteer (tình nguyện viên), lead (tổ trưởng thôn), staff (cán bộ xã) "
                   "hoặc admin (quản trị).",
         "--village": "Thôn của tình nguyện viên hoặc tổ trưởng.",
-        "--secret": "Mã PIN 6 chữ số (tình nguyện viên, tổ trưởng) hoặc mật khẩu; nếu bỏ "
-                    "trống thì được hỏi.",
+        "--secret": "Mã PIN 6 chữ số (tình nguyện viên, tổ trưởng) hoặc mật khẩu; không ghi "
+                    "tùy chọn này thì máy sẽ hỏi.",
         "--name": "Họ và tên người dùng tài khoản (cán bộ, quản trị; tên của tổ viên nằm "
                   "trong danh sách tổ)."}),
     "user name": ("Ghi họ và tên người dùng một tài khoản (hiện thay cho tên đăng nhập).", {}),
@@ -52,20 +52,22 @@ HELP = {
     "serve": ("Mở trang cho điện thoại trong mạng Wi-Fi của máy này.", {
         "--host": "Địa chỉ lắng nghe.",
         "--port": "Cổng lắng nghe (0: chọn một cổng còn trống)."}),
-    "demo": ("Tạo một xã mẫu có dữ liệu bịa ra (các thôn, nhiều tuần đến nhà) và mở trang "
-             "của nó.", {
-                 "--port": "Cổng của máy thôn; máy xã dùng cổng kế tiếp.",
+    "demo": ("Tạo một xã mẫu có dữ liệu bịa ra (các thôn, nhiều tuần đến nhà) cùng một tỉnh "
+             "mẫu, và mở trang của máy thôn, máy xã và máy tỉnh.", {
+                 "--port": "Cổng của máy thôn; máy xã dùng cổng kế tiếp, máy tỉnh cổng sau đó.",
                  "--host": "Địa chỉ lắng nghe: mọi mạng của máy, để điện thoại trong Wi-Fi "
                            "mở được (dữ liệu mẫu là bịa); 127.0.0.1 chỉ cho máy này.",
                  "--no-serve": "Chỉ tạo dữ liệu mẫu, không mở trang.",
-                 "--seed": "Hạt giống ngẫu nhiên của dữ liệu mẫu."}),
+                 "--seed": "Số khởi tạo ngẫu nhiên của dữ liệu mẫu: cùng số thì ra cùng "
+                           "dữ liệu."}),
     "indicators": ("In các chỉ số so với chỉ tiêu.", {
         "--as-of": f"Ngày lấy số liệu {DAY}; mặc định hôm nay.",
         "--json": "In đối tượng chỉ số như API trả về (JSON)."}),
     "report": ("Ghi báo cáo tiến độ gửi Chủ tịch dạng PDF, Word hoặc Excel (theo đuôi tệp): "
-               "của xã, hoặc ở máy tỉnh là của tỉnh.", {
+               "của thôn hay của xã theo máy này, ở máy tỉnh là của tỉnh.", {
                    "--out": "Tệp sẽ ghi: .pdf, .docx (Word) hoặc .xlsx (Excel).",
-                   "--period": "Số thứ tự của kỳ (tuần); mặc định kỳ mới nhất đã bắt đầu.",
+                   "--period": "Số thứ tự của kỳ (tuần hoặc tháng); mặc định kỳ mới nhất đã "
+                               "bắt đầu.",
                    "--as-of": f"Ngày chốt số liệu {DAY}; mặc định ngày cuối kỳ hoặc hôm nay.",
                    "--issuer": "Lưu cơ quan ban hành (ví dụ 'UBND XÃ PHÚ RIỀNG'); '' để xóa.",
                    "--symbol": "Lưu ký hiệu văn bản (ví dụ 'BC-UBND').",
@@ -79,7 +81,7 @@ HELP = {
         "--base-url": "Địa chỉ của máy này trong Wi-Fi; mặc định địa chỉ `fieldapp serve` "
                       "dùng lần trước, nếu không có thì http://<địa chỉ mạng LAN>:8080.",
         "--login-cards": "Máy của thôn: thêm một thẻ đăng nhập dùng một lần cho mỗi tình "
-                         "nguyện viên đang hoạt động."}),
+                         "nguyện viên và tổ trưởng đang hoạt động."}),
     "privacy-report": ("Ghi hồ sơ hoạt động xử lý và tóm tắt đánh giá tác động (Luật "
                        "91/2025/QH15, Nghị định 356/2025/NĐ-CP) từ cài đặt và dữ liệu của "
                        "máy này, dạng PDF.", {"--out": "Tệp PDF sẽ ghi."}),
@@ -98,24 +100,28 @@ HELP = {
                     "thôn: `commune-key KHÓA` lưu khóa của xã cho `export` và `push` (từ đó "
                     "mọi lô ghi ra hay gửi đi đều được mã hóa).", {}),
     "import": ("Nhận các tệp lô dữ liệu ở máy xã (ở máy tỉnh: số liệu tổng hợp của các xã); "
-               "mỗi tệp một dòng. Mã thoát 1 nếu có tệp không được nhận (hoặc chưa từng "
-               "nhận): lô bị từ chối, hoặc lô chờ cán bộ duyệt máy mới của thôn.", {}),
-    "push": ("Gửi các thay đổi của thôn lên trung tâm xã qua mạng; ở máy xã, gửi số liệu "
+               "mỗi tệp một dòng. Mã thoát 0 chỉ khi mọi tệp đều được nhận (hoặc đã nhận từ "
+               "trước); mã 1 nếu có lô bị từ chối, hoặc lô đang chờ cán bộ xã duyệt máy mới "
+               "của thôn.", {}),
+    "push": ("Gửi các thay đổi của thôn lên máy của xã qua mạng; ở máy xã, gửi số liệu "
              "tổng hợp lên tỉnh (luôn gửi trọn, nên --all không đổi gì). Địa chỉ và mã gửi "
              "lấy theo lần lưu bằng `--save`. Mạng LAN của thôn là HTTP thường: ai dùng chung "
              "Wi-Fi cũng đọc được, nên khi đã có khóa của xã (`fieldapp commune-key KHÓA`), "
              "lô được mã hóa như tệp USB và chỉ xã mở được. Thay đổi chỉ được tính là đã gửi "
              "khi xã trả biên nhận. Máy xã mã hóa số liệu cho khóa của tỉnh cũng vậy "
              "(`fieldapp province-key KHÓA`).", {
-                 "--token": "Mã gửi do cán bộ xã cấp cho thôn này ($FIELDAPP_PUSH_TOKEN).",
-                 "--save": "Nhớ địa chỉ và mã gửi, để lần sau (và nút trên trang /export của "
-                           "tổ trưởng) không cần nhập lại.",
+                 "--token": "Mã gửi do cán bộ xã cấp cho thôn này; ở máy xã, mã do tỉnh cấp "
+                            "cho xã ($FIELDAPP_PUSH_TOKEN).",
+                 "--save": "Nhớ địa chỉ và mã gửi, để lần sau (và nút “Gửi qua mạng” ở trang Gửi "
+                           "lên xã, hay “Gửi lên tỉnh” ở máy xã) không cần nhập lại.",
                  "--all": "Gửi mọi phiên bản, không chỉ các thay đổi.",
-                 "--encrypt": "Mã hóa lô cho khóa công khai của xã. Mặc định: mã hóa khi đã "
-                              "có khóa (`fieldapp commune-key KHÓA`), không mã hóa khi chưa; "
+                 "--encrypt": "Mã hóa lô cho khóa công khai của xã (ở máy xã: của tỉnh). Mặc "
+                              "định: mã hóa khi đã có khóa (`fieldapp commune-key KHÓA`, ở máy "
+                              "xã `fieldapp province-key KHÓA`), không mã hóa khi chưa; "
                               "--encrypt không gửi gì nếu chưa có khóa.",
-                 "--to": "Khóa công khai của xã, nếu chưa lưu trong cài đặt.",
-                 "--timeout": "Số giây chờ xã trả lời.",
+                 "--to": "Khóa công khai của xã (ở máy xã: của tỉnh), nếu chưa lưu trong "
+                         "cài đặt.",
+                 "--timeout": "Số giây chờ máy nhận (xã, hay tỉnh khi gửi từ máy xã) trả lời.",
                  "--as-of": f"Ở máy xã: ngày lấy số liệu tổng hợp {DAY}; mặc định hôm nay."}),
     "audit": ("Xem nhật ký: ai làm gì, khi nào (cũ nhất trước).", {
         "--json": "Mỗi dòng một đối tượng JSON.",
@@ -124,17 +130,19 @@ HELP = {
     "subject": ("Yêu cầu của người dân về dữ liệu của mình: tìm, xuất, ghi yêu cầu, xóa.", {}),
     "subject erase": ("Xóa thông tin định danh (tên, địa chỉ, số điện thoại, ghi chú, ý "
                       "kiến) của một hộ hoặc một người khỏi mọi phiên bản đã lưu, kể cả lịch "
-                      "sử; các số liệu còn nguyên nên chỉ số không đổi. Lần gửi tới sẽ mang "
-                      "việc xóa lên xã.", {
+                      "sử; các số liệu còn nguyên nên chỉ số không đổi. Ở máy thôn, lô gửi tới "
+                      "sẽ mang việc xóa lên xã; ở máy xã, hãy xóa cả ở máy của thôn.", {
                           "--household": "Xóa một hộ cùng các thành viên, lần đến nhà và "
                                          "khảo sát của hộ.",
                           "--person": "Xóa một người cùng các khảo sát của người đó.",
                           "--yes": "Không hỏi xác nhận.",
-                          "--by": "Ai yêu cầu, để ghi nhật ký (tên đăng nhập)."}),
+                          "--by": "Tên đăng nhập của người thực hiện việc xóa, để ghi vào "
+                                  "nhật ký."}),
     "subject find": ("Tìm hộ và người theo tên, địa chỉ hoặc số điện thoại (không phân biệt "
                      "hoa thường hay dấu).", {}),
     "subject export": ("Ghi mọi thứ đang lưu về một hộ hoặc một người, kể cả lịch sử và ai "
-                       "đã ghi; ghi yêu cầu xem dữ liệu là đã đáp ứng, và ghi nhật ký.", {
+                       "đã ghi; đánh dấu yêu cầu xem dữ liệu là đã xử lý xong (ghi vào sổ nếu "
+                       "chưa có), và ghi nhật ký.", {
                            "--household": HOUSEHOLD_ID, "--person": PERSON_ID,
                            "--out": "Tệp sẽ ghi: TỆP.json hoặc TỆP.pdf.",
                            "--received": RECEIVED}),
@@ -175,8 +183,9 @@ HELP = {
                 "tỉnh, hoặc các thôn, dân số và chỉ tiêu của xã. Chỉ lưu khi mọi ô đều "
                 "đúng; mỗi lỗi ghi rõ dòng và cột.", {
                     "--file": "Bảng (.csv UTF-8 có hoặc không có BOM, hoặc .xlsx): ở máy tỉnh "
-                              "gồm Mã xã, Tên xã và các chỉ tiêu (%); ở máy xã là phụ lục "
-                              "các thôn."}),
+                              "gồm Mã xã, Tên xã và các chỉ tiêu (%), ô trống theo chỉ tiêu "
+                              "của tỉnh, ô “không” là xã không đặt chỉ tiêu; ở máy xã là phụ "
+                              "lục các thôn."}),
     "province-key": ("Ở máy tỉnh: in khóa công khai mà các xã dùng để mã hóa số liệu gửi "
                      "lên. Ở máy xã: `province-key KHÓA` lưu khóa của tỉnh cho `rollup` và "
                      "`push` (từ đó mọi tệp ghi ra hay gửi đi đều được mã hóa).", {}),

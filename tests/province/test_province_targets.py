@@ -485,6 +485,17 @@ def test_no_target_goes_through_the_csv_and_the_xlsx_and_back(staff, site):
         assert {code: own(site, code) for code in (HERE, PHU_RIENG)} == before
 
 
+def test_a_communes_cell_opens_a_keyboard_that_can_type_khong(staff):
+    """A phone's decimal keypad (inputmode="decimal") has no letters, and on an iPhone no
+    dash either: a commune's cell must take "không", so it opens the full keyboard; the
+    defaults' cells (blank: no target) keep the decimal keypad."""
+    page = staff.text("/province/targets/")[1]
+    commune = re.search(rf'<input [^>]*id="c{HERE}_{KEY}"[^>]*>', page).group(0)
+    default = re.search(rf'<input [^>]*id="d_{KEY}"[^>]*>', page).group(0)
+    assert 'inputmode="decimal"' not in commune and 'inputmode="numeric"' not in commune
+    assert 'inputmode="decimal"' in default
+
+
 @pytest.mark.browser
 def test_the_targets_page_fits_a_phone_and_a_summary_link_reaches_its_cell(server, site,
                                                                            phone):
