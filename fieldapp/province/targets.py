@@ -8,7 +8,9 @@ the commune annex's reader, with its per-cell errors). Every change is checked w
 with one error, nothing is kept.
 """
 import csv
+import hashlib
 import io
+import json
 
 from fieldapp.forms.text import fold
 from fieldapp.indicators import annex
@@ -16,7 +18,7 @@ from fieldapp.indicators.definitions import DEFINITIONS
 from fieldapp.indicators.tables import CsvError, read_table
 
 __all__ = ["KEYS", "HEADERS", "MAX_BYTES", "NONE_WORD", "DEFAULT", "parse_own",
-           "own_input", "targets_table", "targets_csv", "read_targets_file", "apply_targets",
+           "own_input", "table_stamp", "targets_table", "targets_csv", "read_targets_file", "apply_targets",
            "parse_code"]
 
 KEYS = [d.key for d in DEFINITIONS]
@@ -50,6 +52,16 @@ def own_input(targets, key):
     if key in targets and targets[key] is None:
         return NONE_WORD
     return annex.format_percent_input(targets.get(key))
+
+
+def table_stamp(settings):
+    """A short digest of the province's defaults and every commune's own targets: the
+    targets form carries the one it was shown, so a save over someone else's is seen."""
+    held = {"defaults": {k: (settings.get("targets") or {}).get(k) for k in KEYS},
+            "communes": {c["code"]: {k: v for k, v in (c.get("targets") or {}).items()
+                                     if k in KEYS}
+                         for c in settings.get("communes", [])}}
+    return hashlib.sha256(json.dumps(held, sort_keys=True).encode()).hexdigest()[:20]
 
 
 def targets_table(settings):

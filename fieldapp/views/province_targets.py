@@ -6,7 +6,7 @@ from flask_wtf.file import FileField
 
 from fieldapp import audit
 from fieldapp.auth.access import current_user, get_site, page
-from fieldapp.forms.errors import BadRequest
+from fieldapp.forms.errors import BadRequest, Conflict
 from fieldapp.indicators import annex
 from fieldapp.province import targets as table
 from fieldapp.views.commune.blueprint import SHORT_LABELS
@@ -80,6 +80,7 @@ def _page(rows=None, upload=None, upload_errors=(), status=200):
     return render_template(
         "province/targets.html", settings=settings, keys=table.KEYS, short=SHORT_LABELS,
         form=TargetsForm(formdata=None), rows=rows, errors=errors,
+        stamp=table.table_stamp(settings),
         upload=upload or TargetsUpload(formdata=None),
         upload_errors=list(upload_errors)), status
 
@@ -103,12 +104,21 @@ def targets():
                if {k: v for k, v in (c.get("targets") or {}).items() if k in table.KEYS}
                != own[c["code"]]]
 
+    shown = request.form.get("stamp", "")[:40]
+
     def change(stored):
+        if table.table_stamp(stored) != shown:       # under the lock: a save meanwhile
+            raise Conflict("Trong lúc bạn sửa, một người khác đã lưu chỉ tiêu. Chưa lưu gì: "
+                           "bảng dưới đây là bản mới nhất, hãy nhập lại thay đổi rồi lưu.")
         stored["targets"] = dict(stored.get("targets") or {}, **defaults)
         stored["communes"] = table.apply_targets(
             stored.get("communes", []),
             [{"code": code, "targets": values} for code, values in own.items()])
-    site.update_settings(change)
+    try:
+        site.update_settings(change)
+    except Conflict as error:
+        flash(error.message, "error")
+        return _page(status=409)
     audit.record(site, current_user()["username"], "commune_targets.save",
                  ids=changed, count=len(changed))
     flash(f"Đã lưu chỉ tiêu của tỉnh và của {len(changed)} xã có thay đổi.", "ok")

@@ -139,6 +139,29 @@ def test_the_form_saves_own_targets_and_defaults_whole(staff, site):
     assert own(site, HERE) == {}
 
 
+def test_a_save_over_a_table_saved_meanwhile_is_refused_whole(staff, server, site):
+    """Two staff open the table; the first saves. The second's form, made from the table
+    before that save, would put the first one's cells back: it saves nothing, says so,
+    and shows the table as it is now."""
+    other = PageSession(server.url)
+    assert other.login("canbotinh", factories.PASSWORD) == 302
+    mine = form_fields(staff.text("/province/targets/")[1])
+    theirs = form_fields(other.text("/province/targets/")[1])
+    mine.update({f"c{HERE}_{KEY}": "61", "csrf_token": staff.token("/province/targets/")})
+    assert staff.post("/province/targets/", mine)[0] == 302
+    saved = settings_bytes(site)
+    theirs.update({f"c{PHU_RIENG}_{KEY}": "44", "csrf_token": other.token("/province/targets/")})
+    status, body, _ = other.post("/province/targets/", theirs)
+    page = body.decode("utf-8")
+    assert status == 409 and "một người khác đã lưu chỉ tiêu" in visible(page)
+    assert settings_bytes(site) == saved and own(site, HERE) == {KEY: 0.61}
+    assert re.search(rf'id="c{HERE}_{KEY}"[^>]*value="61"', page)
+    again = form_fields(page)
+    again.update({f"c{PHU_RIENG}_{KEY}": "44", "csrf_token": other.token("/province/targets/")})
+    assert other.post("/province/targets/", again)[0] == 302
+    assert own(site, HERE) == {KEY: 0.61} and own(site, PHU_RIENG) == {KEY: 0.44}
+
+
 @pytest.mark.parametrize("value", ["101", "abc", "-5", "50\u202e"])
 def test_a_bad_cell_is_named_under_its_field_and_in_the_summary_and_nothing_is_saved(
         staff, site, value):
