@@ -3,6 +3,9 @@
 Values come from the commune's forms or from a CSV like the annex of a commune plan
 (UTF-8 with or without BOM, comma or semicolon, Vietnamese or English headers).
 Percentages are typed the Vietnamese way ("52,5" or "52,5 %") and stored as ratios.
+A village's (or at the province, a commune's) own target cell left blank means the
+target of the level above; "không" means no target, whatever that level sets (stored as
+null under the indicator's key).
 """
 import csv
 import io
@@ -17,7 +20,8 @@ from fieldapp.indicators.tables import CsvError, read_table, unguard
 __all__ = ["TARGET_HEADERS", "CSV_HEADERS", "annex_table", "AnnexError", "parse_percent",
            "parse_population", "parse_village_name", "parse_village_id", "slug",
            "read_annex_csv", "merge_villages", "annex_template", "format_percent_input",
-           "target_column", "shown"]
+           "target_column", "shown", "NONE_WORD", "DEFAULT", "parse_own_target",
+           "own_target_input", "own_target_cell", "cell_text"]
 
 TARGET_HEADERS = {
     "adult_online_usage": "Chỉ tiêu sử dụng DVCTT (%)",
@@ -71,6 +75,39 @@ def parse_percent(raw):
     if value > 100:
         raise AnnexError(f"“{shown(text)}” lớn hơn 100 %.")
     return round(value / 100, 4)
+
+
+NONE_WORD = "không"          # an own target cell: no target, whatever the level above sets
+_NONE_WORDS = {"khong", "-", "\u2013", "\u2014", "khong dat", "khong dat chi tieu"}
+DEFAULT = object()           # a blank own target cell: the level above's target
+
+
+def parse_own_target(raw):
+    """An own target cell: a ratio, None for "không" (no target), DEFAULT when blank;
+    raise AnnexError."""
+    text = (raw or "").strip()
+    if not text:
+        return DEFAULT
+    if fold(text) in _NONE_WORDS:
+        return None
+    return parse_percent(text)
+
+
+def own_target_input(targets, key):
+    """A stored own target of `key` as the text of its cell: '52,5', "không" or ''."""
+    if key in targets and targets[key] is None:
+        return NONE_WORD
+    return format_percent_input(targets.get(key))
+
+
+def own_target_cell(targets, key):
+    """The same for a table file: the ratio, NONE_WORD, or None (blank)."""
+    return NONE_WORD if key in targets and targets[key] is None else targets.get(key)
+
+
+def cell_text(value):
+    """A table file's target cell as CSV text: '52,5', "không" or ''."""
+    return value if value == NONE_WORD else format_percent_input(value)
 
 
 def format_percent_input(value):
@@ -187,8 +224,8 @@ def read_annex_csv(content):
                 elif field == "adult_population":
                     row["adult_population"] = parse_population(unguard(raw))
                 elif field in TARGET_HEADERS:
-                    value = parse_percent(unguard(raw))
-                    if value is not None:
+                    value = parse_own_target(unguard(raw))
+                    if value is not DEFAULT:
                         row["targets"][field] = value
             except AnnexError as error:
                 errors.append(f"Dòng {number}, cột “{column.strip()}”: {error.message}")
@@ -210,7 +247,8 @@ def merge_villages(villages, rows):
     """Villages updated by annex rows (matched by id; new ids are added). Pure.
 
     A column present in the file replaces the stored value (a blank target cell means
-    "the commune's target"); a column absent from the file leaves it as it was.
+    "the commune's target", "không" no target); a column absent from the file leaves it
+    as it was.
     """
     merged = [dict(v, targets=dict(v.get("targets") or {})) for v in villages]
     by_id = {v["id"]: v for v in merged}
@@ -233,13 +271,14 @@ def merge_villages(villages, rows):
 
 def annex_table(villages):
     """(header, rows) of the annex with the current villages (an example without any):
-    populations as numbers, targets as ratios (0.5) or None, for the CSV and the .xlsx."""
+    populations as numbers, targets as ratios (0.5), NONE_WORD or None, for the CSV and
+    the .xlsx."""
     rows = []
     for v in villages or [{"id": "thon-1", "name": "Thôn 1", "adult_population": 850,
                            "targets": {"adult_online_usage": 0.5}}]:
         targets = v.get("targets") or {}
         rows.append([v["id"], v["name"], v.get("adult_population")]
-                    + [targets.get(k) for k in TARGET_HEADERS])
+                    + [own_target_cell(targets, k) for k in TARGET_HEADERS])
     return list(CSV_HEADERS.values()), rows
 
 
@@ -252,5 +291,5 @@ def annex_template(villages):
     for row in rows:
         name = "'" + row[1] if row[1][:1] in ("=", "+", "-", "@") else row[1]
         writer.writerow([row[0], name, row[2] or ""]
-                        + [format_percent_input(value) for value in row[3:]])
+                        + [cell_text(value) for value in row[3:]])
     return ("\ufeff" + out.getvalue()).encode("utf-8")

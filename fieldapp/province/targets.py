@@ -17,8 +17,7 @@ from fieldapp.indicators import annex
 from fieldapp.indicators.definitions import DEFINITIONS
 from fieldapp.indicators.tables import CsvError, read_table
 
-__all__ = ["KEYS", "HEADERS", "MAX_BYTES", "NONE_WORD", "DEFAULT", "parse_own",
-           "own_input", "table_stamp", "targets_table", "targets_csv", "read_targets_file", "apply_targets",
+__all__ = ["KEYS", "HEADERS", "MAX_BYTES", "table_stamp", "targets_table", "targets_csv", "read_targets_file", "apply_targets",
            "parse_code"]
 
 KEYS = [d.key for d in DEFINITIONS]
@@ -29,29 +28,6 @@ _CODE = ("ma xa", "ma", "code", "commune_code", "ma phuong", "ma xa/phuong", "ma
          "ma don vi", "ma dvhc")
 _NAME = ("ten xa", "ten", "name", "xa", "ten phuong", "ten xa/phuong", "xa/phuong",
          "ten xa, phuong", "don vi", "ten don vi")
-
-
-NONE_WORD = "không"              # a commune's cell: no target, whatever the province's default
-_NONE_WORDS = {"khong", "-", "\u2013", "\u2014", "khong dat", "khong dat chi tieu"}
-DEFAULT = object()               # a blank commune cell: the province's default
-
-
-def parse_own(raw):
-    """A commune's cell: a ratio, None for "không" (no target), DEFAULT when blank;
-    raise AnnexError."""
-    text = (raw or "").strip()
-    if not text:
-        return DEFAULT
-    if fold(text) in _NONE_WORDS:
-        return None
-    return annex.parse_percent(text)
-
-
-def own_input(targets, key):
-    """A commune's stored target of `key` as the text of its cell: '52,5', "không", ''."""
-    if key in targets and targets[key] is None:
-        return NONE_WORD
-    return annex.format_percent_input(targets.get(key))
 
 
 def table_stamp(settings):
@@ -66,9 +42,8 @@ def table_stamp(settings):
 
 def targets_table(settings):
     """(header, rows) of every commune with its own targets as ratios (None: the
-    province's; NONE_WORD: no target), for the CSV and the .xlsx templates."""
-    rows = [[c["code"], c["name"]] + [NONE_WORD if own_input(c.get("targets") or {}, k) ==
-                                      NONE_WORD else (c.get("targets") or {}).get(k)
+    province's; annex.NONE_WORD: no target), for the CSV and the .xlsx templates."""
+    rows = [[c["code"], c["name"]] + [annex.own_target_cell(c.get("targets") or {}, k)
                                       for k in KEYS]
             for c in settings.get("communes", [])]
     return list(HEADERS.values()), rows
@@ -81,8 +56,7 @@ def targets_csv(settings):
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(header)
     for row in rows:
-        writer.writerow(row[:2] + [v if v == NONE_WORD else annex.format_percent_input(v)
-                                   for v in row[2:]])
+        writer.writerow(row[:2] + [annex.cell_text(v) for v in row[2:]])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -152,8 +126,8 @@ def read_targets_file(settings, content):
                 if column == "code":
                     row["code"] = parse_code(raw, communes, province)
                 elif column in KEYS:
-                    value = parse_own(raw)
-                    if value is not DEFAULT:
+                    value = annex.parse_own_target(raw)
+                    if value is not annex.DEFAULT:
                         row["targets"][column] = value
             except annex.AnnexError as error:
                 errors.append(f"Dòng {number}, cột “{annex.shown(title)}”: {error.message}")

@@ -43,7 +43,7 @@ def _cells(settings):
         rows.append((commune["name"], commune["code"], [
             {"name": f"c{commune['code']}_{k}",
              "label": f"{commune['name']}, {SHORT_LABELS[k]} (%)",
-             "value": table.own_input(mine, k),
+             "value": annex.own_target_input(mine, k),
              "placeholder": "tỉnh: " + annex.format_percent_input(defaults[k])
              if defaults[k] is not None else "không", "errors": []} for k in table.KEYS]))
     return rows
@@ -61,14 +61,14 @@ def _read(rows, formdata):
                 raise BadRequest("Biểu mẫu gửi lên thiếu ô chỉ tiêu: hãy mở lại trang và lưu.")
             cell["value"] = formdata[cell["name"]][:20]
             try:
-                values[key] = table.parse_own(cell["value"])
+                values[key] = annex.parse_own_target(cell["value"])
             except annex.AnnexError as error:
                 cell["errors"] = [error.message]
         if code is None:        # the defaults: blank or "không" alike, no target
-            defaults = {k: None if values.get(k) is table.DEFAULT else values.get(k)
+            defaults = {k: None if values.get(k) is annex.DEFAULT else values.get(k)
                         for k in table.KEYS}
         else:
-            own[code] = {k: v for k, v in values.items() if v is not table.DEFAULT}
+            own[code] = {k: v for k, v in values.items() if v is not annex.DEFAULT}
     return defaults, own
 
 

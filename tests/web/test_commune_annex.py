@@ -53,7 +53,9 @@ ratios = st.integers(0, 10000).map(lambda n: n / 10000)
 villages = st.lists(st.fixed_dictionaries({
     "id": village_ids, "name": names,
     "adult_population": st.one_of(st.none(), st.integers(1, 1_000_000)),
-    "targets": st.dictionaries(st.sampled_from(list(TARGET_HEADERS)), ratios)}),
+    # a target of None: "không", no target whatever the commune's
+    "targets": st.dictionaries(st.sampled_from(list(TARGET_HEADERS)),
+                               st.one_of(st.none(), ratios))}),
     min_size=1, max_size=8, unique_by=lambda v: v["id"])
 
 

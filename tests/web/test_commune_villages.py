@@ -86,6 +86,31 @@ def test_commune_targets_blank_means_no_target(commune, staff):
     assert targets["households_visited"] is None
 
 
+def test_a_village_set_to_no_target_has_none_whatever_the_communes(commune, staff):
+    """"không" in a village's own cell: no target for it, though the commune has one; the
+    other villages keep the commune's, and a blank cell goes back to it."""
+    from fieldapp.indicators.compute import site_compute
+    from fieldapp.site import Site
+    key = "adult_online_usage"
+    assert post(staff, "/commune/villages/targets", {"t_" + key: "60"}).status_code == 302
+    response = post(staff, "/commune/villages/thon-1", {
+        "village_name": "Thôn 1", "adult_population": "", "t_" + key: " Không "},
+        page="/commune/villages/thon-1")
+    assert response.status_code == 302, page_text(response)
+    assert stored(commune)["villages"][0]["targets"] == {key: None}
+    body = staff.get("/commune/villages/thon-1").get_data(as_text=True)
+    assert 'value="không"' in body and "theo xã: 60 %" in body
+    assert 'inputmode="decimal"' not in body.split('id="t_' + key)[1].split(">")[0]
+    answer = site_compute(Site(commune.data_dir))
+    targets = {vid: next(e for e in entries if e["key"] == key)["target"]
+               for vid, entries in answer["by_village"].items()}
+    assert targets["thon-1"] is None
+    assert all(t == 0.6 for vid, t in targets.items() if vid != "thon-1")
+    post(staff, "/commune/villages/thon-1", {"village_name": "Thôn 1", "t_" + key: ""},
+         page="/commune/villages/thon-1")
+    assert stored(commune)["villages"][0]["targets"] == {}
+
+
 def test_campaign_monthly_periods_are_regenerated(commune, staff):
     response = post(staff, "/commune/villages/campaign", {
         "campaign_name": "Chiến dịch 2026", "campaign_start": "2026-01-15",

@@ -46,25 +46,30 @@ class AnnexForm(FlaskForm):
     annex_file = FileField("Tệp CSV phụ lục kế hoạch")
 
 
-def targets_form(values, placeholders, formdata=None):
-    """A form with one percent input per indicator (field names t_<key>)."""
+def targets_form(values, placeholders, formdata=None, own=False):
+    """A form with one percent input per indicator (field names t_<key>); `own`: a
+    village's own targets, where "không" (typed on the full keyboard) is no target and
+    a blank cell the commune's."""
     attrs = {f"t_{d.key}": StringField(f"{d.label} (%)", render_kw={
-        "inputmode": "decimal", "maxlength": 8,
-        "placeholder": placeholders.get(d.key, "")}) for d in DEFINITIONS}
+        "maxlength": 8, "placeholder": placeholders.get(d.key, ""),
+        **({} if own else {"inputmode": "decimal"})}) for d in DEFINITIONS}
     form_class = type("TargetsForm", (FlaskForm,), attrs)
-    data = {f"t_{k}": annex.format_percent_input(v) for k, v in values.items()}
+    data = {f"t_{k}": annex.own_target_input(values, k) if own else
+            annex.format_percent_input(v) for k, v in values.items()}
     if formdata is None:
         return form_class(formdata=None, data=data)
     return form_class(data=data)
 
 
-def _read_targets(form):
-    """{key: ratio or None} from a targets form, errors attached to its fields."""
+def _read_targets(form, own=False):
+    """{key: ratio or None} from a targets form, errors attached to its fields; `own`:
+    annex.DEFAULT for a blank cell (the commune's target), None for "không"."""
     values = {}
     for definition in DEFINITIONS:
         field = form[f"t_{definition.key}"]
         try:
-            values[definition.key] = annex.parse_percent(field.data)
+            values[definition.key] = annex.parse_own_target(field.data) if own \
+                else annex.parse_percent(field.data)
         except annex.AnnexError as error:
             field.errors = [error.message]
     return values, not any(form[f"t_{d.key}"].errors for d in DEFINITIONS)
@@ -208,20 +213,20 @@ def village(village_id):
     if current is None:
         raise NotFound("Không có thôn này.")
     placeholders = {k: ("theo xã: " + annex.format_percent_input(v) + " %") if v is not None
-                    else "không có" for k, v in _commune_targets(site.settings).items()}
+                    else "theo xã: không đặt" for k, v in _commune_targets(site.settings).items()}
     if request.method == "GET":
         form = VillageForm(formdata=None, data={
             "village_name": current["name"],
             "adult_population": str(current.get("adult_population") or "")})
-        targets = targets_form(current.get("targets") or {}, placeholders)
+        targets = targets_form(current.get("targets") or {}, placeholders, own=True)
         return render_template("commune/village.html", village=current, form=form,
                                targets=targets)
     form = VillageForm()
-    targets = targets_form({}, placeholders, formdata=True)
+    targets = targets_form({}, placeholders, formdata=True, own=True)
     status = 200
     if form.validate_on_submit():
         row = _read_village(form, new=False)
-        values, ok = _read_targets(targets)
+        values, ok = _read_targets(targets, own=True)
         if ok and not form.errors:
             def change(settings):
                 for stored in settings.get("villages", []):
@@ -229,7 +234,7 @@ def village(village_id):
                         kept = {k: v for k, v in (stored.get("targets") or {}).items()
                                 if k not in values}
                         stored.update(row, targets=dict(kept, **{
-                            k: v for k, v in values.items() if v is not None}))
+                            k: v for k, v in values.items() if v is not annex.DEFAULT}))
             update_settings(change)
             audit.record(site, current_user()["username"], "village.save",
                          village_id=village_id)
