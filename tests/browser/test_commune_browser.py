@@ -66,5 +66,11 @@ def test_commune_pages_fit_a_phone_and_work(server, phone, tmp_path):
 
     page.goto(server.url + "/commune/conflicts")
     assert "✔ Bản đang dùng" in page.inner_text("table.versions")
+
+    page.goto(server.url + "/reports/")     # a week's PDF, Word and Excel: apart for a thumb
+    gaps = page.evaluate("""[...document.querySelectorAll('li.report')].flatMap(li => {
+        const r = [...li.querySelectorAll('a.button')].map(a => a.getBoundingClientRect());
+        return r.slice(1).map((b, i) => b.top - r[i].bottom); })""")
+    assert gaps and min(gaps) >= 8, gaps
     assert not errors and not failed, (errors, failed)     # e.g. a CSP refusal
 
