@@ -3,6 +3,7 @@ import datetime
 
 import pytest
 
+from fieldapp.auth.accounts import set_full_name
 from tests.support import factories as f
 from tests.support.live import LiveServer
 from tests.support.commune import commune, seed  # noqa: F401
@@ -21,6 +22,7 @@ def server(commune):
                 data=dict(home["data"], phone="0987654321", consent=f.consent()))
     commune.store.submit([home], partition="site-1")
     commune.store.submit([edit], partition="site-2")
+    set_full_name(commune, "quantri", "Nguyễn Thị Phương Thảo")
     live = LiveServer(commune.data_dir).start()
     yield live
     live.stop()
@@ -34,6 +36,9 @@ def test_commune_pages_fit_a_phone_and_work(server, phone, tmp_path):
     page.fill("#secret", f.PASSWORD)
     page.click("main button[type=submit]")
     page.wait_for_url("**/commune/")
+    who = page.locator(".top .who")         # the signed-in person's name whole, not cut
+    assert who.inner_text() == "Nguyễn Thị Phương Thảo"
+    assert who.evaluate("e => e.scrollWidth <= e.clientWidth")
     for path in PAGES:
         page.goto(server.url + path)
         width = page.evaluate("document.documentElement.scrollWidth")
