@@ -76,13 +76,9 @@ def create_app(config=None):
         from fieldapp.auth.access import current_user
         from fieldapp.indicators.periods import period_word
         from fieldapp.views.nav import nav_links
-        from fieldapp.records import roster
+        from fieldapp.records import person_name
         user = current_user()
-        who = None
-        if user:    # the person's name: from the team roster, or the account's holder
-            member = roster(site.store, user["village_id"]).get(user["username"], {}) \
-                if user.get("village_id") else {}
-            who = member.get("full_name") or user.get("full_name") or user["username"]
+        who = person_name(site.store, user) if user else None
         return {"nav_links": nav_links(user, site.kind), "site_settings": site.settings,
                 "who": who, "period_word": period_word(site.settings.get("campaign"))}
 

@@ -15,7 +15,7 @@ from storage import Refused
 from sync import erasures
 
 __all__ = ["live_records", "search_households", "open_forks", "forked_households", "people_names",
-           "save_versions",
+           "save_versions", "roster", "person_name",
            "reference_errors", "consent_errors", "MAX_RECORDS_PER_REQUEST"]
 
 def live_records(store, village_ids=None, record_type=None):
@@ -68,6 +68,14 @@ def roster(store, village_id):
     return cached(store, ("roster", village_id), lambda: {
         v["data"].get("username"): v["data"]
         for v in live_records(store, [village_id], "member")})
+
+
+def person_name(store, user):
+    """The name a signed-in user is shown by: the roster's, the account holder's, or the
+    login when neither names the person."""
+    member = roster(store, user["village_id"]).get(user["username"], {}) \
+        if user.get("village_id") else {}
+    return member.get("full_name") or user.get("full_name") or user["username"]
 
 
 # a query that looks like (part of) a phone number: digits, a leading +, spaces, dots, dashes

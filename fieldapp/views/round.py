@@ -21,6 +21,7 @@ from fieldapp.auth.access import current_user, get_site, page
 from fieldapp.forms.errors import BadRequest, FieldappError, Forbidden, NotSignedIn
 from fieldapp.forms.rules import DOOR_TO_DOOR, rules_as_json
 from fieldapp.forms.text import vn_date
+from fieldapp.records import person_name
 from fieldapp.views import round_files
 from fieldapp.views.forms import ActionForm, csrf, require_form_token
 
@@ -72,7 +73,8 @@ def app():
             "villages": {v["id"]: v["name"] for v in site.settings.get("villages", [])}}
     user = current_user()
     if user is not None and site.kind == "village" and user["role"] in ROUND_ROLES:
-        boot["session"] = {"username": user["username"], "csrf": generate_csrf()}
+        boot["session"] = {"username": user["username"], "name": person_name(site.store, user),
+                           "csrf": generate_csrf()}
     # without spaces: the phone loads the page whole (tests/test_round_cards.py weighs it)
     boot_json = htmlsafe_json_dumps(boot, dumps=current_app.json.dumps, separators=(",", ":"))
     return render_template("round.html", boot_json=boot_json)

@@ -3,6 +3,7 @@ import datetime
 
 import pytest
 
+from fieldapp.auth.accounts import set_full_name
 from tests.support import factories as f
 from tests.support.live import LiveServer
 from tests.support.commune import commune, seed  # noqa: F401
@@ -21,6 +22,7 @@ def server(commune):
                 data=dict(home["data"], phone="0987654321", consent=f.consent()))
     commune.store.submit([home], partition="site-1")
     commune.store.submit([edit], partition="site-2")
+    set_full_name(commune, "quantri", "Nguyễn Thị Phương Thảo")
     live = LiveServer(commune.data_dir).start()
     yield live
     live.stop()
@@ -34,6 +36,9 @@ def test_commune_pages_fit_a_phone_and_work(server, phone, tmp_path):
     page.fill("#secret", f.PASSWORD)
     page.click("main button[type=submit]")
     page.wait_for_url("**/commune/")
+    who = page.locator(".top .who")         # the signed-in person's name whole, not cut
+    assert who.inner_text() == "Nguyễn Thị Phương Thảo"
+    assert who.evaluate("e => e.scrollWidth <= e.clientWidth")
     for path in PAGES:
         page.goto(server.url + path)
         width = page.evaluate("document.documentElement.scrollWidth")
@@ -66,5 +71,11 @@ def test_commune_pages_fit_a_phone_and_work(server, phone, tmp_path):
 
     page.goto(server.url + "/commune/conflicts")
     assert "✔ Bản đang dùng" in page.inner_text("table.versions")
+
+    page.goto(server.url + "/reports/")     # a week's PDF, Word and Excel: apart for a thumb
+    gaps = page.evaluate("""[...document.querySelectorAll('li.report')].flatMap(li => {
+        const r = [...li.querySelectorAll('a.button')].map(a => a.getBoundingClientRect());
+        return r.slice(1).map((b, i) => b.top - r[i].bottom); })""")
+    assert gaps and min(gaps) >= 8, gaps
     assert not errors and not failed, (errors, failed)     # e.g. a CSP refusal
 

@@ -153,7 +153,7 @@ function sessionButton(msg) {
   if (!s) return null;
   const button = h('button', { class: 'primary wide', type: 'button', id: 'as-session',
     onclick: () => attempt(button, msg, api('POST', '/round/session-token', null, true, s.csrf)) },
-  `Tiếp tục với tài khoản ${s.username}`);
+  `Tiếp tục với tài khoản của ${s.name}`);
   return h('div', { class: 'card' }, button,
     h('p', { class: 'hint' }, 'Bạn đang đăng nhập trên trang của máy thôn. Hoặc đăng nhập tài khoản khác bên dưới.'));
 }
@@ -257,9 +257,9 @@ function input(rule, value, parent) {
     }
     case 'consent': {  // read the notice, then tick what is agreed: nothing ticked before
       const c = value || {};
-      return [h('a', { href: '/guides/quyen-rieng-tu', target: '_blank' }, 'Đọc thông báo'), group('checkbox', (k) => c.purposes?.includes(k)),
+      return [group('checkbox', (k) => c.purposes?.includes(k)), h('a', { href: '/guides/quyen-rieng-tu', target: '_blank' }, 'Đọc thông báo'),
         h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'c-by', checked: c.by === 'guardian' }), h('span', {}, 'Người giám hộ đồng ý thay')),
-        h('input', { type: 'date', name: 'c-on', 'aria-label': 'Ngày đồng ý', value: c.on || today() })];
+        h('label', { for: 'c-on' }, 'Ngày đồng ý'), h('input', { type: 'date', id: 'c-on', name: 'c-on', value: c.on || today() })];
     }
     case 'ref': {
       if (rule.name === 'household_id') return h('input', { type: 'hidden', name: rule.name, value: value || parent || '' });
