@@ -35,6 +35,10 @@ def test_the_round_app_refuses_a_phone_without_consent_then_keeps_it_with(phone,
         "(() => { const d = new Date(); return d.getFullYear() + '-' + String(d.getMonth() + 1)"
         ".padStart(2, '0') + '-' + String(d.getDate()).padStart(2, '0'); })()")
     assert page.get_attribute('a[href="/guides/quyen-rieng-tu"]', "target") == "_blank"
+    # the notice is offered before what it asks to agree to
+    notice = page.locator('a[href="/guides/quyen-rieng-tu"]').bounding_box()
+    assert notice["y"] < page.locator(PURPOSE).first.bounding_box()["y"]
+    assert notice["height"] >= 44
     assert page.locator('label[for="c-on"]').is_visible()     # the day says what it is
     assert page.get_by_label("Ngày đồng ý").get_attribute("name") == "c-on"
     page.fill("#i-head_name", "Đỗ Văn Tâm")

@@ -257,7 +257,7 @@ function input(rule, value, parent) {
     }
     case 'consent': {  // read the notice, then tick what is agreed: nothing ticked before
       const c = value || {};
-      return [group('checkbox', (k) => c.purposes?.includes(k)), h('a', { href: '/guides/quyen-rieng-tu', target: '_blank' }, 'Đọc thông báo'),
+      return [h('a', { href: '/guides/quyen-rieng-tu', target: '_blank' }, 'Đọc thông báo'), group('checkbox', (k) => c.purposes?.includes(k)),
         h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'c-by', checked: c.by === 'guardian' }), h('span', {}, 'Người giám hộ đồng ý thay')),
         h('label', { for: 'c-on' }, 'Ngày đồng ý'), h('input', { type: 'date', id: 'c-on', name: 'c-on', value: c.on || today() })];
     }
