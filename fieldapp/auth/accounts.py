@@ -184,7 +184,7 @@ def _authenticate(site, username, secret):
             site.table("users").update(counted, User.username == username)
     ok = check_password_hash(user["secret_hash"] if user else _dummy_hash(), secret)
     if user is None or not ok or not user.get("active", True):
-        raise NotSignedIn("Sai tên đăng nhập hoặc mã PIN / mật khẩu.")
+        raise NotSignedIn("Sai tên đăng nhập, mã PIN hoặc mật khẩu.")
     with site.meta_lock:
         fresh = get_user(site, username)
         change = {"failures": 0}
@@ -275,8 +275,11 @@ def prune_tokens(site):
 
 def signed_in(site, user):
     """The answer of every way to sign a phone in (PIN, QR card, page session): a new API
-    token, the user as may be shown, and how long the token lasts."""
-    return {"token": issue_token(site, user), "user": public_user(user),
+    token, the user as may be shown (with the person's name, which the phone shows), and
+    how long the token lasts."""
+    from fieldapp.records import person_name
+    return {"token": issue_token(site, user),
+            "user": dict(public_user(user), name=person_name(site.store, user)),
             "expires_in_days": TOKEN_DAYS}
 
 

@@ -184,6 +184,8 @@ def rules():
 @api()
 def me():
     """Who the token belongs to."""
-    return jsonify({"user": auth.public_user(g.user), "server_time": utc_now()})
+    from fieldapp.records import person_name
+    user = dict(auth.public_user(g.user), name=person_name(get_site().store, g.user))
+    return jsonify({"user": user, "server_time": utc_now()})
 
 

@@ -672,6 +672,7 @@ def test_a_lead_signed_in_on_the_pages_opens_the_round_with_one_tap(phone, live_
     # the person's name on the button, not the login
     page.get_by_role("button", name="Tiếp tục với tài khoản của Trần Thị Lan").click()
     page.wait_for_selector("#q")
+    assert page.get_by_text("Trần Thị Lan · máy").count() == 1      # the footer names her too
     shot(page, "11-session-round")
     token = page.evaluate("JSON.parse(localStorage.getItem('fa.auth')).token")
     assert page.evaluate("JSON.parse(localStorage.getItem('fa.auth')).user.username") == "lan"

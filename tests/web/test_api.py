@@ -28,8 +28,20 @@ def assert_error_shape(response, status):
 def test_login_returns_a_token_and_the_user(client):
     response = client.post("/api/v1/login", json={"username": "minh", "secret": VOL_PIN})
     assert response.status_code == 200
-    assert response.json["user"] == {"username": "minh", "role": "volunteer", "village_id": "thon-3"}
+    # no roster record names minh yet: the login stands for the name
+    assert response.json["user"] == {"username": "minh", "role": "volunteer",
+                                     "village_id": "thon-3", "name": "minh"}
     assert len(response.json["token"]) >= 32
+
+
+def test_the_signed_in_user_is_named_as_the_team_roster_names_them(client, site):
+    """The phone shows the person, not the login: the name comes from the roster."""
+    from tests.support.factories import roster_member
+    roster_member(site, "minh", "Trần Văn Minh")
+    answer = client.post("/api/v1/login", json={"username": "minh", "secret": VOL_PIN}).json
+    assert answer["user"]["name"] == "Trần Văn Minh"
+    me = client.get("/api/v1/me", headers=bearer(answer["token"])).json["user"]
+    assert me == answer["user"]
 
 
 @pytest.mark.parametrize("body", [{"username": "minh", "secret": "000001"},

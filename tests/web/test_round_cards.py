@@ -24,7 +24,8 @@ def test_a_card_signs_in_once_then_is_refused(client, site):
     row, code = cards.create_card(site, "minh", "lan")
     first = redeem(client, code)
     assert first.status_code == 200, first.json
-    assert first.json["user"] == {"username": "minh", "role": "volunteer", "village_id": "thon-3"}
+    assert first.json["user"] == {"username": "minh", "role": "volunteer", "village_id": "thon-3",
+                                  "name": "minh"}
     me = client.get("/api/v1/me", headers={"Authorization": "Bearer " + first.json["token"]})
     assert me.status_code == 200 and me.json["user"]["username"] == "minh"
     again = redeem(client, code)

@@ -67,7 +67,8 @@ def test_session_token_is_for_the_same_user_role_and_village(app, site, username
     answer = client.post(ROUTE, headers={**JSON, "X-CSRFToken": boot["session"]["csrf"]})
     assert answer.status_code == 200, answer.get_data(as_text=True)
     body = answer.json
-    assert body["user"] == {"username": username, "role": role, "village_id": "thon-3"}
+    assert body["user"] == {"username": username, "role": role, "village_id": "thon-3",
+                            "name": boot["session"]["name"]}
     user = auth.user_for_token(site, body["token"], "api")
     assert (user["username"], user["role"], user["village_id"]) == (username, role, "thon-3")
     assert body["expires_in_days"] == auth.TOKEN_DAYS

@@ -192,7 +192,7 @@ function listView() {
     h('p', { class: 'row' }, h('button', { type: 'button', onclick: signOut }, 'Đăng xuất'),
       auth.user.role === 'lead' ? h('a', { class: 'button', href: '/round/cards' }, 'Thẻ đăng nhập QR') : null,
       h('a', { class: 'button', href: '/' }, 'Trang máy thôn'),
-      h('span', { class: 'hint' }, `${auth.user.username} · máy ${device}`)));
+      h('span', { class: 'hint' }, `${auth.user.name || auth.user.username} · máy ${device}`)));
 }
 
 function householdView(hh) {
