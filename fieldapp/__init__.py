@@ -58,12 +58,12 @@ def create_app(config=None):
 
     from fieldapp.views import (api, audit_log, auth_pages, commune, conflicts, export, guides,
                                 province, province_push, province_targets, reports, round,
-                                subject_requests, team, village)
+                                push_setup, subject_requests, team, village)
     from fieldapp.views.forms import csrf
     csrf.init_app(app)
     for blueprint in (auth_pages.bp, village.bp, team.bp, conflicts.bp, api.bp, round.bp, guides.bp,
                       export.bp, reports.bp, subject_requests.bp, audit_log.bp, province.bp,
-                      province_targets.bp, province_push.bp, *commune.blueprints):
+                      province_targets.bp, province_push.bp, push_setup.bp, *commune.blueprints):
         app.register_blueprint(blueprint)
     csrf.exempt(api.bp)
 

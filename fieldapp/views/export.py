@@ -111,7 +111,7 @@ def _prepare(site, everything, username, village_id):
 
 
 BAD_KEY = ("Khóa của xã lưu trên máy này không dùng được (bị sửa tay?), nên chưa tải tệp "
-           "nào: chạy lại `fieldapp commune-key KHÓA` với khóa do cán bộ xã đọc ra.")
+           "nào: nhập lại khóa do cán bộ xã đọc ra ở trang “Kết nối gửi lên xã”.")
 
 
 def _sealing_key(site):
@@ -238,8 +238,8 @@ def push():
     require_form_token()
     saved = saved_push(site.settings)
     if saved is None:
-        flash("Máy này chưa lưu địa chỉ và mã gửi của xã: chạy `fieldapp push ĐỊA-CHỈ "
-              "--token MÃ --save` một lần, hoặc dùng tệp USB.", "error")
+        flash("Máy này chưa lưu địa chỉ và mã gửi của xã: nhập một lần ở trang “Kết nối "
+              "gửi lên xã”, hoặc dùng tệp USB.", "error")
         return redirect(url_for("export.export"), code=303)
     key = _sealing_key(site)
     if key is False:

@@ -278,7 +278,7 @@ def test_commune_staff_send_the_rollup_with_the_button(runner, province, server,
     client = create_app({"DATA_DIR": filled.data_dir}).test_client()
     assert login_page(client, "canbo", factories.PASSWORD).status_code == 302
     page = client.get("/commune/rollup?as_of=2025-08-20").get_data(as_text=True)
-    assert "Gửi lên tỉnh</button>" not in page and "--save" in page
+    assert "Gửi lên tỉnh</button>" not in page and 'href="/connection"' in page
     token = issue(runner, province)
     filled.update_settings(lambda s: s.update(push={"url": server.url, "token": token}))
     page = client.get("/commune/rollup?as_of=2025-08-20").get_data(as_text=True)

@@ -31,7 +31,7 @@ def test_empty_commune_says_how_to_import(staff):
     assert response.status_code == 200
     text = page_text(response)
     assert "Xã chưa nhận dữ liệu nào" in text
-    assert "fieldapp import" in text and "fieldapp export" in text
+    assert "fieldapp import" in text and "Gửi lên xã" in text and "Kết nối gửi lên xã" in text
 
 
 def test_dashboard_numbers_match_the_records(commune, staff):

@@ -19,7 +19,7 @@ from sync.rollup import rollup_bytes
 PUSH_TIMEOUT = 30        # seconds the page waits for the province
 
 BAD_KEY = ("Khóa của tỉnh lưu trên máy này không dùng được (bị sửa tay?), nên chưa {what}: "
-           "chạy lại `fieldapp province-key KHÓA` với khóa do cán bộ tỉnh đọc ra.")
+           "nhập lại khóa do cán bộ tỉnh đọc ra ở trang “Kết nối gửi lên tỉnh”.")
 
 
 def _sealing_key(settings):
@@ -79,8 +79,8 @@ def rollup_push():
     back = redirect(url_for("commune.rollup", as_of=as_of.isoformat()), code=303)
     saved = saved_push(site.settings)
     if saved is None:
-        flash("Máy này chưa lưu địa chỉ và mã gửi của tỉnh: chạy `fieldapp push ĐỊA-CHỈ "
-              "--token MÃ --save` một lần, hoặc tải tệp về gửi cho tỉnh.", "error")
+        flash("Máy này chưa lưu địa chỉ và mã gửi của tỉnh: nhập một lần ở trang “Kết nối "
+              "gửi lên tỉnh”, hoặc tải tệp về gửi cho tỉnh.", "error")
         return back
     key = _sealing_key(site.settings)
     if key is False:
