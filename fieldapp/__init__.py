@@ -25,7 +25,7 @@ SMALL_BODY_ENDPOINTS = frozenset((
     "batches.revoke_push_token", "export.confirm_export", "round.revoke_card",
     "commune.user_action", "team.volunteer_action", "village.delete_record",
     "conflicts.resolve", "subjects.new", "subjects.answered", "subjects.done", "province_push.revoke_token",
-    "commune.rollup_push"))
+    "commune.rollup_push", "push_setup.connection"))
 
 
 def create_app(config=None):

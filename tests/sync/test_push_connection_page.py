@@ -123,3 +123,13 @@ def test_commune_staff_connect_to_the_province(commune):
                                                        "token": token}
     page = staff.get("/commune/rollup").get_data(as_text=True)
     assert "Gửi qua mạng tới http://10.0.0.9:8082" in page
+
+
+def test_a_huge_form_is_refused_before_it_is_read(village):
+    """The form is a few fields: a body past the small-body limit is refused whole."""
+    from fieldapp import SMALL_BODY
+    lead = signed_in(village, "lan", factories.LEAD_PIN)
+    before = settings_bytes(village)
+    answer = save(lead, url="http://10.0.0.5:8081", token="fa-push-" + "x" * 43,
+                  key="k" * SMALL_BODY)
+    assert answer.status_code == 413 and settings_bytes(village) == before
