@@ -145,7 +145,7 @@ def export():
                          **({"erasures": row["erasures"]} if row.get("erasures") else {}))
             erased = f" và {vn_number(row['erasures'])} yêu cầu xóa dữ liệu" \
                 if row.get("erasures") else ""
-            flash(f"Đã chuẩn bị tệp {vn_number(row['record_count'])} bản ghi{erased}: bấm "
+            flash(f"Đã chuẩn bị tệp {vn_number(row['record_count'])} thay đổi{erased}: bấm "
                   "“Tải tệp về”, chép vào USB, rồi bấm “Đã chép xong”.", "ok")
         return redirect(url_for("export.export"), code=303)
     if request.method == "POST":
@@ -220,7 +220,7 @@ def confirm_export():
         sent = erasures.sent_until(site)
         table.remove(doc_ids=[r.doc_id for r in table.all()
                               if r["batch_id"] == row["batch_id"] or _covered(r, marks, sent)])
-    flash(f"Đã ghi nhận {vn_number(row['record_count'])} bản ghi đã chép ra tệp; lần sau chỉ "
+    flash(f"Đã ghi nhận {vn_number(row['record_count'])} thay đổi đã chép ra tệp; lần sau chỉ "
           "tải các thay đổi mới hơn.", "ok")
     return redirect(url_for("export.export"), code=303)
 
@@ -255,7 +255,7 @@ def push():
         return redirect(url_for("export.export"), code=303)
     audit.record(site, g.user["username"], "export.push", batch_id=batch["batch_id"],
                  count=batch["record_count"], sealed=key is not None)
-    flash(f"Đã gửi {vn_number(batch['record_count'])} bản ghi qua mạng"
+    flash(f"Đã gửi {vn_number(batch['record_count'])} thay đổi qua mạng"
           f"{' (đã mã hóa)' if key else ''}. Máy của xã trả lời: "
           f"{answer.get('message') or 'đã nhận lô.'}", "ok")
     return redirect(url_for("export.export"), code=303)

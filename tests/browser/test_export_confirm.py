@@ -86,7 +86,7 @@ def test_a_lost_download_is_sent_again_until_the_lead_confirms(site, live_server
     assert page.locator("button", has_text="Đã chép xong").count() == 2      # both files still waiting
 
     page.locator("button", has_text="Đã chép xong").first.click()     # the newest file
-    page.wait_for_selector("text=Đã ghi nhận 4 bản ghi")
+    page.wait_for_selector("text=Đã ghi nhận 4 thay đổi")
     assert unsent(page) == 0
     assert page.locator("text=Tệp chờ xác nhận").count() == 0        # the older one is covered
     newest = factories.household("Hộ sau xác nhận")

@@ -113,7 +113,7 @@ def test_confirming_one_village_leaves_the_other_villages_changes_unsent(tmp_pat
     lan, hoa = lead(site, "lan", factories.LEAD_PIN), lead(site, "hoa", HOA_PIN)
     first = prepare(lan)
     hoa_file = prepare(hoa)
-    assert "Đã ghi nhận 4 bản ghi" in confirm(lan, first).get_data(as_text=True)
+    assert "Đã ghi nhận 4 thay đổi" in confirm(lan, first).get_data(as_text=True)
     assert unsent(lan) == 0 and unsent(hoa) == len(ids4)
     # thôn 4's prepared file still waits, and still holds all of thôn 4
     assert f'value="{hoa_file}"' in hoa.get("/export").get_data(as_text=True)

@@ -61,7 +61,7 @@ def test_a_lead_connects_the_laptop_and_the_button_sends_sealed(village, commune
     pressed = lead.post("/export/push", data={"csrf_token": csrf_token(lead, "/export")})
     assert pressed.status_code == 303
     shown = lead.get("/export").get_data(as_text=True)
-    assert "Đã gửi 2 bản ghi qua mạng (đã mã hóa)" in shown
+    assert "Đã gửi 2 thay đổi qua mạng (đã mã hóa)" in shown
     commune.store.refresh()
     assert {h["id"] for h in village.store.currents()} <= set(commune.store.histories())
 

@@ -62,7 +62,7 @@ def test_the_button_sends_the_changes_sealed_and_they_count_as_sent(
 
     village.store.submit([factories.household("Hộ mới")])
     page = press(lead)
-    assert "Đã gửi 1 bản ghi qua mạng (đã mã hóa)" in page, page
+    assert "Đã gửi 1 thay đổi qua mạng (đã mã hóa)" in page, page
     assert "1 bản ghi, 1 mới" in page                      # the commune's own receipt
     assert ids(commune.data_dir) == ids(village.data_dir)
     assert sent_until(village) == [6, 7]

@@ -38,7 +38,7 @@ def test_an_erasure_alone_gets_a_file_and_counts_as_sent_once_confirmed(tmp_path
 
     erasing.erase(site, {home["id"]}, "thon-3", "lan")
     page = _prepare(lead)
-    assert "Đã chuẩn bị tệp 0 bản ghi và 1 yêu cầu xóa dữ liệu" in page
+    assert "Đã chuẩn bị tệp 0 thay đổi và 1 yêu cầu xóa dữ liệu" in page
     assert "Tệp chờ xác nhận" in page
     carried = _confirm(lead, page)
     assert carried["record_count"] == 0
