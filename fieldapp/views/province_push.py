@@ -101,6 +101,7 @@ def tokens():
                          replaced=replaced)
             public = crypto.create_box_key(site.data_dir)    # made at init; kept if it exists
             issued = {"token": token, "commune": names[code], "replaced": replaced,
+                      "url": request.host_url, "key": public,
                       "command": f"fieldapp push {request.host_url} --token {token} --save",
                       "key_command": f"fieldapp province-key {public}",
                       "fingerprint": keys.fingerprint(public)}

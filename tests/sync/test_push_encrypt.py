@@ -126,7 +126,7 @@ def test_the_push_token_page_gives_the_village_the_commune_key(tmp_path, runner,
     key = re.search(r"fieldapp commune-key ([A-Za-z0-9+/=]{44})<", page).group(1)
     assert key == crypto.box_public_key(commune.data_dir)
     assert crypto.fingerprint(key) in page
-    token = re.search(r"--token (fa-push-[A-Za-z0-9_-]{43})<", page).group(1)
+    token = re.search(r"--token (fa-push-[A-Za-z0-9_-]{43}) --save<", page).group(1)
     village = filled_village(tmp_path / "village")
     assert invoke(runner, village.data_dir, "commune-key", key).exit_code == 0
     result = invoke(runner, village.data_dir, "push", wire.url, "--token", token)

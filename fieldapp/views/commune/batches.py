@@ -277,10 +277,11 @@ def push_tokens():
             token = issue_push_token(site, village_id, label, g.user["username"])
             audit.record(site, g.user["username"], "push_token.issue", village_id=village_id)
             issued = {"token": token, "village": site.village(village_id)["name"],
-                      "command": f"fieldapp push {request.host_url} --token {token}"}
+                      "url": request.host_url,
+                      "command": f"fieldapp push {request.host_url} --token {token} --save"}
             if os.path.exists(os.path.join(site.data_dir, crypto.BOX_KEY_FILE)):
                 public = crypto.box_public_key(site.data_dir)
-                issued.update(key_command=f"fieldapp commune-key {public}",
+                issued.update(key=public, key_command=f"fieldapp commune-key {public}",
                               fingerprint=keys.fingerprint(public))
     elif form.errors:
         status = 422
