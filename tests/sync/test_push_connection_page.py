@@ -98,6 +98,25 @@ def test_bad_input_is_named_under_its_field_and_stores_nothing(village, fields, 
     assert audit.entries(village, "push.connection") == []
 
 
+@pytest.mark.parametrize("url", [
+    "http://lan:matkhau@10.0.0.5:8081",       # a password would be kept, shown and audited
+    "http://lan:matkhau@10.0.0.5",
+    "http://[fe80::1",
+    "http://10.0.0.5:80a1",
+    "http://10.0.0.5:8081/api v1",
+    "http://10.0.0.5\u202e:8081",
+    "http://xã.vn:8081",
+])
+def test_an_address_the_laptop_could_not_send_to_is_refused_when_saved(village, url):
+    """Refused under its field, not kept to fail (or answer 500) at the button's press."""
+    lead = signed_in(village, "lan", factories.LEAD_PIN)
+    before = settings_bytes(village)
+    answer = save(lead, url=url, token="fa-push-" + "x" * 43)
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 422 and "Cần địa chỉ dạng" in page, page[:300]
+    assert settings_bytes(village) == before
+
+
 def test_without_its_form_token_nothing_is_stored(village):
     lead = signed_in(village, "lan", factories.LEAD_PIN)
     before = settings_bytes(village)
