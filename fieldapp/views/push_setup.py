@@ -79,6 +79,10 @@ def connection():
     tier = TIERS[site.kind]
     if g.user["role"] not in tier["roles"]:
         raise Forbidden("Bạn không có quyền mở trang này.")
+    # one connection for every village of the laptop: one village's lead may not redirect
+    if g.user["role"] == "lead" and len(site.village_ids) > 1:
+        raise Forbidden("Máy này giữ dữ liệu của nhiều thôn: chỉ quản trị máy sửa kết nối "
+                        "gửi lên xã.")
     saved = saved_push(site.settings)
     form = ConnectionForm(data=None if saved is None else {"url": saved[0]})
     form.url.label.text = f"Địa chỉ máy của {tier['name']}"

@@ -8,7 +8,8 @@ import os
 import pytest
 
 from fieldapp import audit, create_app
-from fieldapp.site import Site
+from fieldapp.auth.accounts import add_user
+from fieldapp.site import Site, init_site
 from sync import crypto
 from tests.support import factories
 from tests.support.batches import commune, server  # noqa: F401 (fixtures)
@@ -115,6 +116,29 @@ def test_an_address_the_laptop_could_not_send_to_is_refused_when_saved(village, 
     page = answer.get_data(as_text=True)
     assert answer.status_code == 422 and "Cần địa chỉ dạng" in page, page[:300]
     assert settings_bytes(village) == before
+
+
+def test_on_a_laptop_of_several_villages_only_its_admin_connects_it(tmp_path):
+    """The connection is the laptop's, for every village on it: a lead of one village
+    may not send the others' data (at the next press of their leads) elsewhere."""
+    init_site(str(tmp_path / "village"), "village", factories.COMMUNE,
+              [{"id": v, "name": n, "adult_population": None, "targets": {}}
+               for v, n in (("thon-3", "Thôn 3"), ("thon-4", "Thôn 4"))],
+              factories.START, factories.END)
+    site = Site(str(tmp_path / "village"))
+    add_user(site, "lan", "lead", factories.LEAD_PIN, "thon-3")
+    add_user(site, "quantri", "admin", factories.PASSWORD)
+    lead = signed_in(site, "lan", factories.LEAD_PIN)
+    assert lead.get("/connection").status_code == 403
+    assert "/connection" not in lead.get("/export").get_data(as_text=True)
+    before = settings_bytes(site)
+    lead.post("/connection", data={"url": "http://10.0.0.66:8081",
+                                   "token": "fa-push-" + "x" * 43,
+                                   "csrf_token": csrf_token(lead, "/export")})
+    assert settings_bytes(site) == before
+    admin = signed_in(site, "quantri", factories.PASSWORD)
+    assert save(admin, url="http://10.0.0.5:8081", token="fa-push-" + "x" * 43
+                ).status_code == 303
 
 
 def test_without_its_form_token_nothing_is_stored(village):
