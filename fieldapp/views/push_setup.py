@@ -92,11 +92,12 @@ def connection():
     if form.validate_on_submit():
         url, token, key = _check(form, tier, saved)
         if not form.errors:
-            token = token or saved[1]
             setting = crypto.KEY_SETTINGS[tier["at"]]
 
             def change(settings):
-                settings["push"] = {"url": url, "token": token}
+                # a blank token keeps the one saved now, under the lock (another save's)
+                settings["push"] = {"url": url,
+                                    "token": token or (saved_push(settings) or saved)[1]}
                 if key:
                     settings[setting] = key
             site.update_settings(change)

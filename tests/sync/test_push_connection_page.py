@@ -76,6 +76,27 @@ def test_a_blank_token_keeps_the_saved_one(village):
                                                        "token": token}
 
 
+def test_a_blank_token_keeps_the_token_saved_meanwhile_not_the_one_read(village,
+                                                                         monkeypatch):
+    """Two saves at once: the admin's new token lands while the lead's save of the address
+    alone is under way; the lead's save keeps the admin's token, not the one it read."""
+    lead = signed_in(village, "lan", factories.LEAD_PIN)
+    old, new = "fa-push-" + "o" * 43, "fa-push-" + "n" * 43
+    assert save(lead, url="http://10.0.0.5:8081", token=old).status_code == 303
+    update = Site.update_settings
+
+    def admin_saves_first(site, change):
+        monkeypatch.setattr(Site, "update_settings", update)
+        update(site, lambda s: s.update(push={"url": "http://10.0.0.5:8081", "token": new}))
+        return update(site, change)
+    form = {"url": "http://10.0.0.6:8081", "token": "", "key": "",
+            "csrf_token": csrf_token(lead, "/connection")}
+    monkeypatch.setattr(Site, "update_settings", admin_saves_first)
+    assert lead.post("/connection", data=form).status_code == 303
+    assert Site(village.data_dir).settings["push"] == {"url": "http://10.0.0.6:8081",
+                                                       "token": new}
+
+
 @pytest.mark.parametrize("fields, field, message", [
     ({"url": "", "token": "fa-push-" + "x" * 43}, "url", "Hãy nhập địa chỉ máy của xã"),
     ({"url": "ftp://10.0.0.5", "token": "fa-push-" + "x" * 43}, "url", "Cần địa chỉ dạng"),
