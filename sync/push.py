@@ -7,6 +7,7 @@ once the commune has answered with its receipt: a dropped connection leaves ever
 waiting for the next push (the commune takes a batch it already has as duplicates).
 """
 import json
+import re
 import threading
 import urllib.error
 import urllib.parse
@@ -40,9 +41,16 @@ class PushFailed(FieldappError):
 def endpoint(url, api_path=PUSH_PATH):
     """The batches endpoint of a commune address (`api_path` ROLLUP_PATH: the roll-ups
     endpoint of a province address) given with or without its path; raise Invalid for
-    anything but an http(s) address."""
-    parts = urllib.parse.urlsplit(str(url).strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    anything but an http(s) address that could be sent to, without a user or password."""
+    text = str(url).strip()
+    try:
+        parts = urllib.parse.urlsplit(text)
+        parts.port                      # a port that is no number raises ValueError
+    except ValueError:
+        parts = None
+    # printable ASCII only, no user:password@: what urllib could send to, nothing secret
+    if (parts is None or parts.scheme not in ("http", "https") or not parts.hostname
+            or not re.fullmatch(r"[!-~]+", text) or "@" in parts.netloc):
         where = "máy-của-tỉnh" if api_path == ROLLUP_PATH else "máy-của-xã"
         raise Invalid(f"Cần địa chỉ dạng http://{where}:8080.")
     path = parts.path.rstrip("/")

@@ -79,6 +79,10 @@ def connection():
     tier = TIERS[site.kind]
     if g.user["role"] not in tier["roles"]:
         raise Forbidden("Bạn không có quyền mở trang này.")
+    # one connection for every village of the laptop: one village's lead may not redirect
+    if g.user["role"] == "lead" and len(site.village_ids) > 1:
+        raise Forbidden("Máy này giữ dữ liệu của nhiều thôn: chỉ quản trị máy sửa kết nối "
+                        "gửi lên xã.")
     saved = saved_push(site.settings)
     form = ConnectionForm(data=None if saved is None else {"url": saved[0]})
     form.url.label.text = f"Địa chỉ máy của {tier['name']}"
@@ -88,11 +92,12 @@ def connection():
     if form.validate_on_submit():
         url, token, key = _check(form, tier, saved)
         if not form.errors:
-            token = token or saved[1]
             setting = crypto.KEY_SETTINGS[tier["at"]]
 
             def change(settings):
-                settings["push"] = {"url": url, "token": token}
+                # a blank token keeps the one saved now, under the lock (another save's)
+                settings["push"] = {"url": url,
+                                    "token": token or (saved_push(settings) or saved)[1]}
                 if key:
                     settings[setting] = key
             site.update_settings(change)

@@ -110,7 +110,7 @@ TABLE = {
     "village.households": ((V, L), NONE),
     "village.new_record": ((V, L), NONE),
     "village.settings": ((A,), NONE),
-    "push_setup.connection": ((L, A), (S, A)),
+    "push_setup.connection": ((A,), (S, A)),     # the leads too on a one-village laptop
     "team.volunteer_action": ((L, A), NONE),
     "team.volunteers": ((L, A), NONE),
 }

@@ -8,7 +8,8 @@ import os
 import pytest
 
 from fieldapp import audit, create_app
-from fieldapp.site import Site
+from fieldapp.auth.accounts import add_user
+from fieldapp.site import Site, init_site
 from sync import crypto
 from tests.support import factories
 from tests.support.batches import commune, server  # noqa: F401 (fixtures)
@@ -75,6 +76,27 @@ def test_a_blank_token_keeps_the_saved_one(village):
                                                        "token": token}
 
 
+def test_a_blank_token_keeps_the_token_saved_meanwhile_not_the_one_read(village,
+                                                                         monkeypatch):
+    """Two saves at once: the admin's new token lands while the lead's save of the address
+    alone is under way; the lead's save keeps the admin's token, not the one it read."""
+    lead = signed_in(village, "lan", factories.LEAD_PIN)
+    old, new = "fa-push-" + "o" * 43, "fa-push-" + "n" * 43
+    assert save(lead, url="http://10.0.0.5:8081", token=old).status_code == 303
+    update = Site.update_settings
+
+    def admin_saves_first(site, change):
+        monkeypatch.setattr(Site, "update_settings", update)
+        update(site, lambda s: s.update(push={"url": "http://10.0.0.5:8081", "token": new}))
+        return update(site, change)
+    form = {"url": "http://10.0.0.6:8081", "token": "", "key": "",
+            "csrf_token": csrf_token(lead, "/connection")}
+    monkeypatch.setattr(Site, "update_settings", admin_saves_first)
+    assert lead.post("/connection", data=form).status_code == 303
+    assert Site(village.data_dir).settings["push"] == {"url": "http://10.0.0.6:8081",
+                                                       "token": new}
+
+
 @pytest.mark.parametrize("fields, field, message", [
     ({"url": "", "token": "fa-push-" + "x" * 43}, "url", "Hãy nhập địa chỉ máy của xã"),
     ({"url": "ftp://10.0.0.5", "token": "fa-push-" + "x" * 43}, "url", "Cần địa chỉ dạng"),
@@ -96,6 +118,48 @@ def test_bad_input_is_named_under_its_field_and_stores_nothing(village, fields, 
     assert f'id="{field}-err"' in page and f'href="#{field}"' in page
     assert settings_bytes(village) == before
     assert audit.entries(village, "push.connection") == []
+
+
+@pytest.mark.parametrize("url", [
+    "http://lan:matkhau@10.0.0.5:8081",       # a password would be kept, shown and audited
+    "http://lan:matkhau@10.0.0.5",
+    "http://[fe80::1",
+    "http://10.0.0.5:80a1",
+    "http://10.0.0.5:8081/api v1",
+    "http://10.0.0.5\u202e:8081",
+    "http://xã.vn:8081",
+])
+def test_an_address_the_laptop_could_not_send_to_is_refused_when_saved(village, url):
+    """Refused under its field, not kept to fail (or answer 500) at the button's press."""
+    lead = signed_in(village, "lan", factories.LEAD_PIN)
+    before = settings_bytes(village)
+    answer = save(lead, url=url, token="fa-push-" + "x" * 43)
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 422 and "Cần địa chỉ dạng" in page, page[:300]
+    assert settings_bytes(village) == before
+
+
+def test_on_a_laptop_of_several_villages_only_its_admin_connects_it(tmp_path):
+    """The connection is the laptop's, for every village on it: a lead of one village
+    may not send the others' data (at the next press of their leads) elsewhere."""
+    init_site(str(tmp_path / "village"), "village", factories.COMMUNE,
+              [{"id": v, "name": n, "adult_population": None, "targets": {}}
+               for v, n in (("thon-3", "Thôn 3"), ("thon-4", "Thôn 4"))],
+              factories.START, factories.END)
+    site = Site(str(tmp_path / "village"))
+    add_user(site, "lan", "lead", factories.LEAD_PIN, "thon-3")
+    add_user(site, "quantri", "admin", factories.PASSWORD)
+    lead = signed_in(site, "lan", factories.LEAD_PIN)
+    assert lead.get("/connection").status_code == 403
+    assert "/connection" not in lead.get("/export").get_data(as_text=True)
+    before = settings_bytes(site)
+    lead.post("/connection", data={"url": "http://10.0.0.66:8081",
+                                   "token": "fa-push-" + "x" * 43,
+                                   "csrf_token": csrf_token(lead, "/export")})
+    assert settings_bytes(site) == before
+    admin = signed_in(site, "quantri", factories.PASSWORD)
+    assert save(admin, url="http://10.0.0.5:8081", token="fa-push-" + "x" * 43
+                ).status_code == 303
 
 
 def test_without_its_form_token_nothing_is_stored(village):
