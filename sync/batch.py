@@ -27,21 +27,18 @@ from typing import NamedTuple
 import msgspec
 import orjson
 
-from fieldapp.forms.versions import MAX_VILLAGES
 from storage.canonical import canonical_json
 from sync import keys
 from sync.errors import BatchRejected, BatchTooLarge
 from sync.header import (FIELDS, FILE_LIMITS, FORMAT, MB, OPTIONAL_FIELDS, PUSH_LIMITS,
-                         SITE_FIELDS, UPLOAD_LIMITS, VERSION, Limits, check_header,
-                         village_ids_valid)
+                         UPLOAD_LIMITS, VERSION, check_header)
 
-__all__ = ["FORMAT", "VERSION", "FIELDS", "OPTIONAL_FIELDS", "SITE_FIELDS", "records_bytes", "signed_payload",
-           "sign_batch", "batch_bytes", "Read", "read_batch", "check_batch", "MAX_BATCH_BYTES",
-           "open_batch_file", "gzip_bytes", "MAX_VILLAGES", "village_ids_valid", "Limits",
-           "PUSH_LIMITS", "UPLOAD_LIMITS", "FILE_LIMITS", "MAX_CHECKED_ONE_BY_ONE",
-           "check_header", "decompress"]
+# FORMAT, VERSION and the limits are sync.header's, named here too for the importers
+__all__ = ["FORMAT", "VERSION", "records_bytes", "signed_payload", "sign_batch",
+           "batch_bytes", "Read", "read_batch", "check_batch", "open_batch_file",
+           "gzip_bytes", "PUSH_LIMITS", "UPLOAD_LIMITS", "FILE_LIMITS",
+           "MAX_CHECKED_ONE_BY_ONE", "decompress"]
 
-MAX_BATCH_BYTES = FILE_LIMITS.bytes
 MAX_HEADER_BYTES = 64 * 1024        # every field but records: site.village_ids is the longest
 MAX_ERASURES_BYTES = 16 * MB        # the erasures field (ids only), apart from the header
 # Parsing JSON generically costs up to ~80 bytes of Python objects per value (28x for
@@ -273,12 +270,11 @@ def _utf8_clean(batch):
 
 
 def check_batch(batch, body, commune_code):
-    """Checks 1–4 of SPEC §7 in order; raise BatchRejected. Return the payload checked.
+    """Checks 1–4 of SPEC §7 in order (format and version, commune code, record count and
+    hash, signature); raise BatchRejected. Return the payload checked.
 
-    `body`: the records' bytes as written, if known.
-
-    format and version, commune code, record count and hash, signature. The site key's
-    pinning and the records are checked by the importer, which knows the stored state.
+    `body`: the records' bytes as written, if known. The site key's pinning and the
+    records are checked by the importer, which knows the stored state.
     """
     check_header(batch, commune_code)
     records = batch["records"]

@@ -36,6 +36,8 @@ MB = 1024 * 1024
 PUSH_LIMITS = Limits(32 * MB, 100_000)          # a village laptop's push token
 UPLOAD_LIMITS = Limits(64 * MB, 500_000)        # staff over HTTP (the body is 4 MB at most)
 FILE_LIMITS = Limits(256 * MB, 2_000_000)       # a file at the commune's own command line
+
+
 def village_ids_valid(ids):
     """Whether a batch's site.village_ids is a list of 1 to MAX_VILLAGES distinct ids."""
     return (isinstance(ids, list) and 0 < len(ids) <= MAX_VILLAGES
