@@ -15,8 +15,9 @@ from storage import Refused
 from sync import erasures
 
 __all__ = ["live_records", "search_households", "open_forks", "forked_households", "people_names",
-           "save_versions", "roster", "person_name",
+           "save_versions", "save_one", "roster", "person_name",
            "reference_errors", "consent_errors", "MAX_RECORDS_PER_REQUEST"]
+
 
 def live_records(store, village_ids=None, record_type=None):
     """Current, not deleted versions, optionally of some villages and one type."""

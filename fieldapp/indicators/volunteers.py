@@ -8,8 +8,9 @@ __all__ = ["volunteer_stats", "site_volunteer_stats"]
 
 
 def volunteer_stats(histories, as_of=None):
-    """Per volunteer (village, author): the person's name from the team roster (else the
-    login), households visited, activations, accounts, surveys."""
+    """One row per volunteer (village, author), highest score first: {village_id, author,
+    name (from the team roster, else the login), visits, households_visited,
+    vneid_level2, bank_account, surveys, score}."""
     records = snapshot(histories, as_of or today_local())
     # people are named as the roster names them now, also on figures of an earlier date
     latest = (h[-1] for h in histories.values() if h and h[-1]["type"] == "member")

@@ -11,7 +11,7 @@ from fieldapp.forms.rules import validate_data
 from fieldapp.forms.text import vn_time
 from fieldapp.forms.versions import make_version, member_record_id
 from fieldapp.indicators.periods import parse_day, today_local
-from fieldapp.records import roster, save_one
+from fieldapp.records import person_name, roster, save_one
 from fieldapp.views.forms import ActionForm, VolunteerForm
 
 bp = Blueprint("team", __name__)
@@ -24,7 +24,7 @@ def _write_member(site, account, lead, **changes):
     data = dict(current["data"]) if current else {
         "full_name": account["username"], "username": account["username"],
         "role": account["role"], "active": account.get("active", True)}
-    data.update({k: v for k, v in changes.items()})
+    data.update(changes)
     clean, errors = validate_data("member", data)
     if errors:
         raise BadRequest(" ".join(errors.values()))
@@ -38,7 +38,8 @@ def _write_member(site, account, lead, **changes):
 @bp.route("/volunteers", methods=["GET", "POST"])
 @page("lead", "admin", site_kind="village")
 def volunteers():
-    """The lead's volunteer accounts: add, disable, enable, new PIN."""
+    """The village team's accounts with their roster records, and the form adding a
+    volunteer or lead."""
     site = get_site()
     user = current_user()
     village_id = user.get("village_id") or site.village_ids[0]
@@ -80,7 +81,8 @@ def volunteers():
 @bp.post("/volunteers/<username>/<action>")
 @page("lead", "admin", site_kind="village")
 def volunteer_action(username, action):
-    """Disable, enable or reset the PIN of a volunteer of the lead's village."""
+    """Record the training of, disable, enable, unlock or set a new PIN for a volunteer
+    or lead of the lead's village."""
     site = get_site()
     user = current_user()
     target = auth.get_user(site, username)
@@ -88,7 +90,7 @@ def volunteer_action(username, action):
         raise NotFound("Không có tài khoản này.")
     if user["role"] == "lead":
         check_village(user, target["village_id"])
-    name = roster(site.store, target["village_id"]).get(username, {}).get("full_name", username)
+    name = person_name(site.store, target)
     if action == "training":
         topic = request.form.get("training_topic", "").strip()
         try:
@@ -123,7 +125,7 @@ def volunteer_action(username, action):
             flash(error.message, "error")
         else:
             audit.record(site, user["username"], "user.pin_reset", user=username)
-            flash(f"Đã đổi mã PIN của {username}.", "ok")
+            flash(f"Đã đổi mã PIN của {name}.", "ok")
     else:
         raise NotFound("Không có thao tác này.")
     return redirect(url_for("team.volunteers"))

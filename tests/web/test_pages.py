@@ -246,6 +246,16 @@ def test_the_lead_records_training_and_the_village_counts_it(lead, site):
     assert site.store.current(member_id(site, "hoa"))["data"]["active"] is False
 
 
+def test_a_new_pin_is_told_by_the_roster_name_not_the_login(lead):
+    token = csrf_token(lead, "/volunteers")
+    lead.post("/volunteers", data={"csrf_token": token, "username": "hoa",
+                                   "full_name": "Lò Thị Hoa", "pin": "582014",
+                                   "role": "volunteer"})
+    page = lead.post("/volunteers/hoa/pin", data={"csrf_token": token, "pin": "739514"},
+                     follow_redirects=True).get_data(as_text=True)
+    assert "Đã đổi mã PIN của Lò Thị Hoa." in page
+
+
 def test_a_volunteer_cannot_post_roster_records(client, site, api_token):
     from tests.support.factories import version
     member = version("member", {"full_name": "Giả mạo", "active": True,
