@@ -1,7 +1,8 @@
 """A plan's annex: villages, their official adult population and targets.
 
-Values come from the commune's forms or from a CSV like the annex of a commune plan
-(UTF-8 with or without BOM, comma or semicolon, Vietnamese or English headers).
+Values come from the commune's forms or from a table like the annex of a commune plan
+(.xlsx, or CSV in UTF-8 with or without BOM, comma or semicolon; Vietnamese or English
+headers).
 Percentages are typed the Vietnamese way ("52,5" or "52,5 %") and stored as ratios.
 A village's (or at the province, a commune's) own target cell left blank means the
 target of the level above; "không" means no target, whatever that level sets (stored as
@@ -185,7 +186,8 @@ def target_column(header):
 
 
 def read_annex_csv(content):
-    """Parse an annex CSV (bytes) into [{id, name, adult_population?, targets}].
+    """Parse an annex table (CSV or .xlsx bytes) into [{id, name, adult_population?,
+    targets}].
 
     Returns (rows, errors): errors are Vietnamese lines naming the row and column;
     when there are errors the rows must not be used.
@@ -214,8 +216,7 @@ def read_annex_csv(content):
         row, values = {}, dict(zip(columns, cells))
         if any(c in TARGET_HEADERS for c in columns):
             row["targets"] = {}
-        for column, raw in zip(header, cells):
-            field = _column_of(column)
+        for column, field, raw in zip(header, columns, cells):
             if field is None:
                 continue
             try:

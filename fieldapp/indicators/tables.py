@@ -1,5 +1,5 @@
-"""Reading a CSV that a commune officer saved from Excel: UTF-8 with or without BOM,
-comma or semicolon separated. Messages are Vietnamese."""
+"""Reading a table that a commune officer saved from Excel: an .xlsx sheet, or CSV in
+UTF-8 with or without BOM, comma or semicolon separated. Messages are Vietnamese."""
 import csv
 import io
 

@@ -4,8 +4,9 @@ A commune's own target for an indicator replaces the province's default for it
 (figures.py reads them so); a blank cell means "the province's default", and "không"
 (stored as null) that the commune has no target for it, whatever the default. The table is
 edited in the province's form or uploaded as CSV or .xlsx (one row per commune, read by
-the commune annex's reader, with its per-cell errors). Every change is checked whole:
-with one error, nothing is kept.
+the same table reader as the commune's annex, its cells by the annex's parsers, each
+error naming its row and column). Every change is checked whole: with one error,
+nothing is kept.
 """
 import csv
 import hashlib
@@ -17,8 +18,8 @@ from fieldapp.indicators import annex
 from fieldapp.indicators.definitions import DEFINITIONS
 from fieldapp.indicators.tables import CsvError, read_table
 
-__all__ = ["KEYS", "HEADERS", "MAX_BYTES", "table_stamp", "targets_table", "targets_csv", "read_targets_file", "apply_targets",
-           "parse_code"]
+__all__ = ["KEYS", "HEADERS", "MAX_BYTES", "table_stamp", "targets_table", "targets_csv",
+           "read_targets_file", "apply_targets", "parse_code"]
 
 KEYS = [d.key for d in DEFINITIONS]
 HEADERS = {"code": "Mã xã", "name": "Tên xã", **{k: annex.TARGET_HEADERS[k] for k in KEYS}}

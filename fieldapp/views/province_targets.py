@@ -25,14 +25,16 @@ class TargetsForm(FlaskForm):
 
 
 def _defaults(settings):
+    """{indicator key: the province's default target as a ratio, or None}."""
     stored = settings.get("targets") or {}
     return {k: stored.get(k) for k in table.KEYS}
 
 
 def _cells(settings):
-    """[(row label, [cell])] of the form: first the province's defaults (d_<key>), then
-    each commune's own (c<code>_<key>; blank: the default, which the placeholder shows).
-    A cell: {name, label, value, placeholder, errors}."""
+    """[(row label, commune code or None, [cell])] of the form: first the province's
+    defaults (d_<key>, code None), then each commune's own (c<code>_<key>; blank: the
+    default, which the placeholder shows). A cell: {name, label, value, placeholder,
+    errors}."""
     defaults = _defaults(settings)
     rows = [("Mặc định của tỉnh", None, [
         {"name": f"d_{k}", "label": f"Mặc định của tỉnh, {SHORT_LABELS[k]} (%)",
@@ -73,6 +75,7 @@ def _read(rows, formdata):
 
 
 def _page(rows=None, upload=None, upload_errors=(), status=200):
+    """The targets page with `rows` (else the stored cells), the upload form and errors."""
     settings = get_site().settings
     rows = rows if rows is not None else _cells(settings)
     errors = [{"id": c["name"], "label": c["label"], "text": e}
@@ -104,10 +107,10 @@ def targets():
                if {k: v for k, v in (c.get("targets") or {}).items() if k in table.KEYS}
                != own[c["code"]]]
 
-    shown = request.form.get("stamp", "")[:40]
+    shown_stamp = request.form.get("stamp", "")[:40]
 
     def change(stored):
-        if table.table_stamp(stored) != shown:       # under the lock: a save meanwhile
+        if table.table_stamp(stored) != shown_stamp:       # under the lock: a save meanwhile
             raise Conflict("Trong lúc bạn sửa, một người khác đã lưu chỉ tiêu. Chưa lưu gì: "
                            "bảng dưới đây là bản mới nhất, hãy nhập lại thay đổi rồi lưu.")
         stored["targets"] = dict(stored.get("targets") or {}, **defaults)
