@@ -1,8 +1,9 @@
 """A seeded, realistic demo commune: village laptops with four weeks of door-to-door work.
 
-Layout under the data directory:  villages/<village-id>/  one village site each, and
-commune/  the commune centre, which receives the villages' work as sync batches. The records
-themselves are made up in demo_records.py, the province of demo_province.py.
+Layout under the data directory:  villages/<village-id>/  one village site each,
+commune/  the commune centre, which receives the villages' work as sync batches, and
+province/  the province, which holds only roll-ups. The records themselves are made up in
+demo_records.py, the province in demo_province.py.
 """
 import datetime
 import os
@@ -11,7 +12,7 @@ import shutil
 from dataclasses import dataclass, field
 
 from fieldapp.auth.accounts import add_user
-from fieldapp.cli.demo_records import END, START, honest_forks, roster, village_versions
+from fieldapp.cli.demo_records import END, START, honest_forks, roster_versions, village_versions
 from fieldapp.forms.text import vn_number
 
 __all__ = ["build_demo", "link_push", "DemoSummary", "DEMO_COMMUNE", "DEMO_VILLAGES",
@@ -32,10 +33,12 @@ STAFF_NAMES = {"quantri": "Đỗ Văn Quang", "canbo": "Phạm Thị Bích Ngọ
                "canbotinh": "Lê Minh Tuấn"}
 WIFI_PASSWORD = "phurieng2025"     # the made-up Wi-Fi of every demo laptop, for its Wi-Fi card
 MARKER = ".fieldapp-demo"
-# The demo's campaign is in 2025: with the default retention its data would be purged as
-# soon as a demo site is served. A demo keeps it the default 180 days from the day it is
-# built instead (the notice and the privacy report show that number of days).
+
+
 def demo_retention_days(today=None):
+    """Retention days that keep the demo's 2025 data 180 days from `today` (the default
+    retention from the campaign's end would purge it as soon as a demo site is served);
+    the notice and the privacy report show this number."""
     return max(0, ((today or datetime.date.today()) - END).days) + 180
 
 
@@ -81,7 +84,7 @@ def _subject_requests(site, village_id, lead, versions):
     from fieldapp import subject_requests
     from fieldapp.indicators.periods import today_local
     homes = [v["id"] for v in versions if v["type"] == "household"]
-    rng = random.Random(village_id)     # its own: the demo's other data stays as it was
+    rng = random.Random(village_id)     # its own: the demo's other data does not depend on it
     late = subject_requests.request_days(site.settings) + 2
     for kind, days_ago in (("see", 1), ("correct", late)):
         subject_requests.open_request(site, lead, kind, "household", rng.choice(homes), village_id,
@@ -144,7 +147,7 @@ def build_demo(root, seed=2025):
         add_user(site, "quantri", "admin", STAFF_PASSWORD, full_name=STAFF_NAMES["quantri"])
         versions = village_versions(village_id, households, volunteers + [lead], rng, fake)
         versions += honest_forks(versions, volunteers + [lead], rng)
-        versions += roster(site, village_id, lead, volunteers, rng, fake)
+        versions += roster_versions(site, village_id, lead, volunteers, rng, fake)
         site.store.submit(versions)
         if not summary.villages:        # the first laptop shows the requests about data
             _subject_requests(site, village_id, lead, versions)
@@ -170,6 +173,7 @@ def build_demo(root, seed=2025):
 
 
 def _record_counts(summary):
+    """{record type: current versions} over the demo's village laptops."""
     from fieldapp.site import Site
     counts = {}
     for village in summary.villages:

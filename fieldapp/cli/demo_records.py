@@ -10,7 +10,7 @@ from fieldapp.forms.text import TZ_OFFSET
 from fieldapp.forms.versions import base_of
 
 __all__ = ["START", "END", "WEEK_REACH", "stamp", "made_uuid", "made_name", "made_phone",
-           "consent", "agreed", "village_versions", "honest_forks", "roster"]
+           "consent", "agreed", "village_versions", "honest_forks", "roster_versions"]
 
 START, END = datetime.date(2025, 7, 25), datetime.date(2025, 8, 25)     # the demo campaign
 # how far each week gets: share of households met by the end of week n
@@ -18,6 +18,8 @@ WEEK_REACH = (0.25, 0.5, 0.72, 0.93)
 
 
 def stamp(day, rng, hour_from=8, hour_to=17):
+    """A SPEC timestamp (UTC, milliseconds) at a random Vietnam time of `day` between the
+    hours `hour_from` and `hour_to`."""
     local = datetime.datetime.combine(day, datetime.time(rng.randint(hour_from, hour_to - 1),
                                                         rng.randint(0, 59), rng.randint(0, 59),
                                                         rng.randint(0, 999) * 1000))
@@ -26,6 +28,7 @@ def stamp(day, rng, hour_from=8, hour_to=17):
 
 
 def made_uuid(rng):
+    """A version 4 UUID drawn from `rng`, so a seed gives the same ids."""
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
@@ -41,12 +44,14 @@ def made_name(fake, rng, sex, last=None):
 
 
 def made_phone(rng):
+    """A made-up Vietnamese mobile number (10 digits)."""
     return f"0{rng.choice([3, 7, 8, 9])}{rng.randint(10000000, 99999999)}"
 
 
 def consent(rng, day, adult=True):
     """A consent as asked at the door (SPEC §3): each purpose agreed or not, a minor's
-    by a guardian. Drawn from its own random stream, so the rest of the demo is as before."""
+    by a guardian. `rng` is a stream of its own, so the other records do not depend on
+    the consents drawn."""
     from fieldapp.forms.consent import NOTICE_VERSION, PURPOSES
     chance = {"campaign_support": 0.95, "satisfaction_survey": 0.7, "phone_contact": 0.75}
     return {"notice_version": NOTICE_VERSION, "by": "self" if adult else "guardian",
@@ -54,6 +59,7 @@ def consent(rng, day, adult=True):
 
 
 def agreed(data, purpose):
+    """Whether the consent in a record's `data` agrees to `purpose`."""
     return purpose in data.get("consent", {}).get("purposes", ())
 
 
@@ -83,7 +89,7 @@ def village_versions(village_id, households, volunteers, rng, fake):
         head = made_name(fake, rng, head_sex, last)
         data = {"head_name": head, "address": f"Số {rng.randint(1, 250)}, {rng.choice(streets)}",
                 "phone": made_phone(rng), "note": "", "consent": consent(asked, day),
-                "hamlet": f"Xóm {len(homes) % 6 + 1}"}                # rng untouched: same demo
+                "hamlet": f"Xóm {len(homes) % 6 + 1}"}        # not drawn: rng's sequence kept
         if not agreed(data, "phone_contact"):
             data["phone"] = ""
         home = add("household", data, day, author)
@@ -195,8 +201,9 @@ def honest_forks(versions, authors, rng):
     return forked
 
 
-def roster(site, village_id, lead, volunteers, rng, fake):
-    """The team roster: the lead and volunteers, most trained before the campaign."""
+def roster_versions(site, village_id, lead, volunteers, rng, fake):
+    """The team roster's member versions: the lead and volunteers, most trained before
+    the campaign."""
     from fieldapp.forms.versions import member_record_id
     out = []
     for username in [lead] + volunteers:
