@@ -3,9 +3,9 @@
 DATA/subject_requests.log is append-only (storage.journal): one "opened" entry per
 request, an "answered" entry when the person has been given an answer (what will be done,
 and how), then a "done" entry when it is carried out (which answers it too, if nothing
-did before). A request names its subject by record
-id (a household or a person), never by name: kind (see / correct / erase), the village,
-the day it was received (Vietnam date), its deadline, who recorded it and who closed it.
+did before). A request names its subject by record id (a household or a person), never
+by name: kind (see / correct / erase), the village, the day it was received (Vietnam
+date), its deadline, who recorded it and who closed it.
 
 The deadline: Decree 356/2025/NĐ-CP has the controller answer a request within 2 working
 days and carry it out within 10 to 20 days by kind, extendable once by up to 15 days
@@ -133,9 +133,9 @@ def mark_done(site, actor, request_id, village_ids=None):
 
 def all_requests(site, village_ids=None, subject_ids=None):
     """The requests, oldest received first, optionally of some villages or subjects:
-    [{"id", "kind", "subject_type", "subject_id", "village_id", "received", "deadline"
-    "answer_due" (ISO dates), "status": "open"|"done", "recorded_by", "answered_by",
-    "answered_at", "handled_by", "done_at"}]."""
+    [{"id", "kind", "subject_type", "subject_id", "village_id", "received", "deadline",
+    "answer_due" (ISO dates), "status": "open"|"done", "recorded_by", "recorded_at",
+    "answered_by", "answered_at", "handled_by", "done_at"}]."""
     found = {}
     for entry in read_entries(_path(site)):
         request_id = entry.get("request_id")

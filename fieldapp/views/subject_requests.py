@@ -1,8 +1,9 @@
 """A citizen's requests about their data, for the village lead (their own village) and
 commune staff: find a household or person, record a request, see the open ones with their
-deadline, download everything held (JSON or PDF), mark a request done, and erase a
-household's or a person's identifying data after a confirmation page that names them
-(as `fieldapp subject erase` does; an erasure request is then marked done).
+deadline, note that the person was answered, download everything held (JSON or PDF),
+mark a request done, and erase a household's or a person's identifying data after a
+confirmation page that names them (as `fieldapp subject erase` does; an erasure request
+is then marked done).
 """
 import re
 
@@ -111,7 +112,8 @@ def new():
                                 if SUBJECT_RE.match(subject_key) else None))
     audit.record(site, user["username"], "subject.request", ids=[subject_id],
                  request_id=logged["id"], kind=logged["kind"])
-    flash(f"Đã ghi yêu cầu; hạn trả lời {vn_date(logged['deadline'])}.", "ok")
+    flash(f"Đã ghi yêu cầu: phản hồi người dân chậm nhất {vn_date(logged['answer_due'])}, "
+          f"hạn xử lý {vn_date(logged['deadline'])}.", "ok")
     return redirect(url_for("subjects.index"))
 
 
@@ -163,6 +165,7 @@ def export_file_pdf():
 
 
 def _export(kind):
+    """The posted subject's records as a download of `kind` ("json" or "pdf"), audited."""
     user = _user()
     site = get_site()
     subject_type, subject_id, _ = _subject(request.args.get("subject"), visible_villages(user))

@@ -70,6 +70,9 @@ def test_the_lead_records_a_request_and_sees_its_deadline(world):
     assert answer.status_code == 302
     deadline = received + subject_requests.DEFAULT_REQUEST_DAYS * DAY
     text = page_text(lead.get("/subject-requests/"))
+    answer_due = subject_requests.answer_due(received)
+    assert (f"Đã ghi yêu cầu: phản hồi người dân chậm nhất {answer_due.strftime('%d/%m/%Y')}, "
+            f"hạn xử lý {deadline.strftime('%d/%m/%Y')}.") in text
     assert "Đang chờ xử lý (1)" in text and "Xóa · Người Đặng Văn Đức" in text
     assert f"hạn {deadline.strftime('%d/%m/%Y')}" in text
     assert f"còn {(deadline - today_local()).days} ngày" in text
