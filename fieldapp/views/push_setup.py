@@ -19,7 +19,8 @@ from sync.push import PUSH_PATH, ROLLUP_PATH, endpoint, saved_push
 
 bp = Blueprint("push_setup", __name__)
 
-# per site kind: the tier above, its token's prefix, its endpoint, the page to go back to
+# per site kind: the tier above (`at`, its `name`), its token's prefix, its endpoint, the
+# page to go back to, the roles that set the connection and an example address
 TIERS = {
     "village": {"at": "commune", "name": "xã", "prefix": PUSH_PREFIX, "path": PUSH_PATH,
                 "back": "export.export", "back_label": "Gửi lên xã", "roles": ("lead", "admin"),
