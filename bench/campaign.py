@@ -10,6 +10,8 @@ import random
 import time
 import uuid
 
+from fieldapp.forms.consent import NOTICE_VERSION
+from fieldapp.forms.rules import CHOICES
 from fieldapp.forms.versions import base_of
 
 COMMUNE = "25264"
@@ -27,11 +29,11 @@ COMMENTS = ["", "", "Cán bộ hướng dẫn tận tình", "Mạng yếu, tải
             "Thủ tục nhanh hơn đi trực tiếp", "Cần hướng dẫn thêm phần thanh toán trực tuyến"]
 # consent as asked at the door (SPEC §3): phones are kept with phone_contact, comments
 # with satisfaction_survey; a child's given by a guardian
-CONSENT = {"notice_version": "2026-01", "by": "self", "on": "2025-07-25",
+CONSENT = {"notice_version": NOTICE_VERSION, "by": "self", "on": "2025-07-25",
            "purposes": ["campaign_support", "satisfaction_survey", "phone_contact"]}
 GUARDIAN = dict(CONSENT, by="guardian", purposes=["campaign_support"])
-HELP = ["vneid_install", "vneid_level2", "vneid_password_reset", "phone_number_update",
-        "bank_account", "online_filing", "online_payment", "guide_shared"]
+HELP = list(CHOICES["help"])              # in the rules' order, as a cleaned visit has it
+AREAS = list(CHOICES["service_area"])
 
 
 @contextlib.contextmanager
@@ -102,7 +104,7 @@ def village_weeks(village_id, target, rng):
             count += 1
         for later in range(week, 4):
             if rng.random() < 0.6:
-                helped = sorted(rng.sample(HELP, rng.randint(1, 4)), key=HELP.index)  # as cleaned
+                helped = sorted(rng.sample(HELP, rng.randint(1, 4)), key=HELP.index)
                 add("visit", {"household_id": home["id"], "visited_on": day.isoformat(),
                               "outcome": rng.choice(["met", "met", "met", "absent"]),
                               "help": helped, "note": rng.choice(NOTES)}, later)
@@ -117,9 +119,7 @@ def village_weeks(village_id, target, rng):
                 if rng.random() < 0.5:
                     add("survey", {"household_id": home["id"], "person_id": people[0]["id"],
                                    "surveyed_on": day.isoformat(), "rating": rng.randint(1, 5),
-                                   "service_area": rng.choice(["land", "construction", "investment",
-                                                               "civil_status", "social_insurance",
-                                                               "business", "other"]),
+                                   "service_area": rng.choice(AREAS),
                                    "comment": rng.choice(COMMENTS)}, later)
                     count += 1
     for week in weeks:
