@@ -8,15 +8,13 @@ A village's (or at the province, a commune's) own target cell left blank means t
 target of the level above; "không" means no target, whatever that level sets (stored as
 null under the indicator's key).
 """
-import csv
-import io
 import re
 import unicodedata
 
 from fieldapp.forms.text import fold, nfc
 from fieldapp.forms.versions import VILLAGE_RE
 from fieldapp.indicators.definitions import DEFINITIONS
-from fieldapp.indicators.tables import CsvError, read_table, unguard
+from fieldapp.indicators.tables import CsvError, excel_csv, read_table, unguard
 
 __all__ = ["TARGET_HEADERS", "CSV_HEADERS", "annex_table", "AnnexError", "parse_percent",
            "parse_population", "parse_village_name", "parse_village_id", "slug",
@@ -285,12 +283,6 @@ def annex_table(villages):
 
 def annex_template(villages):
     """The annex as CSV bytes (UTF-8 with BOM, semicolons, decimal commas) for Excel."""
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     header, rows = annex_table(villages)
-    writer.writerow(header)
-    for row in rows:
-        name = "'" + row[1] if row[1][:1] in ("=", "+", "-", "@") else row[1]
-        writer.writerow([row[0], name, row[2] or ""]
-                        + [cell_text(value) for value in row[3:]])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    return excel_csv(header, [[row[0], row[1], row[2] or ""]
+                              + [cell_text(value) for value in row[3:]] for row in rows])

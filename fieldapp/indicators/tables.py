@@ -1,14 +1,28 @@
-"""Reading a table that a commune officer saved from Excel: an .xlsx sheet, or CSV in
-UTF-8 with or without BOM, comma or semicolon separated. Messages are Vietnamese."""
+"""Tables an officer keeps in Excel: reading one saved from it (an .xlsx sheet, or CSV in
+UTF-8 with or without BOM, comma or semicolon separated; messages are Vietnamese), and
+writing the CSV templates it opens."""
 import csv
 import io
 
 from fieldapp.indicators.sheets import XLSX_MAGIC, xlsx_rows
 
-__all__ = ["CsvError", "read_table", "BOM", "unguard"]
+__all__ = ["CsvError", "read_table", "BOM", "unguard", "excel_csv"]
 
 BOM = "\ufeff"
 MAX_BYTES = 2 * 1024 * 1024
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")       # what a spreadsheet may run
+
+
+def excel_csv(header, rows):
+    """CSV bytes of `header` and `rows` for Excel in a Vietnamese locale: UTF-8 with BOM,
+    semicolons (the comma is the decimal mark), CRLF; text a spreadsheet would run as a
+    formula gets the leading apostrophe that `unguard` takes off again."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(["'" + v if isinstance(v, str) and v[:1] in FORMULA_STARTS else v
+                      for v in row] for row in rows)
+    return (BOM + out.getvalue()).encode("utf-8")
 
 
 def unguard(raw):

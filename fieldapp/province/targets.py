@@ -8,15 +8,13 @@ the same table reader as the commune's annex, its cells by the annex's parsers, 
 error naming its row and column). Every change is checked whole: with one error,
 nothing is kept.
 """
-import csv
 import hashlib
-import io
 import json
 
 from fieldapp.forms.text import fold
 from fieldapp.indicators import annex
 from fieldapp.indicators.definitions import DEFINITIONS
-from fieldapp.indicators.tables import CsvError, read_table
+from fieldapp.indicators.tables import CsvError, excel_csv, read_table
 
 __all__ = ["KEYS", "HEADERS", "MAX_BYTES", "table_stamp", "targets_table", "targets_csv",
            "read_targets_file", "apply_targets", "parse_code"]
@@ -51,14 +49,9 @@ def targets_table(settings):
 
 
 def targets_csv(settings):
-    """The table as CSV bytes for Excel: UTF-8 with BOM, semicolons, decimal commas."""
+    """The table as CSV bytes for Excel (tables.excel_csv), targets with decimal commas."""
     header, rows = targets_table(settings)
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow(row[:2] + [annex.cell_text(v) for v in row[2:]])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    return excel_csv(header, [row[:2] + [annex.cell_text(v) for v in row[2:]] for row in rows])
 
 
 def _column(header):

@@ -535,3 +535,13 @@ def test_the_targets_page_fits_a_phone_and_a_summary_link_reaches_its_cell(serve
     assert page.evaluate("document.activeElement.id") == f"c{HERE}_{KEY}" or \
         page.locator(f"#c{HERE}_{KEY}").is_visible()
     assert phone.errors == [] and all(s == 422 for s, _ in phone.failed)
+
+
+def test_the_targets_template_keeps_a_formula_like_name_as_text():
+    from fieldapp.province.targets import targets_csv
+    body = targets_csv({"communes": [{"code": HERE, "name": "=Xã Lạ", "targets": {KEY: None}},
+                                     {"code": PHU_RIENG, "name": "Xã Phú Riềng",
+                                      "targets": {KEY: 0.525}}]}).decode("utf-8")
+    lines = body.lstrip("\ufeff").split("\r\n")
+    assert lines[1].startswith(f"{HERE};'=Xã Lạ;không;")
+    assert lines[2].startswith(f"{PHU_RIENG};Xã Phú Riềng;52,5;")
