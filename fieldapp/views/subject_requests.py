@@ -16,6 +16,7 @@ from fieldapp.forms.text import vn_date, vn_number
 from fieldapp.indicators.periods import parse_day, today_local
 from fieldapp.records import people_names
 from fieldapp.subjects import export_json, find_subjects, gather, subject_record
+from fieldapp.views.differences import record_title
 from fieldapp.views.forms import ActionForm, require_form_token
 
 bp = Blueprint("subjects", __name__, url_prefix="/subject-requests")
@@ -44,11 +45,9 @@ def _subject(raw, villages):
 
 
 def _name(version):
-    """The name a version shows (a household's head, a person's full name)."""
-    if version is None:
-        return "(không còn bản ghi)"
-    data = version["data"]
-    return data.get("head_name") or data.get("full_name") or version["id"][:8]
+    """The name a version shows (a household's head, a person's full name), or that the
+    record is gone."""
+    return "(không còn bản ghi)" if version is None else record_title(version)
 
 
 @bp.get("/")
