@@ -1,8 +1,10 @@
 """Connecting a laptop to the tier above, on a page instead of the command line: the
 address of the commune's machine (at a village) or the province's (at a commune), the
-push token its staff issued, and its public key to seal for. What `fieldapp push URL
---token T --save` and `fieldapp commune-key KEY` (or `province-key`) store, checked the
-same way; the token is never shown again, only its last characters."""
+push token its staff issued, and its public key to seal for. It stores what `fieldapp push
+URL --token T --save` and `fieldapp commune-key KEY` (or `province-key`) store: the
+address and the key are checked as those commands check them, the token also for its
+tier's prefix (the command line leaves that to the machine above, which refuses it). The
+token is never shown again, only its last characters."""
 import re
 import urllib.parse
 
