@@ -9,6 +9,8 @@ import time
 import urllib.parse
 import uuid
 
+from fieldapp.forms.versions import base_of
+
 VILLAGE = "thon-3"
 PIN = "730164"
 SURNAMES = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Hồ"]
@@ -146,11 +148,13 @@ class Phone(Client):
             if not answer["more"]:
                 return True
 
-    def version(self, kind, data, record_id=None):
+    def version(self, kind, data, record_id=None, made_from=None):
+        """A new version, naming as its base the one it was made from, as the round app
+        does (SPEC §3): an edit without one would fork every record it touches."""
         return {"id": record_id or str(uuid.uuid4()), "type": kind, "village_id": VILLAGE,
                 "updated_at": stamp(datetime.datetime.now(datetime.timezone.utc)),
                 "device_id": self.device, "author": self.username, "deleted": False,
-                "data": data}
+                "data": data, "base": base_of(made_from)}
 
     def new_house(self):
         """The saves of the next house, as functions making a version when saved."""
@@ -189,7 +193,7 @@ class Phone(Client):
         data["vneid"] = step.get(data["vneid"], "level2")
         data["bank_account"] = data["bank_account"] or self.rng.random() < 0.3
         data["uses_online_services"] = data["uses_online_services"] or self.rng.random() < 0.3
-        return self.version("person", data, member["id"])
+        return self.version("person", data, member["id"], made_from=member)
 
     def save(self, do, acknowledged):
         """One save of the current house: sent at once (then a pull), or queued offline."""
