@@ -9,6 +9,7 @@ import time
 import urllib.parse
 import uuid
 
+from fieldapp.forms.rules import CHOICES
 from fieldapp.forms.versions import base_of
 
 VILLAGE = "thon-3"
@@ -16,10 +17,8 @@ PIN = "730164"
 SURNAMES = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Hồ"]
 GIVEN = ["Văn An", "Thị Bình", "Văn Cường", "Thị Dung", "Văn Em", "Thị Hoa", "Minh Khôi",
          "Thị Lan", "Đức Mạnh", "Thu Ngân", "Quang Phúc", "Thị Quyên"]
-HELP = ["vneid_install", "vneid_level2", "vneid_password_reset", "phone_number_update",
-        "bank_account", "online_filing", "online_payment", "guide_shared"]
-AREAS = ["land", "construction", "investment", "civil_status", "social_insurance",
-         "business", "other"]
+HELP = list(CHOICES["help"])              # the rules' own lists: a phone sends no other
+AREAS = list(CHOICES["service_area"])
 VIETNAM = datetime.timedelta(hours=7)
 
 # seconds of real life (divided by --speed)
