@@ -19,7 +19,7 @@ from fieldapp.indicators.tables import CsvError, excel_csv, read_table, unguard
 __all__ = ["TARGET_HEADERS", "CSV_HEADERS", "annex_table", "AnnexError", "parse_percent",
            "parse_population", "parse_village_name", "parse_village_id", "slug",
            "read_annex_csv", "merge_villages", "annex_template", "format_percent_input",
-           "target_column", "shown", "NONE_WORD", "DEFAULT", "parse_own_target",
+           "target_column", "shown", "read_columns", "NONE_WORD", "DEFAULT", "parse_own_target",
            "own_target_input", "own_target_cell", "cell_text"]
 
 TARGET_HEADERS = {
@@ -183,6 +183,26 @@ def target_column(header):
     return None
 
 
+def read_columns(content, column_of, rows_are, header_hint, max_rows=MAX_ROWS):
+    """(header, body rows, the column each header names) of a table file (CSV or .xlsx
+    bytes, fieldapp.indicators.tables) whose every header `column_of` knows; raise
+    AnnexError for an unreadable file, a header it does not know, or one named twice."""
+    try:
+        header, body = read_table(content, max_rows, rows_are=rows_are,
+                                  header_hint=header_hint)
+    except CsvError as error:
+        raise AnnexError(error.message) from None
+    columns = [column_of(h) for h in header]
+    unknown = [h for h, c in zip(header, columns) if c is None and h.strip()]
+    if unknown:
+        raise AnnexError("Không hiểu cột: " + ", ".join(
+            f"“{shown(h.strip())}”" for h in unknown[:5]) + ". Hãy dùng tệp mẫu.")
+    named = [c for c in columns if c]
+    if len(named) != len(set(named)):
+        raise AnnexError("Có cột bị lặp lại trong dòng tiêu đề.")
+    return header, body, columns
+
+
 def read_annex_csv(content):
     """Parse an annex table (CSV or .xlsx bytes) into [{id, name, adult_population?,
     targets}].
@@ -190,19 +210,8 @@ def read_annex_csv(content):
     Returns (rows, errors): errors are Vietnamese lines naming the row and column;
     when there are errors the rows must not be used.
     """
-    try:
-        header, body = read_table(content, MAX_ROWS, rows_are="thôn nào",
-                                  header_hint=" (Mã thôn, Tên thôn, ...)")
-    except CsvError as error:
-        raise AnnexError(error.message) from None
-    columns = [_column_of(h) for h in header]
-    unknown = [h for h, c in zip(header, columns) if c is None and h.strip()]
-    if unknown:
-        raise AnnexError("Không hiểu cột: " + ", ".join(f"“{h.strip()}”" for h in unknown)
-                         + ". Hãy dùng tệp mẫu.")
-    seen = [c for c in columns if c]
-    if len(seen) != len(set(seen)):
-        raise AnnexError("Có cột bị lặp lại trong dòng tiêu đề.")
+    header, body, columns = read_columns(content, _column_of, "thôn nào",
+                                         " (Mã thôn, Tên thôn, ...)")
     if "name" not in columns and "id" not in columns:
         raise AnnexError("Thiếu cột “Mã thôn” hoặc “Tên thôn”.")
     rows, errors, ids = [], [], {}

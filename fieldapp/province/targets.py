@@ -14,7 +14,7 @@ import json
 from fieldapp.forms.text import fold
 from fieldapp.indicators import annex
 from fieldapp.indicators.definitions import DEFINITIONS
-from fieldapp.indicators.tables import CsvError, excel_csv, read_table
+from fieldapp.indicators.tables import excel_csv
 
 __all__ = ["KEYS", "HEADERS", "MAX_BYTES", "table_stamp", "targets_table", "targets_csv",
            "read_targets_file", "apply_targets", "parse_code"]
@@ -87,19 +87,8 @@ def read_targets_file(settings, content):
     """
     if len(content) > MAX_BYTES:
         raise annex.AnnexError(f"Tệp quá lớn (tối đa {MAX_BYTES // 1024} KB).")
-    try:
-        header, body = read_table(content, MAX_ROWS, rows_are="xã nào",
-                                  header_hint=" (Mã xã, Tên xã, ...)")
-    except CsvError as error:
-        raise annex.AnnexError(error.message) from None
-    columns = [_column(h) for h in header]
-    unknown = [h for h, c in zip(header, columns) if c is None and h.strip()]
-    if unknown:
-        raise annex.AnnexError("Không hiểu cột: " + ", ".join(
-            f"“{annex.shown(h)}”" for h in unknown[:5]) + ". Hãy dùng tệp mẫu.")
-    named = [c for c in columns if c]
-    if len(named) != len(set(named)):
-        raise annex.AnnexError("Có cột bị lặp lại trong dòng tiêu đề.")
+    header, body, columns = annex.read_columns(content, _column, "xã nào",
+                                               " (Mã xã, Tên xã, ...)", MAX_ROWS)
     if "code" not in columns:
         raise annex.AnnexError("Thiếu cột “Mã xã”: tỉnh nhận ra từng xã theo mã chính thức.")
     keys = [c for c in columns if c in KEYS]

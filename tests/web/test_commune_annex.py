@@ -110,3 +110,12 @@ def test_a_name_keeps_its_apostrophe_and_a_guarded_negative_is_still_refused():
     content = "Mã thôn;Tên thôn\r\n'thon-1;'Thôn Đá\r\n".encode("utf-8")
     parsed, errors = read_annex_csv(content)
     assert errors == [] and parsed == [{"id": "thon-1", "name": "'Thôn Đá"}]
+
+
+def test_an_unknown_column_is_quoted_without_its_bidirectional_characters():
+    """A header the annex does not know is named in the error, but a right-to-left mark
+    in it would reorder the message around it: it is shown as U+FFFD."""
+    with pytest.raises(AnnexError) as error:
+        read_annex_csv("Mã thôn;Ghi\u202echú\r\nthon-1;x\r\n".encode())
+    assert "Không hiểu cột" in error.value.message and "\u202e" not in error.value.message
+    assert "Ghi\ufffdchú" in error.value.message
