@@ -4,6 +4,7 @@
 Households and visits are sent to the real server through the API (as the phones that
 made them would), then pulled by a phone at http://fieldapp.lan:PORT/round."""
 import datetime
+import time
 
 import pytest
 
@@ -62,6 +63,15 @@ def rows(page):
         e.classList.contains('group') ? '# ' + e.textContent : e.querySelector('strong').textContent)""")
 
 
+def settled(page, read, expected, timeout=5.0):
+    """What `read(page)` gives once it equals `expected`, or after `timeout` seconds: the
+    list re-renders after a save and after the sync that follows it."""
+    end = time.monotonic() + timeout
+    while (got := read(page)) != expected and time.monotonic() < end:
+        page.wait_for_timeout(50)
+    return got
+
+
 def choose(page, text):
     page.get_by_role("button", name=text, exact=True).click()
 
@@ -107,14 +117,16 @@ def test_sorting_by_hamlet_groups_households_under_their_xom(phone, live_server,
     sign_in(page, "lan", LEAD_PIN)
     page.wait_for_function("() => document.querySelectorAll('#households li a').length === 5")
     page.check("#by-hamlet")
-    assert rows(page) == ["# Xóm Bàu", "Phạm Thị Dung", "Trần Thị Bình",
-                          "# Xóm Đồng", "Nguyễn Văn An",
-                          "# Chưa ghi xóm, tổ", "Hoàng Văn Em", "Lê Văn Cường"]
+    expected = ["# Xóm Bàu", "Phạm Thị Dung", "Trần Thị Bình",
+                "# Xóm Đồng", "Nguyễn Văn An",
+                "# Chưa ghi xóm, tổ", "Hoàng Văn Em", "Lê Văn Cường"]
+    assert settled(page, rows, expected) == expected
     assert "Xóm Bàu · Số 1" in page.inner_text("#households")
     shot(page, "list-by-hamlet")
     choose(page, "Chưa gặp")                     # grouped and filtered
-    assert rows(page) == ["# Xóm Bàu", "Phạm Thị Dung", "Trần Thị Bình",
-                          "# Chưa ghi xóm, tổ", "Lê Văn Cường"]
+    expected = ["# Xóm Bàu", "Phạm Thị Dung", "Trần Thị Bình",
+                "# Chưa ghi xóm, tổ", "Lê Văn Cường"]
+    assert settled(page, rows, expected) == expected
 
     # a household given a xóm on the phone moves under it
     page.get_by_role("link", name="Lê Văn Cường").click()
@@ -124,11 +136,13 @@ def test_sorting_by_hamlet_groups_households_under_their_xom(phone, live_server,
     page.wait_for_selector("h2:has-text('Lê Văn Cường')")
     assert page.inner_text("p.sub") == "Xóm Đồng · Số 1"
     page.get_by_role("link", name="← Danh sách hộ").click()
-    assert rows(page) == ["# Xóm Bàu", "Phạm Thị Dung", "Trần Thị Bình",
-                          "# Xóm Đồng", "Lê Văn Cường"]
+    expected = ["# Xóm Bàu", "Phạm Thị Dung", "Trần Thị Bình",
+                "# Xóm Đồng", "Lê Văn Cường"]
+    assert settled(page, rows, expected) == expected
     wait_count(page, NONE_WAITING)
     page.uncheck("#by-hamlet")                   # off again: by name
-    assert names(page) == ["Lê Văn Cường", "Phạm Thị Dung", "Trần Thị Bình"]
+    expected = ["Lê Văn Cường", "Phạm Thị Dung", "Trần Thị Bình"]
+    assert settled(page, names, expected) == expected
 
 
 def test_today_card_counts_and_lists_only_my_visits_of_today(phone, live_server, village):
