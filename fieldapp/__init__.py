@@ -24,8 +24,8 @@ SMALL_BODY_ENDPOINTS = frozenset((
     "round.session_token", "batches.forget_key", "batches.push_sealing",
     "batches.revoke_push_token", "export.confirm_export", "round.revoke_card",
     "commune.user_action", "team.volunteer_action", "village.delete_record",
-    "conflicts.resolve", "subjects.new", "subjects.answered", "subjects.done", "province_push.revoke_token",
-    "commune.rollup_push", "push_setup.connection"))
+    "conflicts.resolve", "subjects.new", "subjects.answered", "subjects.done",
+    "province_push.revoke_token", "commune.rollup_push", "push_setup.connection"))
 
 
 def create_app(config=None):
@@ -61,8 +61,8 @@ def create_app(config=None):
                                 push_setup, subject_requests, team, village)
     from fieldapp.views.forms import csrf
     csrf.init_app(app)
-    for blueprint in (auth_pages.bp, village.bp, team.bp, conflicts.bp, api.bp, round.bp, guides.bp,
-                      export.bp, reports.bp, subject_requests.bp, audit_log.bp, province.bp,
+    for blueprint in (auth_pages.bp, village.bp, team.bp, conflicts.bp, api.bp, round.bp,
+                      guides.bp, export.bp, reports.bp, subject_requests.bp, audit_log.bp, province.bp,
                       province_targets.bp, province_push.bp, push_setup.bp, *commune.blueprints):
         app.register_blueprint(blueprint)
     csrf.exempt(api.bp)

@@ -109,25 +109,30 @@ def _open(site, request_id, village_ids):
     return found
 
 
+def _append_event(site, event, actor, request_id, village_ids):
+    """Append `event` ("answered" or "done") to the open request `request_id` of
+    `village_ids`, checked under the site's lock so that two marks at once note one;
+    return (the request as it was, the entry's time). Raise NotFound or Conflict."""
+    with site.lock:
+        found = _open(site, request_id, village_ids)
+        if event == "answered" and found["answered_at"]:
+            raise Conflict("Yêu cầu này đã được ghi là đã phản hồi người dân.")
+        at = _now()
+        append_entry(_path(site), {"event": event, "request_id": request_id, "at": at,
+                                   "by": actor or ""})
+    return found, at
+
+
 def mark_answered(site, actor, request_id, village_ids=None):
     """Note that the person has been answered; raise NotFound, or Conflict when the
     request is closed or was answered already."""
-    with site.lock:                 # from the check to the entry: two marks at once note one
-        found = _open(site, request_id, village_ids)
-        if found["answered_at"]:
-            raise Conflict("Yêu cầu này đã được ghi là đã phản hồi người dân.")
-        at = _now()
-        append_entry(_path(site), {"event": "answered", "request_id": request_id, "at": at,
-                                   "by": actor or ""})
+    found, at = _append_event(site, "answered", actor, request_id, village_ids)
     return dict(found, answered_at=at, answered_by=actor or "")
 
 
 def mark_done(site, actor, request_id, village_ids=None):
     """Close an open request of `village_ids` (None: any); raise NotFound or Conflict."""
-    with site.lock:                 # from the check to the entry: two marks at once note one
-        found = _open(site, request_id, village_ids)
-        append_entry(_path(site), {"event": "done", "request_id": request_id, "at": _now(),
-                                   "by": actor or ""})
+    found, _ = _append_event(site, "done", actor, request_id, village_ids)
     return dict(found, status="done", handled_by=actor or "")
 
 

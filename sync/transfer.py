@@ -62,7 +62,7 @@ def import_batch(site, data, source="", authorize=None, now=None, limits=FILE_LI
 
     Raise BatchRejected naming the problem (and the records at fault); then nothing is
     stored. `authorize(batch)` may raise to refuse a sender before anything is stored, or
-return what to do once the batch is taken (still under the import's lock).
+    return what to do once the batch is taken (still under the import's lock).
     A batch from a new laptop for a village another site sends for is held instead
     (receipt.held): stored apart, counted for nothing until staff approve the laptop.
     `limits` (sync.batch): how large a batch this sender may bring.

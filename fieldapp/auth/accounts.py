@@ -79,10 +79,12 @@ def end_page_sessions(site, username):
                                    User.username == username)
 
 
-def public_user(user):
-    """What may be shown of a user: username, role, village."""
+def public_user(site, user):
+    """What may be shown of a user: username, role, village, and the person's name (as
+    the team roster or the account's holder names them), which the phone shows."""
+    from fieldapp.records import person_name
     return {"username": user["username"], "role": user["role"],
-            "village_id": user.get("village_id")}
+            "village_id": user.get("village_id"), "name": person_name(site.store, user)}
 
 
 def holder_name(full_name):
@@ -275,11 +277,8 @@ def prune_tokens(site):
 
 def signed_in(site, user):
     """The answer of every way to sign a phone in (PIN, QR card, page session): a new API
-    token, the user as may be shown (with the person's name, which the phone shows), and
-    how long the token lasts."""
-    from fieldapp.records import person_name
-    return {"token": issue_token(site, user),
-            "user": dict(public_user(user), name=person_name(site.store, user)),
+    token, the user as may be shown, and how long the token lasts."""
+    return {"token": issue_token(site, user), "user": public_user(site, user),
             "expires_in_days": TOKEN_DAYS}
 
 

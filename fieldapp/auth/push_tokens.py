@@ -3,7 +3,8 @@ its batches (POST /api/v1/batches), the province gives each commune one to send 
 roll-ups (POST /api/v1/rollups). Only a token's hash is stored; each is shown once.
 
 A push is checked twice: its token when the request comes in (before its body is read),
-and again under the import's lock just before anything is stored (`check_again`); once
+and again under the import's lock just before anything is stored (the same row read
+again: `push_token_row`, `rollup_token_row`); once
 its data is taken, still under that lock, the token is marked used and bound to the
 laptop that sent it (a push refused binds nothing). Revoking or replacing a token takes
 the same lock, so a push in flight lands either before the revocation (taken) or after
@@ -20,7 +21,7 @@ from fieldapp.forms.errors import NotFound, NotSignedIn
 __all__ = ["PUSH_PREFIX", "ROLLUP_PREFIX", "ROLLUP_TOKENS", "issue_push_token",
            "push_token_row", "mark_used", "issue_rollup_token", "rollup_token_row",
            "mark_rollup_used", "rollup_tokens", "revoke_rollup_token", "revoke_push_token",
-           "check_again", "import_lock"]
+           "import_lock"]
 
 PUSH_PREFIX = "fa-push-"
 ROLLUP_PREFIX = "fa-tinh-"            # a commune's token at the province (tỉnh)
@@ -59,13 +60,6 @@ def import_lock(site):
         return site.lock                  # fieldapp/province/store.py imports under it
     from sync.transfer import import_lock as commune_import_lock
     return commune_import_lock(site)
-
-
-def check_again(site, table, token):
-    """Under the import's lock: the token's live row read again (NotSignedIn when it was
-    revoked meanwhile). The caller refuses a row bound to another laptop than the
-    sender's, and marks it used once the data is taken, before the lock is let go."""
-    return _live_row(site, table, token)
 
 
 def _mark(site, table, row, site_id):

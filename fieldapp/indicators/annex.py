@@ -92,21 +92,20 @@ def parse_own_target(raw):
     return parse_percent(text)
 
 
-def own_target_input(targets, key):
-    """A stored own target of `key` as the text of its cell: '52,5', "không" or ''."""
-    if key in targets and targets[key] is None:
-        return NONE_WORD
-    return format_percent_input(targets.get(key))
-
-
 def own_target_cell(targets, key):
-    """The same for a table file: the ratio, NONE_WORD, or None (blank)."""
+    """A stored own target of `key` for a table file: the ratio, NONE_WORD, or None
+    (blank: the level above's)."""
     return NONE_WORD if key in targets and targets[key] is None else targets.get(key)
 
 
 def cell_text(value):
-    """A table file's target cell as CSV text: '52,5', "không" or ''."""
+    """A cell of own_target_cell as text: '52,5', "không" or ''."""
     return value if value == NONE_WORD else format_percent_input(value)
+
+
+def own_target_input(targets, key):
+    """A stored own target of `key` as the text of its form input: '52,5', "không", ''."""
+    return cell_text(own_target_cell(targets, key))
 
 
 def format_percent_input(value):

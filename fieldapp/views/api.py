@@ -184,8 +184,6 @@ def rules():
 @api()
 def me():
     """Who the token belongs to."""
-    from fieldapp.records import person_name
-    user = dict(auth.public_user(g.user), name=person_name(get_site().store, g.user))
-    return jsonify({"user": user, "server_time": utc_now()})
+    return jsonify({"user": auth.public_user(get_site(), g.user), "server_time": utc_now()})
 
 

@@ -8,8 +8,7 @@ from wtforms import SelectField, StringField
 
 from fieldapp import audit
 from fieldapp.auth.access import bearer_token, get_site, page
-from fieldapp.auth.push_tokens import (ROLLUP_PREFIX, ROLLUP_TOKENS, check_again, issue_rollup_token,
-                                       mark_rollup_used,
+from fieldapp.auth.push_tokens import (ROLLUP_PREFIX, issue_rollup_token, mark_rollup_used,
                                        revoke_rollup_token, rollup_token_row, rollup_tokens)
 from fieldapp.forms.errors import FieldappError, Forbidden, NotFound, NotSignedIn
 from fieldapp.forms.text import vn_time
@@ -34,7 +33,8 @@ def _guard(site, token, row):
         if rollup["commune_code"] != row["commune_code"]:
             raise Forbidden(f"Mã gửi này chỉ dùng cho xã mã {row['commune_code']}: không "
                             "nhận số liệu của xã khác. Không có gì được lưu.")
-        if check_again(site, ROLLUP_TOKENS, token)["site_id"] not in (None, sender):
+        # read again under the lock: revoked (NotSignedIn) or bound meanwhile
+        if rollup_token_row(site, token)["site_id"] not in (None, sender):
             raise Forbidden("Mã gửi này đã được một máy khác của xã dùng; hãy xin cán bộ "
                             "tỉnh mã mới.")
         return lambda: mark_rollup_used(site, row, sender)

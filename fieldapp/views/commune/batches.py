@@ -10,8 +10,8 @@ from wtforms import SelectField, StringField
 from fieldapp import audit
 from fieldapp.auth.access import bearer_token, get_site, page
 from fieldapp.auth.accounts import user_for_token
-from fieldapp.auth.push_tokens import (PUSH_PREFIX, PUSH_TOKENS, check_again, issue_push_token, mark_used,
-                                       push_token_row, revoke_push_token as revoke_token)
+from fieldapp.auth.push_tokens import (PUSH_PREFIX, issue_push_token, mark_used, push_token_row,
+                                       revoke_push_token as revoke_token)
 from fieldapp.forms.errors import FieldappError, Forbidden, NotFound
 from fieldapp.forms.text import vn_number, vn_time
 from fieldapp.records import people_names
@@ -50,7 +50,8 @@ def _push_guard(site, token, row):
         sender = batch["site"]
         if set(sender["village_ids"]) - {row["village_id"]}:
             raise Forbidden(f"Mã gửi này chỉ dùng cho thôn {row['village_id']}.")
-        if check_again(site, PUSH_TOKENS, token)["site_id"] not in (None, sender["id"]):
+        # read again under the lock: revoked (NotSignedIn) or bound meanwhile
+        if push_token_row(site, token)["site_id"] not in (None, sender["id"]):
             raise Forbidden("Mã gửi này đã được một máy khác dùng; hãy xin cán bộ xã mã mới.")
         return lambda: mark_used(site, row, sender["id"])
     return authorize
