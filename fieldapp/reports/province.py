@@ -98,8 +98,11 @@ def _verdict(row):
 
 
 def _unit(words):
-    # a narrow cell may break before a figure's unit, never inside it: "+5,2 điểm %"
-    return words.replace(" %", "\u00a0%")
+    # a narrow cell may break before a figure's unit, never inside it: "+5,2 điểm %";
+    # and "Không đặt chỉ tiêu" only between its halves, two lines at most (as
+    # text.target_cell on pages), in the PDF and in Word alike
+    return words.replace(" %", "\u00a0%").replace(
+        text.NO_TARGET, "Không\u00a0đặt chỉ\u00a0tiêu")
 
 
 def _points(change):
@@ -141,7 +144,7 @@ def blocks(report):
            ("heading", "1. Kết quả toàn tỉnh so với chỉ tiêu"),
            ("table", Grid(("Chỉ số", "Kết quả", "Tỷ lệ", "Chỉ tiêu", before, "Đánh giá"),
                           [(r["label"], _result(r), _unit(text.percent(r["value"])),
-                            _unit(text.target(r["target"])), _points(r["change"]), _verdict(r))
+                            _unit(text.target(r["target"])), _points(r["change"]), _unit(_verdict(r)))
                            for r in report.totals],
                           (44, 27, 17, 21, 28, 24), (1, 2, 3, 4))),
            ("note", f"“{before}”: chênh lệch tỷ lệ, tính bằng {text.POINTS}. Tỷ lệ toàn tỉnh là "
@@ -165,9 +168,9 @@ def blocks(report):
                                   [(text.vn_number(i), r["name"], _result(r),
                                     _unit(text.percent(r["value"])),
                                     _unit(text.target(r["target"])),
-                                    _points(r["change"]), _verdict(r))
+                                    _points(r["change"]), _unit(_verdict(r)))
                                    for i, r in enumerate(ranking["rows"][:LOWEST], 1)],
-                                  (9, 40, 25, 17, 19, 28, 23), (0, 2, 3, 4, 5))))
+                                  (9, 36, 25, 17, 23, 28, 23), (0, 2, 3, 4, 5))))
     unranked = [r["label"] for r in report.rankings if r not in rankings]
     if unranked:
         out.append(("note", f"Không xếp hạng các chỉ số không đặt chỉ tiêu: "
